@@ -1,0 +1,283 @@
+// Package config is drydock's typed configuration: defaults, then a YAML
+// file (--config), then DRYDOCK_* environment variables, then command-line
+// flags, validated once at start. Each component receives only its own
+// section; no package reads global configuration.
+//
+// # Environment
+//
+// Every setting has an environment variable named after its YAML path:
+// registry.maxManifestSize is DRYDOCK_REGISTRY_MAXMANIFESTSIZE. Shorter
+// aliases exist for the common ones: DRYDOCK_ADDR (server.addr) and
+// DRYDOCK_DATA (data).
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dustin/go-humanize"
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the whole configuration of drydock serve.
+type Config struct {
+	// Data is the data directory holding blobs, metadata and the advisory DB.
+	Data     string   `yaml:"data"`
+	Server   Server   `yaml:"server"`
+	Storage  Storage  `yaml:"storage"`
+	Registry Registry `yaml:"registry"`
+	GC       GC       `yaml:"gc"`
+	Log      Log      `yaml:"log"`
+}
+
+// Server configures the HTTP listener.
+type Server struct {
+	// Addr is the listen address, host:port.
+	Addr string `yaml:"addr"`
+	// TLSCert and TLSKey are PEM files; both set enables HTTPS.
+	TLSCert string `yaml:"tlsCert"`
+	TLSKey  string `yaml:"tlsKey"`
+	// ReadHeaderTimeout bounds the time to read request headers.
+	ReadHeaderTimeout Duration `yaml:"readHeaderTimeout"`
+	// IdleTimeout closes idle keep-alive connections.
+	IdleTimeout Duration `yaml:"idleTimeout"`
+	// ShutdownTimeout is how long in-flight requests get on SIGTERM.
+	ShutdownTimeout Duration `yaml:"shutdownTimeout"`
+}
+
+// Storage configures where blobs and metadata live.
+type Storage struct {
+	// Sync fsyncs blobs and metadata on commit (power-loss durability).
+	// Without it acknowledged writes survive a process crash, not a power cut.
+	Sync bool `yaml:"sync"`
+}
+
+// Registry configures the /v2/ distribution API.
+type Registry struct {
+	// MaxManifestSize is the largest manifest accepted.
+	MaxManifestSize ByteSize `yaml:"maxManifestSize"`
+	// MaxBlobSize is the largest blob accepted; 0 means unlimited.
+	MaxBlobSize ByteSize `yaml:"maxBlobSize"`
+	// UploadExpiry is how long an unfinished upload session lives.
+	UploadExpiry Duration `yaml:"uploadExpiry"`
+	// AutoCreateRegistries creates a registry (namespace) on first push in
+	// DefaultSubscription; when false registries must be created explicitly.
+	AutoCreateRegistries bool `yaml:"autoCreateRegistries"`
+	// DefaultSubscription receives auto-created registries.
+	DefaultSubscription string `yaml:"defaultSubscription"`
+	// AutoMount links a blob already held in the same subscription instead
+	// of asking the client to upload it again.
+	AutoMount bool `yaml:"autoMount"`
+}
+
+// GC configures online garbage collection.
+type GC struct {
+	// Interval between collections; 0 disables the background collector.
+	Interval Duration `yaml:"interval"`
+	// GracePeriod protects objects younger than this from collection.
+	GracePeriod Duration `yaml:"gracePeriod"`
+	// DeleteUntagged also removes manifests nothing refers to.
+	DeleteUntagged bool `yaml:"deleteUntagged"`
+}
+
+// Log configures structured logging.
+type Log struct {
+	// Level is debug, info, warn or error.
+	Level string `yaml:"level"`
+	// Format is text or json.
+	Format string `yaml:"format"`
+}
+
+// Default returns the embedded defaults.
+func Default() Config {
+	return Config{
+		Data: "./drydock-data",
+		Server: Server{
+			Addr:              "127.0.0.1:5000",
+			ReadHeaderTimeout: Duration(10 * time.Second),
+			IdleTimeout:       Duration(2 * time.Minute),
+			ShutdownTimeout:   Duration(20 * time.Second),
+		},
+		Registry: Registry{
+			MaxManifestSize:      4 << 20,
+			UploadExpiry:         Duration(24 * time.Hour),
+			AutoCreateRegistries: true,
+			DefaultSubscription:  "default",
+			AutoMount:            true,
+		},
+		GC: GC{
+			Interval:    Duration(time.Hour),
+			GracePeriod: Duration(time.Hour),
+		},
+		Log: Log{Level: "info", Format: "text"},
+	}
+}
+
+// Load returns defaults overlaid with the YAML file at path (if not empty)
+// and then the environment (lookup is os.LookupEnv in production).
+func Load(path string, lookup func(string) (string, bool)) (Config, error) {
+	c := Default()
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return c, fmt.Errorf("config: %w", err)
+		}
+		dec := yaml.NewDecoder(strings.NewReader(string(b)))
+		dec.KnownFields(true)
+		if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) { // io.EOF: empty file
+			return c, fmt.Errorf("config: %s: %w", path, err)
+		}
+	}
+	if err := applyEnv(reflect.ValueOf(&c).Elem(), "DRYDOCK", lookup); err != nil {
+		return c, err
+	}
+	for alias, set := range map[string]func(string){
+		"DRYDOCK_ADDR": func(v string) { c.Server.Addr = v },
+	} {
+		if v, ok := lookup(alias); ok {
+			set(v)
+		}
+	}
+	return c, nil
+}
+
+// Validate checks the configuration once at start.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Data == "" {
+		errs = append(errs, errors.New("data directory is empty"))
+	}
+	if c.Server.Addr == "" {
+		errs = append(errs, errors.New("server.addr is empty"))
+	}
+	if (c.Server.TLSCert == "") != (c.Server.TLSKey == "") {
+		errs = append(errs, errors.New("server.tlsCert and server.tlsKey must be set together"))
+	}
+	if c.Registry.MaxManifestSize <= 0 {
+		errs = append(errs, errors.New("registry.maxManifestSize must be positive"))
+	}
+	if c.Registry.MaxBlobSize < 0 {
+		errs = append(errs, errors.New("registry.maxBlobSize must not be negative"))
+	}
+	if c.Registry.UploadExpiry <= 0 {
+		errs = append(errs, errors.New("registry.uploadExpiry must be positive"))
+	}
+	if c.Registry.AutoCreateRegistries && c.Registry.DefaultSubscription == "" {
+		errs = append(errs, errors.New("registry.defaultSubscription is needed with autoCreateRegistries"))
+	}
+	if c.GC.Interval < 0 || c.GC.GracePeriod < 0 {
+		errs = append(errs, errors.New("gc durations must not be negative"))
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("log.level %q is not debug, info, warn or error", c.Log.Level))
+	}
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		errs = append(errs, fmt.Errorf("log.format %q is not text or json", c.Log.Format))
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("config: %w", errors.Join(errs...))
+	}
+	return nil
+}
+
+// applyEnv sets fields from PREFIX_FIELD variables, recursing into structs.
+func applyEnv(v reflect.Value, prefix string, lookup func(string) (string, bool)) error {
+	t := v.Type()
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag := strings.Split(f.Tag.Get("yaml"), ",")[0]
+		if tag == "" || tag == "-" {
+			continue
+		}
+		key := prefix + "_" + strings.ToUpper(tag)
+		fv := v.Field(i)
+		if fv.Kind() == reflect.Struct {
+			if err := applyEnv(fv, key, lookup); err != nil {
+				return err
+			}
+			continue
+		}
+		s, ok := lookup(key)
+		if !ok {
+			continue
+		}
+		if err := setFromString(fv, s); err != nil {
+			return fmt.Errorf("config: %s=%q: %w", key, s, err)
+		}
+	}
+	return nil
+}
+
+func setFromString(fv reflect.Value, s string) error {
+	switch p := fv.Addr().Interface().(type) {
+	case *Duration:
+		return p.UnmarshalText([]byte(s))
+	case *ByteSize:
+		return p.UnmarshalText([]byte(s))
+	case *string:
+		*p = s
+	case *bool:
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return err
+		}
+		*p = b
+	case *int:
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			return err
+		}
+		*p = n
+	default:
+		return fmt.Errorf("unsupported setting type %s", fv.Type())
+	}
+	return nil
+}
+
+// Duration is a time.Duration written as "90s", "24h".
+type Duration time.Duration
+
+// D returns the time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// UnmarshalText parses a Go duration string.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalText prints the duration.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+
+// ByteSize is a size in bytes written as "4MiB", "500MB" or a plain number.
+type ByteSize int64
+
+// UnmarshalText parses a human-readable size.
+func (b *ByteSize) UnmarshalText(t []byte) error {
+	v, err := humanize.ParseBytes(string(t))
+	if err != nil {
+		return err
+	}
+	if v > 1<<62 {
+		return fmt.Errorf("size %s too large", t)
+	}
+	*b = ByteSize(v)
+	return nil
+}
+
+// MarshalText prints the size in IEC units.
+func (b ByteSize) MarshalText() ([]byte, error) { return []byte(humanize.IBytes(uint64(b))), nil }
