@@ -1,0 +1,265 @@
+// Package server composes drydock's HTTP surface: it routes /v2/ to the
+// registry, serves /healthz, /readyz and /metrics, and wraps every request
+// in the same middleware (request id, panic recovery, access log, metrics).
+// Authentication is applied per interface by each handler through
+// internal/access, in one place per interface.
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Config configures the listener.
+type Config struct {
+	// TLSCert and TLSKey are PEM file paths; both set enables HTTPS.
+	TLSCert, TLSKey string
+	// ReadHeaderTimeout bounds reading request headers (slowloris).
+	ReadHeaderTimeout time.Duration
+	// IdleTimeout closes idle keep-alive connections.
+	IdleTimeout time.Duration
+	// ShutdownTimeout is how long in-flight requests get after the context
+	// is cancelled.
+	ShutdownTimeout time.Duration
+}
+
+// Deps are the handlers and probes the server routes to.
+type Deps struct {
+	// Registry serves /v2/.
+	Registry http.Handler
+	// Ready reports whether the server can take traffic (/readyz).
+	Ready func(ctx context.Context) error
+	// Metrics is the Prometheus registry served on /metrics; the server
+	// registers its own request metrics and the Go collectors in it.
+	Metrics *prometheus.Registry
+	// Logger receives access logs.
+	Logger *slog.Logger
+}
+
+// Server is drydock's HTTP server.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	handler http.Handler
+
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+	inflight prometheus.Gauge
+}
+
+// New validates deps and builds the routing table.
+func New(cfg Config, deps Deps) (*Server, error) {
+	if deps.Registry == nil || deps.Ready == nil || deps.Metrics == nil || deps.Logger == nil {
+		return nil, errors.New("server: Registry, Ready, Metrics and Logger are required")
+	}
+	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
+		return nil, errors.New("server: TLS certificate and key must be set together")
+	}
+	s := &Server{cfg: cfg, log: deps.Logger}
+	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "drydock_http_requests_total",
+		Help: "HTTP requests by interface, method and status code.",
+	}, []string{"interface", "method", "code"})
+	s.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "drydock_http_request_duration_seconds",
+		Help:    "HTTP request latency by interface and method.",
+		Buckets: prometheus.ExponentialBuckets(0.0005, 4, 9),
+	}, []string{"interface", "method"})
+	s.inflight = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "drydock_http_requests_in_flight",
+		Help: "HTTP requests being served.",
+	})
+	for _, c := range []prometheus.Collector{s.requests, s.latency, s.inflight,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
+		if err := deps.Metrics.Register(c); err != nil {
+			var are prometheus.AlreadyRegisteredError
+			if !errors.As(err, &are) {
+				return nil, fmt.Errorf("server: register metrics: %w", err)
+			}
+		}
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/v2/", deps.Registry)
+	mux.Handle("/v2", http.RedirectHandler("/v2/", http.StatusMovedPermanently))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if err := deps.Ready(ctx); err != nil {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintf(w, "not ready: %v\n", err)
+			return
+		}
+		w.Write([]byte("ready\n"))
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(deps.Metrics, promhttp.HandlerOpts{Registry: deps.Metrics}))
+	s.handler = s.middleware(mux)
+	return s, nil
+}
+
+// Handler returns the routed handler with middleware (for tests).
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Serve serves on ln until ctx is cancelled, then shuts down gracefully,
+// giving in-flight requests ShutdownTimeout to finish.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	hs := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
+		IdleTimeout:       s.cfg.IdleTimeout,
+		MaxHeaderBytes:    1 << 20,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	if s.cfg.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(s.cfg.TLSCert, s.cfg.TLSKey)
+		if err != nil {
+			return fmt.Errorf("server: load TLS key pair: %w", err)
+		}
+		hs.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		ln = tls.NewListener(ln, hs.TLSConfig)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("server: %w", err)
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down", "timeout", s.cfg.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		hs.Close()
+		return fmt.Errorf("server: shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("server: %w", err)
+	}
+	return nil
+}
+
+type ctxKey int
+
+const requestIDKey ctxKey = 0
+
+// RequestID returns the id the middleware gave the request, if any.
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey).(string)
+	return id
+}
+
+func interfaceOf(path string) string {
+	switch {
+	case strings.HasPrefix(path, "/v2"):
+		return "registry"
+	case strings.HasPrefix(path, "/api/"):
+		return "api"
+	case strings.HasPrefix(path, "/subscriptions/"):
+		return "provider"
+	case path == "/metrics", path == "/healthz", path == "/readyz":
+		return "ops"
+	}
+	return "console"
+}
+
+// middleware adds a request id, recovers panics into 500s, records metrics
+// and writes one access-log line per request.
+func (s *Server) middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		var b [8]byte
+		rand.Read(b[:])
+		id := hex.EncodeToString(b[:])
+		w.Header().Set("X-Request-Id", id)
+		r = r.WithContext(context.WithValue(r.Context(), requestIDKey, id))
+		rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
+		iface := interfaceOf(r.URL.Path)
+		s.inflight.Inc()
+		defer func() {
+			s.inflight.Dec()
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				s.log.ErrorContext(r.Context(), "panic in handler", "request_id", id, "panic", fmt.Sprint(p))
+				if !rec.wrote {
+					http.Error(rec, "internal error", http.StatusInternalServerError)
+				}
+				rec.code = http.StatusInternalServerError
+			}
+			d := time.Since(start)
+			s.requests.WithLabelValues(iface, r.Method, strconv.Itoa(rec.code)).Inc()
+			s.latency.WithLabelValues(iface, r.Method).Observe(d.Seconds())
+			if iface != "ops" {
+				lvl := slog.LevelDebug
+				if rec.code >= 500 {
+					lvl = slog.LevelWarn
+				}
+				s.log.Log(r.Context(), lvl, "request", "request_id", id, "method", r.Method,
+					"path", r.URL.Path, "code", rec.code, "bytes", rec.n, "dur", d, "remote", r.RemoteAddr)
+			}
+		}()
+		next.ServeHTTP(rec, r)
+	})
+}
+
+// statusRecorder remembers the status code and byte count. It forwards
+// ReadFrom so that sendfile still works for blob downloads.
+type statusRecorder struct {
+	http.ResponseWriter
+	code  int
+	n     int64
+	wrote bool
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	if !r.wrote {
+		r.code = code
+		r.wrote = true
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(p []byte) (int, error) {
+	r.wrote = true
+	n, err := r.ResponseWriter.Write(p)
+	r.n += int64(n)
+	return n, err
+}
+
+func (r *statusRecorder) ReadFrom(src io.Reader) (int64, error) {
+	r.wrote = true
+	n, err := io.Copy(r.ResponseWriter, src)
+	r.n += n
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// Flush forwards to the underlying writer when it can flush.
+func (r *statusRecorder) Flush() {
+	if f, ok := r.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
