@@ -1,0 +1,230 @@
+package sqlmeta
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/drydock/drydock/internal/store"
+)
+
+var _ store.Meta = (*Store)(nil)
+
+// Synchronous is SQLite's PRAGMA synchronous level for the writer.
+type Synchronous string
+
+// Durability levels; see the package documentation.
+const (
+	// SyncNormal survives a crash of the process but may lose the last
+	// commits on power loss or an OS crash (WAL is synced at checkpoints).
+	SyncNormal Synchronous = "NORMAL"
+	// SyncFull syncs the WAL at every commit: acknowledged writes survive
+	// power loss too.
+	SyncFull Synchronous = "FULL"
+)
+
+// Config configures [Open]. The zero value of every field but Path picks the
+// default.
+type Config struct {
+	// Path is the SQLite database file; it is created with its schema if
+	// absent. Its directory must exist. In-memory databases are refused:
+	// the writer and the readers are separate connections and must share
+	// one file.
+	Path string
+	// BusyTimeout is how long a connection waits for a lock held by another
+	// process (or a checkpoint) before failing with SQLITE_BUSY. Within one
+	// process writes queue on the single writer connection instead.
+	// Default 10s.
+	BusyTimeout time.Duration
+	// Synchronous is the durability level of commits. Default SyncFull.
+	Synchronous Synchronous
+	// ReadConns is the size of the read pool. Default 2×GOMAXPROCS, at
+	// least 4.
+	ReadConns int
+	// CacheKiB is the page cache of each connection in KiB. Default 0 keeps
+	// SQLite's default (2 MiB); memory grows by this times (ReadConns+1).
+	CacheKiB int
+}
+
+func (c Config) withDefaults() (Config, error) {
+	if c.Path == "" || c.Path == ":memory:" || strings.Contains(c.Path, "mode=memory") {
+		return c, errors.New("sqlmeta: config: Path must name a database file")
+	}
+	if strings.ContainsAny(c.Path, "?#") {
+		return c, fmt.Errorf("sqlmeta: config: Path %q must not contain '?' or '#'", c.Path)
+	}
+	if c.BusyTimeout == 0 {
+		c.BusyTimeout = 10 * time.Second
+	}
+	if c.BusyTimeout < 0 {
+		return c, fmt.Errorf("sqlmeta: config: negative BusyTimeout %s", c.BusyTimeout)
+	}
+	switch strings.ToUpper(string(c.Synchronous)) {
+	case "":
+		c.Synchronous = SyncFull
+	case string(SyncNormal), string(SyncFull):
+		c.Synchronous = Synchronous(strings.ToUpper(string(c.Synchronous)))
+	default:
+		return c, fmt.Errorf("sqlmeta: config: Synchronous %q: want NORMAL or FULL", c.Synchronous)
+	}
+	if c.ReadConns == 0 {
+		c.ReadConns = max(4, 2*runtime.GOMAXPROCS(0))
+	}
+	if c.ReadConns < 0 {
+		return c, fmt.Errorf("sqlmeta: config: negative ReadConns %d", c.ReadConns)
+	}
+	if c.CacheKiB < 0 {
+		return c, fmt.Errorf("sqlmeta: config: negative CacheKiB %d", c.CacheKiB)
+	}
+	return c, nil
+}
+
+// Store is the SQL implementation of [store.Meta]. It is safe for concurrent
+// use.
+type Store struct {
+	w      *sql.DB // one connection: every write transaction
+	r      *sql.DB // read pool
+	logger *slog.Logger
+	now    func() time.Time
+}
+
+// Open opens (creating if needed) the database at cfg.Path, applies pending
+// migrations and returns the store.
+func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Store, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if logger == nil {
+		return nil, errors.New("sqlmeta: nil logger")
+	}
+	w, err := sql.Open(driverName, dsn(cfg, true))
+	if err != nil {
+		return nil, fmt.Errorf("sqlmeta: open %s: %w", cfg.Path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	s := &Store{w: w, logger: logger, now: time.Now}
+	// The writer connects first: it switches the file to WAL mode, which the
+	// read-only connections cannot do.
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlmeta: open %s: %w", cfg.Path, err)
+	}
+	if err := s.migrate(ctx); err != nil {
+		w.Close()
+		return nil, err
+	}
+	r, err := sql.Open(driverName, dsn(cfg, false))
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlmeta: open %s: %w", cfg.Path, err)
+	}
+	r.SetMaxOpenConns(cfg.ReadConns)
+	r.SetMaxIdleConns(cfg.ReadConns)
+	s.r = r
+	if err := r.PingContext(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("sqlmeta: open %s: %w", cfg.Path, err)
+	}
+	v, err := sqliteVersion(ctx, r)
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("sqlmeta: open %s: %w", cfg.Path, err)
+	}
+	logger.InfoContext(ctx, "metadata store open", "path", cfg.Path, "sqlite", v,
+		"synchronous", string(cfg.Synchronous), "read_conns", cfg.ReadConns)
+	return s, nil
+}
+
+// Ping checks that both pools can reach the database.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.r.PingContext(ctx); err != nil {
+		return fmt.Errorf("sqlmeta: ping: %w", err)
+	}
+	var one int
+	if err := s.r.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return fmt.Errorf("sqlmeta: ping: %w", err)
+	}
+	return nil
+}
+
+// Close checkpoints the write-ahead log and closes both pools.
+func (s *Store) Close() error {
+	var errs []error
+	if s.r != nil {
+		errs = append(errs, s.r.Close())
+	}
+	if err := checkpoint(context.Background(), s.w); err != nil {
+		s.logger.Warn("wal checkpoint on close", "err", err)
+	}
+	errs = append(errs, s.w.Close())
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("sqlmeta: close: %w", err)
+	}
+	return nil
+}
+
+// write runs fn in a write transaction on the single writer connection and
+// commits it when fn returns nil. fn's error is returned unwrapped so that
+// sentinels and *store.MissingReferenceError reach the caller as they are.
+func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		if rbErr := tx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
+			s.logger.WarnContext(ctx, "rollback failed", "err", rbErr)
+		}
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// querier is what both *sql.DB and *sql.Tx offer.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func exec(ctx context.Context, q querier, query string, args ...any) (sql.Result, error) {
+	return q.ExecContext(ctx, rebind(query), args...)
+}
+
+func queryRow(ctx context.Context, q querier, query string, args ...any) *sql.Row {
+	return q.QueryRowContext(ctx, rebind(query), args...)
+}
+
+func query(ctx context.Context, q querier, query string, args ...any) (*sql.Rows, error) {
+	return q.QueryContext(ctx, rebind(query), args...)
+}
+
+// exists runs a query selecting one row and reports whether it found one.
+func exists(ctx context.Context, q querier, query string, args ...any) (bool, error) {
+	var one int
+	err := queryRow(ctx, q, query, args...).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// limitClause renders LIMIT n, or nothing when n < 0 (no limit).
+func limitClause(n int) string {
+	if n < 0 {
+		return ""
+	}
+	return fmt.Sprintf(" LIMIT %d", n)
+}
