@@ -71,9 +71,14 @@ func (s *server) running() bool {
 func (s *server) start() {
 	s.t.Helper()
 	// A port found free may be taken before drydock binds it; retry then.
+	// A restart tries the previous address first, like a real restart.
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
-		if lastErr = s.startOnce(); lastErr == nil {
+		addr := ""
+		if attempt == 0 && s.addr != "" {
+			addr = s.addr
+		}
+		if lastErr = s.startOnce(addr); lastErr == nil {
 			return
 		}
 	}
@@ -81,12 +86,15 @@ func (s *server) start() {
 	s.t.Fatalf("drydock did not become ready: %v", lastErr)
 }
 
-func (s *server) startOnce() error {
-	port, err := freePort()
-	if err != nil {
-		return err
+func (s *server) startOnce(addr string) error {
+	if addr == "" {
+		port, err := freePort()
+		if err != nil {
+			return err
+		}
+		addr = fmt.Sprintf("127.0.0.1:%d", port)
 	}
-	s.addr = fmt.Sprintf("127.0.0.1:%d", port)
+	s.addr = addr
 	logf, err := os.OpenFile(s.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return fmt.Errorf("open log: %w", err)
@@ -167,8 +175,9 @@ func (s *server) kill() {
 	<-s.exited
 }
 
-// restart starts the server again on the same data directory (on a new
-// port). The previous process must have been stopped or killed.
+// restart starts the server again on the same data directory, on the same
+// port when it is free. The previous process must have been stopped or
+// killed.
 func (s *server) restart() {
 	s.t.Helper()
 	if s.running() {
