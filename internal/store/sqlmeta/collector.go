@@ -18,15 +18,22 @@ const (
 	candBlob     = "blob"     // (0, digest): a blob that may have lost its last link
 )
 
-// addCandidate marks an object for the collector to re-examine. A candidate
-// is a hint, never a verdict: the collector re-checks liveness in the
-// transaction that deletes. Re-marking resets the candidate's age, so an
-// object is collected at the earliest a grace period after it last became
-// unreferenced.
-func addCandidate(ctx context.Context, tx *sql.Tx, kind string, repoID int64, d oci.Digest, now time.Time) error {
-	_, err := exec(ctx, tx, `INSERT INTO gc_candidates (kind, repository_id, digest, created_at) VALUES (?, ?, ?, ?)
-		ON CONFLICT (kind, repository_id, digest) DO UPDATE SET created_at = excluded.created_at`,
-		kind, repoID, string(d), nanos(now))
+// upsertCandidate is the tail of every candidate insert: re-marking keeps
+// the later of the two times, so an object is collected at the earliest a
+// grace period after it last became unreferenced.
+const upsertCandidate = ` ON CONFLICT (kind, repository_id, digest) DO UPDATE SET created_at =
+	CASE WHEN excluded.created_at > gc_candidates.created_at THEN excluded.created_at ELSE gc_candidates.created_at END`
+
+// addCandidate marks an object for the collector to re-examine, as having
+// become unreferenced at since. A candidate is a hint, never a verdict: the
+// collector re-checks liveness in the transaction that deletes. User actions
+// mark with the current time; the collector marks what its own deletions
+// free with the age of the candidate it deleted, so one run collects a
+// whole chain (untagged manifest, its links, their blobs) instead of one
+// level per grace period.
+func addCandidate(ctx context.Context, tx *sql.Tx, kind string, repoID int64, d oci.Digest, since time.Time) error {
+	_, err := exec(ctx, tx, `INSERT INTO gc_candidates (kind, repository_id, digest, created_at) VALUES (?, ?, ?, ?)`+upsertCandidate,
+		kind, repoID, string(d), nanos(since))
 	if err != nil {
 		return fmt.Errorf("mark %s candidate %s: %w", kind, d, err)
 	}
@@ -124,7 +131,29 @@ func (s *Store) PruneUntaggedManifests(ctx context.Context, olderThan time.Time,
 	if limit == 0 {
 		return 0, nil
 	}
-	n, err := s.sweep(ctx, candManifest, olderThan, limit, limit, func(tx *sql.Tx, c candidate) (bool, error) {
+	// Deleting an index or a subject marks its children and referrers with
+	// the deleted candidate's age, behind the sweep's cursor: sweep again
+	// until a pass deletes nothing.
+	total := 0
+	for limit < 0 || total < limit {
+		want := -1
+		if limit > 0 {
+			want = limit - total
+		}
+		n, err := s.pruneUntaggedPass(ctx, olderThan, limit, want)
+		total += n
+		if err != nil {
+			return total, fmt.Errorf("sqlmeta: prune untagged manifests: %w", err)
+		}
+		if n == 0 {
+			break
+		}
+	}
+	return total, nil
+}
+
+func (s *Store) pruneUntaggedPass(ctx context.Context, olderThan time.Time, batch, want int) (int, error) {
+	return s.sweep(ctx, candManifest, olderThan, batch, want, func(tx *sql.Tx, c candidate) (bool, error) {
 		var id, pushed int64
 		var mediaType string
 		var subject sql.NullString
@@ -154,7 +183,7 @@ func (s *Store) PruneUntaggedManifests(ctx context.Context, olderThan time.Time,
 			return false, err
 		}
 		now := s.now()
-		if err := deleteManifestRow(ctx, tx, c.repoID, id, oci.Digest(c.digest), now); err != nil {
+		if err := deleteManifestRow(ctx, tx, c.repoID, id, oci.Digest(c.digest), fromNanos(c.created)); err != nil {
 			return false, err
 		}
 		if err := addEvent(ctx, tx, EventImageDeleted, imageEvent{
@@ -165,10 +194,6 @@ func (s *Store) PruneUntaggedManifests(ctx context.Context, olderThan time.Time,
 		s.logger.DebugContext(ctx, "untagged manifest collected", "repo", repo.Name, "digest", c.digest)
 		return true, nil
 	})
-	if err != nil {
-		return n, fmt.Errorf("sqlmeta: prune untagged manifests: %w", err)
-	}
-	return n, nil
 }
 
 // PruneBlobLinks removes up to limit links that no manifest of their
@@ -185,7 +210,7 @@ func (s *Store) PruneBlobLinks(ctx context.Context, olderThan time.Time, limit i
 			c.repoID, c.digest).Scan(&created)
 		if errors.Is(err, sql.ErrNoRows) {
 			// Already unlinked: the blob itself may be garbage now.
-			if err := addCandidate(ctx, tx, candBlob, 0, oci.Digest(c.digest), time.Unix(0, c.created)); err != nil {
+			if err := addCandidate(ctx, tx, candBlob, 0, oci.Digest(c.digest), fromNanos(c.created)); err != nil {
 				return false, err
 			}
 			return false, dropCandidate(ctx, tx, candLink, c.repoID, c.digest)
@@ -207,7 +232,7 @@ func (s *Store) PruneBlobLinks(ctx context.Context, olderThan time.Time, limit i
 		if _, err := exec(ctx, tx, `DELETE FROM repository_blobs WHERE repository_id = ? AND digest = ?`, c.repoID, c.digest); err != nil {
 			return false, err
 		}
-		if err := addCandidate(ctx, tx, candBlob, 0, oci.Digest(c.digest), s.now()); err != nil {
+		if err := addCandidate(ctx, tx, candBlob, 0, oci.Digest(c.digest), fromNanos(c.created)); err != nil {
 			return false, err
 		}
 		return true, dropCandidate(ctx, tx, candLink, c.repoID, c.digest)

@@ -278,21 +278,19 @@ func (s *Store) DeleteManifest(ctx context.Context, repoID int64, d oci.Digest) 
 }
 
 // deleteManifestRow removes manifest id (digest d) and what hangs off it,
-// and marks what may have become garbage: the links of its blobs, its
-// children and its referrers.
-func deleteManifestRow(ctx context.Context, tx *sql.Tx, repoID, id int64, d oci.Digest, now time.Time) error {
-	nowN := nanos(now)
+// and marks what may have become garbage, as of since: the links of its
+// blobs, its children and its referrers.
+func deleteManifestRow(ctx context.Context, tx *sql.Tx, repoID, id int64, d oci.Digest, since time.Time) error {
+	nowN := nanos(since)
 	stmts := []struct {
 		q    string
 		args []any
 	}{
 		{`INSERT INTO gc_candidates (kind, repository_id, digest, created_at)
 			SELECT CASE kind WHEN 'blob' THEN 'link' ELSE 'manifest' END, repository_id, digest, ?
-			FROM manifest_references WHERE manifest_id = ?
-			ON CONFLICT (kind, repository_id, digest) DO UPDATE SET created_at = excluded.created_at`, []any{nowN, id}},
+			FROM manifest_references WHERE manifest_id = ?`+upsertCandidate, []any{nowN, id}},
 		{`INSERT INTO gc_candidates (kind, repository_id, digest, created_at)
-			SELECT 'manifest', repository_id, digest, ? FROM manifests WHERE repository_id = ? AND subject_digest = ?
-			ON CONFLICT (kind, repository_id, digest) DO UPDATE SET created_at = excluded.created_at`, []any{nowN, repoID, string(d)}},
+			SELECT 'manifest', repository_id, digest, ? FROM manifests WHERE repository_id = ? AND subject_digest = ?`+upsertCandidate, []any{nowN, repoID, string(d)}},
 		{`DELETE FROM tags WHERE manifest_id = ?`, []any{id}},
 		{`DELETE FROM manifest_references WHERE manifest_id = ?`, []any{id}},
 		{`DELETE FROM scan_jobs WHERE repository_id = ? AND digest = ? AND state = ?`, []any{repoID, string(d), ScanStateQueued}},
