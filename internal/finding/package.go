@@ -1,0 +1,39 @@
+package finding
+
+// Package is one installed package found in an image (one entry of the
+// inventory).
+type Package struct {
+	// Name as the package manager knows it (binary package name for distros).
+	Name string `json:"name"`
+	// Version as installed, in the ecosystem's own syntax.
+	Version string `json:"version"`
+	// Type is the package format: apk, deb, rpm, go-module, npm, pypi, maven, ...
+	Type string `json:"type"`
+	// PURL is the package URL (https://github.com/package-url/purl-spec).
+	PURL string `json:"purl"`
+	// Layer is the digest of the layer that introduced the package.
+	Layer string `json:"layer,omitempty"`
+	// Path is the file the package was read from, relative to the image root
+	// (e.g. "lib/apk/db/installed", "app/node_modules/lodash/package.json").
+	Path string `json:"path,omitempty"`
+	// SourceName is the source (origin) package a distro binary package was
+	// built from; empty when it is the same as Name or not applicable.
+	SourceName string `json:"sourceName,omitempty"`
+	// SourceVersion is the source package's version; empty when it is the
+	// same as Version.
+	SourceVersion string `json:"sourceVersion,omitempty"`
+}
+
+// Source returns the name and version of the source package: SourceName and
+// SourceVersion where set, else Name and Version. Distro advisories are keyed
+// by source package, so this is the unit one upgrades.
+func (p Package) Source() (name, version string) {
+	name, version = p.Name, p.Version
+	if p.SourceName != "" {
+		name = p.SourceName
+	}
+	if p.SourceVersion != "" {
+		version = p.SourceVersion
+	}
+	return name, version
+}

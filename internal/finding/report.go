@@ -1,0 +1,222 @@
+package finding
+
+import (
+	"fmt"
+	"time"
+)
+
+// SchemaV1 is the value of [Report.Schema] for this version of the format.
+const SchemaV1 = "drydock.report/v1"
+
+// ReportStatus is the outcome of a scan as a whole.
+type ReportStatus string
+
+// The report statuses.
+const (
+	// StatusHealthy: scanned, no active finding.
+	StatusHealthy ReportStatus = "healthy"
+	// StatusUnhealthy: scanned, at least one active (non-exempted) finding.
+	StatusUnhealthy ReportStatus = "unhealthy"
+	// StatusNotApplicable: not something drydock scans (Windows image,
+	// non-image artifact); Report.Reason says why.
+	StatusNotApplicable ReportStatus = "notApplicable"
+	// StatusFailed: the scan could not complete; Report.Reason says why.
+	StatusFailed ReportStatus = "failed"
+	// StatusPending: no advisory database is loaded yet, so findings are
+	// not known.
+	StatusPending ReportStatus = "pending"
+)
+
+// Report is a whole scan report: the canonical JSON document
+// (schema [SchemaV1]).
+type Report struct {
+	// Schema is always SchemaV1.
+	Schema string `json:"schema"`
+	// Image identifies what was scanned.
+	Image Image `json:"image"`
+	// Status is the outcome; see [Status].
+	Status ReportStatus `json:"status"`
+	// Reason explains a notApplicable or failed status.
+	Reason string `json:"reason,omitempty"`
+	// ScannedAt is when the scan (or the last re-match) ran.
+	ScannedAt time.Time `json:"scannedAt"`
+	// DB identifies the advisory database used.
+	DB DB `json:"db"`
+	// Packages is the inventory.
+	Packages []Package `json:"packages"`
+	// Findings are all findings, silenced ones included.
+	Findings []Finding `json:"findings"`
+	// Summary counts the active findings by severity; see [Summarize].
+	Summary Summary `json:"summary"`
+	// RemediationPlan is set when there is something to fix; see [Plan].
+	RemediationPlan *RemediationPlan `json:"remediationPlan,omitempty"`
+}
+
+// Image identifies the scanned image.
+type Image struct {
+	// Repository name, including the registry namespace ("team/app").
+	Repository string `json:"repository"`
+	// Digest of the image manifest.
+	Digest string `json:"digest"`
+	// Platform as os/arch[/variant], e.g. "linux/amd64".
+	Platform string `json:"platform"`
+	// OS is the detected operating system release.
+	OS OS `json:"os"`
+}
+
+// OS is the operating system release of an image.
+type OS struct {
+	// Family is the os-release ID: alpine, debian, ubuntu, rhel, wolfi, ...
+	Family string `json:"family"`
+	// Version is the release, e.g. "3.4.6", "12".
+	Version string `json:"version"`
+	// EOL is true when the release no longer receives security fixes.
+	EOL bool `json:"eol"`
+}
+
+// DB identifies an advisory database.
+type DB struct {
+	// Version of the database.
+	Version string `json:"version"`
+	// UpdatedAt is when its newest data was produced; zero when no
+	// database is loaded.
+	UpdatedAt time.Time `json:"updatedAt,omitzero"`
+}
+
+// Summary counts findings. The five severity counts include active findings
+// only; Exempted counts the silenced ones.
+type Summary struct {
+	Critical int `json:"critical"`
+	High     int `json:"high"`
+	Medium   int `json:"medium"`
+	Low      int `json:"low"`
+	Unknown  int `json:"unknown"`
+	Exempted int `json:"exempted"`
+}
+
+// Total returns the number of active findings.
+func (s Summary) Total() int { return s.Critical + s.High + s.Medium + s.Low + s.Unknown }
+
+// Count returns the number of active findings of severity sev.
+func (s Summary) Count(sev Severity) int {
+	switch sev {
+	case Critical:
+		return s.Critical
+	case High:
+		return s.High
+	case Medium:
+		return s.Medium
+	case Low:
+		return s.Low
+	default:
+		return s.Unknown
+	}
+}
+
+// Summarize counts findings: active ones by severity, silenced ones in
+// Exempted.
+func Summarize(findings []Finding) Summary {
+	var s Summary
+	for i := range findings {
+		f := &findings[i]
+		if !f.Active() {
+			s.Exempted++
+			continue
+		}
+		switch f.Severity {
+		case Critical:
+			s.Critical++
+		case High:
+			s.High++
+		case Medium:
+			s.Medium++
+		case Low:
+			s.Low++
+		default:
+			s.Unknown++
+		}
+	}
+	return s
+}
+
+// Conditions are the facts about a scan, other than its findings, that
+// decide its status. The zero value is a completed scan against a loaded
+// advisory database.
+type Conditions struct {
+	// Failed: the scan could not complete.
+	Failed bool
+	// NotApplicable: the artifact is not something drydock scans.
+	NotApplicable bool
+	// NoDatabase: no advisory database is loaded.
+	NoDatabase bool
+}
+
+// Status decides a report's status. The first rule that applies wins:
+//
+//  1. failed, when c.Failed;
+//  2. notApplicable, when c.NotApplicable;
+//  3. pending, when c.NoDatabase;
+//  4. unhealthy, when at least one finding is active (not exempted),
+//     whatever its severity or fix status;
+//  5. healthy otherwise (no findings, or all of them exempted).
+func Status(findings []Finding, c Conditions) ReportStatus {
+	switch {
+	case c.Failed:
+		return StatusFailed
+	case c.NotApplicable:
+		return StatusNotApplicable
+	case c.NoDatabase:
+		return StatusPending
+	}
+	for i := range findings {
+		if findings[i].Active() {
+			return StatusUnhealthy
+		}
+	}
+	return StatusHealthy
+}
+
+// Finalize completes a report whose Image, DB, ScannedAt, Packages and
+// Findings are filled in: it sets Schema, fills each finding's empty
+// Remediation with [Remediation], and sets Summary, Status (from c, see
+// [Status]) and RemediationPlan ([Plan] plus [BaseImageHint]; nil when the
+// image is not unhealthy). compare orders fixed versions; see [CompareFunc].
+// Reason is left to the caller.
+func (r *Report) Finalize(compare CompareFunc, c Conditions) error {
+	r.Schema = SchemaV1
+	for i := range r.Findings {
+		if r.Findings[i].Remediation == "" {
+			r.Findings[i].Remediation = Remediation(&r.Findings[i])
+		}
+	}
+	r.Summary = Summarize(r.Findings)
+	r.Status = Status(r.Findings, c)
+	r.RemediationPlan = nil
+	if r.Status != StatusUnhealthy {
+		return nil
+	}
+	p, err := Plan(r.Findings, compare)
+	if err != nil {
+		return fmt.Errorf("finding: finalize %s: %w", r.Image.Digest, err)
+	}
+	p.BaseImageHint = BaseImageHint(r.Image.OS)
+	r.RemediationPlan = p
+	return nil
+}
+
+// MarshalJSON encodes the report with Schema defaulting to SchemaV1 and
+// packages and findings always present as arrays.
+func (r Report) MarshalJSON() ([]byte, error) {
+	type plain Report
+	p := plain(r)
+	if p.Schema == "" {
+		p.Schema = SchemaV1
+	}
+	if p.Packages == nil {
+		p.Packages = []Package{}
+	}
+	if p.Findings == nil {
+		p.Findings = []Finding{}
+	}
+	return marshal(p)
+}
