@@ -11,6 +11,18 @@ import (
 	"github.com/drydock/drydock/internal/store"
 )
 
+// Blob queries (see plan_test.go).
+const (
+	qStatLinked = `SELECT b.size, b.created_at FROM repository_blobs rb
+		JOIN blobs b ON b.digest = rb.digest WHERE rb.repository_id = ? AND rb.digest = ?`
+	qBlobHolders = `SELECT r.name FROM repository_blobs rb JOIN repositories r ON r.id = rb.repository_id
+		WHERE rb.digest = ? AND rb.subscription_id = ? ORDER BY rb.repository_id`
+	qMountable = `SELECT 1 FROM repository_blobs src
+		JOIN repositories sr ON sr.id = src.repository_id
+		JOIN repositories dr ON dr.id = ? AND dr.subscription_id = sr.subscription_id
+		WHERE sr.name = ? AND src.digest = ?`
+)
+
 // StatBlob returns blob d as linked into repository repoID.
 func (s *Store) StatBlob(ctx context.Context, repoID int64, d oci.Digest) (store.BlobInfo, error) {
 	info, err := statLinked(ctx, s.r, repoID, d)
@@ -23,8 +35,7 @@ func (s *Store) StatBlob(ctx context.Context, repoID int64, d oci.Digest) (store
 func statLinked(ctx context.Context, q querier, repoID int64, d oci.Digest) (store.BlobInfo, error) {
 	info := store.BlobInfo{Digest: d}
 	var created int64
-	err := queryRow(ctx, q, `SELECT b.size, b.created_at FROM repository_blobs rb
-		JOIN blobs b ON b.digest = rb.digest WHERE rb.repository_id = ? AND rb.digest = ?`, repoID, string(d)).
+	err := queryRow(ctx, q, qStatLinked, repoID, string(d)).
 		Scan(&info.Size, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		return info, store.ErrBlobUnknown
@@ -100,10 +111,7 @@ func (s *Store) CommitBlob(ctx context.Context, repo store.Repository, d oci.Dig
 func (s *Store) MountBlob(ctx context.Context, repo store.Repository, d oci.Digest, from string) (store.BlobInfo, error) {
 	var info store.BlobInfo
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		ok, err := exists(ctx, tx, `SELECT 1 FROM repository_blobs src
-			JOIN repositories sr ON sr.id = src.repository_id
-			JOIN repositories dr ON dr.id = ? AND dr.subscription_id = sr.subscription_id
-			WHERE sr.name = ? AND src.digest = ?`, repo.ID, from, string(d))
+		ok, err := exists(ctx, tx, qMountable, repo.ID, from, string(d))
 		if err != nil {
 			return err
 		}
@@ -128,8 +136,7 @@ func (s *Store) BlobHolders(ctx context.Context, subscriptionID string, d oci.Di
 	if limit == 0 {
 		return []string{}, nil
 	}
-	names, err := s.listNames(ctx, `SELECT r.name FROM repository_blobs rb JOIN repositories r ON r.id = rb.repository_id
-		WHERE rb.digest = ? AND rb.subscription_id = ? ORDER BY rb.repository_id`+limitClause(limit),
+	names, err := s.listNames(ctx, qBlobHolders+limitClause(limit),
 		string(d), subscriptionID)
 	if err != nil {
 		return nil, fmt.Errorf("sqlmeta: blob holders %s: %w", d, err)

@@ -11,6 +11,26 @@ import (
 	"github.com/drydock/drydock/internal/store"
 )
 
+// Collector queries: candidates are read in age order from
+// gc_candidates_age; every liveness check is an index probe (see
+// plan_test.go).
+const (
+	qCandidates = `SELECT repository_id, digest, created_at FROM gc_candidates
+		WHERE kind = ? AND created_at < ?
+		  AND (created_at > ? OR (created_at = ? AND (repository_id > ? OR (repository_id = ? AND digest > ?))))
+		ORDER BY created_at, repository_id, digest`
+	// qManifestLive: tagged, a child of another manifest of the repository,
+	// or a referrer whose subject is in the repository.
+	qManifestLive = `SELECT 1 FROM tags WHERE manifest_id = ?
+		UNION ALL SELECT 1 FROM manifest_references WHERE digest = ? AND repository_id = ? AND kind = 'manifest'
+		UNION ALL SELECT 1 FROM manifests WHERE repository_id = ? AND digest = ?
+		LIMIT 1`
+	qLinkUsed       = `SELECT 1 FROM manifest_references WHERE digest = ? AND repository_id = ? AND kind = 'blob'`
+	qBlobReferenced = `SELECT 1 FROM repository_blobs WHERE digest = ?
+		UNION ALL SELECT 1 FROM manifest_references WHERE digest = ? AND kind = 'blob'
+		LIMIT 1`
+)
+
 // Kinds of gc_candidates rows.
 const (
 	candManifest = "manifest" // (repository, digest): a manifest that may have lost its last tag, parent or subject
@@ -55,10 +75,7 @@ type candidate struct {
 // candidatesAfter returns up to limit candidates of kind older than
 // olderThan, in (created_at, repository_id, digest) order after cursor.
 func candidatesAfter(ctx context.Context, tx *sql.Tx, kind string, olderThan time.Time, after candidate, limit int) ([]candidate, error) {
-	rows, err := query(ctx, tx, `SELECT repository_id, digest, created_at FROM gc_candidates
-		WHERE kind = ? AND created_at < ?
-		  AND (created_at > ? OR (created_at = ? AND (repository_id > ? OR (repository_id = ? AND digest > ?))))
-		ORDER BY created_at, repository_id, digest`+limitClause(limit),
+	rows, err := query(ctx, tx, qCandidates+limitClause(limit),
 		kind, nanos(olderThan), after.created, after.created, after.repoID, after.repoID, after.digest)
 	if err != nil {
 		return nil, err
@@ -168,10 +185,7 @@ func (s *Store) pruneUntaggedPass(ctx context.Context, olderThan time.Time, batc
 		if pushed >= nanos(olderThan) {
 			return false, nil // too young; examined again next time
 		}
-		live, err := exists(ctx, tx, `SELECT 1 FROM tags WHERE manifest_id = ?
-			UNION ALL SELECT 1 FROM manifest_references WHERE digest = ? AND repository_id = ? AND kind = 'manifest'
-			UNION ALL SELECT 1 FROM manifests WHERE repository_id = ? AND digest = ?
-			LIMIT 1`, id, c.digest, c.repoID, c.repoID, subject.String)
+		live, err := exists(ctx, tx, qManifestLive, id, c.digest, c.repoID, c.repoID, subject.String)
 		if err != nil {
 			return false, err
 		}
@@ -221,8 +235,7 @@ func (s *Store) PruneBlobLinks(ctx context.Context, olderThan time.Time, limit i
 		if created >= nanos(olderThan) {
 			return false, nil
 		}
-		used, err := exists(ctx, tx, `SELECT 1 FROM manifest_references WHERE digest = ? AND repository_id = ? AND kind = 'blob'`,
-			c.digest, c.repoID)
+		used, err := exists(ctx, tx, qLinkUsed, c.digest, c.repoID)
 		if err != nil {
 			return false, err
 		}
@@ -248,9 +261,7 @@ func (s *Store) PruneBlobLinks(ctx context.Context, olderThan time.Time, limit i
 // (after UnlinkBlob, or a manifest put without RequireRefs) so that the bytes
 // of a stored manifest are never collected.
 func blobReferenced(ctx context.Context, q querier, d string) (bool, error) {
-	return exists(ctx, q, `SELECT 1 FROM repository_blobs WHERE digest = ?
-		UNION ALL SELECT 1 FROM manifest_references WHERE digest = ? AND kind = 'blob'
-		LIMIT 1`, d, d)
+	return exists(ctx, q, qBlobReferenced, d, d)
 }
 
 // UnreferencedBlobs returns up to limit recorded blobs, created and last

@@ -44,19 +44,28 @@ func (s *Store) PendingEvents(ctx context.Context, limit int) ([]Event, error) {
 	return out, nil
 }
 
-// MarkEventsDelivered records that events ids were delivered.
+// MarkEventsDelivered records that events ids were delivered, in one write
+// transaction.
 func (s *Store) MarkEventsDelivered(ctx context.Context, ids []int64) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	args := []any{nanos(s.now())}
-	for _, id := range ids {
-		args = append(args, id)
-	}
-	q := `UPDATE events SET delivered_at = ? WHERE delivered_at IS NULL AND id IN (?` + strings.Repeat(", ?", len(ids)-1) + `)`
+	const chunk = 500 // well under every dialect's bound-parameter limit
+	now := nanos(s.now())
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		_, err := exec(ctx, tx, q, args...)
-		return err
+		for rest := ids; len(rest) > 0; {
+			part := rest[:min(chunk, len(rest))]
+			rest = rest[len(part):]
+			args := []any{now}
+			for _, id := range part {
+				args = append(args, id)
+			}
+			q := `UPDATE events SET delivered_at = ? WHERE delivered_at IS NULL AND id IN (?` + strings.Repeat(", ?", len(part)-1) + `)`
+			if _, err := exec(ctx, tx, q, args...); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("sqlmeta: mark %d events delivered: %w", len(ids), err)

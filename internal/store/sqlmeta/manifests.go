@@ -12,6 +12,15 @@ import (
 	"github.com/drydock/drydock/internal/store"
 )
 
+// Hot read queries, each one index probe or range scan (see plan_test.go).
+const (
+	manifestCols      = `SELECT m.repository_id, m.digest, m.media_type, m.artifact_type, m.size, m.content, m.pushed_at FROM manifests m `
+	qManifestByDigest = manifestCols + `WHERE m.repository_id = ? AND m.digest = ?`
+	qManifestByTag    = manifestCols + `JOIN tags t ON t.manifest_id = m.id WHERE t.repository_id = ? AND t.name = ?`
+	qListTags         = `SELECT name FROM tags WHERE repository_id = ? AND name > ? ORDER BY name`
+	qReferrers        = `SELECT digest, media_type, artifact_type, size, annotations FROM manifests WHERE repository_id = ? AND subject_digest = ?`
+)
+
 // Reference kinds in manifest_references.
 const (
 	refBlob     = "blob"
@@ -21,12 +30,11 @@ const (
 // GetManifest returns the manifest that ref (a tag or a digest) names in
 // repository repoID.
 func (s *Store) GetManifest(ctx context.Context, repoID int64, ref string) (store.ManifestRecord, error) {
-	const cols = `SELECT m.repository_id, m.digest, m.media_type, m.artifact_type, m.size, m.content, m.pushed_at FROM manifests m `
 	var row *sql.Row
 	if oci.IsDigestReference(ref) {
-		row = queryRow(ctx, s.r, cols+`WHERE m.repository_id = ? AND m.digest = ?`, repoID, ref)
+		row = queryRow(ctx, s.r, qManifestByDigest, repoID, ref)
 	} else {
-		row = queryRow(ctx, s.r, cols+`JOIN tags t ON t.manifest_id = m.id WHERE t.repository_id = ? AND t.name = ?`, repoID, ref)
+		row = queryRow(ctx, s.r, qManifestByTag, repoID, ref)
 	}
 	var rec store.ManifestRecord
 	var digest string
@@ -288,9 +296,9 @@ func deleteManifestRow(ctx context.Context, tx *sql.Tx, repoID, id int64, d oci.
 	}{
 		{`INSERT INTO gc_candidates (kind, repository_id, digest, created_at)
 			SELECT CASE kind WHEN 'blob' THEN 'link' ELSE 'manifest' END, repository_id, digest, ?
-			FROM manifest_references WHERE manifest_id = ?`+upsertCandidate, []any{nowN, id}},
+			FROM manifest_references WHERE manifest_id = ?` + upsertCandidate, []any{nowN, id}},
 		{`INSERT INTO gc_candidates (kind, repository_id, digest, created_at)
-			SELECT 'manifest', repository_id, digest, ? FROM manifests WHERE repository_id = ? AND subject_digest = ?`+upsertCandidate, []any{nowN, repoID, string(d)}},
+			SELECT 'manifest', repository_id, digest, ? FROM manifests WHERE repository_id = ? AND subject_digest = ?` + upsertCandidate, []any{nowN, repoID, string(d)}},
 		{`DELETE FROM tags WHERE manifest_id = ?`, []any{id}},
 		{`DELETE FROM manifest_references WHERE manifest_id = ?`, []any{id}},
 		{`DELETE FROM scan_jobs WHERE repository_id = ? AND digest = ? AND state = ?`, []any{repoID, string(d), ScanStateQueued}},
@@ -335,7 +343,7 @@ func (s *Store) ListTags(ctx context.Context, repoID int64, last string, n int) 
 	if n == 0 {
 		return []string{}, nil
 	}
-	tags, err := s.listNames(ctx, `SELECT name FROM tags WHERE repository_id = ? AND name > ? ORDER BY name`+limitClause(n), repoID, last)
+	tags, err := s.listNames(ctx, qListTags+limitClause(n), repoID, last)
 	if err != nil {
 		return nil, fmt.Errorf("sqlmeta: list tags: %w", err)
 	}
@@ -346,7 +354,7 @@ func (s *Store) ListTags(ctx context.Context, repoID int64, last string, n int) 
 // ordered by digest, optionally only those of artifactType. The subject
 // itself need not exist.
 func (s *Store) Referrers(ctx context.Context, repoID int64, d oci.Digest, artifactType string) ([]store.Referrer, error) {
-	q := `SELECT digest, media_type, artifact_type, size, annotations FROM manifests WHERE repository_id = ? AND subject_digest = ?`
+	q := qReferrers
 	args := []any{repoID, string(d)}
 	if artifactType != "" {
 		q += ` AND artifact_type = ?`

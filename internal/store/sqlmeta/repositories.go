@@ -11,6 +11,13 @@ import (
 	"github.com/drydock/drydock/internal/store"
 )
 
+// Catalog queries: range scans of UNIQUE(name) and of
+// repositories_subscription_name.
+const (
+	qListRepositories   = `SELECT name FROM repositories WHERE name > ? ORDER BY name`
+	qListRepositoriesIn = `SELECT name FROM repositories WHERE subscription_id = ? AND name > ? ORDER BY name`
+)
+
 const selectRepository = `SELECT r.id, r.name, r.registry_id, g.name, r.subscription_id
 	FROM repositories r JOIN registries g ON g.id = r.registry_id WHERE `
 
@@ -77,7 +84,7 @@ func (s *Store) ListRepositories(ctx context.Context, subscriptions []string, la
 	}
 	var out []string
 	if subscriptions == nil {
-		names, err := s.listNames(ctx, `SELECT name FROM repositories WHERE name > ? ORDER BY name`+limitClause(n), last)
+		names, err := s.listNames(ctx, qListRepositories+limitClause(n), last)
 		if err != nil {
 			return nil, fmt.Errorf("sqlmeta: list repositories: %w", err)
 		}
@@ -89,8 +96,7 @@ func (s *Store) ListRepositories(ctx context.Context, subscriptions []string, la
 			continue
 		}
 		seen[sub] = true
-		names, err := s.listNames(ctx, `SELECT name FROM repositories WHERE subscription_id = ? AND name > ?
-			ORDER BY name`+limitClause(n), sub, last)
+		names, err := s.listNames(ctx, qListRepositoriesIn+limitClause(n), sub, last)
 		if err != nil {
 			return nil, fmt.Errorf("sqlmeta: list repositories: %w", err)
 		}

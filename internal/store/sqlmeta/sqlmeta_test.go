@@ -20,7 +20,7 @@ func openTest(t testing.TB, cfg sqlmeta.Config) *sqlmeta.Store {
 	if cfg.Path == "" {
 		cfg.Path = filepath.Join(t.TempDir(), "meta.db")
 	}
-	s, err := sqlmeta.Open(t.Context(), cfg, slog.New(slog.DiscardHandler))
+	s, err := sqlmeta.Open(t.Context(), cfg, discard())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,3 +31,5 @@ func openTest(t testing.TB, cfg sqlmeta.Config) *sqlmeta.Store {
 	})
 	return s
 }
+
+func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
