@@ -78,6 +78,13 @@ func newRootCmd(g *globals) *cobra.Command {
 		newServeCmd(g),
 		newVersionCmd(g),
 	)
+	root.Args = func(_ *cobra.Command, args []string) error {
+		if len(args) > 0 {
+			return usageError{fmt.Errorf("unknown command %q; see 'drydock --help'", args[0])}
+		}
+		return nil
+	}
+	root.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
 	for _, c := range root.Commands() {
 		wrapArgs(c)
 	}
