@@ -101,7 +101,7 @@ func TestOras(t *testing.T) {
 		return n
 	}
 	all := discover()
-	if diff := cmp.Diff([]string{sigType, sbomType}, all.types()); diff != "" {
+	if diff := cmp.Diff([]string{sbomType, sigType}, all.types()); diff != "" {
 		t.Fatalf("discover: referrer artifact types (-want +got):\n%s", diff)
 	}
 	for _, r := range all.Referrers {

@@ -80,7 +80,7 @@ func TestRegctl(t *testing.T) {
 		slices.Sort(ts)
 		return ts
 	}
-	if diff := cmp.Diff([]string{sigType, sbomType}, types()); diff != "" {
+	if diff := cmp.Diff([]string{sbomType, sigType}, types()); diff != "" {
 		t.Fatalf("artifact list: artifact types (-want +got):\n%s", diff)
 	}
 	if diff := cmp.Diff([]string{sbomType}, types("--filter-artifact-type", sbomType)); diff != "" {
@@ -112,7 +112,7 @@ func TestRegctl(t *testing.T) {
 		}
 		slices.Sort(copiedTypes)
 	}
-	if diff := cmp.Diff([]string{sigType, sbomType}, copiedTypes); diff != "" {
+	if diff := cmp.Diff([]string{sbomType, sigType}, copiedTypes); diff != "" {
 		t.Fatalf("referrers after image copy --referrers (-want +got):\n%s", diff)
 	}
 	if diff := cmp.Diff([]string{"v1", "v2"}, strings.Fields(regctlStr("tag", "ls", other))); diff != "" {
