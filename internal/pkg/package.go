@@ -1,0 +1,85 @@
+package pkg
+
+import (
+	"cmp"
+	"strings"
+
+	"github.com/drydock/drydock/internal/oci"
+)
+
+// Type is a package ecosystem as drydock names it in reports ("apk", "deb",
+// "go-module", ...).
+type Type string
+
+// Package types.
+const (
+	TypeAPK      Type = "apk"       // Alpine, Wolfi, Chainguard
+	TypeDeb      Type = "deb"       // Debian, Ubuntu, distroless
+	TypeRPM      Type = "rpm"       // RHEL, Fedora, SUSE, Amazon Linux...
+	TypeGoModule Type = "go-module" // modules and the stdlib found in Go binaries
+	TypeNPM      Type = "npm"
+	TypePyPI     Type = "pypi"
+	TypeMaven    Type = "maven"
+	TypeGem      Type = "gem"
+	TypeCargo    Type = "cargo"
+	TypeComposer Type = "composer"
+	TypeNuGet    Type = "nuget"
+)
+
+// IsOS reports whether t is an operating system package type (its packages
+// carry a [Distro]).
+func (t Type) IsOS() bool { return t == TypeAPK || t == TypeDeb || t == TypeRPM }
+
+// Package is one package installed in an image.
+type Package struct {
+	// Name is the package name as its ecosystem spells it: a binary package
+	// name for OS packages, "group:artifact" for Maven, the module path for
+	// Go ("stdlib" for the Go standard library).
+	Name string
+	// Version is the installed version (see the package doc for its form).
+	Version string
+	// Type is the ecosystem.
+	Type Type
+	// PURL is the package URL (https://github.com/package-url/purl-spec).
+	PURL string
+	// SourceName and SourceVersion name the source package an OS package was
+	// built from (dpkg "Source:", apk origin "o:"); distro advisories are
+	// keyed on them. SourceName equals Name when the database names no
+	// other source; SourceVersion is empty when it equals Version.
+	SourceName    string
+	SourceVersion string
+	// Arch is the architecture the package was built for, when known.
+	Arch string
+	// Distro is the OS release an OS package belongs to; nil for language
+	// packages and when the release is unknown.
+	Distro *Distro
+	// Layer is the index (0 = base) of the layer that introduced the
+	// package, and LayerDigest that layer's digest when known.
+	Layer       int
+	LayerDigest oci.Digest
+	// Path is the file the package was found in, relative to the image root
+	// without a leading slash (the package database, manifest or binary).
+	Path string
+}
+
+// Source returns the source package name and version (falling back to the
+// binary name and version).
+func (p *Package) Source() (name, version string) {
+	return cmp.Or(p.SourceName, p.Name), cmp.Or(p.SourceVersion, p.Version)
+}
+
+// Key identifies a package within one image: two findings of the same
+// package at the same path are the same package.
+func (p *Package) Key() string {
+	return string(p.Type) + "\x00" + p.Name + "\x00" + p.Version + "\x00" + p.Path
+}
+
+// Compare orders packages by type, name, version and path (for sorting).
+func Compare(a, b Package) int {
+	return cmp.Or(
+		strings.Compare(string(a.Type), string(b.Type)),
+		strings.Compare(a.Name, b.Name),
+		strings.Compare(a.Version, b.Version),
+		strings.Compare(a.Path, b.Path),
+	)
+}

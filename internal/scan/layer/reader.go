@@ -1,0 +1,577 @@
+package layer
+
+import (
+	"archive/tar"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math/bits"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/drydock/drydock/internal/oci"
+)
+
+// Selector chooses the files a [Reader] keeps. Extractors are selectors.
+type Selector interface {
+	// Wants reports whether the file at path (clean, relative to the image
+	// root, no leading "/", e.g. "lib/apk/db/installed") should be kept.
+	// It is called for regular files, symbolic links (fi.Mode() has
+	// fs.ModeSymlink; wanting one keeps whatever it resolves to, under the
+	// link's path) and hard links (fi describes the linked file). It must be
+	// fast and must not retain fi: it runs for every entry of every layer.
+	Wants(path string, fi fs.FileInfo) bool
+}
+
+// Reducer is an optional [Selector] capability: instead of the whole file,
+// the reader keeps what Reduce returns, so that large files (binaries,
+// archives) never stay in memory. Reduce runs while the layer streams; data
+// is valid only during the call and must not be modified. A nil result
+// without error means "nothing of interest": the file is not kept for this
+// selector. An error is kept as the file's [File.Err].
+type Reducer interface {
+	Reduce(path string, data []byte) ([]byte, error)
+}
+
+// Desc describes a layer to read.
+type Desc struct {
+	// Digest identifies the layer blob (as stored, usually compressed). It
+	// is only recorded, so that results can name the layer.
+	Digest oci.Digest
+	// DiffID, when set, is the expected digest (sha256 or sha512) of the
+	// uncompressed tar stream; a mismatch fails the layer with
+	// ErrDiffIDMismatch.
+	DiffID oci.Digest
+}
+
+// Info describes a layer that was read.
+type Info struct {
+	Index       int
+	Desc        Desc
+	Compression Compression
+	// Compressed and Uncompressed are the bytes read from the source and
+	// produced by decompression.
+	Compressed, Uncompressed int64
+	// Entries is the number of tar entries.
+	Entries int64
+}
+
+// Reader reads the layers of one image, in order, each exactly once and
+// without writing anything anywhere, and keeps the files its selectors
+// want. After the layers, [Reader.FS] gives each selector a view of the
+// final filesystem (whiteouts applied, links resolved in the image root).
+//
+// A Reader is not safe for concurrent use while reading; the views it
+// returns may be read concurrently once reading is done.
+type Reader struct {
+	cfg       Config
+	sels      []Selector
+	reducers  []Reducer // reducers[i] is sels[i] as a Reducer, or nil
+	rawMask   uint64    // selectors that keep whole files
+	deadline  time.Time // zero: none
+	state     *state
+	layers    []Info
+	entries   int64
+	keptBytes int64
+	anomalies []Anomaly
+	nAnomaly  int
+	err       error
+
+	// dyn maps paths that a wanted symlink resolved to onto the selectors
+	// that wanted the link, so that the target is kept when it comes.
+	dyn map[string]uint64
+	// scratch is reused to read files that only reducers want.
+	scratch []byte
+}
+
+// ErrTooManySelectors is returned by [New] for more than 64 selectors.
+var ErrTooManySelectors = errors.New("layer: more than 64 selectors")
+
+// New returns a Reader keeping the files that sels want. The position of a
+// selector in sels is its index for [Reader.FS].
+func New(cfg Config, sels ...Selector) (*Reader, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if len(sels) > 64 {
+		return nil, ErrTooManySelectors
+	}
+	r := &Reader{
+		cfg:      cfg.withDefaults(),
+		sels:     sels,
+		reducers: make([]Reducer, len(sels)),
+		state:    newState(),
+		dyn:      make(map[string]uint64),
+	}
+	for i, s := range sels {
+		if s == nil {
+			return nil, fmt.Errorf("%w: selector %d is nil", ErrInvalidConfig, i)
+		}
+		if red, ok := s.(Reducer); ok {
+			r.reducers[i] = red
+		} else {
+			r.rawMask |= 1 << i
+		}
+	}
+	if cfg.Timeout > 0 {
+		r.deadline = time.Now().Add(cfg.Timeout)
+	}
+	return r, nil
+}
+
+// Layers describes the layers read so far.
+func (r *Reader) Layers() []Info { return append([]Info(nil), r.layers...) }
+
+// Anomalies returns the suspicious entries neutralised so far (at most
+// MaxAnomalies of them) and how many there were in all.
+func (r *Reader) Anomalies() ([]Anomaly, int) {
+	return append([]Anomaly(nil), r.anomalies...), r.nAnomaly
+}
+
+// ReadLayer reads the next layer (index = number of layers read before)
+// from src, which may be gzip- or zstd-compressed or a plain tar. It reads
+// src to its end. On error the Reader is spent: later calls return an error
+// wrapping ErrReaderFailed. Errors are *LimitError (a limit was hit; also
+// errors.Is ErrLimit), or wrap ErrCorrupt, ErrTruncated,
+// ErrUnsupportedCompression, ErrDiffIDMismatch, or the context's error.
+//
+// src should honour ctx itself (a blob store file does, a network body
+// whose request carries ctx does): a Read that blocks cannot be interrupted.
+func (r *Reader) ReadLayer(ctx context.Context, desc Desc, src io.Reader) (err error) {
+	if r.err != nil {
+		return fmt.Errorf("%w: %w", ErrReaderFailed, r.err)
+	}
+	defer func() {
+		if err != nil {
+			r.err = err
+		}
+	}()
+	if !r.deadline.IsZero() {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, r.deadline)
+		defer cancel()
+	}
+	idx := len(r.layers)
+	st, err := openStream(ctx, &r.cfg, idx, desc, src)
+	if err != nil {
+		return err
+	}
+	defer st.close()
+
+	d := &delta{layer: idx, adds: make(map[string]*node),
+		whiteouts: make(map[string]struct{}), opaques: make(map[string]struct{})}
+	tr := tar.NewReader(st)
+	var entries int64
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return st.classify(err, "tar header")
+		}
+		entries++
+		r.entries++
+		if r.entries > r.cfg.MaxEntries {
+			return &LimitError{Limit: LimitEntries, Max: r.cfg.MaxEntries, Layer: idx, Path: hdr.Name}
+		}
+		if err := r.entry(d, tr, hdr, st); err != nil {
+			return err
+		}
+	}
+	if err := st.finish(); err != nil {
+		return err
+	}
+	r.apply(d)
+	r.layers = append(r.layers, Info{
+		Index: idx, Desc: desc, Compression: st.comp,
+		Compressed: st.in.n.Load(), Uncompressed: st.out, Entries: entries,
+	})
+	return nil
+}
+
+// delta is what one layer changes, applied once the layer is fully read:
+// deletions (whiteouts, opaque directories) act on lower layers only, as the
+// OCI image spec says, whatever their position in the tar.
+type delta struct {
+	layer     int
+	adds      map[string]*node
+	whiteouts map[string]struct{}
+	opaques   map[string]struct{}
+	// linkCache caches the resolution of the last parent directory.
+	cacheDir, cacheResolved string
+	cacheOK                 bool
+}
+
+// lookup returns the node at p as the layer being read sees it.
+func (r *Reader) lookup(d *delta) lookupFunc {
+	return func(p string) *node {
+		if n, ok := d.adds[p]; ok {
+			return n
+		}
+		if len(d.whiteouts) > 0 || len(d.opaques) > 0 {
+			// Hidden from lower layers by this layer's whiteouts?
+			for q := p; ; q = parent(q) {
+				if _, ok := d.whiteouts[q]; ok {
+					return nil
+				}
+				if _, ok := d.opaques[q]; ok && q != p {
+					return nil
+				}
+				if q == "" {
+					break
+				}
+			}
+		}
+		return r.state.live(p)
+	}
+}
+
+// resolveDir resolves the symbolic links in a directory path of the layer
+// being read.
+func (r *Reader) resolveDir(d *delta, dir string) (string, bool) {
+	if dir == "" || r.state.links == 0 {
+		return dir, true
+	}
+	if d.cacheOK && d.cacheDir == dir {
+		return d.cacheResolved, true
+	}
+	res, _, ok := resolve(dir, r.lookup(d), true, r.cfg.MaxLinkHops)
+	if ok {
+		d.cacheDir, d.cacheResolved, d.cacheOK = dir, res, true
+	}
+	return res, ok
+}
+
+// entry handles one tar entry.
+func (r *Reader) entry(d *delta, tr *tar.Reader, hdr *tar.Header, st *stream) error {
+	if len(hdr.Name) > r.cfg.MaxPathLength {
+		return &LimitError{Limit: LimitPathLength, Max: int64(r.cfg.MaxPathLength), Layer: d.layer, Path: truncate(hdr.Name)}
+	}
+	name, abs, escapes := cleanName(hdr.Name)
+	if escapes {
+		r.anomaly(d.layer, PathTraversal, hdr.Name, "entry ignored")
+		return nil
+	}
+	if abs {
+		r.anomaly(d.layer, AbsolutePath, hdr.Name, "read relative to the image root")
+	}
+	if name == "" {
+		return nil
+	}
+	if dp := depth(name); dp > r.cfg.MaxPathDepth {
+		return &LimitError{Limit: LimitPathDepth, Max: int64(r.cfg.MaxPathDepth), Layer: d.layer, Path: truncate(name)}
+	}
+	dir, base := parent(name), path.Base(name)
+
+	if strings.HasPrefix(base, ".wh.") {
+		rdir, ok := r.resolveDir(d, dir)
+		if !ok {
+			r.anomaly(d.layer, LinkLoop, hdr.Name, "whiteout ignored")
+			return nil
+		}
+		switch {
+		case base == ".wh..wh..opq":
+			d.opaques[rdir] = struct{}{}
+		case strings.HasPrefix(base, ".wh..wh."):
+			// aufs metadata (.wh..wh.plnk, .wh..wh.aufs): not content.
+		default:
+			d.whiteouts[join(rdir, base[len(".wh."):])] = struct{}{}
+		}
+		d.cacheOK = false
+		return nil
+	}
+
+	rdir, ok := r.resolveDir(d, dir)
+	if !ok {
+		r.anomaly(d.layer, LinkLoop, hdr.Name, "entry ignored")
+		return nil
+	}
+	p := join(rdir, base)
+
+	switch hdr.Typeflag {
+	case tar.TypeReg, tar.TypeRegA, tar.TypeCont, tar.TypeGNUSparse:
+		return r.regular(d, tr, hdr, p, st)
+	case tar.TypeSymlink:
+		return r.symlink(d, hdr, p)
+	case tar.TypeLink:
+		return r.hardlink(d, hdr, p)
+	case tar.TypeDir:
+		r.replace(d, hdr, p, typeDir)
+	case tar.TypeChar, tar.TypeBlock, tar.TypeFifo:
+		r.anomaly(d.layer, DeviceFile, hdr.Name, "ignored")
+		r.replace(d, hdr, p, typeOther)
+	default:
+		r.replace(d, hdr, p, typeOther)
+	}
+	return nil
+}
+
+// replace records an entry no selector keeps, if it replaces a tracked path.
+func (r *Reader) replace(d *delta, hdr *tar.Header, p string, typ nodeType) {
+	if old, dup := d.adds[p]; dup {
+		if old.typ == typeDir && typ == typeDir {
+			return
+		}
+		r.anomaly(d.layer, Duplicate, hdr.Name, "last entry wins")
+	} else if r.state.live(p) == nil {
+		return
+	}
+	d.adds[p] = &node{typ: typ, layer: d.layer, mode: hdr.FileInfo().Mode()}
+}
+
+// wants returns the selectors that want p.
+func (r *Reader) wants(p string, fi fs.FileInfo) uint64 {
+	var m uint64
+	for i, s := range r.sels {
+		if s.Wants(p, fi) {
+			m |= 1 << i
+		}
+	}
+	return m
+}
+
+// regular handles a regular file.
+func (r *Reader) regular(d *delta, tr *tar.Reader, hdr *tar.Header, p string, st *stream) error {
+	fi := hdr.FileInfo()
+	listed := r.wants(p, fi)
+	mask := listed
+	if len(r.dyn) > 0 {
+		mask |= r.dyn[p]
+	}
+	if mask == 0 {
+		r.replace(d, hdr, p, typeOther)
+		return nil
+	}
+	if _, dup := d.adds[p]; dup {
+		r.anomaly(d.layer, Duplicate, hdr.Name, "last entry wins")
+	}
+	n := &node{typ: typeFile, layer: d.layer, mode: fi.Mode(), size: hdr.Size, kept: make([]kept, len(r.sels))}
+	if hdr.Size > r.cfg.MaxFileBytes {
+		lerr := &LimitError{Limit: LimitFileBytes, Max: r.cfg.MaxFileBytes, Layer: d.layer, Path: p}
+		for m := mask; m != 0; m &= m - 1 {
+			n.kept[bits.TrailingZeros64(m)].err = lerr
+		}
+		n.has, n.wanted = mask, listed
+		d.adds[p] = n
+		return nil
+	}
+	var buf []byte
+	if mask&r.rawMask != 0 {
+		buf = make([]byte, hdr.Size)
+	} else {
+		if int64(cap(r.scratch)) < hdr.Size {
+			r.scratch = make([]byte, hdr.Size)
+		}
+		buf = r.scratch[:hdr.Size]
+	}
+	if _, err := io.ReadFull(tr, buf); err != nil {
+		return st.classify(err, "file "+p)
+	}
+	if mask&r.rawMask != 0 {
+		if err := r.account(d.layer, p, int64(len(buf))); err != nil {
+			return err
+		}
+	}
+	for m := mask; m != 0; m &= m - 1 {
+		i := bits.TrailingZeros64(m)
+		red := r.reducers[i]
+		if red == nil {
+			n.kept[i].data = buf
+			n.has |= 1 << i
+			continue
+		}
+		out, err := reduce(red, p, buf)
+		switch {
+		case err != nil:
+			n.kept[i].err = fmt.Errorf("layer %d: %s: %w", d.layer, p, err)
+		case out == nil:
+			continue
+		default:
+			if err := r.account(d.layer, p, int64(len(out))); err != nil {
+				return err
+			}
+			n.kept[i].data = out
+		}
+		n.has |= 1 << i
+	}
+	n.wanted = listed & n.has
+	if n.has == 0 {
+		r.replace(d, hdr, p, typeOther)
+		return nil
+	}
+	d.adds[p] = n
+	return nil
+}
+
+// reduce calls a Reducer, turning a panic (a bug in a parser fed hostile
+// bytes) into an error so that one image cannot take the process down.
+func reduce(red Reducer, p string, data []byte) (out []byte, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			out, err = nil, fmt.Errorf("%w: reducer panicked: %v", ErrCorrupt, v)
+		}
+	}()
+	return red.Reduce(p, data)
+}
+
+// account adds n kept bytes against MaxKeptBytes.
+func (r *Reader) account(layer int, p string, n int64) error {
+	r.keptBytes += n
+	if r.keptBytes > r.cfg.MaxKeptBytes {
+		return &LimitError{Limit: LimitKeptBytes, Max: r.cfg.MaxKeptBytes, Layer: layer, Path: p}
+	}
+	return nil
+}
+
+// symlink handles a symbolic link; every link is tracked because paths may
+// be resolved through it.
+func (r *Reader) symlink(d *delta, hdr *tar.Header, p string) error {
+	if len(hdr.Linkname) > r.cfg.MaxPathLength {
+		return &LimitError{Limit: LimitPathLength, Max: int64(r.cfg.MaxPathLength), Layer: d.layer, Path: p}
+	}
+	if hdr.Linkname == "" {
+		r.anomaly(d.layer, EmptyLink, hdr.Name, "ignored")
+		r.replace(d, hdr, p, typeOther)
+		return nil
+	}
+	if escapesRoot(parent(p), hdr.Linkname) {
+		r.anomaly(d.layer, LinkEscape, hdr.Name, "target "+truncate(hdr.Linkname)+" resolved inside the image root")
+	}
+	if _, dup := d.adds[p]; dup {
+		r.anomaly(d.layer, Duplicate, hdr.Name, "last entry wins")
+	}
+	mask := r.wants(p, hdr.FileInfo())
+	n := &node{typ: typeSymlink, layer: d.layer, mode: fs.ModeSymlink | 0o777, target: hdr.Linkname, wanted: mask}
+	d.adds[p] = n
+	d.cacheOK = false
+	r.state.links++
+	if mask != 0 {
+		if t, _, ok := resolve(p, r.lookup(d), true, r.cfg.MaxLinkHops); ok && t != "" {
+			r.dyn[t] |= mask
+		}
+	}
+	return nil
+}
+
+// hardlink handles a hard link: it gets what the reader kept of its target
+// (a file of this layer or of a lower one), for the selectors that want the
+// link's path too.
+func (r *Reader) hardlink(d *delta, hdr *tar.Header, p string) error {
+	tname, _, escapes := cleanName(hdr.Linkname)
+	if escapes || tname == "" {
+		r.anomaly(d.layer, LinkEscape, hdr.Name, "hard link to "+truncate(hdr.Linkname)+" ignored")
+		r.replace(d, hdr, p, typeOther)
+		return nil
+	}
+	tdir, ok := r.resolveDir(d, parent(tname))
+	if !ok {
+		r.anomaly(d.layer, LinkLoop, hdr.Name, "hard link ignored")
+		r.replace(d, hdr, p, typeOther)
+		return nil
+	}
+	t := r.lookup(d)(join(tdir, path.Base(tname)))
+	if t == nil || (t.typ != typeFile && t.typ != typeSymlink) {
+		// Not tracked: nobody wanted the target, so nobody gets the link.
+		r.replace(d, hdr, p, typeOther)
+		return nil
+	}
+	if _, dup := d.adds[p]; dup {
+		r.anomaly(d.layer, Duplicate, hdr.Name, "last entry wins")
+	}
+	fi := nodeInfo{name: path.Base(p), n: t}
+	mask := r.wants(p, fi)
+	if t.typ == typeSymlink {
+		d.adds[p] = &node{typ: typeSymlink, layer: d.layer, mode: t.mode, target: t.target, wanted: mask}
+		d.cacheOK = false
+		r.state.links++
+		return nil
+	}
+	mask &= t.has
+	if mask == 0 {
+		r.replace(d, hdr, p, typeOther)
+		return nil
+	}
+	n := &node{typ: typeFile, layer: d.layer, mode: t.mode, size: t.size, wanted: mask, has: mask, kept: make([]kept, len(r.sels))}
+	for m := mask; m != 0; m &= m - 1 {
+		i := bits.TrailingZeros64(m)
+		n.kept[i] = t.kept[i] // shared, not copied
+	}
+	d.adds[p] = n
+	return nil
+}
+
+// apply makes the layer's changes part of the chained state. Deletions
+// first (they act on lower layers only), then additions.
+func (r *Reader) apply(d *delta) {
+	s := r.state
+	// under holds the directories whose lower contents go away: whited-out
+	// paths, opaque directories, and directories replaced by a non-directory.
+	// One pass over the tracked paths handles them all, however many.
+	under := make(map[string]struct{})
+	for w := range d.whiteouts {
+		s.remove(w, d.layer)
+		if _, ok := s.dirs[w]; ok {
+			under[w] = struct{}{}
+		}
+	}
+	for o := range d.opaques {
+		if _, ok := s.dirs[o]; ok {
+			under[o] = struct{}{}
+		}
+	}
+	for p, n := range d.adds {
+		if _, ok := s.dirs[p]; ok && n.typ != typeDir {
+			under[p] = struct{}{}
+		}
+	}
+	if len(under) > 0 {
+		for p := range s.paths {
+			for q := parent(p); ; q = parent(q) {
+				if _, ok := under[q]; ok {
+					s.remove(p, d.layer)
+					break
+				}
+				if q == "" {
+					break
+				}
+			}
+		}
+	}
+	for p, n := range d.adds {
+		s.set(p, d.layer, n)
+	}
+}
+
+// anomaly records a neutralised entry.
+func (r *Reader) anomaly(layer int, kind AnomalyKind, name, detail string) {
+	r.nAnomaly++
+	if len(r.anomalies) < r.cfg.MaxAnomalies {
+		r.anomalies = append(r.anomalies, Anomaly{Layer: layer, Kind: kind, Path: truncate(name), Detail: detail})
+	}
+}
+
+// truncate shortens a name for messages.
+func truncate(s string) string {
+	const max = 256
+	if len(s) <= max {
+		return s
+	}
+	return s[:max] + "..."
+}
+
+// nodeInfo is the fs.FileInfo of a tracked node.
+type nodeInfo struct {
+	name string
+	n    *node
+}
+
+func (fi nodeInfo) Name() string       { return fi.name }
+func (fi nodeInfo) Size() int64        { return fi.n.size }
+func (fi nodeInfo) Mode() fs.FileMode  { return fi.n.mode }
+func (fi nodeInfo) ModTime() time.Time { return time.Time{} }
+func (fi nodeInfo) IsDir() bool        { return fi.n.typ == typeDir }
+func (fi nodeInfo) Sys() any           { return nil }

@@ -1,0 +1,351 @@
+package layer_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io/fs"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/drydock/drydock/internal/scan/layer"
+	lt "github.com/drydock/drydock/internal/scan/layer/layertest"
+)
+
+// prefixSel wants regular files and links under any of its prefixes.
+type prefixSel []string
+
+func (s prefixSel) Wants(p string, fi fs.FileInfo) bool {
+	for _, pre := range s {
+		if strings.HasPrefix(p, pre) {
+			return true
+		}
+	}
+	return false
+}
+
+// upperSel keeps files under its prefix reduced to upper case, and drops
+// files whose contents are "skip".
+type upperSel string
+
+func (s upperSel) Wants(p string, fi fs.FileInfo) bool { return strings.HasPrefix(p, string(s)) }
+func (s upperSel) Reduce(p string, data []byte) ([]byte, error) {
+	switch string(data) {
+	case "skip":
+		return nil, nil
+	case "fail":
+		return nil, errors.New("cannot reduce")
+	}
+	return bytes.ToUpper(data), nil
+}
+
+// file is what tests compare: a File without Mode/Size noise.
+type file struct {
+	Path  string
+	Data  string
+	Layer int
+	Err   string
+}
+
+func files(v *layer.FS) []file {
+	var out []file
+	for _, f := range v.Files() {
+		e := ""
+		if f.Err != nil {
+			e = f.Err.Error()
+		}
+		out = append(out, file{Path: f.Path, Data: string(f.Data), Layer: f.Layer, Err: e})
+	}
+	return out
+}
+
+// readAll reads layers (already encoded) into a new Reader.
+func readAll(t *testing.T, cfg layer.Config, sels []layer.Selector, layers ...[]byte) (*layer.Reader, error) {
+	t.Helper()
+	r, err := layer.New(cfg, sels...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range layers {
+		if err := r.ReadLayer(t.Context(), layer.Desc{}, bytes.NewReader(l)); err != nil {
+			return r, err
+		}
+	}
+	return r, nil
+}
+
+func TestChainedView(t *testing.T) {
+	tests := []struct {
+		name   string
+		sel    layer.Selector
+		layers [][]lt.Entry
+		want   []file
+	}{
+		{
+			name: "files attributed to the layer that last wrote them",
+			sel:  prefixSel{"etc/", "lib/"},
+			layers: [][]lt.Entry{
+				{lt.Dir("etc/"), lt.File("etc/a", "a0"), lt.File("etc/b", "b0"), lt.File("usr/x", "not wanted")},
+				{lt.File("etc/b", "b1"), lt.File("lib/c", "c1")},
+			},
+			want: []file{{"etc/a", "a0", 0, ""}, {"etc/b", "b1", 1, ""}, {"lib/c", "c1", 1, ""}},
+		},
+		{
+			name: "whiteout deletes from lower layers only",
+			sel:  prefixSel{"etc/"},
+			layers: [][]lt.Entry{
+				{lt.File("etc/a", "a0"), lt.File("etc/b", "b0"), lt.File("etc/d/x", "x0")},
+				{lt.File("etc/b", "b1 same layer as its whiteout"), lt.Whiteout("etc/b"), lt.Whiteout("etc/a"), lt.Whiteout("etc/d")},
+			},
+			want: []file{{"etc/b", "b1 same layer as its whiteout", 1, ""}},
+		},
+		{
+			name: "opaque directory hides lower contents, keeps its own layer's",
+			sel:  prefixSel{"etc/", "var/"},
+			layers: [][]lt.Entry{
+				{lt.File("etc/x/a", "a0"), lt.File("etc/x/sub/b", "b0"), lt.File("etc/y", "y0"), lt.File("var/z", "z0")},
+				{lt.File("etc/x/c", "c1"), lt.Opaque("etc/x")},
+			},
+			want: []file{{"etc/x/c", "c1", 1, ""}, {"etc/y", "y0", 0, ""}, {"var/z", "z0", 0, ""}},
+		},
+		{
+			name: "root opaque directory",
+			sel:  prefixSel{"etc/"},
+			layers: [][]lt.Entry{
+				{lt.File("etc/a", "a0")},
+				{lt.Opaque(""), lt.File("etc/b", "b1")},
+			},
+			want: []file{{"etc/b", "b1", 1, ""}},
+		},
+		{
+			name: "file replaced by an unwanted entry disappears",
+			sel:  prefixSel{"etc/a"},
+			layers: [][]lt.Entry{
+				{lt.File("etc/a", "a0"), lt.File("etc/ab", "ab0")},
+				{lt.Dir("etc/a/")},
+				{lt.Symlink("etc/ab", "/nowhere")},
+			},
+			want: nil,
+		},
+		{
+			name: "directory replaced by a file drops its lower contents",
+			sel:  prefixSel{"opt/"},
+			layers: [][]lt.Entry{
+				{lt.File("opt/d/a", "a0"), lt.File("opt/e", "e0")},
+				{lt.File("opt/d", "now a file")},
+			},
+			want: []file{{"opt/d", "now a file", 1, ""}, {"opt/e", "e0", 0, ""}},
+		},
+		{
+			name: "wanted symlink shows its target, target kept even when unwanted by path",
+			sel:  prefixSel{"etc/os-release"},
+			layers: [][]lt.Entry{
+				{lt.Symlink("etc/os-release", "../usr/lib/os-release"), lt.File("usr/lib/os-release", "ID=debian")},
+			},
+			want: []file{{"etc/os-release", "ID=debian", 0, ""}},
+		},
+		{
+			name: "symlink layer is the later of link and target",
+			sel:  prefixSel{"etc/os-release", "usr/lib/os-release"},
+			layers: [][]lt.Entry{
+				{lt.File("usr/lib/os-release", "ID=debian")},
+				{lt.Symlink("etc/os-release", "/usr/lib/os-release")},
+				{lt.File("usr/lib/os-release", "ID=ubuntu")},
+			},
+			want: []file{{"etc/os-release", "ID=ubuntu", 2, ""}, {"usr/lib/os-release", "ID=ubuntu", 2, ""}},
+		},
+		{
+			name: "entries under a symlinked directory land in its target",
+			sel:  prefixSel{"usr/lib/apk/"},
+			layers: [][]lt.Entry{
+				{lt.Dir("usr/lib/"), lt.Symlink("lib", "usr/lib")},
+				{lt.File("lib/apk/db/installed", "P:musl")},
+			},
+			want: []file{{"usr/lib/apk/db/installed", "P:musl", 1, ""}},
+		},
+		{
+			name: "hard link shares the kept contents",
+			sel:  prefixSel{"bin/"},
+			layers: [][]lt.Entry{
+				{lt.File("bin/a", "binary"), lt.Hardlink("bin/b", "bin/a")},
+				{lt.Hardlink("bin/c", "/bin/a")},
+			},
+			want: []file{{"bin/a", "binary", 0, ""}, {"bin/b", "binary", 0, ""}, {"bin/c", "binary", 1, ""}},
+		},
+		{
+			name: "hard link to an unwanted file is not kept",
+			sel:  prefixSel{"bin/b"},
+			layers: [][]lt.Entry{
+				{lt.File("bin/a", "binary"), lt.Hardlink("bin/b", "bin/a")},
+			},
+			want: nil,
+		},
+		{
+			name: "reducer output is kept, nil drops, error is kept",
+			sel:  upperSel("etc/"),
+			layers: [][]lt.Entry{
+				{lt.File("etc/a", "hello"), lt.File("etc/b", "skip"), lt.File("etc/c", "fail")},
+			},
+			want: []file{{"etc/a", "HELLO", 0, ""}, {"etc/c", "", 0, "layer 0: etc/c: cannot reduce"}},
+		},
+		{
+			name: "reducer dropping an upper version hides the lower one",
+			sel:  upperSel("etc/"),
+			layers: [][]lt.Entry{
+				{lt.File("etc/a", "hello")},
+				{lt.File("etc/a", "skip")},
+			},
+			want: nil,
+		},
+		{
+			name: "absolute and dot-slash names",
+			sel:  prefixSel{"etc/"},
+			layers: [][]lt.Entry{
+				{lt.File("./etc/a", "a"), lt.File("/etc/b", "b"), lt.File("etc//c/./d", "d")},
+			},
+			want: []file{{"etc/a", "a", 0, ""}, {"etc/b", "b", 0, ""}, {"etc/c/d", "d", 0, ""}},
+		},
+	}
+	for _, tt := range tests {
+		for _, enc := range []string{"tar", "gzip", "zstd"} {
+			t.Run(tt.name+"/"+enc, func(t *testing.T) {
+				var blobs [][]byte
+				for _, l := range tt.layers {
+					b := lt.Tar(t, l...)
+					switch enc {
+					case "gzip":
+						b = lt.Gzip(t, b)
+					case "zstd":
+						b = lt.Zstd(t, b)
+					}
+					blobs = append(blobs, b)
+				}
+				r, err := readAll(t, layer.Config{}, []layer.Selector{tt.sel}, blobs...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if diff := cmp.Diff(tt.want, files(r.FS(0))); diff != "" {
+					t.Errorf("files (-want +got):\n%s", diff)
+				}
+				for i, info := range r.Layers() {
+					want := map[string]layer.Compression{"tar": layer.Uncompressed, "gzip": layer.Gzip, "zstd": layer.Zstd}[enc]
+					if info.Compression != want || info.Index != i {
+						t.Errorf("layer %d: info %+v, want compression %s", i, info, want)
+					}
+				}
+			})
+		}
+	}
+}
+
+func TestSelectorsAreIndependent(t *testing.T) {
+	l := lt.Tar(t, lt.File("etc/a", "a"), lt.File("etc/b", "b"), lt.File("x/c", "c"))
+	r, err := readAll(t, layer.Config{}, []layer.Selector{prefixSel{"etc/a"}, upperSel("etc/"), prefixSel{"x/"}}, l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][]file{
+		{{"etc/a", "a", 0, ""}},
+		{{"etc/a", "A", 0, ""}, {"etc/b", "B", 0, ""}},
+		{{"x/c", "c", 0, ""}},
+		nil, // out of range
+	}
+	for i, w := range want {
+		if diff := cmp.Diff(w, files(r.FS(i))); diff != "" {
+			t.Errorf("selector %d (-want +got):\n%s", i, diff)
+		}
+	}
+}
+
+func TestHistoryAndAt(t *testing.T) {
+	r, err := readAll(t, layer.Config{}, []layer.Selector{prefixSel{"var/lib/dpkg/status"}},
+		lt.Tar(t, lt.File("var/lib/dpkg/status", "v0")),
+		lt.Tar(t, lt.File("var/lib/dpkg/status", "v1")),
+		lt.Tar(t, lt.File("unrelated", "")),
+		lt.Tar(t, lt.File("var/lib/dpkg/status", "v3")),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := r.FS(0)
+	var got []file
+	for _, f := range v.History("/var/lib/dpkg/status") {
+		got = append(got, file{Path: f.Path, Data: string(f.Data), Layer: f.Layer})
+	}
+	want := []file{{"var/lib/dpkg/status", "v0", 0, ""}, {"var/lib/dpkg/status", "v1", 1, ""}, {"var/lib/dpkg/status", "v3", 3, ""}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("History (-want +got):\n%s", diff)
+	}
+	if b, err := v.At(2).ReadFile("var/lib/dpkg/status"); err != nil || string(b) != "v1" {
+		t.Errorf("At(2).ReadFile = %q, %v; want v1", b, err)
+	}
+	if n := len(v.At(2).History("var/lib/dpkg/status")); n != 2 {
+		t.Errorf("At(2).History has %d versions, want 2", n)
+	}
+
+	// A deletion breaks the history.
+	r, err = readAll(t, layer.Config{}, []layer.Selector{prefixSel{"s"}},
+		lt.Tar(t, lt.File("s", "v0")), lt.Tar(t, lt.Whiteout("s")), lt.Tar(t, lt.File("s", "v2")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := r.FS(0).History("s"); len(h) != 1 || string(h[0].Data) != "v2" {
+		t.Errorf("History after deletion = %v, want just v2", h)
+	}
+}
+
+func TestDiffID(t *testing.T) {
+	tarball := lt.Tar(t, lt.File("etc/a", "a"))
+	for _, enc := range []string{"tar", "gzip", "zstd"} {
+		t.Run(enc, func(t *testing.T) {
+			blob := tarball
+			switch enc {
+			case "gzip":
+				blob = lt.Gzip(t, tarball)
+			case "zstd":
+				blob = lt.Zstd(t, tarball)
+			}
+			r, _ := layer.New(layer.Config{})
+			if err := r.ReadLayer(t.Context(), layer.Desc{DiffID: lt.DiffID(tarball)}, bytes.NewReader(blob)); err != nil {
+				t.Fatalf("matching diff_id: %v", err)
+			}
+			r, _ = layer.New(layer.Config{})
+			err := r.ReadLayer(t.Context(), layer.Desc{DiffID: lt.DiffID(append([]byte("x"), tarball...))}, bytes.NewReader(blob))
+			if !errors.Is(err, layer.ErrDiffIDMismatch) {
+				t.Fatalf("other diff_id: err = %v, want ErrDiffIDMismatch", err)
+			}
+			if err2 := r.ReadLayer(t.Context(), layer.Desc{}, bytes.NewReader(blob)); !errors.Is(err2, layer.ErrReaderFailed) {
+				t.Errorf("ReadLayer after failure: %v, want ErrReaderFailed", err2)
+			}
+		})
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	if _, err := layer.New(layer.Config{MaxEntries: -1}); !errors.Is(err, layer.ErrInvalidConfig) {
+		t.Errorf("New(negative) = %v, want ErrInvalidConfig", err)
+	}
+	if _, err := layer.New(layer.Config{}, nil); !errors.Is(err, layer.ErrInvalidConfig) {
+		t.Errorf("New(nil selector) = %v, want ErrInvalidConfig", err)
+	}
+	sels := make([]layer.Selector, 65)
+	for i := range sels {
+		sels[i] = prefixSel{}
+	}
+	if _, err := layer.New(layer.Config{}, sels...); !errors.Is(err, layer.ErrTooManySelectors) {
+		t.Errorf("New(65 selectors) = %v", err)
+	}
+}
+
+func TestNewFS(t *testing.T) {
+	v := layer.NewFS(&layer.File{Path: "/a/b", Data: []byte("x"), Layer: 2}, &layer.File{Path: "c", Data: []byte("y")})
+	if diff := cmp.Diff([]file{{"a/b", "x", 2, ""}, {"c", "y", 0, ""}}, files(v)); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if _, err := v.File("nope"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("File(nope) = %v", err)
+	}
+	_ = context.Background
+}

@@ -1,0 +1,273 @@
+package layer
+
+import (
+	"context"
+	"crypto"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"sync"
+	"sync/atomic"
+
+	"github.com/drydock/drydock/internal/oci"
+)
+
+// stream is the uncompressed tar stream of one layer. It enforces the
+// size, ratio and time limits, hashes the bytes when a diff_id is to be
+// verified, and records the first error so that it wins over whatever the
+// tar reader makes of it.
+type stream struct {
+	ctx   context.Context
+	cfg   *Config
+	layer int
+	desc  Desc
+	comp  Compression
+	in    *atomicCounter // compressed bytes read
+	src   io.Reader      // decompressed bytes
+	stop  func()         // stops prefetching and releases the decoder
+	hash  hash.Hash      // nil unless verifying
+	out   int64
+	err   error
+}
+
+// atomicCounter counts bytes read from the compressed source; it is read
+// from the consumer while the prefetcher writes it.
+type atomicCounter struct {
+	r io.Reader
+	n atomic.Int64
+}
+
+func (c *atomicCounter) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// openStream detects the compression of src and opens its decompressed
+// stream.
+func openStream(ctx context.Context, cfg *Config, layer int, desc Desc, src io.Reader) (*stream, error) {
+	st := &stream{ctx: ctx, cfg: cfg, layer: layer, desc: desc, in: &atomicCounter{r: src}}
+	if desc.DiffID != "" {
+		if err := desc.DiffID.Validate(); err != nil {
+			return nil, fmt.Errorf("layer %d: diff_id %q: %w", layer, desc.DiffID, err)
+		}
+		h, ok := oci.HashFor(desc.DiffID.Algorithm())
+		if !ok {
+			return nil, fmt.Errorf("layer %d: diff_id %q: %w", layer, desc.DiffID, oci.ErrUnsupportedAlgo)
+		}
+		st.hash = crypto.Hash(h).New()
+	}
+	br, head, err := peek(st.in)
+	if err != nil {
+		return nil, fmt.Errorf("layer %d: read: %w", layer, err)
+	}
+	st.comp = Detect(head)
+	dec, closeDec, err := decompressor(st.comp, br)
+	if err != nil {
+		return nil, fmt.Errorf("layer %d: %w", layer, err)
+	}
+	if st.comp == Uncompressed {
+		st.src, st.stop = br, closeDec
+		return st, nil
+	}
+	// Decompress in a goroutine so that decompression overlaps with
+	// hashing and tar parsing (two cores do the work of one layer).
+	pf := startPrefetch(dec, ctx.Done())
+	st.src = pf
+	st.stop = func() { pf.close(); closeDec() }
+	return st, nil
+}
+
+// Read implements io.Reader for the tar reader.
+func (s *stream) Read(p []byte) (int, error) {
+	if s.err != nil {
+		return 0, s.err
+	}
+	if err := s.ctx.Err(); err != nil {
+		s.err = s.ctxError(err)
+		return 0, s.err
+	}
+	n, err := s.src.Read(p)
+	if n > 0 {
+		s.out += int64(n)
+		if s.hash != nil {
+			s.hash.Write(p[:n])
+		}
+		if s.out > s.cfg.MaxLayerBytes {
+			s.err = &LimitError{Limit: LimitLayerBytes, Max: s.cfg.MaxLayerBytes, Layer: s.layer}
+			return n, s.err
+		}
+		if s.comp != Uncompressed && s.out > ratioSlack && s.out > s.cfg.MaxRatio*max(s.in.n.Load(), 1) {
+			s.err = &LimitError{Limit: LimitRatio, Max: s.cfg.MaxRatio, Layer: s.layer}
+			return n, s.err
+		}
+	}
+	if err == errStopped {
+		s.err = s.ctxError(s.ctx.Err())
+		return n, s.err
+	}
+	if err != nil && err != io.EOF {
+		if s.comp == Uncompressed {
+			s.err = fmt.Errorf("layer %d: read: %w", s.layer, err)
+		} else {
+			s.err = fmt.Errorf("layer %d: %w", s.layer, decodeError(s.comp, err))
+		}
+		return n, s.err
+	}
+	return n, err
+}
+
+// ctxError turns the context's error into the reader's error.
+func (s *stream) ctxError(err error) error {
+	if errors.Is(err, context.DeadlineExceeded) {
+		var max int64
+		if s.cfg.Timeout > 0 {
+			max = int64(s.cfg.Timeout)
+		}
+		return &LimitError{Limit: LimitTime, Max: max, Layer: s.layer, Err: err}
+	}
+	return fmt.Errorf("layer %d: %w", s.layer, err)
+}
+
+// classify returns the error to report for an error from the tar reader
+// (or from reading an entry): the stream's own error if it had one,
+// otherwise a corrupt/truncated tar error.
+func (s *stream) classify(err error, what string) error {
+	if s.err != nil {
+		return s.err
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return fmt.Errorf("layer %d: %w: %s: %w", s.layer, ErrTruncated, what, err)
+	}
+	return fmt.Errorf("layer %d: %w: %s: %w", s.layer, ErrCorrupt, what, err)
+}
+
+// finish reads what the tar reader left (end-of-archive padding) so that
+// the whole stream is decompressed, checked and hashed, then verifies the
+// diff_id.
+func (s *stream) finish() error {
+	if _, err := io.Copy(io.Discard, s); err != nil {
+		return s.classify(err, "after end of archive")
+	}
+	if s.hash == nil {
+		return nil
+	}
+	got := oci.Digest(string(s.desc.DiffID.Algorithm()) + ":" + fmt.Sprintf("%x", s.hash.Sum(nil)))
+	if got != s.desc.DiffID {
+		return fmt.Errorf("layer %d: %w: want %s, got %s", s.layer, ErrDiffIDMismatch, s.desc.DiffID, got)
+	}
+	return nil
+}
+
+func (s *stream) close() { s.stop() }
+
+// prefetcher reads a stream ahead in a goroutine, in chunks.
+type prefetcher struct {
+	ctxDone <-chan struct{}
+	full    chan []byte
+	free    chan []byte
+	done    chan struct{}
+	wg      sync.WaitGroup
+	err     error  // set before full is closed
+	buf     []byte // chunk being consumed (to recycle)
+	cur     []byte // its unread part
+	once    sync.Once
+}
+
+// errStopped is returned by a prefetcher whose context is done; the
+// stream replaces it with the context's error.
+var errStopped = errors.New("stopped")
+
+const (
+	prefetchChunk = 256 << 10
+	prefetchDepth = 4
+)
+
+func startPrefetch(r io.Reader, ctxDone <-chan struct{}) *prefetcher {
+	p := &prefetcher{
+		ctxDone: ctxDone,
+		full:    make(chan []byte, prefetchDepth),
+		free:    make(chan []byte, prefetchDepth),
+		done:    make(chan struct{}),
+	}
+	for range prefetchDepth {
+		p.free <- make([]byte, prefetchChunk)
+	}
+	p.wg.Add(1)
+	go p.run(r)
+	return p
+}
+
+func (p *prefetcher) run(r io.Reader) {
+	defer p.wg.Done()
+	defer close(p.full)
+	for {
+		var buf []byte
+		select {
+		case buf = <-p.free:
+		case <-p.done:
+			return
+		}
+		buf = buf[:cap(buf)]
+		n := 0
+		var err error
+		for n < len(buf) && err == nil {
+			var k int
+			k, err = r.Read(buf[n:])
+			n += k
+			select {
+			case <-p.done:
+				return
+			case <-p.ctxDone:
+				err = errStopped // the consumer reports the context's error
+			default:
+			}
+		}
+		if n > 0 {
+			select {
+			case p.full <- buf[:n]:
+			case <-p.done:
+				return
+			}
+		}
+		if err != nil {
+			p.err = err
+			return
+		}
+	}
+}
+
+// Read returns prefetched bytes; at the end it returns the source's error
+// (io.EOF when it ended cleanly).
+func (p *prefetcher) Read(b []byte) (int, error) {
+	for len(p.cur) == 0 {
+		if p.buf != nil {
+			p.free <- p.buf
+			p.buf = nil
+		}
+		var buf []byte
+		var ok bool
+		select {
+		case buf, ok = <-p.full:
+		case <-p.ctxDone:
+			return 0, errStopped
+		}
+		if !ok {
+			return 0, p.err
+		}
+		p.buf, p.cur = buf, buf
+	}
+	n := copy(b, p.cur)
+	p.cur = p.cur[n:]
+	return n, nil
+}
+
+// close stops the goroutine and waits for it, so that the decoder is no
+// longer in use when it is released.
+func (p *prefetcher) close() {
+	p.once.Do(func() {
+		close(p.done)
+		p.wg.Wait()
+	})
+}
