@@ -1,0 +1,288 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	cdx "github.com/CycloneDX/cyclonedx-go"
+	"github.com/owenrumney/go-sarif/v3/pkg/report/v210/sarif"
+	spdxjson "github.com/spdx/tools-golang/json"
+	"github.com/spdx/tools-golang/spdx/v2/common"
+	"github.com/xeipuuv/gojsonschema"
+
+	"github.com/drydock/drydock/internal/finding"
+)
+
+// allFormats renders every fixture in format and calls check on each.
+func allFormats(t *testing.T, format string, check func(t *testing.T, r *finding.Report, out []byte)) {
+	for _, fx := range fixtures {
+		t.Run(fx, func(t *testing.T) {
+			r := load(t, fx)
+			check(t, r, render(t, r, format, Options{ToolVersion: "0.1.0"}))
+		})
+	}
+}
+
+// cyclonedxSchema compiles the CycloneDX 1.6 JSON schema from testdata,
+// with the schemas it references preloaded so that nothing is fetched.
+func cyclonedxSchema(t *testing.T) *gojsonschema.Schema {
+	t.Helper()
+	dir := filepath.Join("testdata", "schema", "cyclonedx")
+	load := func(name string) gojsonschema.JSONLoader {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return gojsonschema.NewBytesLoader(b)
+	}
+	sl := gojsonschema.NewSchemaLoader()
+	if err := sl.AddSchemas(load("spdx.schema.json"), load("jsf-0.82.schema.json")); err != nil {
+		t.Fatal(err)
+	}
+	s, err := sl.Compile(load("bom-1.6.schema.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestCycloneDX(t *testing.T) {
+	schema := cyclonedxSchema(t)
+	// The schema check can fail.
+	bad, err := schema.Validate(gojsonschema.NewStringLoader(`{"bomFormat":"CycloneDX","specVersion":"1.6","components":[{"type":"gadget","name":"x"}]}`))
+	if err != nil || bad.Valid() {
+		t.Fatalf("schema accepted a component of type gadget (err %v)", err)
+	}
+	allFormats(t, "cyclonedx", func(t *testing.T, r *finding.Report, out []byte) {
+		res, err := schema.Validate(gojsonschema.NewBytesLoader(out))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range res.Errors() {
+			t.Errorf("CycloneDX 1.6 schema: %s", e)
+		}
+
+		var bom cdx.BOM
+		if err := cdx.NewBOMDecoder(bytes.NewReader(out), cdx.BOMFileFormatJSON).Decode(&bom); err != nil {
+			t.Fatalf("cyclonedx-go cannot decode the output: %v", err)
+		}
+		if bom.SpecVersion != cdx.SpecVersion1_6 || bom.BOMFormat != "CycloneDX" {
+			t.Errorf("specVersion %v, bomFormat %q; want 1.6, CycloneDX", bom.SpecVersion, bom.BOMFormat)
+		}
+		if bom.Metadata == nil || bom.Metadata.Component == nil || bom.Metadata.Component.Version != r.Image.Digest {
+			t.Errorf("metadata component does not name the image %s", r.Image.Digest)
+		}
+		comps := map[string]cdx.Component{}
+		purls := map[string]bool{}
+		if bom.Components != nil {
+			for _, c := range *bom.Components {
+				if _, dup := comps[c.BOMRef]; dup {
+					t.Errorf("duplicate bom-ref %q", c.BOMRef)
+				}
+				comps[c.BOMRef] = c
+				purls[c.PackageURL] = true
+			}
+		}
+		for _, p := range r.Packages {
+			if !purls[p.PURL] {
+				t.Errorf("package %s (%s) missing from components", p.Name, p.PURL)
+			}
+		}
+		var vulns []cdx.Vulnerability
+		if bom.Vulnerabilities != nil {
+			vulns = *bom.Vulnerabilities
+		}
+		if len(vulns) != len(r.Findings) {
+			t.Fatalf("%d vulnerabilities, want one per finding (%d)", len(vulns), len(r.Findings))
+		}
+		for i, v := range vulns {
+			f := r.Findings[i]
+			if v.ID != f.ID || v.Affects == nil || len(*v.Affects) != 1 {
+				t.Errorf("vulnerability %d = %s, want %s affecting one component", i, v.ID, f.ID)
+				continue
+			}
+			c, ok := comps[(*v.Affects)[0].Ref]
+			if !ok || c.Name != f.Package.Name || c.Version != f.Package.Version {
+				t.Errorf("%s affects %q, which is not the component of %s %s", v.ID, (*v.Affects)[0].Ref, f.Package.Name, f.Package.Version)
+			}
+			if v.Recommendation != f.Remediation {
+				t.Errorf("%s recommendation %q, want %q", v.ID, v.Recommendation, f.Remediation)
+			}
+			if (v.Analysis != nil) != f.Exempted {
+				t.Errorf("%s on %s: analysis %+v for exempted=%v", v.ID, f.Package.Name, v.Analysis, f.Exempted)
+			}
+			if f.VEX != nil && (v.Analysis == nil || v.Analysis.State != cdx.IASNotAffected || v.Analysis.Justification != cdx.IAJCodeNotReachable) {
+				t.Errorf("%s: VEX not_affected / vulnerable_code_not_in_execute_path became %+v", v.ID, v.Analysis)
+			}
+			if f.CVSS != nil {
+				rt := (*v.Ratings)[0]
+				if rt.Score == nil || *rt.Score != f.CVSS.Score || rt.Vector != f.CVSS.Vector {
+					t.Errorf("%s rating %+v, want score %v vector %s", v.ID, rt, f.CVSS.Score, f.CVSS.Vector)
+				}
+			}
+		}
+	})
+}
+
+func TestSPDX(t *testing.T) {
+	allFormats(t, "spdx", func(t *testing.T, r *finding.Report, out []byte) {
+		doc, err := spdxjson.Read(bytes.NewReader(out))
+		if err != nil {
+			t.Fatalf("tools-golang cannot read the output: %v", err)
+		}
+		if doc.SPDXVersion != "SPDX-2.3" || doc.DataLicense != "CC0-1.0" || doc.SPDXIdentifier != "DOCUMENT" {
+			t.Errorf("header %q %q %q; want SPDX-2.3 CC0-1.0 DOCUMENT", doc.SPDXVersion, doc.DataLicense, doc.SPDXIdentifier)
+		}
+		if doc.DocumentNamespace == "" || doc.CreationInfo == nil || doc.CreationInfo.Created == "" || len(doc.CreationInfo.Creators) == 0 {
+			t.Errorf("missing namespace or creation info: %q %+v", doc.DocumentNamespace, doc.CreationInfo)
+		}
+		ids := map[common.ElementID]bool{"DOCUMENT": true}
+		purls := map[string]bool{}
+		for _, p := range doc.Packages {
+			if ids[p.PackageSPDXIdentifier] {
+				t.Errorf("duplicate SPDXID %s", p.PackageSPDXIdentifier)
+			}
+			ids[p.PackageSPDXIdentifier] = true
+			if strings.Trim(string(p.PackageSPDXIdentifier), "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-") != "" {
+				t.Errorf("SPDXID %q has characters SPDX does not allow", p.PackageSPDXIdentifier)
+			}
+			if p.PackageDownloadLocation == "" {
+				t.Errorf("package %s has no downloadLocation", p.PackageName)
+			}
+			for _, ref := range p.PackageExternalReferences {
+				if ref.Category == "PACKAGE-MANAGER" && ref.RefType == "purl" {
+					purls[ref.Locator] = true
+				}
+			}
+		}
+		for _, p := range r.Packages {
+			if !purls[p.PURL] {
+				t.Errorf("package %s (%s) missing", p.Name, p.PURL)
+			}
+		}
+		want := len(r.Packages) + 1 // + the image
+		if r.Image.OS.Family != "" {
+			want++
+		}
+		if len(doc.Packages) != want {
+			t.Errorf("%d SPDX packages, want %d", len(doc.Packages), want)
+		}
+		describes := 0
+		for _, rel := range doc.Relationships {
+			if !ids[rel.RefA.ElementRefID] || !ids[rel.RefB.ElementRefID] {
+				t.Errorf("relationship %s %s %s refers to an unknown element", rel.RefA.ElementRefID, rel.Relationship, rel.RefB.ElementRefID)
+			}
+			if rel.Relationship == "DESCRIBES" {
+				describes++
+			}
+		}
+		if describes != 1 || len(doc.Relationships) != len(doc.Packages) {
+			t.Errorf("%d DESCRIBES and %d relationships; want 1 and one per package", describes, len(doc.Relationships))
+		}
+	})
+}
+
+func TestSARIF(t *testing.T) {
+	// The schema check can fail.
+	if bad, err := sarif.FromString(`{"version":"2.1.0","runs":[{"tool":{"driver":{}},"results":[]}]}`); err != nil || bad.Validate() == nil {
+		t.Fatalf("SARIF schema accepted a driver without a name (err %v)", err)
+	}
+	allFormats(t, "sarif", func(t *testing.T, r *finding.Report, out []byte) {
+		// Against the SARIF 2.1.0 schema go-sarif embeds.
+		rep, err := sarif.FromBytes(out)
+		if err != nil {
+			t.Fatalf("go-sarif cannot read the output: %v", err)
+		}
+		if err := rep.Validate(); err != nil {
+			t.Errorf("SARIF 2.1.0 schema: %v", err)
+		}
+
+		// Structurally, independently of the library.
+		var doc struct {
+			Schema  string `json:"$schema"`
+			Version string `json:"version"`
+			Runs    []struct {
+				Tool struct {
+					Driver struct {
+						Name  string `json:"name"`
+						Rules []struct {
+							ID               string `json:"id"`
+							ShortDescription struct {
+								Text string `json:"text"`
+							} `json:"shortDescription"`
+						} `json:"rules"`
+					} `json:"driver"`
+				} `json:"tool"`
+				Results *[]struct {
+					RuleID    string `json:"ruleId"`
+					RuleIndex int    `json:"ruleIndex"`
+					Level     string `json:"level"`
+					Message   struct {
+						Text string `json:"text"`
+					} `json:"message"`
+					Locations []struct {
+						PhysicalLocation struct {
+							ArtifactLocation struct {
+								URI string `json:"uri"`
+							} `json:"artifactLocation"`
+						} `json:"physicalLocation"`
+					} `json:"locations"`
+					Suppressions []struct {
+						Kind string `json:"kind"`
+					} `json:"suppressions"`
+				} `json:"results"`
+			} `json:"runs"`
+		}
+		if err := json.Unmarshal(out, &doc); err != nil {
+			t.Fatal(err)
+		}
+		if doc.Version != "2.1.0" || !strings.HasSuffix(doc.Schema, "sarif-schema-2.1.0.json") {
+			t.Errorf("version %q, $schema %q; want 2.1.0 and the 2.1.0 schema", doc.Version, doc.Schema)
+		}
+		if len(doc.Runs) != 1 || doc.Runs[0].Tool.Driver.Name != "drydock" || doc.Runs[0].Results == nil {
+			t.Fatalf("want one run by drydock with a results array")
+		}
+		run := doc.Runs[0]
+		var ruleIDs []string
+		for _, rule := range run.Tool.Driver.Rules {
+			if slices.Contains(ruleIDs, rule.ID) {
+				t.Errorf("rule %s appears twice", rule.ID)
+			}
+			if rule.ShortDescription.Text == "" {
+				t.Errorf("rule %s has no short description", rule.ID)
+			}
+			ruleIDs = append(ruleIDs, rule.ID)
+		}
+		ids := map[string]bool{}
+		for _, f := range r.Findings {
+			ids[f.ID] = true
+		}
+		if len(ruleIDs) != len(ids) {
+			t.Errorf("%d rules, want one per advisory (%d)", len(ruleIDs), len(ids))
+		}
+		results := *run.Results
+		if len(results) != len(r.Findings) {
+			t.Fatalf("%d results, want one per finding (%d)", len(results), len(r.Findings))
+		}
+		for i, res := range results {
+			f := r.Findings[i]
+			if res.RuleID != f.ID || res.RuleIndex < 0 || res.RuleIndex >= len(ruleIDs) || ruleIDs[res.RuleIndex] != f.ID {
+				t.Errorf("result %d: ruleId %s index %d, want %s", i, res.RuleID, res.RuleIndex, f.ID)
+			}
+			if !slices.Contains([]string{"error", "warning", "note"}, res.Level) || res.Message.Text == "" {
+				t.Errorf("result %d: level %q message %q", i, res.Level, res.Message.Text)
+			}
+			if len(res.Locations) != 1 || res.Locations[0].PhysicalLocation.ArtifactLocation.URI != f.Package.Path {
+				t.Errorf("result %d: locations %+v, want the package's path %s", i, res.Locations, f.Package.Path)
+			}
+			if (len(res.Suppressions) == 1) != f.Exempted {
+				t.Errorf("result %d (%s on %s): suppressions %+v, exempted %v", i, f.ID, f.Package.Name, res.Suppressions, f.Exempted)
+			}
+		}
+	})
+}

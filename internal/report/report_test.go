@@ -1,0 +1,393 @@
+package report
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/drydock/drydock/internal/finding"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
+
+// fixtures are the canonical reports under testdata (see its README).
+var fixtures = []string{"alpine-3.4.6", "alpine-3.10.9", "failed"}
+
+// tableNow is the table's clock in golden tests.
+var tableNow = time.Date(2026, 8, 23, 12, 0, 0, 0, time.UTC)
+
+func load(t *testing.T, name string) *finding.Report {
+	t.Helper()
+	f, err := os.Open(filepath.Join("testdata", name+".json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, err := Decode(f)
+	if err != nil {
+		t.Fatalf("decode %s: %v", name, err)
+	}
+	return r
+}
+
+// render replays r into a fresh handler of format and returns its output.
+func render(t *testing.T, r *finding.Report, format string, o Options) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if o.Now == nil {
+		o.Now = func() time.Time { return tableNow }
+	}
+	h, err := NewWithOptions(format, &b, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Replay(t.Context(), r, h); err != nil {
+		t.Fatalf("replay %s: %v", format, err)
+	}
+	return b.Bytes()
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", "golden", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		t.Errorf("%s differs from golden file (-want +got):\n%s", name, diff)
+	}
+}
+
+func TestGolden(t *testing.T) {
+	type variant struct {
+		format, suffix string
+		o              Options
+	}
+	variants := []variant{
+		{"table", "table", Options{Color: ColorNever}},
+		{"table", "color.table", Options{Color: ColorAlways}},
+		{"json", "json", Options{}},
+		{"sarif", "sarif", Options{ToolVersion: "0.1.0"}},
+		{"cyclonedx", "cdx.json", Options{ToolVersion: "0.1.0"}},
+		{"spdx", "spdx.json", Options{ToolVersion: "0.1.0"}},
+	}
+	for _, fx := range fixtures {
+		r := load(t, fx)
+		for _, v := range variants {
+			t.Run(fx+"/"+v.suffix, func(t *testing.T) {
+				golden(t, fx+"."+v.suffix, render(t, r, v.format, v.o))
+			})
+		}
+	}
+}
+
+// TestJSONCanonical checks that the fixtures are in canonical form and that
+// replaying stored JSON into the json handler reproduces it byte for byte.
+func TestJSONCanonical(t *testing.T) {
+	for _, fx := range fixtures {
+		t.Run(fx, func(t *testing.T) {
+			want, err := os.ReadFile(filepath.Join("testdata", fx+".json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := render(t, load(t, fx), "json", Options{})
+			if diff := cmp.Diff(string(want), string(got)); diff != "" {
+				t.Errorf("json of replayed %s (-stored +got):\n%s", fx, diff)
+			}
+			back, err := Decode(bytes.NewReader(got))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(load(t, fx), back); diff != "" {
+				t.Errorf("decode(json) (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestDecodeErrors(t *testing.T) {
+	tests := []struct {
+		name, in string
+		want     error
+	}{
+		{name: "other schema", in: `{"schema":"drydock.report/v2"}`, want: ErrUnsupportedSchema},
+		{name: "no schema", in: `{"status":"healthy"}`, want: ErrUnsupportedSchema},
+		{name: "not json", in: `status: healthy`},
+		{name: "bad severity", in: `{"schema":"drydock.report/v1","findings":[{"severity":"Severe"}]}`, want: finding.ErrInvalidSeverity},
+		{name: "trailing data", in: `{"schema":"drydock.report/v1"} {}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Decode(strings.NewReader(tt.in))
+			if err == nil {
+				t.Fatal("Decode: want an error")
+			}
+			if tt.want != nil && !errors.Is(err, tt.want) {
+				t.Errorf("Decode error = %v, want %v", err, tt.want)
+			}
+		})
+	}
+	if _, err := Decode(strings.NewReader(`{"schema":"drydock.report/v1","futureField":{"x":1}}`)); err != nil {
+		t.Errorf("Decode with an added field: %v", err)
+	}
+}
+
+func TestNew(t *testing.T) {
+	for _, f := range Formats() {
+		h, err := New(f, &bytes.Buffer{})
+		if err != nil || h == nil {
+			t.Errorf("New(%q) = %v, %v", f, h, err)
+		}
+	}
+	_, err := New("xml", &bytes.Buffer{})
+	if !errors.Is(err, ErrUnknownFormat) {
+		t.Fatalf("New(xml) error = %v, want ErrUnknownFormat", err)
+	}
+	if want := `report: unknown report format "xml" (valid formats: table, json, sarif, cyclonedx, spdx)`; err.Error() != want {
+		t.Errorf("New(xml) error = %q, want %q", err, want)
+	}
+	if _, err := New("json", nil); err == nil {
+		t.Error("New with a nil writer: want an error")
+	}
+}
+
+func TestHandlerContract(t *testing.T) {
+	r := load(t, "alpine-3.4.6")
+	for _, format := range Formats() {
+		t.Run(format, func(t *testing.T) {
+			ctx := t.Context()
+			h, err := New(format, &bytes.Buffer{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := h.Package(ctx, &r.Packages[0]); err != nil {
+				t.Fatal(err)
+			}
+			if err := h.Flush(); !errors.Is(err, ErrIncomplete) {
+				t.Errorf("Flush before Report: %v, want ErrIncomplete", err)
+			}
+			if err := h.Report(ctx, r); err != nil {
+				t.Fatal(err)
+			}
+			if err := h.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			if err := h.Finding(ctx, &r.Findings[0]); !errors.Is(err, ErrFlushed) {
+				t.Errorf("Finding after Flush: %v, want ErrFlushed", err)
+			}
+			if err := h.Flush(); !errors.Is(err, ErrFlushed) {
+				t.Errorf("second Flush: %v, want ErrFlushed", err)
+			}
+
+			h, _ = New(format, &bytes.Buffer{})
+			cctx, cancel := context.WithCancel(ctx)
+			cancel()
+			if err := Replay(cctx, r, h); !errors.Is(err, context.Canceled) {
+				t.Errorf("Replay with a canceled context: %v, want context.Canceled", err)
+			}
+		})
+	}
+}
+
+// TestHandlerCopies checks that a handler keeps its own copy: callers reuse
+// their values after each call.
+func TestHandlerCopies(t *testing.T) {
+	r := load(t, "alpine-3.4.6")
+	want := render(t, r, "json", Options{})
+
+	var b bytes.Buffer
+	h := NewJSON(&b)
+	ctx := t.Context()
+	var p finding.Package
+	for i := range r.Packages {
+		p = r.Packages[i]
+		if err := h.Package(ctx, &p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p.Name = "clobbered"
+	var f finding.Finding
+	for i := range r.Findings {
+		f = r.Findings[i]
+		f.Aliases = append(make([]string, 0, 4), r.Findings[i].Aliases...)
+		if err := h.Finding(ctx, &f); err != nil {
+			t.Fatal(err)
+		}
+		f.Aliases = append(f.Aliases[:0], "clobbered")
+	}
+	f.ID = "clobbered"
+	head := *r
+	if err := h.Report(ctx, &head); err != nil {
+		t.Fatal(err)
+	}
+	head.Status = "clobbered"
+	head.RemediationPlan.BaseImageHint = "clobbered"
+	if err := h.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(string(want), b.String()); diff != "" {
+		t.Errorf("output changed by caller's later writes (-want +got):\n%s", diff)
+	}
+}
+
+var ansi = regexp.MustCompile("\x1b\\[[0-9;]*m")
+
+func TestTableColor(t *testing.T) {
+	r := load(t, "alpine-3.4.6")
+	plain := render(t, r, "table", Options{Color: ColorNever})
+	color := render(t, r, "table", Options{Color: ColorAlways})
+	auto := render(t, r, "table", Options{}) // a bytes.Buffer is no terminal
+	if bytes.Contains(plain, []byte("\x1b")) || bytes.Contains(auto, []byte("\x1b")) {
+		t.Error("uncolored table contains escape sequences")
+	}
+	if !bytes.Contains(color, []byte("\x1b[1;31mCritical\x1b[0m")) {
+		t.Error("colored table does not color Critical")
+	}
+	// Colors must not change the layout.
+	if diff := cmp.Diff(string(plain), ansi.ReplaceAllString(string(color), "")); diff != "" {
+		t.Errorf("colored table without its colors differs from the plain one (-plain +stripped):\n%s", diff)
+	}
+	// A file that is not a terminal gets no color either.
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pr.Close()
+	defer pw.Close()
+	if isTerminal(pw) {
+		t.Error("isTerminal(pipe) = true")
+	}
+}
+
+func TestTableContent(t *testing.T) {
+	out := string(render(t, load(t, "alpine-3.4.6"), "table", Options{Color: ColorNever}))
+	for _, want := range []string{
+		"demo/alpine@sha256:",
+		"alpine 3.4.6 (end-of-life)",
+		"Status: unhealthy",
+		"zlib 1.2.8-r2  apk, lib/apk/db/installed  (4 findings)",
+		"libcrypto1.0 1.0.2j-r0  apk, source openssl, lib/apk/db/installed  (13 findings, 1 exempted)",
+		"[exempted] Microarchitecture timing vulnerability",
+		"[VEX not_affected] ash tab completion",
+		"1. Upgrade openssl from 1.0.2j-r0 to 1.0.2q-r0",
+		"33 findings in 16 packages: 2 critical, 9 high, 22 medium, 0 low, 0 unknown (3 exempted).",
+		"Advisory database 2020-06-08.1, updated 2020-06-08 (6 years old).",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q", want)
+		}
+	}
+	// Worst package first.
+	if z, b := strings.Index(out, "\nzlib "), strings.Index(out, "\nbusybox "); z < 0 || b < 0 || z > b {
+		t.Errorf("zlib (critical) should come before busybox (high)")
+	}
+}
+
+func TestTableSanitizes(t *testing.T) {
+	r := &finding.Report{
+		Schema: finding.SchemaV1, Status: finding.StatusUnhealthy,
+		Image: finding.Image{Repository: "evil\x1b[2J/repo"},
+		Findings: []finding.Finding{{
+			ID: "CVE-1\x1b]0;pwned\x07", Severity: finding.High,
+			Package: finding.Package{Name: "pkg\r", Version: "1"},
+			Title:   "title with\nnewline and \x9b31m C1 CSI",
+		}},
+		Summary: finding.Summary{High: 1},
+	}
+	out := render(t, r, "table", Options{Color: ColorNever})
+	if bytes.ContainsAny(out, "\x1b\x07\r\u009b") {
+		t.Errorf("table output contains control characters:\n%q", out)
+	}
+	if !bytes.Contains(out, []byte("title with newline")) {
+		t.Errorf("newline in title not folded to a space:\n%s", out)
+	}
+}
+
+func TestTableStatuses(t *testing.T) {
+	tests := []struct {
+		name string
+		r    finding.Report
+		want []string
+	}{
+		{name: "pending", r: finding.Report{Status: finding.StatusPending, Image: finding.Image{Repository: "a/b"}},
+			want: []string{"Status: pending", "No advisory database is loaded yet; findings are pending."}},
+		{name: "not applicable", r: finding.Report{Status: finding.StatusNotApplicable, Reason: "windows/amd64 images are not scanned",
+			DB: finding.DB{Version: "3", UpdatedAt: tableNow.Add(-5 * time.Hour)}},
+			want: []string{"Status: notApplicable (windows/amd64 images are not scanned)", "Advisory database 3, updated 2026-08-23 (5 hours old)."}},
+		{name: "unfixable only", r: finding.Report{Status: finding.StatusUnhealthy,
+			Findings:        []finding.Finding{{ID: "CVE-2", FixStatus: finding.NoFixAvailable, Package: finding.Package{Name: "x", Version: "1"}}},
+			Summary:         finding.Summary{Unknown: 1},
+			RemediationPlan: &finding.RemediationPlan{Upgrades: []finding.Upgrade{}, Unfixable: 1}},
+			want: []string{"(no fix)", "Remediation plan: no upgrade fixes the 1 finding found yet", "1 finding in 0 packages"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := string(render(t, &tt.r, "table", Options{Color: ColorNever}))
+			for _, w := range tt.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("table lacks %q:\n%s", w, out)
+				}
+			}
+		})
+	}
+}
+
+func TestAge(t *testing.T) {
+	tests := []struct {
+		d    time.Duration
+		want string
+	}{
+		{-time.Minute, "in the future"},
+		{10 * time.Minute, "less than an hour old"},
+		{time.Hour, "1 hour old"},
+		{47 * time.Hour, "47 hours old"},
+		{50 * time.Hour, "2 days old"},
+		{90 * 24 * time.Hour, "3 months old"},
+		{3 * 365 * 24 * time.Hour, "3 years old"},
+	}
+	for _, tt := range tests {
+		if got := age(tt.d); got != tt.want {
+			t.Errorf("age(%v) = %q, want %q", tt.d, got, tt.want)
+		}
+	}
+}
+
+type failingHandler struct {
+	Handler
+	failOn string
+}
+
+func (h failingHandler) Finding(ctx context.Context, f *finding.Finding) error {
+	if f.ID == h.failOn {
+		return errors.New("boom")
+	}
+	return h.Handler.Finding(ctx, f)
+}
+
+func TestReplayStopsOnError(t *testing.T) {
+	r := load(t, "alpine-3.4.6")
+	var b bytes.Buffer
+	err := Replay(t.Context(), r, failingHandler{Handler: NewJSON(&b), failOn: r.Findings[3].ID})
+	if err == nil || !strings.Contains(err.Error(), r.Findings[3].ID) {
+		t.Errorf("Replay error = %v, want one naming %s", err, r.Findings[3].ID)
+	}
+	if b.Len() != 0 {
+		t.Errorf("Replay wrote output despite the error")
+	}
+}

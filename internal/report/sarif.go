@@ -1,0 +1,210 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/owenrumney/go-sarif/v3/pkg/report/v210/sarif"
+
+	"github.com/drydock/drydock/internal/finding"
+)
+
+const informationURI = "https://github.com/drydock/drydock"
+
+type sarifHandler struct {
+	collector
+	w       io.Writer
+	version string
+}
+
+func newSARIF(w io.Writer, version string) *sarifHandler {
+	return &sarifHandler{w: w, version: version}
+}
+
+func (h *sarifHandler) Flush() error {
+	return h.flush("sarif", func(r *finding.Report) error {
+		return buildSARIF(r, h.version).PrettyWrite(h.w)
+	})
+}
+
+// sarifLevel maps a severity to a SARIF result level.
+func sarifLevel(s finding.Severity) string {
+	switch s {
+	case finding.Critical, finding.High:
+		return "error"
+	case finding.Medium:
+		return "warning"
+	}
+	return "note"
+}
+
+// buildSARIF makes a SARIF 2.1.0 log with one run: one rule per advisory
+// (in order of first appearance) and one result per finding, located at
+// the file the package was read from.
+func buildSARIF(r *finding.Report, version string) *sarif.Report {
+	run := sarif.NewRunWithInformationURI("drydock", informationURI)
+	if version != "" {
+		run.Tool.Driver.WithVersion(version)
+	}
+	props := sarif.NewPropertyBag().
+		Add("imageRepository", r.Image.Repository).
+		Add("imageDigest", r.Image.Digest).
+		Add("status", string(r.Status))
+	if r.Image.Platform != "" {
+		props.Add("platform", r.Image.Platform)
+	}
+	if r.DB.Version != "" {
+		props.Add("dbVersion", r.DB.Version)
+	}
+	run.WithProperties(props)
+
+	rules := map[string]int{}
+	for i := range r.Findings {
+		f := &r.Findings[i]
+		idx, ok := rules[f.ID]
+		if !ok {
+			idx = len(run.Tool.Driver.Rules)
+			rules[f.ID] = idx
+			run.Tool.Driver.Rules = append(run.Tool.Driver.Rules, sarifRule(f))
+		} else if rule := run.Tool.Driver.Rules[idx]; f.Severity > ruleSeverity(rule) {
+			// One advisory can be rated differently per package; the rule
+			// carries the highest.
+			setRuleSeverity(rule, f)
+		}
+		run.AddResult(sarifResult(r, f, idx))
+	}
+	return sarif.NewReport().AddRun(run)
+}
+
+func sarifRule(f *finding.Finding) *sarif.ReportingDescriptor {
+	short := f.Title
+	if short == "" {
+		short = firstSentence(f.Description)
+	}
+	if short == "" {
+		short = f.ID
+	}
+	rule := sarif.NewRule(f.ID).
+		WithName(f.ID).
+		WithShortDescription(sarif.NewMultiformatMessageString().WithText(short))
+	full := f.Description
+	if full == "" {
+		full = short
+	}
+	rule.WithFullDescription(sarif.NewMultiformatMessageString().WithText(full))
+	var md strings.Builder
+	fmt.Fprintf(&md, "**%s**", f.ID)
+	if f.Title != "" {
+		fmt.Fprintf(&md, ": %s", f.Title)
+	}
+	if f.Description != "" {
+		fmt.Fprintf(&md, "\n\n%s", f.Description)
+	}
+	if len(f.Aliases) > 0 {
+		fmt.Fprintf(&md, "\n\nAliases: %s", strings.Join(f.Aliases, ", "))
+	}
+	if len(f.References) > 0 {
+		md.WriteString("\n\nReferences:\n")
+		for _, u := range f.References {
+			fmt.Fprintf(&md, "\n- <%s>", u)
+		}
+		rule.WithHelpURI(f.References[0])
+	}
+	rule.WithHelp(sarif.NewMultiformatMessageString().WithText(full).WithMarkdown(md.String()))
+	setRuleSeverity(rule, f)
+	return rule
+}
+
+// setRuleSeverity sets the rule's default level and the properties GitHub
+// code scanning reads: "security-severity" (a CVSS-like score as a string)
+// and tags.
+func setRuleSeverity(rule *sarif.ReportingDescriptor, f *finding.Finding) {
+	rule.WithDefaultConfiguration(sarif.NewReportingConfiguration().WithLevel(sarifLevel(f.Severity)))
+	p := sarif.NewPropertyBag().
+		Add("severity", f.Severity.String()).
+		Add("precision", "very-high")
+	if s := securitySeverity(f); s != "" {
+		p.Add("security-severity", s)
+	}
+	p.WithTags([]string{"security", "vulnerability", strings.ToLower(f.Severity.String())})
+	rule.WithProperties(p)
+}
+
+func ruleSeverity(rule *sarif.ReportingDescriptor) finding.Severity {
+	if rule.Properties == nil {
+		return finding.Unknown
+	}
+	s, _ := rule.Properties.Properties["severity"].(string)
+	v, _ := finding.ParseSeverity(s)
+	return v
+}
+
+// securitySeverity is the CVSS score, or a representative score for the
+// severity when there is none (GitHub buckets: >=9 critical, >=7 high,
+// >=4 medium, >0 low).
+func securitySeverity(f *finding.Finding) string {
+	if f.CVSS != nil && f.CVSS.Score > 0 {
+		return strconv.FormatFloat(f.CVSS.Score, 'f', 1, 64)
+	}
+	switch f.Severity {
+	case finding.Critical:
+		return "9.5"
+	case finding.High:
+		return "8.0"
+	case finding.Medium:
+		return "5.5"
+	case finding.Low:
+		return "2.0"
+	}
+	return ""
+}
+
+func sarifResult(r *finding.Report, f *finding.Finding, ruleIdx int) *sarif.Result {
+	p := f.Package
+	msg := fmt.Sprintf("%s %s (%s) is affected by %s (%s). %s", p.Name, p.Version, p.Type, f.ID, f.Severity, f.Remediation)
+	res := sarif.NewRuleResult(f.ID).
+		WithRuleIndex(ruleIdx).
+		WithLevel(sarifLevel(f.Severity)).
+		WithMessage(sarif.NewTextMessage(strings.TrimSpace(msg)))
+	uri := p.Path
+	if uri == "" {
+		// No file: point at the image itself.
+		uri = r.Image.Repository
+	}
+	loc := sarif.NewPhysicalLocation().
+		WithArtifactLocation(sarif.NewSimpleArtifactLocation(uri)).
+		WithRegion(sarif.NewSimpleRegion(1, 1))
+	res.AddLocation(sarif.NewLocationWithPhysicalLocation(loc))
+	res.WithPartialFingerprints(map[string]string{"drydockFinding/v1": strings.Join([]string{f.ID, p.Type, p.Name, p.Version, p.Path}, "|")})
+	props := sarif.NewPropertyBag().
+		Add("packageName", p.Name).
+		Add("packageVersion", p.Version).
+		Add("packageType", p.Type).
+		Add("fixStatus", f.FixStatus.String())
+	if p.PURL != "" {
+		props.Add("purl", p.PURL)
+	}
+	if f.FixedVersion != "" {
+		props.Add("fixedVersion", f.FixedVersion)
+	}
+	if f.Layer != "" {
+		props.Add("layer", f.Layer)
+	}
+	if f.KEV {
+		props.Add("kev", true)
+	}
+	if f.EPSS != nil {
+		props.Add("epss", f.EPSS.Score)
+	}
+	res.WithProperties(props)
+	if f.Exempted {
+		s := sarif.NewSuppression().WithKind("external").WithStatus("accepted")
+		if f.Exemption != nil && f.Exemption.Reason != "" {
+			s.WithJustification(f.Exemption.Reason)
+		}
+		res.AddSuppression(s)
+	}
+	return res
+}
