@@ -3,9 +3,10 @@
 // bench/registry/run.sh, which builds both servers; see that script for the
 // figures measured and how to read them.
 //
-// Each server is started on a free 127.0.0.1 port with a fresh data
-// directory, measured, and stopped before the next one starts, so the two
-// never compete for the machine. Nothing here is a pass/fail test: the
+// Both servers are started on free 127.0.0.1 ports with fresh data
+// directories; every figure is taken for one server and then the other
+// (alternating per repetition), so a change in machine load during the run
+// affects both alike. Only one server is under load at any moment. Nothing here is a pass/fail test: the
 // program prints a table, writes JSON and Markdown results, and exits 0
 // unless a measurement could not be made at all (a server that fails to
 // start, or answers a request wrongly).
@@ -53,7 +54,7 @@ func main() {
 	flag.StringVar(&o.outDir, "out", "bench/out", "directory for data directories and results")
 	flag.IntVar(&o.bigLayers, "big-layers", 5, "layers in the big image")
 	flag.IntVar(&o.bigLayerMB, "big-layer-mb", 100, "size of each big layer in MiB")
-	flag.IntVar(&o.bigReps, "big-reps", 3, "big image push/pull repetitions (median reported)")
+	flag.IntVar(&o.bigReps, "big-reps", 5, "big image push/pull repetitions (median reported)")
 	flag.IntVar(&o.smallImages, "small-images", 50, "small images pushed and pulled (median reported)")
 	flag.IntVar(&o.rpsRequests, "rps-requests", 20000, "requests per requests/s figure")
 	flag.IntVar(&o.rpsWorkers, "rps-workers", 16, "concurrent clients for requests/s figures")
@@ -90,16 +91,21 @@ func run(ctx context.Context, o options, log *slog.Logger) error {
 		}},
 	}
 	res := &results{Started: time.Now().UTC(), Options: o.describe()}
+	var chosen []serverSpec
 	for _, s := range servers {
-		if o.only != "" && o.only != s.name {
-			continue
+		if o.only == "" || o.only == s.name {
+			chosen = append(chosen, s)
 		}
-		log.Info("measuring", "server", s.name)
-		figs, err := measureServer(ctx, o, s, log)
-		if err != nil {
-			return fmt.Errorf("%s: %w", s.name, err)
-		}
-		res.Servers = append(res.Servers, serverResult{Name: s.name, Figures: figs})
+	}
+	if len(chosen) == 0 {
+		return fmt.Errorf("-only %q names no server (drydock or distribution)", o.only)
+	}
+	figs, err := measure(ctx, o, chosen, log)
+	if err != nil {
+		return err
+	}
+	for i, s := range chosen {
+		res.Servers = append(res.Servers, serverResult{Name: s.name, Figures: figs[i]})
 	}
 	res.Finished = time.Now().UTC()
 	table := res.table()
@@ -128,118 +134,157 @@ type serverSpec struct {
 	start func(ctx context.Context, addr, dataDir string) (*process, error)
 }
 
-// measureServer starts one server on a fresh data directory and takes every
-// figure. The 500 MB pushes come first so that the process's peak RSS
-// (VmHWM) read right after them is the peak while pushing.
-func measureServer(ctx context.Context, o options, s serverSpec, log *slog.Logger) (map[string]float64, error) {
-	data := filepath.Join(o.outDir, "data-"+s.name)
-	if err := os.RemoveAll(data); err != nil {
-		return nil, err
+// running is one started server under measurement.
+type running struct {
+	name string
+	proc *process
+	c    *client
+	figs map[string]float64
+}
+
+// measure starts every server on a fresh data directory and takes each
+// figure for all of them before moving to the next, alternating servers
+// within each repetition, so that a change in machine load during the run
+// touches both alike. The 500 MB pushes come first so that each process's
+// peak RSS (VmHWM) read right after them is its peak while pushing.
+func measure(ctx context.Context, o options, specs []serverSpec, log *slog.Logger) ([]map[string]float64, error) {
+	var rs []*running
+	defer func() {
+		for _, r := range rs {
+			r.proc.stop(log)
+		}
+	}()
+	for _, s := range specs {
+		data := filepath.Join(o.outDir, "data-"+s.name)
+		if err := os.RemoveAll(data); err != nil {
+			return nil, err
+		}
+		if err := os.MkdirAll(data, 0o755); err != nil {
+			return nil, err
+		}
+		if !o.keepData {
+			defer os.RemoveAll(data)
+		}
+		addr, err := freeAddr()
+		if err != nil {
+			return nil, err
+		}
+		p, err := s.start(ctx, addr, data)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", s.name, err)
+		}
+		rs = append(rs, &running{name: s.name, proc: p, c: newClient(addr, o.pushJobs), figs: map[string]float64{}})
+		log.Info("started", "server", s.name, "addr", addr, "log", p.log)
 	}
-	if err := os.MkdirAll(data, 0o755); err != nil {
-		return nil, err
-	}
-	if !o.keepData {
-		defer os.RemoveAll(data)
-	}
-	addr, err := freeAddr()
-	if err != nil {
-		return nil, err
-	}
-	p, err := s.start(ctx, addr, data)
-	if err != nil {
-		return nil, err
-	}
-	defer p.stop(log)
-	c := newClient(addr, o.pushJobs)
-	figs := map[string]float64{}
 
 	// Big image: push and pull, fresh random content each repetition.
-	var pushS, pullS []float64
+	push := make([][]float64, len(rs))
+	pull := make([][]float64, len(rs))
 	for rep := 0; rep < o.bigReps; rep++ {
 		img, err := newBigImage(o.bigLayers, o.bigLayerMB<<20, uint64(rep+1))
 		if err != nil {
 			return nil, err
 		}
 		repo := fmt.Sprintf("bench/big%d", rep)
-		d, err := c.pushImage(ctx, repo, "v1", img)
-		if err != nil {
-			return nil, fmt.Errorf("push big image: %w", err)
-		}
-		pushS = append(pushS, d.Seconds())
-		if rep == o.bigReps-1 {
-			if figs[figPeakRSS], err = p.peakRSSMiB(); err != nil {
-				return nil, err
+		for i, r := range rs {
+			// Flush earlier writes so that no server pays for another's
+			// (or an earlier repetition's) dirty pages.
+			syscall.Sync()
+			d, err := r.c.pushImage(ctx, repo, "v1", img)
+			if err != nil {
+				return nil, fmt.Errorf("%s: push big image: %w", r.name, err)
 			}
+			push[i] = append(push[i], d.Seconds())
 		}
-		d, err = c.pullImage(ctx, repo, "v1", img, rep == 0)
-		if err != nil {
-			return nil, fmt.Errorf("pull big image: %w", err)
+		for i, r := range rs {
+			d, err := r.c.pullImage(ctx, repo, "v1", img, rep == 0)
+			if err != nil {
+				return nil, fmt.Errorf("%s: pull big image: %w", r.name, err)
+			}
+			pull[i] = append(pull[i], d.Seconds())
+			log.Info("big image", "server", r.name, "rep", rep, "push_s", push[i][rep], "pull_s", pull[i][rep])
 		}
-		pullS = append(pullS, d.Seconds())
-		log.Info("big image", "server", s.name, "rep", rep, "push_s", pushS[rep], "pull_s", pullS[rep])
 	}
 	size := float64(o.bigLayers*o.bigLayerMB) / 1024 // GiB
-	figs[figBigPush] = median(pushS)
-	figs[figBigPull] = median(pullS)
-	figs[figBigPushGBs] = size / median(pushS)
-	figs[figBigPullGBs] = size / median(pullS)
+	for i, r := range rs {
+		var err error
+		if r.figs[figPeakRSS], err = r.proc.peakRSSMiB(); err != nil {
+			return nil, err
+		}
+		r.figs[figBigPush] = median(push[i])
+		r.figs[figBigPull] = median(pull[i])
+		r.figs[figBigPushGBs] = size / median(push[i])
+		r.figs[figBigPullGBs] = size / median(pull[i])
+	}
 
 	// Small images.
-	var spush, spull []float64
-	for i := 0; i < o.smallImages; i++ {
-		img, err := newSmallImage(uint64(1000 + i))
+	spush := make([][]float64, len(rs))
+	spull := make([][]float64, len(rs))
+	for n := 0; n < o.smallImages; n++ {
+		img, err := newSmallImage(uint64(1000 + n))
 		if err != nil {
 			return nil, err
 		}
-		d, err := c.pushImage(ctx, "bench/small", fmt.Sprintf("v%d", i), img)
-		if err != nil {
-			return nil, fmt.Errorf("push small image: %w", err)
+		tag := fmt.Sprintf("v%d", n)
+		for i, r := range rs {
+			d, err := r.c.pushImage(ctx, "bench/small", tag, img)
+			if err != nil {
+				return nil, fmt.Errorf("%s: push small image: %w", r.name, err)
+			}
+			spush[i] = append(spush[i], float64(d.Microseconds())/1000)
+			d, err = r.c.pullImage(ctx, "bench/small", tag, img, n == 0)
+			if err != nil {
+				return nil, fmt.Errorf("%s: pull small image: %w", r.name, err)
+			}
+			spull[i] = append(spull[i], float64(d.Microseconds())/1000)
 		}
-		spush = append(spush, float64(d.Microseconds())/1000)
-		d, err = c.pullImage(ctx, "bench/small", fmt.Sprintf("v%d", i), img, i == 0)
-		if err != nil {
-			return nil, fmt.Errorf("pull small image: %w", err)
-		}
-		spull = append(spull, float64(d.Microseconds())/1000)
 	}
-	figs[figSmallPush] = median(spush)
-	figs[figSmallPull] = median(spull)
+	for i, r := range rs {
+		r.figs[figSmallPush] = median(spush[i])
+		r.figs[figSmallPull] = median(spull[i])
+	}
 
-	// Requests per second on the small repository (50 tags).
-	rps := []struct {
-		fig, method, path string
-	}{
+	// Requests per second on the small repository (one tag per small image).
+	for _, l := range []struct{ fig, method, path string }{
 		{figHeadRPS, "HEAD", "/v2/bench/small/manifests/v0"},
 		{figGetRPS, "GET", "/v2/bench/small/manifests/v0"},
 		{figTagsRPS, "GET", "/v2/bench/small/tags/list"},
-	}
-	for _, r := range rps {
-		v, err := c.loadTest(ctx, r.method, r.path, o.rpsRequests, o.rpsWorkers)
-		if err != nil {
-			return nil, fmt.Errorf("%s %s: %w", r.method, r.path, err)
+	} {
+		for _, r := range rs {
+			v, err := r.c.loadTest(ctx, l.method, l.path, o.rpsRequests, o.rpsWorkers)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %s %s: %w", r.name, l.method, l.path, err)
+			}
+			r.figs[l.fig] = v
+			log.Info("requests/s", "server", r.name, "request", l.method+" "+l.path, "rps", v)
 		}
-		figs[r.fig] = v
-		log.Info("requests/s", "server", s.name, "request", r.method+" "+r.path, "rps", v)
 	}
 
 	// _catalog with many repositories.
-	created, err := c.createRepos(ctx, o.catalogRepos, o.rpsWorkers)
-	if err != nil {
-		return nil, fmt.Errorf("create repositories: %w", err)
+	for _, r := range rs {
+		created, err := r.c.createRepos(ctx, o.catalogRepos, o.rpsWorkers)
+		if err != nil {
+			return nil, fmt.Errorf("%s: create repositories: %w", r.name, err)
+		}
+		r.figs[figRepoCreate] = created
 	}
-	figs[figRepoCreate] = created
-	first, med, n, err := c.catalog(ctx, o.catalogRepos, o.catalogReps)
-	if err != nil {
-		return nil, fmt.Errorf("_catalog: %w", err)
+	for _, r := range rs {
+		first, med, n, err := r.c.catalog(ctx, o.catalogRepos, o.catalogReps)
+		if err != nil {
+			return nil, fmt.Errorf("%s: _catalog: %w", r.name, err)
+		}
+		r.figs[figCatalogFirst] = first
+		r.figs[figCatalog] = med
+		log.Info("_catalog", "server", r.name, "repositories", n, "first_ms", first, "median_ms", med)
+		if r.figs[figRSSEnd], err = r.proc.peakRSSMiB(); err != nil {
+			return nil, err
+		}
 	}
-	figs[figCatalogFirst] = first
-	figs[figCatalog] = med
-	log.Info("_catalog", "server", s.name, "repositories", n, "first_ms", first, "median_ms", med)
-	if figs[figRSSEnd], err = p.peakRSSMiB(); err != nil {
-		return nil, err
+	out := make([]map[string]float64, len(rs))
+	for i, r := range rs {
+		out[i] = r.figs
 	}
-	return figs, nil
+	return out, nil
 }
 
 // process is a running server.

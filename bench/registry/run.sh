@@ -9,13 +9,15 @@
 #   1. builds drydock (./cmd/drydock) and Distribution
 #      (github.com/distribution/distribution/v3/cmd/registry@$DISTRIBUTION_VERSION,
 #      from the Go module proxy) into bench/out/bin;
-#   2. runs bench/registry (main.go), which for each server in turn starts it
-#      on a free 127.0.0.1 port with a fresh data directory under bench/out,
-#      measures, and stops it:
+#   2. runs bench/registry (main.go), which starts both servers on free
+#      127.0.0.1 ports with fresh data directories under bench/out and takes
+#      each figure for one server, then the other (alternating within each
+#      repetition, so a change of machine load touches both alike):
 #        - push and pull of a 500 MiB image (5 layers x 100 MiB of random,
 #          incompressible data, uncompressed tar layers), fresh content in each
-#          of 3 repetitions, median; 4 concurrent blob transfers like crane;
-#          pulls check sizes (and digests once, outside the timing);
+#          of 5 repetitions, median; sync(2) before each push; 4 concurrent
+#          blob transfers like crane; pulls check sizes (and digests once,
+#          outside the timing);
 #        - push and pull of a small image (3 layers of 2-8 KiB), median of 50;
 #        - requests/s for manifest HEAD, manifest GET and tag listing,
 #          20,000 requests each from 16 keep-alive clients;
