@@ -1,0 +1,42 @@
+package extract
+
+import (
+	"context"
+	"io/fs"
+	"log/slog"
+
+	"github.com/drydock/drydock/internal/pkg"
+	"github.com/drydock/drydock/internal/scan/layer"
+)
+
+// Extractor finds packages of one format in an image.
+type Extractor interface {
+	// Name identifies the extractor ("os/apk", "go/binary"); it is stable
+	// and unique.
+	Name() string
+	// Version is bumped whenever the extractor's results may change for the
+	// same input; it is part of the inventory cache key.
+	Version() int
+	// Wants reports whether the file at path (clean, relative to the image
+	// root, no leading "/") is one the extractor reads; see
+	// [layer.Selector]. It runs for every tar entry: keep it to a few string
+	// comparisons.
+	Wants(path string, fi fs.FileInfo) bool
+	// Extract returns the packages found in the files it wanted. It sets
+	// every Package field but Layer and LayerDigest, with Path naming the
+	// file the package came from. A file it cannot parse is an error when it
+	// is the package database (the inventory would be wrong), and is logged
+	// and skipped when it is one of many independent manifests. It must not
+	// retain in.
+	Extract(ctx context.Context, in Input) ([]pkg.Package, error)
+}
+
+// Input is what an extractor reads.
+type Input struct {
+	// FS holds the files the extractor wanted, as of the last layer.
+	FS *layer.FS
+	// Distro is the detected OS release, nil when unknown.
+	Distro *pkg.Distro
+	// Logger is never nil; it carries the extractor's name.
+	Logger *slog.Logger
+}

@@ -1,0 +1,19 @@
+// Package list is the explicit list of extractors: adding one means adding
+// it here (a test checks that every extractor package is listed). It is a
+// package of its own because the extractors import extract for its
+// contract, so extract cannot import them.
+package list
+
+import (
+	"github.com/drydock/drydock/internal/scan/extract"
+	"github.com/drydock/drydock/internal/scan/extract/apk"
+	"github.com/drydock/drydock/internal/scan/extract/dpkg"
+)
+
+// All returns every extractor, OS package databases first.
+func All() []extract.Extractor {
+	return []extract.Extractor{
+		apk.Extractor{},
+		dpkg.Extractor{},
+	}
+}

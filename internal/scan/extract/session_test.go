@@ -1,0 +1,130 @@
+package extract_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io/fs"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/drydock/drydock/internal/pkg"
+	"github.com/drydock/drydock/internal/scan/extract"
+	"github.com/drydock/drydock/internal/scan/layer"
+	lt "github.com/drydock/drydock/internal/scan/layer/layertest"
+)
+
+// lines is a fake extractor: every line "name=version" of the files under
+// its directory is a package; a line "panic" panics, "fail" fails.
+type lines struct{ dir string }
+
+func (l lines) Name() string { return "test/" + l.dir }
+func (l lines) Version() int { return 1 }
+func (l lines) Wants(p string, fi fs.FileInfo) bool {
+	return strings.HasPrefix(p, l.dir+"/")
+}
+func (l lines) Extract(ctx context.Context, in extract.Input) ([]pkg.Package, error) {
+	var out []pkg.Package
+	for _, f := range in.FS.Files() {
+		for _, line := range strings.Fields(string(f.Data)) {
+			switch line {
+			case "panic":
+				panic("boom")
+			case "fail":
+				return nil, errors.New("cannot parse")
+			}
+			n, v, _ := strings.Cut(line, "=")
+			out = append(out, pkg.Package{Name: n, Version: v, Type: "test", Path: f.Path})
+		}
+	}
+	return out, nil
+}
+
+func run(t *testing.T, exs []extract.Extractor, layers ...[]lt.Entry) (*extract.Inventory, error) {
+	t.Helper()
+	s, err := extract.NewSession(layer.Config{}, exs, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, l := range layers {
+		d := layer.Desc{Digest: lt.DiffID([]byte{byte(i)})}
+		if err := s.ReadLayer(t.Context(), d, bytes.NewReader(lt.Tar(t, l...))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return s.Extract(t.Context())
+}
+
+type got struct {
+	Name  string
+	Layer int
+	Path  string
+}
+
+func summary(inv *extract.Inventory) []got {
+	var out []got
+	for _, p := range inv.Packages {
+		out = append(out, got{p.Name + "=" + p.Version, p.Layer, p.Path})
+	}
+	return out
+}
+
+func TestAttribution(t *testing.T) {
+	inv, err := run(t, []extract.Extractor{lines{"a"}},
+		[]lt.Entry{lt.File("a/db", "x=1 y=1"), lt.File("a/other", "o=1")},
+		[]lt.Entry{lt.File("a/db", "x=1 y=2 z=1")},
+		[]lt.Entry{lt.File("a/db", "x=1 y=2 z=1 w=1"), lt.Symlink("a/link", "/a/other")},
+		[]lt.Entry{lt.Whiteout("a/other")},
+		[]lt.Entry{lt.File("a/other", "o=1")},
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []got{
+		{"o=1", 4, "a/link"},  // resolves to a/other (layer 4)
+		{"o=1", 4, "a/other"}, // re-created after a deletion: the new layer
+		{"w=1", 2, "a/db"},
+		{"x=1", 0, "a/db"},
+		{"y=2", 1, "a/db"},
+		{"z=1", 1, "a/db"},
+	}
+	if diff := cmp.Diff(want, summary(inv)); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	for _, p := range inv.Packages {
+		if p.LayerDigest != inv.Layers[p.Layer].Desc.Digest {
+			t.Errorf("%s: digest %s, want %s", p.Name, p.LayerDigest, inv.Layers[p.Layer].Desc.Digest)
+		}
+	}
+}
+
+func TestExtractorFailures(t *testing.T) {
+	inv, err := run(t, []extract.Extractor{lines{"a"}, lines{"b"}, lines{"c"}},
+		[]lt.Entry{lt.File("a/db", "x=1"), lt.File("b/db", "fail"), lt.File("c/db", "panic")})
+	if err == nil || !strings.Contains(err.Error(), "extractor test/b: cannot parse") ||
+		!strings.Contains(err.Error(), "extractor test/c: panic: boom") {
+		t.Fatalf("err = %v, want both failures", err)
+	}
+	if diff := cmp.Diff([]got{{"x=1", 0, "a/db"}}, summary(inv)); diff != "" {
+		t.Errorf("partial inventory (-want +got):\n%s", diff)
+	}
+}
+
+func TestNewSessionRejectsDuplicates(t *testing.T) {
+	_, err := extract.NewSession(layer.Config{}, []extract.Extractor{lines{"a"}, lines{"a"}}, nil)
+	if !errors.Is(err, extract.ErrDuplicateExtractor) {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestInventoryCarriesAnomaliesAndDistro(t *testing.T) {
+	inv, err := run(t, nil, []lt.Entry{lt.File("etc/os-release", "ID=alpine\nVERSION_ID=3.20.3\n"), lt.File("../evil", "")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inv.Distro.String() != "alpine 3.20.3" || inv.NumAnomalies != 1 || inv.Anomalies[0].Kind != layer.PathTraversal {
+		t.Errorf("inventory = %+v", inv)
+	}
+}
