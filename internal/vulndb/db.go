@@ -1,0 +1,333 @@
+package vulndb
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"sort"
+	"sync"
+
+	"github.com/drydock/drydock/internal/vulndb/feed"
+	"github.com/drydock/drydock/internal/vulndb/osv"
+)
+
+// DB is one open, immutable database version. All methods are safe for
+// concurrent use. Entries it returns are shared and must not be modified.
+type DB struct {
+	path    string
+	data    []byte
+	m       *mapping
+	version string
+	meta    Meta
+	stamp   Stamp
+
+	records, recTable, enrich, enrTable []byte
+	// index maps indexKey(ecosystem, name) to record ordinals.
+	index map[string][]uint32
+}
+
+// mapping owns the file mapping; it is released by Close or, when the DB
+// becomes unreachable, by the garbage collector (a [Watcher] swaps versions
+// without knowing when the last reader of the old one is done).
+type mapping struct {
+	once    sync.Once
+	release func() error
+	err     error
+}
+
+func (m *mapping) close() error {
+	m.once.Do(func() { m.err = m.release() })
+	return m.err
+}
+
+func keepAlive(db *DB) { runtime.KeepAlive(db) }
+
+// OpenFile opens the database file at path (a version in a store, or an
+// export bundle), verifies its checksum and loads the package index.
+func OpenFile(path string) (*DB, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("vulndb: open: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("vulndb: open: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("vulndb: open %s: %w", path, ErrNotDatabase)
+	}
+	data, release, err := mapFile(f, fi.Size())
+	if err != nil {
+		return nil, err
+	}
+	db, err := load(path, data)
+	if err != nil {
+		release()
+		return nil, fmt.Errorf("vulndb: open %s: %w", path, err)
+	}
+	db.m = &mapping{release: release}
+	runtime.AddCleanup(db, func(m *mapping) { m.close() }, db.m)
+	return db, nil
+}
+
+func load(path string, data []byte) (*DB, error) {
+	ft, err := parseFooter(data, true)
+	if err != nil {
+		return nil, err
+	}
+	db := &DB{path: path, data: data, version: ft.version(),
+		records: ft.section(data, secRecords), recTable: ft.section(data, secRecordTable),
+		enrich: ft.section(data, secEnrichment), enrTable: ft.section(data, secEnrichTable)}
+	if len(db.recTable)%8 != 0 || len(db.enrTable)%8 != 0 {
+		return nil, fmt.Errorf("%w: table size", ErrCorrupt)
+	}
+	if err := json.Unmarshal(ft.section(data, secMeta), &db.meta); err != nil {
+		return nil, fmt.Errorf("%w: meta: %w", ErrCorrupt, err)
+	}
+	if err := json.Unmarshal(ft.section(data, secStamp), &db.stamp); err != nil {
+		return nil, fmt.Errorf("%w: stamp: %w", ErrCorrupt, err)
+	}
+	if err := db.loadIndex(ft.section(data, secPackageIndex)); err != nil {
+		return nil, err
+	}
+	return db, nil
+}
+
+func (db *DB) loadIndex(sec []byte) error {
+	r := decoder{b: sec}
+	n := r.count(2)
+	db.index = make(map[string][]uint32, n)
+	nrec := uint64(db.numRecords())
+	// One backing array for all ordinal lists.
+	all := make([]uint32, 0, nrec)
+	for i := 0; i < n && r.err == nil; i++ {
+		k := r.str()
+		m := r.count(1)
+		start := len(all)
+		var ord uint64
+		for j := 0; j < m; j++ {
+			ord += r.uint()
+			if ord >= nrec {
+				r.fail()
+				break
+			}
+			all = append(all, uint32(ord))
+		}
+		db.index[k] = all[start:len(all):len(all)]
+	}
+	if r.err != nil || len(r.b) != 0 {
+		return fmt.Errorf("%w: package index", ErrCorrupt)
+	}
+	return nil
+}
+
+// Close releases the file mapping. Only call it when no other goroutine uses
+// db any more; a DB that is simply dropped is released by the garbage
+// collector.
+func (db *DB) Close() error {
+	if db.m == nil {
+		return nil
+	}
+	return db.m.close()
+}
+
+// Version is the content hash of the database (hex SHA-256): equal content
+// gives an equal version, whenever and wherever it was built.
+func (db *DB) Version() string { return db.version }
+
+// Path is the file the database was opened from.
+func (db *DB) Path() string { return db.path }
+
+// Status describes the database: sources, counts, build and fetch times.
+func (db *DB) Status() Status {
+	return Status{Version: db.version, Path: db.path, Meta: db.meta, Stamp: db.stamp}
+}
+
+// Ecosystems lists the ecosystems with advisories that start with prefix
+// ("" lists all; "Debian:" lists every Debian release present).
+func (db *DB) Ecosystems(prefix string) []string { return db.meta.EcosystemsWithPrefix(prefix) }
+
+func (db *DB) numRecords() int    { return len(db.recTable) / 8 }
+func (db *DB) numEnrichment() int { return len(db.enrTable) / 8 }
+
+// recordBody returns the source index, flags and encoded entry of record i.
+func (db *DB) recordBody(i int) (src int, flags byte, enc []byte, err error) {
+	off := binary.LittleEndian.Uint64(db.recTable[i*8:])
+	if off >= uint64(len(db.records)) {
+		return 0, 0, nil, ErrCorrupt
+	}
+	r := decoder{b: db.records[off:]}
+	body := r.bytes()
+	if r.err != nil {
+		return 0, 0, nil, r.err
+	}
+	r = decoder{b: body}
+	s := r.uint()
+	if r.err != nil || len(r.b) == 0 || s >= uint64(len(db.meta.Sources)) {
+		return 0, 0, nil, ErrCorrupt
+	}
+	return int(s), r.b[0], r.b[1:], nil
+}
+
+func (db *DB) entry(i int) (*osv.Entry, error) {
+	_, _, enc, err := db.recordBody(i)
+	if err != nil {
+		return nil, err
+	}
+	return decodeEntry(enc)
+}
+
+// Lookup returns the advisories that name the package (ecosystem, name):
+// the ecosystem is the exact OSV string with its release suffix
+// ("Alpine:v3.19", "Debian:12", "npm"), the name is compared as
+// [NormalizeName] says. Withdrawn advisories are never returned. Every
+// returned entry has at least one affected entry for the package (see
+// [SamePackage]); it is the matcher's job to decide whether a version is
+// affected. An error means the file is damaged; it is never "not affected".
+func (db *DB) Lookup(ecosystem, name string) ([]*osv.Entry, error) {
+	defer keepAlive(db)
+	ords := db.index[indexKey(ecosystem, name)]
+	if len(ords) == 0 {
+		return nil, nil
+	}
+	out := make([]*osv.Entry, 0, len(ords))
+	for _, o := range ords {
+		e, err := db.entry(int(o))
+		if err != nil {
+			return nil, fmt.Errorf("vulndb: lookup %s/%s: %w", ecosystem, name, err)
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// Get returns the advisory with the given id; a record converted from
+// several sources (Alpine releases imported separately, say) comes back as
+// one entry per source. It returns nil when there is none.
+func (db *DB) Get(id string) ([]*osv.Entry, error) {
+	defer keepAlive(db)
+	n := db.numRecords()
+	var ferr error
+	i := sort.Search(n, func(i int) bool {
+		_, _, enc, err := db.recordBody(i)
+		if err != nil {
+			ferr = err
+			return true
+		}
+		rid, err := entryID(enc)
+		if err != nil {
+			ferr = err
+			return true
+		}
+		return rid >= id
+	})
+	if ferr != nil {
+		return nil, fmt.Errorf("vulndb: get %s: %w", id, ferr)
+	}
+	var out []*osv.Entry
+	for ; i < n; i++ {
+		_, flags, enc, err := db.recordBody(i)
+		if err != nil {
+			return nil, fmt.Errorf("vulndb: get %s: %w", id, err)
+		}
+		if rid, err := entryID(enc); err != nil || rid != id {
+			break
+		}
+		if flags&flagLive == 0 {
+			continue
+		}
+		e, err := decodeEntry(enc)
+		if err != nil {
+			return nil, fmt.Errorf("vulndb: get %s: %w", id, err)
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// Enrichment is what the database knows about a CVE beyond advisories. A nil
+// part means no data of that kind.
+type Enrichment struct {
+	CVE  string
+	NVD  *feed.NVD
+	KEV  *feed.KEV
+	EPSS *feed.EPSS
+}
+
+type rawPart struct {
+	src int
+	b   []byte
+}
+
+func (db *DB) enrichmentParts(i int) (string, []rawPart, error) {
+	off := binary.LittleEndian.Uint64(db.enrTable[i*8:])
+	if off >= uint64(len(db.enrich)) {
+		return "", nil, ErrCorrupt
+	}
+	r := decoder{b: db.enrich[off:]}
+	r = decoder{b: r.bytes()}
+	cve := r.str()
+	n := r.count(2)
+	parts := make([]rawPart, 0, n)
+	for j := 0; j < n && r.err == nil; j++ {
+		parts = append(parts, rawPart{src: int(r.uint()), b: r.bytes()})
+	}
+	if r.err != nil {
+		return "", nil, r.err
+	}
+	return cve, parts, nil
+}
+
+// Enrichment returns the NVD, KEV and EPSS data for a CVE id, or nil when
+// there is none. When several sources hold data of one kind, the newest
+// wins (NVD lastModified, KEV dateAdded, EPSS score date).
+func (db *DB) Enrichment(cve string) (*Enrichment, error) {
+	defer keepAlive(db)
+	n := db.numEnrichment()
+	var ferr error
+	i := sort.Search(n, func(i int) bool {
+		c, _, err := db.enrichmentParts(i)
+		if err != nil {
+			ferr = err
+			return true
+		}
+		return c >= cve
+	})
+	if ferr != nil {
+		return nil, fmt.Errorf("vulndb: enrichment %s: %w", cve, ferr)
+	}
+	if i >= n {
+		return nil, nil
+	}
+	c, parts, err := db.enrichmentParts(i)
+	if err != nil {
+		return nil, fmt.Errorf("vulndb: enrichment %s: %w", cve, err)
+	}
+	if c != cve {
+		return nil, nil
+	}
+	out := &Enrichment{CVE: cve}
+	for _, p := range parts {
+		var en Enrichment
+		if err := decodePart(p.b, &en); err != nil {
+			return nil, fmt.Errorf("vulndb: enrichment %s: %w", cve, err)
+		}
+		if en.NVD != nil && (out.NVD == nil || en.NVD.Modified.After(out.NVD.Modified)) {
+			out.NVD = en.NVD
+		}
+		if en.KEV != nil && (out.KEV == nil || en.KEV.DateAdded.After(out.KEV.DateAdded)) {
+			out.KEV = en.KEV
+		}
+		if en.EPSS != nil && (out.EPSS == nil || en.EPSS.Date.After(out.EPSS.Date)) {
+			out.EPSS = en.EPSS
+		}
+	}
+	return out, nil
+}
+
+// ErrNoDatabase is returned when a store has no current version yet.
+var ErrNoDatabase = errors.New("vulndb: no advisory database yet")

@@ -1,0 +1,103 @@
+// Package osv imports OSV records: one record per JSON or YAML file. The
+// ingest package walks directories and the per-ecosystem all.zip archives
+// the OSV project publishes and hands each file to this parser.
+package osv
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"path"
+	"strings"
+
+	"github.com/drydock/drydock/internal/vulndb/feed"
+	"github.com/drydock/drydock/internal/vulndb/osv"
+)
+
+// Parser reads OSV JSON and YAML files.
+type Parser struct{}
+
+var _ feed.Parser = Parser{}
+
+// Name implements [feed.Parser].
+func (Parser) Name() string { return "osv" }
+
+var osvKeys = []string{"id", "modified", "affected", "schema_version", "aliases", "published"}
+
+// Sniff implements [feed.Parser]: a JSON object or YAML mapping with a
+// top-level OSV field near its start.
+func (Parser) Sniff(name string, head []byte) bool {
+	head = bytes.TrimLeft(head, " \t\r\n\ufeff")
+	if len(head) > 0 && head[0] == '{' {
+		for _, k := range osvKeys {
+			if bytes.Contains(head, []byte(`"`+k+`"`)) {
+				return true
+			}
+		}
+		return false
+	}
+	if !isYAMLName(name) {
+		return false
+	}
+	for _, line := range bytes.Split(head, []byte("\n")) {
+		for _, k := range osvKeys {
+			if bytes.HasPrefix(line, []byte(k+":")) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func isYAMLName(name string) bool {
+	ext := strings.ToLower(path.Ext(name))
+	return ext == ".yaml" || ext == ".yml"
+}
+
+// Parse implements [feed.Parser]. A file holds exactly one record; a record
+// that does not decode or validate is emitted as Bad.
+func (Parser) Parse(ctx context.Context, name string, r io.Reader, emit feed.Emit) error {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return fmt.Errorf("osv: read %s: %w", name, err)
+	}
+	e, err := Decode(name, data)
+	if err != nil {
+		id := guessID(data)
+		if id == "" {
+			id = path.Base(name)
+		}
+		return emit(feed.Record{Bad: &feed.Problem{Record: id, Err: err}})
+	}
+	return emit(feed.Record{Advisory: e})
+}
+
+// Decode parses one OSV record in JSON, or in YAML when name ends in .yaml
+// or .yml and the data is not a JSON object.
+func Decode(name string, data []byte) (*osv.Entry, error) {
+	trim := bytes.TrimLeft(data, " \t\r\n\ufeff")
+	if len(trim) == 0 || trim[0] != '{' {
+		if !isYAMLName(name) {
+			return nil, fmt.Errorf("%w: not a JSON object", osv.ErrInvalid)
+		}
+		j, err := feed.YAMLToJSON(data, "database_specific", "ecosystem_specific")
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", osv.ErrInvalid, err)
+		}
+		data = j
+	}
+	return osv.Parse(data)
+}
+
+// guessID returns the record's id when the data is at least that readable.
+func guessID(data []byte) string {
+	var v struct {
+		ID string `json:"id"`
+	}
+	if json.Unmarshal(data, &v) == nil && len(v.ID) < 200 {
+		return v.ID
+	}
+	return ""
+}

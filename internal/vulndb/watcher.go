@@ -1,0 +1,104 @@
+package vulndb
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Watcher keeps the current version of a store open and switches to a new
+// one when an import or update installs it, so a running server picks up
+// new data without a restart. It polls the pointer file's modification time
+// and size; readers call [Watcher.DB] for each unit of work and keep using
+// the *DB they got (old versions stay readable until unreachable).
+type Watcher struct {
+	dir    string
+	log    *slog.Logger
+	onSwap func(*DB)
+	cur    atomic.Pointer[DB]
+
+	mu      sync.Mutex
+	modTime time.Time
+	size    int64
+	name    string
+}
+
+// NewWatcher returns a watcher of the store in dir. onSwap, when not nil, is
+// called after each switch to a new version (including the first load).
+func NewWatcher(dir string, log *slog.Logger, onSwap func(*DB)) (*Watcher, error) {
+	if log == nil {
+		return nil, errors.New("vulndb: nil logger")
+	}
+	return &Watcher{dir: dir, log: log, onSwap: onSwap}, nil
+}
+
+// DB returns the current version, or nil while there is none.
+func (w *Watcher) DB() *DB { return w.cur.Load() }
+
+// Reload checks the pointer file and opens the version it names if that is
+// not the loaded one. It reports whether it switched. On error the loaded
+// version stays in use.
+func (w *Watcher) Reload() (bool, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	fi, err := os.Stat(filepath.Join(w.dir, pointerName))
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil // no database yet
+	}
+	if err != nil {
+		return false, err
+	}
+	if fi.ModTime().Equal(w.modTime) && fi.Size() == w.size && w.cur.Load() != nil {
+		return false, nil
+	}
+	name, err := readPointer(w.dir)
+	if err != nil {
+		return false, err
+	}
+	if name == w.name && w.cur.Load() != nil {
+		w.modTime, w.size = fi.ModTime(), fi.Size()
+		return false, nil
+	}
+	db, err := OpenFile(filepath.Join(w.dir, name))
+	if err != nil {
+		return false, err
+	}
+	old := w.cur.Swap(db)
+	w.modTime, w.size, w.name = fi.ModTime(), fi.Size(), name
+	if old == nil || old.Version() != db.Version() {
+		w.log.Info("advisory database loaded", "version", db.Version(), "records", db.meta.Records)
+	}
+	if w.onSwap != nil {
+		w.onSwap(db)
+	}
+	return true, nil
+}
+
+// Run reloads at once and then every interval until ctx ends. Reload
+// errors are logged and retried at the next tick; Run returns nil when ctx
+// ends.
+func (w *Watcher) Run(ctx context.Context, interval time.Duration) error {
+	if interval <= 0 {
+		return errors.New("vulndb: watch interval must be positive")
+	}
+	if _, err := w.Reload(); err != nil {
+		w.log.WarnContext(ctx, "advisory database reload failed", "dir", w.dir, "err", err)
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			if _, err := w.Reload(); err != nil {
+				w.log.WarnContext(ctx, "advisory database reload failed", "dir", w.dir, "err", err)
+			}
+		}
+	}
+}
