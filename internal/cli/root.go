@@ -77,6 +77,7 @@ func newRootCmd(g *globals) *cobra.Command {
 	root.AddCommand(
 		newServeCmd(g),
 		newVersionCmd(g),
+		newDBCmd(g),
 	)
 	root.Args = func(_ *cobra.Command, args []string) error {
 		if len(args) > 0 {
