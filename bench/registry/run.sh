@@ -3,7 +3,9 @@
 # registry, measured in the same run on loopback.
 #
 # Usage: bench/registry/run.sh [registry-bench flags]
-#        e.g. bench/registry/run.sh -big-reps 5 -only drydock
+#        e.g. bench/registry/run.sh -big-reps 3 -only drydock
+# Env:   DRYDOCK_BIN=path   measure this drydock binary instead of building one
+#        DISTRIBUTION_VERSION=v3.x.y   (default v3.1.2)
 #
 # What it does:
 #   1. builds drydock (./cmd/drydock) and Distribution
@@ -43,8 +45,13 @@ mkdir -p "$BIN"
 
 log() { printf 'bench: %s\n' "$*" >&2; }
 
-log "building drydock"
-go build -o "$BIN/drydock" ./cmd/drydock
+if [[ -n "${DRYDOCK_BIN:-}" ]]; then
+	log "using drydock binary $DRYDOCK_BIN"
+	cp "$DRYDOCK_BIN" "$BIN/drydock"
+else
+	log "building drydock"
+	go build -o "$BIN/drydock" ./cmd/drydock
+fi
 
 have=$( { go version -m "$BIN/registry" 2>/dev/null || true; } | awk '$1 == "mod" { print $3; exit }')
 if [[ "$have" != "$DISTRIBUTION_VERSION" ]]; then
@@ -60,15 +67,21 @@ go build -o "$BIN/registry-bench" ./bench/registry
 
 cmdline="bench/registry/run.sh${*:+ $*}"
 log "running: $cmdline"
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 "$BIN/registry-bench" -drydock "$BIN/drydock" -distribution "$BIN/registry" -out "$OUT" "$@"
 
-commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-dirty=$(git status --porcelain 2>/dev/null | grep -qv '^??' && echo " (uncommitted changes)" || true)
+if [[ -n "${DRYDOCK_BIN:-}" ]]; then
+	what="drydock binary $DRYDOCK_BIN"
+else
+	what="drydock $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+	git status --porcelain 2>/dev/null | grep -qv '^??' && what+=" (uncommitted changes)"
+fi
 {
 	echo
-	echo "## $(date -u +%Y-%m-%d\ %H:%M) UTC — drydock $commit$dirty vs Distribution $DISTRIBUTION_VERSION"
+	echo "## $(date -u +%Y-%m-%d\ %H:%M) UTC — $what vs Distribution $DISTRIBUTION_VERSION"
 	echo
 	echo "Command: \`$cmdline\` on $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(go version | awk '{print $3}'), loopback."
+	echo "Load average (1/5/15 min) before: $load_start; after: $(cut -d' ' -f1-3 /proc/loadavg). A load above the core count means other work shared the machine and timings are noisy."
 	echo
 	cat "$OUT/results-latest.md"
 } >> "$REPO/bench/RESULTS.md"
