@@ -41,7 +41,7 @@ func YAMLToJSON(data []byte, typed ...string) ([]byte, error) {
 	} else if !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("%w: %w", ErrYAML, err)
 	}
-	c := converter{budget: 16*len(data) + 1024, typed: typed}
+	c := converter{budget: 16*len(data) + 1024, maxOut: 64*len(data) + 4096, typed: typed}
 	if err := c.node(&doc, false, 0); err != nil {
 		return nil, err
 	}
@@ -50,7 +50,8 @@ func YAMLToJSON(data []byte, typed ...string) ([]byte, error) {
 
 type converter struct {
 	buf    bytes.Buffer
-	budget int
+	budget int // nodes left to emit
+	maxOut int // output bytes allowed
 	typed  []string
 }
 
@@ -58,7 +59,7 @@ const maxYAMLDepth = 200
 
 func (c *converter) node(n *yaml.Node, typed bool, depth int) error {
 	c.budget--
-	if c.budget < 0 {
+	if c.budget < 0 || c.buf.Len() > c.maxOut {
 		return fmt.Errorf("%w: document expands too much (alias bomb?)", ErrYAML)
 	}
 	if depth > maxYAMLDepth {

@@ -16,8 +16,9 @@
 // references[] (type + url), credits[] (name, contact, type),
 // database_specific.
 //
-// The three *_specific objects are kept as raw JSON, byte for byte as the
-// feed wrote them (after YAML-to-JSON conversion for YAML feeds).
+// The *_specific objects are kept as raw JSON (compacted; after YAML-to-JSON
+// conversion for YAML feeds): drydock reads a few known keys (severity,
+// urgency) and passes the rest through.
 //
 // Not kept: unknown top-level fields (they are ignored, as the schema
 // allows). GIT ranges are stored but never match a package version: they

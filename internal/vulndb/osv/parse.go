@@ -117,11 +117,16 @@ func (w *wire) entry() (*Entry, error) {
 	return e, nil
 }
 
+// nullToNil returns m compacted, or nil for an absent or null value.
 func nullToNil(m json.RawMessage) json.RawMessage {
 	if len(m) == 0 || bytes.Equal(bytes.TrimSpace(m), []byte("null")) {
 		return nil
 	}
-	return m
+	var b bytes.Buffer
+	if json.Compact(&b, m) != nil {
+		return m
+	}
+	return b.Bytes()
 }
 
 var timeLayouts = []string{

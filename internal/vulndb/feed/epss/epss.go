@@ -48,7 +48,9 @@ func (Parser) Parse(ctx context.Context, name string, r io.Reader, emit feed.Emi
 	br := bufio.NewReader(r)
 	var model string
 	var date time.Time
+	first := 2 // line number of the first row
 	if b, _ := br.Peek(1); len(b) == 1 && b[0] == '#' {
+		first = 3
 		line, err := br.ReadString('\n')
 		if err != nil && !errors.Is(err, io.EOF) {
 			return fmt.Errorf("%w: %w", ErrFormat, err)
@@ -81,7 +83,7 @@ func (Parser) Parse(ctx context.Context, name string, r io.Reader, emit feed.Emi
 	if !ok1 || !ok2 || !ok3 {
 		return fmt.Errorf("%w: header %q lacks cve, epss or percentile", ErrFormat, strings.Join(head, ","))
 	}
-	for line := 2; ; line++ {
+	for line := first; ; line++ {
 		if line%4096 == 0 {
 			if err := ctx.Err(); err != nil {
 				return err

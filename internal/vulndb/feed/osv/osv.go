@@ -63,32 +63,43 @@ func (Parser) Parse(ctx context.Context, name string, r io.Reader, emit feed.Emi
 	if err != nil {
 		return fmt.Errorf("osv: read %s: %w", name, err)
 	}
-	e, err := Decode(name, data)
-	if err != nil {
-		id := guessID(data)
-		if id == "" {
-			id = path.Base(name)
+	j, err := toJSON(name, data)
+	if err == nil {
+		var e *osv.Entry
+		if e, err = osv.Parse(j); err == nil {
+			return emit(feed.Record{Advisory: e})
 		}
-		return emit(feed.Record{Bad: &feed.Problem{Record: id, Err: err}})
 	}
-	return emit(feed.Record{Advisory: e})
+	id := guessID(j)
+	if id == "" {
+		id = path.Base(name)
+	}
+	return emit(feed.Record{Bad: &feed.Problem{Record: id, Err: err}})
 }
 
 // Decode parses one OSV record in JSON, or in YAML when name ends in .yaml
 // or .yml and the data is not a JSON object.
 func Decode(name string, data []byte) (*osv.Entry, error) {
-	trim := bytes.TrimLeft(data, " \t\r\n\ufeff")
-	if len(trim) == 0 || trim[0] != '{' {
-		if !isYAMLName(name) {
-			return nil, fmt.Errorf("%w: not a JSON object", osv.ErrInvalid)
-		}
-		j, err := feed.YAMLToJSON(data, "database_specific", "ecosystem_specific")
-		if err != nil {
-			return nil, fmt.Errorf("%w: %w", osv.ErrInvalid, err)
-		}
-		data = j
+	j, err := toJSON(name, data)
+	if err != nil {
+		return nil, err
 	}
-	return osv.Parse(data)
+	return osv.Parse(j)
+}
+
+func toJSON(name string, data []byte) ([]byte, error) {
+	trim := bytes.TrimLeft(data, " \t\r\n\ufeff")
+	if len(trim) > 0 && trim[0] == '{' {
+		return data, nil
+	}
+	if !isYAMLName(name) {
+		return nil, fmt.Errorf("%w: not a JSON object", osv.ErrInvalid)
+	}
+	j, err := feed.YAMLToJSON(data, "database_specific", "ecosystem_specific")
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", osv.ErrInvalid, err)
+	}
+	return j, nil
 }
 
 // guessID returns the record's id when the data is at least that readable.
