@@ -81,7 +81,7 @@ func TestRecord(t *testing.T) {
 			{Version: "3.1", Vector: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H", Score: 10, Source: "secalert@redhat.com"},
 			{Version: "3.1", Vector: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H", Score: 10, Source: "nvd@nist.gov", Primary: true},
 		},
-		CWEs:      []string{"CWE-506"},
+		CWEs: []string{"CWE-506"},
 	}
 	if diff := cmp.Diff(want, r); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
