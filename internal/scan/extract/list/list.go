@@ -8,6 +8,8 @@ import (
 	"github.com/drydock/drydock/internal/scan/extract"
 	"github.com/drydock/drydock/internal/scan/extract/apk"
 	"github.com/drydock/drydock/internal/scan/extract/dpkg"
+	"github.com/drydock/drydock/internal/scan/extract/gobinary"
+	"github.com/drydock/drydock/internal/scan/extract/npm"
 )
 
 // All returns every extractor, OS package databases first.
@@ -15,5 +17,7 @@ func All() []extract.Extractor {
 	return []extract.Extractor{
 		apk.Extractor{},
 		dpkg.Extractor{},
+		gobinary.Extractor{},
+		npm.Extractor{},
 	}
 }

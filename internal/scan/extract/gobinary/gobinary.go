@@ -1,0 +1,199 @@
+// Package gobinary extracts the Go modules and the Go standard library
+// version compiled into Go executables, from the build information the Go
+// linker embeds (debug/buildinfo; Go 1.13 and later, stripped binaries
+// included).
+//
+// Binaries are reduced while the layer streams ([Extractor.Reduce]): only
+// the build information text is kept, so images full of large binaries cost
+// one binary's worth of memory at a time.
+//
+// Reported: every dependency module (its replacement when replaced by a
+// versioned module; local-path replacements are skipped, having no
+// version), the main module when it has a real version (not "(devel)"),
+// and the standard library as module "stdlib". Versions are in OSV form:
+// module versions without "v" ("3.2.0+incompatible"), the toolchain as a
+// semantic version ("go1.21rc2" -> "1.21.0-rc.2").
+package gobinary
+
+import (
+	"bytes"
+	"context"
+	"debug/buildinfo"
+	"io/fs"
+	"path"
+	"runtime/debug"
+	"strings"
+
+	"github.com/drydock/drydock/internal/pkg"
+	"github.com/drydock/drydock/internal/scan/extract"
+	"github.com/drydock/drydock/internal/scan/layer"
+)
+
+// minSize is the smallest file worth opening: a Go binary is never smaller.
+const minSize = 4 << 10
+
+// Extractor is the Go binary extractor.
+type Extractor struct{}
+
+var (
+	_ extract.Extractor = Extractor{}
+	_ layer.Reducer     = Extractor{}
+)
+
+// Name implements extract.Extractor.
+func (Extractor) Name() string { return "go/binary" }
+
+// Version implements extract.Extractor.
+func (Extractor) Version() int { return 1 }
+
+// Wants implements extract.Extractor: executable regular files.
+func (Extractor) Wants(p string, fi fs.FileInfo) bool {
+	m := fi.Mode()
+	return m.IsRegular() && m&0o111 != 0 && fi.Size() >= minSize
+}
+
+var (
+	magicELF   = []byte("\x7fELF")
+	magicMachO = [][]byte{{0xfe, 0xed, 0xfa, 0xce}, {0xfe, 0xed, 0xfa, 0xcf}, {0xce, 0xfa, 0xed, 0xfe}, {0xcf, 0xfa, 0xed, 0xfe}, {0xca, 0xfe, 0xba, 0xbe}}
+	magicPE    = []byte("MZ")
+)
+
+// Reduce implements layer.Reducer: it keeps the build information text
+// (runtime/debug.BuildInfo.String form) of a Go executable, nothing of any
+// other file.
+func (Extractor) Reduce(p string, data []byte) ([]byte, error) {
+	if !isExecutable(data) {
+		return nil, nil
+	}
+	bi, err := buildinfo.Read(bytes.NewReader(data))
+	if err != nil {
+		// Not a Go binary (or one without build information): nothing of
+		// interest, not an error.
+		return nil, nil
+	}
+	return []byte(bi.String()), nil
+}
+
+func isExecutable(data []byte) bool {
+	if bytes.HasPrefix(data, magicELF) || bytes.HasPrefix(data, magicPE) {
+		return true
+	}
+	for _, m := range magicMachO {
+		if bytes.HasPrefix(data, m) {
+			return true
+		}
+	}
+	return false
+}
+
+// Extract implements extract.Extractor.
+func (Extractor) Extract(ctx context.Context, in extract.Input) ([]pkg.Package, error) {
+	var out []pkg.Package
+	for _, f := range in.FS.Files() {
+		if f.Err != nil {
+			// A binary too large to read is skipped, not fatal: one
+			// unreadable binary should not hide the rest of the image.
+			in.Logger.WarnContext(ctx, "go binary skipped", "path", f.Path, "err", f.Err)
+			continue
+		}
+		bi, err := debug.ParseBuildInfo(string(f.Data))
+		if err != nil {
+			in.Logger.WarnContext(ctx, "go build info unreadable", "path", f.Path, "err", err)
+			continue
+		}
+		if bi.GoVersion == "" {
+			// String writes a "go\tgo1.x" line that ParseBuildInfo skips.
+			first, _, _ := strings.Cut(string(f.Data), "\n")
+			if v, ok := strings.CutPrefix(first, "go\t"); ok {
+				bi.GoVersion = v
+			}
+		}
+		pkgs := Packages(bi)
+		for i := range pkgs {
+			pkgs[i].Path = f.Path
+		}
+		out = append(out, pkgs...)
+	}
+	return out, nil
+}
+
+// Packages returns the packages of a binary's build information (without
+// Path).
+func Packages(bi *debug.BuildInfo) []pkg.Package {
+	var out []pkg.Package
+	if v, ok := StdlibVersion(bi.GoVersion); ok {
+		out = append(out, module("stdlib", v, "stdlib", v))
+	}
+	if m := bi.Main; m.Path != "" && m.Version != "" && m.Version != "(devel)" {
+		out = append(out, module(m.Path, strings.TrimPrefix(m.Version, "v"), m.Path, m.Version))
+	}
+	for _, dep := range bi.Deps {
+		m := dep
+		if dep.Replace != nil {
+			m = dep.Replace
+		}
+		if m.Version == "" {
+			continue // replaced by a local directory: no version to report
+		}
+		out = append(out, module(m.Path, strings.TrimPrefix(m.Version, "v"), m.Path, m.Version))
+	}
+	return out
+}
+
+func module(name, version, purlPath, purlVersion string) pkg.Package {
+	ns, n := path.Split(purlPath)
+	return pkg.Package{
+		Name: name, Version: version, Type: pkg.TypeGoModule,
+		PURL: pkg.PURL("golang", strings.TrimSuffix(ns, "/"), n, purlVersion, nil),
+	}
+}
+
+// StdlibVersion converts a Go toolchain version ("go1.20.14",
+// "go1.21rc2 X:boringcrypto") to the semantic version OSV uses for the
+// standard library ("1.20.14", "1.21.0-rc.2"). ok is false for development
+// toolchains ("devel go1.23-abc...") and anything unparsable.
+func StdlibVersion(goVersion string) (string, bool) {
+	f := strings.Fields(goVersion)
+	if len(f) == 0 || !strings.HasPrefix(f[0], "go") {
+		return "", false
+	}
+	rest := strings.TrimPrefix(f[0], "go")
+	pre := ""
+	for _, kind := range []string{"beta", "rc"} {
+		if i := strings.Index(rest, kind); i > 0 {
+			n := rest[i+len(kind):]
+			if !digits(n) {
+				return "", false
+			}
+			pre = "-" + kind + "." + n
+			rest = rest[:i]
+			break
+		}
+	}
+	parts := strings.Split(rest, ".")
+	if len(parts) > 3 {
+		return "", false
+	}
+	for _, p := range parts {
+		if !digits(p) {
+			return "", false
+		}
+	}
+	for len(parts) < 3 {
+		parts = append(parts, "0")
+	}
+	return strings.Join(parts, ".") + pre, true
+}
+
+func digits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+

@@ -1,0 +1,169 @@
+package gobinary_test
+
+import (
+	"bufio"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/drydock/drydock/internal/scan/extract"
+	et "github.com/drydock/drydock/internal/scan/extract/extracttest"
+	"github.com/drydock/drydock/internal/scan/extract/gobinary"
+	lt "github.com/drydock/drydock/internal/scan/layer/layertest"
+)
+
+// buildFixture builds the vulnfixture program (testdata/manifests/go) with
+// the given toolchain ("" for the one running the test), as its README
+// says. It skips when the toolchain or modules cannot be fetched.
+func buildFixture(t *testing.T, toolchain string) []byte {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: not building Go binaries")
+	}
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command")
+	}
+	src := t.TempDir()
+	for _, f := range []string{"main.go", "go.mod", "go.sum"} {
+		if err := os.WriteFile(filepath.Join(src, f), []byte(et.Fixture(t, "go/vulnfixture/"+f)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := filepath.Join(t.TempDir(), "vulnfixture")
+	cmd := exec.CommandContext(t.Context(), goBin, "build", "-trimpath", "-o", out, ".")
+	cmd.Dir = src
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-mod=readonly", "GOOS=linux", "GOARCH=amd64")
+	if toolchain != "" {
+		cmd.Env = append(cmd.Env, "GOTOOLCHAIN="+toolchain)
+	} else {
+		cmd.Env = append(cmd.Env, "GOTOOLCHAIN=local")
+	}
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Skipf("cannot build the fixture with toolchain %q (module proxy unreachable?): %v\n%s", toolchain, err, b)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// expected reads `go version -m` output: the stdlib and every dep line.
+func expected(t *testing.T, rel string) []string {
+	t.Helper()
+	var out []string
+	sc := bufio.NewScanner(strings.NewReader(et.Fixture(t, rel)))
+	for first := true; sc.Scan(); first = false {
+		f := strings.Fields(sc.Text())
+		switch {
+		case first:
+			v, ok := gobinary.StdlibVersion(f[1])
+			if !ok {
+				t.Fatalf("%s: toolchain %q", rel, f[1])
+			}
+			out = append(out, "stdlib@"+v)
+		case f[0] == "dep":
+			out = append(out, f[1]+"@"+strings.TrimPrefix(f[2], "v"))
+		}
+	}
+	return out
+}
+
+func TestVulnFixture(t *testing.T) {
+	for _, tt := range []struct{ toolchain, versionM string }{
+		{"go1.20.14", "go/vulnfixture/version-m-go1.20.14.txt"},
+		{"", "go/vulnfixture/version-m-go1.26.8.txt"},
+	} {
+		t.Run("toolchain "+tt.toolchain, func(t *testing.T) {
+			want := expected(t, tt.versionM)
+			if tt.toolchain == "" && !strings.Contains(want[0], strings.TrimPrefix(goVersion(t), "go")) {
+				t.Skipf("local toolchain is %s, fixture is for %s", goVersion(t), want[0])
+			}
+			bin := buildFixture(t, tt.toolchain)
+			inv := et.Run(t, []extract.Extractor{gobinary.Extractor{}},
+				[]lt.Entry{
+					lt.Exec("usr/local/bin/vulnfixture", bin),
+					lt.Symlink("usr/bin/vf", "../local/bin/vulnfixture"),
+					lt.Exec("usr/bin/script.sh", []byte("#!/bin/sh\n"+strings.Repeat("echo not go\n", 1000))),
+					lt.Exec("usr/bin/not-go", append([]byte("\x7fELF"), make([]byte, 8192)...)),
+					lt.File("usr/share/vulnfixture.copy", string(bin)), // not executable
+				},
+				[]lt.Entry{lt.File("etc/motd", "hi")},
+			)
+			var got []string
+			for _, p := range inv.Packages {
+				got = append(got, p.Name+"@"+p.Version)
+				if p.Path != "usr/local/bin/vulnfixture" || p.Layer != 0 || p.Type != "go-module" {
+					t.Errorf("%s: path %q layer %d type %q", p.Name, p.Path, p.Layer, p.Type)
+				}
+			}
+			if diff := cmp.Diff(sorted(want), sorted(got)); diff != "" {
+				t.Errorf("packages (-want +got):\n%s", diff)
+			}
+			if tt.toolchain == "go1.20.14" {
+				et.CompareGolden(t, "vulnfixture-go1.20.14", inv.Packages)
+			}
+		})
+	}
+}
+
+func goVersion(t *testing.T) string {
+	out, err := exec.Command("go", "env", "GOVERSION").Output()
+	if err != nil {
+		t.Skip(err)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+func sorted(s []string) []string {
+	c := append([]string(nil), s...)
+	for i := range c {
+		for j := i + 1; j < len(c); j++ {
+			if c[j] < c[i] {
+				c[i], c[j] = c[j], c[i]
+			}
+		}
+	}
+	return c
+}
+
+func TestStdlibVersion(t *testing.T) {
+	for in, want := range map[string]string{
+		"go1.20.14":                  "1.20.14",
+		"go1.21":                     "1.21.0",
+		"go1.21rc2":                  "1.21.0-rc.2",
+		"go1.9beta1":                 "1.9.0-beta.1",
+		"go1.22.1 X:boringcrypto":    "1.22.1",
+		"devel go1.23-abc1234 +0000": "",
+		"go1.x":                      "",
+		"":                           "",
+	} {
+		got, ok := gobinary.StdlibVersion(in)
+		if got != want || ok != (want != "") {
+			t.Errorf("StdlibVersion(%q) = %q, %v; want %q", in, got, ok, want)
+		}
+	}
+}
+
+func TestReduceIgnoresOtherFiles(t *testing.T) {
+	for _, data := range [][]byte{nil, []byte("#!/bin/sh"), append([]byte("\x7fELF"), make([]byte, 100)...), []byte("MZ garbage")} {
+		out, err := gobinary.Extractor{}.Reduce("x", data)
+		if out != nil || err != nil {
+			t.Errorf("Reduce(%q) = %q, %v", data[:min(len(data), 10)], out, err)
+		}
+	}
+}
+
+func FuzzReduce(f *testing.F) {
+	f.Add(append([]byte("\x7fELF\x02\x01\x01"), make([]byte, 64)...))
+	f.Add([]byte("MZ\x90\x00"))
+	f.Add([]byte{0xcf, 0xfa, 0xed, 0xfe, 7, 0, 0, 1})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		_, _ = gobinary.Extractor{}.Reduce("x", data)
+	})
+}
