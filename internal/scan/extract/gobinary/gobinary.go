@@ -196,4 +196,3 @@ func digits(s string) bool {
 	}
 	return true
 }
-

@@ -224,4 +224,3 @@ func readFile(b *testing.B, path string, read func(io.Reader) error) {
 		b.Fatal(err)
 	}
 }
-
