@@ -143,9 +143,22 @@ func TestCrane(t *testing.T) {
 			t.Fatalf("pulled blob %s has wrong content", d.Digest)
 		}
 	}
-	// push the layout back under another repository: same digest (its
-	// blobs are already in the registry and are mounted or skipped).
-	crane("push", pulled, srv.addr+"/e2e/crane/pushed:v1")
+	// push the layout back under another repository: same digest, and no
+	// blob byte is uploaded again (the registry already holds every blob in
+	// this subscription: existence checks or mounts answer for them).
+	_, verbose, err := runToolStreams(t, nil, "crane", "--insecure", "-v", "push", pulled, srv.addr+"/e2e/crane/pushed:v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var uploads []string
+	for _, line := range strings.Split(string(verbose), "\n") {
+		if strings.Contains(line, "--> PATCH") || (strings.Contains(line, "--> PUT") && strings.Contains(line, "/blobs/uploads/")) {
+			uploads = append(uploads, strings.TrimSpace(line))
+		}
+	}
+	if len(uploads) > 0 {
+		t.Errorf("pushing blobs the registry already holds uploaded them again:\n%s", strings.Join(uploads, "\n"))
+	}
 	if got := craneStr("digest", srv.addr+"/e2e/crane/pushed:v1"); got != dig {
 		t.Fatalf("digest after pushing pulled layout: %s, want %s", got, dig)
 	}
@@ -193,5 +206,17 @@ func TestCrane(t *testing.T) {
 	}
 	if got := craneStr("digest", repo+":v1"); got != dig {
 		t.Fatalf("original changed after deleting the copy: %s", got)
+	}
+
+	// Everything survives a graceful restart.
+	srv.stop()
+	srv.restart()
+	repo = srv.addr + "/e2e/crane/app"
+	if got := crane("manifest", repo+":v1"); !bytes.Equal(got, rawManifest) {
+		t.Fatalf("manifest after restart differs")
+	}
+	crane("validate", "--remote", repo+":multi")
+	if diff := cmp.Diff([]string{"arm64", "multi", "v1", "v2"}, strings.Fields(craneStr("ls", repo))); diff != "" {
+		t.Fatalf("crane ls after restart (-want +got):\n%s", diff)
 	}
 }

@@ -28,19 +28,20 @@ type server struct {
 	exited  chan struct{} // closed when cmd has been waited for
 	waitErr error
 	starts  int
+	env     []string // extra environment, e.g. DRYDOCK_GC_INTERVAL=1s
 }
 
 const readyTimeout = 60 * time.Second
 
 // startServer starts drydock on a free loopback port with dataDir (a new
-// temporary directory when empty) and waits for /readyz. The server is
-// stopped with SIGTERM when the test ends.
-func startServer(t testing.TB, dataDir string) *server {
+// temporary directory when empty) and waits for /readyz. env adds DRYDOCK_*
+// settings. The server is stopped with SIGTERM when the test ends.
+func startServer(t testing.TB, dataDir string, env ...string) *server {
 	t.Helper()
 	if dataDir == "" {
 		dataDir = t.TempDir()
 	}
-	s := &server{t: t, dataDir: dataDir, logPath: filepath.Join(t.TempDir(), "drydock.log")}
+	s := &server{t: t, dataDir: dataDir, logPath: filepath.Join(t.TempDir(), "drydock.log"), env: env}
 	s.start()
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -100,8 +101,9 @@ func (s *server) startOnce(addr string) error {
 		return fmt.Errorf("open log: %w", err)
 	}
 	s.starts++
-	fmt.Fprintf(logf, "\n--- start %d: drydock serve --addr %s --data %s\n", s.starts, s.addr, s.dataDir)
+	fmt.Fprintf(logf, "\n--- start %d: %s drydock serve --addr %s --data %s\n", s.starts, strings.Join(s.env, " "), s.addr, s.dataDir)
 	cmd := exec.Command(drydockBin, "serve", "--addr", s.addr, "--data", s.dataDir)
+	cmd.Env = append(os.Environ(), s.env...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
@@ -222,6 +224,13 @@ func runTool(t testing.TB, env []string, name string, args ...string) []byte {
 // runToolErr is runTool returning the error instead of failing.
 func runToolErr(t testing.TB, env []string, name string, args ...string) ([]byte, error) {
 	t.Helper()
+	out, _, err := runToolStreams(t, env, name, args...)
+	return out, err
+}
+
+// runToolStreams is runToolErr that also returns stderr.
+func runToolStreams(t testing.TB, env []string, name string, args ...string) ([]byte, []byte, error) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, needTool(t, name), args...)
@@ -234,12 +243,12 @@ func runToolErr(t testing.TB, env []string, name string, args ...string) ([]byte
 	if err != nil {
 		var ee *exec.ExitError
 		if errors.As(err, &ee) || ctx.Err() != nil {
-			return stdout.Bytes(), fmt.Errorf("%s: %w\nstdout:\n%s\nstderr:\n%s", line, err, trimOut(stdout.Bytes()), trimOut(stderr.Bytes()))
+			return stdout.Bytes(), stderr.Bytes(), fmt.Errorf("%s: %w\nstdout:\n%s\nstderr:\n%s", line, err, trimOut(stdout.Bytes()), trimOut(stderr.Bytes()))
 		}
-		return nil, fmt.Errorf("%s: %w", line, err)
+		return nil, nil, fmt.Errorf("%s: %w", line, err)
 	}
 	t.Logf("ok (%s): %s", time.Since(start).Round(time.Millisecond), line)
-	return stdout.Bytes(), nil
+	return stdout.Bytes(), stderr.Bytes(), nil
 }
 
 func trimOut(b []byte) string {
