@@ -1,18 +1,3 @@
-// Package gobinary extracts the Go modules and the Go standard library
-// version compiled into Go executables, from the build information the Go
-// linker embeds (debug/buildinfo; Go 1.13 and later, stripped binaries
-// included).
-//
-// Binaries are reduced while the layer streams ([Extractor.Reduce]): only
-// the build information text is kept, so images full of large binaries cost
-// one binary's worth of memory at a time.
-//
-// Reported: every dependency module (its replacement when replaced by a
-// versioned module; local-path replacements are skipped, having no
-// version), the main module when it has a real version (not "(devel)"),
-// and the standard library as module "stdlib". Versions are in OSV form:
-// module versions without "v" ("3.2.0+incompatible"), the toolchain as a
-// semantic version ("go1.21rc2" -> "1.21.0-rc.2").
 package gobinary
 
 import (

@@ -9,7 +9,9 @@ import (
 	"github.com/drydock/drydock/internal/scan/extract/apk"
 	"github.com/drydock/drydock/internal/scan/extract/dpkg"
 	"github.com/drydock/drydock/internal/scan/extract/gobinary"
+	"github.com/drydock/drydock/internal/scan/extract/java"
 	"github.com/drydock/drydock/internal/scan/extract/npm"
+	"github.com/drydock/drydock/internal/scan/extract/python"
 )
 
 // All returns every extractor, OS package databases first.
@@ -19,5 +21,7 @@ func All() []extract.Extractor {
 		dpkg.Extractor{},
 		gobinary.Extractor{},
 		npm.Extractor{},
+		python.Extractor{},
+		java.Extractor{},
 	}
 }

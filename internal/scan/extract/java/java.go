@@ -1,0 +1,325 @@
+package java
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/drydock/drydock/internal/pkg"
+	"github.com/drydock/drydock/internal/scan/extract"
+	"github.com/drydock/drydock/internal/scan/layer"
+)
+
+// Bounds on nested archives and metadata files.
+const (
+	maxDepth       = 4        // archive in archive in ...
+	maxNestedBytes = 64 << 20 // uncompressed size of one nested archive
+	maxTotalBytes  = 256 << 20
+	maxMetaBytes   = 1 << 20 // one pom.properties or MANIFEST.MF
+	maxEntries     = 200_000 // zip entries over all nested archives
+)
+
+// Extractor is the Java archive extractor.
+type Extractor struct{}
+
+var (
+	_ extract.Extractor = Extractor{}
+	_ layer.Reducer     = Extractor{}
+)
+
+// Name implements extract.Extractor.
+func (Extractor) Name() string { return "java/archive" }
+
+// Version implements extract.Extractor.
+func (Extractor) Version() int { return 1 }
+
+var archiveExts = map[string]bool{".jar": true, ".war": true, ".ear": true, ".jpi": true, ".hpi": true}
+
+// Wants implements extract.Extractor.
+func (Extractor) Wants(p string, fi fs.FileInfo) bool {
+	return fi.Mode().IsRegular() && archiveExts[strings.ToLower(path.Ext(p))]
+}
+
+// ErrLimit reports an archive beyond the bounds above.
+var ErrLimit = errors.New("java archive too large or too deeply nested")
+
+// artifact is one identified Maven artifact.
+type artifact struct {
+	group, name, version string
+	inner                string // archive path inside the file ("" = the file)
+}
+
+// Reduce implements layer.Reducer: one "group\tartifact\tversion\tinner"
+// line per artifact found. A file that is not a zip archive is dropped.
+func (Extractor) Reduce(p string, data []byte) ([]byte, error) {
+	w := &walker{}
+	if err := w.archive(data, path.Base(p), "", 0); err != nil {
+		if errors.Is(err, zip.ErrFormat) && len(w.found) == 0 {
+			return nil, nil
+		}
+		if !errors.Is(err, ErrLimit) {
+			return nil, err
+		}
+		// Over the bounds: keep what was found, it is still true.
+	}
+	if len(w.found) == 0 {
+		return nil, nil
+	}
+	var b strings.Builder
+	for _, a := range w.found {
+		fmt.Fprintf(&b, "%s\t%s\t%s\t%s\n", a.group, a.name, a.version, a.inner)
+	}
+	return []byte(b.String()), nil
+}
+
+type walker struct {
+	found   []artifact
+	entries int
+	bytes   int64
+}
+
+// archive identifies the artifacts of one zip archive and recurses into
+// the archives it contains.
+func (w *walker) archive(data []byte, fileName, inner string, depth int) error {
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		return fmt.Errorf("%s: %w", cmpOr(inner, fileName), err)
+	}
+	w.entries += len(zr.File)
+	if w.entries > maxEntries {
+		return fmt.Errorf("%w: more than %d entries", ErrLimit, maxEntries)
+	}
+	var poms []*zip.File
+	var manifest *zip.File
+	var nested []*zip.File
+	for _, f := range zr.File {
+		name := f.Name
+		switch {
+		case strings.HasPrefix(name, "META-INF/maven/") && strings.HasSuffix(name, "/pom.properties"):
+			poms = append(poms, f)
+		case strings.EqualFold(name, "META-INF/MANIFEST.MF"):
+			manifest = f
+		case archiveExts[strings.ToLower(path.Ext(name))] && !f.FileInfo().IsDir():
+			nested = append(nested, f)
+		}
+	}
+	var errs []error
+	n := len(w.found)
+	for _, f := range poms {
+		b, err := w.read(f, maxMetaBytes)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if a, ok := parsePomProperties(b); ok {
+			a.inner = inner
+			w.found = append(w.found, a)
+		}
+	}
+	if len(w.found) == n && manifest != nil {
+		b, err := w.read(manifest, maxMetaBytes)
+		if err != nil {
+			errs = append(errs, err)
+		} else if a, ok := fromManifest(parseManifest(b), fileName); ok {
+			a.inner = inner
+			w.found = append(w.found, a)
+		}
+	}
+	if depth+1 > maxDepth && len(nested) > 0 {
+		return errors.Join(append(errs, fmt.Errorf("%w: nested deeper than %d", ErrLimit, maxDepth))...)
+	}
+	for _, f := range nested {
+		b, err := w.read(f, maxNestedBytes)
+		if err != nil {
+			errs = append(errs, err)
+			if errors.Is(err, ErrLimit) {
+				break
+			}
+			continue
+		}
+		in := f.Name
+		if inner != "" {
+			in = inner + "!/" + f.Name
+		}
+		if err := w.archive(b, path.Base(f.Name), in, depth+1); err != nil {
+			if errors.Is(err, ErrLimit) {
+				return errors.Join(append(errs, err)...)
+			}
+			errs = append(errs, err) // a broken nested archive: skip it
+		}
+	}
+	return nil
+}
+
+// read returns the contents of a zip entry, at most max bytes, counting
+// against the walker's total.
+func (w *walker) read(f *zip.File, max int64) ([]byte, error) {
+	if f.UncompressedSize64 > uint64(max) {
+		return nil, fmt.Errorf("%w: %s is %d bytes", ErrLimit, f.Name, f.UncompressedSize64)
+	}
+	rc, err := f.Open()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", f.Name, err)
+	}
+	defer rc.Close()
+	// The declared size may lie: read one byte more than allowed.
+	b, err := io.ReadAll(io.LimitReader(rc, max+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", f.Name, err)
+	}
+	if int64(len(b)) > max {
+		return nil, fmt.Errorf("%w: %s is over %d bytes", ErrLimit, f.Name, max)
+	}
+	w.bytes += int64(len(b))
+	if w.bytes > maxTotalBytes {
+		return nil, fmt.Errorf("%w: over %d bytes in nested archives", ErrLimit, maxTotalBytes)
+	}
+	return b, nil
+}
+
+// parsePomProperties reads groupId, artifactId and version.
+func parsePomProperties(b []byte) (artifact, bool) {
+	var a artifact
+	for _, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || line[0] == '#' || line[0] == '!' {
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		if !ok {
+			continue
+		}
+		switch strings.TrimSpace(k) {
+		case "groupId":
+			a.group = strings.TrimSpace(v)
+		case "artifactId":
+			a.name = strings.TrimSpace(v)
+		case "version":
+			a.version = strings.TrimSpace(v)
+		}
+	}
+	ok := a.group != "" && a.name != "" && a.version != "" &&
+		!strings.Contains(a.group+a.name+a.version, "${")
+	return a, ok
+}
+
+// parseManifest returns the attributes of a manifest: the main section's,
+// then those of later sections that the main one lacks.
+func parseManifest(b []byte) map[string]string {
+	attrs := make(map[string]string)
+	main := true
+	var last string
+	section := map[string]string{}
+	endSection := func() {
+		for k, v := range section {
+			if _, ok := attrs[k]; !ok || main {
+				attrs[k] = v
+			}
+		}
+		clear(section)
+		main = false
+	}
+	for _, line := range strings.Split(strings.ReplaceAll(string(b), "\r\n", "\n"), "\n") {
+		switch {
+		case line == "":
+			endSection()
+			last = ""
+		case line[0] == ' ' && last != "":
+			section[last] += line[1:]
+		default:
+			k, v, ok := strings.Cut(line, ":")
+			if !ok {
+				continue
+			}
+			last = strings.TrimSpace(k)
+			section[last] = strings.TrimSpace(v)
+		}
+	}
+	endSection()
+	return attrs
+}
+
+var (
+	tokenRE       = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)
+	fileVersionRE = regexp.MustCompile(`^(.+?)-(\d[\w.+-]*)$`)
+)
+
+// fromManifest applies the manifest fallback rules of the package doc.
+func fromManifest(m map[string]string, fileName string) (artifact, bool) {
+	stem := strings.TrimSuffix(fileName, path.Ext(fileName))
+	fileArtifact, fileVersion := stem, ""
+	if mm := fileVersionRE.FindStringSubmatch(stem); mm != nil {
+		fileArtifact, fileVersion = mm[1], mm[2]
+	}
+	version := cmpOr(m["Implementation-Version"], m["Specification-Version"], m["Bundle-Version"], fileVersion)
+	bsn, _, _ := strings.Cut(m["Bundle-SymbolicName"], ";")
+	bsn = strings.TrimSpace(bsn)
+	var name string
+	switch title := strings.TrimSpace(m["Implementation-Title"]); {
+	case tokenRE.MatchString(title):
+		name = title
+	case bsn != "":
+		name = bsn[strings.LastIndexByte(bsn, '.')+1:]
+	default:
+		name = fileArtifact
+	}
+	group := m["Implementation-Vendor-Id"]
+	switch {
+	case group != "":
+	case name == "log4j" || name == "junit" || strings.HasPrefix(name, "commons-"):
+		group = name
+	case strings.Contains(bsn, "."):
+		group = bsn[:strings.LastIndexByte(bsn, '.')]
+	}
+	if name == "" || version == "" {
+		return artifact{}, false
+	}
+	return artifact{group: group, name: name, version: version}, true
+}
+
+func cmpOr(vals ...string) string {
+	for _, v := range vals {
+		if v = strings.TrimSpace(v); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// Extract implements extract.Extractor.
+func (Extractor) Extract(ctx context.Context, in extract.Input) ([]pkg.Package, error) {
+	var out []pkg.Package
+	for _, f := range in.FS.Files() {
+		if f.Err != nil {
+			in.Logger.WarnContext(ctx, "java archive skipped", "path", f.Path, "err", f.Err)
+			continue
+		}
+		seen := map[string]bool{}
+		for _, line := range strings.Split(strings.TrimRight(string(f.Data), "\n"), "\n") {
+			parts := strings.SplitN(line, "\t", 4)
+			if len(parts) < 3 || seen[line] {
+				continue
+			}
+			seen[line] = true
+			group, name, version := parts[0], parts[1], parts[2]
+			full := name
+			if group != "" {
+				full = group + ":" + name
+			}
+			out = append(out, pkg.Package{
+				Name: full, Version: version, Type: pkg.TypeMaven, Path: f.Path,
+				PURL: pkg.PURL("maven", group, name, version, nil),
+			})
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}

@@ -1,0 +1,189 @@
+package java_test
+
+import (
+	"archive/zip"
+	"bytes"
+	"compress/flate"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/drydock/drydock/internal/scan/extract"
+	et "github.com/drydock/drydock/internal/scan/extract/extracttest"
+	"github.com/drydock/drydock/internal/scan/extract/java"
+	lt "github.com/drydock/drydock/internal/scan/layer/layertest"
+)
+
+// jar builds a zip archive of name -> contents (deflated).
+func jar(t testing.TB, files map[string]string) string {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, name := range sortedKeys(files) {
+		w, err := zw.Create(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Write([]byte(files[name])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.String()
+}
+
+func sortedKeys(m map[string]string) []string {
+	var k []string
+	for n := range m {
+		k = append(k, n)
+	}
+	for i := range k {
+		for j := i + 1; j < len(k); j++ {
+			if k[j] < k[i] {
+				k[i], k[j] = k[j], k[i]
+			}
+		}
+	}
+	return k
+}
+
+// The Debian bookworm jars of the fixtures, rebuilt from their metadata.
+func snakeyaml(t testing.TB) string {
+	return jar(t, map[string]string{
+		"META-INF/MANIFEST.MF": et.Fixture(t, "maven/debian-bookworm/snakeyaml-1.33.jar/META-INF/MANIFEST.MF"),
+		"META-INF/maven/org.yaml/snakeyaml/pom.properties": et.Fixture(t,
+			"maven/debian-bookworm/snakeyaml-1.33.jar/META-INF/maven/org.yaml/snakeyaml/pom.properties"),
+		"org/yaml/snakeyaml/Yaml.class": "\xca\xfe\xba\xbe",
+	})
+}
+
+func log4j(t testing.TB) string {
+	return jar(t, map[string]string{
+		"META-INF/MANIFEST.MF":          et.Fixture(t, "maven/debian-bookworm/log4j-1.2-1.2.17.jar/META-INF/MANIFEST.MF"),
+		"org/apache/log4j/Logger.class": "\xca\xfe\xba\xbe",
+	})
+}
+
+type found struct{ Name, Version, PURL, Path string }
+
+func run(t *testing.T, entries ...lt.Entry) []found {
+	t.Helper()
+	inv := et.Run(t, []extract.Extractor{java.Extractor{}}, entries)
+	var out []found
+	for _, p := range inv.Packages {
+		out = append(out, found{p.Name, p.Version, p.PURL, p.Path})
+	}
+	return out
+}
+
+func TestDebianJars(t *testing.T) {
+	got := run(t,
+		lt.File("usr/share/java/snakeyaml-1.33.jar", snakeyaml(t)),
+		lt.File("usr/share/java/log4j-1.2-1.2.17.jar", log4j(t)),
+		lt.File("usr/share/java/not-a-zip.jar", "just text"),
+	)
+	want := []found{
+		{"log4j:log4j", "1.2.17", "pkg:maven/log4j/log4j@1.2.17", "usr/share/java/log4j-1.2-1.2.17.jar"},
+		{"org.yaml:snakeyaml", "1.33", "pkg:maven/org.yaml/snakeyaml@1.33", "usr/share/java/snakeyaml-1.33.jar"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+func TestNestedArchives(t *testing.T) {
+	shaded := jar(t, map[string]string{
+		"META-INF/maven/com.example/app/pom.properties":        "groupId=com.example\nartifactId=app\nversion=2.0.0\n",
+		"META-INF/maven/com.google.guava/guava/pom.properties": "groupId=com.google.guava\nartifactId=guava\nversion=31.1-jre\n",
+		"META-INF/maven/com.example/unresolved/pom.properties": "groupId=com.example\nartifactId=unresolved\nversion=${project.version}\n",
+		"META-INF/MANIFEST.MF":                                 "Manifest-Version: 1.0\nImplementation-Title: ignored\nImplementation-Version: 9\n",
+	})
+	inner := jar(t, map[string]string{"BOOT-INF/lib/log4j-1.2-1.2.17.jar": log4j(t)})
+	war := jar(t, map[string]string{
+		"WEB-INF/lib/snakeyaml-1.33.jar": snakeyaml(t),
+		"WEB-INF/lib/shaded.jar":         shaded,
+		"WEB-INF/lib/boot.jar":           inner,
+		"WEB-INF/lib/broken.jar":         "not a zip",
+		"index.html":                     "<html/>",
+	})
+	got := run(t, lt.File("srv/app.war", war))
+	want := []found{
+		{"com.example:app", "2.0.0", "pkg:maven/com.example/app@2.0.0", "srv/app.war"},
+		{"com.google.guava:guava", "31.1-jre", "pkg:maven/com.google.guava/guava@31.1-jre", "srv/app.war"},
+		{"log4j:log4j", "1.2.17", "pkg:maven/log4j/log4j@1.2.17", "srv/app.war"},
+		{"org.yaml:snakeyaml", "1.33", "pkg:maven/org.yaml/snakeyaml@1.33", "srv/app.war"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+func TestManifestFallbacks(t *testing.T) {
+	tests := []struct {
+		file, manifest string
+		want           []found
+	}{
+		{"commons-io-2.11.0.jar", "Manifest-Version: 1.0\nBundle-SymbolicName: org.apache.commons.commons-io\nBundle-Version: 2.11.0\nImplementation-Title: Apache Commons IO\nImplementation-Version: 2.11.0\n",
+			[]found{{"commons-io:commons-io", "2.11.0", "pkg:maven/commons-io/commons-io@2.11.0", "x/commons-io-2.11.0.jar"}}},
+		{"guice-5.1.0.jar", "Manifest-Version: 1.0\nBundle-SymbolicName: com.google.inject;singleton:=true\nBundle-Version: 5.1.0\nImplementation-Vendor-Id: com.google.inject\nImplementation-Title: guice\n",
+			[]found{{"com.google.inject:guice", "5.1.0", "pkg:maven/com.google.inject/guice@5.1.0", "x/guice-5.1.0.jar"}}},
+		{"mystery-1.4.2.jar", "Manifest-Version: 1.0\nCreated-By: hand\n",
+			[]found{{"mystery", "1.4.2", "pkg:maven/mystery@1.4.2", "x/mystery-1.4.2.jar"}}},
+		{"noversion.jar", "Manifest-Version: 1.0\n", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			got := run(t, lt.File("x/"+tt.file, jar(t, map[string]string{"META-INF/MANIFEST.MF": tt.manifest})))
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestZipBombIsBounded(t *testing.T) {
+	// A nested jar entry inflating to 128 MiB that declares 1000 bytes: the
+	// read stops at the nested-archive bound, and the outer artifact is
+	// still reported.
+	var deflated bytes.Buffer
+	fw, _ := flate.NewWriter(&deflated, flate.BestSpeed)
+	zeros := make([]byte, 1<<20)
+	for range 128 {
+		fw.Write(zeros)
+	}
+	fw.Close()
+	var outer bytes.Buffer
+	zw := zip.NewWriter(&outer)
+	w, _ := zw.Create("META-INF/maven/a/b/pom.properties")
+	w.Write([]byte("groupId=a\nartifactId=b\nversion=1\n"))
+	raw, err := zw.CreateRaw(&zip.FileHeader{Name: "lib/big.jar", Method: zip.Deflate,
+		CompressedSize64: uint64(deflated.Len()), UncompressedSize64: 1000, CRC32: 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw.Write(deflated.Bytes())
+	zw.Close()
+	t.Logf("bomb: %d bytes", outer.Len())
+	start := time.Now()
+	out, err := java.Extractor{}.Reduce("x.jar", outer.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(out); got != "a\tb\t1\t\n" {
+		t.Errorf("Reduce = %q", got)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("took %v", d)
+	}
+}
+
+func FuzzReduce(f *testing.F) {
+	f.Add([]byte(snakeyaml(f)))
+	f.Add([]byte(log4j(f)))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		_, _ = java.Extractor{}.Reduce("x.jar", data)
+	})
+}
