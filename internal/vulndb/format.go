@@ -157,3 +157,5 @@ func syncDir(dir string) error {
 	}
 	return nil
 }
+
+func sha256Sum(b []byte) [32]byte { return sha256.Sum256(b) }
