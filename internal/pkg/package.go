@@ -44,8 +44,9 @@ type Package struct {
 	PURL string
 	// SourceName and SourceVersion name the source package an OS package was
 	// built from (dpkg "Source:", apk origin "o:"); distro advisories are
-	// keyed on them. SourceName equals Name when the database names no
-	// other source; SourceVersion is empty when it equals Version.
+	// keyed on them. For OS packages SourceName is always set (to Name when
+	// the database names no other source); SourceVersion is empty when it
+	// equals Version. Both are empty for language packages.
 	SourceName    string
 	SourceVersion string
 	// Arch is the architecture the package was built for, when known.

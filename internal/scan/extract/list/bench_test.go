@@ -33,6 +33,7 @@ var debianLayer = sync.OnceValues(func() ([2]string, error) {
 	if err != nil {
 		return [2]string{}, err
 	}
+	benchDir = dir
 	status, err := os.ReadFile(et.Manifests("debian/bookworm-minbase/status"))
 	if err != nil {
 		return [2]string{}, err
@@ -138,6 +139,17 @@ var debianLayer = sync.OnceValues(func() ([2]string, error) {
 	}
 	return [2]string{plainPath, gzPath}, nil
 })
+
+// benchDir is removed by TestMain once the benchmarks are done.
+var benchDir string
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if benchDir != "" {
+		os.RemoveAll(benchDir)
+	}
+	os.Exit(code)
+}
 
 // BenchmarkDebianLayer reads the Debian-like layer from a file, gzip and
 // uncompressed:
