@@ -47,6 +47,7 @@ type crashLog struct {
 	acked     []ackedPush
 	attempted map[string]crashBlob // by repo + digest
 	failed    atomic.Int64
+	early     []string // errors of pushes that failed before the kill
 }
 
 func (l *crashLog) attempt(bs []crashBlob) {
@@ -83,13 +84,29 @@ const (
 // acknowledged manifest is readable byte for byte with its blobs and tag,
 // that no blob is visible with partial content, and that every
 // acknowledged manifest has a scan job.
+//
+// It runs twice: with the default settings, and with the garbage collector
+// running every 250 ms with a 3 s grace period, so that collections (and
+// the sweep of orphan files a crash leaves) race the pushes and the kills.
+// (A push takes well under a second here; the grace period is what spares a
+// push in progress "blob unknown" on its manifest.)
 func TestCrashConsistency(t *testing.T) {
-	srv := startServer(t, "")
+	t.Run("default", func(t *testing.T) { crashRun(t) })
+	t.Run("gc-every-250ms-grace-3s", func(t *testing.T) {
+		crashRun(t, "DRYDOCK_GC_INTERVAL=250ms", "DRYDOCK_GC_GRACEPERIOD=3s")
+	})
+}
+
+func crashRun(t *testing.T, env ...string) {
+	srv := startServer(t, "", env...)
 	log := &crashLog{attempted: map[string]crashBlob{}}
 	shared := sharedLayer(t)
 	seen := 0
 	for round := 0; round < crashRounds; round++ {
 		killAfter := 1500*time.Millisecond + time.Duration(mrand.Int64N(int64(2500*time.Millisecond)))
+		log.mu.Lock()
+		log.early = nil // failures caused by the previous kill
+		log.mu.Unlock()
 		ctx, cancel := context.WithCancel(t.Context())
 		var wg sync.WaitGroup
 		for w := 0; w < crashWorkers; w++ {
@@ -100,9 +117,21 @@ func TestCrashConsistency(t *testing.T) {
 			}()
 		}
 		time.Sleep(killAfter)
+		log.mu.Lock()
+		early := log.early
+		log.early = nil
+		log.mu.Unlock()
 		srv.kill()
 		cancel()
 		wg.Wait()
+		// Before the kill nothing should fail: the server was up.
+		for i, e := range early {
+			if i == 5 {
+				t.Errorf("... %d pushes failed before the kill", len(early))
+				break
+			}
+			t.Errorf("round %d: push failed before the kill: %s", round, e)
+		}
 		acked, _ := log.snapshot()
 		t.Logf("round %d: killed after %s; %d pushes acknowledged this round, %d failed so far",
 			round, killAfter.Round(time.Millisecond), len(acked)-seen, log.failed.Load())
@@ -140,6 +169,9 @@ func pushLoop(ctx context.Context, addr string, round, worker int, shared []byte
 		tag := fmt.Sprintf("r%d-n%d", round, n)
 		if err := pushOne(ctx, addr, repo, tag, shared, log, rng); err != nil {
 			log.failed.Add(1)
+			log.mu.Lock()
+			log.early = append(log.early, err.Error())
+			log.mu.Unlock()
 			// The server is gone; a new round starts after the restart.
 			time.Sleep(20 * time.Millisecond)
 		}
