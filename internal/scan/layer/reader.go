@@ -206,6 +206,14 @@ type delta struct {
 	cacheOK                 bool
 }
 
+// add records n as the layer's entry at p. Any addition may change how a
+// path resolves (a link replaced by a directory, say), so the resolution
+// cache is dropped.
+func (d *delta) add(p string, n *node) {
+	d.adds[p] = n
+	d.cacheOK = false
+}
+
 // lookup returns the node at p as the layer being read sees it.
 func (r *Reader) lookup(d *delta) lookupFunc {
 	return func(p string) *node {
@@ -320,7 +328,7 @@ func (r *Reader) replace(d *delta, hdr *tar.Header, p string, typ nodeType) {
 	} else if r.state.live(p) == nil {
 		return
 	}
-	d.adds[p] = &node{typ: typ, layer: d.layer, mode: hdr.FileInfo().Mode()}
+	d.add(p, &node{typ: typ, layer: d.layer, mode: hdr.FileInfo().Mode()})
 }
 
 // wants returns the selectors that want p.
@@ -356,7 +364,7 @@ func (r *Reader) regular(d *delta, tr *tar.Reader, hdr *tar.Header, p string, st
 			n.kept[bits.TrailingZeros64(m)].err = lerr
 		}
 		n.has, n.wanted = mask, listed
-		d.adds[p] = n
+		d.add(p, n)
 		return nil
 	}
 	var buf []byte
@@ -403,7 +411,7 @@ func (r *Reader) regular(d *delta, tr *tar.Reader, hdr *tar.Header, p string, st
 		r.replace(d, hdr, p, typeOther)
 		return nil
 	}
-	d.adds[p] = n
+	d.add(p, n)
 	return nil
 }
 
@@ -446,8 +454,7 @@ func (r *Reader) symlink(d *delta, hdr *tar.Header, p string) error {
 	}
 	mask := r.wants(p, hdr.FileInfo())
 	n := &node{typ: typeSymlink, layer: d.layer, mode: fs.ModeSymlink | 0o777, target: hdr.Linkname, wanted: mask}
-	d.adds[p] = n
-	d.cacheOK = false
+	d.add(p, n)
 	r.state.links++
 	if mask != 0 {
 		if t, _, ok := resolve(p, r.lookup(d), true, r.cfg.MaxLinkHops); ok && t != "" {
@@ -485,8 +492,7 @@ func (r *Reader) hardlink(d *delta, hdr *tar.Header, p string) error {
 	fi := nodeInfo{name: path.Base(p), n: t}
 	mask := r.wants(p, fi)
 	if t.typ == typeSymlink {
-		d.adds[p] = &node{typ: typeSymlink, layer: d.layer, mode: t.mode, target: t.target, wanted: mask}
-		d.cacheOK = false
+		d.add(p, &node{typ: typeSymlink, layer: d.layer, mode: t.mode, target: t.target, wanted: mask})
 		r.state.links++
 		return nil
 	}
@@ -500,7 +506,7 @@ func (r *Reader) hardlink(d *delta, hdr *tar.Header, p string) error {
 		i := bits.TrailingZeros64(m)
 		n.kept[i] = t.kept[i] // shared, not copied
 	}
-	d.adds[p] = n
+	d.add(p, n)
 	return nil
 }
 
