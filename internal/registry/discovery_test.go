@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -163,7 +164,10 @@ func TestReferrers(t *testing.T) {
 		"layers":  []any{},
 		"subject": subjDesc,
 	})
-	for _, m := range [][]byte{sbom, sig, cfgTyped} {
+	// A plain image with a subject: its artifactType is its config type.
+	signedImage := newImage(t, 1, map[string]any{"subject": subjDesc})
+	e.pushImageBlobs("d/ref", signedImage)
+	for _, m := range [][]byte{sbom, sig, cfgTyped, signedImage.manifest} {
 		e.pushManifest("d/ref", digest.FromBytes(m).String(), oci.MediaTypeImageManifest, m)
 	}
 	e.pushManifest("d/ref", digest.FromBytes(idx).String(), oci.MediaTypeImageIndex, idx)
@@ -174,6 +178,7 @@ func TestReferrers(t *testing.T) {
 	wantSig := desc(sig, oci.MediaTypeImageManifest, "application/vnd.example.sig", map[string]string{"org.example": "sig"})
 	wantIdx := desc(idx, oci.MediaTypeImageIndex, "application/vnd.example.sbom", nil)
 	wantCfg := desc(cfgTyped, oci.MediaTypeImageManifest, "application/vnd.example.config+json", nil)
+	wantImage := desc(signedImage.manifest, oci.MediaTypeImageManifest, oci.MediaTypeImageConfig, nil)
 
 	tests := []struct {
 		name        string
@@ -181,7 +186,9 @@ func TestReferrers(t *testing.T) {
 		want        []oci.Descriptor
 		wantFilters string
 	}{
-		{"all", "/v2/d/ref/referrers/" + subject.digest.String(), []oci.Descriptor{wantSbom, wantSig, wantIdx, wantCfg}, ""},
+		{"all", "/v2/d/ref/referrers/" + subject.digest.String(), []oci.Descriptor{wantSbom, wantSig, wantIdx, wantCfg, wantImage}, ""},
+		{"image config type", "/v2/d/ref/referrers/" + subject.digest.String() + "?artifactType=" + url.QueryEscape(oci.MediaTypeImageConfig),
+			[]oci.Descriptor{wantImage}, "artifactType"},
 		{"filtered", "/v2/d/ref/referrers/" + subject.digest.String() + "?artifactType=application/vnd.example.sbom",
 			[]oci.Descriptor{wantSbom, wantIdx}, "artifactType"},
 		{"config typed", "/v2/d/ref/referrers/" + subject.digest.String() + "?artifactType=application/vnd.example.config%2Bjson",
