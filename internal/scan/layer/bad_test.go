@@ -287,6 +287,20 @@ func TestFileTooLargeIsPerFile(t *testing.T) {
 	if _, err := r.FS(0).ReadFile("etc/big"); limitOf(err) != layer.LimitFileBytes {
 		t.Errorf("ReadFile(big) = %v, want LimitFileBytes", err)
 	}
+
+	// Files only reducers want have their own, larger cap.
+	r, err = readAll(t, layer.Config{MaxFileBytes: 100, MaxReduceBytes: 2000}, []layer.Selector{upperSel("etc/")},
+		lt.Tar(t, lt.File("etc/big", strings.Repeat("b", 1000)), lt.File("etc/huge", strings.Repeat("h", 3000))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = []file{
+		{"etc/big", strings.Repeat("B", 1000), 0, ""},
+		{"etc/huge", "", 0, "layer 0: limit exceeded: file larger than 2000 bytes (MaxReduceBytes): etc/huge"},
+	}
+	if diff := cmp.Diff(want, files(r.FS(0))); diff != "" {
+		t.Errorf("reducer caps (-want +got):\n%s", diff)
+	}
 }
 
 // slowReader returns one byte at a time, sleeping in between.

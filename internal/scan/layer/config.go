@@ -10,15 +10,16 @@ import (
 // public images have a few hundred thousand files and layers of a few GiB)
 // while bounding the work a hostile image can cause.
 const (
-	DefaultMaxLayerBytes = 16 << 30 // uncompressed bytes per layer
-	DefaultMaxEntries    = 4_000_000
-	DefaultMaxFileBytes  = 256 << 20
-	DefaultMaxKeptBytes  = 1 << 30
-	DefaultMaxRatio      = 256
-	DefaultMaxPathLength = 4096 // PATH_MAX
-	DefaultMaxPathDepth  = 256
-	DefaultMaxLinkHops   = 40 // Linux MAXSYMLINKS
-	DefaultMaxAnomalies  = 100
+	DefaultMaxLayerBytes  = 16 << 30 // uncompressed bytes per layer
+	DefaultMaxEntries     = 4_000_000
+	DefaultMaxFileBytes   = 64 << 20
+	DefaultMaxReduceBytes = 256 << 20
+	DefaultMaxKeptBytes   = 256 << 20
+	DefaultMaxRatio       = 256
+	DefaultMaxPathLength  = 4096 // PATH_MAX
+	DefaultMaxPathDepth   = 256
+	DefaultMaxLinkHops    = 40 // Linux MAXSYMLINKS
+	DefaultMaxAnomalies   = 100
 
 	// ratioSlack is how many uncompressed bytes a layer may produce before
 	// the ratio limit applies, so that small, very regular layers (a few
@@ -33,10 +34,16 @@ type Config struct {
 	MaxLayerBytes int64
 	// MaxEntries caps the number of tar entries over all layers.
 	MaxEntries int64
-	// MaxFileBytes caps the size of one file the reader keeps. A larger
-	// wanted file is not read: its [File.Err] is a *LimitError and the scan
-	// goes on (extractors decide whether that is fatal).
+	// MaxFileBytes caps the size of one file the reader keeps whole (a
+	// package database, a manifest). A larger wanted file is not read: its
+	// [File.Err] is a *LimitError and the scan goes on (extractors decide
+	// whether that is fatal).
 	MaxFileBytes int64
+	// MaxReduceBytes caps the size of a file that only [Reducer]s want
+	// (binaries, archives). Such files are read one at a time into one
+	// reused buffer, so this is also the peak memory they cost. A larger
+	// file gets a *LimitError as its [File.Err], like MaxFileBytes.
+	MaxReduceBytes int64
 	// MaxKeptBytes caps the bytes kept in memory over all files and layers
 	// (contents or reduced contents, including superseded versions).
 	MaxKeptBytes int64
@@ -69,6 +76,7 @@ func (c Config) Validate() error {
 		{"MaxLayerBytes", c.MaxLayerBytes},
 		{"MaxEntries", c.MaxEntries},
 		{"MaxFileBytes", c.MaxFileBytes},
+		{"MaxReduceBytes", c.MaxReduceBytes},
 		{"MaxKeptBytes", c.MaxKeptBytes},
 		{"MaxRatio", c.MaxRatio},
 		{"MaxPathLength", int64(c.MaxPathLength)},
@@ -99,6 +107,7 @@ func (c Config) withDefaults() Config {
 	def(&c.MaxLayerBytes, DefaultMaxLayerBytes)
 	def(&c.MaxEntries, DefaultMaxEntries)
 	def(&c.MaxFileBytes, DefaultMaxFileBytes)
+	def(&c.MaxReduceBytes, DefaultMaxReduceBytes)
 	def(&c.MaxKeptBytes, DefaultMaxKeptBytes)
 	def(&c.MaxRatio, DefaultMaxRatio)
 	defInt(&c.MaxPathLength, DefaultMaxPathLength)

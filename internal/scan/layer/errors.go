@@ -33,6 +33,7 @@ const (
 	LimitLayerBytes = Limit("MaxLayerBytes")
 	LimitEntries    = Limit("MaxEntries")
 	LimitFileBytes  = Limit("MaxFileBytes")
+	LimitReduce     = Limit("MaxReduceBytes")
 	LimitKeptBytes  = Limit("MaxKeptBytes")
 	LimitRatio      = Limit("MaxRatio")
 	LimitPathLength = Limit("MaxPathLength")
@@ -58,6 +59,8 @@ func (e *LimitError) Error() string {
 	case LimitEntries:
 		what = fmt.Sprintf("more than %d tar entries", e.Max)
 	case LimitFileBytes:
+		what = fmt.Sprintf("file larger than %d bytes", e.Max)
+	case LimitReduce:
 		what = fmt.Sprintf("file larger than %d bytes", e.Max)
 	case LimitKeptBytes:
 		what = fmt.Sprintf("more than %d bytes of wanted files", e.Max)

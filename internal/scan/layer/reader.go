@@ -358,8 +358,12 @@ func (r *Reader) regular(d *delta, tr *tar.Reader, hdr *tar.Header, p string, st
 		r.anomaly(d.layer, Duplicate, hdr.Name, "last entry wins")
 	}
 	n := &node{typ: typeFile, layer: d.layer, mode: fi.Mode(), size: hdr.Size, kept: make([]kept, len(r.sels))}
-	if hdr.Size > r.cfg.MaxFileBytes {
-		lerr := &LimitError{Limit: LimitFileBytes, Max: r.cfg.MaxFileBytes, Layer: d.layer, Path: p}
+	limit, max := LimitFileBytes, r.cfg.MaxFileBytes
+	if mask&r.rawMask == 0 {
+		limit, max = LimitReduce, r.cfg.MaxReduceBytes
+	}
+	if hdr.Size > max {
+		lerr := &LimitError{Limit: limit, Max: max, Layer: d.layer, Path: p}
 		for m := mask; m != 0; m &= m - 1 {
 			n.kept[bits.TrailingZeros64(m)].err = lerr
 		}
