@@ -165,20 +165,24 @@ type envelope struct {
 // writeError renders err as the OCI error envelope, unless the response has
 // already started (then it can only be logged). It logs server-side
 // failures at error level and client errors at debug level.
-func writeError(w *responseWriter, r *http.Request, log *slog.Logger, err error) {
+func writeError(w *responseWriter, r *http.Request, rl *requestLogger, err error) {
 	e := toError(err)
 	ctx := r.Context()
 	switch {
 	case errors.Is(err, context.Canceled) && ctx.Err() != nil:
-		log.DebugContext(ctx, "client went away", "err", err)
+		if rl.base.Enabled(ctx, slog.LevelDebug) {
+			rl.get().DebugContext(ctx, "client went away", "err", err)
+		}
 		if !w.wroteHeader {
 			w.WriteHeader(499) // nginx's "client closed request", for logs and metrics only
 		}
 		return
 	case e.Status >= 500:
-		log.ErrorContext(ctx, "request failed", "status", e.Status, "err", err)
+		rl.get().ErrorContext(ctx, "request failed", "status", e.Status, "err", err)
 	default:
-		log.DebugContext(ctx, "request refused", "status", e.Status, "code", e.Code, "err", err)
+		if rl.base.Enabled(ctx, slog.LevelDebug) {
+			rl.get().DebugContext(ctx, "request refused", "status", e.Status, "code", e.Code, "err", err)
+		}
 	}
 	if w.wroteHeader {
 		return

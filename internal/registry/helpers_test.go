@@ -27,7 +27,7 @@ import (
 
 // env is a registry on real stores in a temp dir behind an httptest server.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	dir   string
 	srv   *httptest.Server
 	reg   *Registry
@@ -58,21 +58,21 @@ func withMeta(wrap func(store.Meta) store.Meta) envOpt {
 	return func(_ *Config, d *Deps) { d.Meta = wrap(d.Meta) }
 }
 
-func testLogger(t *testing.T) *slog.Logger {
+func testLogger(t testing.TB) *slog.Logger {
 	if os.Getenv("REGISTRY_TEST_LOG") != "" {
 		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }
 
-func newEnv(t *testing.T, opts ...envOpt) *env {
+func newEnv(t testing.TB, opts ...envOpt) *env {
 	t.Helper()
 	dir := t.TempDir()
 	return newEnvAt(t, dir, opts...)
 }
 
 // newEnvAt opens stores under dir (reopening what a previous env left).
-func newEnvAt(t *testing.T, dir string, opts ...envOpt) *env {
+func newEnvAt(t testing.TB, dir string, opts ...envOpt) *env {
 	t.Helper()
 	ctx := t.Context()
 	blobs, err := fs.New(filepath.Join(dir, "blobs"))

@@ -69,6 +69,8 @@ const (
 	finalFlushTimeout        = 5 * time.Second
 	uploadSweepBatch         = 500
 	deletedBlobMemory        = 100000 // blob deletions remembered to keep AutoMount from undoing them
+	repoCacheSize            = 10000
+	repoCacheTTL             = 5 * time.Second
 	headerAPIVersion         = "Docker-Distribution-Api-Version"
 )
 
@@ -155,6 +157,7 @@ type Registry struct {
 	pulls   *pullRecorder
 	deleted *deletedBlobs
 	locks   *keyedMutex
+	repos   *repoCache
 }
 
 // New returns a Registry for cfg and deps, or an error if either is invalid.
@@ -199,6 +202,7 @@ func New(cfg Config, deps Deps) (*Registry, error) {
 		pulls:   newPullRecorder(),
 		deleted: newDeletedBlobs(deletedBlobMemory, cfg.UploadExpiry),
 		locks:   newKeyedMutex(),
+		repos:   newRepoCache(repoCacheSize, repoCacheTTL),
 	}, nil
 }
 
@@ -220,35 +224,51 @@ func (g *Registry) ServeHTTP(hw http.ResponseWriter, r *http.Request) {
 	if reqID == "" || len(reqID) > 64 {
 		reqID = newRequestID()
 	}
-	log := g.log.With("request_id", reqID, "method", r.Method)
-
+	rl := &requestLogger{base: g.log, attrs: []any{"request_id", reqID, "method", r.Method}}
 	rt, err := parseRoute(r.URL.Path)
 	if err == nil {
-		log = log.With("route", rt.Kind.String())
+		rl.attrs = append(rl.attrs, "route", rt.Kind.String())
 		if rt.Name != "" {
-			log = log.With("repo", rt.Name)
+			rl.attrs = append(rl.attrs, "repo", rt.Name)
 		}
 		if rt.Digest != "" {
-			log = log.With("digest", rt.Digest.String())
+			rl.attrs = append(rl.attrs, "digest", rt.Digest.String())
 		}
 		if rt.Tag != "" {
-			log = log.With("tag", rt.Tag)
+			rl.attrs = append(rl.attrs, "tag", rt.Tag)
 		}
-		err = g.serve(w, r, rt, log)
+		err = g.serve(w, r, rt, rl)
 	}
 	if err != nil {
-		writeError(w, r, log, err)
+		writeError(w, r, rl, err)
 	}
 	status := w.status
 	if status == 0 {
 		status = http.StatusOK
 	}
 	g.metrics.observe(rt.Kind.String(), r.Method, status, time.Since(start))
-	log.DebugContext(r.Context(), "request", "status", status, "bytes", w.written, "duration", time.Since(start))
+	if g.log.Enabled(r.Context(), slog.LevelDebug) {
+		rl.get().DebugContext(r.Context(), "request", "status", status, "bytes", w.written, "duration", time.Since(start))
+	}
+}
+
+// requestLogger builds the request-scoped logger (request_id, repo, digest,
+// ...) only when something is logged: most requests log nothing.
+type requestLogger struct {
+	base  *slog.Logger
+	attrs []any
+	l     *slog.Logger
+}
+
+func (rl *requestLogger) get() *slog.Logger {
+	if rl.l == nil {
+		rl.l = rl.base.With(rl.attrs...)
+	}
+	return rl.l
 }
 
 // serve authorizes and dispatches one parsed request.
-func (g *Registry) serve(w *responseWriter, r *http.Request, rt route, log *slog.Logger) error {
+func (g *Registry) serve(w *responseWriter, r *http.Request, rt route, rl *requestLogger) error {
 	h := g.handler(rt.Kind, r.Method)
 	if h == nil {
 		methods := allowed[rt.Kind]
@@ -268,7 +288,7 @@ func (g *Registry) serve(w *responseWriter, r *http.Request, rt route, log *slog
 		}
 		return e
 	}
-	ctx := withLogger(ar.Context(), log)
+	ctx := context.WithValue(ar.Context(), loggerKey{}, rl)
 	return h(w, ar.WithContext(ctx), rt)
 }
 
@@ -340,14 +360,10 @@ func (g *Registry) serveBase(w *responseWriter, r *http.Request, _ route) error 
 
 type loggerKey struct{}
 
-func withLogger(ctx context.Context, l *slog.Logger) context.Context {
-	return context.WithValue(ctx, loggerKey{}, l)
-}
-
 // logger returns the request-scoped logger.
 func (g *Registry) logger(ctx context.Context) *slog.Logger {
-	if l, ok := ctx.Value(loggerKey{}).(*slog.Logger); ok {
-		return l
+	if rl, ok := ctx.Value(loggerKey{}).(*requestLogger); ok {
+		return rl.get()
 	}
 	return g.log
 }

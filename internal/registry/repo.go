@@ -15,7 +15,7 @@ import (
 // repository of a subscription the caller cannot see is reported exactly
 // like one that does not exist.
 func (g *Registry) repoForRead(ctx context.Context, name string) (store.Repository, error) {
-	repo, err := g.meta.ResolveRepository(ctx, name, store.ResolveOptions{})
+	repo, err := g.resolve(ctx, name)
 	if err != nil {
 		if errors.Is(err, store.ErrRepositoryUnknown) || errors.Is(err, store.ErrRegistryUnknown) {
 			return store.Repository{}, errNameUnknown(name, err)
@@ -33,7 +33,7 @@ func (g *Registry) repoForRead(ctx context.Context, name string) (store.Reposito
 // of a subscription the caller cannot see is DENIED.
 func (g *Registry) repoForPush(ctx context.Context, name string) (store.Repository, error) {
 	ident := access.FromContext(ctx)
-	repo, err := g.meta.ResolveRepository(ctx, name, store.ResolveOptions{})
+	repo, err := g.resolve(ctx, name)
 	switch {
 	case err == nil:
 		if !ident.InSubscription(repo.SubscriptionID) {
@@ -84,6 +84,20 @@ func (g *Registry) repoForPush(ctx context.Context, name string) (store.Reposito
 	if !ident.InSubscription(repo.SubscriptionID) { // a concurrent creation elsewhere
 		return store.Repository{}, errDenied(name)
 	}
+	return repo, nil
+}
+
+// resolve looks up an existing repository, through the short-lived cache.
+func (g *Registry) resolve(ctx context.Context, name string) (store.Repository, error) {
+	now := g.now()
+	if repo, ok := g.repos.get(name, now); ok {
+		return repo, nil
+	}
+	repo, err := g.meta.ResolveRepository(ctx, name, store.ResolveOptions{})
+	if err != nil {
+		return store.Repository{}, err
+	}
+	g.repos.put(repo, now)
 	return repo, nil
 }
 
@@ -162,7 +176,7 @@ func (g *Registry) autoMount(ctx context.Context, name string, repo *store.Repos
 			return store.BlobInfo{}, false, fmt.Errorf("mount %s from %s: %w", d, from, err)
 		}
 		g.metrics.mounts.WithLabelValues("auto").Inc()
-		g.logger(ctx).InfoContext(ctx, "blob mounted automatically", "from", from, "digest", d.String())
+		g.logger(ctx).InfoContext(ctx, "blob mounted automatically", "from", from, "blob", d.String())
 		return info, true, nil
 	}
 	return store.BlobInfo{}, false, nil

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/drydock/drydock/internal/oci"
+	"github.com/drydock/drydock/internal/store"
 )
 
 // keyedMutex serializes requests on the same upload session within this
@@ -102,4 +103,45 @@ func (d *deletedBlobs) has(repo string, dg oci.Digest, now time.Time) bool {
 		return false
 	}
 	return ok
+}
+
+// repoCache remembers resolved repositories for a few seconds, so the hot
+// read paths (manifest HEAD/GET, blob HEAD, tag lists) cost one metadata
+// query instead of two. Only existing repositories are cached; a repository
+// changes identity only when it is deleted and created again, which a
+// stale entry survives for at most repoCacheTTL. It is a cache: nothing
+// depends on it for correctness across processes.
+type repoCache struct {
+	mu  sync.Mutex
+	m   map[string]repoEntry
+	ttl time.Duration
+	max int
+}
+
+type repoEntry struct {
+	repo    store.Repository
+	expires time.Time
+}
+
+func newRepoCache(max int, ttl time.Duration) *repoCache {
+	return &repoCache{m: map[string]repoEntry{}, ttl: ttl, max: max}
+}
+
+func (c *repoCache) get(name string, now time.Time) (store.Repository, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[name]
+	if !ok || now.After(e.expires) {
+		return store.Repository{}, false
+	}
+	return e.repo, true
+}
+
+func (c *repoCache) put(repo store.Repository, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m) >= c.max {
+		clear(c.m) // bounded; refilled by the next requests
+	}
+	c.m[repo.Name] = repoEntry{repo: repo, expires: now.Add(c.ttl)}
 }

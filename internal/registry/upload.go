@@ -69,7 +69,7 @@ func (g *Registry) mount(r *http.Request, repo store.Repository, d oci.Digest, f
 		case err == nil:
 			g.metrics.mounts.WithLabelValues("explicit").Inc()
 			g.deleted.forget(repo.Name, d)
-			g.logger(ctx).InfoContext(ctx, "blob mounted", "from", from, "digest", d.String())
+			g.logger(ctx).InfoContext(ctx, "blob mounted", "from", from, "blob", d.String())
 			return info, true, nil
 		case errors.Is(err, store.ErrNotFound):
 			// not visible there: fall through
