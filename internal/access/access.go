@@ -44,7 +44,8 @@ var (
 type Authorizer interface {
 	// Authorize authenticates r and checks every action of reqs (an empty
 	// reqs only authenticates). On success it returns r with the caller's
-	// Identity in its context (see WithIdentity); otherwise it returns an
+	// Identity in its context (see WithIdentity; a request without one sees
+	// no subscription at all); otherwise it returns an
 	// error wrapping ErrUnauthenticated, ErrDenied or ErrTooManyRequests (any
 	// other error is an internal failure).
 	Authorize(r *http.Request, reqs []Request) (*http.Request, error)

@@ -108,8 +108,8 @@ func (g *Registry) deleteBlob(w *responseWriter, r *http.Request, rt route) erro
 	return nil
 }
 
-// isCode reports whether err is an *Error with the given OCI code.
+// isCode reports whether err is an *apiError with the given OCI code.
 func isCode(err error, code string) bool {
-	var e *Error
+	var e *apiError
 	return errors.As(err, &e) && e.Code == code
 }

@@ -35,10 +35,10 @@ const (
 	codeUnknown             = "UNKNOWN" // 500: internal failures, details only in the log
 )
 
-// Error is an error with its place in the OCI error envelope. Handlers return
+// apiError is an error with its place in the OCI error envelope. Handlers return
 // it (or a store/access sentinel that [toError] maps) and [writeError] renders
 // it, so the status code and JSON body are decided in one place.
-type Error struct {
+type apiError struct {
 	Status  int    // HTTP status code
 	Code    string // OCI error code
 	Message string // human-readable, safe to show the client
@@ -49,23 +49,23 @@ type Error struct {
 	err    error // cause, for logs only
 }
 
-func (e *Error) Error() string {
+func (e *apiError) Error() string {
 	if e.err != nil {
 		return fmt.Sprintf("%s: %s: %v", e.Code, e.Message, e.err)
 	}
 	return e.Code + ": " + e.Message
 }
 
-func (e *Error) Unwrap() error { return e.err }
+func (e *apiError) Unwrap() error { return e.err }
 
 // newError builds an Error; cause may be nil.
-func newError(status int, code, msg string, cause error) *Error {
-	return &Error{Status: status, Code: code, Message: msg, err: cause}
+func newError(status int, code, msg string, cause error) *apiError {
+	return &apiError{Status: status, Code: code, Message: msg, err: cause}
 }
 
-func (e *Error) withDetail(d any) *Error { e.Detail = d; return e }
+func (e *apiError) withDetail(d any) *apiError { e.Detail = d; return e }
 
-func (e *Error) withHeader(k, v string) *Error {
+func (e *apiError) withHeader(k, v string) *apiError {
 	if e.Header == nil {
 		e.Header = http.Header{}
 	}
@@ -74,42 +74,42 @@ func (e *Error) withHeader(k, v string) *Error {
 }
 
 // Common errors.
-func errNameInvalid(name string, cause error) *Error {
+func errNameInvalid(name string, cause error) *apiError {
 	return newError(http.StatusBadRequest, codeNameInvalid, "invalid repository name", cause).
 		withDetail(map[string]string{"name": name})
 }
 
-func errNameUnknown(name string, cause error) *Error {
+func errNameUnknown(name string, cause error) *apiError {
 	return newError(http.StatusNotFound, codeNameUnknown, "repository name not known to registry", cause).
 		withDetail(map[string]string{"name": name})
 }
 
-func errDigestInvalid(msg string, cause error) *Error {
+func errDigestInvalid(msg string, cause error) *apiError {
 	return newError(http.StatusBadRequest, codeDigestInvalid, msg, cause)
 }
 
-func errBlobUnknown(d oci.Digest) *Error {
+func errBlobUnknown(d oci.Digest) *apiError {
 	return newError(http.StatusNotFound, codeBlobUnknown, "blob unknown to registry", nil).
 		withDetail(map[string]string{"digest": d.String()})
 }
 
-func errUploadUnknown(id string) *Error {
+func errUploadUnknown(id string) *apiError {
 	return newError(http.StatusNotFound, codeBlobUploadUnknown, "blob upload unknown to registry", nil).
 		withDetail(map[string]string{"upload": id})
 }
 
-func errManifestUnknown(ref string) *Error {
+func errManifestUnknown(ref string) *apiError {
 	return newError(http.StatusNotFound, codeManifestUnknown, "manifest unknown", nil).
 		withDetail(map[string]string{"reference": ref})
 }
 
-func errUnsupported(status int, msg string) *Error {
+func errUnsupported(status int, msg string) *apiError {
 	return newError(status, codeUnsupported, msg, nil)
 }
 
-// toError maps any error a handler returns to an *Error.
-func toError(err error) *Error {
-	var e *Error
+// toError maps any error a handler returns to an *apiError.
+func toError(err error) *apiError {
+	var e *apiError
 	if errors.As(err, &e) {
 		return e
 	}

@@ -184,7 +184,7 @@ func (g *Registry) putWithAutoMount(r *http.Request, repo store.Repository, put 
 	}
 }
 
-func errManifestTooLarge(max int64) *Error {
+func errManifestTooLarge(max int64) *apiError {
 	return newError(http.StatusRequestEntityTooLarge, codeSizeInvalid,
 		fmt.Sprintf("manifest exceeds the registry's limit of %d bytes", max), nil).
 		withDetail(map[string]int64{"limit": max})

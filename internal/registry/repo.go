@@ -110,7 +110,7 @@ func (g *Registry) pushSubscription(ctx context.Context) string {
 	return g.cfg.DefaultSubscription
 }
 
-func errDenied(name string) *Error {
+func errDenied(name string) *apiError {
 	return newError(http.StatusForbidden, codeDenied, "requested access to the resource is denied", nil).
 		withDetail(map[string]string{"name": name})
 }

@@ -76,7 +76,7 @@ func (rt route) Reference() string {
 // endpoint it is and everything before them is the name. A name may itself
 // contain "blobs" or "manifests" elements; the endpoint suffix always wins.
 //
-// It never panics; malformed input is a *Error (NAME_INVALID, TAG_INVALID,
+// It never panics; malformed input is a *apiError (NAME_INVALID, TAG_INVALID,
 // DIGEST_INVALID, or 404 for paths that are no endpoint).
 func parseRoute(path string) (route, error) {
 	rest, ok := strings.CutPrefix(path, "/v2")
@@ -172,7 +172,7 @@ func validUploadID(id string) bool {
 	return true
 }
 
-func errNoEndpoint() *Error {
+func errNoEndpoint() *apiError {
 	return newError(http.StatusNotFound, codeUnsupported, "no such endpoint in the distribution API", nil)
 }
 

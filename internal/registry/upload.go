@@ -227,7 +227,7 @@ func (g *Registry) receive(r *http.Request, s *session, cr *contentRange) error 
 	return nil
 }
 
-func errTooLarge(max int64) *Error {
+func errTooLarge(max int64) *apiError {
 	return newError(http.StatusRequestEntityTooLarge, codeSizeInvalid,
 		fmt.Sprintf("blob exceeds the registry's limit of %d bytes", max), nil).
 		withDetail(map[string]int64{"limit": max})
@@ -345,7 +345,7 @@ func chunkRange(r *http.Request, rt route, s *session) (*contentRange, error) {
 
 // rangeNotSatisfiable is the 416 for an out-of-order chunk; it tells the
 // client where the session stands so that it can resume.
-func rangeNotSatisfiable(rt route, size int64, msg string) *Error {
+func rangeNotSatisfiable(rt route, size int64, msg string) *apiError {
 	return newError(http.StatusRequestedRangeNotSatisfiable, codeBlobUploadInvalid, msg, nil).
 		withHeader("Location", uploadLocation(rt.Name, rt.Upload)).
 		withHeader("Range", rangeHeader(size)).
