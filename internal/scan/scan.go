@@ -1,0 +1,202 @@
+package scan
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/drydock/drydock/internal/finding"
+	"github.com/drydock/drydock/internal/scan/extract"
+	"github.com/drydock/drydock/internal/scan/extract/list"
+	"github.com/drydock/drydock/internal/scan/layer"
+	"github.com/drydock/drydock/internal/scan/match"
+	"github.com/drydock/drydock/internal/scan/source"
+	"github.com/drydock/drydock/internal/vulndb"
+)
+
+// ReasonNoDatabase is the reason of a pending report.
+const ReasonNoDatabase = "no advisory database is loaded, so findings are not known yet; run 'drydock db update' or 'drydock db import PATH'"
+
+// Options configure a scan. The zero value scans with every extractor and
+// matcher, the default safety limits and no advisory database.
+type Options struct {
+	// DB is the advisory database. Nil scans the inventory only: reports
+	// are pending (see ReasonNoDatabase).
+	DB *vulndb.DB
+	// Extractors find packages; nil means list.All().
+	Extractors []extract.Extractor
+	// Matchers judge advisories; nil means match.All().
+	Matchers []match.Matcher
+	// Limits bound the work one image may cause: uncompressed layer size,
+	// tar entries, bytes kept per file and in all, decompression ratio,
+	// path length and depth, link hops, and the time spent reading its
+	// layers (Limits.Timeout). Zero fields take the layer package's
+	// defaults. An image over a limit gets a failed report.
+	Limits layer.Config
+	// Logger receives diagnostics; nil discards them.
+	Logger *slog.Logger
+	// Now is the clock (scan time, end-of-life checks); nil means
+	// time.Now.
+	Now func() time.Time
+}
+
+// Scan scans every image of src (one per platform) and returns one report
+// each, in the source's order. A malformed, hostile or unreadable image
+// gets a failed report with the reason; an artifact or Windows image a
+// notApplicable one. Scan returns an error only when the source cannot be
+// resolved (not found, unauthorized, unreachable), when ctx ends, or when
+// the advisory database cannot be read.
+func Scan(ctx context.Context, src source.Source, opts Options) ([]*finding.Report, error) {
+	images, err := src.Images(ctx)
+	if err != nil {
+		if errors.Is(err, source.ErrInvalid) && ctx.Err() == nil {
+			r := newReport(&source.Image{Repository: src.Name()}, opts)
+			return []*finding.Report{fail(ctx, r, err, opts, opts.logger())}, nil
+		}
+		return nil, fmt.Errorf("scan: %w", err)
+	}
+	out := make([]*finding.Report, 0, len(images))
+	for _, im := range images {
+		r, err := ScanImage(ctx, im, opts)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// ScanImage scans one image: its layers are streamed once each through the
+// extractors, the inventory is matched against opts.DB, and the report is
+// finalized (summary, status, remediation plan). Errors are returned as
+// for [Scan].
+func ScanImage(ctx context.Context, im *source.Image, opts Options) (*finding.Report, error) {
+	log := opts.logger().With("repo", im.Repository, "digest", im.Digest)
+	r := newReport(im, opts)
+	switch {
+	case im.NotApplicable != "":
+		r.Reason = im.NotApplicable
+		finalize(ctx, r, finding.Conditions{NotApplicable: true, NoDatabase: opts.DB == nil}, log)
+		return r, nil
+	case im.Err != nil:
+		return fail(ctx, r, im.Err, opts, log), nil
+	}
+	inv, err := inventory(ctx, im, opts, log)
+	if ctx.Err() != nil {
+		return nil, fmt.Errorf("scan %s: %w", im.Repository, ctx.Err())
+	}
+	if inv != nil {
+		fillInventory(r, inv, opts)
+	}
+	if err != nil {
+		log.WarnContext(ctx, "scan failed", "err", err)
+		return fail(ctx, r, err, opts, log), nil
+	}
+	if opts.DB == nil {
+		r.Reason = ReasonNoDatabase
+		finalize(ctx, r, finding.Conditions{NoDatabase: true}, log)
+		return r, nil
+	}
+	fs, err := match.Match(ctx, opts.DB, inv.Packages, match.Options{Matchers: opts.Matchers, Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("scan %s: %w", im.Repository, err)
+	}
+	r.Findings = fs
+	finalize(ctx, r, finding.Conditions{}, log)
+	return r, nil
+}
+
+// inventory reads the image's layers through the extractors.
+func inventory(ctx context.Context, im *source.Image, opts Options, log *slog.Logger) (*extract.Inventory, error) {
+	exs := opts.Extractors
+	if exs == nil {
+		exs = list.All()
+	}
+	s, err := extract.NewSession(opts.Limits, exs, log)
+	if err != nil {
+		return nil, fmt.Errorf("scan: %w", err)
+	}
+	for i, l := range im.Layers {
+		if err := readLayer(ctx, s, im, i, l); err != nil {
+			return nil, err
+		}
+	}
+	inv, err := s.Extract(ctx)
+	if n := inv.NumAnomalies; n > 0 {
+		log.WarnContext(ctx, "suspicious layer entries neutralised", "count", n, "first", inv.Anomalies[0].Detail, "path", inv.Anomalies[0].Path)
+	}
+	if err != nil {
+		return inv, fmt.Errorf("inventory incomplete: %w", err)
+	}
+	return inv, nil
+}
+
+func readLayer(ctx context.Context, s *extract.Session, im *source.Image, i int, l source.Layer) error {
+	rc, err := im.OpenLayer(ctx, i)
+	if err != nil {
+		return fmt.Errorf("layer %d (%s): %w", i, l.Digest, err)
+	}
+	defer rc.Close()
+	if err := s.ReadLayer(ctx, layer.Desc{Digest: l.Digest, DiffID: l.DiffID}, rc); err != nil {
+		return fmt.Errorf("layer %d (%s): %w", i, l.Digest, err)
+	}
+	return nil
+}
+
+func (o Options) logger() *slog.Logger {
+	if o.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return o.Logger
+}
+
+func (o Options) now() time.Time {
+	if o.Now == nil {
+		return time.Now().UTC()
+	}
+	return o.Now().UTC()
+}
+
+// newReport starts the report of im.
+func newReport(im *source.Image, opts Options) *finding.Report {
+	now := opts.now()
+	r := &finding.Report{
+		Image:     finding.Image{Repository: im.Repository, Digest: string(im.Digest), Platform: im.Platform},
+		ScannedAt: now,
+		Packages:  []finding.Package{},
+		Findings:  []finding.Finding{},
+	}
+	if opts.DB != nil {
+		st := opts.DB.Status()
+		r.DB = finding.DB{Version: st.Version, UpdatedAt: now.Add(-st.Age(now)).UTC()}
+	}
+	return r
+}
+
+// fillInventory copies the inventory's OS and packages into r.
+func fillInventory(r *finding.Report, inv *extract.Inventory, opts Options) {
+	if d := inv.Distro; d != nil {
+		r.Image.OS = finding.OS{Family: d.ID, Version: d.VersionID, EOL: match.ReleaseOf(d).EndOfLife(opts.now())}
+	}
+	for i := range inv.Packages {
+		r.Packages = append(r.Packages, match.Package(&inv.Packages[i]))
+	}
+}
+
+// fail turns r into a failed report saying why.
+func fail(ctx context.Context, r *finding.Report, err error, opts Options, log *slog.Logger) *finding.Report {
+	r.Reason = err.Error()
+	finalize(ctx, r, finding.Conditions{Failed: true, NoDatabase: opts.DB == nil}, log)
+	return r
+}
+
+// finalize completes r. Finalize fails only when two fixed versions of
+// one package cannot be ordered; the report is then complete but for its
+// remediation plan, which is logged rather than failing the scan.
+func finalize(ctx context.Context, r *finding.Report, c finding.Conditions, log *slog.Logger) {
+	if err := r.Finalize(match.Compare, c); err != nil {
+		log.WarnContext(ctx, "no remediation plan", "err", err)
+	}
+}

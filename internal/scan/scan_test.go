@@ -1,0 +1,458 @@
+package scan_test
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/drydock/drydock/internal/finding"
+	"github.com/drydock/drydock/internal/scan"
+	et "github.com/drydock/drydock/internal/scan/extract/extracttest"
+	lt "github.com/drydock/drydock/internal/scan/layer/layertest"
+	"github.com/drydock/drydock/internal/scan/source"
+	st "github.com/drydock/drydock/internal/scan/source/sourcetest"
+	"github.com/drydock/drydock/internal/vulndb"
+	"github.com/drydock/drydock/internal/vulndb/ingest"
+)
+
+// sharedTestdata is ../shared/testdata next to the repository
+// (DRYDOCK_SHARED_TESTDATA overrides it): the real advisory data.
+func sharedTestdata() string {
+	if d := os.Getenv("DRYDOCK_SHARED_TESTDATA"); d != "" {
+		return d
+	}
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "testdata")
+}
+
+var dbDir string
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if dbDir != "" {
+		os.RemoveAll(dbDir)
+	}
+	os.Exit(code)
+}
+
+// importDB imports the real advisory data of ../shared/testdata/vulndb
+// into a temporary database, once per test binary.
+var importDB = sync.OnceValues(func() (*vulndb.DB, error) {
+	src := filepath.Join(sharedTestdata(), "vulndb")
+	if _, err := os.Stat(src); err != nil {
+		return nil, fmt.Errorf("shared advisory data missing (set DRYDOCK_SHARED_TESTDATA): %w", err)
+	}
+	dir, err := os.MkdirTemp("", "drydock-scan-vulndb-")
+	if err != nil {
+		return nil, err
+	}
+	dbDir = dir
+	ctx := context.Background()
+	store, err := vulndb.NewStore(dir, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return nil, err
+	}
+	inputs, err := ingest.Prepare([]string{src})
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		for _, in := range inputs {
+			in.Close()
+		}
+	}()
+	b, err := store.Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := ingest.Import(ctx, b, inputs, ingest.Options{}); err != nil {
+		b.Abort()
+		return nil, err
+	}
+	if _, err := b.Commit(ctx); err != nil {
+		return nil, err
+	}
+	return vulndb.Open(dir)
+})
+
+func testDB(t testing.TB) *vulndb.DB {
+	t.Helper()
+	db, err := importDB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+// scanNow is the clock of every test scan.
+var scanNow = time.Date(2026, 8, 23, 10, 0, 0, 0, time.UTC)
+
+func opts(t testing.TB) scan.Options {
+	return scan.Options{DB: testDB(t), Now: func() time.Time { return scanNow }}
+}
+
+// scanArtifact writes a as an OCI layout and scans it.
+func scanArtifact(t testing.TB, a *st.Artifact, o scan.Options) []*finding.Report {
+	t.Helper()
+	dir := t.TempDir()
+	st.WriteLayout(t, dir, "test", a)
+	src, err := source.Open(t.Context(), "oci:"+dir, source.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	rs, err := scan.Scan(t.Context(), src, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rs
+}
+
+func scanOne(t testing.TB, a *st.Artifact, o scan.Options) *finding.Report {
+	t.Helper()
+	rs := scanArtifact(t, a, o)
+	if len(rs) != 1 {
+		t.Fatalf("got %d reports, want 1", len(rs))
+	}
+	return rs[0]
+}
+
+// alpine returns a one-layer image of the real Alpine rootfs files of
+// release ver (testdata/manifests/alpine/<ver>).
+func alpine(t testing.TB, ver string) *st.Artifact {
+	t.Helper()
+	entries := []lt.Entry{
+		et.FixtureFile(t, "lib/apk/db/installed", "alpine/"+ver+"/installed"),
+		et.FixtureFile(t, "etc/os-release", "alpine/"+ver+"/os-release"),
+	}
+	if _, err := os.Stat(et.Manifests("alpine/" + ver + "/alpine-release")); err == nil {
+		entries = append(entries, et.FixtureFile(t, "etc/alpine-release", "alpine/"+ver+"/alpine-release"))
+	}
+	return st.Image(t, st.ImageSpec{Layers: [][]byte{st.Tar(t, entries...)}})
+}
+
+// fixes lists, per finding, "package id fixedVersion".
+func fixes(r *finding.Report) []string {
+	var out []string
+	for _, f := range r.Findings {
+		out = append(out, f.Package.Name+" "+f.ID+" "+f.FixedVersion+" "+f.FixStatus.String())
+	}
+	sort.Strings(out)
+	return out
+}
+
+func distinctIDs(r *finding.Report) []string {
+	var out []string
+	for _, f := range r.Findings {
+		out = append(out, f.ID)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// TestAlpine346 checks the README's positive case: Alpine 3.4.6 against
+// the v3.4 secdb gives 20 distinct CVEs, matched by origin package, each
+// with the first fixed version above the installed one.
+func TestAlpine346(t *testing.T) {
+	r := scanOne(t, alpine(t, "3.4.6"), opts(t))
+	if r.Status != finding.StatusUnhealthy {
+		t.Fatalf("status %s (%s), want unhealthy", r.Status, r.Reason)
+	}
+	// The README's table: origin -> fixed version -> CVEs.
+	readme := map[string]map[string][]string{
+		"busybox": {"1.24.2-r13": {"CVE-2017-15873", "CVE-2017-16544"}},
+		"musl":    {"1.1.14-r16": {"CVE-2017-15650"}},
+		"openssl": {
+			"1.0.2k-r0": {"CVE-2016-7055", "CVE-2017-3731", "CVE-2017-3732"},
+			"1.0.2m-r0": {"CVE-2017-3735", "CVE-2017-3736"},
+			"1.0.2n-r0": {"CVE-2017-3737", "CVE-2017-3738"}, // and again at 1.0.2o-r0: the lowest wins
+			"1.0.2o-r0": {"CVE-2018-0733", "CVE-2018-0739"},
+			"1.0.2o-r1": {"CVE-2018-0732"},
+			"1.0.2o-r2": {"CVE-2018-0737"},
+			"1.0.2q-r0": {"CVE-2018-0734", "CVE-2018-5407"},
+		},
+		"zlib": {"1.2.11-r0": {"CVE-2016-9840", "CVE-2016-9841", "CVE-2016-9842", "CVE-2016-9843"}},
+	}
+	// Installed binary packages per origin (lib/apk/db/installed).
+	binaries := map[string][]string{
+		"busybox": {"busybox", "busybox-suid"},
+		"musl":    {"musl", "musl-utils"},
+		"openssl": {"libcrypto1.0", "libssl1.0"},
+		"zlib":    {"zlib"},
+	}
+	var want []string
+	cves := map[string]bool{}
+	for origin, byFix := range readme {
+		for fixed, ids := range byFix {
+			for _, id := range ids {
+				cves[id] = true
+				for _, bin := range binaries[origin] {
+					want = append(want, bin+" "+id+" "+fixed+" FixAvailable")
+				}
+			}
+		}
+	}
+	sort.Strings(want)
+	if diff := cmp.Diff(want, fixes(r)); diff != "" {
+		t.Errorf("findings (-want +got):\n%s", diff)
+	}
+	if got := distinctIDs(r); len(got) != 20 || len(cves) != 20 {
+		t.Errorf("%d distinct CVEs (%d in the README), want 20: %v", len(got), len(cves), got)
+	}
+	for _, f := range r.Findings {
+		if !slices.Contains(f.Aliases, "ALPINE-"+f.ID) {
+			t.Errorf("%s on %s: aliases %v lack the Alpine record", f.ID, f.Package.Name, f.Aliases)
+		}
+		if f.Package.Name == "libssl1.0" && f.Package.SourceName != "openssl" {
+			t.Errorf("libssl1.0: source %q", f.Package.SourceName)
+		}
+		if f.Layer == "" || !strings.HasPrefix(f.Remediation, "Upgrade ") {
+			t.Errorf("%s: layer %q remediation %q", f.ID, f.Layer, f.Remediation)
+		}
+	}
+	if !r.Image.OS.EOL || r.Image.OS.Family != "alpine" || r.Image.OS.Version != "3.4.6" {
+		t.Errorf("os %+v, want alpine 3.4.6, end-of-life", r.Image.OS)
+	}
+	if len(r.Packages) != 16 {
+		t.Errorf("%d packages, want 16", len(r.Packages))
+	}
+	// The plan: one upgrade per origin package, to the highest fix.
+	var plan []string
+	for _, u := range r.RemediationPlan.Upgrades {
+		plan = append(plan, fmt.Sprintf("%s %s->%s fixes %d advisories, %d findings", u.Package, u.InstalledVersion, u.UpgradeTo, len(u.Fixes), u.Count))
+	}
+	// Ranked by findings fixed; ties (busybox, zlib) by severity, then name.
+	wantPlan := []string{
+		"openssl 1.0.2j-r0->1.0.2q-r0 fixes 13 advisories, 26 findings",
+		"busybox 1.24.2-r12->1.24.2-r13 fixes 2 advisories, 4 findings",
+		"zlib 1.2.8-r2->1.2.11-r0 fixes 4 advisories, 4 findings",
+		"musl 1.1.14-r14->1.1.14-r16 fixes 1 advisories, 2 findings",
+	}
+	if diff := cmp.Diff(wantPlan, plan); diff != "" {
+		t.Errorf("plan (-want +got):\n%s", diff)
+	}
+	if r.RemediationPlan.BaseImageHint == "" {
+		t.Error("no base image hint for an end-of-life release")
+	}
+}
+
+// TestAlpineNegative checks the README's negative cases: every secfixes
+// entry of v3.10 and v3.11 is older than what these releases install.
+func TestAlpineNegative(t *testing.T) {
+	for _, ver := range []string{"3.10.9", "3.11.13"} {
+		t.Run(ver, func(t *testing.T) {
+			r := scanOne(t, alpine(t, ver), opts(t))
+			if r.Status != finding.StatusHealthy || len(r.Findings) != 0 {
+				t.Errorf("status %s, findings %v; want healthy, none", r.Status, fixes(r))
+			}
+			if len(r.Packages) != 14 {
+				t.Errorf("%d packages, want 14", len(r.Packages))
+			}
+		})
+	}
+}
+
+// buildVulnfixture builds testdata/manifests/go/vulnfixture with
+// go1.20.14, as its README says. It skips when the toolchain or the
+// modules cannot be fetched from the module proxy.
+func buildVulnfixture(t *testing.T) []byte {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: not building Go binaries")
+	}
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command")
+	}
+	src := t.TempDir()
+	for _, f := range []string{"main.go", "go.mod", "go.sum"} {
+		if err := os.WriteFile(filepath.Join(src, f), []byte(et.Fixture(t, "go/vulnfixture/"+f)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := filepath.Join(t.TempDir(), "vulnfixture")
+	cmd := exec.CommandContext(t.Context(), goBin, "build", "-trimpath", "-o", out, ".")
+	cmd.Dir = src
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-mod=readonly", "GOOS=linux", "GOARCH=amd64", "GOTOOLCHAIN=go1.20.14")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Skipf("cannot build the fixture with go1.20.14 (module proxy unreachable?): %v\n%s", err, b)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestGoBinary checks the README's Go case: the module-level matches of
+// expected-vulndb-matches-go1.20.14.txt, per module.
+func TestGoBinary(t *testing.T) {
+	bin := buildVulnfixture(t)
+	a := st.Image(t, st.ImageSpec{Layers: [][]byte{
+		st.Tar(t, lt.File("etc/os-release", "ID=distroless\n")),
+		st.Tar(t, lt.Exec("app/vulnfixture", bin)),
+	}})
+	r := scanOne(t, a, opts(t))
+	// module -> every id (and alias) of its findings
+	got := map[string]map[string]bool{}
+	count := map[string]int{}
+	for _, f := range r.Findings {
+		if f.Package.Type != "go-module" {
+			t.Errorf("unexpected finding %s on %s %s", f.ID, f.Package.Type, f.Package.Name)
+			continue
+		}
+		if got[f.Package.Name] == nil {
+			got[f.Package.Name] = map[string]bool{}
+		}
+		got[f.Package.Name][f.ID] = true
+		for _, a := range f.Aliases {
+			got[f.Package.Name][a] = true
+		}
+		count[f.Package.Name]++
+		if !strings.HasPrefix(f.ID, "GO-") {
+			t.Errorf("%s: id %s, want the Go database's GO- id", f.Package.Name, f.ID)
+		}
+		if f.Layer != string(r.Packages[0].Layer) || f.Package.Path != "app/vulnfixture" {
+			t.Errorf("%s %s: layer %s path %s", f.Package.Name, f.ID, f.Layer, f.Package.Path)
+		}
+	}
+	for _, line := range strings.Split(strings.TrimSpace(et.Fixture(t, "go/vulnfixture/expected-vulndb-matches-go1.20.14.txt")), "\n") {
+		fields := strings.Fields(line)
+		mod, n, ids := fields[0], fields[2], fields[3:]
+		if fmt.Sprint(len(ids)) != n {
+			t.Fatalf("bad fixture line %q", line)
+		}
+		for _, id := range ids {
+			if !got[mod][id] {
+				t.Errorf("%s: %s not found", mod, id)
+			}
+		}
+		if count[mod] != len(ids) {
+			var have []string
+			for _, f := range r.Findings {
+				if f.Package.Name == mod {
+					have = append(have, f.ID)
+				}
+			}
+			t.Errorf("%s: %d findings, want %d: %v", mod, count[mod], len(ids), have)
+		}
+	}
+}
+
+// TestNPM checks the README's npm case against the curated GHSA records.
+func TestNPM(t *testing.T) {
+	entries := st.Files(t, "srv/app", et.Manifests("npm/express-app"))
+	a := st.Image(t, st.ImageSpec{Layers: [][]byte{st.Tar(t, entries...)}})
+	r := scanOne(t, a, opts(t))
+	want := []string{
+		"express 4.17.1 GHSA-rv95-896h-c2vc",
+		"json5 2.2.1 GHSA-9c47-m6qq-7p4h",
+		"lodash 4.17.15 GHSA-p6mc-m468-83gw",
+		"minimist 1.2.5 GHSA-xvch-5gv4-984h",
+		"qs 6.7.0 GHSA-hrpp-h998-j3pp",
+	}
+	var got []string
+	for _, f := range r.Findings {
+		got = append(got, f.Package.Name+" "+f.Package.Version+" "+f.ID)
+		if f.Severity == finding.Unknown || f.CVSS == nil || f.FixStatus != finding.FixAvailable {
+			t.Errorf("%s: severity %s cvss %v fix %s %q", f.ID, f.Severity, f.CVSS, f.FixStatus, f.FixedVersion)
+		}
+	}
+	sort.Strings(got)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("findings (-want +got):\n%s", diff)
+	}
+}
+
+// languagePackages skips the test when no extractor found a package of
+// type typ (its extractor is not in list.All() yet).
+func languagePackages(t *testing.T, r *finding.Report, typ string) {
+	t.Helper()
+	for _, p := range r.Packages {
+		if p.Type == typ {
+			return
+		}
+	}
+	t.Skipf("no %s package found: the extractor is not in extract/list yet", typ)
+}
+
+// TestPython checks the README's Python case (Debian's site packages).
+func TestPython(t *testing.T) {
+	entries := st.Files(t, "usr/lib/python3/dist-packages", et.Manifests("python/debian-bookworm"))
+	a := st.Image(t, st.ImageSpec{Layers: [][]byte{st.Tar(t, entries...)}})
+	r := scanOne(t, a, opts(t))
+	languagePackages(t, r, "pypi")
+	var got []string
+	for _, f := range r.Findings {
+		got = append(got, f.Package.Name+" "+f.Package.Version+" "+f.ID)
+	}
+	sort.Strings(got)
+	want := []string{"requests 2.28.1 PYSEC-2023-74", "urllib3 1.26.12 PYSEC-2023-192", "urllib3 1.26.12 PYSEC-2023-212"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("findings (-want +got):\n%s", diff)
+	}
+}
+
+// jar zips a fixture directory into a jar file's bytes.
+func jar(t *testing.T, dir string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		w, err := zw.Create(filepath.ToSlash(rel))
+		if err != nil {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		_, err = w.Write(b)
+		return err
+	})
+	if err == nil {
+		err = zw.Close()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// TestMaven checks the README's Maven case: snakeyaml identified by its
+// pom.properties, log4j 1.2.17 only by its MANIFEST.MF.
+func TestMaven(t *testing.T) {
+	a := st.Image(t, st.ImageSpec{Layers: [][]byte{st.Tar(t,
+		lt.File("usr/share/java/snakeyaml-1.33.jar", string(jar(t, et.Manifests("maven/debian-bookworm/snakeyaml-1.33.jar")))),
+		lt.File("usr/share/java/log4j-1.2-1.2.17.jar", string(jar(t, et.Manifests("maven/debian-bookworm/log4j-1.2-1.2.17.jar")))),
+	)}})
+	r := scanOne(t, a, opts(t))
+	languagePackages(t, r, "maven")
+	var got []string
+	for _, f := range r.Findings {
+		got = append(got, f.Package.Name+" "+f.Package.Version+" "+f.ID)
+	}
+	sort.Strings(got)
+	want := []string{"log4j:log4j 1.2.17 GHSA-fp5r-v3w9-4333", "org.yaml:snakeyaml 1.33 GHSA-mjmj-j48q-9wg2"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("findings (-want +got):\n%s", diff)
+	}
+}

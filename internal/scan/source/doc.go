@@ -1,0 +1,73 @@
+// Package source resolves what a scan is given into the images to scan and
+// streams their layers: a registry reference, an OCI image layout, a
+// `docker save` archive, a root filesystem directory, or an image in
+// drydock's own storage.
+//
+// # Usage
+//
+//	src, err := source.Open(ctx, "registry.example.com/team/app:1.0", source.Options{})
+//	defer src.Close()
+//	images, err := src.Images(ctx) // one per platform
+//	for _, im := range images {
+//		for i, l := range im.Layers {
+//			rc, err := im.OpenLayer(ctx, i) // compressed as stored
+//			...                             // l.DiffID is checked by the layer reader
+//		}
+//	}
+//
+// [Open] parses the reference forms of `drydock scan`; [OpenRegistry],
+// [OpenLayout], [OpenArchive], [OpenDir] and [NewStored] build each kind
+// directly.
+//
+// # Indexes and platforms
+//
+// Every kind with manifests shares one resolver: an image index (or Docker
+// manifest list, nested up to four deep) yields one [Image] per platform,
+// or only the one [Options.Platform] names ("os/arch[/variant]";
+// [ErrNoPlatform] lists the platforms there are when none matches).
+// BuildKit attestation manifests are left out. Windows images and
+// manifests whose config is not an image config (Helm charts, signatures,
+// SBOMs, other artifacts) are returned with [Image.NotApplicable] saying
+// why. A child manifest or config that is malformed, over its size cap
+// ([MaxManifestBytes], [MaxConfigBytes]) or does not hash to its digest is
+// returned with [Image.Err] set, so that it is reported as failed while
+// the other platforms are scanned. Local sources (layouts, archives, the
+// store) often hold only some platforms of an index; absent children are
+// skipped.
+//
+// # Integrity
+//
+// Manifests and configs are read whole and checked against their
+// digests. Layers are streamed, never written to disk: from a registry
+// their digest is verified as they stream (by go-containerregistry); from
+// local sources it is not, since the layer reader checks each layer's
+// diff_id from the (verified) config, which covers the same content.
+//
+// # Registries
+//
+// Registry references are pulled with github.com/google/go-containerregistry
+// (remote and authn): the distribution API over HTTPS, or plain HTTP with
+// [Options.Insecure] (which also accepts unverified certificates);
+// loopback and localhost registries are reached over HTTP as Docker does.
+// Authentication is anonymous, HTTP Basic, or the Docker token flow that
+// the registry's 401 challenge asks for, with credentials from the Docker
+// config file ([DefaultDockerConfig], or [Options.DockerConfig]): "auths"
+// entries (base64 "auth", username/password, identity tokens) and the
+// credential helpers it names.
+//
+// # Docker archives
+//
+// `docker save` archives are indexed once and their members read in place.
+// When the archive holds an OCI layout (Docker 25 and later) it is used, so
+// reports carry real manifest digests; otherwise the legacy manifest.json
+// is read, the image digest is the config digest (Docker's image id) and
+// layers are named by their diff_id (the legacy layer.tar is the
+// uncompressed diff). Compressed archives must be decompressed first.
+//
+// # Root filesystems
+//
+// dir:ROOTFS is streamed as a single uncompressed layer produced by a walk
+// of the directory (symbolic links kept as links, devices and sockets left
+// out); the image has no digest and no platform. Point it at an unpacked
+// image, not at a live system's /.
+package source

@@ -1,0 +1,134 @@
+package source
+
+import (
+	"cmp"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+
+	"github.com/drydock/drydock/internal/oci"
+)
+
+// defaultUserAgent is sent to registries unless Options.UserAgent says
+// otherwise.
+const defaultUserAgent = "drydock-scan"
+
+// Registry is an image in a registry, pulled over the OCI distribution
+// API with github.com/google/go-containerregistry: anonymous, HTTP Basic
+// and the Docker token flow (the registry's 401 challenge names the token
+// service), with credentials from the Docker config file. Manifests and
+// configs are read whole (with size caps); layers are streamed and their
+// digests verified while they stream. Nothing is written to disk.
+type Registry struct {
+	ref    name.Reference
+	puller *remote.Puller
+	opts   Options
+}
+
+// OpenRegistry parses ref (REGISTRY/REPO[:TAG|@DIGEST]; a name without a
+// registry means Docker Hub, as with docker pull).
+func OpenRegistry(ref string, opts Options) (*Registry, error) {
+	var nopts []name.Option
+	if opts.Insecure {
+		nopts = append(nopts, name.Insecure)
+	}
+	r, err := name.ParseReference(ref, nopts...)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %q: %w (use oci:DIR, docker-archive:FILE, dir:ROOTFS or REGISTRY/REPO[:TAG|@DIGEST])", ErrInvalidReference, ref, err)
+	}
+	t := opts.Transport
+	if t == nil {
+		t = remote.DefaultTransport
+	}
+	if opts.Insecure {
+		if ht, ok := t.(*http.Transport); ok {
+			ht = ht.Clone()
+			if ht.TLSClientConfig == nil {
+				ht.TLSClientConfig = &tls.Config{}
+			}
+			ht.TLSClientConfig.InsecureSkipVerify = true //nolint:gosec // asked for with --insecure
+			t = ht
+		}
+	}
+	p, err := remote.NewPuller(
+		remote.WithAuthFromKeychain(dockerConfigKeychain{path: opts.DockerConfig}),
+		remote.WithTransport(t),
+		remote.WithUserAgent(cmp.Or(opts.UserAgent, defaultUserAgent)),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("registry: %w", err)
+	}
+	return &Registry{ref: r, puller: p, opts: opts}, nil
+}
+
+// Images implements [Source].
+func (r *Registry) Images(ctx context.Context) ([]*Image, error) {
+	d, err := r.puller.Get(ctx, r.ref)
+	if err != nil {
+		return nil, r.wrap(r.ref.String(), err)
+	}
+	desc := oci.Descriptor{MediaType: string(d.MediaType), Digest: oci.Digest(d.Digest.String()), Size: d.Size}
+	if int64(len(d.Manifest)) > MaxManifestBytes {
+		return nil, fmt.Errorf("%w: manifest of %s is over the %d byte cap", ErrInvalid, r.ref, MaxManifestBytes)
+	}
+	res, err := newResolver(registryFetcher{r}, r.ref.Context().Name(), r.opts, false)
+	if err != nil {
+		return nil, err
+	}
+	return res.resolve(ctx, desc, d.Manifest)
+}
+
+// Close implements [Source].
+func (r *Registry) Close() error { return nil }
+
+// Name implements [Source].
+func (r *Registry) Name() string { return r.ref.Context().Name() }
+
+// wrap maps registry errors to the package's sentinels.
+func (r *Registry) wrap(what string, err error) error {
+	var te *transport.Error
+	if errors.As(err, &te) {
+		switch te.StatusCode {
+		case http.StatusNotFound:
+			return fmt.Errorf("%s: %w: %w", what, ErrNotFound, err)
+		case http.StatusUnauthorized, http.StatusForbidden:
+			return fmt.Errorf("%s: %w (sign in with docker login, or check the credentials in the Docker config file)", what, err)
+		}
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+// registryFetcher reads manifests and blobs of r's repository.
+type registryFetcher struct{ r *Registry }
+
+func (f registryFetcher) manifest(ctx context.Context, d oci.Descriptor) ([]byte, string, error) {
+	ref := f.r.ref.Context().Digest(d.Digest.String())
+	got, err := f.r.puller.Get(ctx, ref)
+	if err != nil {
+		return nil, "", f.r.wrap(ref.String(), err)
+	}
+	if int64(len(got.Manifest)) > MaxManifestBytes {
+		return nil, "", fmt.Errorf("%w: manifest %s is over the %d byte cap", ErrInvalid, d.Digest, MaxManifestBytes)
+	}
+	return got.Manifest, string(got.MediaType), nil
+}
+
+func (f registryFetcher) blob(ctx context.Context, d oci.Descriptor) (io.ReadCloser, error) {
+	ref := f.r.ref.Context().Digest(d.Digest.String())
+	l, err := f.r.puller.Layer(ctx, ref)
+	if err != nil {
+		return nil, f.r.wrap(ref.String(), err)
+	}
+	rc, err := l.Compressed() // streams; the digest is verified at EOF
+	if err != nil {
+		return nil, f.r.wrap(ref.String(), err)
+	}
+	return rc, nil
+}

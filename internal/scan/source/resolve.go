@@ -1,0 +1,325 @@
+package source
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"strings"
+
+	"github.com/drydock/drydock/internal/oci"
+)
+
+// fetcher reads the content of one source by descriptor. Every source kind
+// with manifests (registry, OCI layout, archive, blob store) implements it;
+// the resolver turns it into images.
+type fetcher interface {
+	// manifest returns the bytes and media type of manifest d. Errors wrap
+	// ErrNotFound when the source does not hold it.
+	manifest(ctx context.Context, d oci.Descriptor) ([]byte, string, error)
+	// blob returns the content of blob d (a config or a layer) as a stream.
+	// Errors wrap ErrNotFound when the source does not hold it.
+	blob(ctx context.Context, d oci.Descriptor) (io.ReadCloser, error)
+}
+
+// resolver turns a root manifest into the images to scan.
+type resolver struct {
+	f        fetcher
+	repo     string
+	platform *Platform
+	// partial is set for local sources (layouts, archives), which often
+	// hold only some platforms of an index: absent children are skipped.
+	partial bool
+	log     *slog.Logger
+}
+
+func newResolver(f fetcher, repo string, opts Options, partial bool) (*resolver, error) {
+	r := &resolver{f: f, repo: repo, partial: partial, log: slog.New(slog.DiscardHandler)}
+	if opts.Platform != "" {
+		p, err := ParsePlatform(opts.Platform)
+		if err != nil {
+			return nil, err
+		}
+		r.platform = &p
+	}
+	return r, nil
+}
+
+// resolve returns the images of the root manifest desc (whose bytes are
+// body).
+func (r *resolver) resolve(ctx context.Context, desc oci.Descriptor, body []byte) ([]*Image, error) {
+	if err := verify(desc, body); err != nil {
+		return nil, err
+	}
+	m, err := oci.ParseManifest(desc.MediaType, body)
+	if err != nil {
+		return nil, fmt.Errorf("%w: manifest %s: %w", ErrInvalid, desc.Digest, err)
+	}
+	desc.MediaType = m.MediaType
+	if !m.IsIndex() {
+		im, err := r.image(ctx, desc, m, Platform{})
+		if err != nil {
+			return nil, err
+		}
+		if r.platform != nil && im.Platform != "" && im.NotApplicable == "" && im.Err == nil {
+			p, _ := ParsePlatform(im.Platform)
+			if !r.platform.Matches(p) {
+				return nil, fmt.Errorf("%w: %s is a single-platform image for %s, not %s", ErrNoPlatform, r.repo, im.Platform, r.platform)
+			}
+		}
+		return []*Image{im}, nil
+	}
+	var seen []string
+	out, err := r.index(ctx, m, 1, &seen)
+	if err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		if r.platform != nil {
+			slices.Sort(seen)
+			return nil, fmt.Errorf("%w: %s has no %s image (it has: %s)", ErrNoPlatform, r.repo, r.platform, strings.Join(slices.Compact(seen), ", "))
+		}
+		return nil, fmt.Errorf("%w: %s: the index lists no image this source holds", ErrNotFound, r.repo)
+	}
+	return out, nil
+}
+
+// index returns the images of the children of index m.
+func (r *resolver) index(ctx context.Context, m *oci.Manifest, depth int, seen *[]string) ([]*Image, error) {
+	if depth > maxIndexDepth {
+		return nil, fmt.Errorf("%w: indexes nested more than %d deep", ErrInvalid, maxIndexDepth)
+	}
+	var out []*Image
+	for _, child := range m.Manifests {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if isAttestation(child) {
+			continue
+		}
+		if !oci.IsManifestMediaType(child.MediaType) {
+			// An index may list arbitrary blobs; they are not images.
+			continue
+		}
+		hint := fromOCI(child.Platform)
+		if hint.OS != "" && !oci.IsIndexMediaType(child.MediaType) {
+			*seen = append(*seen, hint.String())
+			if r.platform != nil && !r.platform.Matches(hint) {
+				continue
+			}
+		}
+		body, mt, err := r.f.manifest(ctx, child)
+		if err != nil {
+			if errors.Is(err, ErrNotFound) && r.partial {
+				r.log.DebugContext(ctx, "skipping absent platform", "digest", child.Digest)
+				continue
+			}
+			if errors.Is(err, ErrInvalid) {
+				out = append(out, &Image{Repository: r.repo, Digest: child.Digest, Platform: platformString(hint), Err: err})
+				continue
+			}
+			return nil, err
+		}
+		if err := verify(child, body); err != nil {
+			out = append(out, &Image{Repository: r.repo, Digest: child.Digest, Platform: platformString(hint), Err: err})
+			continue
+		}
+		cm, err := oci.ParseManifest(cmp.Or(mt, child.MediaType), body)
+		if err != nil {
+			out = append(out, &Image{Repository: r.repo, Digest: child.Digest, Platform: platformString(hint),
+				Err: fmt.Errorf("%w: manifest %s: %w", ErrInvalid, child.Digest, err)})
+			continue
+		}
+		if cm.IsIndex() {
+			sub, err := r.index(ctx, cm, depth+1, seen)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, sub...)
+			continue
+		}
+		child.MediaType = cm.MediaType
+		im, err := r.image(ctx, child, cm, hint)
+		if err != nil {
+			return nil, err
+		}
+		if hint.OS == "" && im.Platform != "" {
+			p, _ := ParsePlatform(im.Platform)
+			*seen = append(*seen, im.Platform)
+			if r.platform != nil && !r.platform.Matches(p) {
+				continue
+			}
+		} else if hint.OS == "" && r.platform != nil {
+			continue // no platform known: cannot be the one asked for
+		}
+		out = append(out, im)
+	}
+	return out, nil
+}
+
+// isAttestation reports whether an index entry is a BuildKit attestation
+// manifest (provenance, SBOM), which describes another entry and is not an
+// image of its own.
+func isAttestation(d oci.Descriptor) bool {
+	if d.Annotations["vnd.docker.reference.type"] == "attestation-manifest" {
+		return true
+	}
+	return d.Platform != nil && d.Platform.OS == "unknown" && d.Platform.Architecture == "unknown"
+}
+
+// imageConfig is the part of an OCI/Docker image config the scanner reads.
+type imageConfig struct {
+	OS           string `json:"os"`
+	Architecture string `json:"architecture"`
+	Variant      string `json:"variant"`
+	RootFS       struct {
+		Type    string   `json:"type"`
+		DiffIDs []string `json:"diff_ids"`
+	} `json:"rootfs"`
+}
+
+// image builds the Image of image manifest m (descriptor desc), hint being
+// the platform its index gave.
+func (r *resolver) image(ctx context.Context, desc oci.Descriptor, m *oci.Manifest, hint Platform) (*Image, error) {
+	im := &Image{Repository: r.repo, Digest: desc.Digest, Platform: platformString(hint)}
+	switch m.Config.MediaType {
+	case oci.MediaTypeImageConfig, oci.MediaTypeDockerConfig:
+	default:
+		im.NotApplicable = fmt.Sprintf("not a container image: artifact of type %q", cmp.Or(m.ArtifactType, m.Config.MediaType))
+		return im, nil
+	}
+	if hint.OS == "windows" {
+		im.NotApplicable = "Windows images are not scanned: drydock scans Linux images"
+		return im, nil
+	}
+	cfg, err := r.config(ctx, *m.Config)
+	if err != nil {
+		if errors.Is(err, ErrInvalid) || errors.Is(err, ErrNotFound) {
+			im.Err = err
+			return im, nil
+		}
+		return nil, err
+	}
+	if im.Platform == "" && cfg.OS != "" && cfg.Architecture != "" {
+		im.Platform = Platform{OS: cfg.OS, Arch: cfg.Architecture, Variant: cfg.Variant}.String()
+	}
+	if cfg.OS == "windows" {
+		im.NotApplicable = "Windows images are not scanned: drydock scans Linux images"
+		return im, nil
+	}
+	layers, err := layersOf(m.Layers, cfg)
+	if err != nil {
+		im.Err = err
+		return im, nil
+	}
+	im.Layers = layers
+	descs := m.Layers
+	f := r.f
+	im.open = func(ctx context.Context, i int) (io.ReadCloser, error) { return f.blob(ctx, descs[i]) }
+	return im, nil
+}
+
+// layersOf pairs layer descriptors with the config's diff_ids.
+func layersOf(descs []oci.Descriptor, cfg *imageConfig) ([]Layer, error) {
+	if len(cfg.RootFS.DiffIDs) != len(descs) {
+		return nil, fmt.Errorf("%w: the config lists %d diff_ids for %d layers", ErrInvalid, len(cfg.RootFS.DiffIDs), len(descs))
+	}
+	out := make([]Layer, len(descs))
+	for i, d := range descs {
+		diffID, err := oci.ParseDigest(cfg.RootFS.DiffIDs[i])
+		if err != nil {
+			return nil, fmt.Errorf("%w: config diff_ids[%d]: %w", ErrInvalid, i, err)
+		}
+		out[i] = Layer{Digest: d.Digest, DiffID: diffID, MediaType: d.MediaType, Size: d.Size}
+	}
+	return out, nil
+}
+
+// config reads and parses the image config desc.
+func (r *resolver) config(ctx context.Context, desc oci.Descriptor) (*imageConfig, error) {
+	if desc.Size > MaxConfigBytes {
+		return nil, fmt.Errorf("%w: config %s is %d bytes, over the %d byte cap", ErrInvalid, desc.Digest, desc.Size, MaxConfigBytes)
+	}
+	rc, err := r.f.blob(ctx, desc)
+	if err != nil {
+		return nil, fmt.Errorf("config %s: %w", desc.Digest, err)
+	}
+	defer rc.Close()
+	b, err := readCapped(rc, MaxConfigBytes)
+	if err != nil {
+		return nil, fmt.Errorf("config %s: %w", desc.Digest, err)
+	}
+	return parseConfig(desc, b)
+}
+
+func parseConfig(desc oci.Descriptor, b []byte) (*imageConfig, error) {
+	if err := verify(desc, b); err != nil {
+		return nil, err
+	}
+	var cfg imageConfig
+	if err := json.Unmarshal(b, &cfg); err != nil {
+		return nil, fmt.Errorf("%w: config %s: %w", ErrInvalid, desc.Digest, err)
+	}
+	return &cfg, nil
+}
+
+// readCapped reads r to its end, failing with ErrInvalid past max bytes.
+func readCapped(r io.Reader, max int64) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > max {
+		return nil, fmt.Errorf("%w: document over the %d byte cap", ErrInvalid, max)
+	}
+	return b, nil
+}
+
+// verify checks that b is the content desc names (digest, and size when
+// the descriptor gives one).
+func verify(desc oci.Descriptor, b []byte) error {
+	if desc.Digest == "" {
+		return nil
+	}
+	if err := desc.Digest.Validate(); err != nil {
+		return fmt.Errorf("%w: digest %q: %w", ErrInvalid, desc.Digest, err)
+	}
+	if desc.Size > 0 && int64(len(b)) != desc.Size {
+		return fmt.Errorf("%w: %s is %d bytes, the descriptor says %d", ErrInvalid, desc.Digest, len(b), desc.Size)
+	}
+	if got := desc.Digest.Algorithm().FromBytes(b); got != desc.Digest {
+		return fmt.Errorf("%w: content of %s hashes to %s", ErrInvalid, desc.Digest, got)
+	}
+	return nil
+}
+
+func platformString(p Platform) string {
+	if p.OS == "" {
+		return ""
+	}
+	return p.String()
+}
+
+// sniffManifestType guesses the media type of a manifest document that
+// came without one (the OCI spec allows omitting mediaType).
+func sniffManifestType(b []byte) string {
+	var probe struct {
+		MediaType string          `json:"mediaType"`
+		Manifests json.RawMessage `json:"manifests"`
+	}
+	if json.Unmarshal(b, &probe) != nil {
+		return ""
+	}
+	if probe.MediaType != "" {
+		return probe.MediaType
+	}
+	if len(bytes.TrimSpace(probe.Manifests)) > 0 {
+		return oci.MediaTypeImageIndex
+	}
+	return oci.MediaTypeImageManifest
+}

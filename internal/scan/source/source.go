@@ -1,0 +1,192 @@
+package source
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+
+	"github.com/drydock/drydock/internal/oci"
+)
+
+// Sentinel errors; check with errors.Is.
+var (
+	// ErrInvalidReference: the image reference cannot be parsed.
+	ErrInvalidReference = errors.New("invalid image reference")
+	// ErrNotFound: the image, tag, file or blob does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrInvalid: the image is malformed (a manifest, config or archive
+	// that does not parse, a digest that does not match its content, a
+	// document over its size cap). Scanning such an image ends in a
+	// failed report, never in a crash.
+	ErrInvalid = errors.New("invalid image")
+	// ErrNoPlatform: --platform names no platform the image has.
+	ErrNoPlatform = errors.New("no such platform in the image")
+	// ErrAmbiguous: the reference names several images and the caller must
+	// choose one (an OCI layout or archive with several tagged images).
+	ErrAmbiguous = errors.New("ambiguous image reference")
+)
+
+// Size caps for the documents a source reads whole. Larger documents are
+// ErrInvalid: no real image comes close, and they bound the memory a
+// hostile source can make the scanner use.
+const (
+	MaxManifestBytes = 4 << 20  // the distribution spec's recommended limit
+	MaxConfigBytes   = 16 << 20 // configs carry history; the largest seen are ~100 KiB
+	maxIndexDepth    = 4        // nested indexes followed
+)
+
+// Source is something that holds container images.
+type Source interface {
+	// Images resolves the source into the images to scan: one per platform
+	// of an index (only the one Options.Platform picks, when set), or the
+	// single image. Artifacts and Windows images are included with
+	// [Image.NotApplicable] set; attestation manifests of an index are left
+	// out. An image whose manifest or config is malformed is included with
+	// [Image.Err] set, so that it is reported as failed. Errors are
+	// returned when the source itself cannot be read (not found,
+	// unauthorized, network) or is not an image at all.
+	Images(ctx context.Context) ([]*Image, error)
+	// Name is the source as reports name it when no image could be
+	// resolved: the repository of a registry reference, "oci:DIR", ...
+	Name() string
+	// Close releases the files and connections the source holds.
+	Close() error
+}
+
+// Image is one platform image of a source.
+type Image struct {
+	// Repository names the image in reports: the repository of a
+	// registry reference ("registry.example.com/team/app"), the image name
+	// recorded in a layout or archive, or the source as given ("dir:/x").
+	Repository string
+	// Digest is the digest of the image manifest; empty for dir: sources,
+	// and the config digest (Docker's image id) for legacy docker save
+	// archives, which hold no manifest.
+	Digest oci.Digest
+	// Platform is os/arch[/variant] from the index or the config; empty
+	// when unknown (dir: sources).
+	Platform string
+	// NotApplicable, when not empty, says why the image is not scanned
+	// (a Windows image, an artifact that is not a container image).
+	NotApplicable string
+	// Err, when not nil, says why the image cannot be scanned (it wraps
+	// ErrInvalid); the scan reports it as failed.
+	Err error
+	// Layers are the image's layers, base first.
+	Layers []Layer
+
+	open opener
+}
+
+// Layer describes one layer of an image.
+type Layer struct {
+	// Digest is the blob's digest (compressed, as stored); empty for dir:
+	// sources, the diff_id for legacy docker archives.
+	Digest oci.Digest
+	// DiffID is the digest of the uncompressed layer from the image config;
+	// the layer reader checks it. Empty when unknown (dir: sources).
+	DiffID oci.Digest
+	// MediaType of the layer blob, when known.
+	MediaType string
+	// Size of the blob in bytes; -1 when unknown.
+	Size int64
+}
+
+// opener opens layer i of an image.
+type opener func(ctx context.Context, i int) (io.ReadCloser, error)
+
+// OpenLayer returns the blob of layer i as a stream (compressed as stored;
+// the layer reader detects the compression). Nothing is written to disk.
+// The caller closes it.
+func (im *Image) OpenLayer(ctx context.Context, i int) (io.ReadCloser, error) {
+	if i < 0 || i >= len(im.Layers) {
+		return nil, fmt.Errorf("source: layer %d of %d: %w", i, len(im.Layers), ErrNotFound)
+	}
+	if im.open == nil {
+		return nil, fmt.Errorf("source: image %s has no layer data: %w", im.Repository, ErrInvalid)
+	}
+	return im.open(ctx, i)
+}
+
+// Options configure how a reference is opened.
+type Options struct {
+	// Platform selects one platform of a multi-platform image,
+	// "os/arch[/variant]" ("linux/arm64", "linux/arm/v7"). Empty scans
+	// every platform.
+	Platform string
+	// Insecure allows plain HTTP and unverified TLS certificates for
+	// registry references. (Loopback and localhost registries are reached
+	// over HTTP without it, as Docker does.)
+	Insecure bool
+	// Transport is the HTTP transport for registry references; nil uses
+	// the default one (proxy settings from the environment).
+	Transport http.RoundTripper
+	// DockerConfig is the Docker client config file holding registry
+	// credentials; empty means $DOCKER_CONFIG/config.json, or
+	// ~/.docker/config.json when DOCKER_CONFIG is not set.
+	DockerConfig string
+	// UserAgent is sent to registries; empty uses a default.
+	UserAgent string
+}
+
+// Reference prefixes of the local source kinds.
+const (
+	PrefixOCI           = "oci:"
+	PrefixDockerArchive = "docker-archive:"
+	PrefixDir           = "dir:"
+)
+
+// Open returns the source named by ref:
+//
+//   - oci:DIR[:TAG] — an OCI image layout directory; TAG (a tag, a full
+//     reference or a manifest digest) selects one of several images;
+//   - docker-archive:FILE[:REF] — a `docker save` archive (the legacy
+//     manifest.json form, or the OCI layout Docker 25+ also writes);
+//     REF (an image name or tag) selects one of several images;
+//   - dir:ROOTFS — a root filesystem directory, scanned as one layer;
+//   - anything else is a registry reference REGISTRY/REPO[:TAG|@DIGEST].
+//
+// Registry references are resolved lazily: Open checks the syntax only.
+func Open(ctx context.Context, ref string, opts Options) (Source, error) {
+	if opts.Platform != "" {
+		if _, err := ParsePlatform(opts.Platform); err != nil {
+			return nil, err
+		}
+	}
+	switch {
+	case strings.HasPrefix(ref, PrefixOCI):
+		dir, tag := splitPathRef(strings.TrimPrefix(ref, PrefixOCI))
+		return OpenLayout(dir, tag, opts)
+	case strings.HasPrefix(ref, PrefixDockerArchive):
+		file, sel := splitPathRef(strings.TrimPrefix(ref, PrefixDockerArchive))
+		return OpenArchive(file, sel, opts)
+	case strings.HasPrefix(ref, PrefixDir):
+		return OpenDir(strings.TrimPrefix(ref, PrefixDir))
+	}
+	return OpenRegistry(ref, opts)
+}
+
+// splitPathRef splits "PATH[:SEL]". A path that exists as given is taken
+// whole (so paths containing ':' work); otherwise the part after the last
+// ':' is the selector when it contains no '/'.
+func splitPathRef(s string) (path, sel string) {
+	if _, err := os.Stat(s); err == nil {
+		return s, ""
+	}
+	// A digest selector contains a ':' itself ("dir:sha256:abc").
+	if i := strings.Index(s, ":sha256:"); i >= 0 {
+		return s[:i], s[i+1:]
+	}
+	if i := strings.Index(s, ":sha512:"); i >= 0 {
+		return s[:i], s[i+1:]
+	}
+	i := strings.LastIndex(s, ":")
+	if i <= 0 || strings.Contains(s[i+1:], "/") {
+		return s, ""
+	}
+	return s[:i], s[i+1:]
+}
