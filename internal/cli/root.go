@@ -78,6 +78,7 @@ func newRootCmd(g *globals) *cobra.Command {
 		newServeCmd(g),
 		newVersionCmd(g),
 		newDBCmd(g),
+		newScanCmd(g),
 	)
 	root.Args = func(_ *cobra.Command, args []string) error {
 		if len(args) > 0 {

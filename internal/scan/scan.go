@@ -35,11 +35,21 @@ type Options struct {
 	// layers (Limits.Timeout). Zero fields take the layer package's
 	// defaults. An image over a limit gets a failed report.
 	Limits layer.Config
+	// Exempters silence findings (ignore files, VEX documents, exemption
+	// rules), tried in order; see package match/exempt.
+	Exempters []Exempter
 	// Logger receives diagnostics; nil discards them.
 	Logger *slog.Logger
 	// Now is the clock (scan time, end-of-life checks); nil means
 	// time.Now.
 	Now func() time.Time
+}
+
+// Exempter silences the findings a rule covers: it sets Exempted and
+// Exemption (and VEX) on f and reports whether it did. A silenced finding
+// stays in the report but does not count in its summary, status or plan.
+type Exempter interface {
+	Exempt(img *finding.Image, f *finding.Finding) bool
 }
 
 // Scan scans every image of src (one per platform) and returns one report
@@ -102,6 +112,13 @@ func ScanImage(ctx context.Context, im *source.Image, opts Options) (*finding.Re
 	fs, err := match.Match(ctx, opts.DB, inv.Packages, match.Options{Matchers: opts.Matchers, Logger: log})
 	if err != nil {
 		return nil, fmt.Errorf("scan %s: %w", im.Repository, err)
+	}
+	for i := range fs {
+		for _, x := range opts.Exempters {
+			if x.Exempt(&r.Image, &fs[i]) {
+				break
+			}
+		}
 	}
 	r.Findings = fs
 	finalize(ctx, r, finding.Conditions{}, log)

@@ -170,19 +170,22 @@ func Open(ctx context.Context, ref string, opts Options) (Source, error) {
 	return OpenRegistry(ref, opts)
 }
 
-// splitPathRef splits "PATH[:SEL]". A path that exists as given is taken
-// whole (so paths containing ':' work); otherwise the part after the last
-// ':' is the selector when it contains no '/'.
+// splitPathRef splits "PATH[:SEL]". The path is the shortest prefix ending
+// before a ':' that exists (so paths containing ':' work, and so does a
+// selector with ':' in it, "app.tar:demo/app:1.0"); when no prefix exists,
+// the whole string is the path unless its last ':' is followed by a
+// selector without '/'.
 func splitPathRef(s string) (path, sel string) {
 	if _, err := os.Stat(s); err == nil {
 		return s, ""
 	}
-	// A digest selector contains a ':' itself ("dir:sha256:abc").
-	if i := strings.Index(s, ":sha256:"); i >= 0 {
-		return s[:i], s[i+1:]
-	}
-	if i := strings.Index(s, ":sha512:"); i >= 0 {
-		return s[:i], s[i+1:]
+	for i := 0; i < len(s); i++ {
+		if s[i] != ':' || i == 0 {
+			continue
+		}
+		if _, err := os.Stat(s[:i]); err == nil {
+			return s[:i], s[i+1:]
+		}
 	}
 	i := strings.LastIndex(s, ":")
 	if i <= 0 || strings.Contains(s[i+1:], "/") {

@@ -196,7 +196,11 @@ func Index(t testing.TB, children ...*Artifact) *Artifact {
 // empty). Several artifacts may be written into one layout.
 func WriteLayout(t testing.TB, dir, tag string, a *Artifact) {
 	t.Helper()
-	writeLayoutTo(t, tag, a, func(name string, data []byte) {
+	var ann map[string]string
+	if tag != "" {
+		ann = map[string]string{"org.opencontainers.image.ref.name": tag}
+	}
+	writeLayoutTo(t, ann, a, func(name string, data []byte) {
 		p := filepath.Join(dir, filepath.FromSlash(name))
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			t.Fatal(err)
@@ -217,7 +221,7 @@ func WriteLayout(t testing.TB, dir, tag string, a *Artifact) {
 	}())
 }
 
-func writeLayoutTo(t testing.TB, tag string, a *Artifact, write func(name string, data []byte), prev []oci.Descriptor) {
+func writeLayoutTo(t testing.TB, ann map[string]string, a *Artifact, write func(name string, data []byte), prev []oci.Descriptor) {
 	t.Helper()
 	write("oci-layout", []byte(`{"imageLayoutVersion":"1.0.0"}`))
 	for d, b := range a.Blobs {
@@ -226,9 +230,7 @@ func writeLayoutTo(t testing.TB, tag string, a *Artifact, write func(name string
 	write("blobs/sha256/"+a.Root.Desc.Digest.Encoded(), a.Root.Data)
 	desc := a.Root.Desc
 	desc.Platform = nil
-	if tag != "" {
-		desc.Annotations = map[string]string{"org.opencontainers.image.ref.name": tag}
-	}
+	desc.Annotations = ann
 	idx := map[string]any{"schemaVersion": 2, "mediaType": oci.MediaTypeImageIndex, "manifests": append(prev, desc)}
 	write("index.json", mustJSON(t, idx))
 }
@@ -254,7 +256,11 @@ func WriteDockerArchive(t testing.TB, file, repoTag string, a *Artifact, withOCI
 	if withOCI {
 		// Docker 25+ writes uncompressed layers into blobs/ and points the
 		// legacy manifest at them; here the compressed blobs do.
-		writeLayoutTo(t, strings.TrimPrefix(repoTag[strings.LastIndex(repoTag, ":")+1:], ":"), a, write, nil)
+		// As Docker names them: the full reference and the tag.
+		writeLayoutTo(t, map[string]string{
+			"io.containerd.image.name":          "docker.io/" + repoTag,
+			"org.opencontainers.image.ref.name": repoTag[strings.LastIndex(repoTag, ":")+1:],
+		}, a, write, nil)
 		cfgName = "blobs/sha256/" + digest.FromBytes(a.Config).Encoded()
 		for _, raw := range a.RawLayers {
 			layerNames = append(layerNames, "blobs/sha256/"+lt.DiffID(raw).Encoded())

@@ -1,0 +1,315 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime/debug"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/drydock/drydock/internal/finding"
+	"github.com/drydock/drydock/internal/report"
+	"github.com/drydock/drydock/internal/scan"
+	"github.com/drydock/drydock/internal/scan/layer"
+	"github.com/drydock/drydock/internal/scan/match/exempt"
+	"github.com/drydock/drydock/internal/scan/source"
+	"github.com/drydock/drydock/internal/vulndb"
+)
+
+// scanFlags are the flags of drydock scan.
+type scanFlags struct {
+	format     string
+	failOn     string
+	ignoreFile string
+	vex        []string
+	db         string
+	platform   string
+	insecure   bool
+	timeout    time.Duration
+	limits     layer.Config
+}
+
+// findingsError reports findings at or above --fail-on (exit code 3).
+type findingsError struct {
+	n         int
+	threshold finding.Severity
+}
+
+func (e findingsError) Error() string {
+	return fmt.Sprintf("%d finding(s) at or above %s (--fail-on)", e.n, e.threshold)
+}
+
+func (e findingsError) ExitCode() int { return ExitFindings }
+
+func newScanCmd(g *globals) *cobra.Command {
+	var f scanFlags
+	cmd := &cobra.Command{
+		Use:   "scan IMAGE",
+		Short: "Scan an image for vulnerabilities, without a server",
+		Long: `Scan an image: find its OS and language packages and the advisories that
+affect them, and print a report.
+
+IMAGE is one of
+  REGISTRY/REPO[:TAG|@DIGEST]   pulled over HTTPS (--insecure: plain HTTP or
+                                unverified TLS), with credentials from the Docker
+                                config file ($DOCKER_CONFIG or ~/.docker/config.json)
+  oci:DIR[:TAG]                 an OCI image layout
+  docker-archive:FILE[:NAME]    a 'docker save' archive
+  dir:ROOTFS                    an unpacked root filesystem
+
+Every Linux platform of a multi-platform image is scanned (one report each)
+unless --platform picks one. The advisory database is the one in the data
+directory (see 'drydock db'), or --db. Without one, the report lists the
+packages and its status is pending.
+
+--ignore-file reads rules that silence findings (YAML):
+
+  ignore:
+    - id: CVE-2018-5407        # advisory id or alias (required)
+      package: openssl         # optional: package name, source name or purl
+      expires: 2027-01-31      # optional: the rule stops applying then
+      reason: our nodes disable SMT   # required
+
+--vex reads OpenVEX documents: not_affected (and fixed) statements about a
+finding's package, or about the image and that package, silence it and say
+why. Silenced findings stay in the report, marked exempted.
+
+Exit codes: 0 ok, 1 failure (including a scan that failed), 2 usage error,
+3 a finding at or above --fail-on remains. NO_COLOR turns off colors; set
+SOURCE_DATE_EPOCH to fix the scan time for reproducible output.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runScan(cmd.Context(), g, args[0], &f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.format, "format", "table", "output format: "+strings.Join(report.Formats(), ", "))
+	fl.StringVar(&f.failOn, "fail-on", "", "exit with code 3 when a finding at or above this severity remains (critical, high, medium, low, unknown)")
+	fl.StringVar(&f.ignoreFile, "ignore-file", "", "YAML file of findings to silence, with reasons")
+	fl.StringArrayVar(&f.vex, "vex", nil, "OpenVEX document whose not_affected statements silence findings (repeatable)")
+	fl.StringVar(&f.db, "db", "", "advisory database: a database directory or an exported database file (default: the one in --data)")
+	fl.StringVar(&f.platform, "platform", "", "scan only this platform of a multi-platform image, os/arch[/variant]")
+	fl.BoolVar(&f.insecure, "insecure", false, "allow plain HTTP and unverified TLS for registry images")
+	fl.DurationVar(&f.timeout, "timeout", 10*time.Minute, "give up after this long (0: no limit)")
+	fl.Int64Var(&f.limits.MaxLayerBytes, "max-layer-bytes", layer.DefaultMaxLayerBytes, "largest uncompressed layer")
+	fl.Int64Var(&f.limits.MaxEntries, "max-entries", layer.DefaultMaxEntries, "most tar entries over all layers")
+	fl.Int64Var(&f.limits.MaxFileBytes, "max-file-bytes", layer.DefaultMaxFileBytes, "largest file read by an extractor")
+	fl.Int64Var(&f.limits.MaxRatio, "max-ratio", layer.DefaultMaxRatio, "largest decompression ratio of a layer")
+	return cmd
+}
+
+func runScan(ctx context.Context, g *globals, ref string, f *scanFlags) error {
+	if !slices.Contains(report.Formats(), f.format) {
+		return usageError{fmt.Errorf("unknown --format %q; use one of %s", f.format, strings.Join(report.Formats(), ", "))}
+	}
+	var threshold finding.Severity
+	if f.failOn != "" {
+		s, err := finding.ParseSeverity(f.failOn)
+		if err != nil {
+			return usageError{fmt.Errorf("--fail-on %q: use critical, high, medium, low or unknown", f.failOn)}
+		}
+		threshold = s
+	}
+	if err := f.limits.Validate(); err != nil {
+		return usageError{err}
+	}
+	now, err := clock()
+	if err != nil {
+		return usageError{err}
+	}
+	log := slog.New(slog.NewTextHandler(g.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	if f.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, f.timeout)
+		defer cancel()
+		f.limits.Timeout = f.timeout
+	}
+
+	db, err := openScanDB(g, f.db)
+	if err != nil {
+		return err
+	}
+	if db == nil {
+		if f.failOn != "" {
+			return fmt.Errorf("no advisory database in %s, so --fail-on cannot be checked; run 'drydock db update' or 'drydock db import PATH', or pass --db", vulndb.Dir(g.dataDir))
+		}
+		fmt.Fprintf(g.stderr, "drydock: no advisory database in %s; the report lists packages only (status pending). Run 'drydock db update' or 'drydock db import PATH', or pass --db.\n", vulndb.Dir(g.dataDir))
+	}
+	exempters, err := loadExempters(g, f, now)
+	if err != nil {
+		return err
+	}
+
+	src, err := source.Open(ctx, ref, source.Options{Platform: f.platform, Insecure: f.insecure})
+	if err != nil {
+		if errors.Is(err, source.ErrInvalidReference) {
+			return usageError{err}
+		}
+		return err
+	}
+	defer src.Close()
+	opts := scan.Options{Limits: f.limits, Exempters: exempters, Logger: log, Now: now}
+	if db != nil {
+		opts.DB = db
+	}
+	reports, err := scan.Scan(ctx, src, opts)
+	if err != nil {
+		if errors.Is(err, source.ErrAmbiguous) || errors.Is(err, source.ErrNoPlatform) {
+			return usageError{err}
+		}
+		return err
+	}
+	if len(reports) > 1 && f.format != "table" && f.format != "json" {
+		var plats []string
+		for _, r := range reports {
+			plats = append(plats, r.Image.Platform)
+		}
+		return usageError{fmt.Errorf("%s has %d platforms (%s); --format %s writes one image: choose one with --platform",
+			ref, len(reports), strings.Join(plats, ", "), f.format)}
+	}
+	if err := writeReports(ctx, g.stdout, f.format, reports, now); err != nil {
+		return err
+	}
+	return scanOutcome(reports, f.failOn != "", threshold)
+}
+
+// clock returns the scan clock: SOURCE_DATE_EPOCH when set (reproducible
+// output), else the current time.
+func clock() (func() time.Time, error) {
+	s := os.Getenv("SOURCE_DATE_EPOCH")
+	if s == "" {
+		return func() time.Time { return time.Now().UTC() }, nil
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return nil, fmt.Errorf("SOURCE_DATE_EPOCH %q: want seconds since 1970", s)
+	}
+	t := time.Unix(n, 0).UTC()
+	return func() time.Time { return t }, nil
+}
+
+// openScanDB opens --db (a store directory or a database file), or the
+// database in the data directory; nil when the data directory has none.
+func openScanDB(g *globals, path string) (*vulndb.DB, error) {
+	if path == "" {
+		db, err := vulndb.Open(vulndb.Dir(g.dataDir))
+		if errors.Is(err, vulndb.ErrNoDatabase) || errors.Is(err, os.ErrNotExist) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("advisory database: %w", err)
+		}
+		return db, nil
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("--db: %w", err)
+	}
+	var db *vulndb.DB
+	if fi.IsDir() {
+		db, err = vulndb.Open(path)
+	} else {
+		db, err = vulndb.OpenFile(path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("--db %s: %w", path, err)
+	}
+	return db, nil
+}
+
+// loadExempters reads --ignore-file and --vex.
+func loadExempters(g *globals, f *scanFlags, now func() time.Time) ([]scan.Exempter, error) {
+	var out []scan.Exempter
+	if f.ignoreFile != "" {
+		r, err := os.Open(f.ignoreFile)
+		if err != nil {
+			return nil, fmt.Errorf("--ignore-file: %w", err)
+		}
+		ig, err := exempt.ParseIgnore(r, now)
+		r.Close()
+		if err != nil {
+			return nil, usageError{fmt.Errorf("--ignore-file %s: %w", f.ignoreFile, err)}
+		}
+		for _, rule := range ig.Expired() {
+			fmt.Fprintf(g.stderr, "drydock: %s:%d: the rule for %s expired on %s and no longer applies\n",
+				f.ignoreFile, rule.Line, rule.ID, rule.Expires.Format(time.DateOnly))
+		}
+		out = append(out, ig)
+	}
+	for _, p := range f.vex {
+		r, err := os.Open(p)
+		if err != nil {
+			return nil, fmt.Errorf("--vex: %w", err)
+		}
+		v, err := exempt.ParseVEX(r)
+		r.Close()
+		if err != nil {
+			return nil, usageError{fmt.Errorf("--vex %s: %w", p, err)}
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// writeReports writes each report in format: JSON documents one after
+// another, tables separated by a blank line.
+func writeReports(ctx context.Context, w io.Writer, format string, reports []*finding.Report, now func() time.Time) error {
+	color := report.ColorAuto
+	if os.Getenv("NO_COLOR") != "" {
+		color = report.ColorNever
+	}
+	for i, r := range reports {
+		if i > 0 && format == "table" {
+			if _, err := fmt.Fprintln(w); err != nil {
+				return err
+			}
+		}
+		h, err := report.NewWithOptions(format, w, report.Options{Color: color, Now: now, ToolVersion: toolVersion()})
+		if err != nil {
+			return err
+		}
+		if err := report.Replay(ctx, r, h); err != nil {
+			return fmt.Errorf("write report: %w", err)
+		}
+	}
+	return nil
+}
+
+func toolVersion() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "devel"
+}
+
+// scanOutcome turns the reports into the exit status: failure when a scan
+// failed, findings when one at or above the threshold remains.
+func scanOutcome(reports []*finding.Report, gate bool, threshold finding.Severity) error {
+	var failed []string
+	n := 0
+	for _, r := range reports {
+		if r.Status == finding.StatusFailed {
+			failed = append(failed, fmt.Sprintf("%s %s: %s", r.Image.Repository, r.Image.Platform, r.Reason))
+		}
+		for i := range r.Findings {
+			if r.Findings[i].Active() && r.Findings[i].Severity >= threshold {
+				n++
+			}
+		}
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("scan failed: %s", strings.Join(failed, "; "))
+	}
+	if gate && n > 0 {
+		return findingsError{n: n, threshold: threshold}
+	}
+	return nil
+}
