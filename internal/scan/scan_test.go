@@ -4,8 +4,12 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
+	"log"
 	"log/slog"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,11 +22,15 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
+	"github.com/opencontainers/go-digest"
 
 	"github.com/drydock/drydock/internal/finding"
+	"github.com/drydock/drydock/internal/oci"
 	"github.com/drydock/drydock/internal/scan"
 	et "github.com/drydock/drydock/internal/scan/extract/extracttest"
 	lt "github.com/drydock/drydock/internal/scan/layer/layertest"
+	"github.com/drydock/drydock/internal/scan/match/exempt"
 	"github.com/drydock/drydock/internal/scan/source"
 	st "github.com/drydock/drydock/internal/scan/source/sourcetest"
 	"github.com/drydock/drydock/internal/vulndb"
@@ -454,5 +462,209 @@ func TestMaven(t *testing.T) {
 	want := []string{"log4j:log4j 1.2.17 GHSA-fp5r-v3w9-4333", "org.yaml:snakeyaml 1.33 GHSA-mjmj-j48q-9wg2"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("findings (-want +got):\n%s", diff)
+	}
+}
+
+// TestSourceKinds scans the Alpine 3.4.6 image from every kind of
+// source and expects the same report.
+func TestSourceKinds(t *testing.T) {
+	img := alpine(t, "3.4.6")
+	want := fixes(scanOne(t, img, opts(t)))
+	if len(want) != 36 {
+		t.Fatalf("layout scan: %d findings, want 36", len(want))
+	}
+	reg := ggcrregistry.New(ggcrregistry.Logger(log.New(io.Discard, "", 0)))
+	st.Push(t, reg, "demo/alpine", "3.4.6", st.Index(t, img))
+	srv := httptest.NewServer(reg)
+	defer srv.Close()
+
+	archive := filepath.Join(t.TempDir(), "alpine.tar")
+	st.WriteDockerArchive(t, archive, "demo/alpine:3.4.6", img, false)
+	root := t.TempDir()
+	for _, f := range [][2]string{{"lib/apk/db/installed", "installed"}, {"etc/os-release", "os-release"}, {"etc/alpine-release", "alpine-release"}} {
+		p := filepath.Join(root, f[0])
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(et.Fixture(t, "alpine/3.4.6/"+f[1])), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, ref := range []string{
+		strings.TrimPrefix(srv.URL, "http://") + "/demo/alpine:3.4.6",
+		"docker-archive:" + archive,
+		"dir:" + root,
+	} {
+		t.Run(strings.SplitN(ref, ":", 2)[0], func(t *testing.T) {
+			src, err := source.Open(t.Context(), ref, source.Options{Insecure: true, DockerConfig: filepath.Join(t.TempDir(), "none.json")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer src.Close()
+			rs, err := scan.Scan(t.Context(), src, opts(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rs) != 1 {
+				t.Fatalf("%d reports", len(rs))
+			}
+			if diff := cmp.Diff(want, fixes(rs[0])); diff != "" {
+				t.Errorf("findings (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestOutcomes checks the report of each kind of image that is not simply
+// scanned: broken and hostile images fail with a reason, artifacts and
+// Windows images are not applicable, no database leaves the report
+// pending.
+func TestOutcomes(t *testing.T) {
+	good := st.Tar(t, lt.File("etc/os-release", "ID=alpine\nVERSION_ID=3.20.3\n"))
+	truncated := lt.Gzip(t, good)
+	truncated = truncated[:len(truncated)/2]
+	tests := []struct {
+		name   string
+		art    *st.Artifact
+		o      func(*scan.Options)
+		status finding.ReportStatus
+		reason string
+	}{
+		{name: "healthy", art: st.Image(t, st.ImageSpec{Layers: [][]byte{good}}), status: finding.StatusHealthy},
+		{name: "no database", art: alpine(t, "3.4.6"), o: func(o *scan.Options) { o.DB = nil }, status: finding.StatusPending, reason: "no advisory database"},
+		{name: "diff_id mismatch", art: st.Image(t, st.ImageSpec{Layers: [][]byte{good}, DiffIDs: []string{lt.DiffID([]byte("other")).String()}}),
+			status: finding.StatusFailed, reason: "diff_id mismatch"},
+		{name: "corrupt layer", art: rawLayer(t, []byte("\x1f\x8b\x08\x00garbage, not deflate at all")), status: finding.StatusFailed, reason: "corrupt layer"},
+		{name: "truncated layer", art: rawLayer(t, truncated), status: finding.StatusFailed, reason: "truncated"},
+		{name: "layer over the size cap", art: st.Image(t, st.ImageSpec{Layers: [][]byte{st.Tar(t, lt.File("big", strings.Repeat("\x00", 2<<20)))}}),
+			o: func(o *scan.Options) { o.Limits.MaxLayerBytes = 1 << 20 }, status: finding.StatusFailed, reason: "MaxLayerBytes"},
+		{name: "path traversal is neutralised", art: st.Image(t, st.ImageSpec{Layers: [][]byte{st.Tar(t,
+			lt.File("../../etc/os-release", "ID=evil\n"), lt.Symlink("etc/os-release", "../../../../host/etc/os-release"))}}),
+			status: finding.StatusHealthy},
+		{name: "windows", art: st.Image(t, st.ImageSpec{Platform: "windows/amd64", Layers: [][]byte{good}}), status: finding.StatusNotApplicable, reason: "Windows"},
+		{name: "artifact", art: st.Image(t, st.ImageSpec{ConfigMediaType: "application/vnd.cncf.helm.config.v1+json", Layers: [][]byte{good}}),
+			status: finding.StatusNotApplicable, reason: "helm"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := opts(t)
+			if tt.o != nil {
+				tt.o(&o)
+			}
+			r := scanOne(t, tt.art, o)
+			if r.Status != tt.status || !strings.Contains(r.Reason, tt.reason) {
+				t.Errorf("status %s, reason %q; want %s, %q", r.Status, r.Reason, tt.status, tt.reason)
+			}
+			if tt.status == finding.StatusPending && len(r.Packages) != 16 {
+				t.Errorf("pending report lists %d packages, want the 16 of the inventory", len(r.Packages))
+			}
+		})
+	}
+}
+
+// rawLayer is an image whose only layer blob is b (with any diff_id).
+func rawLayer(t *testing.T, b []byte) *st.Artifact {
+	t.Helper()
+	a := st.Image(t, st.ImageSpec{Layers: [][]byte{st.Tar(t, lt.File("x", "x"))}})
+	// Replace the layer blob and the manifest's descriptor of it.
+	var m map[string]any
+	if err := json.Unmarshal(a.Root.Data, &m); err != nil {
+		t.Fatal(err)
+	}
+	layers := m["layers"].([]any)
+	old := layers[0].(map[string]any)
+	delete(a.Blobs, oci.Digest(old["digest"].(string)))
+	d := digest.FromBytes(b)
+	old["digest"], old["size"] = d.String(), len(b)
+	a.Blobs[d] = st.Blob{Desc: oci.Descriptor{MediaType: oci.MediaTypeLayerGzip, Digest: d, Size: int64(len(b))}, Data: b}
+	data, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Root = st.Blob{Desc: oci.Descriptor{MediaType: oci.MediaTypeImageManifest, Digest: digest.FromBytes(data), Size: int64(len(data))}, Data: data}
+	return a
+}
+
+// TestMultiPlatform scans every platform of an index, one report each.
+func TestMultiPlatform(t *testing.T) {
+	layers := alpine(t, "3.4.6").RawLayers
+	amd := st.Image(t, st.ImageSpec{Platform: "linux/amd64", Layers: layers})
+	arm := st.Image(t, st.ImageSpec{Platform: "linux/arm64", Layers: layers, Compression: st.Zstd})
+	rs := scanArtifact(t, st.Index(t, amd, arm), opts(t))
+	if len(rs) != 2 {
+		t.Fatalf("%d reports, want 2", len(rs))
+	}
+	for i, plat := range []string{"linux/amd64", "linux/arm64"} {
+		if rs[i].Image.Platform != plat || len(rs[i].Findings) != 36 {
+			t.Errorf("report %d: %s with %d findings, want %s with 36", i, rs[i].Image.Platform, len(rs[i].Findings), plat)
+		}
+	}
+}
+
+// TestDebian scans the real Debian bookworm minbase package database:
+// 88 packages with source names, matched against Debian 12 (no Debian
+// data is available here, so none is found).
+func TestDebian(t *testing.T) {
+	a := st.Image(t, st.ImageSpec{Layers: [][]byte{st.Tar(t,
+		et.FixtureFile(t, "var/lib/dpkg/status", "debian/bookworm-minbase/status"),
+		et.FixtureFile(t, "etc/os-release", "debian/bookworm-minbase/os-release"),
+		et.FixtureFile(t, "etc/debian_version", "debian/bookworm-minbase/debian_version"),
+	)}})
+	r := scanOne(t, a, opts(t))
+	withSource := 0
+	for _, p := range r.Packages {
+		if p.SourceName != "" {
+			withSource++
+		}
+	}
+	if len(r.Packages) != 88 || withSource == 0 || r.Image.OS.Family != "debian" || r.Image.OS.Version != "12" || r.Image.OS.EOL {
+		t.Errorf("%d packages (%d with a source name), os %+v", len(r.Packages), withSource, r.Image.OS)
+	}
+	if r.Status != finding.StatusHealthy {
+		t.Errorf("status %s", r.Status)
+	}
+}
+
+// TestExempters checks that an ignore rule and a VEX statement silence
+// findings and that the summary, status and plan follow.
+func TestExempters(t *testing.T) {
+	ig, err := exempt.ParseIgnore(strings.NewReader(`ignore:
+  - id: CVE-2018-5407
+    package: openssl
+    reason: SMT is off on our nodes
+`), func() time.Time { return scanNow })
+	if err != nil {
+		t.Fatal(err)
+	}
+	vex, err := exempt.ParseVEX(strings.NewReader(`{
+  "@context": "https://openvex.dev/ns/v0.2.0", "@id": "https://example.com/vex/1",
+  "author": "platform-team", "timestamp": "2026-08-01T00:00:00Z",
+  "statements": [{"vulnerability": {"name": "CVE-2017-16544"},
+    "products": [{"@id": "pkg:apk/alpine/busybox-suid"}],
+    "status": "not_affected", "justification": "vulnerable_code_not_in_execute_path",
+    "impact_statement": "bbsuid never runs ash"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := opts(t)
+	o.Exempters = []scan.Exempter{ig, vex}
+	r := scanOne(t, alpine(t, "3.4.6"), o)
+	var silenced []string
+	for _, f := range r.Findings {
+		if f.Exempted {
+			silenced = append(silenced, f.Package.Name+" "+f.ID+" "+f.Exemption.Source+": "+f.Exemption.Reason)
+		}
+	}
+	want := []string{
+		"busybox-suid CVE-2017-16544 vex: bbsuid never runs ash",
+		"libcrypto1.0 CVE-2018-5407 ignore-file: SMT is off on our nodes",
+		"libssl1.0 CVE-2018-5407 ignore-file: SMT is off on our nodes",
+	}
+	sort.Strings(silenced)
+	if diff := cmp.Diff(want, silenced); diff != "" {
+		t.Errorf("silenced (-want +got):\n%s", diff)
+	}
+	if r.Summary.Exempted != 3 || r.Summary.Total() != 33 {
+		t.Errorf("summary %+v", r.Summary)
 	}
 }

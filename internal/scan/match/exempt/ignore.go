@@ -83,23 +83,28 @@ func ParseIgnore(r io.Reader, now func() time.Time) (*Ignore, error) {
 	if len(b) > maxDocument {
 		return nil, fmt.Errorf("%w: ignore file over %d bytes", ErrInvalid, maxDocument)
 	}
+	// Decode twice: strictly into rules (unknown keys are errors), and into
+	// nodes for the line of each rule.
 	var doc struct {
-		Ignore []yaml.Node `yaml:"ignore"`
+		Ignore []IgnoreRule `yaml:"ignore"`
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("%w: ignore file: %w", ErrInvalid, err)
 	}
+	var lines struct {
+		Ignore []yaml.Node `yaml:"ignore"`
+	}
+	if err := yaml.Unmarshal(b, &lines); err != nil {
+		return nil, fmt.Errorf("%w: ignore file: %w", ErrInvalid, err)
+	}
 	if now == nil {
 		now = time.Now
 	}
 	ig := &Ignore{now: now}
-	for _, n := range doc.Ignore {
-		var rule IgnoreRule
-		if err := n.Decode(&rule); err != nil {
-			return nil, fmt.Errorf("%w: ignore file: %w", ErrInvalid, err)
-		}
+	for i, rule := range doc.Ignore {
+		n := lines.Ignore[i]
 		rule.Line = n.Line
 		rule.ID, rule.Package, rule.Reason = strings.TrimSpace(rule.ID), strings.TrimSpace(rule.Package), strings.TrimSpace(rule.Reason)
 		switch {

@@ -1,0 +1,181 @@
+package exempt
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/drydock/drydock/internal/finding"
+)
+
+var now = time.Date(2026, 8, 23, 10, 0, 0, 0, time.UTC)
+
+func clock() time.Time { return now }
+
+func fnd(id, name, source, purl string, aliases ...string) *finding.Finding {
+	return &finding.Finding{ID: id, Aliases: aliases, Package: finding.Package{Name: name, SourceName: source, PURL: purl, Version: "1.0.2j-r0", Type: "apk"}}
+}
+
+func TestIgnore(t *testing.T) {
+	ig, err := ParseIgnore(strings.NewReader(`# accepted risks
+ignore:
+  - id: CVE-2018-5407
+    package: openssl
+    expires: 2026-12-31
+    reason: SMT is off
+  - id: ALPINE-CVE-2016-9840
+    reason: by alias, any package
+  - id: CVE-2017-3735
+    expires: 2026-01-01
+    reason: expired
+  - id: GHSA-p6mc-m468-83gw
+    package: pkg:npm/lodash@4.17.15
+    reason: by purl
+`), clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		f      *finding.Finding
+		want   bool
+		reason string
+	}{
+		{"id and source package", fnd("CVE-2018-5407", "libssl1.0", "openssl", ""), true, "SMT is off"},
+		{"id, other package", fnd("CVE-2018-5407", "musl", "", ""), false, ""},
+		{"alias", fnd("CVE-2016-9840", "zlib", "", "", "ALPINE-CVE-2016-9840"), true, "by alias, any package"},
+		{"expired", fnd("CVE-2017-3735", "libssl1.0", "openssl", ""), false, ""},
+		{"purl", fnd("GHSA-p6mc-m468-83gw", "lodash", "", "pkg:npm/lodash@4.17.15"), true, "by purl"},
+		{"purl, other version", fnd("GHSA-p6mc-m468-83gw", "lodash", "", "pkg:npm/lodash@4.17.21"), false, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := ig.Exempt(nil, tt.f)
+			if got != tt.want || tt.f.Exempted != tt.want {
+				t.Fatalf("Exempt = %v (exempted %v), want %v", got, tt.f.Exempted, tt.want)
+			}
+			if got && (tt.f.Exemption.Reason != tt.reason || tt.f.Exemption.Source != finding.ExemptionIgnoreFile) {
+				t.Errorf("exemption %+v", tt.f.Exemption)
+			}
+		})
+	}
+	if exp := ig.Expired(); len(exp) != 1 || exp[0].ID != "CVE-2017-3735" || exp[0].Line != 9 {
+		t.Errorf("Expired() = %+v", exp)
+	}
+}
+
+func TestIgnoreErrors(t *testing.T) {
+	for _, tt := range []struct{ name, doc, msg string }{
+		{"no reason", "ignore:\n  - id: CVE-1\n", "line 2: rule CVE-1 needs a reason"},
+		{"no id", "ignore:\n  - reason: x\n", "line 2: a rule needs an id"},
+		{"unknown key", "ignore:\n  - id: CVE-1\n    reason: x\n    pkg: y\n", "field pkg not found"},
+		{"bad date", "ignore:\n  - id: CVE-1\n    reason: x\n    expires: soon\n", `expires "soon"`},
+		{"not yaml", "ignore: [", "yaml"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseIgnore(strings.NewReader(tt.doc), clock)
+			if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tt.msg) {
+				t.Errorf("err = %v, want ErrInvalid mentioning %q", err, tt.msg)
+			}
+		})
+	}
+	ig, err := ParseIgnore(strings.NewReader(""), clock)
+	if err != nil || len(ig.Rules) != 0 {
+		t.Errorf("empty file: %v, %v", ig, err)
+	}
+}
+
+const vexDoc = `{
+  "@context": "https://openvex.dev/ns/v0.2.0",
+  "@id": "https://example.com/vex/demo",
+  "author": "platform-team@example.com",
+  "timestamp": "2026-08-01T09:30:00Z",
+  "statements": [
+    {"vulnerability": {"name": "CVE-2017-16544"},
+     "products": [{"@id": "pkg:apk/alpine/busybox-suid@1.24.2-r12"}],
+     "status": "not_affected", "justification": "vulnerable_code_not_in_execute_path",
+     "impact_statement": "bbsuid never runs ash"},
+    {"vulnerability": {"name": "CVE-2016-9840"},
+     "products": [{"@id": "pkg:oci/alpine@sha256:aaaa", "subcomponents": [{"@id": "pkg:apk/alpine/zlib"}]}],
+     "status": "not_affected", "justification": "inline_mitigations_already_exist"},
+    {"vulnerability": {"name": "CVE-2018-0732"},
+     "products": [{"@id": "pkg:apk/alpine/libssl1.0"}],
+     "status": "not_affected", "justification": "component_not_present", "timestamp": "2026-08-01T00:00:00Z"},
+    {"vulnerability": {"name": "CVE-2018-0732"},
+     "products": [{"@id": "pkg:apk/alpine/libssl1.0"}],
+     "status": "affected", "action_statement": "upgrade", "timestamp": "2026-08-02T00:00:00Z"},
+    {"vulnerability": {"name": "CVE-2018-0733"},
+     "products": [{"@id": "demo/alpine"}],
+     "status": "fixed"}
+  ]
+}`
+
+func TestVEX(t *testing.T) {
+	v, err := ParseVEX(strings.NewReader(vexDoc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := &finding.Image{Repository: "demo/alpine", Digest: "sha256:aaaa"}
+	other := &finding.Image{Repository: "other/image", Digest: "sha256:bbbb"}
+	tests := []struct {
+		name string
+		img  *finding.Image
+		f    *finding.Finding
+		want string // exemption reason; "" for not silenced
+	}{
+		{"package product", img, fnd("CVE-2017-16544", "busybox-suid", "busybox", "pkg:apk/alpine/busybox-suid@1.24.2-r12?arch=x86_64&distro=alpine-3.4.6"), "bbsuid never runs ash"},
+		{"package product, other package", img, fnd("CVE-2017-16544", "busybox", "", "pkg:apk/alpine/busybox@1.24.2-r12"), ""},
+		{"image product with subcomponent", img, fnd("CVE-2016-9840", "zlib", "", "pkg:apk/alpine/zlib@1.2.8-r2"), "VEX: not affected (inline mitigations already exist)"},
+		{"image product, other image", other, fnd("CVE-2016-9840", "zlib", "", "pkg:apk/alpine/zlib@1.2.8-r2"), ""},
+		{"image product, other subcomponent", img, fnd("CVE-2016-9840", "zlib-dev", "zlib", "pkg:apk/alpine/zlib-dev@1.2.8-r2"), ""},
+		{"the latest statement decides", img, fnd("CVE-2018-0732", "libssl1.0", "openssl", "pkg:apk/alpine/libssl1.0@1.0.2j-r0"), ""},
+		{"fixed, image by repository", img, fnd("CVE-2018-0733", "libssl1.0", "openssl", "pkg:apk/alpine/libssl1.0@1.0.2j-r0"), "VEX: fixed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := v.Exempt(tt.img, tt.f)
+			if got != (tt.want != "") {
+				t.Fatalf("Exempt = %v, want %v", got, tt.want != "")
+			}
+			if !got {
+				return
+			}
+			if tt.f.Exemption.Reason != tt.want || tt.f.Exemption.Source != finding.ExemptionVEX || tt.f.VEX == nil ||
+				tt.f.VEX.Document != "https://example.com/vex/demo" || tt.f.Exemption.Author != "platform-team@example.com" {
+				t.Errorf("exemption %+v vex %+v", tt.f.Exemption, tt.f.VEX)
+			}
+		})
+	}
+}
+
+func TestVEXLegacyForm(t *testing.T) {
+	v, err := ParseVEX(strings.NewReader(`{"@context": "https://openvex.dev/ns", "@id": "x", "author": "a",
+	  "timestamp": "2023-01-01T00:00:00Z",
+	  "statements": [{"vulnerability": "CVE-2017-16544", "products": ["pkg:apk/alpine/busybox"], "status": "not_affected",
+	    "justification": "vulnerable_code_not_present"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := fnd("CVE-2017-16544", "busybox", "", "pkg:apk/alpine/busybox@1.24.2-r12")
+	if !v.Exempt(nil, f) || f.VEX.Justification != "vulnerable_code_not_present" {
+		t.Errorf("not silenced: %+v", f)
+	}
+}
+
+func TestVEXErrors(t *testing.T) {
+	for _, tt := range []struct{ name, doc, msg string }{
+		{"not json", "{", "VEX"},
+		{"not openvex", `{"@context": "https://cyclonedx.org"}`, "not OpenVEX"},
+		{"bad status", `{"@context": "https://openvex.dev/ns/v0.2.0", "statements": [{"vulnerability": "CVE-1", "products": ["pkg:npm/x"], "status": "maybe"}]}`, `status "maybe"`},
+		{"no product", `{"@context": "https://openvex.dev/ns/v0.2.0", "statements": [{"vulnerability": "CVE-1", "status": "fixed"}]}`, "names no product"},
+		{"no vulnerability", `{"@context": "https://openvex.dev/ns/v0.2.0", "statements": [{"products": ["x"], "status": "fixed"}]}`, "no vulnerability"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseVEX(strings.NewReader(tt.doc))
+			if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tt.msg) {
+				t.Errorf("err = %v, want ErrInvalid mentioning %q", err, tt.msg)
+			}
+		})
+	}
+}
