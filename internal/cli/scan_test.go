@@ -1,0 +1,287 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/drydock/drydock/internal/finding"
+	et "github.com/drydock/drydock/internal/scan/extract/extracttest"
+	lt "github.com/drydock/drydock/internal/scan/layer/layertest"
+	st "github.com/drydock/drydock/internal/scan/source/sourcetest"
+	"github.com/drydock/drydock/internal/vulndb"
+	"github.com/drydock/drydock/internal/vulndb/ingest"
+)
+
+// updateGolden reports whether -update was given (rewrite the golden
+// files in testdata/scan/golden). Test helpers imported here may define
+// the flag already.
+func updateGolden() bool {
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
+
+func init() {
+	if flag.Lookup("update") == nil {
+		flag.Bool("update", false, "rewrite the golden files")
+	}
+}
+
+// scanEpoch is the scan time of the golden outputs (SOURCE_DATE_EPOCH).
+var scanEpoch = time.Date(2026, 8, 23, 10, 0, 0, 0, time.UTC)
+
+// sharedVulnDB is ../shared/testdata/vulndb next to the repository
+// (DRYDOCK_SHARED_TESTDATA overrides ../shared/testdata).
+func sharedVulnDB(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("DRYDOCK_SHARED_TESTDATA")
+	if dir == "" {
+		_, file, _, _ := runtime.Caller(0)
+		dir = filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "testdata")
+	}
+	dir = filepath.Join(dir, "vulndb")
+	if _, err := os.Stat(dir); err != nil {
+		t.Fatalf("shared advisory data missing (set DRYDOCK_SHARED_TESTDATA): %v", err)
+	}
+	return dir
+}
+
+// goldenDB builds an advisory database file from the real Alpine v3.4
+// secdb and the curated GHSA records, with a fixed source name and import
+// time so that its version and age are the same on every machine.
+func goldenDB(t *testing.T) string {
+	t.Helper()
+	shared := sharedVulnDB(t)
+	ctx := t.Context()
+	store, err := vulndb.NewStore(t.TempDir(), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inputs, err := ingest.Prepare([]string{filepath.Join(shared, "alpine-secdb", "v3.4"), filepath.Join(shared, "ghsa-curated")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := store.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, in := range inputs {
+		in.Source = fmt.Sprintf("file:testdata/%d", i)
+	}
+	if _, err := ingest.Import(ctx, b, inputs, ingest.Options{Strict: true}); err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range inputs {
+		b.SetStamp(b.Source(in.Source), vulndb.SourceStamp{ImportedAt: time.Date(2026, 8, 20, 6, 0, 0, 0, time.UTC)})
+	}
+	if _, err := b.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range inputs {
+		in.Close()
+	}
+	file := filepath.Join(t.TempDir(), "vulndb.db")
+	if _, err := store.Export(file); err != nil {
+		t.Fatal(err)
+	}
+	return file
+}
+
+// appLayout writes an OCI layout of an Alpine 3.4.6 image with npm
+// packages of the express-app on top, named demo/app:1.0.
+func appLayout(t *testing.T) string {
+	t.Helper()
+	alpine := lt.Tar(t,
+		et.FixtureFile(t, "lib/apk/db/installed", "alpine/3.4.6/installed"),
+		et.FixtureFile(t, "etc/os-release", "alpine/3.4.6/os-release"),
+		et.FixtureFile(t, "etc/alpine-release", "alpine/3.4.6/alpine-release"),
+	)
+	// The installed manifests of the five npm packages the curated GHSA
+	// records affect (the whole app would only make the goldens longer).
+	var entries []lt.Entry
+	for _, name := range []string{"express", "json5", "lodash", "minimist", "qs"} {
+		entries = append(entries, et.FixtureFile(t, "srv/app/node_modules/"+name+"/package.json", "npm/express-app/node_modules/"+name+"/package.json"))
+	}
+	app := lt.Tar(t, entries...)
+	dir := t.TempDir()
+	st.WriteLayout(t, dir, "demo/app:1.0", st.Image(t, st.ImageSpec{Layers: [][]byte{alpine, app}}))
+	return dir
+}
+
+// tableDBDate is the table's line about the database's update time.
+var tableDBDate = regexp.MustCompile(`updated \d{4}-\d{2}-\d{2} \([^)]*\)`)
+
+// normalizeDB replaces the database's update time, which is when the
+// test built it, with a placeholder.
+func normalizeDB(t *testing.T, db string, out []byte) []byte {
+	t.Helper()
+	d, err := vulndb.OpenFile(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	st := d.Status()
+	upd := scanEpoch.Add(-st.Age(scanEpoch)).UTC()
+	s := strings.ReplaceAll(string(out), upd.Format(time.RFC3339Nano), "DB-UPDATED-AT")
+	s = strings.ReplaceAll(s, upd.Format(time.RFC3339), "DB-UPDATED-AT")
+	return []byte(tableDBDate.ReplaceAllString(s, "updated DB-UPDATED-AT"))
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", "scan", "golden", name)
+	if updateGolden() {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		t.Errorf("%s differs from the golden file (-want +got):\n%s", name, diff)
+	}
+}
+
+// TestScanCommand runs drydock scan as a user would: every output format
+// (golden files), the ignore file and VEX document in testdata/scan, the
+// --fail-on gate and the exit codes.
+func TestScanCommand(t *testing.T) {
+	t.Setenv("SOURCE_DATE_EPOCH", fmt.Sprint(scanEpoch.Unix()))
+	t.Setenv("NO_COLOR", "1")
+	db := goldenDB(t)
+	layout := appLayout(t)
+	ignore := filepath.Join("testdata", "scan", "ignore.yaml")
+	vex := filepath.Join("testdata", "scan", "vex.json")
+	empty := t.TempDir()
+	minimist := filepath.Join(t.TempDir(), "ignore.yaml")
+	if err := os.WriteFile(minimist, []byte("ignore:\n  - id: CVE-2021-44906\n    package: pkg:npm/minimist\n    reason: only parses our own arguments\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	base := []string{"--data", empty, "scan", "--db", db, "--ignore-file", ignore, "--vex", vex}
+
+	formats := map[string]string{"table": "app.table", "json": "app.json", "sarif": "app.sarif", "cyclonedx": "app.cdx.json", "spdx": "app.spdx.json"}
+	for format, file := range formats {
+		t.Run("format "+format, func(t *testing.T) {
+			code, out, errs := run(t, append(base, "--format", format, "oci:"+layout)...)
+			if code != ExitOK {
+				t.Fatalf("exit %d, stderr %s", code, errs)
+			}
+			golden(t, file, normalizeDB(t, db, []byte(out)))
+		})
+	}
+
+	t.Run("report content", func(t *testing.T) {
+		code, out, errs := run(t, append(base, "--format", "json", "oci:"+layout+":1.0")...)
+		if code != ExitOK {
+			t.Fatalf("exit %d, stderr %s", code, errs)
+		}
+		var r finding.Report
+		if err := json.Unmarshal([]byte(out), &r); err != nil {
+			t.Fatal(err)
+		}
+		if r.Image.Repository != "demo/app" || r.Status != finding.StatusUnhealthy || r.Summary.Exempted != 4 {
+			t.Errorf("image %+v status %s summary %+v", r.Image, r.Status, r.Summary)
+		}
+		var silenced []string
+		for _, f := range r.Findings {
+			if f.Exempted {
+				silenced = append(silenced, f.Package.Name+" "+f.ID+" "+f.Exemption.Source)
+			}
+		}
+		want := []string{"busybox-suid CVE-2017-16544 vex", "libcrypto1.0 CVE-2018-5407 ignore-file", "libssl1.0 CVE-2018-5407 ignore-file", "lodash GHSA-p6mc-m468-83gw vex"}
+		if diff := cmp.Diff(want, silenced); diff != "" {
+			t.Errorf("silenced (-want +got):\n%s", diff)
+		}
+		if !strings.Contains(errs, "expired on 2026-01-31") {
+			t.Errorf("no warning about the expired rule: %s", errs)
+		}
+	})
+
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stdout string
+		stderr string
+	}{
+		{name: "fail-on high", args: append(base, "--fail-on", "high", "oci:"+layout), code: ExitFindings, stderr: "3 finding(s) at or above High (--fail-on)"},
+		{name: "fail-on critical, the critical finding ignored", args: []string{"--data", empty, "scan", "--db", db, "--fail-on", "critical", "--ignore-file", minimist, "oci:" + layout}, code: ExitOK},
+		{name: "fail-on critical without the VEX", args: []string{"--data", empty, "scan", "--db", db, "--fail-on", "critical", "oci:" + layout}, code: ExitFindings, stderr: "1 finding(s) at or above Critical"},
+		{name: "fail-on unknown counts every finding", args: []string{"--data", empty, "scan", "--db", db, "--fail-on", "unknown", "--format", "json", "oci:" + layout}, code: ExitFindings, stderr: "41 finding(s)"},
+		{name: "no database: pending", args: []string{"--data", empty, "scan", "--format", "json", "oci:" + layout}, code: ExitOK, stdout: `"status": "pending"`, stderr: "no advisory database in"},
+		{name: "no database and a gate", args: []string{"--data", empty, "scan", "--fail-on", "high", "oci:" + layout}, code: ExitFailure, stderr: "--fail-on cannot be checked"},
+		{name: "bad format", args: []string{"--data", empty, "scan", "--format", "xml", "oci:" + layout}, code: ExitUsage, stderr: "unknown --format"},
+		{name: "bad severity", args: []string{"--data", empty, "scan", "--fail-on", "severe", "oci:" + layout}, code: ExitUsage, stderr: "--fail-on"},
+		{name: "bad platform", args: []string{"--data", empty, "scan", "--platform", "linux", "oci:" + layout}, code: ExitUsage, stderr: "os/arch"},
+		{name: "absent platform", args: []string{"--data", empty, "scan", "--platform", "linux/s390x", "oci:" + layout}, code: ExitUsage, stderr: "single-platform image for linux/amd64"},
+		{name: "no image", args: []string{"--data", empty, "scan"}, code: ExitUsage, stderr: "accepts 1 arg"},
+		{name: "missing layout", args: []string{"--data", empty, "scan", "oci:/nonexistent"}, code: ExitFailure, stderr: "not found"},
+		{name: "bad ignore file", args: []string{"--data", empty, "scan", "--ignore-file", vex, "oci:" + layout}, code: ExitUsage, stderr: "--ignore-file"},
+		{name: "bad vex", args: []string{"--data", empty, "scan", "--vex", ignore, "oci:" + layout}, code: ExitUsage, stderr: "--vex"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errs := run(t, tt.args...)
+			if code != tt.code || !strings.Contains(out, tt.stdout) || !strings.Contains(errs, tt.stderr) {
+				t.Errorf("exit %d, stdout %.300q, stderr %q; want %d, %q, %q", code, out, errs, tt.code, tt.stdout, tt.stderr)
+			}
+		})
+	}
+}
+
+// TestScanCommandFailed checks that a scan that fails writes its report
+// and exits 1, and that formats holding one image refuse several.
+func TestScanCommandFailed(t *testing.T) {
+	t.Setenv("SOURCE_DATE_EPOCH", fmt.Sprint(scanEpoch.Unix()))
+	good := lt.Tar(t, lt.File("etc/os-release", "ID=alpine\nVERSION_ID=3.20.3\n"))
+	bad := st.Image(t, st.ImageSpec{Layers: [][]byte{good}, DiffIDs: []string{lt.DiffID([]byte("x")).String()}})
+	dir := t.TempDir()
+	st.WriteLayout(t, dir, "", bad)
+	code, out, errs := run(t, "--data", t.TempDir(), "scan", "--format", "json", "oci:"+dir)
+	if code != ExitFailure || !strings.Contains(out, `"status": "failed"`) || !strings.Contains(errs, "diff_id mismatch") {
+		t.Errorf("exit %d, stdout %.200q, stderr %q", code, out, errs)
+	}
+
+	multi := t.TempDir()
+	st.WriteLayout(t, multi, "", st.Index(t,
+		st.Image(t, st.ImageSpec{Platform: "linux/amd64", Layers: [][]byte{good}}),
+		st.Image(t, st.ImageSpec{Platform: "linux/arm64", Layers: [][]byte{good}})))
+	code, _, errs = run(t, "--data", t.TempDir(), "scan", "--format", "sarif", "oci:"+multi)
+	if code != ExitUsage || !strings.Contains(errs, "choose one with --platform") {
+		t.Errorf("sarif of two platforms: exit %d, stderr %q", code, errs)
+	}
+	code, out, errs = run(t, "--data", t.TempDir(), "scan", "--format", "json", "oci:"+multi)
+	dec := json.NewDecoder(bytes.NewReader([]byte(out)))
+	var plats []string
+	for dec.More() {
+		var r finding.Report
+		if err := dec.Decode(&r); err != nil {
+			t.Fatal(err)
+		}
+		plats = append(plats, r.Image.Platform)
+	}
+	if code != ExitOK || !cmp.Equal(plats, []string{"linux/amd64", "linux/arm64"}) {
+		t.Errorf("json of two platforms: exit %d, platforms %v, stderr %q", code, plats, errs)
+	}
+	code, _, errs = run(t, "--data", t.TempDir(), "scan", "--format", "sarif", "--platform", "linux/arm64", "oci:"+multi)
+	if code != ExitOK {
+		t.Errorf("sarif of one platform: exit %d, stderr %q", code, errs)
+	}
+}
