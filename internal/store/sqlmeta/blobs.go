@@ -25,7 +25,7 @@ const (
 
 // StatBlob returns blob d as linked into repository repoID.
 func (s *Store) StatBlob(ctx context.Context, repoID int64, d oci.Digest) (store.BlobInfo, error) {
-	info, err := statLinked(ctx, s.r, repoID, d)
+	info, err := statLinked(ctx, s.rq, repoID, d)
 	if err != nil {
 		return info, fmt.Errorf("sqlmeta: stat blob %s: %w", d, err)
 	}
@@ -48,7 +48,7 @@ func statLinked(ctx context.Context, q querier, repoID int64, d oci.Digest) (sto
 // repository row, not from the caller) and marks the link as a collection
 // candidate: a link no manifest comes to reference is pruned after the grace
 // period.
-func linkBlob(ctx context.Context, tx *sql.Tx, repoID int64, d oci.Digest, now time.Time) error {
+func linkBlob(ctx context.Context, tx *wtx, repoID int64, d oci.Digest, now time.Time) error {
 	res, err := exec(ctx, tx, `INSERT INTO repository_blobs (repository_id, digest, subscription_id, created_at)
 		SELECT id, ?, subscription_id, ? FROM repositories WHERE id = ?
 		ON CONFLICT (repository_id, digest) DO NOTHING`, string(d), nanos(now), repoID)
@@ -77,7 +77,7 @@ func linkBlob(ctx context.Context, tx *sql.Tx, repoID int64, d oci.Digest, now t
 // commit must be quick (a rename): it runs under the store's write lock.
 func (s *Store) CommitBlob(ctx context.Context, repo store.Repository, d oci.Digest, commit func() (store.BlobInfo, error)) (store.BlobInfo, error) {
 	var info store.BlobInfo
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *wtx) error {
 		if err := lockDigest(ctx, tx, d); err != nil {
 			return err
 		}
@@ -110,7 +110,7 @@ func (s *Store) CommitBlob(ctx context.Context, repo store.Repository, d oci.Dig
 // same subscription and hold d.
 func (s *Store) MountBlob(ctx context.Context, repo store.Repository, d oci.Digest, from string) (store.BlobInfo, error) {
 	var info store.BlobInfo
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *wtx) error {
 		ok, err := exists(ctx, tx, qMountable, repo.ID, from, string(d))
 		if err != nil {
 			return err
@@ -136,8 +136,7 @@ func (s *Store) BlobHolders(ctx context.Context, subscriptionID string, d oci.Di
 	if limit == 0 {
 		return []string{}, nil
 	}
-	names, err := s.listNames(ctx, qBlobHolders+limitClause(limit),
-		string(d), subscriptionID)
+	names, err := s.listNames(ctx, qBlobHolders+limitQ, string(d), subscriptionID, limitArg(limit))
 	if err != nil {
 		return nil, fmt.Errorf("sqlmeta: blob holders %s: %w", d, err)
 	}
@@ -148,7 +147,7 @@ func (s *Store) BlobHolders(ctx context.Context, subscriptionID string, d oci.Di
 // linked. The bytes stay until the collector finds the blob unlinked and
 // unreferenced by any manifest.
 func (s *Store) UnlinkBlob(ctx context.Context, repoID int64, d oci.Digest) error {
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *wtx) error {
 		res, err := exec(ctx, tx, `DELETE FROM repository_blobs WHERE repository_id = ? AND digest = ?`, repoID, string(d))
 		if err != nil {
 			return err

@@ -51,7 +51,7 @@ const upsertCandidate = ` ON CONFLICT (kind, repository_id, digest) DO UPDATE SE
 // free with the age of the candidate it deleted, so one run collects a
 // whole chain (untagged manifest, its links, their blobs) instead of one
 // level per grace period.
-func addCandidate(ctx context.Context, tx *sql.Tx, kind string, repoID int64, d oci.Digest, since time.Time) error {
+func addCandidate(ctx context.Context, tx *wtx, kind string, repoID int64, d oci.Digest, since time.Time) error {
 	_, err := exec(ctx, tx, `INSERT INTO gc_candidates (kind, repository_id, digest, created_at) VALUES (?, ?, ?, ?)`+upsertCandidate,
 		kind, repoID, string(d), nanos(since))
 	if err != nil {
@@ -60,7 +60,7 @@ func addCandidate(ctx context.Context, tx *sql.Tx, kind string, repoID int64, d 
 	return nil
 }
 
-func dropCandidate(ctx context.Context, tx *sql.Tx, kind string, repoID int64, d string) error {
+func dropCandidate(ctx context.Context, tx *wtx, kind string, repoID int64, d string) error {
 	_, err := exec(ctx, tx, `DELETE FROM gc_candidates WHERE kind = ? AND repository_id = ? AND digest = ?`, kind, repoID, d)
 	return err
 }
@@ -74,9 +74,9 @@ type candidate struct {
 
 // candidatesAfter returns up to limit candidates of kind older than
 // olderThan, in (created_at, repository_id, digest) order after cursor.
-func candidatesAfter(ctx context.Context, tx *sql.Tx, kind string, olderThan time.Time, after candidate, limit int) ([]candidate, error) {
-	rows, err := query(ctx, tx, qCandidates+limitClause(limit),
-		kind, nanos(olderThan), after.created, after.created, after.repoID, after.repoID, after.digest)
+func candidatesAfter(ctx context.Context, tx *wtx, kind string, olderThan time.Time, after candidate, limit int) ([]candidate, error) {
+	rows, err := query(ctx, tx, qCandidates+limitQ,
+		kind, nanos(olderThan), after.created, after.created, after.repoID, after.repoID, after.digest, limitArg(limit))
 	if err != nil {
 		return nil, err
 	}
@@ -98,7 +98,7 @@ func candidatesAfter(ctx context.Context, tx *sql.Tx, kind string, olderThan tim
 // towards want; sweep stops after want counted (want < 0: no bound) or when
 // the candidates run out.
 func (s *Store) sweep(ctx context.Context, kind string, olderThan time.Time, batch, want int,
-	visit func(tx *sql.Tx, c candidate) (bool, error)) (int, error) {
+	visit func(tx *wtx, c candidate) (bool, error)) (int, error) {
 	if batch <= 0 {
 		batch = 1000
 	}
@@ -106,7 +106,7 @@ func (s *Store) sweep(ctx context.Context, kind string, olderThan time.Time, bat
 	cursor := candidate{created: -1 << 63}
 	for want < 0 || counted < want {
 		var n int
-		err := s.write(ctx, func(tx *sql.Tx) error {
+		err := s.write(ctx, func(tx *wtx) error {
 			cs, err := candidatesAfter(ctx, tx, kind, olderThan, cursor, batch)
 			if err != nil {
 				return err
@@ -170,7 +170,7 @@ func (s *Store) PruneUntaggedManifests(ctx context.Context, olderThan time.Time,
 }
 
 func (s *Store) pruneUntaggedPass(ctx context.Context, olderThan time.Time, batch, want int) (int, error) {
-	return s.sweep(ctx, candManifest, olderThan, batch, want, func(tx *sql.Tx, c candidate) (bool, error) {
+	return s.sweep(ctx, candManifest, olderThan, batch, want, func(tx *wtx, c candidate) (bool, error) {
 		var id, pushed int64
 		var mediaType string
 		var subject sql.NullString
@@ -218,7 +218,7 @@ func (s *Store) PruneBlobLinks(ctx context.Context, olderThan time.Time, limit i
 	if limit == 0 {
 		return 0, nil
 	}
-	n, err := s.sweep(ctx, candLink, olderThan, limit, limit, func(tx *sql.Tx, c candidate) (bool, error) {
+	n, err := s.sweep(ctx, candLink, olderThan, limit, limit, func(tx *wtx, c candidate) (bool, error) {
 		var created int64
 		err := queryRow(ctx, tx, `SELECT created_at FROM repository_blobs WHERE repository_id = ? AND digest = ?`,
 			c.repoID, c.digest).Scan(&created)
@@ -273,7 +273,7 @@ func (s *Store) UnreferencedBlobs(ctx context.Context, olderThan time.Time, limi
 	if limit == 0 {
 		return out, nil
 	}
-	_, err := s.sweep(ctx, candBlob, olderThan, limit, limit, func(tx *sql.Tx, c candidate) (bool, error) {
+	_, err := s.sweep(ctx, candBlob, olderThan, limit, limit, func(tx *wtx, c candidate) (bool, error) {
 		var created int64
 		err := queryRow(ctx, tx, `SELECT created_at FROM blobs WHERE digest = ?`, c.digest).Scan(&created)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -309,7 +309,7 @@ func (s *Store) UnreferencedBlobs(ctx context.Context, olderThan time.Time, limi
 // definition. If remove fails nothing is forgotten.
 func (s *Store) DeleteBlobIfUnreferenced(ctx context.Context, d oci.Digest, olderThan time.Time, remove func() error) (bool, error) {
 	deleted := false
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *wtx) error {
 		if err := lockDigest(ctx, tx, d); err != nil {
 			return err
 		}
@@ -351,7 +351,7 @@ func (s *Store) DeleteBlobIfUnreferenced(ctx context.Context, d oci.Digest, olde
 
 // KnownBlob reports whether d is recorded at all.
 func (s *Store) KnownBlob(ctx context.Context, d oci.Digest) (bool, error) {
-	ok, err := exists(ctx, s.r, `SELECT 1 FROM blobs WHERE digest = ?`, string(d))
+	ok, err := exists(ctx, s.rq, `SELECT 1 FROM blobs WHERE digest = ?`, string(d))
 	if err != nil {
 		return false, fmt.Errorf("sqlmeta: known blob %s: %w", d, err)
 	}

@@ -37,6 +37,9 @@ var schemaTokens = strings.NewReplacer(
 	"{{BLOB}}", "BLOB",
 )
 
+// noLimit is the LIMIT argument meaning "no limit" (PostgreSQL: NULL).
+const noLimit = -1
+
 // rebind adapts a query written with `?` placeholders to the dialect. SQLite
 // takes `?` as is.
 func rebind(q string) string { return q }
@@ -67,7 +70,7 @@ func dsn(cfg Config, writer bool) string {
 // In SQLite every write transaction already holds the database's single
 // write lock (BEGIN IMMEDIATE, one writer connection), which is stronger, so
 // there is nothing more to take.
-func lockDigest(ctx context.Context, tx *sql.Tx, d oci.Digest) error { return nil }
+func lockDigest(ctx context.Context, tx *wtx, d oci.Digest) error { return nil }
 
 // isUnique reports whether err is a UNIQUE or PRIMARY KEY violation.
 func isUnique(err error) bool {

@@ -29,16 +29,23 @@
 //
 // Config.Synchronous chooses between two levels:
 //
-//   - SyncFull (the default): the WAL is fsynced at every commit. An
-//     acknowledged push survives a process crash, an OS crash and a power
-//     loss. Measured on this repository's benchmark machine the fsync costs
-//     little next to the rest of a manifest commit (see
-//     BenchmarkPutManifest*), so it is the default.
-//   - SyncNormal: the WAL is fsynced only at checkpoints. A commit is durable
-//     against a crash of the process (kill -9 included) because it is in the
-//     WAL file in the OS page cache once COMMIT returns, but the last commits
-//     before a power loss or kernel crash may be lost. The database is never
-//     corrupted either way.
+//   - SyncNormal (the default): the WAL is fsynced only at checkpoints. A
+//     commit is durable against a crash of the process (kill -9 included):
+//     once COMMIT returns, the transaction is in the WAL file, in the
+//     kernel's page cache, and a restarted process replays it. A power loss
+//     or kernel crash may lose the last commits before it, never corrupt
+//     the database, and never leave half a transaction.
+//   - SyncFull: the WAL is fsynced at every commit, so acknowledged writes
+//     survive power loss too.
+//
+// Measured with BenchmarkPutManifest (10,000 repositories, on the 2-core VM
+// this was written on): a manifest commit takes ~0.47 ms with NORMAL and
+// 0.8–1.6 ms with FULL. Writes are serialized on one connection, so FULL
+// halves the metadata write throughput; and the filesystem blob store does
+// not fsync blob bytes by default (store/fs Config.Sync) either, so FULL
+// alone would not make a push power-loss safe. The default is therefore
+// NORMAL; an installation that needs power-loss durability sets both
+// SyncFull here and Sync in the blob store.
 //
 // # Schema
 //

@@ -2,9 +2,7 @@ package sqlmeta
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -20,8 +18,8 @@ type Event struct {
 
 // PendingEvents returns up to limit undelivered events, oldest first.
 func (s *Store) PendingEvents(ctx context.Context, limit int) ([]Event, error) {
-	rows, err := query(ctx, s.r, `SELECT id, subscription_id, type, payload, created_at FROM events
-		WHERE delivered_at IS NULL ORDER BY id`+limitClause(limit))
+	rows, err := query(ctx, s.rq, `SELECT id, subscription_id, type, payload, created_at FROM events
+		WHERE delivered_at IS NULL ORDER BY id`+limitQ, limitArg(limit))
 	if err != nil {
 		return nil, fmt.Errorf("sqlmeta: pending events: %w", err)
 	}
@@ -50,18 +48,10 @@ func (s *Store) MarkEventsDelivered(ctx context.Context, ids []int64) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	const chunk = 500 // well under every dialect's bound-parameter limit
 	now := nanos(s.now())
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		for rest := ids; len(rest) > 0; {
-			part := rest[:min(chunk, len(rest))]
-			rest = rest[len(part):]
-			args := []any{now}
-			for _, id := range part {
-				args = append(args, id)
-			}
-			q := `UPDATE events SET delivered_at = ? WHERE delivered_at IS NULL AND id IN (?` + strings.Repeat(", ?", len(part)-1) + `)`
-			if _, err := exec(ctx, tx, q, args...); err != nil {
+	err := s.write(ctx, func(tx *wtx) error {
+		for _, id := range ids {
+			if _, err := exec(ctx, tx, `UPDATE events SET delivered_at = ? WHERE id = ? AND delivered_at IS NULL`, now, id); err != nil {
 				return err
 			}
 		}
@@ -83,7 +73,7 @@ func (s *Store) CountEvents(ctx context.Context, typ string) (int64, error) {
 		args = append(args, typ)
 	}
 	var n int64
-	if err := queryRow(ctx, s.r, q, args...).Scan(&n); err != nil {
+	if err := queryRow(ctx, s.rq, q, args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("sqlmeta: count events: %w", err)
 	}
 	return n, nil

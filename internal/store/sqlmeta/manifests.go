@@ -32,9 +32,9 @@ const (
 func (s *Store) GetManifest(ctx context.Context, repoID int64, ref string) (store.ManifestRecord, error) {
 	var row *sql.Row
 	if oci.IsDigestReference(ref) {
-		row = queryRow(ctx, s.r, qManifestByDigest, repoID, ref)
+		row = queryRow(ctx, s.rq, qManifestByDigest, repoID, ref)
 	} else {
-		row = queryRow(ctx, s.r, qManifestByTag, repoID, ref)
+		row = queryRow(ctx, s.rq, qManifestByTag, repoID, ref)
 	}
 	var rec store.ManifestRecord
 	var digest string
@@ -85,7 +85,7 @@ const (
 	EventImageDeleted = "image.deleted"
 )
 
-func addEvent(ctx context.Context, tx *sql.Tx, typ string, ev imageEvent, now time.Time) error {
+func addEvent(ctx context.Context, tx *wtx, typ string, ev imageEvent, now time.Time) error {
 	payload, err := json.Marshal(ev)
 	if err != nil {
 		return err
@@ -113,7 +113,7 @@ func (s *Store) PutManifest(ctx context.Context, repo store.Repository, p store.
 	m := p.Manifest
 	blobRefs, children := manifestRefs(m)
 	var res store.PutResult
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *wtx) error {
 		// The repository row is re-read inside the transaction: its name and
 		// subscription go into the event, and a stale Repository must not
 		// write into a repository that no longer exists.
@@ -183,7 +183,7 @@ func (s *Store) PutManifest(ctx context.Context, repo store.Repository, p store.
 }
 
 // insertManifest writes the manifest row, its references and its scan job.
-func (s *Store) insertManifest(ctx context.Context, tx *sql.Tx, repo store.Repository, p store.ManifestPut,
+func (s *Store) insertManifest(ctx context.Context, tx *wtx, repo store.Repository, p store.ManifestPut,
 	blobRefs, children []oci.Digest, now time.Time) (int64, error) {
 	m := p.Manifest
 	var annotations, subject, config sql.NullString
@@ -232,7 +232,7 @@ func (s *Store) insertManifest(ctx context.Context, tx *sql.Tx, repo store.Repos
 
 // setTag points tag at manifest id; the manifest it pointed at before becomes
 // a collection candidate.
-func setTag(ctx context.Context, tx *sql.Tx, repoID int64, tag string, id int64, now time.Time) error {
+func setTag(ctx context.Context, tx *wtx, repoID int64, tag string, id int64, now time.Time) error {
 	var oldID int64
 	var oldDigest string
 	err := queryRow(ctx, tx, `SELECT t.manifest_id, m.digest FROM tags t JOIN manifests m ON m.id = t.manifest_id
@@ -257,7 +257,7 @@ func setTag(ctx context.Context, tx *sql.Tx, repoID int64, tag string, id int64,
 // DeleteManifest deletes manifest d of repository repoID with its tags,
 // references and queued scan jobs, and records an image.deleted event.
 func (s *Store) DeleteManifest(ctx context.Context, repoID int64, d oci.Digest) error {
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *wtx) error {
 		repo, err := getRepository(ctx, tx, "r.id = ?", repoID)
 		if err != nil {
 			return err
@@ -288,7 +288,7 @@ func (s *Store) DeleteManifest(ctx context.Context, repoID int64, d oci.Digest) 
 // deleteManifestRow removes manifest id (digest d) and what hangs off it,
 // and marks what may have become garbage, as of since: the links of its
 // blobs, its children and its referrers.
-func deleteManifestRow(ctx context.Context, tx *sql.Tx, repoID, id int64, d oci.Digest, since time.Time) error {
+func deleteManifestRow(ctx context.Context, tx *wtx, repoID, id int64, d oci.Digest, since time.Time) error {
 	nowN := nanos(since)
 	stmts := []struct {
 		q    string
@@ -316,7 +316,7 @@ func deleteManifestRow(ctx context.Context, tx *sql.Tx, repoID, id int64, d oci.
 // DeleteTag removes tag from repository repoID; the manifest it named becomes
 // a collection candidate.
 func (s *Store) DeleteTag(ctx context.Context, repoID int64, tag string) error {
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *wtx) error {
 		var digest string
 		err := queryRow(ctx, tx, `SELECT m.digest FROM tags t JOIN manifests m ON m.id = t.manifest_id
 			WHERE t.repository_id = ? AND t.name = ?`, repoID, tag).Scan(&digest)
@@ -343,7 +343,7 @@ func (s *Store) ListTags(ctx context.Context, repoID int64, last string, n int) 
 	if n == 0 {
 		return []string{}, nil
 	}
-	tags, err := s.listNames(ctx, qListTags+limitClause(n), repoID, last)
+	tags, err := s.listNames(ctx, qListTags+limitQ, repoID, last, limitArg(n))
 	if err != nil {
 		return nil, fmt.Errorf("sqlmeta: list tags: %w", err)
 	}
@@ -360,7 +360,7 @@ func (s *Store) Referrers(ctx context.Context, repoID int64, d oci.Digest, artif
 		q += ` AND artifact_type = ?`
 		args = append(args, artifactType)
 	}
-	rows, err := query(ctx, s.r, q+` ORDER BY digest`, args...)
+	rows, err := query(ctx, s.rq, q+` ORDER BY digest`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlmeta: referrers %s: %w", d, err)
 	}
@@ -394,16 +394,12 @@ func (s *Store) RecordPulls(ctx context.Context, pulls []store.Pull) error {
 	if len(pulls) == 0 {
 		return nil
 	}
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, rebind(`UPDATE manifests SET last_pulled_at = ?
-			WHERE repository_id = ? AND digest = ? AND (last_pulled_at IS NULL OR last_pulled_at < ?)`))
-		if err != nil {
-			return err
-		}
-		defer stmt.Close()
+	err := s.write(ctx, func(tx *wtx) error {
 		for _, p := range pulls {
 			at := nanos(p.At)
-			if _, err := stmt.ExecContext(ctx, at, p.RepositoryID, string(p.Digest), at); err != nil {
+			if _, err := exec(ctx, tx, `UPDATE manifests SET last_pulled_at = ?
+				WHERE repository_id = ? AND digest = ? AND (last_pulled_at IS NULL OR last_pulled_at < ?)`,
+				at, p.RepositoryID, string(p.Digest), at); err != nil {
 				return err
 			}
 		}
@@ -419,7 +415,7 @@ func (s *Store) RecordPulls(ctx context.Context, pulls []store.Pull) error {
 // (zero if never).
 func (s *Store) LastPulled(ctx context.Context, repoID int64, d oci.Digest) (time.Time, error) {
 	var at sql.NullInt64
-	err := queryRow(ctx, s.r, `SELECT last_pulled_at FROM manifests WHERE repository_id = ? AND digest = ?`, repoID, string(d)).Scan(&at)
+	err := queryRow(ctx, s.rq, `SELECT last_pulled_at FROM manifests WHERE repository_id = ? AND digest = ?`, repoID, string(d)).Scan(&at)
 	if errors.Is(err, sql.ErrNoRows) {
 		return time.Time{}, fmt.Errorf("sqlmeta: last pulled %s: %w", d, store.ErrManifestUnknown)
 	}

@@ -73,12 +73,12 @@ func (s *Store) migrate(ctx context.Context) error {
 	}
 	for _, m := range ms {
 		applied := false
-		err := s.write(ctx, func(tx *sql.Tx) error {
+		err := s.write(ctx, func(tx *wtx) error {
 			done, err := exists(ctx, tx, `SELECT 1 FROM schema_migrations WHERE version = ?`, m.version)
 			if err != nil || done {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, m.script); err != nil {
+			if _, err := tx.tx.ExecContext(ctx, m.script); err != nil { // several statements: not cached
 				return err
 			}
 			_, err = exec(ctx, tx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
@@ -99,7 +99,7 @@ func (s *Store) migrate(ctx context.Context) error {
 // SchemaVersion returns the highest applied migration.
 func (s *Store) SchemaVersion(ctx context.Context) (int64, error) {
 	var v sql.NullInt64
-	if err := queryRow(ctx, s.r, `SELECT MAX(version) FROM schema_migrations`).Scan(&v); err != nil {
+	if err := queryRow(ctx, s.rq, `SELECT MAX(version) FROM schema_migrations`).Scan(&v); err != nil {
 		return 0, fmt.Errorf("sqlmeta: schema version: %w", err)
 	}
 	return v.Int64, nil

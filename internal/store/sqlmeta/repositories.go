@@ -38,14 +38,14 @@ func (s *Store) ResolveRepository(ctx context.Context, name string, opts store.R
 	if err := oci.ValidateName(name); err != nil {
 		return store.Repository{}, fmt.Errorf("sqlmeta: resolve repository: %w", err)
 	}
-	repo, err := getRepository(ctx, s.r, "r.name = ?", name)
+	repo, err := getRepository(ctx, s.rq, "r.name = ?", name)
 	if err == nil || !errors.Is(err, store.ErrRepositoryUnknown) || !opts.Create {
 		if err != nil {
 			return repo, fmt.Errorf("sqlmeta: resolve repository %q: %w", name, err)
 		}
 		return repo, nil
 	}
-	err = s.write(ctx, func(tx *sql.Tx) error {
+	err = s.write(ctx, func(tx *wtx) error {
 		regName := oci.RegistryOf(name)
 		reg, err := getRegistryBy(ctx, tx, "g.name = ?", regName)
 		if errors.Is(err, store.ErrRegistryUnknown) && opts.CreateRegistryIn != "" {
@@ -84,7 +84,7 @@ func (s *Store) ListRepositories(ctx context.Context, subscriptions []string, la
 	}
 	var out []string
 	if subscriptions == nil {
-		names, err := s.listNames(ctx, qListRepositories+limitClause(n), last)
+		names, err := s.listNames(ctx, qListRepositories+limitQ, last, limitArg(n))
 		if err != nil {
 			return nil, fmt.Errorf("sqlmeta: list repositories: %w", err)
 		}
@@ -96,7 +96,7 @@ func (s *Store) ListRepositories(ctx context.Context, subscriptions []string, la
 			continue
 		}
 		seen[sub] = true
-		names, err := s.listNames(ctx, qListRepositoriesIn+limitClause(n), sub, last)
+		names, err := s.listNames(ctx, qListRepositoriesIn+limitQ, sub, last, limitArg(n))
 		if err != nil {
 			return nil, fmt.Errorf("sqlmeta: list repositories: %w", err)
 		}
@@ -115,7 +115,7 @@ func (s *Store) ListRepositories(ctx context.Context, subscriptions []string, la
 }
 
 func (s *Store) listNames(ctx context.Context, q string, args ...any) ([]string, error) {
-	rows, err := query(ctx, s.r, q, args...)
+	rows, err := query(ctx, s.rq, q, args...)
 	if err != nil {
 		return nil, err
 	}

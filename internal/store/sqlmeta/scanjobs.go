@@ -26,7 +26,7 @@ func (s *Store) ListScanJobs(ctx context.Context, repoID int64, d oci.Digest) ([
 		q += ` AND j.repository_id = ?`
 		args = append(args, repoID)
 	}
-	rows, err := query(ctx, s.r, q+` ORDER BY j.id DESC`, args...)
+	rows, err := query(ctx, s.rq, q+` ORDER BY j.id DESC`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlmeta: list scan jobs %s: %w", d, err)
 	}
@@ -59,7 +59,7 @@ func (s *Store) CountScanJobs(ctx context.Context, state string) (int64, error) 
 		args = append(args, state)
 	}
 	var n int64
-	if err := queryRow(ctx, s.r, q, args...).Scan(&n); err != nil {
+	if err := queryRow(ctx, s.rq, q, args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("sqlmeta: count scan jobs: %w", err)
 	}
 	return n, nil

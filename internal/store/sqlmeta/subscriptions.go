@@ -19,7 +19,7 @@ func (s *Store) EnsureSubscription(ctx context.Context, id, name string) (store.
 		return store.Subscription{}, errors.New("sqlmeta: ensure subscription: empty id")
 	}
 	var sub store.Subscription
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *wtx) error {
 		if _, err := exec(ctx, tx, `INSERT INTO subscriptions (id, name, created_at) VALUES (?, ?, ?)
 			ON CONFLICT (id) DO NOTHING`, id, name, nanos(s.now())); err != nil {
 			return err
@@ -48,7 +48,7 @@ func getSubscription(ctx context.Context, q querier, id string) (store.Subscript
 
 // ListSubscriptions returns every subscription ordered by id.
 func (s *Store) ListSubscriptions(ctx context.Context) ([]store.Subscription, error) {
-	rows, err := query(ctx, s.r, `SELECT id, name, created_at FROM subscriptions ORDER BY id`)
+	rows, err := query(ctx, s.rq, `SELECT id, name, created_at FROM subscriptions ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlmeta: list subscriptions: %w", err)
 	}
@@ -87,7 +87,7 @@ func (s *Store) CreateRegistry(ctx context.Context, subscriptionID, name, typ st
 		return store.Registry{}, fmt.Errorf("sqlmeta: create registry %q: unknown type %q", name, typ)
 	}
 	var reg store.Registry
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *wtx) error {
 		if _, err := getSubscription(ctx, tx, subscriptionID); err != nil {
 			return err
 		}
@@ -109,7 +109,7 @@ func (s *Store) CreateRegistry(ctx context.Context, subscriptionID, name, typ st
 
 // insertRegistry inserts a registry unless the name is taken; ok reports
 // whether this call created it.
-func insertRegistry(ctx context.Context, tx *sql.Tx, subscriptionID, name, typ string, now time.Time) (id int64, ok bool, err error) {
+func insertRegistry(ctx context.Context, tx *wtx, subscriptionID, name, typ string, now time.Time) (id int64, ok bool, err error) {
 	err = queryRow(ctx, tx, `INSERT INTO registries (name, subscription_id, type, created_at) VALUES (?, ?, ?, ?)
 		ON CONFLICT (name) DO NOTHING RETURNING id`, name, subscriptionID, typ, nanos(now)).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -132,7 +132,7 @@ func getRegistryBy(ctx context.Context, q querier, where string, arg any) (store
 
 // GetRegistry returns a registry by name, or ErrRegistryUnknown.
 func (s *Store) GetRegistry(ctx context.Context, name string) (store.Registry, error) {
-	reg, err := getRegistryBy(ctx, s.r, "g.name = ?", name)
+	reg, err := getRegistryBy(ctx, s.rq, "g.name = ?", name)
 	if err != nil {
 		return reg, fmt.Errorf("sqlmeta: get registry %q: %w", name, err)
 	}
@@ -148,7 +148,7 @@ func (s *Store) ListRegistries(ctx context.Context, subscriptionID string) ([]st
 		q += ` WHERE subscription_id = ?`
 		args = append(args, subscriptionID)
 	}
-	rows, err := query(ctx, s.r, q+` ORDER BY name`, args...)
+	rows, err := query(ctx, s.rq, q+` ORDER BY name`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlmeta: list registries: %w", err)
 	}

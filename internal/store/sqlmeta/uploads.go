@@ -15,7 +15,7 @@ func (s *Store) CreateUpload(ctx context.Context, repoID int64, id string, start
 	if id == "" {
 		return errors.New("sqlmeta: create upload: empty id")
 	}
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *wtx) error {
 		_, err := exec(ctx, tx, `INSERT INTO upload_sessions (id, repository_id, started_at) VALUES (?, ?, ?)`,
 			id, repoID, nanos(started))
 		if isUnique(err) {
@@ -33,7 +33,7 @@ func (s *Store) CreateUpload(ctx context.Context, repoID int64, id string, start
 func (s *Store) GetUpload(ctx context.Context, id string) (store.UploadSession, error) {
 	u := store.UploadSession{ID: id}
 	var started int64
-	err := queryRow(ctx, s.r, `SELECT repository_id, started_at FROM upload_sessions WHERE id = ?`, id).
+	err := queryRow(ctx, s.rq, `SELECT repository_id, started_at FROM upload_sessions WHERE id = ?`, id).
 		Scan(&u.RepositoryID, &started)
 	if errors.Is(err, sql.ErrNoRows) {
 		return u, fmt.Errorf("sqlmeta: get upload %q: %w", id, store.ErrUploadUnknown)
@@ -48,7 +48,7 @@ func (s *Store) GetUpload(ctx context.Context, id string) (store.UploadSession, 
 // DeleteUpload forgets upload session id; forgetting an unknown session is
 // not an error (commit and cancel may race with expiry).
 func (s *Store) DeleteUpload(ctx context.Context, id string) error {
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *wtx) error {
 		_, err := exec(ctx, tx, `DELETE FROM upload_sessions WHERE id = ?`, id)
 		return err
 	})
@@ -64,7 +64,7 @@ func (s *Store) ExpiredUploads(ctx context.Context, before time.Time, limit int)
 	if limit == 0 {
 		return []string{}, nil
 	}
-	ids, err := s.listNames(ctx, `SELECT id FROM upload_sessions WHERE started_at < ? ORDER BY started_at`+limitClause(limit), nanos(before))
+	ids, err := s.listNames(ctx, `SELECT id FROM upload_sessions WHERE started_at < ? ORDER BY started_at`+limitQ, nanos(before), limitArg(limit))
 	if err != nil {
 		return nil, fmt.Errorf("sqlmeta: expired uploads: %w", err)
 	}
