@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 )
 
 // conformanceEnv is the configuration of the OCI distribution-spec
@@ -85,7 +86,11 @@ func TestConformance(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(results, "none.yaml"), []byte("{}\n"), 0o644); err != nil {
 				t.Fatal(err)
 			}
+			start := time.Now()
 			out, runErr := runToolErr(t, env, "conformance")
+			if runErr != nil && time.Since(start) >= toolTimeout {
+				t.Fatalf("conformance suite did not finish: %v", runErr)
+			}
 			rep, err := readJunit(filepath.Join(results, "junit.xml"))
 			if err != nil {
 				t.Fatalf("conformance suite wrote no usable report (%v); run error: %v\nstdout:\n%s", err, runErr, trimOut(out))

@@ -120,7 +120,15 @@ func crashRun(t *testing.T, env ...string) {
 		log.mu.Lock()
 		early := log.early
 		log.early = nil
+		stalled := len(log.acked) == seen
 		log.mu.Unlock()
+		if stalled {
+			// Nothing acknowledged in seconds: show where drydock is stuck.
+			srv.quit()
+			cancel()
+			wg.Wait()
+			t.Fatalf("round %d: no push acknowledged within %s of load; drydock's goroutines are in its log", round, killAfter.Round(time.Millisecond))
+		}
 		srv.kill()
 		cancel()
 		wg.Wait()
@@ -321,6 +329,10 @@ func randomTar(size int) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// e2eHTTP bounds every request: a server that stops answering fails the
+// test instead of hanging it.
+var e2eHTTP = &http.Client{Timeout: 60 * time.Second}
+
 // httpSend performs a request with an optional body and returns status,
 // headers and response body.
 func httpSend(ctx context.Context, method, u, contentType string, body []byte, h http.Header) (int, http.Header, []byte, error) {
@@ -341,7 +353,7 @@ func httpSend(ctx context.Context, method, u, contentType string, body []byte, h
 	if body == nil && (method == http.MethodPut || method == http.MethodPost) {
 		req.ContentLength = 0
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := e2eHTTP.Do(req)
 	if err != nil {
 		return 0, nil, nil, err
 	}

@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -29,6 +30,7 @@ type server struct {
 	waitErr error
 	starts  int
 	env     []string // extra environment, e.g. DRYDOCK_GC_INTERVAL=1s
+	logMax  int      // bytes of log tail dumpLog prints (0: 16 KiB)
 }
 
 const readyTimeout = 60 * time.Second
@@ -43,7 +45,9 @@ func startServer(t testing.TB, dataDir string, env ...string) *server {
 	}
 	s := &server{t: t, dataDir: dataDir, logPath: filepath.Join(t.TempDir(), "drydock.log"), env: env}
 	s.start()
+	liveServers.Store(s, true)
 	t.Cleanup(func() {
+		liveServers.Delete(s)
 		if t.Failed() {
 			s.dumpLog()
 		}
@@ -52,6 +56,22 @@ func startServer(t testing.TB, dataDir string, env ...string) *server {
 		}
 	})
 	return s
+}
+
+// liveServers holds every started server, so that a hung client can make
+// the servers of its test print their goroutines (see quitServersOf).
+var liveServers sync.Map // *server -> true
+
+// quitServersOf sends SIGQUIT to the running servers started by t or by a
+// test enclosing it, so that their logs show where they are stuck.
+func quitServersOf(t testing.TB) {
+	liveServers.Range(func(k, _ any) bool {
+		s := k.(*server)
+		if t.Name() == s.t.Name() || strings.HasPrefix(t.Name(), s.t.Name()+"/") {
+			s.quit()
+		}
+		return true
+	})
 }
 
 // url returns http://addr + path.
@@ -188,13 +208,34 @@ func (s *server) restart() {
 	s.start()
 }
 
+// quit sends SIGQUIT, which makes the Go runtime print every goroutine's
+// stack into the server log and exit: the way to see where a hung server
+// is stuck. The next dumpLog shows the stacks.
+func (s *server) quit() {
+	s.t.Helper()
+	if !s.running() {
+		return
+	}
+	s.signal(syscall.SIGQUIT)
+	select {
+	case <-s.exited:
+	case <-time.After(10 * time.Second):
+		s.signal(syscall.SIGKILL)
+		<-s.exited
+	}
+	s.logMax = 256 << 10
+}
+
 // dumpLog prints the tail of the server log into the test log.
 func (s *server) dumpLog() {
 	b, err := os.ReadFile(s.logPath)
 	if err != nil {
 		return
 	}
-	const max = 16 << 10
+	max := 16 << 10
+	if s.logMax > 0 {
+		max = s.logMax
+	}
 	if len(b) > max {
 		b = append([]byte("...\n"), b[len(b)-max:]...)
 	}
@@ -228,10 +269,14 @@ func runToolErr(t testing.TB, env []string, name string, args ...string) ([]byte
 	return out, err
 }
 
+// toolTimeout bounds every client tool run. A tool that runs out of time
+// makes the test's servers dump their goroutines (quitServersOf).
+const toolTimeout = 2 * time.Minute
+
 // runToolStreams is runToolErr that also returns stderr.
 func runToolStreams(t testing.TB, env []string, name string, args ...string) ([]byte, []byte, error) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), toolTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, needTool(t, name), args...)
 	cmd.Env = append(os.Environ(), env...)
@@ -242,6 +287,10 @@ func runToolStreams(t testing.TB, env []string, name string, args ...string) ([]
 	line := name + " " + strings.Join(args, " ")
 	if err != nil {
 		var ee *exec.ExitError
+		if ctx.Err() != nil {
+			quitServersOf(t)
+			err = fmt.Errorf("no answer within %s (drydock's goroutines are in its log): %w", toolTimeout, err)
+		}
 		if errors.As(err, &ee) || ctx.Err() != nil {
 			return stdout.Bytes(), stderr.Bytes(), fmt.Errorf("%s: %w\nstdout:\n%s\nstderr:\n%s", line, err, trimOut(stdout.Bytes()), trimOut(stderr.Bytes()))
 		}
