@@ -50,7 +50,7 @@ func statLinked(ctx context.Context, q querier, repoID int64, d oci.Digest) (sto
 // period.
 func linkBlob(ctx context.Context, tx *wtx, repoID int64, d oci.Digest, now time.Time) error {
 	res, err := exec(ctx, tx, `INSERT INTO repository_blobs (repository_id, digest, subscription_id, created_at)
-		SELECT id, ?, subscription_id, ? FROM repositories WHERE id = ?
+		SELECT id, CAST(? AS TEXT), subscription_id, CAST(? AS BIGINT) FROM repositories WHERE id = ?
 		ON CONFLICT (repository_id, digest) DO NOTHING`, string(d), nanos(now), repoID)
 	if err != nil {
 		return fmt.Errorf("link: %w", err)

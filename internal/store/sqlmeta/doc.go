@@ -102,5 +102,15 @@
 //
 // What the grace period adds is protection for pushes that span several
 // transactions: blobs uploaded (linked) now and referenced by a manifest
-// pushed minutes later, and children pushed before their index.
+// pushed minutes later, and children pushed before their index. Uploading,
+// mounting or re-pushing an object restarts its grace period. A client that
+// only checks that a blob exists (HEAD) and then pushes a manifest can still
+// lose that race against a collector pruning a long-unreferenced link; its
+// manifest push then fails cleanly with "blob unknown" and a retry uploads
+// the blob again. Nothing already committed is ever left dangling.
+//
+// PostgreSQL: the dialect's lockDigest takes a transaction-scoped advisory
+// lock on the digest in CommitBlob and DeleteBlobIfUnreferenced, and the
+// insert of a link takes a key-share lock on its blobs row, which conflicts
+// with the collector's delete of that row; the argument above carries over.
 package sqlmeta

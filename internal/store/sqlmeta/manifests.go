@@ -158,8 +158,10 @@ func (s *Store) PutManifest(ctx context.Context, repo store.Repository, p store.
 			if err := setTag(ctx, tx, repo.ID, p.Tag, id, now); err != nil {
 				return err
 			}
-		} else if res.Created {
+		} else {
 			// Untagged from birth: a candidate for DeleteUntagged collection.
+			// Pushed again by digest (say, as the child of an index about to
+			// follow): its grace period starts again.
 			if err := addCandidate(ctx, tx, candManifest, repo.ID, p.Digest, now); err != nil {
 				return err
 			}
@@ -295,10 +297,10 @@ func deleteManifestRow(ctx context.Context, tx *wtx, repoID, id int64, d oci.Dig
 		args []any
 	}{
 		{`INSERT INTO gc_candidates (kind, repository_id, digest, created_at)
-			SELECT CASE kind WHEN 'blob' THEN 'link' ELSE 'manifest' END, repository_id, digest, ?
+			SELECT CASE kind WHEN 'blob' THEN 'link' ELSE 'manifest' END, repository_id, digest, CAST(? AS BIGINT)
 			FROM manifest_references WHERE manifest_id = ?` + upsertCandidate, []any{nowN, id}},
 		{`INSERT INTO gc_candidates (kind, repository_id, digest, created_at)
-			SELECT 'manifest', repository_id, digest, ? FROM manifests WHERE repository_id = ? AND subject_digest = ?` + upsertCandidate, []any{nowN, repoID, string(d)}},
+			SELECT 'manifest', repository_id, digest, CAST(? AS BIGINT) FROM manifests WHERE repository_id = ? AND subject_digest = ?` + upsertCandidate, []any{nowN, repoID, string(d)}},
 		{`DELETE FROM tags WHERE manifest_id = ?`, []any{id}},
 		{`DELETE FROM manifest_references WHERE manifest_id = ?`, []any{id}},
 		{`DELETE FROM scan_jobs WHERE repository_id = ? AND digest = ? AND state = ?`, []any{repoID, string(d), ScanStateQueued}},
