@@ -27,7 +27,7 @@ import (
 
 // rig is a metadata store and a filesystem blob store in a temp dir.
 type rig struct {
-	t     *testing.T
+	t     testing.TB
 	ctx   context.Context
 	meta  *sqlmeta.Store
 	blobs *fs.Store
@@ -35,7 +35,7 @@ type rig struct {
 	sub   string
 }
 
-func newRig(t *testing.T) *rig {
+func newRig(t testing.TB) *rig {
 	t.Helper()
 	dir := t.TempDir()
 	logger := slog.New(slog.DiscardHandler)
