@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/drydock/drydock/internal/finding"
@@ -109,6 +110,7 @@ func ScanImage(ctx context.Context, im *source.Image, opts Options) (*finding.Re
 		finalize(ctx, r, finding.Conditions{NoDatabase: true}, log)
 		return r, nil
 	}
+	warnNoData(ctx, log, opts.DB, inv)
 	fs, err := match.Match(ctx, opts.DB, inv.Packages, match.Options{Matchers: opts.Matchers, Logger: log})
 	if err != nil {
 		return nil, fmt.Errorf("scan %s: %w", im.Repository, err)
@@ -141,13 +143,57 @@ func inventory(ctx context.Context, im *source.Image, opts Options, log *slog.Lo
 		}
 	}
 	inv, err := s.Extract(ctx)
-	if n := inv.NumAnomalies; n > 0 {
-		log.WarnContext(ctx, "suspicious layer entries neutralised", "count", n, "first", inv.Anomalies[0].Detail, "path", inv.Anomalies[0].Path)
-	}
+	logAnomalies(ctx, log, inv)
 	if err != nil {
 		return inv, fmt.Errorf("inventory incomplete: %w", err)
 	}
 	return inv, nil
+}
+
+// warnNoData warns when the database holds no advisory for the image's OS
+// release: its OS packages then have no findings because nothing is
+// known, not because they are safe.
+func warnNoData(ctx context.Context, log *slog.Logger, db *vulndb.DB, inv *extract.Inventory) {
+	if inv.Distro == nil {
+		return
+	}
+	rel := match.ReleaseOf(inv.Distro)
+	for _, eco := range rel.Ecosystems {
+		if slices.Contains(db.Ecosystems(eco), eco) {
+			return
+		}
+	}
+	for _, p := range inv.Packages {
+		if p.Type.IsOS() {
+			log.WarnContext(ctx, "the advisory database has no data for this OS release; its packages cannot be matched",
+				"os", inv.Distro.String(), "ecosystems", rel.Ecosystems)
+			return
+		}
+	}
+}
+
+// logAnomalies reports the entries the layer reader neutralised: a
+// warning for path tricks (traversal, absolute paths, link escapes,
+// duplicates), which a normal build does not produce; device files, which
+// root filesystems made by debootstrap and the like carry, only at debug
+// level.
+func logAnomalies(ctx context.Context, log *slog.Logger, inv *extract.Inventory) {
+	if inv.NumAnomalies == 0 {
+		return
+	}
+	level := slog.LevelDebug
+	var first *layer.Anomaly
+	for i := range inv.Anomalies {
+		if inv.Anomalies[i].Kind != layer.DeviceFile {
+			level, first = slog.LevelWarn, &inv.Anomalies[i]
+			break
+		}
+	}
+	if first == nil {
+		first = &inv.Anomalies[0]
+	}
+	log.Log(ctx, level, "suspicious layer entries neutralised", "count", inv.NumAnomalies,
+		"kind", first.Kind, "path", first.Path, "layer", first.Layer, "detail", first.Detail)
 }
 
 func readLayer(ctx context.Context, s *extract.Session, im *source.Image, i int, l source.Layer) error {

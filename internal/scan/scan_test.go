@@ -668,3 +668,65 @@ func TestExempters(t *testing.T) {
 		t.Errorf("summary %+v", r.Summary)
 	}
 }
+
+// TestInvalidRoot checks that an image whose manifest is not a manifest
+// gets a failed report, not an error.
+func TestInvalidRoot(t *testing.T) {
+	dir := t.TempDir()
+	body := []byte(`{"schemaVersion": 2, "layers": "not a list"}`)
+	d := digest.FromBytes(body)
+	for name, data := range map[string][]byte{
+		"oci-layout":                  []byte(`{"imageLayoutVersion":"1.0.0"}`),
+		"blobs/sha256/" + d.Encoded(): body,
+		"index.json":                  []byte(fmt.Sprintf(`{"schemaVersion":2,"manifests":[{"mediaType":%q,"digest":%q,"size":%d}]}`, oci.MediaTypeImageManifest, d, len(body))),
+	} {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	src, err := source.Open(t.Context(), "oci:"+dir, source.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := scan.Scan(t.Context(), src, opts(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs) != 1 || rs[0].Status != finding.StatusFailed || !strings.Contains(rs[0].Reason, "invalid manifest") || rs[0].Image.Repository != "oci:"+dir {
+		t.Errorf("reports %+v", rs)
+	}
+}
+
+// BenchmarkScan measures whole scans (layout source, layer reading,
+// extraction, matching against the real database, report) of the test
+// images.
+func BenchmarkScan(b *testing.B) {
+	images := map[string]*st.Artifact{
+		"alpine-3.4.6": alpine(b, "3.4.6"),
+		"npm-express":  st.Image(b, st.ImageSpec{Layers: [][]byte{st.Tar(b, st.Files(b, "srv/app", et.Manifests("npm/express-app"))...)}}),
+		"debian-minbase-status": st.Image(b, st.ImageSpec{Layers: [][]byte{st.Tar(b,
+			et.FixtureFile(b, "var/lib/dpkg/status", "debian/bookworm-minbase/status"),
+			et.FixtureFile(b, "etc/os-release", "debian/bookworm-minbase/os-release"))}}),
+	}
+	o := opts(b)
+	for name, a := range images {
+		b.Run(name, func(b *testing.B) {
+			dir := b.TempDir()
+			st.WriteLayout(b, dir, "", a)
+			for b.Loop() {
+				src, err := source.Open(b.Context(), "oci:"+dir, source.Options{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := scan.Scan(b.Context(), src, o); err != nil {
+					b.Fatal(err)
+				}
+				src.Close()
+			}
+		})
+	}
+}
