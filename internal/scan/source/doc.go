@@ -47,8 +47,10 @@
 //
 // Registry references are pulled with github.com/google/go-containerregistry
 // (remote and authn): the distribution API over HTTPS, or plain HTTP with
-// [Options.Insecure] (which also accepts unverified certificates);
-// loopback and localhost registries are reached over HTTP as Docker does.
+// [Options.Insecure] (which also accepts unverified certificates). As in
+// go-containerregistry's clients, registries on loopback, localhost, *.local
+// and private (RFC 1918) addresses are tried over HTTPS and plain HTTP
+// without it.
 // Authentication is anonymous, HTTP Basic, or the Docker token flow that
 // the registry's 401 challenge asks for, with credentials from the Docker
 // config file ([DefaultDockerConfig], or [Options.DockerConfig]): "auths"

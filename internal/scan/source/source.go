@@ -57,6 +57,15 @@ type Source interface {
 	Close() error
 }
 
+// The source kinds.
+var (
+	_ Source = (*Registry)(nil)
+	_ Source = (*Layout)(nil)
+	_ Source = (*Archive)(nil)
+	_ Source = (*Dir)(nil)
+	_ Source = (*Stored)(nil)
+)
+
 // Image is one platform image of a source.
 type Image struct {
 	// Repository names the image in reports: the repository of a
@@ -119,8 +128,10 @@ type Options struct {
 	// every platform.
 	Platform string
 	// Insecure allows plain HTTP and unverified TLS certificates for
-	// registry references. (Loopback and localhost registries are reached
-	// over HTTP without it, as Docker does.)
+	// registry references. (Registries on loopback, localhost, *.local and
+	// private addresses are tried over plain HTTP without it, as
+	// go-containerregistry does.) Unverified TLS applies to the default
+	// transport and to an *http.Transport given in Transport.
 	Insecure bool
 	// Transport is the HTTP transport for registry references; nil uses
 	// the default one (proxy settings from the environment).
