@@ -212,8 +212,8 @@ func (s *Store) prepare(ctx context.Context, qs []string) {
 	}
 }
 
-func exec(ctx context.Context, q querier, query string, args ...any) (sql.Result, error) {
-	return q.ExecContext(ctx, rebind(query), args...)
+func exec(ctx context.Context, tx *wtx, query string, args ...any) (sql.Result, error) {
+	return tx.ExecContext(ctx, rebind(query), args...)
 }
 
 func queryRow(ctx context.Context, q querier, query string, args ...any) *sql.Row {

@@ -67,10 +67,9 @@ func (c *stmtCache) close() error {
 	return errors.Join(errs...)
 }
 
-// querier is what the query helpers need: a read pool or a write
+// querier is what the read helpers need: the read pool or a write
 // transaction, both through the statement cache.
 type querier interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
@@ -79,14 +78,6 @@ type querier interface {
 type readPool struct {
 	db    *sql.DB
 	cache *stmtCache
-}
-
-func (p *readPool) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	st, err := p.cache.get(ctx, q)
-	if err != nil || st == nil {
-		return p.db.ExecContext(ctx, q, args...)
-	}
-	return st.ExecContext(ctx, args...)
 }
 
 func (p *readPool) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {

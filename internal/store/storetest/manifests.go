@@ -125,6 +125,37 @@ func testPutManifest(t *testing.T, open func(t *testing.T) store.Meta) {
 	})
 	_, err = e.m.PutManifest(e.ctx, e.repo, foreign.Put("foreign"))
 	noErr(t, "put with a non-distributable layer", err)
+
+	// Docker schema 2 manifest and manifest list keep their media types.
+	docker := mustImage(t, map[string]any{
+		"schemaVersion": 2, "mediaType": oci.MediaTypeDockerManifest,
+		"config": descriptor{MediaType: oci.MediaTypeDockerConfig, Digest: blobs[0].Digest, Size: int64(len(blobs[0].Data))},
+		"layers": []descriptor{{MediaType: oci.MediaTypeDockerLayerGzip, Digest: blobs[1].Digest, Size: int64(len(blobs[1].Data))}},
+	})
+	list := mustImage(t, map[string]any{
+		"schemaVersion": 2, "mediaType": oci.MediaTypeDockerList,
+		"manifests": []descriptor{{MediaType: oci.MediaTypeDockerManifest, Digest: docker.Digest, Size: int64(len(docker.Content))}},
+	})
+	for _, img := range []Image{docker, list} {
+		_, err := e.m.PutManifest(e.ctx, e.repo, img.Put(""))
+		noErr(t, "put "+img.Parsed.MediaType, err)
+		rec, err := e.get(e.repo, string(img.Digest))
+		noErr(t, "get "+img.Parsed.MediaType, err)
+		if rec.MediaType != img.Parsed.MediaType || !bytes.Equal(rec.Content, img.Content) {
+			t.Errorf("stored %s as %s", img.Parsed.MediaType, rec.MediaType)
+		}
+	}
+
+	// A stale Repository (no such id) writes nothing.
+	gone := store.Repository{ID: 1 << 40, Name: "a/gone", SubscriptionID: e.sub}
+	if _, err := e.m.PutManifest(e.ctx, gone, img.Put("x")); err == nil {
+		t.Errorf("put into an unknown repository id succeeded")
+	}
+	if _, err := e.m.CommitBlob(e.ctx, gone, blobs[0].Digest, func() (store.BlobInfo, error) {
+		return store.BlobInfo{Digest: blobs[0].Digest, Size: int64(len(blobs[0].Data))}, nil
+	}); err == nil {
+		t.Errorf("commit blob into an unknown repository id succeeded")
+	}
 }
 
 // testPutManifestAtomic checks that a refused manifest commit writes nothing.
