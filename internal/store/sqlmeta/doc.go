@@ -38,10 +38,11 @@
 //   - SyncFull: the WAL is fsynced at every commit, so acknowledged writes
 //     survive power loss too.
 //
-// Measured with BenchmarkPutManifest (10,000 repositories, on the 2-core VM
-// this was written on): a manifest commit takes ~0.47 ms with NORMAL and
-// 0.8–1.6 ms with FULL. Writes are serialized on one connection, so FULL
-// halves the metadata write throughput; and the filesystem blob store does
+// Measured with BenchmarkPutManifest (1,000 and 10,000 repositories, on the
+// shared 2-core VM this was written on, several runs): a manifest commit takes
+// 0.5–1.4 ms with NORMAL and 1.0–2.2 ms with FULL, FULL adding 0.4–1 ms of
+// fsync to every write transaction. Writes are serialized on one connection,
+// so FULL roughly halves the metadata write throughput; and the filesystem blob store does
 // not fsync blob bytes by default (store/fs Config.Sync) either, so FULL
 // alone would not make a push power-loss safe. The default is therefore
 // NORMAL; an installation that needs power-loss durability sets both
@@ -56,7 +57,7 @@
 // (DSN pragmas, BEGIN IMMEDIATE, `?` rebinding, error codes, the digest lock)
 // is in dialect_sqlite.go, which a PostgreSQL dialect replaces.
 //
-//	subscriptions      id ─┐
+//	subscriptions      id PK: the tenants
 //	registries         name UNIQUE, subscription_id
 //	repositories       name UNIQUE, registry_id, subscription_id (copied)
 //	blobs              digest PK, size: the installation's stored bytes

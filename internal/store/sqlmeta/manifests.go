@@ -70,7 +70,7 @@ func manifestRefs(m *oci.Manifest) (blobs, children []oci.Digest) {
 	return blobs, children
 }
 
-// pushedEvent is the payload of an image.pushed or image.deleted event.
+// imageEvent is the payload of an image.pushed or image.deleted event.
 type imageEvent struct {
 	Repository     string `json:"repository"`
 	Digest         string `json:"digest"`
