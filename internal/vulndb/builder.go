@@ -280,8 +280,8 @@ func (b *Builder) Keep(db *DB, keep func(source string) bool) error {
 			continue
 		}
 		r := decoder{b: enc}
-		id := r.str()
-		_ = r.str()
+		id := r.strCopy()
+		_ = r.bytes()
 		mod := r.time()
 		if r.err != nil {
 			return r.err

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"time"
+	"unsafe"
 
 	"github.com/drydock/drydock/internal/vulndb/feed"
 	"github.com/drydock/drydock/internal/vulndb/osv"
@@ -179,14 +180,28 @@ func (r *decoder) bytes() []byte {
 	return v
 }
 
-func (r *decoder) str() string { return string(r.bytes()) }
+// str returns the next string. Decoding works on a private copy of the
+// record (decodeEntry makes it), so strings point into that copy instead of
+// being allocated one by one; the copy is never written to again.
+func (r *decoder) str() string {
+	b := r.bytes()
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
 
+// strCopy returns the next string as a fresh allocation, for decoders over
+// the mapped file whose result outlives the call.
+func (r *decoder) strCopy() string { return string(r.bytes()) }
+
+// raw returns the next raw JSON value, sharing the record copy like str.
 func (r *decoder) raw() json.RawMessage {
 	b := r.bytes()
 	if len(b) == 0 {
 		return nil
 	}
-	return bytes.Clone(b)
+	return json.RawMessage(b)
 }
 
 func (r *decoder) strs() []string {
@@ -242,10 +257,20 @@ func (r *decoder) severities() []osv.Severity {
 	return l
 }
 
-// decodeEntry decodes one entry; trailing bytes are an error.
+// decodeEntry decodes one entry; trailing bytes are an error. b is copied
+// (once): the entry's strings share the copy, not b.
 func decodeEntry(b []byte) (*osv.Entry, error) {
-	r := decoder{b: b}
 	e := &osv.Entry{}
+	if err := decodeInto(e, bytes.Clone(b)); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// decodeInto decodes b into e without copying: e's strings point into b,
+// which must never change afterwards.
+func decodeInto(e *osv.Entry, b []byte) error {
+	r := decoder{b: b}
 	e.ID = r.str()
 	e.SchemaVersion = r.str()
 	e.Modified = r.time()
@@ -315,22 +340,23 @@ func decodeEntry(b []byte) (*osv.Entry, error) {
 	}
 	e.DatabaseSpecific = r.raw()
 	if r.err != nil {
-		return nil, fmt.Errorf("%w: record %q", r.err, e.ID)
+		return fmt.Errorf("%w: record %q", r.err, e.ID)
 	}
 	if len(r.b) != 0 {
-		return nil, fmt.Errorf("%w: record %q: %d trailing bytes", ErrCorrupt, e.ID, len(r.b))
+		return fmt.Errorf("%w: record %q: %d trailing bytes", ErrCorrupt, e.ID, len(r.b))
 	}
-	return e, nil
+	return nil
 }
 
-// entryID reads only the id of an encoded entry.
+// entryID reads only the id of an encoded entry (it does not copy b: use
+// the result before b goes away).
 func entryID(b []byte) (string, error) {
 	r := decoder{b: b}
 	id := r.bytes()
 	if r.err != nil {
 		return "", r.err
 	}
-	return string(id), nil
+	return unsafe.String(unsafe.SliceData(id), len(id)), nil
 }
 
 // Enrichment parts are encoded one per record: kind byte, then fields.
@@ -388,12 +414,12 @@ func encodeEPSS(b []byte, e *feed.EPSS) []byte {
 	return w.b
 }
 
-// decodePart decodes one enrichment part into en.
+// decodePart decodes one enrichment part into en (from a copy of b).
 func decodePart(b []byte, en *Enrichment) error {
 	if len(b) == 0 {
 		return ErrCorrupt
 	}
-	r := decoder{b: b[1:]}
+	r := decoder{b: bytes.Clone(b[1:])}
 	switch b[0] {
 	case partNVD:
 		n := &feed.NVD{CVE: r.str(), Published: r.time(), Modified: r.time(), Status: r.str()}

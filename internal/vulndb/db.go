@@ -27,6 +27,7 @@ type DB struct {
 	records, recTable, enrich, enrTable []byte
 	// index maps indexKey(ecosystem, name) to record ordinals.
 	index map[string][]uint32
+	cache *lookupCache // nil when disabled
 }
 
 // mapping owns the file mapping; it is released by Close or, when the DB
@@ -45,9 +46,24 @@ func (m *mapping) close() error {
 
 func keepAlive(db *DB) { runtime.KeepAlive(db) }
 
+// Options tune an open database.
+type Options struct {
+	// CacheBytes bounds the lookup cache by the encoded size of the records
+	// it holds (decoded they take about twice that); 0 means
+	// DefaultCacheBytes, a negative value disables the cache.
+	CacheBytes int
+}
+
+// DefaultCacheBytes is the default lookup cache bound.
+const DefaultCacheBytes = 64 << 20
+
 // OpenFile opens the database file at path (a version in a store, or an
-// export bundle), verifies its checksum and loads the package index.
-func OpenFile(path string) (*DB, error) {
+// export bundle) with default options, verifies its checksum and loads the
+// package index.
+func OpenFile(path string) (*DB, error) { return OpenFileWith(path, Options{}) }
+
+// OpenFileWith is OpenFile with options.
+func OpenFileWith(path string, opts Options) (*DB, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("vulndb: open: %w", err)
@@ -65,6 +81,14 @@ func OpenFile(path string) (*DB, error) {
 		return nil, err
 	}
 	db, err := load(path, data)
+	if err == nil {
+		switch {
+		case opts.CacheBytes == 0:
+			db.cache = newLookupCache(DefaultCacheBytes)
+		case opts.CacheBytes > 0:
+			db.cache = newLookupCache(opts.CacheBytes)
+		}
+	}
 	if err != nil {
 		release()
 		return nil, fmt.Errorf("vulndb: open %s: %w", path, err)
@@ -105,7 +129,7 @@ func (db *DB) loadIndex(sec []byte) error {
 	// One backing array for all ordinal lists.
 	all := make([]uint32, 0, nrec)
 	for i := 0; i < n && r.err == nil; i++ {
-		k := r.str()
+		k := r.strCopy()
 		m := r.count(1)
 		start := len(all)
 		var ord uint64
@@ -173,14 +197,6 @@ func (db *DB) recordBody(i int) (src int, flags byte, enc []byte, err error) {
 	return int(s), r.b[0], r.b[1:], nil
 }
 
-func (db *DB) entry(i int) (*osv.Entry, error) {
-	_, _, enc, err := db.recordBody(i)
-	if err != nil {
-		return nil, err
-	}
-	return decodeEntry(enc)
-}
-
 // Lookup returns the advisories that name the package (ecosystem, name):
 // the ecosystem is the exact OSV string with its release suffix
 // ("Alpine:v3.19", "Debian:12", "npm"), the name is compared as
@@ -188,19 +204,49 @@ func (db *DB) entry(i int) (*osv.Entry, error) {
 // returned entry has at least one affected entry for the package (see
 // [SamePackage]); it is the matcher's job to decide whether a version is
 // affected. An error means the file is damaged; it is never "not affected".
+//
+// Results are cached (bounded, see cache.go), so a repeated lookup does not
+// allocate: the returned slice and its entries are shared between callers
+// and must not be modified (copy the slice before sorting it; appending is
+// safe, its capacity is its length).
 func (db *DB) Lookup(ecosystem, name string) ([]*osv.Entry, error) {
 	defer keepAlive(db)
-	ords := db.index[indexKey(ecosystem, name)]
+	var buf [128]byte
+	kb := appendKey(buf[:0], ecosystem, name)
+	ords := db.index[string(kb)] // no allocation: the compiler sees the conversion is temporary
 	if len(ords) == 0 {
 		return nil, nil
 	}
-	out := make([]*osv.Entry, 0, len(ords))
+	if db.cache != nil {
+		if l, ok := db.cache.get(kb); ok {
+			return l, nil
+		}
+	}
+	// One copy of all the records and one slab of entries per lookup: the
+	// entries' strings point into the copy.
+	size := 0
 	for _, o := range ords {
-		e, err := db.entry(int(o))
+		_, _, enc, err := db.recordBody(int(o))
 		if err != nil {
 			return nil, fmt.Errorf("vulndb: lookup %s/%s: %w", ecosystem, name, err)
 		}
-		out = append(out, e)
+		size += len(enc)
+	}
+	arena := make([]byte, 0, size)
+	slab := make([]osv.Entry, len(ords))
+	out := make([]*osv.Entry, len(ords))
+	for i, o := range ords {
+		_, _, enc, _ := db.recordBody(int(o))
+		start := len(arena)
+		arena = append(arena, enc...)
+		if err := decodeInto(&slab[i], arena[start:len(arena):len(arena)]); err != nil {
+			return nil, fmt.Errorf("vulndb: lookup %s/%s: %w", ecosystem, name, err)
+		}
+		out[i] = &slab[i]
+	}
+	key := string(kb)
+	if db.cache != nil {
+		db.cache.put(key, out, size)
 	}
 	return out, nil
 }
@@ -270,7 +316,7 @@ func (db *DB) enrichmentParts(i int) (string, []rawPart, error) {
 	}
 	r := decoder{b: db.enrich[off:]}
 	r = decoder{b: r.bytes()}
-	cve := r.str()
+	cve := r.strCopy()
 	n := r.count(2)
 	parts := make([]rawPart, 0, n)
 	for j := 0; j < n && r.err == nil; j++ {

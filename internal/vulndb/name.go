@@ -12,11 +12,15 @@ import (
 // "-"); NuGet, Packagist and Pub names are compared in lower case. Other
 // ecosystems compare names exactly.
 func NormalizeName(ecosystem, name string) string {
+	return string(appendName(nil, ecosystem, name))
+}
+
+// appendName appends NormalizeName(ecosystem, name) to b.
+func appendName(b []byte, ecosystem, name string) []byte {
 	base, _, _ := strings.Cut(ecosystem, ":")
 	switch base {
 	case "PyPI":
-		var b strings.Builder
-		b.Grow(len(name))
+		start := len(b)
 		sep := false
 		for i := 0; i < len(name); i++ {
 			c := name[i]
@@ -24,20 +28,27 @@ func NormalizeName(ecosystem, name string) string {
 				sep = true
 				continue
 			}
-			if sep && b.Len() > 0 {
-				b.WriteByte('-')
+			if sep && len(b) > start {
+				b = append(b, '-')
 			}
 			sep = false
 			if 'A' <= c && c <= 'Z' {
 				c += 'a' - 'A'
 			}
-			b.WriteByte(c)
+			b = append(b, c)
 		}
-		return b.String()
+		return b
 	case "NuGet", "Packagist", "Pub":
-		return strings.ToLower(name)
+		for i := 0; i < len(name); i++ {
+			c := name[i]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			b = append(b, c)
+		}
+		return b
 	}
-	return name
+	return append(b, name...)
 }
 
 // SamePackage reports whether p is the package (ecosystem, name) as lookups
@@ -47,5 +58,12 @@ func SamePackage(p osv.Package, ecosystem, name string) bool {
 }
 
 func indexKey(ecosystem, name string) string {
-	return ecosystem + "\x00" + NormalizeName(ecosystem, name)
+	return string(appendKey(nil, ecosystem, name))
+}
+
+// appendKey appends the package index key of (ecosystem, name) to b.
+func appendKey(b []byte, ecosystem, name string) []byte {
+	b = append(b, ecosystem...)
+	b = append(b, 0)
+	return appendName(b, ecosystem, name)
 }

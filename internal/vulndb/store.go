@@ -57,14 +57,18 @@ func NewStore(dir string, log *slog.Logger) (*Store, error) {
 // Dir is the store's directory.
 func (s *Store) Dir() string { return s.dir }
 
-// Open opens the current version of the database in dir; it returns an
-// error wrapping [ErrNoDatabase] when there is none yet.
-func Open(dir string) (*DB, error) {
+// Open opens the current version of the database in dir with default
+// options; it returns an error wrapping [ErrNoDatabase] when there is none
+// yet.
+func Open(dir string) (*DB, error) { return OpenWith(dir, Options{}) }
+
+// OpenWith is Open with options.
+func OpenWith(dir string, opts Options) (*DB, error) {
 	name, err := readPointer(dir)
 	if err != nil {
 		return nil, err
 	}
-	return OpenFile(filepath.Join(dir, name))
+	return OpenFileWith(filepath.Join(dir, name), opts)
 }
 
 // Open opens the store's current version (see [Open]).

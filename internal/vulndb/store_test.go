@@ -428,7 +428,7 @@ func TestExportImportKeepsVersion(t *testing.T) {
 func TestWatcher(t *testing.T) {
 	s := newStore(t)
 	var swaps []string
-	w, err := NewWatcher(s.Dir(), discard, func(db *DB) { swaps = append(swaps, db.Version()) })
+	w, err := NewWatcher(s.Dir(), Options{}, discard, func(db *DB) { swaps = append(swaps, db.Version()) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -482,4 +482,48 @@ func TestConcurrentWritersSerialize(t *testing.T) {
 		t.Fatalf("Begin after Abort: %v", err)
 	}
 	b2.Abort()
+}
+
+func TestLookupCacheShared(t *testing.T) {
+	s := newStore(t)
+	build(t, s, nil, src{"a", []feed.Record{{Advisory: adv("GHSA-1", day(1), "npm/a")}, {Advisory: adv("GHSA-2", day(1), "npm/a")}}})
+	db := open(t, s)
+	first, err := db.Lookup("npm", "a")
+	if err != nil || len(first) != 2 {
+		t.Fatal(first, err)
+	}
+	grown := append(first, nil) // appending must not write into the cache
+	_ = grown
+	second, err := db.Lookup("npm", "a")
+	if err != nil || len(second) != 2 || cap(second) != 2 {
+		t.Fatalf("cached lookup: %v (cap %d), %v", second, cap(second), err)
+	}
+	if &second[0] != &first[0] {
+		t.Error("second lookup was not served from the cache")
+	}
+	if n := testing.AllocsPerRun(100, func() { db.Lookup("npm", "a") }); n != 0 {
+		t.Errorf("a cached lookup allocates %v times", n)
+	}
+}
+
+func TestLookupCacheBounded(t *testing.T) {
+	const max, size = 1 << 20, 1000
+	c := newLookupCache(max)
+	e := []*osv.Entry{{ID: "x"}}
+	c.put("hot", e, size)
+	c.put("huge", e, max/2) // larger than a quarter: not cached
+	for i := range 10 * max / size {
+		c.put(fmt.Sprint(i), e, size)
+		if i%100 == 0 {
+			if _, ok := c.get([]byte("hot")); !ok {
+				t.Fatalf("hot key evicted after %d puts", i)
+			}
+		}
+		if c.bytes > max || len(c.ring) != len(c.m) {
+			t.Fatalf("cache holds %d bytes (bound %d), ring %d, map %d", c.bytes, max, len(c.ring), len(c.m))
+		}
+	}
+	if _, ok := c.get([]byte("huge")); ok {
+		t.Error("huge result cached")
+	}
 }

@@ -18,6 +18,7 @@ import (
 // the *DB they got (old versions stay readable until unreachable).
 type Watcher struct {
 	dir    string
+	opts   Options
 	log    *slog.Logger
 	onSwap func(*DB)
 	cur    atomic.Pointer[DB]
@@ -28,13 +29,14 @@ type Watcher struct {
 	name    string
 }
 
-// NewWatcher returns a watcher of the store in dir. onSwap, when not nil, is
-// called after each switch to a new version (including the first load).
-func NewWatcher(dir string, log *slog.Logger, onSwap func(*DB)) (*Watcher, error) {
+// NewWatcher returns a watcher of the store in dir; versions are opened with
+// opts. onSwap, when not nil, is called after each switch to a new version
+// (including the first load).
+func NewWatcher(dir string, opts Options, log *slog.Logger, onSwap func(*DB)) (*Watcher, error) {
 	if log == nil {
 		return nil, errors.New("vulndb: nil logger")
 	}
-	return &Watcher{dir: dir, log: log, onSwap: onSwap}, nil
+	return &Watcher{dir: dir, opts: opts, log: log, onSwap: onSwap}, nil
 }
 
 // DB returns the current version, or nil while there is none.
@@ -64,7 +66,7 @@ func (w *Watcher) Reload() (bool, error) {
 		w.modTime, w.size = fi.ModTime(), fi.Size()
 		return false, nil
 	}
-	db, err := OpenFile(filepath.Join(w.dir, name))
+	db, err := OpenFileWith(filepath.Join(w.dir, name), w.opts)
 	if err != nil {
 		return false, err
 	}

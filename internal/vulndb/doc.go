@@ -1,0 +1,77 @@
+// Package vulndb stores drydock's advisory database and answers lookups
+// by (ecosystem, package name). Advisories are OSV records ([osv.Entry]);
+// NVD, CISA KEV and FIRST EPSS data are kept as [Enrichment] per CVE.
+//
+// # Usage
+//
+//	store, _ := vulndb.NewStore(vulndb.Dir(dataDir), log)
+//	b, _ := store.Begin(ctx)              // one writer at a time (flock)
+//	b.Keep(current, keepSource)           // sources not re-imported
+//	b.Add(b.Source("file:/feeds/go"), "osv", feed.Record{Advisory: e})
+//	res, _ := b.Commit(ctx)               // new version, switched to atomically
+//
+//	db, _ := vulndb.Open(vulndb.Dir(dataDir))
+//	entries, err := db.Lookup("Debian:12", "openssl")
+//	rating, err := db.Rate(entries[0], &entries[0].Affected[0])
+//
+// A server keeps a [Watcher] running: it polls the store's pointer file and
+// switches to a new version when an import or update installs one.
+//
+// # Versions and sources
+//
+// A version is one immutable file; its [DB.Version] is the SHA-256 of its
+// content (records, indexes, counts; not the build time), so equal data has
+// an equal version on every machine, and `db export` + `db import`
+// reproduces it. A build writes a new file and swaps the `current` pointer by
+// rename: readers see the old version or the new one, never a mix, and a
+// failed build changes nothing (the layout is drawn in store.go, the file
+// format in format.go).
+//
+// Every record belongs to a source: an imported path ("file:/abs/path") or
+// an update URL. Importing a source again replaces all of its records; other
+// sources are carried over from the current version. When two sources hold
+// the same advisory id, the most recently modified record is the one lookups
+// see. Records converted from non-OSV feeds (Alpine secdb, the Debian
+// tracker) are fragments: fragments with the same id from the same source
+// are merged, and the same id from different sources (Alpine releases
+// imported one by one) all stay visible, each for its own packages.
+//
+// Withdrawn advisories are stored (and counted) but never returned by
+// [DB.Lookup]. Affected entries whose ranges are all GIT ranges are stored
+// and counted ([Meta].GitOnly) but not indexed: they cannot match a package
+// version.
+//
+// Lookups use an in-memory map from (ecosystem, normalized name) to record
+// positions, loaded when the file is opened; records are decoded from the
+// memory-mapped file on demand and recent results are cached (bounded).
+//
+// # Severity policy
+//
+// [Rate] gives each advisory, for one affected package, a normalized
+// [Level] (Critical, High, Medium, Low or Unknown), the raw value it came
+// from and its source:
+//
+//  1. Operating-system packages (Alpine, AlmaLinux, Debian, Red Hat, Rocky
+//     Linux, SUSE, Ubuntu, Wolfi, Chainguard, ...): the distribution's own
+//     rating wins when it has one. Debian: the tracker's urgency (unimportant
+//     and low are Low, medium Medium, high High; "not yet assigned" and
+//     end-of-life are no rating). Red Hat family (AlmaLinux, Rocky, Red Hat):
+//     severity in ecosystem_specific or database_specific, else the
+//     advisory title's prefix (Critical, Important = High, Moderate = Medium,
+//     Low). Ubuntu: the "Ubuntu" severity (negligible = Low). Alpine has no
+//     rating of its own.
+//  2. Otherwise CVSS: the advisory's own vectors (the affected entry's
+//     severity first, then the record's), newest CVSS version first (v4.0,
+//     then v3.1/v3.0, then v2.0); else NVD's assessment of the advisory's
+//     CVEs (aliases; for distribution advisories without CVE aliases, the
+//     related CVEs), newest version first, NVD's own (Primary) before a
+//     CNA's. Base scores are computed from the vectors (package cvss) and
+//     mapped with FIRST's ranges (v2.0 has no Critical).
+//  3. Otherwise, for language packages, the advisory's own word
+//     (database_specific.severity, e.g. GHSA's MODERATE).
+//  4. Otherwise Unknown.
+//
+// A CVE listed in CISA's KEV catalog sets [Rating].KEV (with the date it was
+// added) whatever the level; the CVSS assessment used or, when a
+// distribution's rating won, the best available one is returned alongside.
+package vulndb
