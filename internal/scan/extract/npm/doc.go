@@ -1,15 +1,29 @@
 // Package npm extracts npm packages from installed manifests
 // (node_modules/<name>/package.json and node_modules/@scope/<name>/package.json,
-// at any depth) and from lockfiles (package-lock.json and
-// npm-shrinkwrap.json, lockfileVersion 1, 2 and 3).
+// at any depth, pnpm's node_modules/.pnpm store included) and from the
+// lockfiles of npm, yarn and pnpm:
+//
+//   - package-lock.json and npm-shrinkwrap.json, lockfileVersion 1, 2 and 3;
+//   - yarn.lock, yarn classic (v1) and yarn berry (v2 and later, YAML);
+//   - pnpm-lock.yaml, lockfile versions 5.x, 6.x and 9.x.
 //
 // An image usually holds both for the same application; the installed
 // manifests are what runs, so a lockfile is reported only when no package
 // is installed in the node_modules directory next to it (an image that
 // ships a bundled application with its lockfile, say). The application's
-// own root package is not reported.
+// own root package is not reported, nor are packages a lockfile resolves
+// from git, a local directory, a link or a workspace (their versions are
+// not registry releases); npm aliases are reported under the real package
+// name.
+//
+// Development dependencies are reported like the others, as for
+// package-lock.json: [pkg.Package] has no field to mark them, and an image
+// that ships a lockfile without node_modules gives no sign of which were
+// installed. (package-lock and pnpm record which packages are dev-only;
+// yarn v1 and berry lockfiles do not.)
 //
 // Files are reduced while the layer streams to "name\tversion" lines, so
 // large manifests (old ones embed their README) and lockfiles cost little
-// memory.
+// memory. The YAML lockfiles (yarn berry, pnpm) are refused over 64 MiB,
+// since their document tree costs several times their size.
 package npm

@@ -27,7 +27,7 @@ var (
 func (Extractor) Name() string { return "javascript/npm" }
 
 // Version implements extract.Extractor.
-func (Extractor) Version() int { return 1 }
+func (Extractor) Version() int { return 2 }
 
 // Wants implements extract.Extractor.
 func (Extractor) Wants(p string, fi fs.FileInfo) bool {
@@ -37,7 +37,7 @@ func (Extractor) Wants(p string, fi fs.FileInfo) bool {
 	switch path.Base(p) {
 	case "package.json":
 		return isInstalledManifest(p)
-	case "package-lock.json", "npm-shrinkwrap.json":
+	case "package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml":
 		return !strings.Contains(p, "node_modules/")
 	}
 	return false
@@ -61,9 +61,14 @@ var ErrInvalid = errors.New("invalid npm file")
 func (Extractor) Reduce(p string, data []byte) ([]byte, error) {
 	var lines []string
 	var err error
-	if path.Base(p) == "package.json" {
+	switch path.Base(p) {
+	case "package.json":
 		lines, err = parseManifest(data)
-	} else {
+	case "yarn.lock":
+		lines, err = parseYarnLock(data)
+	case "pnpm-lock.yaml":
+		lines, err = parsePnpmLock(data)
+	default:
 		lines, err = parseLockfile(data)
 	}
 	if err != nil {
