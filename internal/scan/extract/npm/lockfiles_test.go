@@ -81,7 +81,7 @@ func TestLockfileNextToInstalledPackages(t *testing.T) {
 		lt.File("app/pnpm-lock.yaml", readTestdata(t, "pnpm9-lock.yaml")),
 		lt.File("app/node_modules/.pnpm/lodash@4.17.15/node_modules/lodash/package.json", `{"name":"lodash","version":"4.17.15"}`),
 		lt.File("app/node_modules/.pnpm/lock.yaml", readTestdata(t, "pnpm9-lock.yaml")), // pnpm's own copy
-		lt.File("srv/yarn.lock", readTestdata(t, "yarn-v1.lock")),                        // nothing installed next to it
+		lt.File("srv/yarn.lock", readTestdata(t, "yarn-v1.lock")),                       // nothing installed next to it
 	})
 	var installed, fromYarn int
 	for _, p := range inv.Packages {
