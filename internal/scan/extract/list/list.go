@@ -8,6 +8,7 @@ import (
 	"github.com/drydock/drydock/internal/scan/extract"
 	"github.com/drydock/drydock/internal/scan/extract/apk"
 	"github.com/drydock/drydock/internal/scan/extract/dpkg"
+	"github.com/drydock/drydock/internal/scan/extract/gem"
 	"github.com/drydock/drydock/internal/scan/extract/gobinary"
 	"github.com/drydock/drydock/internal/scan/extract/java"
 	"github.com/drydock/drydock/internal/scan/extract/npm"
@@ -23,5 +24,6 @@ func All() []extract.Extractor {
 		npm.Extractor{},
 		python.Extractor{},
 		java.Extractor{},
+		gem.Extractor{},
 	}
 }
