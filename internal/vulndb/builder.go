@@ -447,9 +447,17 @@ func (b *Builder) write(ctx context.Context, path string) (string, Meta, error) 
 	for i := range srcRecords {
 		srcRecords[i] = map[string]bool{}
 	}
-	index := map[string][]uint32{}
+	// runs holds each package's candidates (candidates.go) until the
+	// records are written.
+	type run struct {
+		b    []byte
+		n    int
+		last uint32 // ordinal of the last candidate
+	}
+	runs := map[string]*run{}
+	newest := make([]time.Time, len(b.sources))
 	offsets := make([]uint64, 0, len(keys))
-	var buf []byte
+	var buf, body []byte
 	var lastID string
 	var idEcos map[string]bool
 	flushEcos := func() {
@@ -494,6 +502,9 @@ func (b *Builder) write(ctx context.Context, path string) (string, Meta, error) 
 			return "", Meta{}, fmt.Errorf("vulndb: write: %w", err)
 		}
 		srcRecords[p.src][p.id] = true
+		if p.modified.After(newest[p.src]) {
+			newest[p.src] = p.modified
+		}
 		if p.id != lastID {
 			flushEcos()
 			idEcos = map[string]bool{}
@@ -511,7 +522,12 @@ func (b *Builder) write(ctx context.Context, path string) (string, Meta, error) 
 			meta.Withdrawn++
 			continue
 		}
-		for _, a := range e.Affected {
+		// The affected entries of each package the record names, in order
+		// of first appearance.
+		var pkgKeys []string
+		byKey := map[string][]int{}
+		for ai := range e.Affected {
+			a := &e.Affected[ai]
 			if a.GitOnly() {
 				meta.GitOnly++
 				continue
@@ -521,17 +537,28 @@ func (b *Builder) write(ctx context.Context, path string) (string, Meta, error) 
 			}
 			idEcos[a.Package.Ecosystem] = true
 			k := indexKey(a.Package.Ecosystem, a.Package.Name)
-			l := index[k]
-			ord := uint32(len(offsets) - 1)
-			if n := len(l); n > 0 && l[n-1] == ord {
-				continue
+			if _, ok := byKey[k]; !ok {
+				pkgKeys = append(pkgKeys, k)
 			}
-			if n := len(l); n > 0 && keys[l[n-1]].id == p.id {
+			byKey[k] = append(byKey[k], ai)
+		}
+		ord := uint32(len(offsets) - 1)
+		for _, k := range pkgKeys {
+			r := runs[k]
+			if r == nil {
+				r = &run{}
+				runs[k] = r
+			} else if keys[r.last].id == p.id {
 				// Two sources converted the same issue for the same package:
 				// lookups see the first copy only.
 				continue
 			}
-			index[k] = append(l, ord)
+			body = appendCandidate(body[:0], e, byKey[k])
+			r.b = binary.AppendUvarint(r.b, uint64(ord-r.last))
+			r.b = binary.AppendUvarint(r.b, uint64(len(body)))
+			r.b = append(r.b, body...)
+			r.n++
+			r.last = ord
 		}
 	}
 	flushEcos()
@@ -548,8 +575,8 @@ func (b *Builder) write(ctx context.Context, path string) (string, Meta, error) 
 	end(secRecordTable)
 
 	begin(secPackageIndex)
-	ikeys := make([]string, 0, len(index))
-	for k := range index {
+	ikeys := make([]string, 0, len(runs))
+	for k := range runs {
 		ikeys = append(ikeys, k)
 	}
 	sort.Strings(ikeys)
@@ -558,13 +585,8 @@ func (b *Builder) write(ctx context.Context, path string) (string, Meta, error) 
 	for _, k := range ikeys {
 		buf = binary.AppendUvarint(buf, uint64(len(k)))
 		buf = append(buf, k...)
-		l := index[k]
-		buf = binary.AppendUvarint(buf, uint64(len(l)))
-		prev := uint32(0)
-		for _, o := range l {
-			buf = binary.AppendUvarint(buf, uint64(o-prev))
-			prev = o
-		}
+		buf = binary.AppendUvarint(buf, uint64(runs[k].n))
+		buf = binary.AppendUvarint(buf, uint64(len(runs[k].b)))
 		if len(buf) > 1<<16 {
 			if _, err := cw.Write(buf); err != nil {
 				return "", Meta{}, err
@@ -576,6 +598,15 @@ func (b *Builder) write(ctx context.Context, path string) (string, Meta, error) 
 		return "", Meta{}, err
 	}
 	end(secPackageIndex)
+
+	begin(secCandidates)
+	for _, k := range ikeys {
+		if _, err := cw.Write(runs[k].b); err != nil {
+			return "", Meta{}, err
+		}
+		delete(runs, k) // let the collector have it while the rest is written
+	}
+	end(secCandidates)
 
 	// Enrichment: per CVE, parts ordered by (source, kind).
 	cves := make([]string, 0, len(b.parts))
@@ -605,6 +636,9 @@ func (b *Builder) write(ctx context.Context, path string) (string, Meta, error) 
 			k := kindIndex(pt.kind)
 			kinds[k] = true
 			srcEnr[pt.src][k]++
+			if pt.at.After(newest[pt.src]) {
+				newest[pt.src] = pt.at
+			}
 		}
 		if kinds[0] {
 			meta.NVD++
@@ -639,6 +673,7 @@ func (b *Builder) write(ctx context.Context, path string) (string, Meta, error) 
 	for i, s := range b.sources {
 		s.meta.Records = len(srcRecords[i])
 		s.meta.NVD, s.meta.KEV, s.meta.EPSS = srcEnr[i][0], srcEnr[i][1], srcEnr[i][2]
+		s.meta.Newest = newest[i].UTC()
 		s.meta.Feeds = nil
 		for f := range s.feeds {
 			s.meta.Feeds = append(s.meta.Feeds, f)

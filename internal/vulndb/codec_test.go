@@ -3,6 +3,7 @@ package vulndb
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -70,6 +71,7 @@ func FuzzDecodeEntry(f *testing.F) {
 func FuzzLoad(f *testing.F) {
 	f.Add([]byte{}, uint8(0))
 	f.Add([]byte("\x02\x03abc\x01\x01"), uint8(2))
+	f.Add([]byte("\x01\x05npm\x00a\x01\x08"), uint8(secPackageIndex))
 	f.Fuzz(func(t *testing.T, body []byte, sec uint8) {
 		data := frame(body, int(sec)%numSections)
 		db, err := load("fuzz", data)
@@ -77,7 +79,12 @@ func FuzzLoad(f *testing.F) {
 			return
 		}
 		for k := range db.index {
-			_, _ = db.Lookup("x", k)
+			eco, name, _ := strings.Cut(k, "\x00")
+			_, _ = db.Lookup(eco, name)
+			c := db.Candidates(eco, name)
+			for c.Next() {
+				_, _ = db.Advisory(c.Ref())
+			}
 		}
 		_, _ = db.Get("x")
 		_, _ = db.Enrichment("CVE-2024-1")

@@ -1,6 +1,7 @@
 package vulndb
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -25,8 +26,10 @@ type DB struct {
 	stamp   Stamp
 
 	records, recTable, enrich, enrTable []byte
-	// index maps indexKey(ecosystem, name) to record ordinals.
-	index map[string][]uint32
+	// index maps indexKey(ecosystem, name) to the package's run in cands.
+	index map[string]span
+	// cands is a heap copy of the candidates section (candidates.go).
+	cands []byte
 	cache *lookupCache // nil when disabled
 }
 
@@ -115,6 +118,10 @@ func load(path string, data []byte) (*DB, error) {
 	if err := json.Unmarshal(ft.section(data, secStamp), &db.stamp); err != nil {
 		return nil, fmt.Errorf("%w: stamp: %w", ErrCorrupt, err)
 	}
+	// The candidates are read on every lookup: a heap copy costs its size
+	// once and no page faults afterwards, and strings decoded from it
+	// cannot outlive the memory they point into (the mapping can).
+	db.cands = bytes.Clone(ft.section(data, secCandidates))
 	if err := db.loadIndex(ft.section(data, secPackageIndex)); err != nil {
 		return nil, err
 	}
@@ -123,27 +130,22 @@ func load(path string, data []byte) (*DB, error) {
 
 func (db *DB) loadIndex(sec []byte) error {
 	r := decoder{b: sec}
-	n := r.count(2)
-	db.index = make(map[string][]uint32, n)
-	nrec := uint64(db.numRecords())
-	// One backing array for all ordinal lists.
-	all := make([]uint32, 0, nrec)
+	n := r.count(3)
+	db.index = make(map[string]span, n)
+	off := 0
 	for i := 0; i < n && r.err == nil; i++ {
 		k := r.strCopy()
-		m := r.count(1)
-		start := len(all)
-		var ord uint64
-		for j := 0; j < m; j++ {
-			ord += r.uint()
-			if ord >= nrec {
-				r.fail()
-				break
-			}
-			all = append(all, uint32(ord))
+		m := r.uint()
+		l := r.uint()
+		// Each candidate takes at least 3 bytes (ordinal, length, id).
+		if r.err != nil || m == 0 || l > uint64(len(db.cands)-off) || m > l/3 {
+			r.fail()
+			break
 		}
-		db.index[k] = all[start:len(all):len(all)]
+		db.index[k] = span{off: off, end: off + int(l), n: int(m)}
+		off += int(l)
 	}
-	if r.err != nil || len(r.b) != 0 {
+	if r.err != nil || len(r.b) != 0 || off != len(db.cands) {
 		return fmt.Errorf("%w: package index", ErrCorrupt)
 	}
 	return nil
@@ -168,7 +170,9 @@ func (db *DB) Path() string { return db.path }
 
 // Status describes the database: sources, counts, build and fetch times.
 func (db *DB) Status() Status {
-	return Status{Version: db.version, Path: db.path, Meta: db.meta, Stamp: db.stamp}
+	st := Status{Version: db.version, Path: db.path, Meta: db.meta, Stamp: db.stamp}
+	st.UpdatedAt = st.DataTime()
+	return st
 }
 
 // Ecosystems lists the ecosystems with advisories that start with prefix
@@ -213,14 +217,18 @@ func (db *DB) Lookup(ecosystem, name string) ([]*osv.Entry, error) {
 	defer keepAlive(db)
 	var buf [128]byte
 	kb := appendKey(buf[:0], ecosystem, name)
-	ords := db.index[string(kb)] // no allocation: the compiler sees the conversion is temporary
-	if len(ords) == 0 {
+	sp, ok := db.index[string(kb)] // no allocation: the compiler sees the conversion is temporary
+	if !ok {
 		return nil, nil
 	}
 	if db.cache != nil {
 		if l, ok := db.cache.get(kb); ok {
 			return l, nil
 		}
+	}
+	ords, err := db.ordinals(sp)
+	if err != nil {
+		return nil, fmt.Errorf("vulndb: lookup %s/%s: %w", ecosystem, name, err)
 	}
 	// One copy of all the records and one slab of entries per lookup: the
 	// entries' strings point into the copy.
@@ -247,6 +255,23 @@ func (db *DB) Lookup(ecosystem, name string) ([]*osv.Entry, error) {
 	key := string(kb)
 	if db.cache != nil {
 		db.cache.put(key, out, size)
+	}
+	return out, nil
+}
+
+// ordinals returns the record ordinals of a package's candidates.
+func (db *DB) ordinals(sp span) ([]uint32, error) {
+	r := decoder{b: db.cands[sp.off:sp.end]}
+	out := make([]uint32, sp.n)
+	var ord uint64
+	for i := range out {
+		d := r.uint()
+		r.bytes()
+		ord += d
+		if r.err != nil || (i > 0 && d == 0) || ord >= uint64(db.numRecords()) {
+			return nil, ErrCorrupt
+		}
+		out[i] = uint32(ord)
 	}
 	return out, nil
 }

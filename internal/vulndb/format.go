@@ -18,31 +18,44 @@ import (
 //	              body = uvarint(source index) + encoded osv.Entry (codec.go)
 //	recordTable   section: u64 offset of each record in records, id order
 //	packageIndex  section: uvarint(keys), then per key (sorted):
-//	              str(ecosystem "\x00" normalized name) uvarint(n) n × uvarint(ordinal delta)
+//	              str(ecosystem "\x00" normalized name) uvarint(n) uvarint(run length)
+//	candidates    section: per key, in packageIndex order, a run of n candidates,
+//	              the compact form matching reads (candidates.go)
 //	enrichment    section: per CVE, in id order: uvarint(len) body
 //	              body = str(CVE) uvarint(parts) parts × (uvarint(source) bytes(part))
 //	enrichTable   section: u64 offset of each CVE in enrichment
 //	meta          section: JSON [Meta] (deterministic)
 //	stamp         section: JSON [Stamp] (build time, fetch state)
-//	footer: 7 × (u64 offset, u64 length) · u32 format · [32]content hash
+//	footer: 8 × (u64 offset, u64 length) · u32 format · [32]content hash
 //	        · [32]file hash (sha256 of every byte before it) · "DDVEND01"
 //
-// The content hash covers the six sections before stamp, so the version of
+// The content hash covers the seven sections before stamp, so the version of
 // a database depends on its content only, not on when it was built; the
 // file hash guards against truncation and corruption and is checked on open.
+//
+// The format number sits at the same distance from the end of the file in
+// every format, so a file written by another drydock is recognised as such
+// ([ErrFormat]) whatever its section table looks like. Format history:
+//
+//	1  package index of record ordinals; lookups decoded whole advisories
+//	2  candidates section; Meta gains each source's newest data time
 
 const (
 	magicStart    = "DDVULNDB"
 	magicEnd      = "DDVEND01"
-	formatVersion = 1
-	numSections   = 7
+	formatVersion = 2
+	numSections   = 8
 	footerSize    = numSections*16 + 4 + 32 + 32 + 8
+	// formatFromEnd is where the format number starts, counted from the end
+	// of the file: it is followed by the two hashes and the end marker.
+	formatFromEnd = 4 + 32 + 32 + 8
 )
 
 const (
 	secRecords = iota
 	secRecordTable
 	secPackageIndex
+	secCandidates
 	secEnrichment
 	secEnrichTable
 	secMeta
@@ -71,6 +84,29 @@ func (f *footer) marshalPrefix() []byte {
 // ErrNotDatabase is returned when a file is not a drydock advisory database.
 var ErrNotDatabase = errors.New("vulndb: not a drydock advisory database file")
 
+// ErrFormat is returned (inside a [FormatError]) when a database file was
+// written by a drydock with another file format.
+var ErrFormat = errors.New("vulndb: database file format not supported")
+
+// FormatError says which format a file has and what to do about it;
+// errors.Is(err, ErrFormat) holds for it.
+type FormatError struct {
+	// Have is the file's format, Want the one this drydock reads.
+	Have, Want uint32
+}
+
+func (e *FormatError) Error() string {
+	if e.Have < e.Want {
+		return fmt.Sprintf("vulndb: the database file has format %d, written by an older drydock (this one reads format %d); "+
+			"rebuild the database with 'drydock db update' or 'drydock db import --replace PATH...', or import a bundle exported by this version", e.Have, e.Want)
+	}
+	return fmt.Sprintf("vulndb: the database file has format %d, written by a newer drydock (this one reads format %d); "+
+		"upgrade drydock, or rebuild the database with this version ('drydock db update' or 'drydock db import --replace PATH...')", e.Have, e.Want)
+}
+
+// Unwrap returns ErrFormat.
+func (e *FormatError) Unwrap() error { return ErrFormat }
+
 // IsDatabaseFile reports whether head (the first bytes of a file) starts like
 // a database file (or an export bundle, which is the same thing).
 func IsDatabaseFile(head []byte) bool { return bytes.HasPrefix(head, []byte(magicStart)) }
@@ -78,13 +114,19 @@ func IsDatabaseFile(head []byte) bool { return bytes.HasPrefix(head, []byte(magi
 // parseFooter checks the framing of data (a whole file) and returns its
 // footer. verify also checks the file hash.
 func parseFooter(data []byte, verify bool) (*footer, error) {
-	if len(data) < len(magicStart)+footerSize || !bytes.HasPrefix(data, []byte(magicStart)) {
+	if len(data) < len(magicStart)+formatFromEnd || !bytes.HasPrefix(data, []byte(magicStart)) {
 		return nil, ErrNotDatabase
 	}
-	tail := data[len(data)-footerSize:]
-	if string(tail[footerSize-8:]) != magicEnd {
+	if string(data[len(data)-8:]) != magicEnd {
 		return nil, fmt.Errorf("%w: bad end marker (truncated?)", ErrCorrupt)
 	}
+	if v := binary.LittleEndian.Uint32(data[len(data)-formatFromEnd:]); v != formatVersion {
+		return nil, &FormatError{Have: v, Want: formatVersion}
+	}
+	if len(data) < len(magicStart)+footerSize {
+		return nil, fmt.Errorf("%w: file too short", ErrCorrupt)
+	}
+	tail := data[len(data)-footerSize:]
 	f := &footer{}
 	p := tail
 	for i := range f.sections {
@@ -95,9 +137,6 @@ func parseFooter(data []byte, verify bool) (*footer, error) {
 	p = p[4:]
 	copy(f.content[:], p)
 	copy(f.file[:], p[32:])
-	if f.format != formatVersion {
-		return nil, fmt.Errorf("%w: format %d, this drydock reads %d", ErrNotDatabase, f.format, formatVersion)
-	}
 	body := uint64(len(data) - footerSize)
 	for i, s := range f.sections {
 		if s.off < uint64(len(magicStart)) || s.off > body || s.n > body-s.off {

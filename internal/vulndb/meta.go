@@ -39,6 +39,12 @@ type SourceMeta struct {
 	NVD     int      `json:"nvd,omitempty"`
 	KEV     int      `json:"kev,omitempty"`
 	EPSS    int      `json:"epss,omitempty"`
+	// Newest is the newest modification time in the source's data: the
+	// latest of its advisories' modified times, NVD lastModified, KEV
+	// dateAdded and EPSS score dates. It is zero when nothing carries a
+	// time. It is what the data's age is measured from (see
+	// [Status.UpdatedAt]).
+	Newest time.Time `json:"newest,omitzero"`
 }
 
 // Stamp is the non-deterministic part of a database file: when it was built
@@ -67,23 +73,97 @@ type SourceStamp struct {
 type Status struct {
 	Version string `json:"version"`
 	Path    string `json:"path"`
-	Meta    Meta   `json:"meta"`
-	Stamp   Stamp  `json:"stamp"`
+	// UpdatedAt is when the newest data in the database was modified; see
+	// [Status.DataTime].
+	UpdatedAt time.Time `json:"updatedAt"`
+	Meta      Meta      `json:"meta"`
+	Stamp     Stamp     `json:"stamp"`
 }
 
-// Age is how old the data is at now: the time since the most recent
-// successful check or import of any source, or since the build when no
-// source recorded one.
-func (s *Status) Age(now time.Time) time.Duration {
-	last := s.Stamp.BuiltAt
-	for _, src := range s.Stamp.Sources {
-		for _, t := range []time.Time{src.ImportedAt, src.CheckedAt} {
-			if t.After(last) {
-				last = t
-			}
+// SourceStatus is one source of a database with its times: what
+// `drydock db status` lists and the server's status reports.
+type SourceStatus struct {
+	Name  string   `json:"name"`
+	Feeds []string `json:"feeds,omitempty"`
+	// Records counts the source's advisories; Enrichment its NVD, KEV
+	// and EPSS records.
+	Records    int `json:"records"`
+	Enrichment int `json:"enrichment"`
+	// UpdatedAt is the newest modification time of the source's data
+	// ([SourceMeta].Newest), never later than when it was fetched; zero
+	// when unknown.
+	UpdatedAt time.Time `json:"updatedAt,omitzero"`
+	// ImportedAt is when the source's data was last read; CheckedAt when
+	// `db update` last asked the source for changes.
+	ImportedAt time.Time `json:"importedAt,omitzero"`
+	CheckedAt  time.Time `json:"checkedAt,omitzero"`
+	// Skipped counts malformed records left out of the last import.
+	Skipped int `json:"skipped,omitempty"`
+}
+
+// FetchedAt is the last time the source was read or checked: the later of
+// ImportedAt and CheckedAt.
+func (s *SourceStatus) FetchedAt() time.Time {
+	if s.CheckedAt.After(s.ImportedAt) {
+		return s.CheckedAt
+	}
+	return s.ImportedAt
+}
+
+// Sources lists the database's sources, in import order, with their times.
+func (s *Status) Sources() []SourceStatus {
+	stamps := make(map[string]SourceStamp, len(s.Stamp.Sources))
+	for _, st := range s.Stamp.Sources {
+		stamps[st.Name] = st
+	}
+	out := make([]SourceStatus, 0, len(s.Meta.Sources))
+	for _, m := range s.Meta.Sources {
+		st := stamps[m.Name]
+		ss := SourceStatus{Name: m.Name, Feeds: m.Feeds, Records: m.Records, Enrichment: m.NVD + m.KEV + m.EPSS,
+			UpdatedAt: m.Newest, ImportedAt: st.ImportedAt, CheckedAt: st.CheckedAt, Skipped: st.Skipped}
+		// Data cannot be newer than the moment it was read: a record
+		// dated in the future (a feed's clock) does not make the
+		// database look fresher than it is.
+		if f := ss.FetchedAt(); !f.IsZero() && ss.UpdatedAt.After(f) {
+			ss.UpdatedAt = f
+		}
+		out = append(out, ss)
+	}
+	return out
+}
+
+// DataTime is when the newest data in the database was modified: the
+// latest [SourceStatus].UpdatedAt of its sources. That is the data's age,
+// not the build's: a version built today from a feed last changed a
+// month ago is a month old. When no source's data carries a time it falls
+// back to the last fetch of any source, then to the build time.
+func (s *Status) DataTime() time.Time {
+	var newest, fetched time.Time
+	for _, src := range s.Sources() {
+		if src.UpdatedAt.After(newest) {
+			newest = src.UpdatedAt
+		}
+		if f := src.FetchedAt(); f.After(fetched) {
+			fetched = f
 		}
 	}
-	return now.Sub(last)
+	switch {
+	case !newest.IsZero():
+		return newest
+	case !fetched.IsZero():
+		return fetched
+	}
+	return s.Stamp.BuiltAt
+}
+
+// Age is how old the data is at now: the time since [Status.UpdatedAt]
+// (as DataTime computes it when UpdatedAt is not set).
+func (s *Status) Age(now time.Time) time.Duration {
+	t := s.UpdatedAt
+	if t.IsZero() {
+		t = s.DataTime()
+	}
+	return now.Sub(t)
 }
 
 // EcosystemsWithPrefix lists the ecosystems of m that start with prefix,

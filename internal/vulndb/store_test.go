@@ -169,15 +169,17 @@ func TestBuildAndLookup(t *testing.T) {
 	st := db.Status()
 	wantMeta := Meta{Records: 6, Withdrawn: 1, Packages: 5, GitOnly: 1, NVD: 1, KEV: 1, EPSS: 2,
 		Ecosystems: map[string]int{"npm": 2, "PyPI": 1, "Alpine:v3.19": 1, "Alpine:v3.18": 1},
-		Sources:    []SourceMeta{{Name: "one", Feeds: []string{"test"}, Records: 6, NVD: 1, KEV: 1, EPSS: 2}}}
+		Sources:    []SourceMeta{{Name: "one", Feeds: []string{"test"}, Records: 6, NVD: 1, KEV: 1, EPSS: 2, Newest: day(3)}}}
 	if diff := cmp.Diff(wantMeta, st.Meta); diff != "" {
 		t.Errorf("meta (-want +got):\n%s", diff)
 	}
 	if diff := cmp.Diff([]string{"Alpine:v3.18", "Alpine:v3.19"}, db.Ecosystems("Alpine:")); diff != "" {
 		t.Errorf("Ecosystems (-want +got):\n%s", diff)
 	}
-	if st.Stamp.BuiltAt.IsZero() || st.Age(st.Stamp.BuiltAt.Add(time.Hour)) != time.Hour {
-		t.Errorf("stamp %+v", st.Stamp)
+	// The data's age counts from its newest time (the KEV entry added on
+	// day 3), not from the build.
+	if st.Stamp.BuiltAt.IsZero() || !st.UpdatedAt.Equal(day(3)) || st.Age(day(3).Add(time.Hour)) != time.Hour {
+		t.Errorf("updatedAt %v, stamp %+v", st.UpdatedAt, st.Stamp)
 	}
 }
 

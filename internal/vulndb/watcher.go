@@ -27,6 +27,11 @@ type Watcher struct {
 	modTime time.Time
 	size    int64
 	name    string
+	// The pointer file state whose version failed to open, and why: it is
+	// not opened again until the pointer changes.
+	failMod  time.Time
+	failSize int64
+	failErr  error
 }
 
 // NewWatcher returns a watcher of the store in dir; versions are opened with
@@ -58,6 +63,9 @@ func (w *Watcher) Reload() (bool, error) {
 	if fi.ModTime().Equal(w.modTime) && fi.Size() == w.size && w.cur.Load() != nil {
 		return false, nil
 	}
+	if w.failErr != nil && fi.ModTime().Equal(w.failMod) && fi.Size() == w.failSize {
+		return false, w.failErr // the same broken version: do not map and hash it again
+	}
 	name, err := readPointer(w.dir)
 	if err != nil {
 		return false, err
@@ -68,8 +76,10 @@ func (w *Watcher) Reload() (bool, error) {
 	}
 	db, err := OpenFileWith(filepath.Join(w.dir, name), w.opts)
 	if err != nil {
+		w.failMod, w.failSize, w.failErr = fi.ModTime(), fi.Size(), err
 		return false, err
 	}
+	w.failErr = nil
 	old := w.cur.Swap(db)
 	w.modTime, w.size, w.name = fi.ModTime(), fi.Size(), name
 	if old == nil || old.Version() != db.Version() {
@@ -82,15 +92,25 @@ func (w *Watcher) Reload() (bool, error) {
 }
 
 // Run reloads at once and then every interval until ctx ends. Reload
-// errors are logged and retried at the next tick; Run returns nil when ctx
+// errors are retried at the next tick and logged when they first occur
+// (not again at every tick while they persist); Run returns nil when ctx
 // ends.
 func (w *Watcher) Run(ctx context.Context, interval time.Duration) error {
 	if interval <= 0 {
 		return errors.New("vulndb: watch interval must be positive")
 	}
-	if _, err := w.Reload(); err != nil {
-		w.log.WarnContext(ctx, "advisory database reload failed", "dir", w.dir, "err", err)
+	last := ""
+	reload := func() {
+		_, err := w.Reload()
+		switch {
+		case err == nil:
+			last = ""
+		case err.Error() != last:
+			last = err.Error()
+			w.log.WarnContext(ctx, "advisory database reload failed; retrying", "dir", w.dir, "err", err)
+		}
 	}
+	reload()
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -98,9 +118,7 @@ func (w *Watcher) Run(ctx context.Context, interval time.Duration) error {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
-			if _, err := w.Reload(); err != nil {
-				w.log.WarnContext(ctx, "advisory database reload failed", "dir", w.dir, "err", err)
-			}
+			reload()
 		}
 	}
 }

@@ -184,7 +184,15 @@ func Run(ctx context.Context, store *vulndb.Store, cfg Config, log *slog.Logger)
 		maxSize = ingest.DefaultLimits.MaxFileSize
 	}
 	old, err := store.Open()
-	if err != nil && !errors.Is(err, vulndb.ErrNoDatabase) {
+	var fe *vulndb.FormatError
+	switch {
+	case errors.As(err, &fe) && fe.Have < fe.Want:
+		// Written by an older drydock: this one cannot read it, so the
+		// update builds a new version from its sources alone (sources
+		// imported from files must be imported again).
+		log.WarnContext(ctx, "the current advisory database has an older file format; building a new one from the update sources only", "err", err)
+		old = nil
+	case err != nil && !errors.Is(err, vulndb.ErrNoDatabase):
 		return Result{}, err
 	}
 	if old != nil {

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -267,5 +268,49 @@ func TestDefaultSources(t *testing.T) {
 	}
 	if len(want) != 0 {
 		t.Errorf("missing default sources: %v", want)
+	}
+}
+
+func TestUpdateReplacesOldFormat(t *testing.T) {
+	_, _, sources, store := setup(t)
+	data := readFile(t, filepath.Join("..", "testdata", "format1.db"))
+	name := "vulndb-0123456789abcdef-1.db"
+	if err := os.WriteFile(filepath.Join(store.Dir(), name), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(store.Dir(), "current"), []byte(name+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(t.Context(), store, Config{Sources: sources}, discard)
+	if err != nil || !res.Built {
+		t.Fatalf("update over a format 1 database: built=%v err=%v", res.Built, err)
+	}
+	if m := status(t, store).Meta; m.Ecosystems["crates.io"] != 1193 || len(m.Sources) != len(sources) {
+		t.Errorf("rebuilt database: %+v", m)
+	}
+}
+
+// TestUpdatedAt checks that the database's age is the data's: the newest
+// modified time in the feeds, not when the update ran.
+func TestUpdatedAt(t *testing.T) {
+	_, _, sources, store := setup(t)
+	now := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	if _, err := Run(t.Context(), store, Config{Sources: sources, Now: func() time.Time { return now }}, discard); err != nil {
+		t.Fatal(err)
+	}
+	st := status(t, store)
+	var newest time.Time
+	for _, s := range st.Sources() {
+		// Alpine's secdb carries no dates: its data time is unknown.
+		undated := strings.HasSuffix(s.Name, "/v3.11/main.yaml")
+		if s.UpdatedAt.IsZero() != undated || s.UpdatedAt.After(now) || !s.CheckedAt.Equal(now) || !s.ImportedAt.Equal(now) {
+			t.Errorf("source %s: updated %v, checked %v, imported %v", s.Name, s.UpdatedAt, s.CheckedAt, s.ImportedAt)
+		}
+		if s.UpdatedAt.After(newest) {
+			newest = s.UpdatedAt
+		}
+	}
+	if !st.UpdatedAt.Equal(newest) || !st.UpdatedAt.Before(now.AddDate(0, -1, 0)) {
+		t.Errorf("UpdatedAt = %v, want the newest source time %v, well before the update at %v", st.UpdatedAt, newest, now)
 	}
 }

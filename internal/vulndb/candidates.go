@@ -1,0 +1,294 @@
+package vulndb
+
+import (
+	"fmt"
+
+	"github.com/drydock/drydock/internal/vulndb/osv"
+)
+
+// Candidates: what matching needs of each advisory naming a package,
+// written per package at build time so that a lookup never decodes a whole
+// advisory. The candidates section holds one run per package index key;
+// each candidate is
+//
+//	uvarint(record ordinal − previous ordinal of the run; the first is absolute)
+//	uvarint(len(body)) body
+//	body = str(id) uvarint(k), then k affected entries naming the package:
+//	       uvarint(position in the advisory's affected[]) str(package name as spelled)
+//	       uvarint(ranges) ranges × (type, uvarint(events) events × (kind byte, str))
+//	       strs(versions) raw(ecosystem_specific)
+//
+// A range type is one byte, 'E' (ECOSYSTEM), 'S' (SEMVER), 'G' (GIT), or
+// 'x' followed by str(type). GIT ranges keep their type but not their
+// events (commits never match a package version); GIT-only entries are not
+// written at all. Severity, purl and database_specific are left out: they
+// are read from the whole advisory once it matched.
+//
+// The section is copied to the heap when the file is opened, so strings
+// decoded from it stay valid however long a caller keeps them.
+
+// Ref identifies one advisory record of a database version. It is only
+// meaningful to the [DB] that returned it.
+type Ref uint32
+
+const (
+	rangeEcosystem = 'E'
+	rangeSemver    = 'S'
+	rangeGit       = 'G'
+	rangeOther     = 'x'
+)
+
+// appendCandidate appends the body of the candidate for the affected
+// entries idx of e (all naming one package) to b.
+func appendCandidate(b []byte, e *osv.Entry, idx []int) []byte {
+	w := encoder{b}
+	w.str(e.ID)
+	w.uint(uint64(len(idx)))
+	for _, i := range idx {
+		a := &e.Affected[i]
+		w.uint(uint64(i))
+		w.str(a.Package.Name)
+		w.uint(uint64(len(a.Ranges)))
+		for _, r := range a.Ranges {
+			switch r.Type {
+			case osv.RangeEcosystem:
+				w.b = append(w.b, rangeEcosystem)
+			case osv.RangeSemver:
+				w.b = append(w.b, rangeSemver)
+			case osv.RangeGit:
+				w.b = append(w.b, rangeGit)
+				w.uint(0)
+				continue
+			default:
+				w.b = append(w.b, rangeOther)
+				w.str(r.Type)
+			}
+			w.uint(uint64(len(r.Events)))
+			for _, ev := range r.Events {
+				switch {
+				case ev.Introduced != "":
+					w.b = append(w.b, 'i')
+					w.str(ev.Introduced)
+				case ev.Fixed != "":
+					w.b = append(w.b, 'f')
+					w.str(ev.Fixed)
+				case ev.LastAffected != "":
+					w.b = append(w.b, 'a')
+					w.str(ev.LastAffected)
+				default:
+					w.b = append(w.b, 'l')
+					w.str(ev.Limit)
+				}
+			}
+		}
+		w.strs(a.Versions)
+		w.raw(a.EcosystemSpecific)
+	}
+	return w.b
+}
+
+// span locates one package's run in the candidates section.
+type span struct {
+	off, end int
+	n        int
+}
+
+// Candidates iterates over the advisories naming one package, in the
+// compact form a version check needs (see [DB.Candidates]). Use it like a
+// bufio.Scanner:
+//
+//	c := db.Candidates("Debian:12", "openssl")
+//	for c.Next() {
+//		e := c.Entry() // ID and this package's affected entries only
+//		...            // judge the version; when affected:
+//		full, err := db.Advisory(c.Ref())
+//	}
+//	if err := c.Err(); err != nil { ... }
+//
+// The zero value has no candidates.
+type Candidates struct {
+	db   *DB
+	eco  string
+	r    decoder
+	n    int
+	left int
+	ref  uint32
+	err  error
+
+	// Scratch reused by every Next: Entry is valid until the next call.
+	e   osv.Entry
+	idx []int
+	aff []osv.Affected
+	rng []osv.Range
+	ev  []osv.Event
+	ver []string
+}
+
+// Candidates returns the advisories that name the package (ecosystem,
+// name), with the same rules as [DB.Lookup] (exact ecosystem, normalized
+// name, withdrawn advisories and GIT-only entries left out, one copy per
+// id), without decoding the advisories: each candidate carries only its id
+// and the affected entries naming the package. Fetch the whole advisory of
+// a candidate that matched with [DB.Advisory].
+//
+// It does not allocate until the first Next, and then only scratch space
+// reused for every candidate.
+func (db *DB) Candidates(ecosystem, name string) Candidates {
+	var buf [128]byte
+	kb := appendKey(buf[:0], ecosystem, name)
+	sp, ok := db.index[string(kb)] // no allocation: the conversion is temporary
+	if !ok {
+		return Candidates{}
+	}
+	return Candidates{db: db, eco: ecosystem, r: decoder{b: db.cands[sp.off:sp.end]}, n: sp.n, left: sp.n}
+}
+
+// Len is the number of candidates, read or not.
+func (c *Candidates) Len() int { return c.n }
+
+// Next advances to the next candidate; it returns false at the end or on
+// an error (see Err).
+func (c *Candidates) Next() bool {
+	if c.left == 0 || c.err != nil {
+		return false
+	}
+	first := c.left == c.n
+	c.left--
+	delta := c.r.uint()
+	body := c.r.bytes()
+	if c.r.err != nil || (!first && delta == 0) || uint64(c.ref)+delta >= uint64(c.db.numRecords()) {
+		return c.fail()
+	}
+	c.ref += uint32(delta)
+	if err := c.decode(body); err != nil {
+		return c.fail()
+	}
+	return true
+}
+
+func (c *Candidates) fail() bool {
+	c.err = fmt.Errorf("vulndb: candidates of %s package: %w", c.eco, ErrCorrupt)
+	c.left = 0
+	return false
+}
+
+// decode reads one candidate body into the scratch entry. Strings point
+// into the candidates section (heap memory that never changes).
+func (c *Candidates) decode(body []byte) error {
+	r := decoder{b: body}
+	c.e = osv.Entry{ID: r.str()}
+	k := r.count(4)
+	if c.aff == nil {
+		// Room for a typical candidate (one or two entries, a range or
+		// two, a few events) so that most lookups allocate only this.
+		c.idx, c.aff, c.rng, c.ev = make([]int, 0, 4), make([]osv.Affected, 0, 4), make([]osv.Range, 0, 4), make([]osv.Event, 0, 16)
+	}
+	c.idx, c.aff, c.rng, c.ev, c.ver = c.idx[:0], c.aff[:0], c.rng[:0], c.ev[:0], c.ver[:0]
+	for range k {
+		c.idx = append(c.idx, int(r.uint()))
+		a := osv.Affected{Package: osv.Package{Ecosystem: c.eco, Name: r.str()}}
+		nr := r.count(2)
+		r0 := len(c.rng)
+		for range nr {
+			if len(r.b) == 0 {
+				return ErrCorrupt
+			}
+			var rg osv.Range
+			t := r.b[0]
+			r.b = r.b[1:]
+			switch t {
+			case rangeEcosystem:
+				rg.Type = osv.RangeEcosystem
+			case rangeSemver:
+				rg.Type = osv.RangeSemver
+			case rangeGit:
+				rg.Type = osv.RangeGit
+			case rangeOther:
+				rg.Type = r.str()
+			default:
+				return ErrCorrupt
+			}
+			ne := r.count(2)
+			e0 := len(c.ev)
+			for range ne {
+				if len(r.b) == 0 {
+					return ErrCorrupt
+				}
+				kind := r.b[0]
+				r.b = r.b[1:]
+				v := r.str()
+				var ev osv.Event
+				switch kind {
+				case 'i':
+					ev.Introduced = v
+				case 'f':
+					ev.Fixed = v
+				case 'a':
+					ev.LastAffected = v
+				case 'l':
+					ev.Limit = v
+				default:
+					return ErrCorrupt
+				}
+				c.ev = append(c.ev, ev)
+			}
+			if ne > 0 {
+				rg.Events = c.ev[e0:len(c.ev):len(c.ev)]
+			}
+			c.rng = append(c.rng, rg)
+		}
+		if nr > 0 {
+			a.Ranges = c.rng[r0:len(c.rng):len(c.rng)]
+		}
+		if nv := r.count(1); nv > 0 {
+			v0 := len(c.ver)
+			for range nv {
+				c.ver = append(c.ver, r.str())
+			}
+			a.Versions = c.ver[v0:len(c.ver):len(c.ver)]
+		}
+		a.EcosystemSpecific = r.raw()
+		c.aff = append(c.aff, a)
+	}
+	if r.err != nil || len(r.b) != 0 {
+		return ErrCorrupt
+	}
+	if k > 0 {
+		c.e.Affected = c.aff[:k:k]
+	}
+	return nil
+}
+
+// Entry is the current candidate: an [osv.Entry] with only its ID and the
+// affected entries naming the package (package ecosystem and name, ranges,
+// versions, ecosystem_specific). It is overwritten by the next call to
+// Next; strings taken from it stay valid.
+func (c *Candidates) Entry() *osv.Entry { return &c.e }
+
+// Index returns the position in the whole advisory's affected[] of the
+// current entry's Affected[i].
+func (c *Candidates) Index(i int) int { return c.idx[i] }
+
+// Ref identifies the current candidate's record for [DB.Advisory].
+func (c *Candidates) Ref() Ref { return Ref(c.ref) }
+
+// Err is the error that stopped the iteration (a damaged file), or nil.
+func (c *Candidates) Err() error { return c.err }
+
+// Advisory decodes the whole advisory of record r (from [Candidates.Ref]).
+// The entry is the caller's own.
+func (db *DB) Advisory(r Ref) (*osv.Entry, error) {
+	defer keepAlive(db)
+	if int(r) >= db.numRecords() {
+		return nil, fmt.Errorf("vulndb: advisory record %d of %d: %w", r, db.numRecords(), ErrCorrupt)
+	}
+	_, _, enc, err := db.recordBody(int(r))
+	if err != nil {
+		return nil, fmt.Errorf("vulndb: advisory record %d: %w", r, err)
+	}
+	e, err := decodeEntry(enc)
+	if err != nil {
+		return nil, fmt.Errorf("vulndb: advisory record %d: %w", r, err)
+	}
+	return e, nil
+}
