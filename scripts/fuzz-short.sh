@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# fuzz-short.sh — runs every Go fuzz target of the module for a short time
+# (issue 4: the layer reader and each parser are fuzzed in CI).
+#
+# Targets are found, not listed: every package whose _test.go files declare
+# a `func Fuzz...` is asked for its targets with `go test -list '^Fuzz'`, and
+# each target runs alone with
+#   go test -run '^$' -fuzz '^NAME$' -fuzztime $FUZZTIME PACKAGE
+# (go test -fuzz takes one package and one target at a time). The seed
+# corpus (f.Add and testdata/fuzz/NAME) runs first, then the fuzzer.
+#
+# A crash fails the target: go test prints the input and writes it to the
+# package's testdata/fuzz/NAME/ directory, where it becomes a regression seed
+# once committed. The script runs every target, then exits 1 if any failed,
+# naming them.
+#
+# Usage: scripts/fuzz-short.sh [PACKAGE-PATTERN...]   (default ./...)
+# Env:   FUZZTIME   per-target fuzzing time (default 10s)
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+FUZZTIME=${FUZZTIME:-10s}
+patterns=("$@")
+((${#patterns[@]})) || patterns=(./...)
+
+log() { printf 'fuzz-short: %s\n' "$*" >&2; }
+
+start=$(date +%s)
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+targets=()
+failed=()
+pkgs=$(go list -f '{{.ImportPath}} {{.Dir}}' "${patterns[@]}")
+while read -r pkg dir; do
+	grep -qs '^func Fuzz' "$dir"/*_test.go || continue
+	if ! names=$(go test -list '^Fuzz' "$pkg" 2>"$out"); then
+		log "FAIL $pkg: cannot list its targets:"
+		cat "$out" >&2
+		failed+=("$pkg (go test -list)")
+		continue
+	fi
+	for name in $names; do
+		[[ $name == Fuzz* ]] && targets+=("$pkg $name")
+	done
+done <<<"$pkgs"
+log "${#targets[@]} targets, $FUZZTIME each"
+
+for t in "${targets[@]}"; do
+	read -r pkg name <<<"$t"
+	t0=$(date +%s)
+	if go test -run '^$' -fuzz "^$name\$" -fuzztime "$FUZZTIME" "$pkg" >"$out" 2>&1; then
+		log "ok   $pkg $name ($(($(date +%s) - t0))s)"
+	else
+		log "FAIL $pkg $name ($(($(date +%s) - t0))s):"
+		cat "$out" >&2
+		failed+=("$pkg $name")
+	fi
+done
+log "${#targets[@]} targets in $(($(date +%s) - start))s"
+if ((${#failed[@]})); then
+	log "${#failed[@]} failed:"
+	printf '  %s\n' "${failed[@]}" >&2
+	exit 1
+fi
