@@ -7,6 +7,7 @@ package list
 import (
 	"github.com/drydock/drydock/internal/scan/extract"
 	"github.com/drydock/drydock/internal/scan/extract/apk"
+	"github.com/drydock/drydock/internal/scan/extract/composer"
 	"github.com/drydock/drydock/internal/scan/extract/dpkg"
 	"github.com/drydock/drydock/internal/scan/extract/gem"
 	"github.com/drydock/drydock/internal/scan/extract/gobinary"
@@ -25,5 +26,6 @@ func All() []extract.Extractor {
 		python.Extractor{},
 		java.Extractor{},
 		gem.Extractor{},
+		composer.Extractor{},
 	}
 }
