@@ -39,6 +39,12 @@ type Options struct {
 	// Exempters silence findings (ignore files, VEX documents, exemption
 	// rules), tried in order; see package match/exempt.
 	Exempters []Exempter
+	// Inventory, when set, is asked for the image's inventory in place of
+	// the layer read; read is that read (what Scan does without the hook).
+	// It may return an inventory it already has (a stored one, one put
+	// together from per-layer caches), which must be what read would
+	// return, or call read and keep its result.
+	Inventory func(ctx context.Context, im *source.Image, read func(context.Context) (*extract.Inventory, error)) (*extract.Inventory, error)
 	// Logger receives diagnostics; nil discards them.
 	Logger *slog.Logger
 	// Now is the clock (scan time, end-of-life checks); nil means
@@ -94,7 +100,17 @@ func ScanImage(ctx context.Context, im *source.Image, opts Options) (*finding.Re
 	case im.Err != nil:
 		return fail(ctx, r, im.Err, opts, log), nil
 	}
-	inv, err := inventory(ctx, im, opts, log)
+	read := func(ctx context.Context) (*extract.Inventory, error) { return inventory(ctx, im, opts, log) }
+	var inv *extract.Inventory
+	var err error
+	if opts.Inventory != nil {
+		inv, err = opts.Inventory(ctx, im, read)
+		if inv == nil && err == nil {
+			err = errors.New("scan: the inventory hook returned no inventory")
+		}
+	} else {
+		inv, err = read(ctx)
+	}
 	if ctx.Err() != nil {
 		return nil, fmt.Errorf("scan %s: %w", im.Repository, ctx.Err())
 	}

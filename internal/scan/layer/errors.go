@@ -21,6 +21,9 @@ var (
 	// ErrReaderFailed: an earlier layer failed; the Reader holds no usable
 	// state for later layers.
 	ErrReaderFailed = errors.New("layer reader failed earlier")
+	// ErrOmitted: the reader needed the contents of a file that a skeleton
+	// stream left out (see Desc.Omitted).
+	ErrOmitted = errors.New("layer file contents omitted")
 	// ErrLimit matches every *LimitError with errors.Is.
 	ErrLimit = errors.New("limit exceeded")
 )

@@ -45,6 +45,13 @@ type Desc struct {
 	// uncompressed tar stream; a mismatch fails the layer with
 	// ErrDiffIDMismatch.
 	DiffID oci.Digest
+	// Omitted, when set, says that src is a skeleton of the layer: every
+	// entry is there, but some regular files have zeros in place of their
+	// contents, and Omitted reports which (by header). When the reader must
+	// keep such a file whole for a selector that is not a [Reducer], it
+	// fails with an error wrapping ErrOmitted instead of keeping the
+	// zeros. Reducers see the stream's bytes as they are.
+	Omitted func(hdr *tar.Header) bool
 }
 
 // Info describes a layer that was read.
@@ -161,7 +168,7 @@ func (r *Reader) ReadLayer(ctx context.Context, desc Desc, src io.Reader) (err e
 	}
 	defer st.close()
 
-	d := &delta{layer: idx, adds: make(map[string]*node),
+	d := &delta{layer: idx, adds: make(map[string]*node), omitted: desc.Omitted,
 		whiteouts: make(map[string]struct{}), opaques: make(map[string]struct{})}
 	tr := tar.NewReader(st)
 	var entries int64
@@ -198,6 +205,7 @@ func (r *Reader) ReadLayer(ctx context.Context, desc Desc, src io.Reader) (err e
 // OCI image spec says, whatever their position in the tar.
 type delta struct {
 	layer     int
+	omitted   func(*tar.Header) bool
 	adds      map[string]*node
 	whiteouts map[string]struct{}
 	opaques   map[string]struct{}
@@ -370,6 +378,9 @@ func (r *Reader) regular(d *delta, tr *tar.Reader, hdr *tar.Header, p string, st
 		n.has, n.wanted = mask, listed
 		d.add(p, n)
 		return nil
+	}
+	if mask&r.rawMask != 0 && d.omitted != nil && d.omitted(hdr) {
+		return fmt.Errorf("%w: layer %d: %s", ErrOmitted, d.layer, p)
 	}
 	var buf []byte
 	if mask&r.rawMask != 0 {
