@@ -312,7 +312,8 @@ func deleteManifestRow(ctx context.Context, tx *wtx, repoID, id int64, d oci.Dig
 			return err
 		}
 	}
-	return nil
+	// Its scan results and findings go in the same transaction (pipeline_results.go).
+	return deleteImageResults(ctx, tx, repoID, d, since)
 }
 
 // DeleteTag removes tag from repository repoID; the manifest it named becomes

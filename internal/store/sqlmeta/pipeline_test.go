@@ -1,0 +1,340 @@
+package sqlmeta_test
+
+import (
+	"encoding/json"
+	"errors"
+	"path/filepath"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/drydock/drydock/internal/oci"
+	"github.com/drydock/drydock/internal/store"
+	"github.com/drydock/drydock/internal/store/sqlmeta"
+)
+
+// clock is a settable test clock.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
+
+func openPipeline(t *testing.T) (*sqlmeta.Store, *clock) {
+	t.Helper()
+	s := openTest(t, sqlmeta.Config{Path: filepath.Join(t.TempDir(), "meta.db")})
+	c := &clock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	sqlmeta.SetNow(s, c.Now)
+	return s, c
+}
+
+func claim(t *testing.T, s *sqlmeta.Store, worker string) (store.ClaimedJob, bool) {
+	t.Helper()
+	j, ok, err := s.ClaimScanJob(t.Context(), worker, time.Minute, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return j, ok
+}
+
+func TestClaimOrderLeaseRetry(t *testing.T) {
+	s, c := openPipeline(t)
+	ctx := t.Context()
+	_, d1 := pushImage(t, s, "reg/a", "v1")
+	c.Add(time.Second)
+	_, d2 := pushImage(t, s, "reg/b", "v1")
+	// A bulk rescan of everything queues nothing for manifests already
+	// queued, and its jobs come after the push jobs.
+	if n, err := s.EnqueueScans(ctx, store.ScanScope{SubscriptionID: "s1"}, store.ReasonRescan, store.PriorityBulk); err != nil || n != 0 {
+		t.Fatalf("enqueue while queued: %d, %v", n, err)
+	}
+	if ok, err := s.HasDueScanJobs(ctx); err != nil || !ok {
+		t.Fatalf("HasDueScanJobs = %v, %v", ok, err)
+	}
+	j1, ok := claim(t, s, "w1")
+	if !ok || j1.Digest != d1 || j1.Attempts != 1 || j1.Repository != "reg/a" || j1.Registry != "reg" ||
+		j1.RegistryType != store.RegistryTypeStandard || !j1.ScanningEnabled {
+		t.Fatalf("first claim: %+v, %v", j1, ok)
+	}
+	j2, ok := claim(t, s, "w2")
+	if !ok || j2.Digest != d2 {
+		t.Fatalf("second claim: %+v, %v", j2, ok)
+	}
+	if _, ok := claim(t, s, "w3"); ok {
+		t.Fatal("claimed a third job from a queue of two")
+	}
+	// Only the holder may change a job.
+	if err := s.FinishScanJob(ctx, j1.ID, "w2", store.JobDone, ""); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("finish by another worker: %v", err)
+	}
+	// Retry with backoff: not due before runAfter.
+	if err := s.RetryScanJob(ctx, j1.ID, "w1", c.Now().Add(10*time.Second), "blob store unreachable"); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := claim(t, s, "w3"); ok {
+		t.Fatal("claimed a job before its backoff ended")
+	}
+	c.Add(11 * time.Second)
+	j1b, ok := claim(t, s, "w3")
+	if !ok || j1b.ID != j1.ID || j1b.Attempts != 2 {
+		t.Fatalf("claim after backoff: %+v, %v", j1b, ok)
+	}
+	// w2 crashes: its lease runs out and the job is requeued; a renewed
+	// lease keeps w3's.
+	c.Add(50 * time.Second)
+	if err := s.ExtendScanLease(ctx, j1b.ID, "w3", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	c.Add(20 * time.Second)
+	n, err := s.RequeueScanJobs(ctx, "")
+	if err != nil || n != 1 {
+		t.Fatalf("requeue expired: %d, %v", n, err)
+	}
+	if err := s.FinishScanJob(ctx, j2.ID, "w2", store.JobDone, ""); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("finish after losing the lease: %v", err)
+	}
+	// A worker restarting under its name takes its jobs back at once.
+	n, err = s.RequeueScanJobs(ctx, "w3")
+	if err != nil || n != 1 {
+		t.Fatalf("requeue own jobs: %d, %v", n, err)
+	}
+	for range 2 {
+		j, ok := claim(t, s, "w4")
+		if !ok {
+			t.Fatal("requeued jobs not claimable")
+		}
+		if err := s.FinishScanJob(ctx, j.ID, "w4", store.JobDone, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A rescan queues both again, behind a new push.
+	if n, err := s.EnqueueScans(ctx, store.ScanScope{SubscriptionID: "s1", Registry: "reg"}, store.ReasonRescan, store.PriorityBulk); err != nil || n != 2 {
+		t.Fatalf("rescan: %d, %v", n, err)
+	}
+	_, d3 := pushImage(t, s, "reg/c", "v1")
+	if j, _ := claim(t, s, "w4"); j.Digest != d3 || j.Reason != store.ReasonPush {
+		t.Fatalf("push job did not go first: %+v", j)
+	}
+	if n, err := s.EnqueueScans(ctx, store.ScanScope{SubscriptionID: "s1", Repository: "reg/a", Digest: d1}, store.ReasonRescan, store.PriorityRescan); err != nil || n != 0 {
+		t.Fatalf("rescan of a queued image: %d, %v", n, err)
+	}
+	if _, err := s.EnqueueScans(ctx, store.ScanScope{}, store.ReasonRescan, 0); err == nil {
+		t.Fatal("EnqueueScans without a subscription succeeded")
+	}
+}
+
+// TestClaimConcurrent: many workers claiming at once get each job once.
+func TestClaimConcurrent(t *testing.T) {
+	s, _ := openPipeline(t)
+	const n = 40
+	for i := range n {
+		pushImage(t, s, "reg/r"+string(rune('a'+i%26))+string(rune('a'+i/26)), "v1")
+	}
+	var mu sync.Mutex
+	seen := map[int64]string{}
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Go(func() {
+			name := "w" + string(rune('0'+w))
+			for {
+				j, ok, err := s.ClaimScanJob(t.Context(), name, time.Minute, true)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if !ok {
+					return
+				}
+				mu.Lock()
+				if prev, dup := seen[j.ID]; dup {
+					t.Errorf("job %d claimed by %s and %s", j.ID, prev, name)
+				}
+				seen[j.ID] = name
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if len(seen) != n {
+		t.Fatalf("%d jobs claimed, want %d", len(seen), n)
+	}
+}
+
+func TestPlanAndRegistryType(t *testing.T) {
+	s, _ := openPipeline(t)
+	ctx := t.Context()
+	if _, err := s.EnsureSubscription(ctx, "s1", "One"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateRegistry(ctx, "s1", "ext", store.RegistryTypeExternal); err != nil {
+		t.Fatal(err)
+	}
+	pushImage(t, s, "ext/app", "v1")
+	j, ok := claim(t, s, "w")
+	if !ok || j.RegistryType != store.RegistryTypeExternal {
+		t.Fatalf("claim: %+v %v", j, ok)
+	}
+	// Default off when the installation says so.
+	pushImage(t, s, "std/app", "v1")
+	j, ok, err := s.ClaimScanJob(ctx, "w", time.Minute, false)
+	if err != nil || !ok || j.ScanningEnabled {
+		t.Fatalf("claim with default off: %+v %v %v", j, ok, err)
+	}
+	// External registries are never queued by a rescan.
+	if n, err := s.EnqueueScans(ctx, store.ScanScope{SubscriptionID: "s1"}, store.ReasonPlan, store.PriorityBulk); err != nil || n != 1 {
+		t.Fatalf("enqueue: %d %v, want 1: std/app (running, not queued) but not the external registry", n, err)
+	}
+}
+
+func findingRec(id, pkg string, sev int) store.FindingRecord {
+	return store.FindingRecord{AdvisoryID: id, PackageType: "apk", PackageName: pkg, PackageVersion: "1.0",
+		PackagePath: "lib/apk/db/installed", Severity: sev, FixedVersion: "1.1", FixStatus: "FixAvailable"}
+}
+
+func eventTypes(t *testing.T, s *sqlmeta.Store) map[string]int {
+	t.Helper()
+	evs, err := s.PendingEvents(t.Context(), -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]int{}
+	for _, e := range evs {
+		out[e.Type]++
+	}
+	return out
+}
+
+func TestSaveEvaluation(t *testing.T) {
+	s, c := openPipeline(t)
+	ctx := t.Context()
+	repo, d := pushImage(t, s, "reg/app", "v1")
+	ref := store.ImageRef{RepositoryID: repo.ID, Digest: d, Platform: "linux/amd64"}
+	if err := s.MarkScanning(ctx, ref, c.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := s.ImageEvaluated(ctx, repo.ID, d); err != nil || ok {
+		t.Fatalf("ImageEvaluated before any result: %v %v", ok, err)
+	}
+	ev := store.Evaluation{Image: ref, Status: store.StatusUnhealthy, Inventory: "inv1", Packages: 3,
+		Summary: store.Summary{High: 2}, Findings: []store.FindingRecord{findingRec("CVE-1", "zlib", 3), findingRec("CVE-2", "musl", 3)},
+		Fingerprint: "f1", DBVersion: "db1", At: c.Now(), Scan: true, Attempts: 1}
+	res, err := s.SaveEvaluation(ctx, ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := store.EvaluationResult{ImageID: res.ImageID, NewFindings: 2, Metered: true,
+		Assessment: store.AssessmentUnhealthy, AssessmentChanged: true}
+	if diff := cmp.Diff(want, res); diff != "" {
+		t.Errorf("first scan (-want +got):\n%s", diff)
+	}
+	// First scan: scan.completed, no finding.new; the assessment moved.
+	if diff := cmp.Diff(map[string]int{"image.pushed": 1, "scan.completed": 1, "assessment.changed": 1}, eventTypes(t, s)); diff != "" {
+		t.Errorf("events after the first scan (-want +got):\n%s", diff)
+	}
+	if ok, err := s.ImageEvaluated(ctx, repo.ID, d); err != nil || !ok {
+		t.Fatalf("ImageEvaluated after the scan: %v %v", ok, err)
+	}
+	// Re-match against a new database: CVE-2 resolved, CVE-3 new; a
+	// re-match is not metered and raises no scan event.
+	c.Add(time.Hour)
+	ev2 := ev
+	ev2.Findings = []store.FindingRecord{findingRec("CVE-1", "zlib", 4), findingRec("CVE-3", "busybox", 2)}
+	ev2.Fingerprint, ev2.DBVersion, ev2.At, ev2.Scan = "f2", "db2", c.Now(), false
+	res, err = s.SaveEvaluation(ctx, ev2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.NewFindings != 1 || res.Resolved != 1 || res.Metered || res.AssessmentChanged || res.PreviousStatus != store.StatusUnhealthy {
+		t.Errorf("re-match result: %+v", res)
+	}
+	evs, err := s.PendingEvents(ctx, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var news, resolved []string
+	for _, e := range evs {
+		var p struct {
+			Finding struct{ ID, Severity string }
+			Repository, DBVersion string
+		}
+		if err := json.Unmarshal(e.Payload, &p); err != nil {
+			t.Fatal(err)
+		}
+		switch e.Type {
+		case sqlmeta.EventFindingNew:
+			news = append(news, p.Finding.ID+"/"+p.Finding.Severity+"/"+p.DBVersion+"/"+p.Repository)
+		case sqlmeta.EventFindingResolved:
+			resolved = append(resolved, p.Finding.ID)
+		}
+	}
+	if diff := cmp.Diff([]string{"CVE-3/Medium/db2/reg/app"}, news); diff != "" {
+		t.Errorf("finding.new (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"CVE-2"}, resolved); diff != "" {
+		t.Errorf("finding.resolved (-want +got):\n%s", diff)
+	}
+	// A rescan of the same digest is free.
+	ev3 := ev2
+	ev3.Scan, ev3.At = true, c.Now().Add(time.Minute)
+	if res, err := s.SaveEvaluation(ctx, ev3); err != nil || res.Metered || res.NewFindings != 0 {
+		t.Fatalf("rescan: %+v %v", res, err)
+	}
+	// Due evaluations follow the database version and the stale mark.
+	due, err := s.DueEvaluations(ctx, "db2", 0, 10)
+	if err != nil || len(due) != 0 {
+		t.Fatalf("due at db2: %v %v", due, err)
+	}
+	due, err = s.DueEvaluations(ctx, "db3", 0, 10)
+	if err != nil || len(due) != 1 || due[0].Inventory != "inv1" || due[0].Repository != "reg/app" || due[0].Registry != "reg" {
+		t.Fatalf("due at db3: %+v %v", due, err)
+	}
+	if err := s.TouchEvaluations(ctx, []int64{due[0].ImageID}, "db3", c.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := s.CountDueEvaluations(ctx, "db3"); n != 0 {
+		t.Fatalf("%d due after touch", n)
+	}
+	if n, err := s.MarkStale(ctx, "s1"); err != nil || n != 1 {
+		t.Fatalf("mark stale: %d %v", n, err)
+	}
+	if n, _ := s.CountDueEvaluations(ctx, "db3"); n != 1 {
+		t.Fatalf("%d due after mark stale", n)
+	}
+	// Healthy: the assessment follows.
+	ev4 := ev2
+	ev4.Status, ev4.Findings, ev4.Fingerprint, ev4.At = store.StatusHealthy, nil, "f4", c.Now().Add(2*time.Minute)
+	res, err = s.SaveEvaluation(ctx, ev4)
+	if err != nil || res.Resolved != 2 || res.Assessment != store.AssessmentHealthy || !res.AssessmentChanged {
+		t.Fatalf("healthy: %+v %v", res, err)
+	}
+	// Deleting the image removes its results at once; the registry has no
+	// scanned image left.
+	if err := s.DeleteManifest(ctx, repo.ID, d); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := s.ImageEvaluated(ctx, repo.ID, d); ok {
+		t.Fatal("results survived the manifest")
+	}
+	if _, err := s.SaveEvaluation(ctx, ev4); !errors.Is(err, store.ErrManifestUnknown) {
+		t.Fatalf("save for a deleted manifest: %v", err)
+	}
+	evs, _ = s.PendingEvents(ctx, -1)
+	last := evs[len(evs)-1]
+	var a struct{ Assessment, Previous string }
+	json.Unmarshal(last.Payload, &a)
+	if last.Type != "image.deleted" || evs[len(evs)-2].Type != sqlmeta.EventAssessmentChanged {
+		types := []string{}
+		for _, e := range evs {
+			types = append(types, e.Type)
+		}
+		sort.Strings(types)
+		t.Fatalf("events after delete: %v", types)
+	}
+}
+
+var _ = oci.Digest("")
