@@ -8,6 +8,7 @@ import (
 	"github.com/drydock/drydock/internal/scan/extract"
 	"github.com/drydock/drydock/internal/scan/extract/apk"
 	"github.com/drydock/drydock/internal/scan/extract/composer"
+	"github.com/drydock/drydock/internal/scan/extract/dotnet"
 	"github.com/drydock/drydock/internal/scan/extract/dpkg"
 	"github.com/drydock/drydock/internal/scan/extract/gem"
 	"github.com/drydock/drydock/internal/scan/extract/gobinary"
@@ -27,5 +28,6 @@ func All() []extract.Extractor {
 		java.Extractor{},
 		gem.Extractor{},
 		composer.Extractor{},
+		dotnet.Extractor{},
 	}
 }
