@@ -15,6 +15,7 @@ import (
 	"github.com/drydock/drydock/internal/scan/extract/java"
 	"github.com/drydock/drydock/internal/scan/extract/npm"
 	"github.com/drydock/drydock/internal/scan/extract/python"
+	"github.com/drydock/drydock/internal/scan/extract/rustbinary"
 )
 
 // All returns every extractor, OS package databases first.
@@ -29,5 +30,6 @@ func All() []extract.Extractor {
 		gem.Extractor{},
 		composer.Extractor{},
 		dotnet.Extractor{},
+		rustbinary.Extractor{},
 	}
 }
