@@ -21,6 +21,7 @@ import (
 	"github.com/drydock/drydock/internal/server"
 	"github.com/drydock/drydock/internal/store/fs"
 	"github.com/drydock/drydock/internal/store/sqlmeta"
+	"github.com/drydock/drydock/internal/webhook"
 )
 
 func newServeCmd(g *globals) *cobra.Command {
@@ -97,6 +98,25 @@ func serve(ctx context.Context, cfg config.Config, logw io.Writer) error {
 	if err != nil {
 		return err
 	}
+	hookCfg := webhook.Config{
+		Workers:             cfg.Webhooks.Workers,
+		Timeout:             cfg.Webhooks.Timeout.D(),
+		ConnectTimeout:      cfg.Webhooks.ConnectTimeout.D(),
+		MaxAttempts:         cfg.Webhooks.MaxAttempts,
+		BackoffBase:         cfg.Webhooks.BackoffBase.D(),
+		BackoffMax:          cfg.Webhooks.BackoffMax.D(),
+		PollInterval:        cfg.Webhooks.PollInterval.D(),
+		Retention:           cfg.Webhooks.Retention.D(),
+		AllowPrivateTargets: cfg.Webhooks.AllowPrivateTargets,
+	}
+	relay, err := webhook.NewRelay(hookCfg, webhook.RelayDeps{Store: meta, Logger: log, Metrics: metrics})
+	if err != nil {
+		return err
+	}
+	hooks, err := webhook.NewHandler(hookCfg, webhook.HandlerDeps{Store: meta, Auth: access.Open(), Logger: log})
+	if err != nil {
+		return err
+	}
 	collector, err := gc.New(gc.Config{
 		Interval:       cfg.GC.Interval.D(),
 		GracePeriod:    cfg.GC.GracePeriod.D(),
@@ -111,7 +131,8 @@ func serve(ctx context.Context, cfg config.Config, logw io.Writer) error {
 		ReadHeaderTimeout: cfg.Server.ReadHeaderTimeout.D(),
 		IdleTimeout:       cfg.Server.IdleTimeout.D(),
 		ShutdownTimeout:   cfg.Server.ShutdownTimeout.D(),
-	}, server.Deps{Registry: reg, Ready: meta.Ping, Metrics: metrics, Logger: log})
+	}, server.Deps{Registry: reg, Ready: meta.Ping, Metrics: metrics, Logger: log,
+		Webhooks: hooks, WebhookPatterns: webhook.Patterns})
 	if err != nil {
 		return err
 	}
@@ -128,6 +149,7 @@ func serve(ctx context.Context, cfg config.Config, logw io.Writer) error {
 	bgctx, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	wg.Go(func() { reg.Run(bgctx) })
+	wg.Go(func() { relay.Run(bgctx) })
 	if cfg.GC.Interval > 0 {
 		wg.Go(func() { collector.Run(bgctx, 0) })
 	}

@@ -34,6 +34,7 @@ type Config struct {
 	Registry Registry `yaml:"registry"`
 	GC       GC       `yaml:"gc"`
 	Log      Log      `yaml:"log"`
+	Webhooks Webhooks `yaml:"webhooks"`
 }
 
 // Server configures the HTTP listener.
@@ -86,6 +87,27 @@ type GC struct {
 	DeleteUntagged bool `yaml:"deleteUntagged"`
 }
 
+// Webhooks configures event delivery to webhooks.
+type Webhooks struct {
+	// Workers is how many webhooks are delivered to at once.
+	Workers int `yaml:"workers"`
+	// Timeout bounds one delivery request; ConnectTimeout its connection.
+	Timeout        Duration `yaml:"timeout"`
+	ConnectTimeout Duration `yaml:"connectTimeout"`
+	// MaxAttempts is the number of requests before a delivery is failed.
+	MaxAttempts int `yaml:"maxAttempts"`
+	// BackoffBase is the first retry delay; it doubles up to BackoffMax.
+	BackoffBase Duration `yaml:"backoffBase"`
+	BackoffMax  Duration `yaml:"backoffMax"`
+	// PollInterval is how often the event outbox is read.
+	PollInterval Duration `yaml:"pollInterval"`
+	// Retention keeps delivered events and the delivery log this long.
+	Retention Duration `yaml:"retention"`
+	// AllowPrivateTargets permits webhook URLs on loopback, private and
+	// link-local addresses (tests, receivers in the same network).
+	AllowPrivateTargets bool `yaml:"allowPrivateTargets"`
+}
+
 // Log configures structured logging.
 type Log struct {
 	// Level is debug, info, warn or error.
@@ -116,6 +138,16 @@ func Default() Config {
 			GracePeriod: Duration(time.Hour),
 		},
 		Log: Log{Level: "info", Format: "text"},
+		Webhooks: Webhooks{
+			Workers:        4,
+			Timeout:        Duration(10 * time.Second),
+			ConnectTimeout: Duration(5 * time.Second),
+			MaxAttempts:    10,
+			BackoffBase:    Duration(10 * time.Second),
+			BackoffMax:     Duration(time.Hour),
+			PollInterval:   Duration(time.Second),
+			Retention:      Duration(30 * 24 * time.Hour),
+		},
 	}
 }
 
@@ -173,6 +205,10 @@ func (c Config) Validate() error {
 	}
 	if c.GC.Interval < 0 || c.GC.GracePeriod < 0 {
 		errs = append(errs, errors.New("gc durations must not be negative"))
+	}
+	if w := c.Webhooks; w.Workers < 1 || w.MaxAttempts < 1 || w.Timeout <= 0 || w.ConnectTimeout <= 0 ||
+		w.BackoffBase <= 0 || w.BackoffMax < w.BackoffBase || w.PollInterval <= 0 || w.Retention <= 0 {
+		errs = append(errs, errors.New("webhooks: workers and maxAttempts must be at least 1, durations positive, backoffMax at least backoffBase"))
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

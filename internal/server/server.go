@@ -49,6 +49,11 @@ type Deps struct {
 	Metrics *prometheus.Registry
 	// Logger receives access logs.
 	Logger *slog.Logger
+	// Webhooks, when set, serves the webhook API on each of
+	// WebhookPatterns (method-qualified, so they win over a /api/v1/
+	// catch-all).
+	Webhooks        http.Handler
+	WebhookPatterns []string
 }
 
 // Server is drydock's HTTP server.
@@ -111,6 +116,11 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		}
 		w.Write([]byte("ready\n"))
 	})
+	if deps.Webhooks != nil {
+		for _, p := range deps.WebhookPatterns {
+			mux.Handle(p, deps.Webhooks)
+		}
+	}
 	mux.Handle("GET /metrics", promhttp.HandlerFor(deps.Metrics, promhttp.HandlerOpts{Registry: deps.Metrics}))
 	s.handler = s.middleware(mux)
 	return s, nil

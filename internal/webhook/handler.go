@@ -48,8 +48,10 @@ const (
 type HandlerDeps struct {
 	// Store holds webhooks and the delivery log (a sqlmeta.Store).
 	Store store.Webhooks
-	// Auth authenticates every request; the caller's access.Identity then
-	// limits it to the subscriptions it may see.
+	// Auth authenticates requests that arrive without an access.Identity
+	// in their context (a guard in front of the server may have put one
+	// there already; that one is kept). The caller's identity then limits
+	// it to the subscriptions it may see.
 	Auth access.Authorizer
 	// Logger receives internal errors.
 	Logger *slog.Logger
@@ -112,15 +114,20 @@ var (
 // problem response.
 func (h *handler) wrap(fn func(http.ResponseWriter, *http.Request, *access.Identity) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r2, err := h.auth.Authorize(r, nil)
-		if err != nil {
-			if errors.Is(err, access.ErrUnauthenticated) {
-				if c, ok := h.auth.(access.Challenger); ok {
-					w.Header().Set("WWW-Authenticate", c.Challenge(r, nil))
+		// An identity already in the context was put there by a guard in
+		// front of every interface; it is the caller, whatever Auth says.
+		r2 := r
+		if access.FromContext(r.Context()) == nil {
+			var err error
+			if r2, err = h.auth.Authorize(r, nil); err != nil {
+				if errors.Is(err, access.ErrUnauthenticated) {
+					if c, ok := h.auth.(access.Challenger); ok {
+						w.Header().Set("WWW-Authenticate", c.Challenge(r, nil))
+					}
 				}
+				h.writeError(w, r, err)
+				return
 			}
-			h.writeError(w, r, err)
-			return
 		}
 		id := access.FromContext(r2.Context())
 		if id != nil && id.Repositories != nil {

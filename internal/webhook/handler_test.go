@@ -356,6 +356,27 @@ func TestAPITenantIsolation(t *testing.T) {
 		t.Error("401 without a challenge")
 	}
 	apiClient{t: t, srv: srv, user: "nobody"}.do("GET", "/api/v1/webhooks/"+a.ID, nil, 404, "", nil)
+
+	// Behind a guard that already authenticated the request, its identity
+	// is the caller even when the handler's own Authorizer is open.
+	h, err := NewHandler(Config{}, HandlerDeps{Store: s, Auth: access.Open(), Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	guarded := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, r.WithContext(access.WithIdentity(r.Context(), testUsers["bob"])))
+	})
+	rec := httptest.NewRecorder()
+	guarded.ServeHTTP(rec, httptest.NewRequest("GET", "/api/v1/webhooks/"+a.ID, nil))
+	if rec.Code != http.StatusNotFound {
+		t.Errorf("guarded bob reading alice's webhook through an open handler: %d, want 404", rec.Code)
+	}
+	rec = httptest.NewRecorder()
+	guarded.ServeHTTP(rec, httptest.NewRequest("GET", "/api/v1/webhooks", nil))
+	var l struct{ Items []webhookJSON }
+	if err := json.Unmarshal(rec.Body.Bytes(), &l); err != nil || len(l.Items) != 1 || l.Items[0].ID != b.ID {
+		t.Errorf("guarded bob's list: %s", rec.Body)
+	}
 }
 
 // TestPatternsAndOpenAPI: every pattern is served by the handler (not by
