@@ -35,6 +35,7 @@ type Config struct {
 	GC       GC       `yaml:"gc"`
 	Log      Log      `yaml:"log"`
 	Webhooks Webhooks `yaml:"webhooks"`
+	Auth     Auth     `yaml:"auth"`
 }
 
 // Server configures the HTTP listener.
@@ -108,6 +109,41 @@ type Webhooks struct {
 	AllowPrivateTargets bool `yaml:"allowPrivateTargets"`
 }
 
+// Auth configures sign-in on every interface (internal/auth).
+type Auth struct {
+	// Enabled requires authentication on every HTTP interface except
+	// /healthz, /readyz and the token endpoint (and /metrics with
+	// OpenMetrics). false runs drydock open: everyone may do everything.
+	Enabled bool `yaml:"enabled"`
+	// AdminUser is the installation administrator created on first start
+	// (when no account exists). Env also DRYDOCK_ADMIN_USER.
+	AdminUser string `yaml:"adminUser"`
+	// AdminPassword is its password; empty generates one, printed once.
+	// Env also DRYDOCK_ADMIN_PASSWORD.
+	AdminPassword string `yaml:"adminPassword"`
+	// Realm overrides the token endpoint URL in registry challenges
+	// (behind a proxy); empty derives it from each request's Host.
+	Realm string `yaml:"realm"`
+	// TokenTTL is the lifetime of registry access tokens.
+	TokenTTL Duration `yaml:"tokenTTL"`
+	// RefreshTTL is the lifetime of refresh tokens (docker login).
+	RefreshTTL Duration `yaml:"refreshTTL"`
+	// AnonymousPull lists repository patterns anyone may pull without
+	// signing in, separated by commas or spaces ("team/app, public/*");
+	// drydock admin anonymous-pull adds more at run time.
+	AnonymousPull string `yaml:"anonymousPull"`
+	// MaxFailures failed sign-ins within FailureWindow block the client
+	// address (and the user name) for Lockout; 0 disables throttling.
+	MaxFailures   int      `yaml:"maxFailures"`
+	FailureWindow Duration `yaml:"failureWindow"`
+	Lockout       Duration `yaml:"lockout"`
+	// OpenMetrics serves /metrics without authentication.
+	OpenMetrics bool `yaml:"openMetrics"`
+	// MaxRequestBody bounds request bodies outside the registry (the
+	// registry has its own limits).
+	MaxRequestBody ByteSize `yaml:"maxRequestBody"`
+}
+
 // Log configures structured logging.
 type Log struct {
 	// Level is debug, info, warn or error.
@@ -148,6 +184,15 @@ func Default() Config {
 			PollInterval:   Duration(time.Second),
 			Retention:      Duration(30 * 24 * time.Hour),
 		},
+		Auth: Auth{
+			AdminUser:      "admin",
+			TokenTTL:       Duration(5 * time.Minute),
+			RefreshTTL:     Duration(720 * time.Hour),
+			MaxFailures:    10,
+			FailureWindow:  Duration(5 * time.Minute),
+			Lockout:        Duration(time.Minute),
+			MaxRequestBody: 8 << 20,
+		},
 	}
 }
 
@@ -170,7 +215,9 @@ func Load(path string, lookup func(string) (string, bool)) (Config, error) {
 		return c, err
 	}
 	for alias, set := range map[string]func(string){
-		"DRYDOCK_ADDR": func(v string) { c.Server.Addr = v },
+		"DRYDOCK_ADDR":           func(v string) { c.Server.Addr = v },
+		"DRYDOCK_ADMIN_USER":     func(v string) { c.Auth.AdminUser = v },
+		"DRYDOCK_ADMIN_PASSWORD": func(v string) { c.Auth.AdminPassword = v },
 	} {
 		if v, ok := lookup(alias); ok {
 			set(v)
@@ -209,6 +256,15 @@ func (c Config) Validate() error {
 	if w := c.Webhooks; w.Workers < 1 || w.MaxAttempts < 1 || w.Timeout <= 0 || w.ConnectTimeout <= 0 ||
 		w.BackoffBase <= 0 || w.BackoffMax < w.BackoffBase || w.PollInterval <= 0 || w.Retention <= 0 {
 		errs = append(errs, errors.New("webhooks: workers and maxAttempts must be at least 1, durations positive, backoffMax at least backoffBase"))
+	}
+	if c.Auth.Enabled && c.Auth.AdminUser == "" {
+		errs = append(errs, errors.New("auth.adminUser is empty"))
+	}
+	if c.Auth.TokenTTL <= 0 || c.Auth.RefreshTTL <= 0 {
+		errs = append(errs, errors.New("auth.tokenTTL and auth.refreshTTL must be positive"))
+	}
+	if c.Auth.MaxFailures < 0 || c.Auth.FailureWindow < 0 || c.Auth.Lockout < 0 || c.Auth.MaxRequestBody < 0 {
+		errs = append(errs, errors.New("auth throttling settings and maxRequestBody must not be negative"))
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
