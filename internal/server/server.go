@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -36,6 +37,9 @@ type Config struct {
 	// ShutdownTimeout is how long in-flight requests get after the context
 	// is cancelled.
 	ShutdownTimeout time.Duration
+	// OpenMetrics serves /metrics without authentication when Deps.Guard
+	// is set.
+	OpenMetrics bool
 }
 
 // Deps are the handlers and probes the server routes to.
@@ -49,6 +53,12 @@ type Deps struct {
 	Metrics *prometheus.Registry
 	// Logger receives access logs.
 	Logger *slog.Logger
+	// Guard, when set, authenticates every interface (internal/auth.Gate):
+	// /v2/ through RegistryGuard (the registry authorizes each request
+	// itself), everything else through Middleware, except /healthz,
+	// /readyz, the token endpoint and (with OpenMetrics) /metrics. nil runs
+	// every interface open.
+	Guard Guard
 	// Webhooks, when set, serves the webhook API on each of
 	// WebhookPatterns (method-qualified, so they win over a /api/v1/
 	// catch-all).
@@ -56,11 +66,25 @@ type Deps struct {
 	WebhookPatterns []string
 }
 
+// Guard authenticates the interfaces; internal/auth.Gate implements it.
+type Guard interface {
+	// RegistryGuard wraps /v2/.
+	RegistryGuard(next http.Handler) http.Handler
+	// Middleware wraps every other guarded path.
+	Middleware(next http.Handler) http.Handler
+	// TokenHandler serves TokenPath.
+	TokenHandler() http.Handler
+}
+
+// TokenPath is where the registry token endpoint is mounted.
+const TokenPath = "/auth/token"
+
 // Server is drydock's HTTP server.
 type Server struct {
 	cfg     Config
 	log     *slog.Logger
 	handler http.Handler
+	routes  []string
 
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
@@ -98,7 +122,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 			}
 		}
 	}
-	mux := http.NewServeMux()
+	mux := newRouter()
 	mux.Handle("/v2/", deps.Registry)
 	mux.Handle("/v2", http.RedirectHandler("/v2/", http.StatusMovedPermanently))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -122,8 +146,57 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		}
 	}
 	mux.Handle("GET /metrics", promhttp.HandlerFor(deps.Metrics, promhttp.HandlerOpts{Registry: deps.Metrics}))
-	s.handler = s.middleware(mux)
+	if deps.Guard != nil {
+		mux.Handle(TokenPath, deps.Guard.TokenHandler())
+	}
+	s.routes = mux.patterns
+	s.log.Debug("http routes", "patterns", s.routes)
+	s.handler = s.middleware(guard(mux, deps.Guard, cfg.OpenMetrics))
 	return s, nil
+}
+
+// Routes returns the patterns registered on the server's mux, in
+// registration order.
+func (s *Server) Routes() []string { return append([]string(nil), s.routes...) }
+
+// router is an http.ServeMux that remembers its patterns (Routes, and the
+// tenant isolation test that walks them).
+type router struct {
+	*http.ServeMux
+	patterns []string
+}
+
+func newRouter() *router { return &router{ServeMux: http.NewServeMux()} }
+
+func (m *router) Handle(pattern string, h http.Handler) {
+	m.patterns = append(m.patterns, pattern)
+	m.ServeMux.Handle(pattern, h)
+}
+
+func (m *router) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request)) {
+	m.Handle(pattern, http.HandlerFunc(h))
+}
+
+// guard puts authentication in front of every route in one place, so that
+// routes mounted later are guarded too: only the paths listed here are
+// open, /v2/ goes through the registry guard, everything else through the
+// middleware.
+func guard(mux http.Handler, g Guard, openMetrics bool) http.Handler {
+	if g == nil {
+		return mux
+	}
+	registry, other := g.RegistryGuard(mux), g.Middleware(mux)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		switch {
+		case r.URL.RawPath == "" && (p == "/healthz" || p == "/readyz" || p == TokenPath || (openMetrics && p == "/metrics")):
+			mux.ServeHTTP(w, r)
+		case p == "/v2" || strings.HasPrefix(p, "/v2/") && strings.HasPrefix(path.Clean(p)+"/", "/v2/"):
+			registry.ServeHTTP(w, r)
+		default:
+			other.ServeHTTP(w, r)
+		}
+	})
 }
 
 // Handler returns the routed handler with middleware (for tests).
@@ -188,6 +261,8 @@ func interfaceOf(path string) string {
 		return "provider"
 	case path == "/metrics", path == "/healthz", path == "/readyz":
 		return "ops"
+	case path == TokenPath:
+		return "auth"
 	}
 	return "console"
 }
