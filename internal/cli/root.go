@@ -79,6 +79,7 @@ func newRootCmd(g *globals) *cobra.Command {
 		newVersionCmd(g),
 		newDBCmd(g),
 		newScanCmd(g),
+		newAdminCmd(g),
 	)
 	root.Args = func(_ *cobra.Command, args []string) error {
 		if len(args) > 0 {

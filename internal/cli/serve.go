@@ -14,7 +14,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
-	"github.com/drydock/drydock/internal/access"
 	"github.com/drydock/drydock/internal/config"
 	"github.com/drydock/drydock/internal/gc"
 	"github.com/drydock/drydock/internal/registry"
@@ -86,6 +85,10 @@ func serve(ctx context.Context, cfg config.Config, logw io.Writer) error {
 			return err
 		}
 	}
+	authz, gate, err := serveAuth(ctx, cfg, meta, log, logw)
+	if err != nil {
+		return err
+	}
 	metrics := prometheus.NewRegistry()
 	reg, err := registry.New(registry.Config{
 		MaxManifestSize:      int64(cfg.Registry.MaxManifestSize),
@@ -94,7 +97,7 @@ func serve(ctx context.Context, cfg config.Config, logw io.Writer) error {
 		AutoCreateRegistries: cfg.Registry.AutoCreateRegistries,
 		DefaultSubscription:  cfg.Registry.DefaultSubscription,
 		AutoMount:            cfg.Registry.AutoMount,
-	}, registry.Deps{Meta: meta, Blobs: blobs, Auth: access.Open(), Logger: log, Metrics: metrics})
+	}, registry.Deps{Meta: meta, Blobs: blobs, Auth: authz, Logger: log, Metrics: metrics})
 	if err != nil {
 		return err
 	}
@@ -113,7 +116,7 @@ func serve(ctx context.Context, cfg config.Config, logw io.Writer) error {
 	if err != nil {
 		return err
 	}
-	hooks, err := webhook.NewHandler(hookCfg, webhook.HandlerDeps{Store: meta, Auth: access.Open(), Logger: log})
+	hooks, err := webhook.NewHandler(hookCfg, webhook.HandlerDeps{Store: meta, Auth: authz, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -131,8 +134,9 @@ func serve(ctx context.Context, cfg config.Config, logw io.Writer) error {
 		ReadHeaderTimeout: cfg.Server.ReadHeaderTimeout.D(),
 		IdleTimeout:       cfg.Server.IdleTimeout.D(),
 		ShutdownTimeout:   cfg.Server.ShutdownTimeout.D(),
+		OpenMetrics:       cfg.Auth.OpenMetrics,
 	}, server.Deps{Registry: reg, Ready: meta.Ping, Metrics: metrics, Logger: log,
-		Webhooks: hooks, WebhookPatterns: webhook.Patterns})
+		Webhooks: hooks, WebhookPatterns: webhook.Patterns, Guard: guardOf(gate)})
 	if err != nil {
 		return err
 	}
