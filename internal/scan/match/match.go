@@ -96,6 +96,9 @@ func matcherFor(ms []Matcher, p *pkg.Package) Matcher {
 
 // judge looks up and judges every advisory the queries name.
 func judge(ctx context.Context, db DB, m Matcher, p *pkg.Package, qs []Query, log *slog.Logger) ([]hit, error) {
+	if cdb, ok := db.(candidateDB); ok {
+		return judgeCandidates(ctx, cdb, m, p, qs, log)
+	}
 	seen := make(map[string]bool)
 	var hits []hit
 	for _, q := range qs {
