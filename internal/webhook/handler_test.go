@@ -436,5 +436,3 @@ func refs(doc string) []string {
 		doc = doc[j:]
 	}
 }
-
-
