@@ -22,7 +22,7 @@ type clock struct {
 	now time.Time
 }
 
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
 func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
 
 func openPipeline(t *testing.T) (*sqlmeta.Store, *clock) {
@@ -259,7 +259,7 @@ func TestSaveEvaluation(t *testing.T) {
 	var news, resolved []string
 	for _, e := range evs {
 		var p struct {
-			Finding struct{ ID, Severity string }
+			Finding               struct{ ID, Severity string }
 			Repository, DBVersion string
 		}
 		if err := json.Unmarshal(e.Payload, &p); err != nil {

@@ -1,0 +1,388 @@
+package layercache
+
+import (
+	"container/list"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"github.com/drydock/drydock/internal/oci"
+	"github.com/drydock/drydock/internal/pipeline/objects"
+	"github.com/drydock/drydock/internal/scan/extract"
+	"github.com/drydock/drydock/internal/scan/layer"
+	"github.com/drydock/drydock/internal/scan/osinfo"
+	"github.com/drydock/drydock/internal/scan/source"
+)
+
+// osinfoKey is the cache key of the OS release selector, which has no
+// version of its own: bump it when osinfo.Selector starts wanting other
+// files.
+const osinfoKey = "osinfo@1"
+
+// Config configures a [Cache]. Zero fields take defaults.
+type Config struct {
+	// Limits are the layer reader limits of the scans (scan.Options.Limits).
+	Limits layer.Config
+	// MaxEntries caps the tar entries of a layer the cache records; a
+	// larger layer is read the ordinary way every time. Default 1,000,000
+	// (a skeleton costs about 100 bytes per entry in memory).
+	MaxEntries int
+	// MemoryBytes bounds the decoded skeletons kept in memory. Default
+	// 64 MiB.
+	MemoryBytes int64
+}
+
+// Stats count what the cache did.
+type Stats struct {
+	// Recorded counts layer blobs read to record a skeleton.
+	Recorded int64
+	// Reused counts layers served from a stored skeleton.
+	Reused int64
+	// Replays counts images whose inventory came from skeletons.
+	Replays int64
+	// Fallbacks counts images read the ordinary way (a layer that cannot
+	// be recorded, a replay that needed contents left out twice).
+	Fallbacks int64
+	// Pins counts entries whose contents a replay found it needed.
+	Pins int64
+}
+
+// Cache produces image inventories from per-layer skeletons; see the
+// package documentation. It is safe for concurrent use.
+type Cache struct {
+	objs objects.Store
+	exs  []extract.Extractor
+	sels []selector
+	keys []string
+	lim  limits
+	cfg  layer.Config
+	log  *slog.Logger
+	mem  *lru
+
+	mu     sync.Mutex
+	flight map[oci.Digest]*call
+
+	recorded, reused, replays, fallbacks, pins atomic.Int64
+}
+
+// call is a recording in flight, shared by the scans that need it.
+type call struct {
+	done chan struct{}
+	sk   *Skeleton
+	err  error
+}
+
+// New returns a cache storing skeletons in objs for the extractors exs
+// (the scan's extractors, in the scan's order).
+func New(cfg Config, objs objects.Store, exs []extract.Extractor, log *slog.Logger) (*Cache, error) {
+	if objs == nil || log == nil {
+		return nil, errors.New("layercache: objects and logger are required")
+	}
+	if err := cfg.Limits.Validate(); err != nil {
+		return nil, fmt.Errorf("layercache: %w", err)
+	}
+	if cfg.MaxEntries < 0 || cfg.MemoryBytes < 0 {
+		return nil, errors.New("layercache: negative MaxEntries or MemoryBytes")
+	}
+	if cfg.MaxEntries == 0 {
+		cfg.MaxEntries = 1_000_000
+	}
+	if cfg.MemoryBytes == 0 {
+		cfg.MemoryBytes = 64 << 20
+	}
+	c := &Cache{objs: objs, exs: slices.Clone(exs), cfg: cfg.Limits, log: log, mem: newLRU(cfg.MemoryBytes),
+		flight: map[oci.Digest]*call{}}
+	c.sels = append(c.sels, selector{key: osinfoKey, sel: osinfo.Selector{}})
+	for _, ex := range exs {
+		s := selector{key: fmt.Sprintf("%s@%d", ex.Name(), ex.Version()), sel: ex}
+		if red, ok := ex.(layer.Reducer); ok {
+			s.red = red
+		}
+		c.sels = append(c.sels, s)
+	}
+	for _, s := range c.sels {
+		c.keys = append(c.keys, s.key)
+	}
+	l := cfg.Limits
+	def := func(v, d int64) int64 {
+		if v == 0 {
+			return d
+		}
+		return v
+	}
+	c.lim = limits{
+		layerBytes:  def(l.MaxLayerBytes, layer.DefaultMaxLayerBytes),
+		fileBytes:   def(l.MaxFileBytes, layer.DefaultMaxFileBytes),
+		reduceBytes: def(l.MaxReduceBytes, layer.DefaultMaxReduceBytes),
+		keptBytes:   def(l.MaxKeptBytes, layer.DefaultMaxKeptBytes),
+		ratio:       def(l.MaxRatio, layer.DefaultMaxRatio),
+		maxEntries:  cfg.MaxEntries,
+	}
+	return c, nil
+}
+
+// Stats returns the counters.
+func (c *Cache) Stats() Stats {
+	return Stats{Recorded: c.recorded.Load(), Reused: c.reused.Load(), Replays: c.replays.Load(),
+		Fallbacks: c.fallbacks.Load(), Pins: c.pins.Load()}
+}
+
+// objectName is where the skeleton of layer d is stored.
+func objectName(d oci.Digest) string {
+	enc := d.Encoded()
+	if len(enc) < 2 {
+		return "layers/" + string(d.Algorithm()) + "/" + enc
+	}
+	return "layers/" + string(d.Algorithm()) + "/" + enc[:2] + "/" + enc
+}
+
+// Inventory returns the inventory of im, assembled from the skeletons of
+// its layers (recording those it has not seen), or the result of read
+// (the ordinary layer read) when that cannot be done exactly. It has the
+// signature of scan.Options.Inventory.
+func (c *Cache) Inventory(ctx context.Context, im *source.Image, read func(context.Context) (*extract.Inventory, error)) (*extract.Inventory, error) {
+	if len(im.Layers) == 0 {
+		return read(ctx)
+	}
+	sks := make([]*Skeleton, len(im.Layers))
+	for i, l := range im.Layers {
+		if _, err := oci.ParseDigest(string(l.Digest)); err != nil {
+			c.fallbacks.Add(1)
+			return read(ctx)
+		}
+		sk, err := c.skeleton(ctx, im, i)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			c.log.DebugContext(ctx, "layer not cached; reading the image", "layer", l.Digest, "err", err)
+			c.fallbacks.Add(1)
+			return read(ctx)
+		}
+		sks[i] = sk
+	}
+	// A replay stops at the first layer needing contents left out; each
+	// round pins what it found and records that layer again. A round that
+	// pins nothing new would loop: the image is read instead.
+	for round := 0; ; round++ {
+		inv, pins, err := replay(ctx, im, sks, c.exs, c.sels, c.cfg, c.log)
+		if err == nil {
+			c.replays.Add(1)
+			return inv, nil
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if !errors.Is(err, errInexact) || round > len(sks)+4 {
+			c.log.DebugContext(ctx, "replay failed; reading the image", "err", err)
+			c.fallbacks.Add(1)
+			return read(ctx)
+		}
+		byLayer := map[int]map[string]bool{}
+		for _, p := range pins {
+			if byLayer[p.layer] == nil {
+				byLayer[p.layer] = map[string]bool{}
+			}
+			byLayer[p.layer][p.name] = true
+		}
+		for i, names := range byLayer {
+			if pinnedAll(sks[i], names) {
+				c.log.DebugContext(ctx, "replay needs contents of pinned entries; reading the image", "layer", im.Layers[i].Digest)
+				c.fallbacks.Add(1)
+				return read(ctx)
+			}
+			c.pins.Add(int64(len(names)))
+			sk, err := c.rerecord(ctx, im, i, sks[i], names)
+			if err != nil {
+				if ctx.Err() != nil {
+					return nil, ctx.Err()
+				}
+				c.fallbacks.Add(1)
+				return read(ctx)
+			}
+			sks[i] = sk
+		}
+	}
+}
+
+// pinnedAll reports whether every entry named is already pinned in sk.
+func pinnedAll(sk *Skeleton, names map[string]bool) bool {
+	pinned := map[string]bool{}
+	for i := range sk.Entries {
+		if sk.Entries[i].Pinned {
+			pinned[sk.Entries[i].Name] = true
+		}
+	}
+	for n := range names {
+		if !pinned[n] {
+			return false
+		}
+	}
+	return true
+}
+
+// skeleton returns the skeleton of layer i of im that holds what the
+// cache's selectors need, recording it if there is none.
+func (c *Cache) skeleton(ctx context.Context, im *source.Image, i int) (*Skeleton, error) {
+	l := im.Layers[i]
+	if sk := c.mem.get(l.Digest); sk != nil && c.usable(sk, l) {
+		c.reused.Add(1)
+		return sk, nil
+	}
+	b, err := c.objs.Get(ctx, objectName(l.Digest))
+	switch {
+	case err == nil:
+		sk, err := Unmarshal(b)
+		if err == nil && c.fits(ctx, l.Digest, sk) && c.usable(sk, l) {
+			c.mem.put(l.Digest, sk)
+			c.reused.Add(1)
+			return sk, nil
+		}
+		if err != nil {
+			c.log.WarnContext(ctx, "unreadable layer skeleton; recording it again", "layer", l.Digest, "err", err)
+		}
+	case !errors.Is(err, objects.ErrNotFound):
+		return nil, err
+	}
+	return c.record(ctx, im, i)
+}
+
+// usable reports whether sk can stand for layer l: recorded for the
+// cache's selectors, and from content matching l's diff_id.
+func (c *Cache) usable(sk *Skeleton, l source.Layer) bool {
+	return slices.Equal(sk.Selectors, c.keys) && (l.DiffID == "" || string(l.DiffID) == sk.DiffID)
+}
+
+// fits brings a stored skeleton recorded for other selectors (an
+// extractor added, removed or at a new version) up to date when it holds
+// all the new selectors need, without reading the layer again.
+func (c *Cache) fits(ctx context.Context, d oci.Digest, sk *Skeleton) bool {
+	if slices.Equal(sk.Selectors, c.keys) {
+		return true
+	}
+	if !complete(sk, c.sels, c.lim) {
+		return false
+	}
+	sk.Selectors = slices.Clone(c.keys)
+	if err := c.objs.Put(ctx, objectName(d), sk.Marshal()); err != nil {
+		c.log.WarnContext(ctx, "store layer skeleton", "layer", d, "err", err)
+	}
+	return true
+}
+
+// record reads layer i of im and stores its skeleton; concurrent scans of
+// images sharing the layer wait for one recording.
+func (c *Cache) record(ctx context.Context, im *source.Image, i int) (*Skeleton, error) {
+	d := im.Layers[i].Digest
+	c.mu.Lock()
+	if cl, ok := c.flight[d]; ok {
+		c.mu.Unlock()
+		select {
+		case <-cl.done:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		if cl.err == nil && c.usable(cl.sk, im.Layers[i]) {
+			c.reused.Add(1)
+			return cl.sk, nil
+		}
+		return c.recordNow(ctx, im, i, nil)
+	}
+	cl := &call{done: make(chan struct{})}
+	c.flight[d] = cl
+	c.mu.Unlock()
+	cl.sk, cl.err = c.recordNow(ctx, im, i, nil)
+	c.mu.Lock()
+	delete(c.flight, d)
+	c.mu.Unlock()
+	close(cl.done)
+	return cl.sk, cl.err
+}
+
+// rerecord records layer i again, keeping the pinned entries of prev and
+// names.
+func (c *Cache) rerecord(ctx context.Context, im *source.Image, i int, prev *Skeleton, names map[string]bool) (*Skeleton, error) {
+	for _, e := range prev.Entries {
+		if e.Pinned {
+			names[e.Name] = true
+		}
+	}
+	return c.recordNow(ctx, im, i, names)
+}
+
+func (c *Cache) recordNow(ctx context.Context, im *source.Image, i int, pinned map[string]bool) (*Skeleton, error) {
+	l := im.Layers[i]
+	rc, err := im.OpenLayer(ctx, i)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	sk, err := recordLayer(ctx, rc, layer.Desc{Digest: l.Digest, DiffID: l.DiffID}, c.sels, c.lim, pinned)
+	if err != nil {
+		return nil, err
+	}
+	c.recorded.Add(1)
+	if err := c.objs.Put(ctx, objectName(l.Digest), sk.Marshal()); err != nil {
+		c.log.WarnContext(ctx, "store layer skeleton", "layer", l.Digest, "err", err)
+	}
+	c.mem.put(l.Digest, sk)
+	return sk, nil
+}
+
+// lru keeps decoded skeletons up to a byte budget.
+type lru struct {
+	mu    sync.Mutex
+	max   int64
+	size  int64
+	order *list.List // front: most recent
+	items map[oci.Digest]*list.Element
+}
+
+type lruItem struct {
+	d    oci.Digest
+	sk   *Skeleton
+	size int64
+}
+
+func newLRU(max int64) *lru {
+	return &lru{max: max, order: list.New(), items: map[oci.Digest]*list.Element{}}
+}
+
+func (l *lru) get(d oci.Digest) *Skeleton {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if el, ok := l.items[d]; ok {
+		l.order.MoveToFront(el)
+		return el.Value.(*lruItem).sk
+	}
+	return nil
+}
+
+func (l *lru) put(d oci.Digest, sk *Skeleton) {
+	n := sk.size()
+	if n > l.max/4 {
+		return // one huge layer would evict everything
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if el, ok := l.items[d]; ok {
+		it := el.Value.(*lruItem)
+		l.size += n - it.size
+		it.sk, it.size = sk, n
+		l.order.MoveToFront(el)
+	} else {
+		l.items[d] = l.order.PushFront(&lruItem{d: d, sk: sk, size: n})
+		l.size += n
+	}
+	for l.size > l.max && l.order.Len() > 0 {
+		el := l.order.Back()
+		it := el.Value.(*lruItem)
+		l.order.Remove(el)
+		delete(l.items, it.d)
+		l.size -= it.size
+	}
+}

@@ -1,0 +1,221 @@
+package layercache
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"strconv"
+
+	"github.com/drydock/drydock/internal/scan/extract"
+	"github.com/drydock/drydock/internal/scan/layer"
+	"github.com/drydock/drydock/internal/scan/source"
+)
+
+// paxEntry is the PAX record that numbers the entries of a replayed
+// stream whose contents were left out. Only the replay writes it: image
+// content never reaches a stream's headers.
+const paxEntry = "DRYDOCK.entry"
+
+// stream is a skeleton as a tar stream: each entry with its kept contents,
+// or zeros in place of contents left out.
+type stream struct {
+	sk    *Skeleton
+	next  int
+	buf   bytes.Buffer
+	tw    *tar.Writer
+	zeros int64
+	done  bool
+	err   error
+}
+
+func newStream(sk *Skeleton) *stream {
+	s := &stream{sk: sk}
+	s.tw = tar.NewWriter(&s.buf)
+	return s
+}
+
+var zeroChunk = make([]byte, 64<<10)
+
+func (s *stream) Read(p []byte) (int, error) {
+	for s.buf.Len() == 0 {
+		if s.err != nil {
+			return 0, s.err
+		}
+		if s.done {
+			return 0, io.EOF
+		}
+		s.err = s.fill()
+	}
+	return s.buf.Read(p)
+}
+
+// fill writes the next piece of the stream into buf.
+func (s *stream) fill() error {
+	if s.zeros > 0 {
+		n := min(s.zeros, int64(len(zeroChunk)))
+		s.zeros -= n
+		_, err := s.tw.Write(zeroChunk[:n])
+		return err
+	}
+	if s.next == len(s.sk.Entries) {
+		s.done = true
+		return s.tw.Close()
+	}
+	i := s.next
+	s.next++
+	e := &s.sk.Entries[i]
+	hdr := e.header()
+	if e.isRegular() && !e.HasContent {
+		hdr.PAXRecords = map[string]string{paxEntry: strconv.Itoa(i)}
+	}
+	if err := s.tw.WriteHeader(hdr); err != nil {
+		return fmt.Errorf("layercache: replay entry %q: %w", e.Name, err)
+	}
+	switch {
+	case !e.isRegular():
+	case e.HasContent:
+		_, err := s.tw.Write(e.Content)
+		return err
+	default:
+		s.zeros = e.Size
+	}
+	return nil
+}
+
+// entryOf returns the skeleton entry a replayed header names, or -1 for
+// entries whose contents are in the stream.
+func entryOf(hdr *tar.Header) int {
+	if hdr == nil {
+		return -1
+	}
+	v, ok := hdr.PAXRecords[paxEntry]
+	if !ok {
+		return -1
+	}
+	i, err := strconv.Atoi(v)
+	if err != nil {
+		return -1
+	}
+	return i
+}
+
+// pin is an entry a replay needed the contents of.
+type pin struct {
+	layer int
+	name  string
+}
+
+// replayState is shared by the selectors of one replay.
+type replayState struct {
+	sks   []*Skeleton
+	layer int // index of the layer being read
+	pins  []pin
+}
+
+func (st *replayState) need(i int) {
+	if i >= 0 && i < len(st.sks[st.layer].Entries) {
+		st.pins = append(st.pins, pin{layer: st.layer, name: st.sks[st.layer].Entries[i].Name})
+	}
+}
+
+// reducerExtractor wraps a reducing extractor for a replay: for files whose
+// contents were left out it returns the output recorded for it, and when
+// none was recorded (the reader reached the file under another path, or
+// through a symbolic link the extractor wanted) it records that the replay
+// is not exact.
+type reducerExtractor struct {
+	extract.Extractor
+	red layer.Reducer
+	key string
+	st  *replayState
+	cur int // entry of the last Wants call, -1 when its contents are in the stream
+}
+
+var (
+	_ extract.Extractor = (*reducerExtractor)(nil)
+	_ layer.Reducer     = (*reducerExtractor)(nil)
+)
+
+// Wants implements layer.Selector, noting which entry is being read.
+func (r *reducerExtractor) Wants(p string, fi fs.FileInfo) bool {
+	hdr, _ := fi.Sys().(*tar.Header)
+	r.cur = entryOf(hdr)
+	return r.Extractor.Wants(p, fi)
+}
+
+// Reduce implements layer.Reducer.
+func (r *reducerExtractor) Reduce(p string, data []byte) ([]byte, error) {
+	if r.cur < 0 {
+		return r.red.Reduce(p, data)
+	}
+	e := &r.st.sks[r.st.layer].Entries[r.cur]
+	o, ok := e.Reduced[r.key]
+	if clean, _ := cleanPath(e.Name); !ok || p != clean {
+		r.st.need(r.cur)
+		return nil, nil
+	}
+	if o.Err != "" {
+		return nil, errors.New(o.Err)
+	}
+	return o.Data, nil
+}
+
+// errInexact reports a replay that cannot stand for the ordinary read.
+var errInexact = errors.New("layercache: replay needs contents the skeletons left out")
+
+// replay reads the image's layers from skeletons through an extraction
+// session built exactly as the ordinary read builds it, and returns the
+// inventory. When the reader needed contents a skeleton left out, it
+// returns errInexact and the entries to pin.
+func replay(ctx context.Context, im *source.Image, sks []*Skeleton, exs []extract.Extractor, sels []selector, cfg layer.Config, log *slog.Logger) (*extract.Inventory, []pin, error) {
+	st := &replayState{sks: sks}
+	wrapped := make([]extract.Extractor, len(exs))
+	for i, ex := range exs {
+		wrapped[i] = ex
+		if red, ok := ex.(layer.Reducer); ok {
+			wrapped[i] = &reducerExtractor{Extractor: ex, red: red, key: sels[i+1].key, st: st, cur: -1}
+		}
+	}
+	sess, err := extract.NewSession(cfg, wrapped, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	for i, sk := range sks {
+		st.layer = i
+		desc := layer.Desc{Digest: im.Layers[i].Digest, Omitted: func(hdr *tar.Header) bool {
+			e := entryOf(hdr)
+			if e < 0 {
+				return false
+			}
+			st.need(e)
+			return true
+		}}
+		if err := sess.ReadLayer(ctx, desc, newStream(sk)); err != nil {
+			if errors.Is(err, layer.ErrOmitted) {
+				return nil, st.pins, errInexact
+			}
+			return nil, nil, fmt.Errorf("layercache: replay layer %d: %w", i, err)
+		}
+		if len(st.pins) > 0 {
+			return nil, st.pins, errInexact
+		}
+	}
+	inv, err := sess.Extract(ctx)
+	if len(st.pins) > 0 {
+		return nil, st.pins, errInexact
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("layercache: replay: %w", err)
+	}
+	// The reader recorded the skeleton streams; the image's layers are
+	// what a report names.
+	for i := range inv.Layers {
+		inv.Layers[i].Desc.DiffID = im.Layers[i].DiffID
+	}
+	return inv, nil, nil
+}

@@ -1,0 +1,309 @@
+package layercache
+
+import (
+	"archive/tar"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/klauspost/compress/zstd"
+)
+
+// Skeleton is what the cache keeps of one layer: every tar entry's header,
+// and the contents of the regular files some selector keeps whole, or, for
+// files only reducers want, each reducer's output. Everything else (the
+// contents no selector wants) is left out: a replay gives zeros there.
+type Skeleton struct {
+	// DiffID is the digest of the uncompressed layer, as computed when
+	// recording it.
+	DiffID string
+	// Selectors are the selectors ("name@version") whose wishes the
+	// skeleton was recorded for.
+	Selectors []string
+	// Entries are the tar entries, in stream order.
+	Entries []Entry
+}
+
+// Entry is one tar entry of a skeleton.
+type Entry struct {
+	Name    string // as in the layer's tar, not cleaned
+	Link    string
+	Type    byte // tar type flag; every regular-file flag is recorded as tar.TypeReg
+	Mode    int64
+	Size    int64
+	ModTime int64 // Unix seconds
+	// Content holds the file's contents when HasContent.
+	Content    []byte
+	HasContent bool
+	// Pinned entries keep their contents whatever the selectors want: a
+	// replay found they were needed (a path reached through a symbolic
+	// link, say).
+	Pinned bool
+	// Reduced holds reducer outputs by selector, for files whose contents
+	// are not kept.
+	Reduced map[string]Output
+}
+
+// Output is what a reducer returned for a file.
+type Output struct {
+	Data []byte // nil: "nothing of interest"
+	Err  string // non-empty: the reducer's error message
+}
+
+// isRegular reports whether e is a regular file.
+func (e *Entry) isRegular() bool { return e.Type == tar.TypeReg }
+
+// cleanPath returns the entry's path as the layer reader cleans it, and
+// false for names it ignores (the root, paths that climb out).
+func cleanPath(name string) (string, bool) {
+	p := path.Clean(strings.TrimLeft(name, "/"))
+	if p == "." || p == ".." || strings.HasPrefix(p, "../") {
+		return "", false
+	}
+	return p, true
+}
+
+// isWhiteout reports whether a cleaned path is a whiteout or opaque marker,
+// which the reader never offers to selectors.
+func isWhiteout(p string) bool { return strings.HasPrefix(path.Base(p), ".wh.") }
+
+// size estimates the memory a decoded skeleton holds.
+func (s *Skeleton) size() int64 {
+	n := int64(64)
+	for i := range s.Entries {
+		e := &s.Entries[i]
+		n += int64(len(e.Name)+len(e.Link)+len(e.Content)) + 64
+		for k, o := range e.Reduced {
+			n += int64(len(k)+len(o.Data)+len(o.Err)) + 32
+		}
+	}
+	return n
+}
+
+// Encoding: a zstd frame holding
+//
+//	magic "DDSK" | version uvarint | selectors: count, strings |
+//	entries: count, then per entry
+//	  type byte | flags byte | name | link | mode varint | size varint | mtime varint
+//	  [content]                  when flagContent
+//	  reduced count, then (selector, kind byte, bytes) per output
+//
+// with strings and byte strings as uvarint length + bytes.
+const (
+	magic         = "DDSK"
+	formatVersion = 1
+
+	flagContent = 1 << 0
+	flagPinned  = 1 << 1
+
+	outNil  = 0
+	outData = 1
+	outErr  = 2
+)
+
+var (
+	encoders = sync.Pool{New: func() any {
+		e, _ := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1))
+		return e
+	}}
+	decoders = sync.Pool{New: func() any {
+		d, _ := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(1<<30))
+		return d
+	}}
+)
+
+// Marshal encodes s.
+func (s *Skeleton) Marshal() []byte {
+	b := append([]byte(nil), magic...)
+	b = binary.AppendUvarint(b, formatVersion)
+	b = appendString(b, s.DiffID)
+	b = binary.AppendUvarint(b, uint64(len(s.Selectors)))
+	for _, sel := range s.Selectors {
+		b = appendString(b, sel)
+	}
+	b = binary.AppendUvarint(b, uint64(len(s.Entries)))
+	for i := range s.Entries {
+		e := &s.Entries[i]
+		var flags byte
+		if e.HasContent {
+			flags |= flagContent
+		}
+		if e.Pinned {
+			flags |= flagPinned
+		}
+		b = append(b, e.Type, flags)
+		b = appendString(b, e.Name)
+		b = appendString(b, e.Link)
+		b = binary.AppendVarint(b, e.Mode)
+		b = binary.AppendVarint(b, e.Size)
+		b = binary.AppendVarint(b, e.ModTime)
+		if e.HasContent {
+			b = appendString(b, string(e.Content))
+		}
+		keys := make([]string, 0, len(e.Reduced))
+		for k := range e.Reduced {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		b = binary.AppendUvarint(b, uint64(len(keys)))
+		for _, k := range keys {
+			o := e.Reduced[k]
+			b = appendString(b, k)
+			switch {
+			case o.Err != "":
+				b = append(b, outErr)
+				b = appendString(b, o.Err)
+			case o.Data == nil:
+				b = append(b, outNil)
+			default:
+				b = append(b, outData)
+				b = appendString(b, string(o.Data))
+			}
+		}
+	}
+	enc := encoders.Get().(*zstd.Encoder)
+	defer encoders.Put(enc)
+	return enc.EncodeAll(b, nil)
+}
+
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+// errCorrupt reports a skeleton that does not decode.
+var errCorrupt = errors.New("layercache: corrupt skeleton")
+
+// Unmarshal decodes a skeleton written by Marshal.
+func Unmarshal(data []byte) (*Skeleton, error) {
+	dec := decoders.Get().(*zstd.Decoder)
+	defer decoders.Put(dec)
+	raw, err := dec.DecodeAll(data, nil)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", errCorrupt, err)
+	}
+	r := &reader{b: raw}
+	if string(r.bytes(len(magic))) != magic {
+		return nil, fmt.Errorf("%w: bad magic", errCorrupt)
+	}
+	if v := r.uvarint(); v != formatVersion {
+		return nil, fmt.Errorf("%w: format version %d", errCorrupt, v)
+	}
+	s := &Skeleton{DiffID: r.string()}
+	for n := r.count(); n > 0 && r.err == nil; n-- {
+		s.Selectors = append(s.Selectors, r.string())
+	}
+	n := r.count()
+	s.Entries = make([]Entry, 0, n)
+	for ; n > 0 && r.err == nil; n-- {
+		var e Entry
+		e.Type = r.byte()
+		flags := r.byte()
+		e.Name, e.Link = r.string(), r.string()
+		e.Mode, e.Size, e.ModTime = r.varint(), r.varint(), r.varint()
+		e.HasContent, e.Pinned = flags&flagContent != 0, flags&flagPinned != 0
+		if e.HasContent {
+			e.Content = []byte(r.string())
+		}
+		for k := r.count(); k > 0 && r.err == nil; k-- {
+			key := r.string()
+			var o Output
+			switch r.byte() {
+			case outErr:
+				o.Err = r.string()
+			case outData:
+				o.Data = []byte(r.string())
+			case outNil:
+			default:
+				r.err = errors.New("bad output kind")
+			}
+			if e.Reduced == nil {
+				e.Reduced = map[string]Output{}
+			}
+			e.Reduced[key] = o
+		}
+		s.Entries = append(s.Entries, e)
+	}
+	if r.err != nil {
+		return nil, fmt.Errorf("%w: %w", errCorrupt, r.err)
+	}
+	if len(r.b) != 0 {
+		return nil, fmt.Errorf("%w: %d trailing bytes", errCorrupt, len(r.b))
+	}
+	return s, nil
+}
+
+// reader decodes the fields of a skeleton, remembering the first error.
+type reader struct {
+	b   []byte
+	err error
+}
+
+var errShort = errors.New("truncated")
+
+func (r *reader) bytes(n int) []byte {
+	if r.err != nil || n < 0 || n > len(r.b) {
+		r.fail(errShort)
+		return nil
+	}
+	out := r.b[:n]
+	r.b = r.b[n:]
+	return out
+}
+
+func (r *reader) fail(err error) {
+	if r.err == nil {
+		r.err = err
+	}
+	r.b = nil
+}
+
+func (r *reader) byte() byte {
+	b := r.bytes(1)
+	if b == nil {
+		return 0
+	}
+	return b[0]
+}
+
+func (r *reader) uvarint() uint64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		r.fail(errShort)
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *reader) varint() int64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Varint(r.b)
+	if n <= 0 {
+		r.fail(errShort)
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+// count reads a count, bounded by the bytes left (each item takes one).
+func (r *reader) count() int {
+	v := r.uvarint()
+	if v > uint64(len(r.b)) {
+		r.fail(errShort)
+		return 0
+	}
+	return int(v)
+}
+
+func (r *reader) string() string { return string(r.bytes(int(min(r.uvarint(), uint64(len(r.b)+1))))) }

@@ -1,0 +1,147 @@
+// Package objects stores the scan pipeline's derived objects (per-layer
+// skeletons, per-image inventories) by name: a directory of files on the
+// local filesystem now, an object store bucket later. Objects are caches
+// or can be recomputed from the images' blobs: losing one costs a re-read,
+// never a wrong result.
+//
+// # Layout
+//
+//	ROOT/
+//	  <name>      one file per object; names are slash-separated paths
+//	              such as "layers/sha256/ab/abcd..." and
+//	              "inventories/sha256/ab/abcd..."
+//
+// A Put writes a temporary file in the same directory and renames it into
+// place, so a reader sees the old or the new object, never a part of one,
+// and a crash leaves at worst a temporary file (removed by Open).
+package objects
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+)
+
+// ErrNotFound is returned (wrapped) by Get for a name that holds nothing.
+var ErrNotFound = errors.New("object not found")
+
+// Store gets and puts whole objects by name.
+type Store interface {
+	// Get returns the object's bytes or an error wrapping ErrNotFound.
+	Get(ctx context.Context, name string) ([]byte, error)
+	// Put stores data under name, replacing what was there atomically.
+	Put(ctx context.Context, name string, data []byte) error
+	// Delete removes an object; deleting an absent object is not an error.
+	Delete(ctx context.Context, name string) error
+}
+
+// Dir is a Store in a directory of the local filesystem.
+type Dir struct {
+	root string
+	sync bool
+}
+
+var _ Store = (*Dir)(nil)
+
+// tmpPrefix marks files being written.
+const tmpPrefix = ".tmp-"
+
+// Open returns the store rooted at root, creating it, and removes
+// temporary files a crash left. With sync, Put fsyncs each object.
+func Open(root string, sync bool) (*Dir, error) {
+	if root == "" {
+		return nil, errors.New("objects: empty root")
+	}
+	if err := os.MkdirAll(root, 0o750); err != nil {
+		return nil, fmt.Errorf("objects: %w", err)
+	}
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasPrefix(d.Name(), tmpPrefix) {
+			return os.Remove(p)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("objects: clean %s: %w", root, err)
+	}
+	return &Dir{root: root, sync: sync}, nil
+}
+
+// file maps a name to its path, refusing names that would leave the root.
+func (d *Dir) file(name string) (string, error) {
+	clean := path.Clean(name)
+	if name == "" || clean != name || strings.HasPrefix(clean, "/") || clean == ".." || strings.HasPrefix(clean, "../") ||
+		strings.HasPrefix(path.Base(clean), tmpPrefix) {
+		return "", fmt.Errorf("objects: invalid name %q", name)
+	}
+	return filepath.Join(d.root, filepath.FromSlash(clean)), nil
+}
+
+// Get implements [Store].
+func (d *Dir) Get(ctx context.Context, name string) ([]byte, error) {
+	p, err := d.file(name)
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	b, err := os.ReadFile(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("objects: %s: %w", name, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("objects: %w", err)
+	}
+	return b, nil
+}
+
+// Put implements [Store].
+func (d *Dir) Put(ctx context.Context, name string, data []byte) error {
+	p, err := d.file(name)
+	if err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(p), 0o750); err != nil {
+		return fmt.Errorf("objects: %w", err)
+	}
+	f, err := os.CreateTemp(filepath.Dir(p), tmpPrefix)
+	if err != nil {
+		return fmt.Errorf("objects: %w", err)
+	}
+	_, err = f.Write(data)
+	if err == nil && d.sync {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), p)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return fmt.Errorf("objects: put %s: %w", name, err)
+	}
+	return nil
+}
+
+// Delete implements [Store].
+func (d *Dir) Delete(ctx context.Context, name string) error {
+	p, err := d.file(name)
+	if err != nil {
+		return err
+	}
+	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("objects: delete %s: %w", name, err)
+	}
+	return nil
+}
