@@ -31,8 +31,9 @@ type Config struct {
 	// PollInterval is how often the outbox and the due deliveries are
 	// looked at. Default 1s.
 	PollInterval time.Duration
-	// BatchSize is the number of outbox events dispatched per transaction.
-	// Default 100.
+	// BatchSize is the number of outbox events dispatched per write
+	// transaction; registry writes queue behind each one, so it is kept
+	// small (50 events to 3 webhooks: about 6 ms on SQLite). Default 50.
 	BatchSize int
 	// PerClaim is the number of due deliveries of one webhook a worker
 	// takes at a time. Default 20.
@@ -57,7 +58,7 @@ func (c Config) withDefaults() (Config, error) {
 		def  int
 		name string
 	}{
-		{&c.Workers, 4, "Workers"}, {&c.MaxAttempts, 10, "MaxAttempts"}, {&c.BatchSize, 100, "BatchSize"},
+		{&c.Workers, 4, "Workers"}, {&c.MaxAttempts, 10, "MaxAttempts"}, {&c.BatchSize, 50, "BatchSize"},
 		{&c.PerClaim, 20, "PerClaim"}, {&c.MaxPerSubscription, 100, "MaxPerSubscription"},
 	}
 	var errs []error

@@ -311,8 +311,23 @@ func (s *Store) GetDelivery(ctx context.Context, webhookID, deliveryID string) (
 	return d, attempts, nil
 }
 
-// insertDelivery queues a pending delivery due at at.
+// insertDelivery queues a pending delivery due at at and moves the
+// webhook's next_due_at to at if that is earlier.
 func insertDelivery(ctx context.Context, tx *wtx, webhookID, subscriptionID string, eventID int64, eventType string, at time.Time, redeliveryOf string) (store.WebhookDelivery, error) {
+	d, err := insertDeliveryRow(ctx, tx, webhookID, subscriptionID, eventID, eventType, at, redeliveryOf)
+	if err != nil {
+		return d, err
+	}
+	return d, lowerNextDue(ctx, tx, webhookID, at)
+}
+
+func lowerNextDue(ctx context.Context, tx *wtx, webhookID string, at time.Time) error {
+	_, err := exec(ctx, tx, `UPDATE webhooks SET next_due_at = ? WHERE id = ? AND next_due_at > ?`, nanos(at), webhookID, nanos(at))
+	return err
+}
+
+// insertDeliveryRow inserts a pending delivery row only.
+func insertDeliveryRow(ctx context.Context, tx *wtx, webhookID, subscriptionID string, eventID int64, eventType string, at time.Time, redeliveryOf string) (store.WebhookDelivery, error) {
 	d := store.WebhookDelivery{
 		ID: uuid.NewString(), WebhookID: webhookID, SubscriptionID: subscriptionID, EventID: eventID,
 		EventType: eventType, State: store.DeliveryPending, RedeliveryOf: redeliveryOf,
@@ -321,10 +336,6 @@ func insertDelivery(ctx context.Context, tx *wtx, webhookID, subscriptionID stri
 	err := queryRow(ctx, tx, `INSERT INTO webhook_deliveries (id, webhook_id, subscription_id, event_id, event_type, state,
 		attempts, next_attempt_at, created_at, updated_at, redelivery_of) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?) RETURNING seq`,
 		d.ID, webhookID, subscriptionID, eventID, eventType, nanos(at), nanos(at), nanos(at), redeliveryOf).Scan(&d.Seq)
-	if err != nil {
-		return d, err
-	}
-	_, err = exec(ctx, tx, `UPDATE webhooks SET next_due_at = ? WHERE id = ? AND next_due_at > ?`, nanos(at), webhookID, nanos(at))
 	return d, err
 }
 
@@ -402,6 +413,7 @@ func (s *Store) DispatchEvents(ctx context.Context, at time.Time, limit int, rou
 			return err
 		}
 		hooks := map[string][]store.Webhook{}
+		routed := map[string]bool{}
 		for _, e := range events {
 			res, err := exec(ctx, tx, `UPDATE events SET delivered_at = ? WHERE id = ? AND delivered_at IS NULL`, nanos(at), e.ID)
 			if err != nil {
@@ -424,9 +436,17 @@ func (s *Store) DispatchEvents(ctx context.Context, at time.Time, limit int, rou
 				continue
 			}
 			for _, id := range route(e, hs) {
-				if _, err := insertDelivery(ctx, tx, id, e.SubscriptionID, e.ID, e.Type, at, ""); err != nil {
+				if _, err := insertDeliveryRow(ctx, tx, id, e.SubscriptionID, e.ID, e.Type, at, ""); err != nil {
 					return err
 				}
+				routed[id] = true
+			}
+		}
+		// Every delivery of this transaction is due at at: one update per
+		// webhook, not per delivery.
+		for id := range routed {
+			if err := lowerNextDue(ctx, tx, id, at); err != nil {
+				return err
 			}
 		}
 		return nil
