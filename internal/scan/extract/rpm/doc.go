@@ -1,0 +1,61 @@
+// Package rpm extracts the packages installed by rpm (RHEL and its
+// rebuilds, CentOS, Fedora, Amazon Linux, SUSE and openSUSE, Oracle
+// Linux, ...) from rpm's package database. It is pure Go: no cgo, no rpm
+// binary, and nothing is written to disk.
+//
+// # Databases
+//
+// rpm has kept its database in three formats; [Parse] reads all of them
+// from memory, whichever the file holds ([Detect]):
+//
+//   - SQLite, rpmdb.sqlite (rpm 4.16+: Fedora 33+, RHEL 9 and its
+//     rebuilds, Amazon Linux 2023): the blob column of the Packages
+//     table, read with modernc.org/sqlite (the driver drydock already
+//     uses) through a read-only VFS over the bytes, opened immutable.
+//   - Berkeley DB hash, Packages (RHEL/CentOS 5-8, Amazon Linux 2):
+//     read by this package's own page reader (bdb.go), both byte orders,
+//     hash versions 8 to 10; encrypted or checksummed files and btrees
+//     are refused with [ErrUnsupported].
+//   - NDB, Packages.db (SUSE Linux Enterprise and openSUSE 15): read by
+//     this package's slot and blob reader (ndb.go).
+//
+// Each record is an rpm header blob; [ParseHeader] reads NAME, EPOCH,
+// VERSION, RELEASE, ARCH, SOURCERPM, VENDOR and MODULARITYLABEL from it,
+// checking every bound it relies on. Corrupt or truncated input is an
+// error wrapping [ErrInvalid], never a panic (the readers are fuzzed).
+//
+// The extractor wants the three files in var/lib/rpm, usr/lib/sysimage/rpm
+// (rpm's dbpath since Fedora 36 and openSUSE; var/lib/rpm is then a link
+// to it) and usr/share/rpm (rpm-ostree). It is a [layer.Reducer]: the
+// layer reader hands it each version of a database as the layer streams
+// and keeps only the parsed header fields (a few dozen bytes per
+// package), so an image whose every layer rewrites a 30 MB Packages costs
+// no more memory than its package list. When an image holds several
+// databases, the newest format in the preferred directory is read and the
+// others are logged.
+//
+// # Packages
+//
+// A package's Version is rpm's EVR, "epoch:version-release", without
+// "epoch:" when the header has no EPOCH: the form internal/version's RPM
+// scheme parses and OSV advisories use. SourceName and SourceVersion come from the source
+// rpm's file name ([ParseSourceRPM]; "glibc-2.28-151.el8.src.rpm" gives
+// glibc and 2.28-151.el8) with the binary package's epoch, since a source
+// rpm's name carries none. gpg-pubkey entries (keys rpm imported) are not
+// packages and are skipped.
+//
+// The purl is pkg:rpm/<namespace>/<name>@<evr>?arch=..&distro=.. with the
+// namespace from the os-release ID ([Namespace]: redhat, centos, rocky,
+// almalinux, fedora, amzn, oracle, suse, opensuse, or the ID itself), and
+// when the distribution is unknown from the package's Vendor. The source
+// package goes in "upstream" as the dpkg extractor does, a module stream
+// in "rpmmod" as in Red Hat's own purls.
+//
+// # Not read
+//
+// A transaction left in an SQLite database's write-ahead log
+// (rpmdb.sqlite-wal) is not seen: rpm checkpoints the log and leaves it
+// empty when it closes the database, as every real image examined shows.
+// The vendor is used only for the purl namespace: [pkg.Package] has no
+// field for it. Signatures, file lists and dependencies are not read.
+package rpm
