@@ -15,6 +15,7 @@ import (
 	"github.com/drydock/drydock/internal/scan/extract/java"
 	"github.com/drydock/drydock/internal/scan/extract/npm"
 	"github.com/drydock/drydock/internal/scan/extract/python"
+	"github.com/drydock/drydock/internal/scan/extract/rpm"
 	"github.com/drydock/drydock/internal/scan/extract/rustbinary"
 )
 
@@ -23,6 +24,7 @@ func All() []extract.Extractor {
 	return []extract.Extractor{
 		apk.Extractor{},
 		dpkg.Extractor{},
+		rpm.Extractor{},
 		gobinary.Extractor{},
 		npm.Extractor{},
 		python.Extractor{},
