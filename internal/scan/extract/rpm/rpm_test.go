@@ -127,7 +127,7 @@ func TestLayerAttribution(t *testing.T) {
 	}
 	want := map[string]int{
 		"glibc@2.28-151.el8": 0, "glibc-langpack-en@2.28-151.el8": 0, "tzdata@0:2023c-1.el9": 0,
-		"openssl-libs@1:1.1.1k-8.el8_6":                      3,
+		"openssl-libs@1:1.1.1k-8.el8_6":                    3,
 		"nodejs@1:18.14.2-2.module+el8.7.0+18113+c8ca4d5b": 3,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
