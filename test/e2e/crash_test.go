@@ -331,7 +331,8 @@ func randomTar(size int) ([]byte, error) {
 
 // e2eHTTP bounds every request: a server that stops answering fails the
 // test instead of hanging it.
-var e2eHTTP = &http.Client{Timeout: 60 * time.Second}
+// It signs in as the administrator (see adminTransport).
+var e2eHTTP = &http.Client{Timeout: 60 * time.Second, Transport: adminTransport{base: http.DefaultTransport}}
 
 // httpSend performs a request with an optional body and returns status,
 // headers and response body.

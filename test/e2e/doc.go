@@ -16,6 +16,14 @@
 // instead, server.restart starts it again on the same data directory). The
 // server's log is printed when a test fails.
 //
+// Every server gets an administrator (DRYDOCK_ADMIN_PASSWORD) and every
+// client signs in as it through one helper (credentials_test.go): tools run
+// by runTool find a Docker config with the credentials of every started
+// server (DOCKER_CONFIG, REGISTRY_AUTH_FILE) and OCI_USERNAME/OCI_PASSWORD,
+// and raw HTTP through httpSend carries Basic credentials. Tests that need
+// another caller pass anonymousEnv or credentialsEnv, or their own
+// Authorization header ("" for none).
+//
 // Client tools are looked up on PATH with $REPO/.tools/bin first; a missing
 // tool fails the test with a hint to run scripts/install-tools.sh.
 //

@@ -44,6 +44,7 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(tmp)
+	defer removeClientCredentials()
 	// E2E_DRYDOCK_BIN runs the suite against an already built binary.
 	if drydockBin = os.Getenv("E2E_DRYDOCK_BIN"); drydockBin != "" {
 		return m.Run()

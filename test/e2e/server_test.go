@@ -123,7 +123,8 @@ func (s *server) startOnce(addr string) error {
 	s.starts++
 	fmt.Fprintf(logf, "\n--- start %d: %s drydock serve --addr %s --data %s\n", s.starts, strings.Join(s.env, " "), s.addr, s.dataDir)
 	cmd := exec.Command(drydockBin, "serve", "--addr", s.addr, "--data", s.dataDir)
-	cmd.Env = append(os.Environ(), s.env...)
+	cmd.Env = append(append(os.Environ(), serverAuthEnv()...), s.env...)
+	registerServerCredentials(s.t, s.addr)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
@@ -279,7 +280,7 @@ func runToolStreams(t testing.TB, env []string, name string, args ...string) ([]
 	ctx, cancel := context.WithTimeout(context.Background(), toolTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, needTool(t, name), args...)
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = append(append(os.Environ(), clientEnv()...), env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	start := time.Now()

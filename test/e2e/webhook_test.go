@@ -111,7 +111,7 @@ func apiJSON(t *testing.T, srv *server, method, path string, body any, wantStatu
 	}
 	req, _ := http.NewRequestWithContext(t.Context(), method, srv.url(path), rd)
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := e2eHTTP.Do(req) // signs in as the administrator
 	if err != nil {
 		t.Fatal(err)
 	}
