@@ -142,15 +142,18 @@ func contains(l []string, s string) bool {
 	return false
 }
 
+// The fuzz seeds are small: Go's fuzzing engine crawls (a few executions
+// in 30 s) when seeded with the 85-160 KiB real files.
+
 func FuzzComposerLock(f *testing.F) {
-	f.Add([]byte(testdata(f, "composer-2.5.5.composer.lock")))
+	f.Add([]byte(`{"packages": [{"name": "symfony/process", "version": "v5.4.21", "source": {"type": "git"}}], "packages-dev": [{"name": "phpstan/phpstan", "version": "1.10.7"}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		_, _ = composer.Extractor{}.Reduce("composer.lock", data)
 	})
 }
 
 func FuzzInstalledJSON(f *testing.F) {
-	f.Add([]byte(testdata(f, "mediawiki-vendor/composer/installed.json")))
+	f.Add([]byte(`{"packages": [{"name": "guzzlehttp/guzzle", "version": "7.4.5", "version_normalized": "7.4.5.0"}], "dev": false, "dev-package-names": []}`))
 	f.Add([]byte(`[{"name": "a/b", "version": "1"}]`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		_, _ = composer.Extractor{}.Reduce("vendor/composer/installed.json", data)

@@ -28,12 +28,13 @@ type pnpmPackage struct {
 		Type      string `yaml:"type"`
 		Directory string `yaml:"directory"`
 		Repo      string `yaml:"repo"`
+		Tarball   string `yaml:"tarball"`
 	} `yaml:"resolution"`
 }
 
 // parsePnpmLock reads pnpm-lock.yaml (lockfile versions 5.x, 6.x and 9.x).
-// Packages resolved from git or a local directory are skipped: their
-// versions are not registry releases.
+// Packages resolved from git (repositories or git host tarballs) or a
+// local directory are skipped: their versions are not registry releases.
 func parsePnpmLock(data []byte) ([]string, error) {
 	if len(data) > maxYAMLBytes {
 		return nil, fmt.Errorf("%w: pnpm-lock.yaml: %d bytes, over the %d-byte limit for YAML lockfiles", ErrInvalid, len(data), maxYAMLBytes)
@@ -48,7 +49,8 @@ func parsePnpmLock(data []byte) ([]string, error) {
 	}
 	var out []string
 	for key, p := range lf.Packages {
-		if p.Resolution.Type == "git" || p.Resolution.Type == "directory" || p.Resolution.Directory != "" || p.Resolution.Repo != "" {
+		if p.Resolution.Type == "git" || p.Resolution.Type == "directory" || p.Resolution.Directory != "" ||
+			p.Resolution.Repo != "" || fromGitHost(key, p.Resolution.Tarball) {
 			continue
 		}
 		name, v := pnpmKey(key, major)
@@ -61,6 +63,23 @@ func parsePnpmLock(data []byte) ([]string, error) {
 		out = append(out, line(name, v))
 	}
 	return out, nil
+}
+
+// gitHosts are the hosts whose tarballs pnpm resolves git dependencies to.
+var gitHosts = []string{"github.com/", "codeload.github.com/", "gitlab.com/", "bitbucket.org/"}
+
+// fromGitHost reports whether a package was resolved to a tarball of a
+// git host (a "user/repo" or git URL dependency): its version is the
+// repository's, not a registry release.
+func fromGitHost(key, tarball string) bool {
+	key = strings.TrimPrefix(key, "/")
+	tarball = strings.TrimPrefix(strings.TrimPrefix(tarball, "https://"), "http://")
+	for _, h := range gitHosts {
+		if strings.HasPrefix(key, h) || strings.HasPrefix(tarball, h) {
+			return true
+		}
+	}
+	return false
 }
 
 // pnpmMajor returns the major lockfile version (5, 6, 9, ...).
