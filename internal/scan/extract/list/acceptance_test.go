@@ -9,12 +9,15 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/drydock/drydock/internal/scan/extract"
 	et "github.com/drydock/drydock/internal/scan/extract/extracttest"
 	"github.com/drydock/drydock/internal/scan/extract/list"
+	"github.com/drydock/drydock/internal/scan/layer"
 	lt "github.com/drydock/drydock/internal/scan/layer/layertest"
 	"github.com/drydock/drydock/internal/scan/match"
 	"github.com/drydock/drydock/internal/vulndb"
@@ -127,5 +130,45 @@ func TestLanguageAcceptance(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("findings (-want +got):\n%s", diff)
+	}
+}
+
+// TestOversizedFilesAreSkipped checks that the new extractors respect the
+// layer reader's per-file cap: a file over MaxReduceBytes is logged and
+// skipped, never fatal, and the rest of the image is still read.
+func TestOversizedFilesAreSkipped(t *testing.T) {
+	rust := sibling(t, "rustbinary/testdata/rust-fixture.gz") // 336 KiB
+	cfg := layer.Config{MaxReduceBytes: 64 << 10}
+	s, err := extract.NewSession(cfg, list.All(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Real files that would yield packages, padded past the cap.
+	big := func(rel string) string {
+		return string(sibling(t, rel)) + "\n#" + strings.Repeat(" ", 65<<10) + "\n"
+	}
+	deps := string(sibling(t, "dotnet/testdata/Fable.Cli.deps.json")) + strings.Repeat(" ", 65<<10)
+	tarball := lt.Tar(t,
+		lt.File("a/yarn.lock", big("npm/testdata/yarn-v1.lock")),
+		lt.File("a/pnpm-lock.yaml", big("npm/testdata/pnpm9-lock.yaml")),
+		lt.File("b/composer.lock", string(sibling(t, "composer/testdata/composer-2.5.5.composer.lock"))), // 84 KiB
+		lt.File("c/App.deps.json", deps),
+		lt.File("var/lib/gems/3.1.0/specifications/rack-2.2.22.gemspec", big("gem/testdata/specifications/rack-2.2.22.gemspec")),
+		lt.Exec("usr/bin/rust-fixture", rust),
+		lt.File("usr/share/rubygems-integration/all/specifications/webrick-1.8.1.gemspec", string(sibling(t, "gem/testdata/specifications/webrick-1.8.1.gemspec"))),
+	)
+	if err := s.ReadLayer(t.Context(), layer.Desc{}, bytes.NewReader(tarball)); err != nil {
+		t.Fatal(err)
+	}
+	inv, err := s.Extract(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range inv.Packages {
+		got = append(got, p.Name+"@"+p.Version)
+	}
+	if diff := cmp.Diff([]string{"webrick@1.8.1"}, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
