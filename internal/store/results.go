@@ -72,8 +72,9 @@ type ScanQueue interface {
 	RetryScanJob(ctx context.Context, id int64, worker string, runAfter time.Time, lastErr string) error
 	// RequeueScanJobs queues again the running jobs whose lease expired
 	// before now, and (when worker is not empty) every running job leased
-	// to worker: a worker starting under the name of a crashed one takes
-	// its jobs back at once. It returns how many were requeued.
+	// to worker or to one of its sub-workers ("worker/N"): a process
+	// starting under the name of a crashed one takes its jobs back at once.
+	// It returns how many were requeued.
 	RequeueScanJobs(ctx context.Context, worker string) (int, error)
 	// EnqueueScans queues one job per manifest in scope (at most one queued
 	// job per manifest: manifests already queued are skipped) and returns
@@ -233,3 +234,182 @@ const (
 	AssessmentUnhealthy     = "Unhealthy"
 	AssessmentNotApplicable = "NotApplicable"
 )
+
+// ImageRecord is the stored scan state of one image.
+type ImageRecord struct {
+	ID             int64
+	SubscriptionID string
+	Registry       string
+	RepositoryID   int64
+	Repository     string
+	Digest         oci.Digest
+	ParentDigest   oci.Digest
+	Platform       string
+	Status         string
+	Reason         string
+	ScanState      string // idle | scanning
+	OSFamily       string
+	OSVersion      string
+	OSEOL          bool
+	Inventory      string
+	Packages       int
+	Summary        Summary
+	DBVersion      string
+	Attempts       int
+	QueuedAt       time.Time
+	StartedAt      time.Time
+	ScannedAt      time.Time // zero before the first evaluation
+	FirstScannedAt time.Time
+	PushedAt       time.Time
+	LastPulledAt   time.Time // zero if never pulled
+}
+
+// ImageFilter selects images. Subscriptions nil means every
+// subscription; an empty non-nil slice matches nothing.
+type ImageFilter struct {
+	Subscriptions []string
+	Registry      string
+	Repository    string
+	Digest        oci.Digest
+	Status        string
+	AfterID       int64
+	Limit         int
+}
+
+// ManifestState is a manifest of a repository with its scan state: its own
+// image row (a single-platform image or an artifact), or its platforms'
+// rows (an index); Job is the state of its latest scan job ("" if none)
+// and JobNote why it was skipped or failed.
+type ManifestState struct {
+	RepositoryID   int64
+	Repository     string
+	Registry       string
+	RegistryType   string
+	SubscriptionID string
+	Digest         oci.Digest
+	MediaType      string
+	ArtifactType   string
+	Index          bool
+	PushedAt       time.Time
+	LastPulledAt   time.Time
+	Tags           []string
+	Job            string
+	JobNote        string
+	Images         []ImageRecord
+}
+
+// FindingRow is a stored finding with its image.
+type FindingRow struct {
+	ID int64
+	FindingRecord
+	SubscriptionID string
+	Registry       string
+	Repository     string
+	Digest         oci.Digest
+	Platform       string
+}
+
+// FindingFilter selects findings across images. Empty fields do not
+// restrict.
+type FindingFilter struct {
+	Subscriptions []string
+	Registry      string
+	Repository    string
+	Digest        oci.Digest
+	Severities    []int // ranks
+	AdvisoryID    string
+	Package       string
+	FixAvailable  *bool
+	Exempted      *bool
+	AfterID       int64
+	Limit         int
+}
+
+// FindingChange is one recorded appearance or disappearance of a finding.
+type FindingChange struct {
+	ID             int64
+	SubscriptionID string
+	Repository     string
+	Digest         oci.Digest
+	Change         string // new | resolved
+	AdvisoryID     string
+	PackageType    string
+	PackageName    string
+	PackageVersion string
+	Severity       int
+	DBVersion      string
+	At             time.Time
+}
+
+// UsageRow counts billable image scans of one registry on one day.
+type UsageRow struct {
+	SubscriptionID string
+	Registry       string
+	Day            string // YYYY-MM-DD
+	Images         int
+}
+
+// UsageFilter selects usage; From and To are inclusive days (YYYY-MM-DD),
+// empty for no bound.
+type UsageFilter struct {
+	Subscriptions []string
+	Registry      string
+	From, To      string
+}
+
+// Assessment is a registry's assessment with its image counts.
+type Assessment struct {
+	SubscriptionID string
+	Registry       string
+	RegistryType   string
+	Status         string
+	ChangedAt      time.Time // zero when never assessed
+	Healthy        int
+	Unhealthy      int
+	Other          int // notApplicable, failed, pending, in progress
+}
+
+// Plan is the scanning switch of a subscription and its registries'
+// overrides; nil means not set (the installation default applies).
+type Plan struct {
+	SubscriptionID string
+	Enabled        *bool
+	Registries     map[string]bool
+}
+
+// ScanReader reads scan results for the APIs. Every listing takes the
+// subscriptions the caller may see.
+type ScanReader interface {
+	// GetImage returns the image digest d of repository repoID, or an
+	// error wrapping ErrNotFound.
+	GetImage(ctx context.Context, repoID int64, d oci.Digest) (ImageRecord, error)
+	// ListImages returns images in id order after f.AfterID.
+	ListImages(ctx context.Context, f ImageFilter) ([]ImageRecord, error)
+	// ManifestStates returns the manifests of a repository in digest
+	// order after after (all of them when d is empty, else just d).
+	ManifestStates(ctx context.Context, repoID int64, d oci.Digest, after string, limit int) ([]ManifestState, error)
+	// ListFindings returns findings in id order after f.AfterID.
+	ListFindings(ctx context.Context, f FindingFilter) ([]FindingRow, error)
+	// FindingChanges returns recorded finding changes in id order after
+	// afterID.
+	FindingChanges(ctx context.Context, subscriptions []string, repository string, afterID int64, limit int) ([]FindingChange, error)
+	// Usage counts billable scans per subscription, registry and day.
+	Usage(ctx context.Context, f UsageFilter) ([]UsageRow, error)
+	// Assessments returns the assessment of every registry of the
+	// subscriptions.
+	Assessments(ctx context.Context, subscriptions []string) ([]Assessment, error)
+	// CountImages counts images by status within the subscriptions.
+	CountImages(ctx context.Context, subscriptions []string) (map[string]int, error)
+}
+
+// Plans records the scanning switch.
+type Plans interface {
+	// GetPlan returns the plan of a subscription (ErrSubscriptionUnknown
+	// if it does not exist).
+	GetPlan(ctx context.Context, subscriptionID string) (Plan, error)
+	// SetPlan sets the scanning switch of a subscription (registry "") or
+	// overrides it for one of its registries; enabled nil removes the
+	// setting (the subscription's, or the installation default, applies).
+	// Errors wrap ErrSubscriptionUnknown or ErrRegistryUnknown.
+	SetPlan(ctx context.Context, subscriptionID, registry string, enabled *bool) error
+}

@@ -31,7 +31,7 @@ const (
 			         ?)
 		FROM repositories r JOIN registries g ON g.id = r.registry_id WHERE r.id = ?`
 	qRequeueJobs = `UPDATE scan_jobs SET state = 'queued', worker = '', lease_until = 0, updated_at = ?
-		WHERE state = 'running' AND (lease_until < ? OR worker = ?)`
+		WHERE state = 'running' AND (lease_until < ? OR worker = ? OR substr(worker, 1, ?) = ?)`
 )
 
 // ClaimScanJob leases the next due job to worker.
@@ -130,12 +130,13 @@ func (s *Store) RetryScanJob(ctx context.Context, id int64, worker string, runAf
 		nanos(runAfter), lastErr, nanos(s.now()))
 }
 
-// RequeueScanJobs queues again the jobs of dead workers.
+// RequeueScanJobs queues again the jobs of dead workers: expired leases,
+// and the jobs of worker and of its sub-workers ("worker/N").
 func (s *Store) RequeueScanJobs(ctx context.Context, worker string) (int, error) {
 	var n int64
 	err := s.write(ctx, func(tx *wtx) error {
 		now := nanos(s.now())
-		res, err := exec(ctx, tx, qRequeueJobs, now, now, worker)
+		res, err := exec(ctx, tx, qRequeueJobs, now, now, worker, len(worker)+1, worker+"/")
 		if err != nil {
 			return err
 		}
