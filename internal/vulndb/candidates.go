@@ -2,6 +2,8 @@ package vulndb
 
 import (
 	"fmt"
+	"slices"
+	"sync"
 
 	"github.com/drydock/drydock/internal/vulndb/osv"
 )
@@ -115,14 +117,30 @@ type Candidates struct {
 	ref  uint32
 	err  error
 
-	// Scratch reused by every Next: Entry is valid until the next call.
-	e   osv.Entry
+	e osv.Entry
+	s *scratch // taken from scratchPool by the first Next, back at the end
+}
+
+// scratch is the memory an iteration decodes into: Entry is valid until
+// the next call to Next. It is pooled, so that a lookup does not allocate
+// once warm.
+type scratch struct {
 	idx []int
 	aff []osv.Affected
 	rng []osv.Range
 	ev  []osv.Event
 	ver []string
 }
+
+var scratchPool = sync.Pool{New: func() any {
+	// Room for a typical candidate (one or two entries, a range or two, a
+	// few events); it grows as needed.
+	return &scratch{idx: make([]int, 0, 4), aff: make([]osv.Affected, 0, 4), rng: make([]osv.Range, 0, 4), ev: make([]osv.Event, 0, 16)}
+}}
+
+// maxPooled bounds the scratch kept in the pool: one made huge by an
+// unusual candidate (thousands of versions) is left to the collector.
+const maxPooled = 1 << 10
 
 // Candidates returns the advisories that name the package (ecosystem,
 // name), with the same rules as [DB.Lookup] (exact ecosystem, normalized
@@ -131,8 +149,8 @@ type Candidates struct {
 // and the affected entries naming the package. Fetch the whole advisory of
 // a candidate that matched with [DB.Advisory].
 //
-// It does not allocate until the first Next, and then only scratch space
-// reused for every candidate.
+// It does not allocate: candidates are decoded into scratch space taken
+// from a pool by the first Next and given back when Next returns false.
 func (db *DB) Candidates(ecosystem, name string) Candidates {
 	var buf [128]byte
 	kb := appendKey(buf[:0], ecosystem, name)
@@ -150,6 +168,7 @@ func (c *Candidates) Len() int { return c.n }
 // an error (see Err).
 func (c *Candidates) Next() bool {
 	if c.left == 0 || c.err != nil {
+		c.release()
 		return false
 	}
 	first := c.left == c.n
@@ -160,6 +179,9 @@ func (c *Candidates) Next() bool {
 		return c.fail()
 	}
 	c.ref += uint32(delta)
+	if c.s == nil {
+		c.s = scratchPool.Get().(*scratch)
+	}
 	if err := c.decode(body); err != nil {
 		return c.fail()
 	}
@@ -169,105 +191,148 @@ func (c *Candidates) Next() bool {
 func (c *Candidates) fail() bool {
 	c.err = fmt.Errorf("vulndb: candidates of %s package: %w", c.eco, ErrCorrupt)
 	c.left = 0
+	c.release()
 	return false
+}
+
+// release returns the scratch space to the pool at the end of the
+// iteration; the entry is cleared so that it no longer points into it.
+func (c *Candidates) release() {
+	if c.s == nil {
+		return
+	}
+	c.e = osv.Entry{}
+	s := c.s
+	c.s = nil
+	if cap(s.aff) <= maxPooled && cap(s.rng) <= maxPooled && cap(s.ev) <= maxPooled && cap(s.ver) <= maxPooled {
+		scratchPool.Put(s)
+	}
 }
 
 // decode reads one candidate body into the scratch entry. Strings point
 // into the candidates section (heap memory that never changes).
 func (c *Candidates) decode(body []byte) error {
 	r := decoder{b: body}
-	c.e = osv.Entry{ID: r.str()}
-	k := r.count(4)
-	if c.aff == nil {
-		// Room for a typical candidate (one or two entries, a range or
-		// two, a few events) so that most lookups allocate only this.
-		c.idx, c.aff, c.rng, c.ev = make([]int, 0, 4), make([]osv.Affected, 0, 4), make([]osv.Range, 0, 4), make([]osv.Event, 0, 16)
+	// The hot loop reads short strings and small counts inline (shortStr,
+	// byteCount) and falls back to the general readers otherwise.
+	id, ok := r.shortStr()
+	if !ok {
+		id = r.str()
 	}
-	c.idx, c.aff, c.rng, c.ev, c.ver = c.idx[:0], c.aff[:0], c.rng[:0], c.ev[:0], c.ver[:0]
+	c.e = osv.Entry{ID: id}
+	k, ok := r.byteCount(4)
+	if !ok {
+		k = r.count(4)
+	}
+	s := c.s
+	s.idx, s.aff, s.rng, s.ev, s.ver = s.idx[:0], s.aff[:0], s.rng[:0], s.ev[:0], s.ver[:0]
 	for range k {
-		c.idx = append(c.idx, int(r.uint()))
-		a := osv.Affected{Package: osv.Package{Ecosystem: c.eco, Name: r.str()}}
-		nr := r.count(2)
-		r0 := len(c.rng)
-		for range nr {
-			if len(r.b) == 0 {
-				return ErrCorrupt
-			}
-			var rg osv.Range
-			t := r.b[0]
-			r.b = r.b[1:]
-			switch t {
-			case rangeEcosystem:
-				rg.Type = osv.RangeEcosystem
-			case rangeSemver:
-				rg.Type = osv.RangeSemver
-			case rangeGit:
-				rg.Type = osv.RangeGit
-			case rangeOther:
-				rg.Type = r.str()
-			default:
-				return ErrCorrupt
-			}
-			ne := r.count(2)
-			e0 := len(c.ev)
-			for range ne {
+		i, ok := r.byteUint()
+		if !ok {
+			i = r.uint()
+		}
+		s.idx = append(s.idx, int(i))
+		name, ok := r.shortStr()
+		if !ok {
+			name = r.str()
+		}
+		a := osv.Affected{Package: osv.Package{Ecosystem: c.eco, Name: name}}
+		nr, ok := r.byteCount(2)
+		if !ok {
+			nr = r.count(2)
+		}
+		if nr > 0 {
+			r0 := len(s.rng)
+			s.rng = slices.Grow(s.rng, nr)[:r0+nr]
+			rngs := s.rng[r0:]
+			for i := range rngs {
 				if len(r.b) == 0 {
 					return ErrCorrupt
 				}
-				kind := r.b[0]
+				rg := &rngs[i]
+				t := r.b[0]
 				r.b = r.b[1:]
-				v := r.str()
-				var ev osv.Event
-				switch kind {
-				case 'i':
-					ev.Introduced = v
-				case 'f':
-					ev.Fixed = v
-				case 'a':
-					ev.LastAffected = v
-				case 'l':
-					ev.Limit = v
+				switch t {
+				case rangeEcosystem:
+					*rg = osv.Range{Type: osv.RangeEcosystem}
+				case rangeSemver:
+					*rg = osv.Range{Type: osv.RangeSemver}
+				case rangeGit:
+					*rg = osv.Range{Type: osv.RangeGit}
+				case rangeOther:
+					*rg = osv.Range{Type: r.str()}
 				default:
 					return ErrCorrupt
 				}
-				c.ev = append(c.ev, ev)
+				ne, ok := r.byteCount(2)
+				if !ok {
+					ne = r.count(2)
+				}
+				if ne > 0 {
+					e0 := len(s.ev)
+					s.ev = slices.Grow(s.ev, ne)[:e0+ne]
+					evs := s.ev[e0:]
+					for j := range evs {
+						if len(r.b) == 0 {
+							return ErrCorrupt
+						}
+						kind := r.b[0]
+						r.b = r.b[1:]
+						v, ok := r.shortStr()
+						if !ok {
+							v = r.str()
+						}
+						switch kind {
+						case 'i':
+							evs[j] = osv.Event{Introduced: v}
+						case 'f':
+							evs[j] = osv.Event{Fixed: v}
+						case 'a':
+							evs[j] = osv.Event{LastAffected: v}
+						case 'l':
+							evs[j] = osv.Event{Limit: v}
+						default:
+							return ErrCorrupt
+						}
+					}
+					rg.Events = evs[:ne:ne]
+				}
 			}
-			if ne > 0 {
-				rg.Events = c.ev[e0:len(c.ev):len(c.ev)]
-			}
-			c.rng = append(c.rng, rg)
-		}
-		if nr > 0 {
-			a.Ranges = c.rng[r0:len(c.rng):len(c.rng)]
+			a.Ranges = rngs[:nr:nr]
 		}
 		if nv := r.count(1); nv > 0 {
-			v0 := len(c.ver)
+			v0 := len(s.ver)
 			for range nv {
-				c.ver = append(c.ver, r.str())
+				v, ok := r.shortStr()
+				if !ok {
+					v = r.str()
+				}
+				s.ver = append(s.ver, v)
 			}
-			a.Versions = c.ver[v0:len(c.ver):len(c.ver)]
+			a.Versions = s.ver[v0:len(s.ver):len(s.ver)]
 		}
 		a.EcosystemSpecific = r.raw()
-		c.aff = append(c.aff, a)
+		s.aff = append(s.aff, a)
 	}
 	if r.err != nil || len(r.b) != 0 {
 		return ErrCorrupt
 	}
 	if k > 0 {
-		c.e.Affected = c.aff[:k:k]
+		c.e.Affected = s.aff[:k:k]
 	}
 	return nil
 }
 
 // Entry is the current candidate: an [osv.Entry] with only its ID and the
 // affected entries naming the package (package ecosystem and name, ranges,
-// versions, ecosystem_specific). It is overwritten by the next call to
-// Next; strings taken from it stay valid.
+// versions, ecosystem_specific). It is valid until the next call to Next
+// (which reuses its memory, and at the end of the iteration hands it to
+// the next lookup); strings taken from it stay valid.
 func (c *Candidates) Entry() *osv.Entry { return &c.e }
 
 // Index returns the position in the whole advisory's affected[] of the
 // current entry's Affected[i].
-func (c *Candidates) Index(i int) int { return c.idx[i] }
+func (c *Candidates) Index(i int) int { return c.s.idx[i] }
 
 // Ref identifies the current candidate's record for [DB.Advisory].
 func (c *Candidates) Ref() Ref { return Ref(c.ref) }

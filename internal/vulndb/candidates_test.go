@@ -148,7 +148,7 @@ func FuzzCandidateBody(f *testing.F) {
 		{Package: osv.Package{Name: "a"}, Ranges: []osv.Range{{Type: osv.RangeGit, Events: []osv.Event{{Introduced: "x"}}}}}}}
 	f.Add(appendCandidate(nil, e, []int{0, 1}))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		c := Candidates{eco: "npm"}
+		c := Candidates{eco: "npm", s: &scratch{}}
 		if c.decode(body) != nil {
 			return
 		}

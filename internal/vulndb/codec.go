@@ -140,6 +140,11 @@ func (r *decoder) fail() {
 }
 
 func (r *decoder) uint() uint64 {
+	if len(r.b) > 0 && r.b[0] < 0x80 { // one byte: most lengths and counts
+		v := r.b[0]
+		r.b = r.b[1:]
+		return uint64(v)
+	}
 	v, n := binary.Uvarint(r.b)
 	if n <= 0 {
 		r.fail()
@@ -147,6 +152,40 @@ func (r *decoder) uint() uint64 {
 	}
 	r.b = r.b[n:]
 	return v
+}
+
+// byteUint reads a one-byte uvarint; ok is false (and nothing is read)
+// when the next one is longer. Small enough to be inlined.
+func (r *decoder) byteUint() (uint64, bool) {
+	b := r.b
+	if len(b) != 0 && b[0] < 0x80 {
+		r.b = b[1:]
+		return uint64(b[0]), true
+	}
+	return 0, false
+}
+
+// byteCount is count for a one-byte count; ok is false (and nothing is
+// read) when it is longer or too large. Small enough to be inlined.
+func (r *decoder) byteCount(min int) (int, bool) {
+	b := r.b
+	if len(b) != 0 && b[0] < 0x80 && int(b[0])*min <= len(b)-1 {
+		r.b = b[1:]
+		return int(b[0]), true
+	}
+	return 0, false
+}
+
+// shortStr reads a string shorter than 128 bytes; ok is false (and
+// nothing is read) otherwise. Small enough to be inlined.
+func (r *decoder) shortStr() (string, bool) {
+	b := r.b
+	if len(b) > 1 && b[0] < 0x80 && int(b[0]) < len(b) {
+		n := int(b[0])
+		r.b = b[1+n:]
+		return unsafe.String(&b[1], n), true
+	}
+	return "", false
 }
 
 func (r *decoder) int() int64 {
