@@ -307,12 +307,20 @@ func bindBin(_ *binder, c *call, args []*cexpr) (*cexpr, error) {
 			return Null()
 		}
 		switch {
-		case (x.k == kDateTime || x.k == kTimeSpan) && s.k == kTimeSpan:
+		case x.k == kTimeSpan && s.k == kTimeSpan:
 			if s.i <= 0 {
 				return Null()
 			}
 			q, _ := floorDiv(x.i, s.i)
 			return Value{k: x.k, i: q * s.i}
+		case x.k == kDateTime && s.k == kTimeSpan:
+			// Kusto bins .NET ticks, counted from 0001-01-01 (a Monday), so
+			// bin(t, 7d) starts weeks on Mondays.
+			if s.i <= 0 {
+				return Null()
+			}
+			q, _ := floorDiv(x.i+netEpochTicks, s.i)
+			return Value{k: kDateTime, i: q*s.i - netEpochTicks}
 		case x.k == kLong && s.k == kLong:
 			if s.i <= 0 {
 				return Null()

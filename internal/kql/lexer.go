@@ -211,7 +211,8 @@ func (lx *lexer) next() error {
 }
 
 func (lx *lexer) ident(start Pos, off int) error {
-	end := lx.identEnd(lx.i)
+	_, first := utf8.DecodeRuneInString(lx.src[lx.i:])
+	end := lx.identEnd(lx.i + first)
 	word := lx.src[lx.i:end]
 	// h"..." and h'...' are obfuscated strings; the value is the same.
 	if (word == "h" || word == "H") && end < len(lx.src) {

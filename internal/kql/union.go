@@ -52,6 +52,9 @@ func (b *binder) union(first plan, op *unionOp) (plan, error) {
 	var cols []Column
 	index := map[string]int{}
 	if op.withSource != "" {
+		if _, taken := types[op.withSource]; taken {
+			return nil, semanticErrorf(op.pos, "union withsource=%s: an input already has a column of that name", op.withSource)
+		}
 		cols = append(cols, Column{Name: op.withSource, Type: TypeString})
 		index[op.withSource] = 0
 	}
