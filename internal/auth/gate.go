@@ -267,8 +267,10 @@ func (g *Gate) authenticate(r *http.Request) (caller, error) {
 		if err != nil {
 			return caller{}, err
 		}
-		// A signed token never grants more than its access claims.
-		p.Grants.Scopes = intersectScopes(p.Grants.Scopes, claimScopes(c.Access))
+		// On the registry the access claims bound each request (Authorize);
+		// listings still see what the account may read, so that automatic
+		// mounts and the catalog work with the token a client fetched for
+		// one repository. Middleware narrows the grants to the claims.
 		return caller{p: p, claims: c}, nil
 	}
 }

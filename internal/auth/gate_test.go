@@ -547,3 +547,31 @@ func TestMiddleware(t *testing.T) {
 		t.Errorf("forged bearer: %d", resp.StatusCode)
 	}
 }
+
+// TestAutoMountWithToken checks that a token fetched for one repository
+// still lets the registry link a layer the account can read elsewhere in
+// its subscription, and never one of another subscription.
+func TestAutoMountWithToken(t *testing.T) {
+	s := newStack(t, auth.Config{})
+	img := randomImage(t)
+	if err := remote.Write(s.ref(t, "alpha/app:v1"), img, basic("alice", "alice-password")); err != nil {
+		t.Fatal(err)
+	}
+	layers, _ := img.Layers()
+	d, _ := layers[0].Digest()
+	head := func(user, repo string) int {
+		t.Helper()
+		st, m := tokenGET(t, s, basicHeader(user, user+"-password"), "scope="+url.QueryEscape("repository:"+repo+":pull,push"))
+		if st != 200 {
+			t.Fatalf("token: %d", st)
+		}
+		resp, _ := s.do(t, "HEAD", "/v2/"+repo+"/blobs/"+d.String(), http.Header{"Authorization": {"Bearer " + m["token"].(string)}}, nil)
+		return resp.StatusCode
+	}
+	if st := head("alice", "alpha/copy"); st != 200 {
+		t.Errorf("alice HEAD in a new repository of her subscription: %d, want 200 (mounted)", st)
+	}
+	if st := head("bob", "beta/copy"); st != 404 {
+		t.Errorf("bob HEAD of alice's layer in his repository: %d, want 404", st)
+	}
+}

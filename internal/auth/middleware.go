@@ -91,6 +91,13 @@ func (g *Gate) Middleware(next http.Handler) http.Handler {
 			g.writeProblem(w, r, err)
 			return
 		}
+		if c.claims != nil {
+			// A signed registry token never grants more than its access
+			// claims outside the registry.
+			p := *c.p
+			p.Grants.Scopes = intersectScopes(p.Grants.Scopes, claimScopes(c.claims.Access))
+			c.p = &p
+		}
 		if !safeMethod(r.Method) && c.p.Grants.Any()&(identity.Push|identity.Delete|identity.Admin) == 0 {
 			g.writeProblem(w, r, access.ErrDenied)
 			return
