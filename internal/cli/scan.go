@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"runtime/debug"
 	"slices"
@@ -106,7 +107,19 @@ SOURCE_DATE_EPOCH to fix the scan time for reproducible output.`,
 	return cmd
 }
 
+// scanMemoryLimit is the Go runtime's soft memory limit during drydock scan
+// unless GOMEMLIMIT sets one. The live heap of a scan stays under ~50 MiB
+// (the largest files read whole, e.g. Go binaries, plus the inventory),
+// but with the default GOGC the heap grows to twice that between
+// collections: bench/scan measured 132 MiB peak RSS on a 2 GB image, 95 MiB
+// with this limit, at the same speed.
+const scanMemoryLimit = 64 << 20
+
 func runScan(ctx context.Context, g *globals, ref string, f *scanFlags) error {
+	if prev := debug.SetMemoryLimit(-1); prev == math.MaxInt64 {
+		debug.SetMemoryLimit(scanMemoryLimit)
+		defer debug.SetMemoryLimit(prev)
+	}
 	if !slices.Contains(report.Formats(), f.format) {
 		return usageError{fmt.Errorf("unknown --format %q; use one of %s", f.format, strings.Join(report.Formats(), ", "))}
 	}
