@@ -1,75 +1,25 @@
 package rpm
 
 import (
-	"bytes"
-	"encoding/binary"
-	"errors"
 	"fmt"
+
+	"github.com/drydock/drydock/internal/scan/extract/rpm/rpmdb"
 )
-
-// Format is an rpm database backend.
-type Format string
-
-// Formats.
-const (
-	FormatSQLite Format = "sqlite" // rpmdb.sqlite: Fedora 33+, RHEL 9+, Amazon Linux 2023
-	FormatBDB    Format = "bdb"    // Packages, Berkeley DB hash: RHEL/CentOS 5-8, Amazon Linux 2
-	FormatNDB    Format = "ndb"    // Packages.db: SUSE and openSUSE 15
-)
-
-// Errors. Every parse error wraps one of them.
-var (
-	// ErrInvalid reports a database or header that is corrupt, truncated
-	// or not an rpm database at all.
-	ErrInvalid = errors.New("invalid rpm database")
-	// ErrUnsupported reports a database in a variant drydock does not
-	// read (a Berkeley DB btree, encrypted or checksummed database, an NDB
-	// of another version).
-	ErrUnsupported = errors.New("unsupported rpm database")
-)
-
-// Magic numbers.
-var sqliteMagic = []byte("SQLite format 3\x00")
-
-const (
-	ndbMagic      = 'R' | 'p'<<8 | 'm'<<16 | 'P'<<24
-	bdbHashMagic  = 0x00061561
-	bdbBtreeMagic = 0x00053162
-)
-
-// Detect returns the format of a database from its first bytes.
-func Detect(data []byte) (Format, error) {
-	switch {
-	case bytes.HasPrefix(data, sqliteMagic):
-		return FormatSQLite, nil
-	case len(data) >= 4 && binary.LittleEndian.Uint32(data) == ndbMagic:
-		return FormatNDB, nil
-	case len(data) >= 16:
-		le, be := binary.LittleEndian.Uint32(data[12:]), binary.BigEndian.Uint32(data[12:])
-		switch {
-		case le == bdbHashMagic || be == bdbHashMagic:
-			return FormatBDB, nil
-		case le == bdbBtreeMagic || be == bdbBtreeMagic:
-			return "", fmt.Errorf("%w: a Berkeley DB btree, not the hash database rpm keeps packages in", ErrUnsupported)
-		}
-	}
-	return "", fmt.Errorf("%w: not an SQLite, Berkeley DB or NDB database", ErrInvalid)
-}
 
 // Parse reads every package header of a database in any of the three
 // formats. An empty file is an empty database. gpg-pubkey entries (the
 // keys rpm imported) are returned like packages; data is not retained.
-func Parse(data []byte) ([]Header, error) {
+func Parse(data []byte) ([]rpmdb.Header, error) {
 	if len(data) == 0 {
 		return nil, nil
 	}
-	format, err := Detect(data)
+	format, err := rpmdb.Detect(data)
 	if err != nil {
 		return nil, err
 	}
-	var out []Header
+	var out []rpmdb.Header
 	add := func(blob []byte) error {
-		h, err := ParseHeader(blob)
+		h, err := rpmdb.ParseHeader(blob)
 		if err != nil {
 			return fmt.Errorf("package %d: %w", len(out)+1, err)
 		}
@@ -77,12 +27,12 @@ func Parse(data []byte) ([]Header, error) {
 		return nil
 	}
 	switch format {
-	case FormatSQLite:
+	case rpmdb.FormatSQLite:
 		err = readSQLite(data, add)
-	case FormatNDB:
-		err = readNDB(data, add)
+	case rpmdb.FormatNDB:
+		err = rpmdb.ReadNDB(data, add)
 	default:
-		err = readBDB(data, add)
+		err = rpmdb.ReadBDB(data, add)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", format, err)

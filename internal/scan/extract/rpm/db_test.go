@@ -15,22 +15,23 @@ import (
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/drydock/drydock/internal/scan/extract/rpm"
+	"github.com/drydock/drydock/internal/scan/extract/rpm/rpmdb"
 )
 
 // databases are the real databases under testdata (see testdata/README.md),
 // each with the list rpm itself printed for it in <name>.rpm-qa.tsv.
 var databases = []struct {
 	name, file string
-	format     rpm.Format
+	format     rpmdb.Format
 }{
-	{"centos5-plain", "centos5-plain.Packages.zst", rpm.FormatBDB}, // hash v8, little-endian
-	{"centos7-plain", "centos7-plain.Packages.zst", rpm.FormatBDB}, // hash v9, little-endian
-	{"ubi8-s390x", "ubi8-s390x.Packages.zst", rpm.FormatBDB},       // hash v9, big-endian
-	{"built-le", "built-le.Packages", rpm.FormatBDB},               // db_load, 512-byte pages
-	{"built-be", "built-be.Packages", rpm.FormatBDB},               // db_load, big-endian
-	{"fedora35", "fedora35.rpmdb.sqlite.zst", rpm.FormatSQLite},
-	{"built", "built.rpmdb.sqlite.zst", rpm.FormatSQLite},
-	{"sle15-bci", "sle15-bci.Packages.db.zst", rpm.FormatNDB},
+	{"centos5-plain", "centos5-plain.Packages.zst", rpmdb.FormatBDB}, // hash v8, little-endian
+	{"centos7-plain", "centos7-plain.Packages.zst", rpmdb.FormatBDB}, // hash v9, little-endian
+	{"ubi8-s390x", "ubi8-s390x.Packages.zst", rpmdb.FormatBDB},       // hash v9, big-endian
+	{"built-le", "built-le.Packages", rpmdb.FormatBDB},               // db_load, 512-byte pages
+	{"built-be", "built-be.Packages", rpmdb.FormatBDB},               // db_load, big-endian
+	{"fedora35", "fedora35.rpmdb.sqlite.zst", rpmdb.FormatSQLite},
+	{"built", "built.rpmdb.sqlite.zst", rpmdb.FormatSQLite},
+	{"sle15-bci", "sle15-bci.Packages.db.zst", rpmdb.FormatNDB},
 }
 
 var (
@@ -67,7 +68,7 @@ func testdata(t testing.TB, name string) []byte {
 
 // tsv returns headers in the form of the rpm -qa listings in testdata
 // (rpm's "(none)" for an absent tag), sorted.
-func tsv(hs []rpm.Header) []string {
+func tsv(hs []rpmdb.Header) []string {
 	none := func(s string) string {
 		if s == "" {
 			return "(none)"
@@ -87,7 +88,7 @@ func TestParseMatchesRPM(t *testing.T) {
 	for _, db := range databases {
 		t.Run(db.name, func(t *testing.T) {
 			data := testdata(t, db.file)
-			format, err := rpm.Detect(data)
+			format, err := rpmdb.Detect(data)
 			if err != nil || format != db.format {
 				t.Fatalf("Detect = %q, %v; want %q", format, err, db.format)
 			}
@@ -119,8 +120,8 @@ func TestCorrupt(t *testing.T) {
 		{"truncated to 50%", truncateTo(0.5)},
 		{"truncated to 600 bytes", func(b []byte) []byte { return b[:600] }},
 	}
-	specific := map[rpm.Format][]damage{
-		rpm.FormatBDB: {
+	specific := map[rpmdb.Format][]damage{
+		rpmdb.FormatBDB: {
 			{"page size 3000", func(b []byte) []byte { put32(b, 20, 3000, bdbOrder(b)); return b }},
 			{"last page past the end", func(b []byte) []byte { put32(b, 32, uint32(len(b)), bdbOrder(b)); return b }},
 			{"version 7", func(b []byte) []byte { put32(b, 16, 7, bdbOrder(b)); return b }},
@@ -148,7 +149,7 @@ func TestCorrupt(t *testing.T) {
 				return b
 			}},
 		},
-		rpm.FormatNDB: {
+		rpmdb.FormatNDB: {
 			{"version 1", func(b []byte) []byte { put32(b, 4, 1, binary.LittleEndian); return b }},
 			{"slot pages past the end", func(b []byte) []byte { put32(b, 12, 1<<20, binary.LittleEndian); return b }},
 			{"slot magic", func(b []byte) []byte { b[32] ^= 0xff; return b }},
@@ -160,7 +161,7 @@ func TestCorrupt(t *testing.T) {
 			}},
 			{"blob length", func(b []byte) []byte { put32(b, ndbFirstBlob(b)+12, 1<<30, binary.LittleEndian); return b }},
 		},
-		rpm.FormatSQLite: {
+		rpmdb.FormatSQLite: {
 			{"no Packages table", func(b []byte) []byte {
 				return bytes.ReplaceAll(b, []byte("Packages"), []byte("Pockages"))
 			}},
@@ -172,7 +173,7 @@ func TestCorrupt(t *testing.T) {
 			t.Run(db.name+"/"+d.name, func(t *testing.T) {
 				data := d.f(bytes.Clone(testdata(t, db.file)))
 				hs, err := rpm.Parse(data)
-				if !errors.Is(err, rpm.ErrInvalid) && !errors.Is(err, rpm.ErrUnsupported) {
+				if !errors.Is(err, rpmdb.ErrInvalid) && !errors.Is(err, rpmdb.ErrUnsupported) {
 					t.Errorf("Parse = %d headers, %v; want ErrInvalid or ErrUnsupported", len(hs), err)
 				}
 				t.Log(err)
@@ -187,7 +188,7 @@ func TestCorruptHeaders(t *testing.T) {
 	data := bytes.Clone(testdata(t, "sle15-bci.Packages.db.zst"))
 	put32(data, ndbFirstBlob(data)+16, 0x10000, binary.BigEndian)
 	_, err := rpm.Parse(data)
-	if !errors.Is(err, rpm.ErrInvalid) || !strings.Contains(err.Error(), "package 1:") {
+	if !errors.Is(err, rpmdb.ErrInvalid) || !strings.Contains(err.Error(), "package 1:") {
 		t.Fatalf("Parse = %v, want ErrInvalid naming package 1", err)
 	}
 }
@@ -198,12 +199,12 @@ func TestDetect(t *testing.T) {
 		data []byte
 		want error
 	}{
-		{"empty", nil, rpm.ErrInvalid},
-		{"text", []byte("Package: dpkg\nStatus: install ok installed\n"), rpm.ErrInvalid},
-		{"btree", append(make([]byte, 12), 0x62, 0x31, 0x05, 0x00), rpm.ErrUnsupported},
+		{"empty", nil, rpmdb.ErrInvalid},
+		{"text", []byte("Package: dpkg\nStatus: install ok installed\n"), rpmdb.ErrInvalid},
+		{"btree", append(make([]byte, 12), 0x62, 0x31, 0x05, 0x00), rpmdb.ErrUnsupported},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := rpm.Detect(tt.data); !errors.Is(err, tt.want) {
+			if _, err := rpmdb.Detect(tt.data); !errors.Is(err, tt.want) {
 				t.Errorf("Detect = %v, want %v", err, tt.want)
 			}
 		})
@@ -234,3 +235,15 @@ func ndbFirstBlob(b []byte) int {
 
 func put32(b []byte, off int, v uint32, o binary.ByteOrder) { o.PutUint32(b[off:], v) }
 func put16(b []byte, off int, v uint16, o binary.ByteOrder) { o.PutUint16(b[off:], v) }
+
+// FuzzParseSQLite feeds Parse mutations of a real SQLite database (read
+// by modernc.org/sqlite through the VFS, then the header parser); the
+// Berkeley DB and NDB readers are fuzzed in package rpmdb.
+func FuzzParseSQLite(f *testing.F) {
+	f.Add(testdata(f, "built.rpmdb.sqlite.zst"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if _, err := rpm.Parse(data); err != nil && !errors.Is(err, rpmdb.ErrInvalid) && !errors.Is(err, rpmdb.ErrUnsupported) {
+			t.Fatalf("error %v wraps neither ErrInvalid nor ErrUnsupported", err)
+		}
+	})
+}

@@ -6,23 +6,24 @@
 // # Databases
 //
 // rpm has kept its database in three formats; [Parse] reads all of them
-// from memory, whichever the file holds ([Detect]):
+// from memory, whichever the file holds ([rpmdb.Detect]):
 //
 //   - SQLite, rpmdb.sqlite (rpm 4.16+: Fedora 33+, RHEL 9 and its
 //     rebuilds, Amazon Linux 2023): the blob column of the Packages
 //     table, read with modernc.org/sqlite (the driver drydock already
 //     uses) through a read-only VFS over the bytes, opened immutable.
-//   - Berkeley DB hash, Packages (RHEL/CentOS 5-8, Amazon Linux 2):
-//     read by this package's own page reader (bdb.go), both byte orders,
+//   - Berkeley DB hash, Packages (RHEL/CentOS 5-8, Amazon Linux 2): read
+//     by drydock's own page reader, [rpmdb.ReadBDB], both byte orders,
 //     hash versions 8 to 10; encrypted or checksummed files and btrees
-//     are refused with [ErrUnsupported].
+//     are refused with [rpmdb.ErrUnsupported].
 //   - NDB, Packages.db (SUSE Linux Enterprise and openSUSE 15): read by
-//     this package's slot and blob reader (ndb.go).
+//     [rpmdb.ReadNDB].
 //
-// Each record is an rpm header blob; [ParseHeader] reads NAME, EPOCH,
-// VERSION, RELEASE, ARCH, SOURCERPM, VENDOR and MODULARITYLABEL from it,
-// checking every bound it relies on. Corrupt or truncated input is an
-// error wrapping [ErrInvalid], never a panic (the readers are fuzzed).
+// Each record is an rpm header blob; [rpmdb.ParseHeader] reads NAME,
+// EPOCH, VERSION, RELEASE, ARCH, SOURCERPM, VENDOR and MODULARITYLABEL
+// from it, checking every bound it relies on. Corrupt or truncated input
+// is an error wrapping [rpmdb.ErrInvalid], never a panic (the readers and
+// the header parser are fuzzed).
 //
 // The extractor wants the three files in var/lib/rpm, usr/lib/sysimage/rpm
 // (rpm's dbpath since Fedora 36 and openSUSE; var/lib/rpm is then a link

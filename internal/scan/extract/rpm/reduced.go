@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+
+	"github.com/drydock/drydock/internal/scan/extract/rpm/rpmdb"
 )
 
 // The reduced form of a database, what the layer reader keeps instead of
@@ -12,12 +14,12 @@ import (
 const reducedMagic = "drydock rpm headers 1\n"
 
 // fields lists a header's fields in their reduced order.
-func fields(h *Header) [8]*string {
+func fields(h *rpmdb.Header) [8]*string {
 	return [8]*string{&h.Name, &h.Epoch, &h.Version, &h.Release, &h.Arch, &h.SourceRPM, &h.Vendor, &h.ModularityLabel}
 }
 
 // encode returns the reduced form of hs; never nil.
-func encode(hs []Header) []byte {
+func encode(hs []rpmdb.Header) []byte {
 	n := len(reducedMagic) + binary.MaxVarintLen64
 	for i := range hs {
 		for _, f := range fields(&hs[i]) {
@@ -39,7 +41,7 @@ func encode(hs []Header) []byte {
 var errReduced = errors.New("corrupt reduced rpm database")
 
 // decode reads what encode wrote.
-func decode(b []byte) ([]Header, error) {
+func decode(b []byte) ([]rpmdb.Header, error) {
 	if len(b) < len(reducedMagic) || string(b[:len(reducedMagic)]) != reducedMagic {
 		return nil, errReduced
 	}
@@ -50,7 +52,7 @@ func decode(b []byte) ([]Header, error) {
 		return nil, errReduced
 	}
 	b = b[k:]
-	hs := make([]Header, count)
+	hs := make([]rpmdb.Header, count)
 	for i := range hs {
 		for _, f := range fields(&hs[i]) {
 			l, k := binary.Uvarint(b)

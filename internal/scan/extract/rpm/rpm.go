@@ -10,6 +10,7 @@ import (
 
 	"github.com/drydock/drydock/internal/pkg"
 	"github.com/drydock/drydock/internal/scan/extract"
+	"github.com/drydock/drydock/internal/scan/extract/rpm/rpmdb"
 	"github.com/drydock/drydock/internal/scan/layer"
 )
 
@@ -115,7 +116,7 @@ func choose(files []*layer.File) (*layer.File, []string) {
 // d (which may be nil). Version is the EVR; SourceName and SourceVersion
 // come from the source rpm's file name, with the binary package's epoch
 // (a source rpm's name carries none); Path is left empty.
-func Package(h *Header, d *pkg.Distro) pkg.Package {
+func Package(h *rpmdb.Header, d *pkg.Distro) pkg.Package {
 	p := pkg.Package{
 		Name:       h.Name,
 		Version:    h.EVR(),
@@ -125,7 +126,7 @@ func Package(h *Header, d *pkg.Distro) pkg.Package {
 		Distro:     d,
 	}
 	if name, ver, rel, ok := ParseSourceRPM(h.SourceRPM); ok {
-		src := Header{Epoch: h.Epoch, Version: ver, Release: rel}
+		src := rpmdb.Header{Epoch: h.Epoch, Version: ver, Release: rel}
 		p.SourceName = name
 		if v := src.EVR(); v != p.Version {
 			p.SourceVersion = v
@@ -165,7 +166,7 @@ func ParseSourceRPM(s string) (name, version, release string, ok bool) {
 // with the source package as "upstream" when it differs (as the dpkg
 // extractor does) and the module stream as "rpmmod" (as Red Hat's own
 // purls do).
-func purl(p *pkg.Package, h *Header, d *pkg.Distro) string {
+func purl(p *pkg.Package, h *rpmdb.Header, d *pkg.Distro) string {
 	q := map[string]string{"arch": p.Arch, "distro": d.PURLQualifier(), "rpmmod": h.ModularityLabel}
 	switch {
 	case p.SourceVersion != "":

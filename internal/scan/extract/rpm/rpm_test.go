@@ -15,6 +15,7 @@ import (
 	"github.com/drydock/drydock/internal/scan/extract"
 	et "github.com/drydock/drydock/internal/scan/extract/extracttest"
 	"github.com/drydock/drydock/internal/scan/extract/rpm"
+	"github.com/drydock/drydock/internal/scan/extract/rpm/rpmdb"
 	"github.com/drydock/drydock/internal/scan/layer"
 	lt "github.com/drydock/drydock/internal/scan/layer/layertest"
 	"github.com/drydock/drydock/internal/version"
@@ -202,7 +203,7 @@ func TestCorruptDatabase(t *testing.T) {
 				t.Fatal(err)
 			}
 			inv, err := s.Extract(t.Context())
-			if !errors.Is(err, rpm.ErrInvalid) || !strings.Contains(err.Error(), "var/lib/rpm/Packages") {
+			if !errors.Is(err, rpmdb.ErrInvalid) || !strings.Contains(err.Error(), "var/lib/rpm/Packages") {
 				t.Fatalf("Extract = %v, want ErrInvalid naming the file", err)
 			}
 			if len(inv.Packages) != 0 {
@@ -239,16 +240,16 @@ func TestWants(t *testing.T) {
 
 func TestPackage(t *testing.T) {
 	rhel := &pkg.Distro{ID: "rhel", VersionID: "9.2"}
-	glibc := rpm.Header{Name: "glibc-common", Version: "2.34", Release: "60.el9", Arch: "x86_64",
+	glibc := rpmdb.Header{Name: "glibc-common", Version: "2.34", Release: "60.el9", Arch: "x86_64",
 		SourceRPM: "glibc-2.34-60.el9.src.rpm", Vendor: "Red Hat, Inc."}
-	withEpoch := rpm.Header{Name: "openssl-libs", Epoch: "1", Version: "3.0.7", Release: "24.el9", Arch: "x86_64",
+	withEpoch := rpmdb.Header{Name: "openssl-libs", Epoch: "1", Version: "3.0.7", Release: "24.el9", Arch: "x86_64",
 		SourceRPM: "openssl-3.0.7-24.el9.src.rpm"}
-	kernel := rpm.Header{Name: "kernel-core", Version: "5.14.0", Release: "284.11.1.el9_2", Arch: "x86_64",
+	kernel := rpmdb.Header{Name: "kernel-core", Version: "5.14.0", Release: "284.11.1.el9_2", Arch: "x86_64",
 		SourceRPM: "kernel-5.14.0-284.el9.src.rpm"}
-	noSource := rpm.Header{Name: "local", Version: "1", Release: "1", SourceRPM: "(none)"}
+	noSource := rpmdb.Header{Name: "local", Version: "1", Release: "1", SourceRPM: "(none)"}
 	tests := []struct {
 		name string
-		h    rpm.Header
+		h    rpmdb.Header
 		d    *pkg.Distro
 		want pkg.Package
 	}{
@@ -354,7 +355,7 @@ func TestReduce(t *testing.T) {
 		t.Errorf("reduced %d bytes to %d", len(data), len(out))
 	}
 	t.Logf("reduced %d bytes (144 packages) to %d", len(data), len(out))
-	if _, err := ex.Reduce("var/lib/rpm/Packages", []byte("junk")); !errors.Is(err, rpm.ErrInvalid) {
+	if _, err := ex.Reduce("var/lib/rpm/Packages", []byte("junk")); !errors.Is(err, rpmdb.ErrInvalid) {
 		t.Errorf("Reduce(junk) = %v, want ErrInvalid", err)
 	}
 	// A reduced empty database is kept (non-nil): it hides the databases of

@@ -11,6 +11,8 @@ import (
 
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
 	"modernc.org/sqlite/vfs"
+
+	"github.com/drydock/drydock/internal/scan/extract/rpm/rpmdb"
 )
 
 // readSQLite calls fn with the blob of every row of the Packages table
@@ -32,7 +34,7 @@ func readSQLite(data []byte, fn func(blob []byte) error) (err error) {
 	}()
 	db, err := sql.Open("sqlite", "file:"+memName+"?vfs="+name+"&mode=ro&immutable=1")
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrInvalid, err)
+		return fmt.Errorf("%w: %w", rpmdb.ErrInvalid, err)
 	}
 	defer db.Close()
 	db.SetMaxOpenConns(1)
@@ -58,13 +60,13 @@ func readSQLite(data []byte, fn func(blob []byte) error) (err error) {
 	return nil
 }
 
-// sqliteError wraps an SQLite error with ErrInvalid: on a read-only,
+// sqliteError wraps an SQLite error with rpmdb.ErrInvalid: on a read-only,
 // immutable, in-memory database every failure is the file's.
 func sqliteError(err error) error {
 	if strings.Contains(err.Error(), "no such table") {
-		return fmt.Errorf("%w: no Packages table: %w", ErrInvalid, err)
+		return fmt.Errorf("%w: no Packages table: %w", rpmdb.ErrInvalid, err)
 	}
-	return fmt.Errorf("%w: %w", ErrInvalid, err)
+	return fmt.Errorf("%w: %w", rpmdb.ErrInvalid, err)
 }
 
 // memFS is a file system holding one read-only file, rpmdb.sqlite.

@@ -1,4 +1,4 @@
-package rpm
+package rpmdb
 
 import (
 	"encoding/binary"
@@ -27,11 +27,11 @@ const (
 	ndbBlobTailMagic = 'B' | 'l'<<8 | 'b'<<16 | 'E'<<24
 )
 
-// readNDB calls fn with every package's header blob, in slot order. It
+// ReadNDB calls fn with every package's header blob, in slot order. It
 // checks what rpm checks when it reads a blob (magics, package index,
 // lengths, bounds) but not the adler32 checksum, which rpm verifies only
 // when it moves or deletes a blob.
-func readNDB(data []byte, fn func(blob []byte) error) error {
+func ReadNDB(data []byte, fn func(blob []byte) error) error {
 	le := binary.LittleEndian
 	if len(data) < ndbHeaderLen {
 		return fmt.Errorf("%w: %d bytes, shorter than the header", ErrInvalid, len(data))

@@ -1,4 +1,4 @@
-package rpm
+package rpmdb
 
 import (
 	"encoding/binary"
@@ -47,10 +47,10 @@ type bdb struct {
 	buf      []byte // value of the current overflow chain
 }
 
-// readBDB calls fn with the value of every record of the hash database,
+// ReadBDB calls fn with the value of every record of the hash database,
 // bucket by bucket as rpm does, skipping rpm's record 0. fn must not
 // retain the blob.
-func readBDB(data []byte, fn func(blob []byte) error) error {
+func ReadBDB(data []byte, fn func(blob []byte) error) error {
 	if len(data) < 512 {
 		return fmt.Errorf("%w: %d bytes, shorter than the metadata page", ErrInvalid, len(data))
 	}
