@@ -64,6 +64,9 @@ type Deps struct {
 	// catch-all).
 	Webhooks        http.Handler
 	WebhookPatterns []string
+	// API, when set, serves the native REST API under /api/v1/ (the
+	// webhook patterns, more specific, still go to Webhooks).
+	API http.Handler
 }
 
 // Guard authenticates the interfaces; internal/auth.Gate implements it.
@@ -144,6 +147,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		for _, p := range deps.WebhookPatterns {
 			mux.Handle(p, deps.Webhooks)
 		}
+	}
+	if deps.API != nil {
+		mux.Handle("/api/v1/", deps.API)
 	}
 	mux.Handle("GET /metrics", promhttp.HandlerFor(deps.Metrics, promhttp.HandlerOpts{Registry: deps.Metrics}))
 	if deps.Guard != nil {

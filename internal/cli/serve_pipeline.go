@@ -1,0 +1,57 @@
+package cli
+
+import (
+	"log/slog"
+	"path/filepath"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/drydock/drydock/internal/access"
+	"github.com/drydock/drydock/internal/api"
+	"github.com/drydock/drydock/internal/config"
+	"github.com/drydock/drydock/internal/pipeline"
+	"github.com/drydock/drydock/internal/pipeline/objects"
+	"github.com/drydock/drydock/internal/store"
+	"github.com/drydock/drydock/internal/store/sqlmeta"
+	"github.com/drydock/drydock/internal/vulndb"
+	"github.com/drydock/drydock/internal/webhook"
+)
+
+// liveDB is the advisory database service (vulndb/live.Manager): the
+// current version, and a callback on each new one.
+type liveDB interface {
+	DB() *vulndb.DB
+	OnChange(func(*vulndb.DB))
+}
+
+// servePipeline builds the scan pipeline (workers, re-evaluation) and the
+// /api/v1 handler. The pipeline re-matches stored images whenever the
+// advisory database changes.
+func servePipeline(cfg config.Config, meta *sqlmeta.Store, blobs store.Blobs, advisories liveDB,
+	authz access.Authorizer, log *slog.Logger, metrics *prometheus.Registry) (*pipeline.Pipeline, *api.Handler, error) {
+	objs, err := objects.Open(filepath.Join(cfg.Data, "scan"), cfg.Storage.Sync)
+	if err != nil {
+		return nil, nil, err
+	}
+	sc := cfg.Scan
+	reeval := sc.ReevaluateInterval.D()
+	if reeval == 0 {
+		reeval = -1 // off
+	}
+	pipe, err := pipeline.New(pipeline.Config{
+		Workers: sc.Workers, TimeBudget: sc.TimeBudget.D(), MaxAttempts: sc.MaxAttempts,
+		Backoff: sc.Backoff.D(), MaxBackoff: sc.MaxBackoff.D(), Lease: sc.Lease.D(), Poll: sc.Poll.D(),
+		WorkerName: sc.WorkerName, DisabledByDefault: !sc.EnabledByDefault, PlanWindow: sc.PlanWindow.D(), Reevaluate: reeval,
+	}, pipeline.Deps{Queue: meta, Results: meta, Manifests: meta, Blobs: blobs, Objects: objs, Advisories: advisories,
+		Plans: meta, Logger: log, Metrics: metrics})
+	if err != nil {
+		return nil, nil, err
+	}
+	advisories.OnChange(func(*vulndb.DB) { pipe.DBChanged() })
+	h, err := api.New(api.Deps{Store: meta, Scans: pipe, Advisories: advisories, Auth: authz, Logger: log,
+		ExternalRoutes: webhook.Patterns, ToolVersion: toolVersion()})
+	if err != nil {
+		return nil, nil, err
+	}
+	return pipe, h, nil
+}
