@@ -344,7 +344,9 @@ func TestImagesReportsFindings(t *testing.T) {
 	if code != 200 || !strings.HasPrefix(string(csvb), "subscription,registry,day,images\ndefault,team,") {
 		t.Errorf("usage csv: %d %s", code, csvb)
 	}
-	var as struct{ Items []struct{ Registry, Assessment string } }
+	var as struct {
+		Items []struct{ Registry, Assessment string }
+	}
 	e.getJSON("/api/v1/assessments", nil, &as)
 	if len(as.Items) != 1 || as.Items[0].Assessment != "Unhealthy" {
 		t.Errorf("assessments: %+v", as)

@@ -63,4 +63,3 @@ func final(status string) bool {
 func (p *Pipeline) Rescan(ctx context.Context, scope store.ScanScope) (int, error) {
 	return p.d.Queue.EnqueueScans(ctx, scope, store.ReasonRescan, store.PriorityRescan)
 }
-
