@@ -36,6 +36,41 @@ type Config struct {
 	Log      Log      `yaml:"log"`
 	Webhooks Webhooks `yaml:"webhooks"`
 	Auth     Auth     `yaml:"auth"`
+	Scan     Scan     `yaml:"scan"`
+}
+
+// Scan configures the scan pipeline: the workers inside drydock serve and
+// the re-evaluation of stored images.
+type Scan struct {
+	// Workers is how many images are scanned at once; 0 means one per CPU.
+	Workers int `yaml:"workers"`
+	// TimeBudget bounds the scan of one image.
+	TimeBudget Duration `yaml:"timeBudget"`
+	// MaxAttempts is how many times a scan is tried before it is failed.
+	MaxAttempts int `yaml:"maxAttempts"`
+	// Backoff is the delay before the first retry, doubled at each retry
+	// up to MaxBackoff.
+	Backoff    Duration `yaml:"backoff"`
+	MaxBackoff Duration `yaml:"maxBackoff"`
+	// Lease is how long a job stays with a worker that stopped renewing it
+	// (a crashed process on another host); a restarted process takes its
+	// own jobs back at once.
+	Lease Duration `yaml:"lease"`
+	// Poll is how often idle workers look for work.
+	Poll Duration `yaml:"poll"`
+	// WorkerName names this process in job leases; empty means the host
+	// name. Give each process sharing a database its own.
+	WorkerName string `yaml:"workerName"`
+	// EnabledByDefault is the scanning plan of subscriptions and registries
+	// that have none set.
+	EnabledByDefault bool `yaml:"enabledByDefault"`
+	// PlanWindow: switching scanning on scans images pushed or pulled
+	// within it.
+	PlanWindow Duration `yaml:"planWindow"`
+	// ReevaluateInterval is the period of the scheduled re-evaluation of
+	// every stored image; 0 disables it (database changes still trigger
+	// one).
+	ReevaluateInterval Duration `yaml:"reevaluateInterval"`
 }
 
 // Server configures the HTTP listener.
@@ -174,6 +209,17 @@ func Default() Config {
 			GracePeriod: Duration(time.Hour),
 		},
 		Log: Log{Level: "info", Format: "text"},
+		Scan: Scan{
+			TimeBudget:         Duration(2 * time.Minute),
+			MaxAttempts:        3,
+			Backoff:            Duration(2 * time.Second),
+			MaxBackoff:         Duration(5 * time.Minute),
+			Lease:              Duration(30 * time.Second),
+			Poll:               Duration(100 * time.Millisecond),
+			EnabledByDefault:   true,
+			PlanWindow:         Duration(30 * 24 * time.Hour),
+			ReevaluateInterval: Duration(24 * time.Hour),
+		},
 		Webhooks: Webhooks{
 			Workers:        4,
 			Timeout:        Duration(10 * time.Second),
@@ -256,6 +302,10 @@ func (c Config) Validate() error {
 	if w := c.Webhooks; w.Workers < 1 || w.MaxAttempts < 1 || w.Timeout <= 0 || w.ConnectTimeout <= 0 ||
 		w.BackoffBase <= 0 || w.BackoffMax < w.BackoffBase || w.PollInterval <= 0 || w.Retention <= 0 {
 		errs = append(errs, errors.New("webhooks: workers and maxAttempts must be at least 1, durations positive, backoffMax at least backoffBase"))
+	}
+	if sc := c.Scan; sc.Workers < 0 || sc.MaxAttempts < 1 || sc.TimeBudget <= 0 || sc.Backoff <= 0 || sc.MaxBackoff < sc.Backoff ||
+		sc.Lease <= 0 || sc.Poll <= 0 || sc.PlanWindow <= 0 || sc.ReevaluateInterval < 0 {
+		errs = append(errs, errors.New("scan: workers must not be negative, maxAttempts at least 1, durations positive (reevaluateInterval may be 0), maxBackoff at least backoff"))
 	}
 	if c.Auth.Enabled && c.Auth.AdminUser == "" {
 		errs = append(errs, errors.New("auth.adminUser is empty"))
