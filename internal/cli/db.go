@@ -248,14 +248,11 @@ fails, unless --allow-partial.`,
 			}
 			cfg := update.Config{AllowPartial: partial, Import: ingest.Options{Strict: strict, Log: log}}
 			for _, s := range sources {
-				name, u, ok := strings.Cut(s, "=")
-				if !ok {
-					name, u = "", s
+				src, err := update.ParseSource(s)
+				if err != nil {
+					return usageError{fmt.Errorf("--source: %w", err)}
 				}
-				if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
-					return usageError{fmt.Errorf("--source %q: want [NAME=]http(s)://URL", s)}
-				}
-				cfg.Sources = append(cfg.Sources, update.Source{Name: name, URL: u})
+				cfg.Sources = append(cfg.Sources, src)
 			}
 			progress, finish := importProgress(g.stderr, log)
 			cfg.Import.Progress = progress
@@ -299,12 +296,17 @@ func newDBStatusCmd(g *globals) *cobra.Command {
 			}
 			defer db.Close()
 			st := db.Status()
+			now := time.Now()
 			if asJSON {
 				enc := json.NewEncoder(g.stdout)
 				enc.SetIndent("", "  ")
-				return enc.Encode(st)
+				return enc.Encode(struct {
+					vulndb.Status
+					AgeSeconds int64                 `json:"ageSeconds"`
+					Sources    []vulndb.SourceStatus `json:"sources"`
+				}{st, int64(st.Age(now) / time.Second), st.Sources()})
 			}
-			return printStatus(g.stdout, st, time.Now())
+			return printStatus(g.stdout, st, now)
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the status as JSON")
@@ -316,8 +318,9 @@ func printStatus(w io.Writer, st vulndb.Status, now time.Time) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "version:\t%s\n", st.Version)
 	fmt.Fprintf(tw, "file:\t%s\n", st.Path)
+	fmt.Fprintf(tw, "updated:\t%s (newest data in the database)\n", st.UpdatedAt.Format(time.RFC3339))
+	fmt.Fprintf(tw, "age:\t%s\n", fmtAge(st.Age(now)))
 	fmt.Fprintf(tw, "built:\t%s\n", st.Stamp.BuiltAt.Format(time.RFC3339))
-	fmt.Fprintf(tw, "age:\t%s\n", st.Age(now).Round(time.Second))
 	fmt.Fprintf(tw, "advisories:\t%d (%d withdrawn)\n", m.Records, m.Withdrawn)
 	fmt.Fprintf(tw, "packages:\t%d\n", m.Packages)
 	fmt.Fprintf(tw, "enrichment:\tNVD %d, KEV %d, EPSS %d CVEs\n", m.NVD, m.KEV, m.EPSS)
@@ -325,17 +328,21 @@ func printStatus(w io.Writer, st vulndb.Status, now time.Time) error {
 	tw.Flush()
 	fmt.Fprintln(w, "\nsources:")
 	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "  NAME\tFEEDS\tADVISORIES\tENRICHMENT\tIMPORTED\tCHECKED\tSKIPPED")
-	stamps := map[string]vulndb.SourceStamp{}
-	for _, s := range st.Stamp.Sources {
-		stamps[s.Name] = s
-	}
-	for _, s := range m.Sources {
-		ss := stamps[s.Name]
-		fmt.Fprintf(tw, "  %s\t%s\t%d\t%d\t%s\t%s\t%d\n", s.Name, strings.Join(s.Feeds, ","), s.Records,
-			s.NVD+s.KEV+s.EPSS, fmtTime(ss.ImportedAt), fmtTime(ss.CheckedAt), ss.Skipped)
+	fmt.Fprintln(tw, "  NAME\tFEEDS\tADVISORIES\tENRICHMENT\tDATA AS OF\tDATA AGE\tFETCHED\tFETCHED AGO\tSKIPPED")
+	for _, s := range st.Sources() {
+		data, dataAge := "undated", "-"
+		if !s.UpdatedAt.IsZero() {
+			data, dataAge = fmtTime(s.UpdatedAt), fmtAge(now.Sub(s.UpdatedAt))
+		}
+		fetched, fetchedAge := "-", "-"
+		if f := s.FetchedAt(); !f.IsZero() {
+			fetched, fetchedAge = fmtTime(f), fmtAge(now.Sub(f))
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%d\t%d\t%s\t%s\t%s\t%s\t%d\n", s.Name, strings.Join(s.Feeds, ","), s.Records,
+			s.Enrichment, data, dataAge, fetched, fetchedAge, s.Skipped)
 	}
 	tw.Flush()
+	fmt.Fprintln(w, "  (data as of: the newest modification time in the source's records; fetched: its last import or update check)")
 	fmt.Fprintln(w, "\necosystems:")
 	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	ecos := make([]string, 0, len(m.Ecosystems))
@@ -347,6 +354,21 @@ func printStatus(w io.Writer, st vulndb.Status, now time.Time) error {
 		fmt.Fprintf(tw, "  %s\t%d\n", e, m.Ecosystems[e])
 	}
 	return tw.Flush()
+}
+
+// fmtAge prints an age in the largest unit that fits: 45s, 12m, 5h, 3d.
+func fmtAge(d time.Duration) string {
+	switch {
+	case d < 0:
+		return "0s"
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d/time.Second))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d/time.Minute))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh", int(d/time.Hour))
+	}
+	return fmt.Sprintf("%dd", int(d/(24*time.Hour)))
 }
 
 func fmtTime(t time.Time) string {

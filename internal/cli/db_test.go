@@ -2,6 +2,7 @@ package cli
 
 import (
 	"net"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -48,14 +49,21 @@ func TestDBImportStatusExport(t *testing.T) {
 	v1 := dbVersion(t, data)
 
 	_, out, _ = run(t, "--data", data, "db", "status")
-	for _, want := range []string{"Alpine:v3.8", "1084", "KEV 2", "GIT-only ranges", "sources:", "alpine", "kev"} {
+	for _, want := range []string{"Alpine:v3.8", "1084", "KEV 2", "GIT-only ranges", "sources:", "alpine", "kev", "DATA AS OF", "undated"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("status lacks %q:\n%s", want, out)
 		}
 	}
+	// The database is as old as its newest data (the KEV catalog's last
+	// addition; Alpine's secdb has no dates), not as the import.
+	if !regexp.MustCompile(`updated:\s+2024-04-01T00:00:00Z`).MatchString(out) {
+		t.Errorf("status does not date the data from the KEV catalog:\n%s", out)
+	}
 	code, out, _ = run(t, "--data", data, "db", "status", "--json")
-	if code != ExitOK || !strings.Contains(out, `"ecosystems"`) || !strings.Contains(out, v1) {
-		t.Errorf("status --json = %d:\n%s", code, out)
+	for _, want := range []string{`"ecosystems"`, v1, `"updatedAt": "2024-04-01T00:00:00Z"`, `"ageSeconds"`, `"importedAt"`} {
+		if code != ExitOK || !strings.Contains(out, want) {
+			t.Errorf("status --json = %d, lacks %q:\n%s", code, want, out)
+		}
 	}
 
 	// --strict rejects a file with malformed records and changes nothing.
@@ -130,4 +138,37 @@ func TestDBUsageAndOffline(t *testing.T) {
 	if code, _, _ := run(t, "--data", data, "db", "status"); code != ExitFailure {
 		t.Error("offline update created a database")
 	}
+}
+
+// TestDBOldFormat: a database written by an older drydock is refused with
+// what to do, and import --replace or update rebuilds it.
+func TestDBOldFormat(t *testing.T) {
+	data := t.TempDir()
+	dir := filepath.Join(data, "vulndb")
+	old, err := os.ReadFile("../vulndb/testdata/format1.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := "vulndb-0123456789abcdef-1.db"
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name), old, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "current"), []byte(name+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errs := run(t, "--data", data, "db", "status")
+	if code != ExitFailure || !strings.Contains(errs, "older drydock") || !strings.Contains(errs, "drydock db import --replace") {
+		t.Errorf("status of a format 1 database = %d, %q", code, errs)
+	}
+	code, _, errs = run(t, "--data", data, "db", "import", kevFixture)
+	if code != ExitFailure || !strings.Contains(errs, "--replace") {
+		t.Errorf("import over a format 1 database = %d, %q", code, errs)
+	}
+	if code, _, errs := run(t, "--data", data, "db", "import", "--replace", kevFixture); code != ExitOK {
+		t.Fatalf("import --replace = %d: %s", code, errs)
+	}
+	dbVersion(t, data)
 }

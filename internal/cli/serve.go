@@ -20,6 +20,8 @@ import (
 	"github.com/drydock/drydock/internal/server"
 	"github.com/drydock/drydock/internal/store/fs"
 	"github.com/drydock/drydock/internal/store/sqlmeta"
+	"github.com/drydock/drydock/internal/vulndb"
+	"github.com/drydock/drydock/internal/vulndb/live"
 	"github.com/drydock/drydock/internal/webhook"
 )
 
@@ -128,6 +130,11 @@ func serve(ctx context.Context, cfg config.Config, logw io.Writer) error {
 	if err != nil {
 		return err
 	}
+	advisories, err := live.New(live.Config{Dir: vulndb.Dir(cfg.Data), AutoUpdate: cfg.VulnDB.AutoUpdate,
+		UpdateInterval: cfg.VulnDB.UpdateInterval.D(), RetryInterval: cfg.VulnDB.RetryInterval.D(), Sources: cfg.VulnDB.Sources}, log)
+	if err != nil {
+		return err
+	}
 	srv, err := server.New(server.Config{
 		TLSCert:           cfg.Server.TLSCert,
 		TLSKey:            cfg.Server.TLSKey,
@@ -154,6 +161,7 @@ func serve(ctx context.Context, cfg config.Config, logw io.Writer) error {
 	var wg sync.WaitGroup
 	wg.Go(func() { reg.Run(bgctx) })
 	wg.Go(func() { relay.Run(bgctx) })
+	wg.Go(func() { advisories.Run(bgctx) }) // loads, follows and updates the advisory database
 	if cfg.GC.Interval > 0 {
 		wg.Go(func() { collector.Run(bgctx, 0) })
 	}

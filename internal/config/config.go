@@ -36,6 +36,7 @@ type Config struct {
 	Log      Log      `yaml:"log"`
 	Webhooks Webhooks `yaml:"webhooks"`
 	Auth     Auth     `yaml:"auth"`
+	VulnDB   VulnDB   `yaml:"vulndb"`
 	Scan     Scan     `yaml:"scan"`
 }
 
@@ -71,6 +72,22 @@ type Scan struct {
 	// every stored image; 0 disables it (database changes still trigger
 	// one).
 	ReevaluateInterval Duration `yaml:"reevaluateInterval"`
+}
+
+// VulnDB configures how the server keeps the advisory database current.
+type VulnDB struct {
+	// AutoUpdate updates the database from Sources in the background: at
+	// once on a first start without one, then every UpdateInterval.
+	// Without it the server follows what `drydock db import` and
+	// `drydock db update` install.
+	AutoUpdate bool `yaml:"autoUpdate"`
+	// UpdateInterval is the time between updates.
+	UpdateInterval Duration `yaml:"updateInterval"`
+	// RetryInterval is the wait after a failed update (offline).
+	RetryInterval Duration `yaml:"retryInterval"`
+	// Sources replace the public feeds, each "URL" or "NAME=URL" (http or
+	// https); in the environment, separated by commas.
+	Sources []string `yaml:"sources"`
 }
 
 // Server configures the HTTP listener.
@@ -239,6 +256,7 @@ func Default() Config {
 			Lockout:        Duration(time.Minute),
 			MaxRequestBody: 8 << 20,
 		},
+		VulnDB: VulnDB{AutoUpdate: true, UpdateInterval: Duration(24 * time.Hour), RetryInterval: Duration(time.Hour)},
 	}
 }
 
@@ -316,6 +334,15 @@ func (c Config) Validate() error {
 	if c.Auth.MaxFailures < 0 || c.Auth.FailureWindow < 0 || c.Auth.Lockout < 0 || c.Auth.MaxRequestBody < 0 {
 		errs = append(errs, errors.New("auth throttling settings and maxRequestBody must not be negative"))
 	}
+	if c.VulnDB.UpdateInterval <= 0 || c.VulnDB.RetryInterval <= 0 {
+		errs = append(errs, errors.New("vulndb.updateInterval and vulndb.retryInterval must be positive"))
+	}
+	for _, src := range c.VulnDB.Sources {
+		if _, u, ok := strings.Cut(src, "="); !strings.HasPrefix(src, "http://") && !strings.HasPrefix(src, "https://") &&
+			(!ok || !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://")) {
+			errs = append(errs, fmt.Errorf("vulndb.sources: %q is not [NAME=]http(s)://URL", src))
+		}
+	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:
@@ -380,6 +407,13 @@ func setFromString(fv reflect.Value, s string) error {
 			return err
 		}
 		*p = n
+	case *[]string: // comma-separated
+		*p = nil
+		for _, e := range strings.Split(s, ",") {
+			if e = strings.TrimSpace(e); e != "" {
+				*p = append(*p, e)
+			}
+		}
 	default:
 		return fmt.Errorf("unsupported setting type %s", fv.Type())
 	}

@@ -25,6 +25,7 @@ var allowed = map[string][]string{
 	"vulndb/ingest": {"vulndb", "vulndb/feed", "vulndb/feed/osv", "vulndb/feed/alpine", "vulndb/feed/debian",
 		"vulndb/feed/kev", "vulndb/feed/epss", "vulndb/feed/nvd"},
 	"vulndb/update": {"vulndb", "vulndb/ingest"},
+	"vulndb/live":   {"vulndb", "vulndb/update"},
 }
 
 func TestImportDirection(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 	"path"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/drydock/drydock/internal/vulndb"
@@ -24,6 +25,22 @@ type Source struct {
 	// Name identifies the source in the database; the URL when empty.
 	Name string
 	URL  string
+}
+
+// ParseSource parses a source as written on the command line and in the
+// configuration: "URL" or "NAME=URL", the URL http or https.
+func ParseSource(s string) (Source, error) {
+	name, u, ok := strings.Cut(s, "=")
+	if !ok || strings.Contains(name, "://") { // an "=" in the URL's query, no name
+		name, u = "", s
+	}
+	if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+		return Source{}, fmt.Errorf("update: source %q: want [NAME=]http(s)://URL", s)
+	}
+	if _, err := url.Parse(u); err != nil {
+		return Source{}, fmt.Errorf("update: source %q: %w", s, err)
+	}
+	return Source{Name: name, URL: u}, nil
 }
 
 func (s Source) name() string {

@@ -314,3 +314,30 @@ func TestUpdatedAt(t *testing.T) {
 		t.Errorf("UpdatedAt = %v, want the newest source time %v, well before the update at %v", st.UpdatedAt, newest, now)
 	}
 }
+
+func TestParseSource(t *testing.T) {
+	tests := []struct {
+		in   string
+		want Source
+		err  bool
+	}{
+		{in: "https://example.org/all.zip", want: Source{URL: "https://example.org/all.zip"}},
+		{in: "osv-go=https://example.org/Go/all.zip", want: Source{Name: "osv-go", URL: "https://example.org/Go/all.zip"}},
+		{in: "http://example.org/feed?x=1", want: Source{URL: "http://example.org/feed?x=1"}},
+		{in: "mirror=http://example.org/feed?x=1", want: Source{Name: "mirror", URL: "http://example.org/feed?x=1"}},
+		{in: "/feeds/local.json", err: true},
+		{in: "name=ftp://example.org/x", err: true},
+		{in: "", err: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := ParseSource(tt.in)
+			if (err != nil) != tt.err {
+				t.Fatalf("err = %v, want error %v", err, tt.err)
+			}
+			if got != tt.want {
+				t.Errorf("got %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
