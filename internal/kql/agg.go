@@ -70,8 +70,11 @@ func maxSizeArg(c *call, args []*cexpr, i int) (int, error) {
 	if len(args) <= i {
 		return 1 << 20, nil
 	}
+	if !args[i].isConst {
+		return 0, semanticErrorf(c.args[i].exprPos(), "%s(): the maximum size must be a constant number > 0", c.name)
+	}
 	v := toLong(args[i].value())
-	if !args[i].isConst || v.k == kNull || v.i <= 0 {
+	if v.k == kNull || v.i <= 0 {
 		return 0, semanticErrorf(c.args[i].exprPos(), "%s(): the maximum size must be a constant number > 0", c.name)
 	}
 	return int(min(v.i, 1<<30)), nil
