@@ -4,10 +4,13 @@
 //  2. `drydock db import` of a generated OSV corpus (default 500,000
 //     records in one all.zip; target < 60 s and peak RSS < 1 GiB, read from
 //     the child's rusage ru_maxrss, which is its VmHWM);
-//  3. lookups in-process on the corpus database, for each lookup cache size
-//     (-cache-mib): Open time, then Lookup latency for packages with no
-//     advisory, for every package once (cold: nothing cached), for every
-//     package a second time, and for a scan-like stream after a warm-up
+//  3. lookups in-process on the corpus database: first the matching path
+//     (Candidates: the compact affected entries of a package, iterated to
+//     the end; open time and memory; then the same stream with the version
+//     check and the decoding of the matching advisories), then Lookup
+//     (whole advisories) for each lookup cache size (-cache-mib). Each
+//     measures packages with no advisory, every package once (cold), every
+//     package a second time, and a scan-like stream after a warm-up
 //     (p50/p99/p99.9/max, lookups per second; target p99 < 10 µs).
 //
 // Imports run in a child process so that their peak RSS is measured alone.
@@ -30,6 +33,9 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
+	"github.com/drydock/drydock/internal/scan/match"
 	"github.com/drydock/drydock/internal/vulndb"
 )
 
@@ -110,7 +116,11 @@ func run() error {
 		}
 	}
 
-	// 3. Lookups, once per cache size.
+	// 3. Lookups: the matching path, then Lookup once per cache size.
+	fmt.Printf("thread CPU time of an empty measurement (clock reads): %s\n", clockOverhead())
+	if err := candidatesBench(vulndb.Dir(big), keys, *lookups); err != nil {
+		return err
+	}
 	for _, mib := range cacheSizes {
 		if err := lookupBench(vulndb.Dir(big), keys, mib, *lookups); err != nil {
 			return err
@@ -310,9 +320,155 @@ var vectors = []string{
 	"CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:L/I:L/A:N",
 }
 
+// stream returns a scan-like stream of n packages. How often a package
+// appears in images does not depend on how many advisories it has:
+// packages are drawn with a Zipf law over a random order of all packages.
+func stream(keys []key, n int, seed uint64) []key {
+	rng := rand.New(rand.NewPCG(seed, seed))
+	z := rand.NewZipf(rng, 1.1, 10, uint64(len(keys)-1))
+	order := slices.Clone(keys)
+	rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+	out := make([]key, n)
+	for i := range out {
+		out[i] = order[z.Uint64()]
+	}
+	return out
+}
+
+// timeEach runs f on every key and reports the distribution of its wall
+// time and of the CPU time of the thread running it. On a machine shared
+// with other work the wall time includes waits for a CPU; the CPU time
+// does not (it includes the clock reads themselves, see clockOverhead).
+func timeEach(what string, keys []key, f func(k key) error) error {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	wall := make([]time.Duration, 0, len(keys))
+	cpu := make([]time.Duration, 0, len(keys))
+	start := time.Now()
+	for _, k := range keys {
+		c0 := threadCPU()
+		s := time.Now()
+		err := f(k)
+		wall = append(wall, time.Since(s))
+		cpu = append(cpu, threadCPU()-c0)
+		if err != nil {
+			return err
+		}
+	}
+	total := time.Since(start)
+	report(what, wall)
+	report("    thread CPU time", cpu)
+	fmt.Printf("    throughput: %.0f per second on one goroutine\n", float64(len(keys))/total.Seconds())
+	return nil
+}
+
+// threadCPU is the CPU time used by the calling thread.
+func threadCPU() time.Duration {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts); err != nil {
+		return 0
+	}
+	return time.Duration(ts.Nano())
+}
+
+// clockOverhead is the median CPU time of an empty measurement.
+func clockOverhead() time.Duration {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	d := make([]time.Duration, 100000)
+	for i := range d {
+		c0 := threadCPU()
+		s := time.Now()
+		_ = time.Since(s)
+		d[i] = threadCPU() - c0
+	}
+	slices.Sort(d)
+	return d[len(d)/2]
+}
+
+// candidatesBench measures the matching path: Candidates (the compact
+// per-package entries, read from the heap copy loaded at open) iterated to
+// the end, which is everything a version check needs. It reports the open
+// time and what the open added to the process.
+func candidatesBench(dir string, keys []key, lookups int) error {
+	runtime.GC()
+	rss0, heap0 := vmRSS(), heapInUse()
+	t0 := time.Now()
+	db, err := vulndb.OpenWith(dir, vulndb.Options{CacheBytes: -1})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	open := time.Since(t0)
+	runtime.GC()
+	fmt.Printf("candidates: open (verify checksum, load index, copy candidates) %s; heap +%d MiB, RSS +%d MiB\n",
+		open.Round(time.Millisecond), (heapInUse()-heap0)>>20, (vmRSS()-rss0)>>20)
+	count := func(k key, name string) (int, error) {
+		c := db.Candidates(k.eco, name)
+		n := 0
+		for c.Next() {
+			n++
+		}
+		return n, c.Err()
+	}
+	if err := timeEach("  packages with no advisory", keys, func(k key) error {
+		if n, err := count(k, k.name+"-absent"); err != nil || n != 0 {
+			return fmt.Errorf("absent package found: %d %v", n, err)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	all := func(k key) error {
+		n, err := count(k, k.name)
+		if err == nil && n != k.n {
+			err = fmt.Errorf("%s/%s: %d candidates, generated %d", k.eco, k.name, n, k.n)
+		}
+		return err
+	}
+	if err := timeEach("  every package once", keys, all); err != nil {
+		return err
+	}
+	if err := timeEach("  every package a second time", keys, all); err != nil {
+		return err
+	}
+	warm := stream(keys, 2*lookups, 7)
+	for _, k := range warm[:lookups] { // the same warm-up as the Lookup rows
+		if err := all(k); err != nil {
+			return err
+		}
+	}
+	if err := timeEach("  scan-like stream after a warm-up (Zipf s=1.1 over packages in random order)", warm[lookups:], all); err != nil {
+		return err
+	}
+	// The whole matching step for one installed version: candidates,
+	// the version check of each (match.Evaluate), and the whole advisory
+	// decoded for each one that matched.
+	hits, judged := 0, 0
+	if err := timeEach("  scan-like stream, candidates + version check (5.0.0) + decode of the matching advisories", warm[lookups:], func(k key) error {
+		c := db.Candidates(k.eco, k.name)
+		for c.Next() {
+			judged++
+			v, err := match.Evaluate(c.Entry(), k.eco, k.name, "5.0.0")
+			if err != nil || v.Affected {
+				hits++
+				if _, err := db.Advisory(c.Ref()); err != nil {
+					return err
+				}
+			}
+		}
+		return c.Err()
+	}); err != nil {
+		return err
+	}
+	fmt.Printf("    %d of %d candidates matched and were decoded\n", hits, judged)
+	return nil
+}
+
 // lookupBench opens the database with a cache of mib MiB and measures
-// lookups: absent packages, every package once (cold), every package again,
-// and a scan-like stream after a warm-up.
+// Lookup, which returns whole advisories: absent packages, every package
+// once (cold: nothing cached), every package again, and a scan-like stream
+// after a warm-up.
 func lookupBench(dir string, keys []key, mib, lookups int) error {
 	runtime.GC()
 	t0 := time.Now()
@@ -321,66 +477,55 @@ func lookupBench(dir string, keys []key, mib, lookups int) error {
 		return err
 	}
 	defer db.Close()
-	fmt.Printf("lookup cache %d MiB: open (verify checksum, load index) %s\n", mib, time.Since(t0).Round(time.Millisecond))
-	absent := make([]time.Duration, 0, len(keys))
-	for _, k := range keys {
-		s := time.Now()
+	fmt.Printf("Lookup (whole advisories), cache %d MiB: open %s\n", mib, time.Since(t0).Round(time.Millisecond))
+	if err := timeEach("  packages with no advisory", keys, func(k key) error {
 		es, err := db.Lookup(k.eco, k.name+"-absent")
-		absent = append(absent, time.Since(s))
-		if err != nil || len(es) != 0 {
-			return fmt.Errorf("absent package found: %v %v", es, err)
+		if err == nil && len(es) != 0 {
+			err = fmt.Errorf("absent package found: %v", es)
 		}
+		return err
+	}); err != nil {
+		return err
 	}
-	report("  packages with no advisory", absent)
-	cold := make([]time.Duration, 0, len(keys))
-	for _, k := range keys {
-		s := time.Now()
+	all := func(k key) error {
 		es, err := db.Lookup(k.eco, k.name)
-		d := time.Since(s)
-		if err != nil {
+		if err == nil && len(es) != k.n {
+			err = fmt.Errorf("%s/%s: %d advisories, generated %d", k.eco, k.name, len(es), k.n)
+		}
+		return err
+	}
+	if err := timeEach("  every package once (nothing cached)", keys, all); err != nil {
+		return err
+	}
+	if err := timeEach("  every package a second time", keys, all); err != nil {
+		return err
+	}
+	warm := stream(keys, 2*lookups, 7)
+	for _, k := range warm[:lookups] { // warm-up: the server has seen this traffic before
+		if err := all(k); err != nil {
 			return err
 		}
-		if len(es) != k.n {
-			return fmt.Errorf("%s/%s: %d advisories, generated %d", k.eco, k.name, len(es), k.n)
-		}
-		cold = append(cold, d)
 	}
-	report("  every package once (nothing cached)", cold)
-	again := make([]time.Duration, 0, len(keys))
-	for _, k := range keys {
-		s := time.Now()
-		if _, err := db.Lookup(k.eco, k.name); err != nil {
-			return err
-		}
-		again = append(again, time.Since(s))
-	}
-	report("  every package a second time", again)
+	return timeEach("  scan-like stream after a warm-up (Zipf s=1.1 over packages in random order)", warm[lookups:], all)
+}
 
-	// A scan-like stream. How often a package appears in images does not
-	// depend on how many advisories it has: packages are drawn with a Zipf
-	// law over a random order of all packages.
-	rng := rand.New(rand.NewPCG(7, 7))
-	z := rand.NewZipf(rng, 1.1, 10, uint64(len(keys)-1))
-	order := slices.Clone(keys)
-	rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
-	for range lookups { // warm-up: the server has seen this traffic before
-		k := order[z.Uint64()]
-		if _, err := db.Lookup(k.eco, k.name); err != nil {
-			return err
+func vmRSS() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
+			var kb int64
+			fmt.Sscan(strings.TrimSuffix(strings.TrimSpace(v), " kB"), &kb)
+			return kb << 10
 		}
 	}
-	warm := make([]time.Duration, 0, lookups)
-	start := time.Now()
-	for range lookups {
-		k := order[z.Uint64()]
-		s := time.Now()
-		if _, err := db.Lookup(k.eco, k.name); err != nil {
-			return err
-		}
-		warm = append(warm, time.Since(s))
-	}
-	total := time.Since(start)
-	report("  scan-like stream after a warm-up (Zipf s=1.1 over packages in random order)", warm)
-	fmt.Printf("    throughput: %.0f lookups/s on one goroutine\n", float64(lookups)/total.Seconds())
-	return nil
+	return 0
+}
+
+func heapInUse() int64 {
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return int64(m.HeapInuse)
 }

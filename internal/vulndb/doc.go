@@ -11,11 +11,18 @@
 //	res, _ := b.Commit(ctx)               // new version, switched to atomically
 //
 //	db, _ := vulndb.Open(vulndb.Dir(dataDir))
-//	entries, err := db.Lookup("Debian:12", "openssl")
-//	rating, err := db.Rate(entries[0], &entries[0].Affected[0])
+//	c := db.Candidates("Debian:12", "openssl") // what a version check needs
+//	for c.Next() {
+//		if affected(c.Entry()) {               // the package's affected entries only
+//			e, _ := db.Advisory(c.Ref())       // the whole advisory, for a match
+//			rating, _ := db.Rate(e, &e.Affected[c.Index(i)])
+//		}
+//	}
+//	entries, err := db.Lookup("Debian:12", "openssl") // whole advisories, cached
 //
-// A server keeps a [Watcher] running: it polls the store's pointer file and
-// switches to a new version when an import or update installs one.
+// A server keeps a [Watcher] running (package live wraps it with
+// scheduled updates): it polls the store's pointer file and switches to a
+// new version when an import or update installs one.
 //
 // # Versions and sources
 //
@@ -41,9 +48,22 @@
 // and counted ([Meta].GitOnly) but not indexed: they cannot match a package
 // version.
 //
-// Lookups use an in-memory map from (ecosystem, normalized name) to record
-// positions, loaded when the file is opened; records are decoded from the
-// memory-mapped file on demand and recent results are cached (bounded).
+// # Lookups
+//
+// Matching does not need whole advisories: titles, details, references and
+// ratings matter only for the few that affect the installed version. So a
+// build also writes, per package, its candidates: for each advisory naming
+// the package, the record number, the id and only that package's affected
+// entries (ranges and events, versions, ecosystem_specific). When a file
+// is opened the package index becomes a map from (ecosystem, normalized
+// name) to the package's run of candidates, and the candidates section is
+// copied to the heap (it is a fraction of the file: 8% for the generated
+// 500,000-record corpus). [DB.Candidates] decodes a run into pooled scratch
+// space without allocating, about 55 ns of CPU per candidate; the caller
+// checks versions and asks [DB.Advisory] for the whole record of those
+// that match, decoded from the memory-mapped file. [DB.Lookup] still
+// returns whole advisories (decoded on demand, recent results cached,
+// bounded), for callers that want them all.
 //
 // # Severity policy
 //
