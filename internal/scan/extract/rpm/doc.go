@@ -52,6 +52,27 @@
 // package goes in "upstream" as the dpkg extractor does, a module stream
 // in "rpmmod" as in Red Hat's own purls.
 //
+// # Cost
+//
+// [BenchmarkParse], real databases in memory (2 cores under a load
+// average of 9-13, so times are upper bounds; allocations are exact):
+//
+//	database                 size    time     allocated
+//	centos7 Packages (BDB)   16.6 MB 0.5 ms   1.7 MB, 874 allocs
+//	ubi8-s390x (BDB, BE)     11.1 MB 0.7 ms   1.5 MB
+//	fedora35 rpmdb.sqlite     6.5 MB 2.3 ms   4.5 MB
+//	sle15-bci Packages.db     1.4 MB 0.02 ms  12.5 KB
+//
+// The Berkeley DB reader touches only the bucket pages and the overflow
+// chains of live records; the NDB reader copies nothing. The reduced form
+// of the centos7 database is 10 KB. github.com/knqyf263/go-rpmdb (what
+// Trivy and Syft use) on the same files, measured alongside: 35-75 ms and
+// 64 MB (centos7), 54-79 ms and 81 MB (ubi8), 21-30 ms and 23 MB (fedora35),
+// 5.5-7 ms and 4 MB (sle15), plus writing each database to a temporary
+// file first, since it opens paths only. It decodes every tag of every
+// header (file lists, dependencies); its header parser allocates from the
+// blob's entry count before checking it against the blob's size.
+//
 // # Not read
 //
 // A transaction left in an SQLite database's write-ahead log
