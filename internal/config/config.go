@@ -248,6 +248,7 @@ func Default() Config {
 			Retention:      Duration(30 * 24 * time.Hour),
 		},
 		Auth: Auth{
+			Enabled:        true,
 			AdminUser:      "admin",
 			TokenTTL:       Duration(5 * time.Minute),
 			RefreshTTL:     Duration(720 * time.Hour),
