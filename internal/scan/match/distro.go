@@ -137,6 +137,16 @@ func ReleaseOf(d *pkg.Distro) Release {
 		return rpmRelease("AlmaLinux:", d)
 	case "rocky":
 		return rpmRelease("Rocky Linux:", d)
+	case "rhel":
+		return redHatRelease(d)
+	case "sles":
+		return suseRelease(d)
+	case "opensuse-leap":
+		if mm := majorMinor(d.VersionID); mm != "" {
+			return Release{Ecosystems: []string{"openSUSE:Leap " + mm}, Type: pkg.TypeRPM}
+		}
+	case "opensuse-tumbleweed":
+		return Release{Ecosystems: []string{"openSUSE:Tumbleweed"}, Type: pkg.TypeRPM}
 	case "mageia":
 		return rpmRelease("Mageia:", d)
 	case "photon":
@@ -153,6 +163,44 @@ func rpmRelease(prefix string, d *pkg.Distro) Release {
 		return Release{}
 	}
 	return Release{Ecosystems: []string{prefix + n}, Type: pkg.TypeRPM}
+}
+
+// redHatRelease: Red Hat files advisories per product and repository,
+// "Red Hat:enterprise_linux:9::baseos" (RHEL 8 and 9: baseos, appstream,
+// crb; RHEL 7: server). Other products (EUS, SAP, RHEL 10's minor
+// releases) are not queried.
+func redHatRelease(d *pkg.Distro) Release {
+	n := major(d.VersionID)
+	switch n {
+	case "7":
+		return Release{Ecosystems: []string{"Red Hat:enterprise_linux:7::server"}, Type: pkg.TypeRPM}
+	case "8", "9":
+		p := "Red Hat:enterprise_linux:" + n + "::"
+		return Release{Ecosystems: []string{p + "baseos", p + "appstream", p + "crb"}, Type: pkg.TypeRPM}
+	}
+	return Release{}
+}
+
+// suseRelease: SUSE files advisories per product and, on SLE 15, per
+// module, which os-release does not name: SLES 15 SP5 is matched against
+// the Basesystem and Server Applications modules (where the base image's
+// packages come from) and the Server product itself. Other modules and
+// LTSS are not queried.
+func suseRelease(d *pkg.Distro) Release {
+	n := major(d.VersionID)
+	if n == "" {
+		return Release{}
+	}
+	ver := n
+	if mm := majorMinor(d.VersionID); mm != "" && mm != n+".0" {
+		ver += " SP" + mm[len(n)+1:]
+	}
+	ecos := []string{"SUSE:Linux Enterprise Server " + ver}
+	if n == "15" {
+		ecos = append([]string{"SUSE:Linux Enterprise Module for Basesystem " + ver,
+			"SUSE:Linux Enterprise Module for Server Applications " + ver}, ecos...)
+	}
+	return Release{Ecosystems: ecos, Type: pkg.TypeRPM}
 }
 
 // major returns "12" of "12", "12.5" or "9.3"; "" when v does not start
