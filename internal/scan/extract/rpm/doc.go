@@ -32,8 +32,8 @@
 // and keeps only the parsed header fields (a few dozen bytes per
 // package), so an image whose every layer rewrites a 30 MB Packages costs
 // no more memory than its package list. When an image holds several
-// databases, the newest format in the preferred directory is read and the
-// others are logged.
+// databases, the newest format in the preferred directory is read (one
+// with packages before an empty one) and the others are logged.
 //
 // # Packages
 //
@@ -54,7 +54,7 @@
 //
 // # Cost
 //
-// [BenchmarkParse], real databases in memory (2 cores under a load
+// BenchmarkParse (bench_test.go), real databases in memory (2 cores under a load
 // average of 9-13, so times are upper bounds; allocations are exact):
 //
 //	database                 size    time     allocated

@@ -90,11 +90,19 @@ func (Extractor) Extract(ctx context.Context, in extract.Input) ([]pkg.Package, 
 }
 
 // choose returns the database to read among the wanted files, and the
-// paths of the others.
+// paths of the others: the newest format, then the preferred directory,
+// except that a database without packages (an empty file, say) yields to
+// one with packages.
 func choose(files []*layer.File) (*layer.File, []string) {
-	rank := func(p string) int {
-		dir, file := path.Split(p)
-		return slices.Index(dbFiles, file)*len(dbDirs) + slices.Index(dbDirs, strings.TrimSuffix(dir, "/"))
+	rank := func(f *layer.File) int {
+		dir, file := path.Split(f.Path)
+		r := slices.Index(dbFiles, file)*len(dbDirs) + slices.Index(dbDirs, strings.TrimSuffix(dir, "/"))
+		if f.Err == nil {
+			if hs, err := decode(f.Data); err == nil && len(hs) == 0 {
+				r += len(dbFiles) * len(dbDirs)
+			}
+		}
+		return r
 	}
 	var best *layer.File
 	var others []string
@@ -102,7 +110,7 @@ func choose(files []*layer.File) (*layer.File, []string) {
 		switch {
 		case best == nil:
 			best = f
-		case rank(f.Path) < rank(best.Path):
+		case rank(f) < rank(best):
 			others = append(others, best.Path)
 			best = f
 		default:

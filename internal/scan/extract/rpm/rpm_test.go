@@ -159,6 +159,10 @@ func TestDatabaseLocations(t *testing.T) {
 		{"rpm-ostree usr/share/rpm", []lt.Entry{
 			lt.File("usr/share/rpm/rpmdb.sqlite", sqlite),
 		}, "usr/share/rpm/rpmdb.sqlite", 6},
+		{"empty rpmdb.sqlite beside a Packages with packages", []lt.Entry{
+			lt.File("var/lib/rpm/rpmdb.sqlite", ""),
+			lt.File("var/lib/rpm/Packages", bdb),
+		}, "var/lib/rpm/Packages", 144},
 		{"empty database file", []lt.Entry{
 			lt.File("var/lib/rpm/rpmdb.sqlite", ""),
 		}, "", 0},
