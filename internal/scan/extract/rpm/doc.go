@@ -66,18 +66,19 @@
 // The Berkeley DB reader touches only the bucket pages and the overflow
 // chains of live records; the NDB reader copies nothing. The reduced form
 // of the centos7 database is 10 KB. github.com/knqyf263/go-rpmdb (what
-// Trivy and Syft use) on the same files, measured alongside: 35-75 ms and
-// 64 MB (centos7), 54-79 ms and 81 MB (ubi8), 21-30 ms and 23 MB (fedora35),
-// 5.5-7 ms and 4 MB (sle15), plus writing each database to a temporary
-// file first, since it opens paths only. It decodes every tag of every
-// header (file lists, dependencies); its header parser allocates from the
-// blob's entry count before checking it against the blob's size.
+// Trivy and Syft use), on the same files under the same load: 45-80 ms and
+// 64 MB (centos7), 54-102 ms and 81 MB (ubi8), 21-42 ms and 23 MB
+// (fedora35), 5.5-7.3 ms and 4 MB (sle15); it opens paths only, so an
+// extractor would also have to write each database to a temporary file
+// first. It decodes every tag of every header (file lists, dependencies),
+// and its header parser allocates from the blob's entry count before
+// checking it against the blob's size.
 //
 // # Not read
 //
 // A transaction left in an SQLite database's write-ahead log
-// (rpmdb.sqlite-wal) is not seen: rpm checkpoints the log and leaves it
-// empty when it closes the database, as every real image examined shows.
+// (rpmdb.sqlite-wal) is not seen: rpm checkpoints the log and truncates it
+// when it closes the database (rpm 4.18 leaves an empty rpmdb.sqlite-wal).
 // The vendor is used only for the purl namespace: [pkg.Package] has no
 // field for it. Signatures, file lists and dependencies are not read.
 package rpm
