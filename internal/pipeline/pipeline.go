@@ -148,6 +148,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	} else if n > 0 {
 		p.log.InfoContext(ctx, "scan jobs taken back after a restart", "jobs", n, "worker", p.cfg.WorkerName)
 	}
+	p.waitForDB(ctx)
 	p.log.InfoContext(ctx, "scan pipeline started", "workers", p.cfg.Workers, "worker", p.cfg.WorkerName,
 		"time_budget", p.cfg.TimeBudget, "max_attempts", p.cfg.MaxAttempts)
 	var wg sync.WaitGroup
@@ -159,6 +160,24 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	wg.Go(func() { p.reevaluateLoop(ctx) })
 	wg.Wait()
 	return nil
+}
+
+// startupWait is how long workers wait for the advisory database at
+// start: the database service loads an existing one in milliseconds, and
+// a scan a moment earlier would be recorded pending (and re-matched, with
+// finding.new events, right after). Without any database the workers start
+// after it anyway.
+const startupWait = 3 * time.Second
+
+func (p *Pipeline) waitForDB(ctx context.Context) {
+	deadline := time.Now().Add(startupWait)
+	for p.d.Advisories.DB() == nil && time.Now().Before(deadline) {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 }
 
 // keepLeases re-queues the jobs of workers whose leases ran out.
