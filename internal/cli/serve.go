@@ -135,6 +135,10 @@ func serve(ctx context.Context, cfg config.Config, logw io.Writer) error {
 	if err != nil {
 		return err
 	}
+	pipe, apiHandler, err := servePipeline(cfg, meta, blobs, advisories, authz, log, metrics)
+	if err != nil {
+		return err
+	}
 	srv, err := server.New(server.Config{
 		TLSCert:           cfg.Server.TLSCert,
 		TLSKey:            cfg.Server.TLSKey,
@@ -143,7 +147,7 @@ func serve(ctx context.Context, cfg config.Config, logw io.Writer) error {
 		ShutdownTimeout:   cfg.Server.ShutdownTimeout.D(),
 		OpenMetrics:       cfg.Auth.OpenMetrics,
 	}, server.Deps{Registry: reg, Ready: meta.Ping, Metrics: metrics, Logger: log,
-		Webhooks: hooks, WebhookPatterns: webhook.Patterns, Guard: guardOf(gate)})
+		Webhooks: hooks, WebhookPatterns: webhook.Patterns, Guard: guardOf(gate), API: apiHandler})
 	if err != nil {
 		return err
 	}
@@ -162,6 +166,7 @@ func serve(ctx context.Context, cfg config.Config, logw io.Writer) error {
 	wg.Go(func() { reg.Run(bgctx) })
 	wg.Go(func() { relay.Run(bgctx) })
 	wg.Go(func() { advisories.Run(bgctx) }) // loads, follows and updates the advisory database
+	wg.Go(func() { pipe.Run(bgctx) })       // scan workers and re-evaluations
 	if cfg.GC.Interval > 0 {
 		wg.Go(func() { collector.Run(bgctx, 0) })
 	}
