@@ -281,6 +281,26 @@ func (b *binder) inExpr(e *inExpr, sc *scope) (*cexpr, error) {
 		if x.t != domain {
 			xe = func(r Row) Value { return conv(x.eval(r)) }
 		}
+		if x.t == TypeString && len(vals) <= 8 {
+			// a few strings: comparing beats hashing
+			strs := make([]string, 0, len(vals))
+			for _, v := range vals {
+				if v.k != kNull {
+					strs = append(strs, toStringValue(v))
+				}
+			}
+			match := func(s string) bool {
+				for _, c := range strs {
+					if s == c || (fold && equalFold(s, c)) {
+						return true
+					}
+				}
+				return false
+			}
+			return b.fold(&cexpr{t: TypeBool, col: -1, eval: func(r Row) Value {
+				return Bool(match(xe(r).s) != neg)
+			}}, x), nil
+		}
 		var buf []byte
 		return b.fold(&cexpr{t: TypeBool, col: -1, eval: func(r Row) Value {
 			v := xe(r)

@@ -122,13 +122,39 @@ func (t *MemTable) Columns() []Column { return slices.Clone(t.cols) }
 
 // Scan implements [Table].
 func (t *MemTable) Scan(_ context.Context, pd Pushdown) (RowIter, error) {
-	return &memIter{t: t, filters: pd.Filters}, nil
+	it := &memIter{t: t}
+	for _, f := range pd.Filters {
+		for i, c := range t.cols {
+			if c.Name == f.Column {
+				it.filters = append(it.filters, memFilter{col: i, fold: f.CaseInsensitive, v: f.Value, s: toStringValue(f.Value)})
+			}
+		}
+	}
+	return it, nil
+}
+
+type memFilter struct {
+	col  int
+	fold bool
+	v    Value
+	s    string
+}
+
+func (f *memFilter) keep(r Row) bool {
+	v := r[f.col]
+	switch {
+	case f.fold:
+		return equalFold(toStringValue(v), f.s)
+	case v.k == kString && f.v.k == kString:
+		return v.s == f.v.s
+	}
+	return v.k != kNull && equalValues(v, f.v)
 }
 
 type memIter struct {
 	t       *MemTable
 	i       int
-	filters []Filter
+	filters []memFilter
 }
 
 func (it *memIter) Next(context.Context) (Row, error) {
@@ -136,8 +162,8 @@ next:
 	for it.i < len(it.t.rows) {
 		r := it.t.rows[it.i]
 		it.i++
-		for _, f := range it.filters {
-			if !f.Matches(it.t.cols, r) {
+		for k := range it.filters {
+			if !it.filters[k].keep(r) {
 				continue next
 			}
 		}

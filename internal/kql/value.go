@@ -46,8 +46,9 @@ type composite struct {
 	size int64          // approximate bytes held, children included
 }
 
-// bagIndexMin is the bag size from which lookups use a map.
-const bagIndexMin = 8
+// bagIndexMin is the bag size from which lookups use a map; below it a
+// linear scan is faster (most lookups fail on the length or first byte).
+const bagIndexMin = 32
 
 // valueSize is the accounted size of the Value struct itself.
 const valueSize = 40
