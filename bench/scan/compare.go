@@ -22,9 +22,7 @@ import (
 // difference is looked up in the rules file (-reasons); the first rule that
 // matches gives its category and reason, and a difference no rule explains
 // is printed as UNEXPLAINED. It writes a Markdown section to stdout and one
-// summary line per peer to -summary (appended):
-//
-//	image  peer  peer-total  found  coverage-%  peer-only  drydock-only  unexplained
+// summary line per peer to -summary (appended; see summarize).
 func compare(args []string) error {
 	fl := flag.NewFlagSet("compare", flag.ContinueOnError)
 	image := fl.String("image", "", "image name for the report")
@@ -76,21 +74,16 @@ func compare(args []string) error {
 				found++
 				continue
 			}
-			diffs = append(diffs, difference{peer: peer.name, side: "peer-only", subject: k, where: p.path})
+			diffs = append(diffs, difference{image: *image, peer: peer.name, side: "peer-only", subject: k, where: strings.TrimPrefix(p.path, "/")})
 		}
 		for k, p := range dd.pkgs {
 			if _, ok := pp[k]; !ok {
-				diffs = append(diffs, difference{peer: peer.name, side: "drydock-only", subject: k, where: p.path})
+				diffs = append(diffs, difference{image: *image, peer: peer.name, side: "drydock-only", subject: k, where: p.path})
 			}
 		}
-		cov := 100.0
-		if len(pp) > 0 {
-			cov = 100 * float64(found) / float64(len(pp))
-		}
-		fmt.Fprintf(w, "\n%s: %d packages; drydock finds %d of them (%.1f%%).\n", peer.name, len(pp), found, cov)
-		un := writeDiffs(w, diffs, rules)
-		fmt.Fprintf(sum, "%s\t%s\t%d\t%d\t%.2f\t%d\t%d\t%d\n", *image, peer.name, len(pp), found, cov,
-			count(diffs, "peer-only"), count(diffs, "drydock-only"), un)
+		fmt.Fprintf(w, "\n%s: %d packages; drydock finds %d of them (%s).\n", peer.name, len(pp), found, percent(found, len(pp)))
+		t := writeDiffs(w, diffs, rules)
+		summarize(sum, *image, peer.name, len(pp), found, diffs, t)
 	}
 
 	if *osvFile != "" {
@@ -111,22 +104,17 @@ func compare(args []string) error {
 			if hit {
 				found++
 			} else {
-				diffs = append(diffs, difference{peer: "osv-scanner", side: "peer-only", subject: o.String()})
+				diffs = append(diffs, difference{image: *image, peer: "osv-scanner", side: "peer-only", subject: o.String()})
 			}
 		}
 		for i, d := range dd.findings {
 			if !matched[i] {
-				diffs = append(diffs, difference{peer: "osv-scanner", side: "drydock-only", subject: d.String(), where: d.path})
+				diffs = append(diffs, difference{image: *image, peer: "osv-scanner", side: "drydock-only", subject: d.String(), where: d.path})
 			}
 		}
-		cov := 100.0
-		if len(of) > 0 {
-			cov = 100 * float64(found) / float64(len(of))
-		}
-		fmt.Fprintf(w, "\nosv-scanner: %d findings (package x advisory group); drydock reports %d of them (%.1f%%).\n", len(of), found, cov)
-		un := writeDiffs(w, diffs, rules)
-		fmt.Fprintf(sum, "%s\tosv-scanner\t%d\t%d\t%.2f\t%d\t%d\t%d\n", *image, len(of), found, cov,
-			count(diffs, "peer-only"), count(diffs, "drydock-only"), un)
+		fmt.Fprintf(w, "\nosv-scanner: %d findings (package x advisory group); drydock reports %d of them (%s).\n", len(of), found, percent(found, len(of)))
+		t := writeDiffs(w, diffs, rules)
+		summarize(sum, *image, "osv-scanner", len(of), found, diffs, t)
 	}
 	return nil
 }
@@ -134,12 +122,30 @@ func compare(args []string) error {
 // difference is one package or finding that one side has and the other
 // does not.
 type difference struct {
-	peer, side, subject, where string
+	image, peer, side, subject, where string
 }
 
-// line is what rules match: "peer side subject where".
+// line is what rules match: "image peer side subject where".
 func (d difference) line() string {
-	return d.peer + " " + d.side + " " + d.subject + " " + d.where
+	return d.image + " " + d.peer + " " + d.side + " " + d.subject + " " + d.where
+}
+
+func percent(n, of int) string {
+	if of == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.1f%%", 100*float64(n)/float64(of))
+}
+
+// summarize writes one summary line (TSV): image, peer, the peer's total,
+// found by drydock, coverage, coverage without the peer's own errors
+// (peer-only differences classified peer-bug leave the denominator),
+// peer-only and drydock-only differences, and those classified our-bug and
+// UNEXPLAINED.
+func summarize(w io.Writer, image, peer string, total, found int, diffs []difference, t tally) {
+	fmt.Fprintf(w, "%s\t%s\t%d\t%d\t%s\t%s\t%d\t%d\t%d\t%d\n", image, peer, total, found,
+		percent(found, total), percent(found, total-t["peer-only/peer-bug"]),
+		count(diffs, "peer-only"), count(diffs, "drydock-only"), t.category("our-bug"), t.category("UNEXPLAINED"))
 }
 
 func count(ds []difference, side string) int {
@@ -161,9 +167,10 @@ type rule struct {
 
 // loadRules reads the rules file: one rule a line, tab-separated
 // "regexp<TAB>category<TAB>reason"; '#' starts a comment line. The regexp
-// is matched against "peer side subject path", where side is peer-only or
-// drydock-only, subject is eco/name@version for packages and
-// "eco/name@version ID[,alias...]" for findings.
+// is matched against "image peer side subject path", where side is
+// peer-only or drydock-only, subject is eco/name@version for packages and
+// "eco/name@version ID,alias..." for findings, and path is where the
+// package was found (without a leading "/").
 func loadRules(file string) ([]*rule, error) {
 	if file == "" {
 		return nil, nil
@@ -190,12 +197,18 @@ func loadRules(file string) ([]*rule, error) {
 	return out, nil
 }
 
-// writeDiffs prints the differences grouped by rule and returns how many
-// no rule explains.
-func writeDiffs(w io.Writer, diffs []difference, rules []*rule) int {
+// tally counts differences by side and category ("UNEXPLAINED" when no
+// rule matched), e.g. tally{"peer-only/peer-bug": 3}.
+type tally map[string]int
+
+func (t tally) category(c string) int { return t["peer-only/"+c] + t["drydock-only/"+c] }
+
+// writeDiffs prints the differences grouped by rule and counts them.
+func writeDiffs(w io.Writer, diffs []difference, rules []*rule) tally {
+	t := tally{}
 	if len(diffs) == 0 {
 		fmt.Fprintln(w, "No differences.")
-		return 0
+		return t
 	}
 	slices.SortFunc(diffs, func(a, b difference) int { return strings.Compare(a.side+a.subject, b.side+b.subject) })
 	type group struct {
@@ -215,8 +228,10 @@ func writeDiffs(w io.Writer, diffs []difference, rules []*rule) int {
 		}
 		if hit == nil {
 			unexplained = append(unexplained, d)
+			t[d.side+"/UNEXPLAINED"]++
 			continue
 		}
+		t[d.side+"/"+hit.category]++
 		g := byRule[hit]
 		if g == nil {
 			g = &group{r: hit}
@@ -236,7 +251,7 @@ func writeDiffs(w io.Writer, diffs []difference, rules []*rule) int {
 			fmt.Fprintf(w, "- %s %s `%s` %s\n", d.peer, d.side, d.subject, d.where)
 		}
 	}
-	return len(unexplained)
+	return t
 }
 
 func examples(ds []difference, n int) string {
@@ -255,10 +270,13 @@ func examples(ds []difference, n int) string {
 type pkg struct{ path string }
 
 // pkgKey is "eco/name@version" from a purl: the purl type as ecosystem;
-// the name with its namespace for npm, golang and maven (group/artifact),
-// without it for OS packages (where it is the distribution); PyPI names
-// normalized (PEP 503); an epoch qualifier folded into the version; Go
-// versions without their "v" or "go" prefix.
+// the name with its namespace for npm (scope) and golang (module path),
+// without it for OS packages (where it is the distribution) and for Maven
+// (the CycloneDX name is the artifactId; for a jar without pom.properties
+// every tool guesses the group differently, and the guess is compared in
+// the report, not here); PyPI names normalized (PEP 503); an epoch
+// qualifier folded into the version; Go versions without their "v" or
+// "go" prefix.
 func pkgKey(purl string) (string, bool) {
 	p, err := packageurl.FromString(purl)
 	if err != nil {
@@ -271,7 +289,7 @@ var pep503 = regexp.MustCompile(`[-_.]+`)
 
 func keyOf(eco, namespace, name, version, epoch string) string {
 	switch eco {
-	case "npm", "golang", "maven":
+	case "npm", "golang":
 		if namespace != "" {
 			name = namespace + "/" + name
 		}
@@ -450,7 +468,7 @@ func readOSVScanner(file string) ([]osvFinding, error) {
 			}
 			name := p.Package.Name
 			if eco == "maven" {
-				name = strings.Replace(name, ":", "/", 1)
+				_, name, _ = strings.Cut(name, ":")
 			}
 			k := keyOf(eco, "", name, p.Package.Version, "")
 			for _, g := range p.Groups {

@@ -10,6 +10,7 @@
 #        DRYDOCK_BIN=path         measure this drydock binary instead of building one
 #        SKIP_BIG=1               skip the 2 GB image (its build takes a few minutes)
 #        IMAGES_ONLY=1            build the images and stop (no peers, no runs)
+#        DIFF_ONLY=1              no timed runs: each tool once per image, and the diff
 #        NO_APPEND=1              do not append the results to bench/RESULTS.md
 #        SYFT_VERSION, TRIVY_VERSION, OSV_SCANNER_VERSION   the pinned peers
 #
@@ -210,12 +211,15 @@ stage_case() { # name: fills $STAGE/case-name once
 	mkdir -p "$d.tmp"
 	case $1 in
 	alpine-3.4.6 | alpine-3.20.3)
-		mkdir -p "$d.tmp/lib/apk/db" "$d.tmp/etc"
+		mkdir -p "$d.tmp/lib/apk/db" "$d.tmp/etc/apk"
 		cp "$M/alpine/${1#alpine-}/installed" "$d.tmp/lib/apk/db/installed"
 		cp "$M/alpine/${1#alpine-}/os-release" "$d.tmp/etc/os-release"
 		[[ -f "$M/alpine/${1#alpine-}/alpine-release" ]] && cp "$M/alpine/${1#alpine-}/alpine-release" "$d.tmp/etc/"
-		# As in the x86_64 root filesystems (osv-scanner needs it).
+		# As in the x86_64 root filesystems (osv-scanner needs both).
 		echo x86_64 >"$d.tmp/etc/apk/arch"
+		v=${1#alpine-}
+		v=v${v%.*}
+		printf 'http://dl-cdn.alpinelinux.org/alpine/%s/main\nhttp://dl-cdn.alpinelinux.org/alpine/%s/community\n' "$v" "$v" >"$d.tmp/etc/apk/repositories"
 		;;
 	npm-express)
 		mkdir -p "$d.tmp/app"
@@ -304,7 +308,8 @@ tool_cmd() {
 }
 
 # run_tool TOOL IMAGE OUTFILE [TIMEFILE]: runs it, under /usr/bin/time when
-# TIMEFILE is given (wall seconds and peak RSS KiB written there).
+# TIMEFILE is given (wall seconds, peak RSS KiB, user and system CPU seconds
+# written there).
 run_tool() {
 	local tool=$1 im=$2 out=$3 tf=${4:-} tmp rc=0
 	tmp=$(mktemp -d "$SCRATCH/run.XXXXXX")
@@ -313,7 +318,7 @@ run_tool() {
 	local stdout=/dev/null
 	[[ $tool == drydock || $tool == floor* ]] && stdout=$out
 	if [[ -n "$tf" ]]; then
-		/usr/bin/time -f '%e %M' -o "$tf" "${CMD[@]}" >"$stdout" 2>"$out.err" || rc=$?
+		/usr/bin/time -f '%e %M %U %S' -o "$tf" "${CMD[@]}" >"$stdout" 2>"$out.err" || rc=$?
 	else
 		"${CMD[@]}" >"$stdout" 2>"$out.err" || rc=$?
 	fi
@@ -334,16 +339,20 @@ run_tool() {
 TIMINGS="$OUT/timings.tsv"
 : >"$TIMINGS"
 timed() { # image, tool, run
-	local im=$1 tool=$2 run=$3 tf wall rss
+	local im=$1 tool=$2 run=$3 tf wall rss user sys cpu
 	tf=$(mktemp "$SCRATCH/time.XXXXXX")
 	drop
 	run_tool "$tool" "$im" "$RAW/$im.$tool.$run" "$tf"
-	read -r wall rss <"$tf"
-	printf '%s\t%s\t%s\t%s\t%s\n' "$im" "$tool" "$run" "$wall" "$rss" >>"$TIMINGS"
-	log "$(printf '%-11s %-16s run %s: %6ss %8s KiB' "$im" "$tool" "$run" "$wall" "$rss")"
+	# The last line: GNU time writes "Command exited with non-zero status"
+	# first when the tool exits non-zero (osv-scanner's 1).
+	read -r wall rss user sys < <(tail -1 "$tf")
+	cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')
+	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$im" "$tool" "$run" "$wall" "$rss" "$cpu" >>"$TIMINGS"
+	log "$(printf '%-11s %-16s run %s: %6ss wall %6ss cpu %8s KiB' "$im" "$tool" "$run" "$wall" "$cpu" "$rss")"
 }
 
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+[[ "${DIFF_ONLY:-0}" == 1 ]] && RUNS=0 SKIP_BIG=1
 for im in debian-gz debian-tar lang; do
 	floors=(floor-klauspost floor-stdlib floor-pgzip)
 	[[ $im == debian-tar ]] && floors=(floor-klauspost) # uncompressed: reading only
@@ -393,18 +402,24 @@ RESULT="$OUT/results-$stamp.md"
 		echo "- $im: $(du -m "$IMAGES/$im.tar" | cut -f1) MB archive, $(tar -xOf "$IMAGES/$im.tar" manifest.json | jq '.[0].Layers | length') layer(s)"
 	done
 	echo
-	"$SB" table "$TIMINGS"
+	if [[ -s "$TIMINGS" ]]; then
+		"$SB" table "$TIMINGS"
+	else
+		echo "(DIFF_ONLY=1: no timed runs)"
+	fi
 	echo
 	echo "Warm layer cache re-scan: not measured — \`drydock scan\` has no layer cache (every scan reads every layer)."
 	if [[ "${SKIP_BIG:-0}" != 1 ]]; then
-		echo "2 GB image (big): drydock peak RSS $(awk -F'\t' '$1=="big" {printf "%s%.0f MiB", sep, $5/1024; sep=", "}' "$TIMINGS") (target < 128 MB), wall $(awk -F'\t' '$1=="big" {printf "%s%s s", sep, $4; sep=", "}' "$TIMINGS")."
+		echo "2 GB image (big): drydock peak RSS $(awk -F'\t' '$1=="big" {printf "%s%.0f MiB", sep, $5/1024; sep=", "}' "$TIMINGS") (target < 128 MB), wall $(awk -F'\t' '$1=="big" {printf "%s%s s", sep, $4; sep=", "}' "$TIMINGS"), CPU $(awk -F'\t' '$1=="big" {printf "%s%s s", sep, $6; sep=", "}' "$TIMINGS")."
 	fi
 	echo
 	echo "Package and finding differences (bench/scan compare; rules in bench/scan/reasons.tsv):"
 	echo
-	echo "| image | peer | peer total | drydock found | coverage % | peer-only | drydock-only | unexplained |"
-	echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
-	awk -F'\t' '{printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, $8}' "$SUMMARY"
+	echo "Packages: by ecosystem, name and version (Maven: artifactId and version); findings: by package and overlapping advisory ids/aliases. Coverage without peer bugs leaves the peer's own errors (category peer-bug) out of its total."
+	echo
+	echo "| image | peer | peer total | drydock found | coverage | coverage without peer bugs | peer-only | drydock-only | our-bug | unexplained |"
+	echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+	awk -F'\t' '{printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10}' "$SUMMARY"
 } >"$RESULT"
 cat "$RESULT"
 log "differences in detail: $DIFF"

@@ -16,10 +16,12 @@ import (
 var peers = []string{"syft", "trivy", "osv-scanner"}
 
 // table reads the timing records of run.sh (TSV: image, tool, run, wall
-// seconds, peak RSS KiB) and prints, per image and tool, the median wall
-// time with its range and the median peak RSS, then drydock's speed-up over
-// the fastest peer (target >= 2) and its ratio to the decompression floor,
-// the fastest "floor-*" row (target <= 1.25).
+// seconds, peak RSS KiB, CPU seconds) and prints, per image and tool, the
+// median wall time with its range, the median CPU time (user + system: less
+// sensitive to other load on the machine than wall time) and the median
+// peak RSS, then drydock's speed-up over each peer and over the fastest
+// (target >= 2) and its ratio to the decompression floor, the fastest
+// "floor*" row (target <= 1.25).
 func table(args []string) error {
 	fl := flag.NewFlagSet("table", flag.ContinueOnError)
 	if err := fl.Parse(args); err != nil {
@@ -34,18 +36,19 @@ func table(args []string) error {
 	}
 	defer f.Close()
 	type key struct{ image, tool string }
-	walls, rss := map[key][]float64{}, map[key][]float64{}
+	walls, rss, cpus := map[key][]float64{}, map[key][]float64{}, map[key][]float64{}
 	var images []string
 	tools := map[string][]string{}
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		c := strings.Split(sc.Text(), "\t")
-		if len(c) != 5 {
+		if len(c) != 6 {
 			continue
 		}
 		w, err1 := strconv.ParseFloat(c[3], 64)
 		m, err2 := strconv.ParseFloat(c[4], 64)
-		if err1 != nil || err2 != nil {
+		cpu, err3 := strconv.ParseFloat(c[5], 64)
+		if err1 != nil || err2 != nil || err3 != nil {
 			return fmt.Errorf("bad record %q", sc.Text())
 		}
 		k := key{c[0], c[1]}
@@ -57,12 +60,13 @@ func table(args []string) error {
 		}
 		walls[k] = append(walls[k], w)
 		rss[k] = append(rss[k], m/1024)
+		cpus[k] = append(cpus[k], cpu)
 	}
 	if err := sc.Err(); err != nil {
 		return err
 	}
-	fmt.Println("| image | tool | wall s, median (min-max) | peak RSS MiB, median | drydock speed-up vs this peer | tool / floor |")
-	fmt.Println("| --- | --- | ---: | ---: | ---: | ---: |")
+	fmt.Println("| image | tool | wall s, median (min-max) | CPU s, median | peak RSS MiB, median | drydock speed-up (wall) | wall / floor |")
+	fmt.Println("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
 	var verdicts []string
 	for _, im := range images {
 		dd := median(walls[key{im, "drydock"}])
@@ -74,7 +78,7 @@ func table(args []string) error {
 		}
 		fl, flName := math.Inf(1), ""
 		for _, t := range tools[im] {
-			if v := median(walls[key{im, t}]); strings.HasPrefix(t, "floor-") && v < fl {
+			if v := median(walls[key{im, t}]); strings.HasPrefix(t, "floor") && v < fl {
 				fl, flName = v, t
 			}
 		}
@@ -88,12 +92,12 @@ func table(args []string) error {
 			if !math.IsInf(fl, 1) && fl > 0 {
 				vsFloor = fmt.Sprintf("%.2f", median(w)/fl)
 			}
-			fmt.Printf("| %s | %s | %.3f (%.3f-%.3f) | %.1f | %s | %s |\n", im, t, median(w), slices.Min(w), slices.Max(w), median(rss[k]), speedup, vsFloor)
+			fmt.Printf("| %s | %s | %.2f (%.2f-%.2f) | %.2f | %.1f | %s | %s |\n", im, t, median(w), slices.Min(w), slices.Max(w), median(cpus[k]), median(rss[k]), speedup, vsFloor)
 		}
 		if dd > 0 && fastestName != "" {
-			v := fmt.Sprintf("%s: drydock %.3f s is %.2fx faster than the fastest peer (%s, %.3f s; target >= 2x)", im, dd, fastest/dd, fastestName, fastest)
+			v := fmt.Sprintf("%s: drydock %.2f s is %.2fx faster than the fastest peer (%s, %.2f s; target >= 2x)", im, dd, fastest/dd, fastestName, fastest)
 			if flName != "" {
-				v += fmt.Sprintf(" and %.2fx the decompression floor (%s, %.3f s; target <= 1.25x)", dd/fl, flName, fl)
+				v += fmt.Sprintf(" and takes %.2fx the decompression floor (%s, %.2f s; target <= 1.25x)", dd/fl, flName, fl)
 			}
 			verdicts = append(verdicts, v+".")
 		}
