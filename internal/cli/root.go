@@ -80,6 +80,7 @@ func newRootCmd(g *globals) *cobra.Command {
 		newDBCmd(g),
 		newScanCmd(g),
 		newAdminCmd(g),
+		newQueryCmd(g),
 	)
 	root.Args = func(_ *cobra.Command, args []string) error {
 		if len(args) > 0 {
