@@ -203,6 +203,10 @@ type countOp struct{ pos Pos }
 
 type getschemaOp struct{ pos Pos }
 
+// renderOp is `render chart ...`: a visualization hint with no effect on
+// the data, accepted so that queries copied from dashboards run.
+type renderOp struct{ pos Pos }
+
 type unionOp struct {
 	pos        Pos
 	kind       string // outer (default) or inner
@@ -226,6 +230,7 @@ func (o *topOp) opPos() Pos            { return o.pos }
 func (o *takeOp) opPos() Pos           { return o.pos }
 func (o *countOp) opPos() Pos          { return o.pos }
 func (o *getschemaOp) opPos() Pos      { return o.pos }
+func (o *renderOp) opPos() Pos         { return o.pos }
 func (o *unionOp) opPos() Pos          { return o.pos }
 
 // Scalar expressions.
@@ -304,6 +309,14 @@ type betweenExpr struct {
 	x      expr
 	lo, hi expr
 }
+
+// scalarSub is toscalar(query): the first column of the first row.
+type scalarSub struct {
+	pos Pos
+	p   *pipeline
+}
+
+func (e *scalarSub) exprPos() Pos { return e.pos }
 
 // dynamicLit is dynamic(...): a constant JSON-like value.
 type dynamicLit struct {

@@ -81,16 +81,15 @@ func bindQuery(q *query, cat Catalog, now int64) (plan, []*subquerySet, error) {
 	for _, l := range q.lets {
 		lb := &letBinding{}
 		if l.scalar != nil {
+			// bound without columns, so it cannot depend on a row
 			c, err := b.expr(l.scalar, newScope(nil))
 			switch {
-			case err == nil && c.isConst:
+			case err == nil:
 				lb.scalar = c
-			case l.tab != nil && (err != nil || !c.isConst):
+			case l.tab != nil:
 				// `let T = name;` naming a table or tabular let
-			case err != nil:
-				return nil, nil, err
 			default:
-				return nil, nil, semanticErrorf(l.scalar.exprPos(), "let %s: the value must not depend on a row (a constant expression or a query)", l.name)
+				return nil, nil, err
 			}
 		}
 		if lb.scalar == nil {

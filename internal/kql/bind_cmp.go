@@ -16,11 +16,20 @@ func compareDomain(l, r Type) (Type, bool) {
 	case l.numeric() && r.numeric():
 		return TypeReal, true
 	case l == TypeDynamic:
-		return r, true
+		return dynamicDomain(r), true
 	case r == TypeDynamic:
-		return l, true
+		return dynamicDomain(l), true
 	}
 	return 0, false
+}
+
+// dynamicDomain is the type a dynamic value is compared as against a value
+// of type t: numbers as real, so that a dynamic 7.5 is greater than 7.
+func dynamicDomain(t Type) Type {
+	if t.numeric() {
+		return TypeReal
+	}
+	return t
 }
 
 // sideConverter converts one side of a comparison to the domain.
@@ -359,7 +368,7 @@ func inDomain(x Type, vals []Value) Type {
 	}
 	t := TypeDynamic
 	for i, v := range vals {
-		vt := kindType(v)
+		vt := dynamicDomain(kindType(v))
 		if i == 0 {
 			t = vt
 		} else if vt != t {

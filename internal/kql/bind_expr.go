@@ -54,6 +54,18 @@ func (b *binder) expr(e expr, sc *scope) (*cexpr, error) {
 		return b.betweenExpr(e, sc)
 	case *call:
 		return b.callExpr(e, sc)
+	case *scalarSub:
+		sub, err := b.pipeline(e.p)
+		if err != nil {
+			return nil, err
+		}
+		cols := sub.columns()
+		if len(cols) == 0 {
+			return nil, semanticErrorf(e.pos, "the query of toscalar() returns no columns")
+		}
+		h := &subquerySet{plan: sub, scalar: true, value: nullOf(cols[0].Type)}
+		b.subqueries = append(b.subqueries, h)
+		return &cexpr{t: cols[0].Type, col: -1, eval: func(Row) Value { return h.value }}, nil
 	case *star:
 		return nil, semanticErrorf(e.pos, "'*' is only allowed in a function's argument list (e.g. arg_max(x, *))")
 	case *typeofExpr:

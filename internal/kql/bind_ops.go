@@ -81,6 +81,8 @@ func (b *binder) operator(in plan, op operator) (plan, error) {
 		return &countPlan{in: in}, nil
 	case *getschemaOp:
 		return getschema(in.columns()), nil
+	case *renderOp:
+		return in, nil
 	case *unionOp:
 		return b.union(in, op)
 	}

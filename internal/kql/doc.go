@@ -62,7 +62,8 @@
 // $left.a == $right.b, mv-expand (and mvexpand, with kind=, with_itemindex=,
 // to typeof(), limit), distinct, parse (kind=simple|regex|relaxed), order
 // by / sort by (asc|desc, nulls first|last), top, take / limit, count,
-// union (kind=, withsource=), getschema.
+// union (kind=, withsource=), getschema, and render (accepted and ignored:
+// the API returns data, not charts).
 //
 // Scalar operators: and or; == != <> < <= > >=; =~ !~; contains has
 // startswith endswith hasprefix hassuffix (each with a _cs form and a !
@@ -72,7 +73,11 @@
 // true/false, datetime(...), timespans (1h, 30d, 100ms, time(1.02:03:04)),
 // typed literals (long(null), real(nan)), dynamic([...]) and dynamic({...}).
 //
-// Scalar functions: see scalarFuncs in funcs.go (the list in one place).
+// Scalar functions: see scalarFuncs in funcs.go (the list in one place),
+// plus toscalar(query), which runs once before the query like in (query).
+// Not supported: user-defined functions (let f = (x:long) {...}),
+// materialize(), evaluate plugins, make-series, top-nested, search, the
+// time-series and geo functions, and the guid and decimal types.
 // Aggregations: count, countif, dcount, dcountif, sum, sumif, avg, avgif,
 // min, max, minif, maxif, make_list(_if), make_set(_if), make_bag(_if),
 // arg_max, arg_min, take_any. dcount is exact (Kusto estimates).

@@ -402,10 +402,28 @@ func (p *parser) operator() (operator, error) {
 		return &countOp{pos: pos}, nil
 	case "getschema":
 		return &getschemaOp{pos: pos}, nil
+	case "render":
+		depth := 0
+		for t := p.peek(); t.kind != tEOF; t = p.peek() {
+			if t.kind == tPunct {
+				if t.text == "(" {
+					depth++
+				} else if t.text == ")" {
+					if depth == 0 {
+						break
+					}
+					depth--
+				} else if depth == 0 && (t.text == "|" || t.text == ";") {
+					break
+				}
+			}
+			p.next()
+		}
+		return &renderOp{pos: pos}, nil
 	case "union":
 		return p.unionArgs(pos)
 	}
-	return nil, syntaxErrorf(pos, "unknown query operator %q (supported: where, extend, project, project-away, project-keep, project-rename, project-reorder, summarize, join, mv-expand, distinct, parse, order by, sort by, top, take, limit, count, union, getschema)", name)
+	return nil, syntaxErrorf(pos, "unknown query operator %q (supported: where, extend, project, project-away, project-keep, project-rename, project-reorder, summarize, join, mv-expand, distinct, parse, order by, sort by, top, take, limit, count, union, getschema, render)", name)
 }
 
 func (p *parser) sortKey() (sortKey, error) {

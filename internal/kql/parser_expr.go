@@ -409,6 +409,16 @@ func (p *parser) identExpr() (expr, error) {
 		return &typeofExpr{pos: t.pos, t: typ}, nil
 	case open && literalTypes[t.text] != 0:
 		return p.typedLiteral(t)
+	case t.text == "toscalar" && open:
+		p.next()
+		sub, err := p.pipeline()
+		if err != nil {
+			return nil, err
+		}
+		if _, err := p.expectPunct(")"); err != nil {
+			return nil, err
+		}
+		return &scalarSub{pos: t.pos, p: sub}, nil
 	case open:
 		p.next()
 		c := &call{pos: t.pos, name: t.text}

@@ -139,12 +139,17 @@ func Run(ctx context.Context, query string, catalog Catalog, limits Limits) (res
 	return res, nil
 }
 
-// subquerySet is the set of values an `in (subquery)` compares with.
+// subquerySet is the set of values an `in (subquery)` compares with, or
+// (scalar) the value of toscalar(subquery). Both run once, before the
+// query, as they cannot depend on the outer rows.
 type subquerySet struct {
 	plan plan
 	conv func(Value) Value
 	fold bool
 	set  map[string]struct{}
+
+	scalar bool
+	value  Value
 }
 
 func (s *subquerySet) load(ctx context.Context, x *execCtx) error {
@@ -153,6 +158,17 @@ func (s *subquerySet) load(ctx context.Context, x *execCtx) error {
 		return err
 	}
 	defer it.Close()
+	if s.scalar {
+		r, err := it.Next(ctx)
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		s.value = r[0]
+		return nil
+	}
 	s.set = map[string]struct{}{}
 	var buf []byte
 	return drain(ctx, it, func(r Row) error {
