@@ -236,7 +236,8 @@ func (c *Candidates) decode(body []byte) error {
 		if !ok {
 			name = r.str()
 		}
-		a := osv.Affected{Package: osv.Package{Ecosystem: c.eco, Name: name}}
+		s.aff = append(s.aff, osv.Affected{Package: osv.Package{Ecosystem: c.eco, Name: name}})
+		a := &s.aff[len(s.aff)-1] // filled in place: no copy of the struct
 		nr, ok := r.byteCount(2)
 		if !ok {
 			nr = r.count(2)
@@ -300,7 +301,11 @@ func (c *Candidates) decode(body []byte) error {
 			}
 			a.Ranges = rngs[:nr:nr]
 		}
-		if nv := r.count(1); nv > 0 {
+		nv, ok := r.byteCount(1)
+		if !ok {
+			nv = r.count(1)
+		}
+		if nv > 0 {
 			v0 := len(s.ver)
 			for range nv {
 				v, ok := r.shortStr()
@@ -311,8 +316,11 @@ func (c *Candidates) decode(body []byte) error {
 			}
 			a.Versions = s.ver[v0:len(s.ver):len(s.ver)]
 		}
-		a.EcosystemSpecific = r.raw()
-		s.aff = append(s.aff, a)
+		if len(r.b) != 0 && r.b[0] == 0 { // no ecosystem_specific, the common case
+			r.b = r.b[1:]
+		} else {
+			a.EcosystemSpecific = r.raw()
+		}
 	}
 	if r.err != nil || len(r.b) != 0 {
 		return ErrCorrupt
