@@ -33,6 +33,7 @@ type Pos struct {
 	Line, Col int
 }
 
+// String formats p as "line 3, column 14".
 func (p Pos) String() string { return fmt.Sprintf("line %d, column %d", p.Line, p.Col) }
 
 // Error is an error at a position of the query. It wraps [ErrSyntax] or

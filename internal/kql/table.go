@@ -79,6 +79,14 @@ func (f Filter) Matches(cols []Column, row Row) bool {
 	return true
 }
 
+// Compile-time checks of the implementations in this package.
+var (
+	_ Table       = (*MemTable)(nil)
+	_ RowIter     = (*memIter)(nil)
+	_ Catalog     = MapCatalog(nil)
+	_ TableLister = MapCatalog(nil)
+)
+
 // MemTable is a table held in memory. Its Scan applies the pushdown
 // filters, so it also serves as a reference for table implementations.
 type MemTable struct {
