@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -53,14 +54,15 @@ type scopedTable struct {
 	Table
 	col  int
 	subs map[string]bool
-	// scans counts Scan calls; pushdown records the last Pushdown.
-	scans    int
+	// pushdown records the last Pushdown.
+	mu       sync.Mutex
 	pushdown Pushdown
 }
 
 func (s *scopedTable) Scan(ctx context.Context, pd Pushdown) (RowIter, error) {
-	s.scans++
+	s.mu.Lock()
 	s.pushdown = pd
+	s.mu.Unlock()
 	it, err := s.Table.Scan(ctx, pd)
 	if err != nil {
 		return nil, err
@@ -235,5 +237,35 @@ func TestPushdown(t *testing.T) {
 	}
 }
 
-// discard keeps the linter quiet about io in helpers used by benchmarks.
-var _ = io.Discard
+// TestConcurrentRuns: queries share a catalog and its tables safely (the
+// HTTP handler runs one query per request).
+func TestConcurrentRuns(t *testing.T) {
+	cat := fixtureCatalog(t, fixtureSub)
+	src, err := os.ReadFile("testdata/queries/published-2-unhealthy-by-severity.kql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.ReadFile("testdata/queries/published-2-unhealthy-by-severity.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 8)
+	for range 8 {
+		go func() {
+			res, err := Run(context.Background(), string(src), cat, fixtureLimits())
+			if err == nil {
+				var b bytes.Buffer
+				WriteJSON(&b, res)
+				if b.String() != string(want) {
+					err = io.ErrUnexpectedEOF
+				}
+			}
+			errs <- err
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Errorf("concurrent run: %v", err)
+		}
+	}
+}
