@@ -107,7 +107,8 @@ type span struct {
 //	}
 //	if err := c.Err(); err != nil { ... }
 //
-// The zero value has no candidates.
+// The zero value has no candidates. A Candidates must not be copied once
+// Next was called (the copies would share scratch space).
 type Candidates struct {
 	db   *DB
 	eco  string
