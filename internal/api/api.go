@@ -28,6 +28,7 @@ const Prefix = "/api/v1/"
 type Store interface {
 	store.ScanReader
 	store.Plans
+	store.Exemptions
 	ListSubscriptions(ctx context.Context) ([]store.Subscription, error)
 	GetRegistry(ctx context.Context, name string) (store.Registry, error)
 	ListRegistries(ctx context.Context, subscriptionID string) ([]store.Registry, error)
@@ -41,6 +42,7 @@ type Scans interface {
 	Report(ctx context.Context, im store.ImageRecord) (*finding.Report, error)
 	Rescan(ctx context.Context, scope store.ScanScope) (int, error)
 	SetPlan(ctx context.Context, subscriptionID, registry string, enabled *bool) (int, error)
+	ExemptionsChanged(subscriptionID string)
 	ReevalState() pipeline.ReevalState
 	CacheStats() layercache.Stats
 }

@@ -137,7 +137,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	p, err := pipeline.New(pipeline.Config{Poll: 5 * time.Millisecond}, pipeline.Deps{Queue: meta, Results: meta, Manifests: meta,
-		Blobs: blobs, Objects: objs, Advisories: advisories{db}, Plans: meta, Logger: log})
+		Blobs: blobs, Objects: objs, Advisories: advisories{db}, Plans: meta, Exemptions: meta, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -451,4 +451,94 @@ func TestIndexAndNames(t *testing.T) {
 		t.Errorf("registry: %+v", reg)
 	}
 	_ = store.StatusHealthy
+}
+
+// TestExemptionsAPI creates, lists, reads and deletes an exemption, checks
+// that it flips the image and that bad rules and other tenants are refused.
+func TestExemptionsAPI(t *testing.T) {
+	e := newEnv(t)
+	img := alpineImage(t, "3.4.6")
+	st.Push(t, e.reg, "team/app", "v1", img)
+	d := string(img.Root.Desc.Digest)
+	if m := e.waitFinal("team/app", d); m.Status != "unhealthy" {
+		t.Fatalf("before: %+v", m)
+	}
+	for _, bad := range []string{
+		`{"subscription":"default","scope":"registry","reason":"x","noFixAvailable":true}`,
+		`{"subscription":"default","scope":"image","digest":"` + d + `","reason":"x"}`,
+		`{"subscription":"default","scope":"image","digest":"` + d + `","reason":"x","noFixAvailable":true,"advisoryId":"CVE-1"}`,
+		`{"subscription":"default","scope":"image","digest":"` + d + `","reason":"","noFixAvailable":true}`,
+		`{"subscription":"default","scope":"planet","reason":"x","noFixAvailable":true}`,
+		`{"subscription":"default","scope":"repository","repository":"[","reason":"x","noFixAvailable":true}`,
+		`{"subscription":"default","scope":"subscription","reason":"x","severityAtOrBelow":"Huge"}`,
+		`{"subscription":"default","scope":"subscription","reason":"x","noFixAvailable":true,"expiresAt":"2001-01-01T00:00:00Z"}`,
+		`{"subscription":"default","scope":"subscription","reason":"x","noFixAvailable":true,"author":"mallory"}`,
+	} {
+		if code, _, b := e.do("POST", "/api/v1/exemptions", bad, nil); code != 400 {
+			t.Errorf("POST %s: %d %s, want 400", bad, code, b)
+		}
+	}
+	other := &access.Identity{Name: "o", Subscriptions: []string{"other"}}
+	body := `{"subscription":"default","scope":"image","digest":"` + d + `","reason":"base image upgrade planned","severityAtOrBelow":"Unknown"}`
+	if code, _, _ := e.do("POST", "/api/v1/exemptions", body, other); code != 404 {
+		t.Errorf("other tenant create: %d", code)
+	}
+	code, _, b := e.do("POST", "/api/v1/exemptions", body, &access.Identity{Name: "alice"})
+	var ex struct{ ID, Author, Scope string }
+	if code != 201 || json.Unmarshal(b, &ex) != nil || ex.Author != "alice" || ex.Scope != "image" {
+		t.Fatalf("create: %d %s", code, b)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var m manifest
+		e.getJSON("/api/v1/repositories/team/app/manifests/"+d, nil, &m)
+		if m.Status == "healthy" && m.Summary["exempted"] > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("exemption did not flip the image: %+v", m)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	var list struct{ Items []struct{ ID string } }
+	e.getJSON("/api/v1/exemptions", nil, &list)
+	if len(list.Items) != 1 || list.Items[0].ID != ex.ID {
+		t.Errorf("list: %+v", list)
+	}
+	e.getJSON("/api/v1/exemptions", other, &list)
+	if len(list.Items) != 0 {
+		t.Errorf("other tenant lists %d exemptions", len(list.Items))
+	}
+	if code, _, _ := e.do("GET", "/api/v1/exemptions/"+ex.ID, "", other); code != 404 {
+		t.Errorf("other tenant get: %d", code)
+	}
+	var rep struct {
+		Status   string
+		Findings []struct {
+			Exempted  bool
+			Exemption struct{ ID, Source string }
+		}
+	}
+	e.getJSON("/api/v1/repositories/team/app/manifests/"+d+"/report", nil, &rep)
+	if rep.Status != "healthy" || len(rep.Findings) == 0 || !rep.Findings[0].Exempted || rep.Findings[0].Exemption.ID != ex.ID {
+		t.Errorf("report with the exemption: %s, %d findings", rep.Status, len(rep.Findings))
+	}
+	if code, _, _ := e.do("DELETE", "/api/v1/exemptions/"+ex.ID, "", nil); code != 204 {
+		t.Errorf("delete: %d", code)
+	}
+	if code, _, _ := e.do("DELETE", "/api/v1/exemptions/"+ex.ID, "", nil); code != 404 {
+		t.Errorf("second delete: %d", code)
+	}
+	deadline = time.Now().Add(20 * time.Second)
+	for {
+		var m manifest
+		e.getJSON("/api/v1/repositories/team/app/manifests/"+d, nil, &m)
+		if m.Status == "unhealthy" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("deleting the exemption did not bring the findings back: %+v", m)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }

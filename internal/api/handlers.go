@@ -40,6 +40,10 @@ func (h *Handler) table() []route {
 		newRoute("GET", "/api/v1/findings/changes", h.listFindingChanges),
 		newRoute("GET", "/api/v1/assessments", h.listAssessments),
 		newRoute("GET", "/api/v1/usage", h.getUsage),
+		newRoute("GET", "/api/v1/exemptions", h.listExemptions),
+		newRoute("POST", "/api/v1/exemptions", h.createExemption),
+		newRoute("GET", "/api/v1/exemptions/{id}", h.getExemption),
+		newRoute("DELETE", "/api/v1/exemptions/{id}", h.deleteExemption),
 		newRoute("GET", "/api/v1/db", h.getDB),
 		newRoute("GET", "/api/v1/scans", h.getScans),
 	}

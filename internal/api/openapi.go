@@ -23,13 +23,14 @@ var (
 	pRegistry     = param{name: "registry", in: "path", typ: "string", desc: "Registry name (the first path element of its repositories).", required: true}
 	pName         = param{name: "name", in: "path", typ: "string", required: true,
 		desc: "Repository name; it may contain '/' (team/app/api), written as is or escaped."}
-	pDigest   = param{name: "digest", in: "path", typ: "string", desc: "Manifest digest (sha256:...).", required: true}
-	pLimit    = param{name: "limit", in: "query", typ: "integer", desc: "Page size, 1 to 1000 (default 100)."}
-	pCursor   = param{name: "cursor", in: "query", typ: "string", desc: "The nextCursor of the previous page."}
-	pSubQuery = param{name: "subscription", in: "query", typ: "string", desc: "Only this subscription."}
-	pRegQuery = param{name: "registry", in: "query", typ: "string", desc: "Only this registry."}
-	pRepQuery = param{name: "repository", in: "query", typ: "string", desc: "Only this repository."}
-	pFormat   = param{name: "format", in: "query", typ: "string", desc: "json (default) or csv (also chosen by Accept: text/csv).", enum: []string{"json", "csv"}}
+	pDigest    = param{name: "digest", in: "path", typ: "string", desc: "Manifest digest (sha256:...).", required: true}
+	pExemption = param{name: "id", in: "path", typ: "string", desc: "Exemption id.", required: true}
+	pLimit     = param{name: "limit", in: "query", typ: "integer", desc: "Page size, 1 to 1000 (default 100)."}
+	pCursor    = param{name: "cursor", in: "query", typ: "string", desc: "The nextCursor of the previous page."}
+	pSubQuery  = param{name: "subscription", in: "query", typ: "string", desc: "Only this subscription."}
+	pRegQuery  = param{name: "registry", in: "query", typ: "string", desc: "Only this registry."}
+	pRepQuery  = param{name: "repository", in: "query", typ: "string", desc: "Only this repository."}
+	pFormat    = param{name: "format", in: "query", typ: "string", desc: "json (default) or csv (also chosen by Accept: text/csv).", enum: []string{"json", "csv"}}
 )
 
 // operation is one method on one path.
@@ -112,6 +113,16 @@ var operations = []operation{
 		params: []param{pSubQuery, pRegQuery, {name: "from", in: "query", typ: "string", desc: "First day, YYYY-MM-DD."},
 			{name: "to", in: "query", typ: "string", desc: "Last day, YYYY-MM-DD."}, pFormat},
 		resp: "Usage", csv: true},
+	{method: "GET", path: "/api/v1/exemptions", id: "listExemptions", tag: "exemptions",
+		summary: "Exemption rules, expired ones included (expired: true).", params: []param{pSubQuery}, resp: "ExemptionPage"},
+	{method: "POST", path: "/api/v1/exemptions", id: "createExemption", tag: "exemptions",
+		summary: "Create an exemption: a scope (subscription, registry, repository pattern, image digest or package), one match (advisoryId, severityAtOrBelow or noFixAvailable), a reason and an optional expiry.",
+		desc:    "Exempt findings stay visible with exempted: true and stop counting toward health; the subscription's images are re-evaluated at once, and again when the rule expires.",
+		body:    "Exemption", resp: "Exemption", status: 201},
+	{method: "GET", path: "/api/v1/exemptions/{id}", id: "getExemption", tag: "exemptions",
+		summary: "One exemption.", params: []param{pExemption}, resp: "Exemption"},
+	{method: "DELETE", path: "/api/v1/exemptions/{id}", id: "deleteExemption", tag: "exemptions",
+		summary: "Delete an exemption; its findings count again.", params: []param{pExemption}, status: 204},
 	{method: "GET", path: "/api/v1/db", id: "getDB", tag: "status",
 		summary: "The advisory database in use (version, age, sources) and the re-evaluation of stored images.", resp: "DBStatus"},
 	{method: "GET", path: "/api/v1/scans", id: "getScans", tag: "status",
@@ -163,6 +174,11 @@ func components() map[string]any {
 			"properties": map[string]any{"schema": enumOf("drydock.report/v1"), "status": enumOf("healthy", "unhealthy", "notApplicable", "failed", "pending"),
 				"reason": str(), "scannedAt": dateTime(), "summary": ref("Summary"), "packages": arrayOf(ref("Object")),
 				"findings": arrayOf(ref("Object")), "image": ref("Object"), "db": ref("Object"), "remediationPlan": ref("Object")}},
+		"Exemption": obj(map[string]any{"id": str(), "subscription": str(),
+			"scope": enumOf("subscription", "registry", "repository", "image", "package"), "registry": str(),
+			"repository": str(), "digest": str(), "package": str(), "advisoryId": str(),
+			"severityAtOrBelow": ref("Severity"), "noFixAvailable": boolean(), "reason": str(), "author": str(),
+			"createdAt": dateTime(), "expiresAt": dateTime(), "expired": boolean()}, []string{"scope", "reason"}),
 		"IndexReport":         obj(map[string]any{"digest": str(), "mediaType": str(), "reports": arrayOf(ref("Report"))}, nil),
 		"ReportOrIndexReport": map[string]any{"oneOf": []any{ref("Report"), ref("IndexReport")}},
 		"Reevaluation": obj(map[string]any{"running": boolean(), "dbVersion": str(), "evaluated": integer(), "changed": integer(),
@@ -175,7 +191,7 @@ func components() map[string]any {
 
 	for name, item := range map[string]string{"SubscriptionPage": "Subscription", "RegistryPage": "Registry",
 		"RepositoryPage": "Repository", "ManifestPage": "Manifest", "ImagePage": "Image", "FindingPage": "Finding",
-		"ChangePage": "Change", "AssessmentPage": "Assessment"} {
+		"ChangePage": "Change", "AssessmentPage": "Assessment", "ExemptionPage": "Exemption"} {
 		schemas[name] = obj(map[string]any{"items": arrayOf(ref(item)), "nextCursor": str()}, []string{"items"})
 	}
 	return schemas

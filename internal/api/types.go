@@ -102,10 +102,11 @@ type manifestJSON struct {
 	Images       []imageJSON `json:"images"`
 }
 
-// statusRank orders statuses for an index's overall status: the worst
+// statusRank orders statuses for an index's overall status: a platform
+// without a verdict yet makes the index's in progress; otherwise the worst
 // platform wins.
 var statusRank = map[string]int{
-	store.StatusUnhealthy: 7, store.StatusFailed: 6, store.StatusScanning: 5, store.StatusQueued: 4,
+	store.StatusScanning: 8, store.StatusQueued: 7, store.StatusUnhealthy: 6, store.StatusFailed: 5,
 	store.StatusPending: 3, store.StatusHealthy: 2, store.StatusNotApplicable: 1, store.StatusNotScanned: 0,
 }
 

@@ -45,6 +45,8 @@ type ImageScope struct {
 	Registry       string
 	Repository     string
 	Digest         oci.Digest
+	// Parent is the index the image is a platform of, if any.
+	Parent oci.Digest
 }
 
 // Deps are what the pipeline works with.
@@ -55,6 +57,9 @@ type Deps struct {
 	Blobs      store.Blobs
 	Objects    objects.Store
 	Advisories Advisories
+	// Exemptions, when set, are the exemption rules applied to every
+	// evaluation (Exempters, when set, replaces them).
+	Exemptions store.Exemptions
 	// Exempters is optional.
 	Exempters Exempters
 	// Plans, when set, lets SetPlan switch scanning.
@@ -77,6 +82,7 @@ type Pipeline struct {
 	now   func() time.Time
 	m     *metrics
 
+	rules  *rules
 	reeval chan struct{} // a re-evaluation is wanted
 	mu     sync.Mutex
 	state  ReevalState
@@ -115,6 +121,12 @@ func New(cfg Config, d Deps) (*Pipeline, error) {
 		return nil, fmt.Errorf("pipeline: %w", err)
 	}
 	p := &Pipeline{cfg: cfg, d: d, cache: cache, log: d.Logger, now: d.Now, reeval: make(chan struct{}, 1)}
+	if d.Exemptions != nil {
+		p.rules = &rules{store: d.Exemptions, now: d.Now, cache: map[string]cachedRules{}}
+		if d.Exempters == nil {
+			p.d.Exempters = p.rules
+		}
+	}
 	p.m, err = newMetrics(d.Metrics, cache)
 	if err != nil {
 		return nil, err

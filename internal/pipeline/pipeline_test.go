@@ -169,7 +169,7 @@ func newEnv(t *testing.T, cfg pipeline.Config, db *vulndb.DB) *env {
 		cfg.Backoff = 20 * time.Millisecond
 	}
 	e.p, err = pipeline.New(cfg, pipeline.Deps{Queue: meta, Results: meta, Manifests: meta, Blobs: blobs, Objects: objs,
-		Advisories: e.adv, Plans: meta, Logger: log, Metrics: prometheus.NewRegistry()})
+		Advisories: e.adv, Plans: meta, Exemptions: meta, Logger: log, Metrics: prometheus.NewRegistry()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -526,5 +526,44 @@ func TestPlan(t *testing.T) {
 	p, err := e.meta.GetPlan(ctx, "default")
 	if err != nil || p.Enabled == nil || *p.Enabled || !p.Registries["team"] {
 		t.Errorf("plan: %+v %v", p, err)
+	}
+}
+
+// TestExemptions: an exemption silences findings (they stay, exempted)
+// and the image turns healthy; when it expires they count again.
+func TestExemptions(t *testing.T) {
+	e := newEnv(t, pipeline.Config{}, importDB(t, nil))
+	e.start()
+	ctx := t.Context()
+	d := e.push("team/app", "v1", st.Image(t, st.ImageSpec{Layers: [][]byte{st.Tar(t, alpine(t, "3.4.6")...)}}))
+	im := e.waitImage("team/app", d, nil)
+	if im.Status != store.StatusUnhealthy {
+		t.Fatalf("before: %+v", im)
+	}
+	all := im.Summary.Unknown
+	rule := store.Exemption{ID: "ex-1", SubscriptionID: "default", Scope: store.ExemptScopeRepository, Repository: "team/*",
+		MaxSeverity: 0, Reason: "accepted risk", Author: "alice", CreatedAt: time.Now(), ExpiresAt: time.Now().Add(1500 * time.Millisecond)}
+	if err := e.meta.CreateExemption(ctx, rule); err != nil {
+		t.Fatal(err)
+	}
+	e.p.ExemptionsChanged("default")
+	im = e.waitImage("team/app", d, func(im store.ImageRecord) bool { return im.Status == store.StatusHealthy })
+	if im.Summary.Exempted != all || im.Summary.Unknown != 0 {
+		t.Errorf("exempted: %+v", im.Summary)
+	}
+	exempted := true
+	rows, err := e.meta.ListFindings(ctx, store.FindingFilter{Exempted: &exempted, Limit: -1})
+	if err != nil || len(rows) != all || rows[0].ExemptionID != "ex-1" {
+		t.Errorf("exempt findings: %d of %d, %v", len(rows), all, err)
+	}
+	// An image outside the scope is not exempted.
+	other := e.push("else/app", "v1", st.Image(t, st.ImageSpec{Layers: [][]byte{st.Tar(t, alpine(t, "3.4.6")...), st.Tar(t, lt.File("x", "y"))}}))
+	if im := e.waitImage("else/app", other, nil); im.Status != store.StatusUnhealthy {
+		t.Errorf("out of scope: %+v", im)
+	}
+	// The rule expires: the findings count again.
+	im = e.waitImage("team/app", d, func(im store.ImageRecord) bool { return im.Status == store.StatusUnhealthy })
+	if im.Summary.Unknown != all || im.Summary.Exempted != 0 {
+		t.Errorf("after expiry: %+v", im.Summary)
 	}
 }

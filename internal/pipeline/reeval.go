@@ -28,6 +28,12 @@ func (p *Pipeline) reevaluateLoop(ctx context.Context) {
 		tick = t.C
 	}
 	p.kick() // whatever changed while the server was down
+	// Exemptions expire: their findings count again from then on. After
+	// every wake-up the expired rules' subscriptions are marked stale and
+	// the timer set to the next expiry.
+	expiry := time.NewTimer(time.Hour)
+	defer expiry.Stop()
+	checked := time.Time{}
 	for {
 		select {
 		case <-ctx.Done():
@@ -37,7 +43,28 @@ func (p *Pipeline) reevaluateLoop(ctx context.Context) {
 				p.log.WarnContext(ctx, "scheduled re-evaluation", "err", err)
 				continue
 			}
+		case <-expiry.C:
 		case <-p.reeval:
+		}
+		if p.d.Exemptions != nil {
+			now := p.now()
+			next, err := p.d.Exemptions.ExpireExemptions(ctx, checked, now)
+			wait := time.Hour // rules created by other processes are seen within the hour
+			if err != nil {
+				p.log.WarnContext(ctx, "exemption expiry", "err", err)
+				wait = time.Minute
+			} else {
+				if !checked.IsZero() && p.rules != nil {
+					p.rules.mu.Lock()
+					clear(p.rules.cache)
+					p.rules.mu.Unlock()
+				}
+				checked = now
+				if !next.IsZero() {
+					wait = min(wait, next.Sub(now)+time.Millisecond)
+				}
+			}
+			expiry.Reset(wait)
 		}
 		if err := p.Reevaluate(ctx); err != nil && ctx.Err() == nil {
 			p.log.WarnContext(ctx, "re-evaluation", "err", err)
@@ -88,6 +115,9 @@ func (p *Pipeline) setState(f func(*ReevalState)) {
 	f(&p.state)
 }
 
+// saveBatch is how many changed evaluations one transaction writes.
+const saveBatch = 100
+
 // reevaluateBatch re-matches one batch on all workers; changed images are
 // saved one by one, unchanged ones touched in one write.
 func (p *Pipeline) reevaluateBatch(ctx context.Context, db *vulndb.DB, version string, targets []store.EvalTarget) error {
@@ -130,6 +160,7 @@ func (p *Pipeline) reevaluateBatch(ctx context.Context, db *vulndb.DB, version s
 		return err
 	}
 	var unchanged []int64
+	var changedEvs []store.Evaluation
 	changed := 0
 	for i, r := range results {
 		t := targets[i]
@@ -147,12 +178,20 @@ func (p *Pipeline) reevaluateBatch(ctx context.Context, db *vulndb.DB, version s
 			unchanged = append(unchanged, t.ImageID)
 		case r.changed:
 			changed++
-			if _, err := p.d.Results.SaveEvaluation(ctx, r.ev); err != nil && !errors.Is(err, store.ErrManifestUnknown) {
-				return err
-			}
+			changedEvs = append(changedEvs, r.ev)
 		default:
 			unchanged = append(unchanged, t.ImageID)
 		}
+	}
+	// Changed images are written in transactions of saveBatch: one per
+	// image would make a database update that touches the whole fleet cost
+	// a commit per image.
+	for len(changedEvs) > 0 {
+		n := min(len(changedEvs), saveBatch)
+		if _, err := p.d.Results.SaveEvaluations(ctx, changedEvs[:n]); err != nil {
+			return err
+		}
+		changedEvs = changedEvs[n:]
 	}
 	if err := p.d.Results.TouchEvaluations(ctx, unchanged, version, at); err != nil {
 		return err
@@ -176,7 +215,8 @@ func (p *Pipeline) rematch(ctx context.Context, db *vulndb.DB, t store.EvalTarge
 // reportFrom builds the report of a stored image from its inventory.
 func (p *Pipeline) reportFrom(ctx context.Context, db *vulndb.DB, sub, registry, repo string, ref store.ImageRef,
 	inv *extract.Inventory, at time.Time) (*finding.Report, error) {
-	exs, err := p.exemptersFor(ctx, ImageScope{SubscriptionID: sub, Registry: registry, Repository: repo, Digest: ref.Digest})
+	exs, err := p.exemptersFor(ctx, ImageScope{SubscriptionID: sub, Registry: registry, Repository: repo, Digest: ref.Digest,
+		Parent: ref.ParentDigest})
 	if err != nil {
 		return nil, err
 	}

@@ -160,6 +160,12 @@ func (p *Pipeline) scanJob(ctx context.Context, job store.ClaimedJob) (state, no
 			if err != nil {
 				return "", "", err
 			}
+			if !done && im.Digest != job.Digest {
+				// A child whose own job is still queued or running.
+				if done, err = p.d.Queue.PendingScanJob(ctx, job.RepositoryID, im.Digest); err != nil {
+					return "", "", err
+				}
+			}
 			if done {
 				continue
 			}
@@ -184,8 +190,11 @@ func (p *Pipeline) scanImage(ctx context.Context, job store.ClaimedJob, im *sour
 	ctx, cancel := context.WithTimeout(ctx, p.cfg.TimeBudget)
 	defer cancel()
 	db, _ := p.currentDB()
-	exs, err := p.exemptersFor(ctx, ImageScope{SubscriptionID: job.SubscriptionID, Registry: job.Registry,
-		Repository: job.Repository, Digest: im.Digest})
+	scope := ImageScope{SubscriptionID: job.SubscriptionID, Registry: job.Registry, Repository: job.Repository, Digest: im.Digest}
+	if im.Digest != job.Digest {
+		scope.Parent = job.Digest
+	}
+	exs, err := p.exemptersFor(ctx, scope)
 	if err != nil {
 		return nil, nil, err
 	}

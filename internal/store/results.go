@@ -59,6 +59,9 @@ type ScanQueue interface {
 	// highest priority first, then oldest. ok is false when none is due.
 	// defaultEnabled is the plan where none is recorded.
 	ClaimScanJob(ctx context.Context, worker string, lease time.Duration, defaultEnabled bool) (job ClaimedJob, ok bool, err error)
+	// PendingScanJob reports whether manifest d of repository repoID has
+	// a queued or running job of its own.
+	PendingScanJob(ctx context.Context, repoID int64, d oci.Digest) (bool, error)
 	// HasDueScanJobs reports, from a read, whether ClaimScanJob may find a
 	// job; idle workers poll it instead of taking the write lock.
 	HasDueScanJobs(ctx context.Context) (bool, error)
@@ -213,6 +216,10 @@ type ScanResults interface {
 	// raised only for images evaluated before: a first scan reports its
 	// findings in scan.completed.
 	SaveEvaluation(ctx context.Context, ev Evaluation) (EvaluationResult, error)
+	// SaveEvaluations is SaveEvaluation for a batch, in one transaction;
+	// evaluations of manifests deleted meanwhile are skipped (their result
+	// has ImageID 0).
+	SaveEvaluations(ctx context.Context, evs []Evaluation) ([]EvaluationResult, error)
 	// TouchEvaluations records that images ids were re-evaluated against
 	// dbVersion at at without any change.
 	TouchEvaluations(ctx context.Context, ids []int64, dbVersion string, at time.Time) error
@@ -412,4 +419,53 @@ type Plans interface {
 	// setting (the subscription's, or the installation default, applies).
 	// Errors wrap ErrSubscriptionUnknown or ErrRegistryUnknown.
 	SetPlan(ctx context.Context, subscriptionID, registry string, enabled *bool) error
+}
+
+// Exemption scopes.
+const (
+	ExemptScopeSubscription = "subscription"
+	ExemptScopeRegistry     = "registry"
+	ExemptScopeRepository   = "repository" // Repository is a pattern: path.Match syntax, "team/*"
+	ExemptScopeImage        = "image"
+	ExemptScopePackage      = "package"
+)
+
+// Exemption is a rule that silences findings: those of the images in its
+// scope that match AdvisoryID, or have a severity at or below MaxSeverity,
+// or (NoFix) have no fixed version. Exactly one of the three is set.
+type Exemption struct {
+	ID             string
+	SubscriptionID string
+	Scope          string
+	Registry       string // registry scope
+	Repository     string // repository scope: a pattern
+	Digest         oci.Digest
+	Package        string // package scope: a package name
+	AdvisoryID     string
+	MaxSeverity    int // -1 unless matching by severity (0 Unknown .. 4 Critical)
+	NoFix          bool
+	Reason         string
+	Author         string
+	CreatedAt      time.Time
+	ExpiresAt      time.Time // zero: never
+}
+
+// Exemptions stores exemption rules.
+type Exemptions interface {
+	// CreateExemption stores e (its ID and CreatedAt set by the caller)
+	// and marks the subscription's images for re-evaluation, in one
+	// transaction.
+	CreateExemption(ctx context.Context, e Exemption) error
+	// ListExemptions returns the exemptions of the subscriptions (nil: all)
+	// in creation order, expired ones included.
+	ListExemptions(ctx context.Context, subscriptions []string) ([]Exemption, error)
+	// GetExemption returns one exemption or ErrExemptionUnknown.
+	GetExemption(ctx context.Context, id string) (Exemption, error)
+	// DeleteExemption removes one exemption and marks its subscription's
+	// images for re-evaluation; ErrExemptionUnknown if absent.
+	DeleteExemption(ctx context.Context, id string) error
+	// ExpireExemptions marks for re-evaluation the images of every
+	// subscription with an exemption that expired in (after, until], and
+	// returns the next expiry after until (zero if none).
+	ExpireExemptions(ctx context.Context, after, until time.Time) (next time.Time, err error)
 }

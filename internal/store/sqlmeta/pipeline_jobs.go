@@ -82,6 +82,16 @@ func (s *Store) HasDueScanJobs(ctx context.Context) (bool, error) {
 	return ok, nil
 }
 
+// PendingScanJob reports whether a manifest has a queued or running job.
+func (s *Store) PendingScanJob(ctx context.Context, repoID int64, d oci.Digest) (bool, error) {
+	ok, err := exists(ctx, s.rq, `SELECT 1 FROM scan_jobs WHERE digest = ? AND repository_id = ? AND state IN ('queued', 'running') LIMIT 1`,
+		string(d), repoID)
+	if err != nil {
+		return false, fmt.Errorf("sqlmeta: pending scan job %s: %w", d, err)
+	}
+	return ok, nil
+}
+
 // updateJob runs one UPDATE on a running job held by worker and fails with
 // ErrNotFound when the job is not (or no longer) the worker's.
 func (s *Store) updateJob(ctx context.Context, op string, id int64, worker, set string, args ...any) error {

@@ -89,6 +89,31 @@ func (s *Store) SaveEvaluation(ctx context.Context, ev store.Evaluation) (store.
 	return res, nil
 }
 
+// SaveEvaluations writes several evaluations in one transaction (a batch
+// of re-evaluations); evaluations of manifests deleted meanwhile are
+// skipped (their result has ImageID 0).
+func (s *Store) SaveEvaluations(ctx context.Context, evs []store.Evaluation) ([]store.EvaluationResult, error) {
+	out := make([]store.EvaluationResult, len(evs))
+	err := s.write(ctx, func(tx *wtx) error {
+		for i, ev := range evs {
+			res, err := s.saveEvaluation(ctx, tx, ev)
+			switch {
+			case errors.Is(err, store.ErrManifestUnknown):
+				// Nothing was written for it: the manifest check comes first.
+			case err != nil:
+				return fmt.Errorf("%s: %w", ev.Image.Digest, err)
+			default:
+				out[i] = res
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlmeta: save %d evaluations: %w", len(evs), err)
+	}
+	return out, nil
+}
+
 func (s *Store) saveEvaluation(ctx context.Context, tx *wtx, ev store.Evaluation) (store.EvaluationResult, error) {
 	var res store.EvaluationResult
 	ref := ev.Image
