@@ -59,10 +59,19 @@ started=$(date -u '+%Y-%m-%d %H:%M UTC')
 "$OUT/bin/pipeline-bench" -drydock "$OUT/bin/drydock" -testdata "$TESTDATA" -out "$OUT/pipeline" "$@"
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
+section="$OUT/pipeline/section.md"
 {
 	printf '\n## %s — drydock %s%s\n\n' "$started" "$commit" "$dirty"
 	printf 'Command: `bench/pipeline/run.sh %s` on %s cores, %s, loopback.\n' "$*" "$(nproc)" "$(go version | cut -d' ' -f3)"
 	printf 'Load average (1, 5, 15 min) before: %s; after: %s.\n\n' "$load_before" "$load_after"
 	cat "$OUT/pipeline/results.md"
-} >>"$REPO/bench/RESULTS.md"
+} >"$section"
+# The section goes at the end of the "# Scan pipeline" part of RESULTS.md
+# (before the next top-level heading), which other benchmarks share.
+awk -v section="$section" '
+	function flush() { while ((getline line < section) > 0) print line; close(section); done = 1 }
+	/^# / { if (inpart && !done) flush(); inpart = ($0 ~ /^# Scan pipeline/) }
+	{ print }
+	END { if (!done) flush() }
+' "$REPO/bench/RESULTS.md" >"$REPO/bench/RESULTS.md.tmp" && mv "$REPO/bench/RESULTS.md.tmp" "$REPO/bench/RESULTS.md"
 log "results appended to bench/RESULTS.md"
