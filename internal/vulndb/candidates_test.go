@@ -2,6 +2,8 @@ package vulndb
 
 import (
 	"encoding/json"
+	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -156,4 +158,43 @@ func FuzzCandidateBody(f *testing.F) {
 			_ = c.Index(i)
 		}
 	})
+}
+
+// TestCandidatesConcurrent: lookups on several goroutines share the
+// scratch pool, never each other's scratch (run with -race).
+func TestCandidatesConcurrent(t *testing.T) {
+	s := newStore(t)
+	var recs []feed.Record
+	for i := range 20 {
+		recs = append(recs, feed.Record{Advisory: adv(fmt.Sprintf("GHSA-%02d", i), day(1), "npm/a", fmt.Sprintf("npm/p%d", i%3))})
+	}
+	build(t, s, nil, src{"one", recs})
+	db := open(t, s)
+	want := map[string][]candidate{}
+	for _, name := range []string{"a", "p0", "p1", "p2"} {
+		want[name] = candidates(t, db, "npm", name)
+	}
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 500 {
+				name := []string{"a", "p0", "p1", "p2"}[(g+i)%4]
+				c := db.Candidates("npm", name)
+				j := 0
+				for ; c.Next(); j++ {
+					e := c.Entry()
+					w := want[name][j]
+					if e.ID != w.ID || len(e.Affected) != 1 || e.Affected[0].Package.Name != name || c.Index(0) != w.Index[0] {
+						t.Errorf("%s #%d: got %s %+v", name, j, e.ID, e.Affected)
+						return
+					}
+				}
+				if j != len(want[name]) || c.Err() != nil {
+					t.Errorf("%s: %d candidates, %v", name, j, c.Err())
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
