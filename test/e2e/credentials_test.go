@@ -31,9 +31,12 @@ const (
 	adminPassword = "e2e-admin-password"
 )
 
-// serverAuthEnv is the environment every drydock serve gets.
+// serverAuthEnv is the environment every drydock serve gets: a known
+// administrator, and no background advisory update from the public feeds
+// (tests are hermetic; a test that wants one sets it back on).
 func serverAuthEnv() []string {
-	return []string{"DRYDOCK_ADMIN_USER=" + adminUser, "DRYDOCK_ADMIN_PASSWORD=" + adminPassword}
+	return []string{"DRYDOCK_ADMIN_USER=" + adminUser, "DRYDOCK_ADMIN_PASSWORD=" + adminPassword,
+		"DRYDOCK_VULNDB_AUTOUPDATE=false"}
 }
 
 var clientCreds struct {
