@@ -58,6 +58,9 @@
 //	416 BLOB_UPLOAD_INVALID (chunk out of order; Range says where the upload is)
 //	429 TOOMANYREQUESTS
 //	500 UNKNOWN (details only in the log)
+//	507 UNKNOWN "insufficient storage" (the disk is full: ENOSPC or EDQUOT;
+//	    the upload session is discarded, so no partial bytes hold space and
+//	    nothing becomes visible; the client starts the upload again)
 //
 // # Storage and tenancy
 //

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"syscall"
 
 	"github.com/drydock/drydock/internal/access"
 	"github.com/drydock/drydock/internal/oci"
@@ -148,6 +149,10 @@ func toError(err error) *apiError {
 	case errors.Is(err, oci.ErrInvalidDigest), errors.Is(err, oci.ErrUnsupportedAlgo):
 		return newError(http.StatusBadRequest, codeDigestInvalid, "invalid digest", err).
 			withDetail(map[string]string{"reason": err.Error()})
+	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
+		// RFC 4918's 507: the server cannot store what the request needs,
+		// for now. The spec has no code for it; UNKNOWN is its catch-all.
+		return newError(http.StatusInsufficientStorage, codeUnknown, "insufficient storage: the registry cannot store this upload now; retry later", err)
 	}
 	return newError(http.StatusInternalServerError, codeUnknown, "internal error", err)
 }

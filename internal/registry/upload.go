@@ -214,6 +214,10 @@ func (g *Registry) receive(r *http.Request, s *session, cr *contentRange) error 
 			}
 			return newError(http.StatusBadRequest, codeBlobUploadInvalid, "reading the request body failed", br.err)
 		}
+		// Storage refused the bytes (a full disk, say): the session's tail
+		// is in doubt and its bytes hold space, so it is discarded; the
+		// client starts the upload again. toError answers 507 for a full disk.
+		s.cancel(r.Context())
 		return fmt.Errorf("write upload: %w", err)
 	}
 	if max > 0 && s.up.Size() > max {

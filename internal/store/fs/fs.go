@@ -236,11 +236,14 @@ func (s *Store) NewUpload(_ context.Context) (store.Upload, error) {
 	if err := os.Mkdir(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("fs: new upload: %w", err)
 	}
+	// A session that cannot start (a full disk, say) leaves nothing behind.
 	if err := os.WriteFile(filepath.Join(dir, "started"), []byte(time.Now().UTC().Format(time.RFC3339Nano)), 0o640); err != nil {
+		_ = os.RemoveAll(dir)
 		return nil, fmt.Errorf("fs: new upload: %w", err)
 	}
 	f, err := os.OpenFile(filepath.Join(dir, "data"), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o640)
 	if err != nil {
+		_ = os.RemoveAll(dir)
 		return nil, fmt.Errorf("fs: new upload: %w", err)
 	}
 	return &upload{s: s, id: id, dir: dir, f: f, h: sha256.New()}, nil
@@ -377,14 +380,26 @@ func (u *upload) Cancel(_ context.Context) error {
 	return nil
 }
 
-// Commit implements [store.Upload].
-func (u *upload) Commit(ctx context.Context, want oci.Digest) (store.BlobInfo, error) {
+// Commit implements [store.Upload]. A failed commit discards the session
+// and its bytes (a sync or rename that failed on a full disk must not
+// leave them holding space).
+func (u *upload) Commit(ctx context.Context, want oci.Digest) (_ store.BlobInfo, err error) {
 	if u.done {
 		return store.BlobInfo{}, errors.New("fs: commit of a finished upload")
 	}
 	if _, err := oci.ParseDigest(want.String()); err != nil {
 		return store.BlobInfo{}, fmt.Errorf("fs: commit: %w", err)
 	}
+	defer func() {
+		if err != nil {
+			if !u.done {
+				u.done = true
+				u.f.Close()
+			}
+			u.forget()
+			_ = os.RemoveAll(u.dir)
+		}
+	}()
 	if u.s.cfg.Sync {
 		if err := u.f.Sync(); err != nil {
 			return store.BlobInfo{}, fmt.Errorf("fs: sync upload %s: %w", u.id, err)
