@@ -69,7 +69,7 @@ section="$OUT/pipeline/section.md"
 # The section goes at the end of the "# Scan pipeline" part of RESULTS.md
 # (before the next top-level heading), which other benchmarks share.
 awk -v section="$section" '
-	function flush() { while ((getline line < section) > 0) print line; close(section); done = 1 }
+	function flush() { while ((getline line < section) > 0) print line; close(section); print ""; done = 1 }
 	/^# / { if (inpart && !done) flush(); inpart = ($0 ~ /^# Scan pipeline/) }
 	{ print }
 	END { if (!done) flush() }
