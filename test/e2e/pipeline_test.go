@@ -155,6 +155,21 @@ func TestScanPipeline(t *testing.T) {
 		t.Errorf("finding changes: %+v", changes.Items)
 	}
 
+	// An exemption for the new advisory flips it back; its findings stay,
+	// exempted.
+	var ex struct{ ID string }
+	apiJSON(t, srv, "POST", "/api/v1/exemptions", map[string]any{"subscription": "default", "scope": "image", "digest": fresh,
+		"advisoryId": "DRYDOCK-TEST-0001", "reason": "fixed in the next build", "expiresAt": time.Now().Add(time.Hour)}, 201, &ex)
+	m = waitVerdict(t, srv, "e2e/scan/alpine", fresh, 30*time.Second, func(m apiManifest) bool { return m.Status == "healthy" })
+	if m.Summary["exempted"] != 2 || m.Summary["high"] != 0 {
+		t.Errorf("exempted image summary: %v", m.Summary)
+	}
+	if fs := findings(t, srv, url.Values{"digest": {fresh}, "exempted": {"true"}}); len(fs) != 2 {
+		t.Errorf("%d exempted findings, want 2 (busybox, ssl_client)", len(fs))
+	}
+	apiJSON(t, srv, "DELETE", "/api/v1/exemptions/"+ex.ID, nil, 204, nil)
+	waitVerdict(t, srv, "e2e/scan/alpine", fresh, 30*time.Second, func(m apiManifest) bool { return m.Status == "unhealthy" })
+
 	// Deleting an image removes its findings at once.
 	runTool(t, nil, "crane", "--insecure", "delete", srv.addr+"/e2e/scan/alpine@"+old)
 	if fs := findings(t, srv, url.Values{"repository": {"e2e/scan/alpine"}, "digest": {old}}); len(fs) != 0 {
