@@ -423,10 +423,22 @@ RESULT="$OUT/results-$stamp.md"
 } >"$RESULT"
 cat "$RESULT"
 log "differences in detail: $DIFF"
+# The section goes at the end of the "# Scan (bench/scan/run.sh)" part of
+# bench/RESULTS.md (other benchmarks have parts of their own), which is
+# created at the end of the file when it is missing.
 if [[ "${NO_APPEND:-0}" != 1 ]]; then
-	{
-		echo
-		cat "$RESULT"
-	} >>"$REPO/bench/RESULTS.md"
-	log "appended to bench/RESULTS.md"
+	R="$REPO/bench/RESULTS.md"
+	head='# Scan (bench/scan/run.sh)'
+	if ! grep -qxF "$head" "$R"; then
+		printf '\n%s\n\nEach section: one run of `bench/scan/run.sh` (see the script for what it builds and runs).\n' "$head" >>"$R"
+	fi
+	awk -v head="$head" -v section="$RESULT" '
+		function emit() { if (prev != "") print ""; while ((getline l < section) > 0) print l; done = 1 }
+		inpart && /^# / && !done { emit(); print ""; inpart = 0 }
+		{ print; prev = $0 }
+		$0 == head { inpart = 1 }
+		END { if (!done) emit() }
+	' "$R" >"$R.tmp"
+	mv "$R.tmp" "$R"
+	log "added to bench/RESULTS.md"
 fi
