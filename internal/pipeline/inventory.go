@@ -31,9 +31,9 @@ const inventorySchema = "drydock.inventory/v1"
 func inventoryName(d oci.Digest) string {
 	enc := d.Encoded()
 	if len(enc) < 2 {
-		return "inventories/" + string(d.Algorithm()) + "/" + enc
+		return "inventories/" + string(d.Algorithm()) + "/" + enc + ".inventory"
 	}
-	return "inventories/" + string(d.Algorithm()) + "/" + enc[:2] + "/" + enc
+	return "inventories/" + string(d.Algorithm()) + "/" + enc[:2] + "/" + enc + ".inventory"
 }
 
 var (

@@ -131,13 +131,14 @@ func (c *Cache) Stats() Stats {
 		Fallbacks: c.fallbacks.Load(), Pins: c.pins.Load()}
 }
 
-// objectName is where the skeleton of layer d is stored.
+// objectName is where the skeleton of layer d is stored. The suffix keeps
+// the file from passing for the blob's bytes (named by the bare hex).
 func objectName(d oci.Digest) string {
 	enc := d.Encoded()
 	if len(enc) < 2 {
-		return "layers/" + string(d.Algorithm()) + "/" + enc
+		return "layers/" + string(d.Algorithm()) + "/" + enc + ".skeleton"
 	}
-	return "layers/" + string(d.Algorithm()) + "/" + enc[:2] + "/" + enc
+	return "layers/" + string(d.Algorithm()) + "/" + enc[:2] + "/" + enc + ".skeleton"
 }
 
 // Inventory returns the inventory of im, assembled from the skeletons of

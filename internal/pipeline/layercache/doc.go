@@ -56,7 +56,7 @@
 //
 // # Storage
 //
-// Skeletons are objects (package objects) named layers/<alg>/<xx>/<hex>,
+// Skeletons are objects (package objects) named layers/<alg>/<xx>/<hex>.skeleton,
 // zstd-compressed; a bounded in-memory LRU keeps decoded ones. They are a
 // cache: losing one costs a re-read.
 package layercache

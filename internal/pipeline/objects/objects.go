@@ -8,8 +8,8 @@
 //
 //	ROOT/
 //	  <name>      one file per object; names are slash-separated paths
-//	              such as "layers/sha256/ab/abcd..." and
-//	              "inventories/sha256/ab/abcd..."
+//	              such as "layers/sha256/ab/abcd....skeleton" and
+//	              "inventories/sha256/ab/abcd....inventory"
 //
 // A Put writes a temporary file in the same directory and renames it into
 // place, so a reader sees the old or the new object, never a part of one,
