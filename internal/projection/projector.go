@@ -90,9 +90,10 @@ type Scope struct {
 	RegistryHost string
 }
 
-// subscriptions returns the subscriptions of the scope: nil for every one,
-// an empty non-nil slice for none.
-func (sc *Scope) subscriptions() []string {
+// Subscriptions returns the subscriptions of the scope, for store reads
+// that take a subscription list: nil for every one, an empty non-nil
+// slice for none.
+func (sc *Scope) Subscriptions() []string {
 	id := sc.Identity
 	switch {
 	case id == nil:
@@ -144,7 +145,7 @@ func (p *Projector) ResolveSubscription(ctx context.Context, id *access.Identity
 // Assessments returns the assessments of the registries in scope, for one
 // key or (key "") both, ordered by subscription, registry and key.
 func (p *Projector) Assessments(ctx context.Context, sc Scope, key string) ([]Resource, error) {
-	as, err := p.d.Store.Assessments(ctx, sc.subscriptions())
+	as, err := p.d.Store.Assessments(ctx, sc.Subscriptions())
 	if err != nil {
 		return nil, fmt.Errorf("projection: assessments: %w", err)
 	}
@@ -232,7 +233,7 @@ func (p *Projector) EachReport(ctx context.Context, sc Scope, fn func(im *store.
 // only, or with an inventory), with their reports.
 func (p *Projector) eachImage(ctx context.Context, sc Scope, withFindings bool, fromID int64,
 	fn func(im *store.ProjectedImage, rep *finding.Report) error) error {
-	f := store.ProjectionFilter{Subscriptions: sc.subscriptions(), Registry: sc.Registry, Repository: sc.Repository,
+	f := store.ProjectionFilter{Subscriptions: sc.Subscriptions(), Registry: sc.Registry, Repository: sc.Repository,
 		Digest: sc.Digest, WithFindings: withFindings, AfterID: max(fromID-1, 0), Limit: imageBatch}
 	for {
 		imgs, next, err := p.Images(ctx, sc, f)
@@ -273,7 +274,7 @@ func (p *Projector) Images(ctx context.Context, sc Scope, f store.ProjectionFilt
 	if conflicts(sc.Registry, f.Registry) || conflicts(sc.Repository, f.Repository) || conflicts(string(sc.Digest), string(f.Digest)) {
 		return []store.ProjectedImage{}, 0, nil
 	}
-	f.Subscriptions = sc.subscriptions()
+	f.Subscriptions = sc.Subscriptions()
 	f.Registry, f.Repository, f.Digest = cmp.Or(sc.Registry, f.Registry), cmp.Or(sc.Repository, f.Repository), cmp.Or(sc.Digest, f.Digest)
 	all, err := p.d.Store.ProjectedImages(ctx, f)
 	if err != nil {
@@ -317,7 +318,7 @@ func (p *Projector) Report(ctx context.Context, im *store.ImageRecord) (*finding
 // SubAssessment returns sub-assessment name of assessment key in scope, or
 // an error wrapping ErrNotFound.
 func (p *Projector) SubAssessment(ctx context.Context, sc Scope, key, name string) (Resource, error) {
-	f := store.FindingFilter{Subscriptions: sc.subscriptions(), Registry: sc.Registry, Repository: sc.Repository,
+	f := store.FindingFilter{Subscriptions: sc.Subscriptions(), Registry: sc.Registry, Repository: sc.Repository,
 		Digest: sc.Digest, Limit: 1000}
 	for {
 		rows, err := p.d.Store.ListFindings(ctx, f)

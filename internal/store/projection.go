@@ -28,6 +28,7 @@ type ProjectionFilter struct {
 	Registry      string
 	Repository    string
 	Digest        oci.Digest
+	Status        string
 	// WithFindings keeps only images with at least one finding, active or
 	// exempted (the only ones with sub-assessments).
 	WithFindings bool

@@ -40,6 +40,9 @@ func (s *Store) ProjectedImages(ctx context.Context, f store.ProjectionFilter) (
 	if f.Digest != "" {
 		w.add("i.digest = ?", string(f.Digest))
 	}
+	if f.Status != "" {
+		w.add("i.status = ?", f.Status)
+	}
 	if f.WithFindings {
 		w.add("i.critical + i.high + i.medium + i.low + i.unknown + i.exempted > 0")
 	}

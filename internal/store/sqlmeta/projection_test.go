@@ -109,6 +109,8 @@ func TestProjectedImages(t *testing.T) {
 		{"page", store.ProjectionFilter{Subscriptions: []string{"s1"}, Limit: 1, AfterID: 1}, []row{
 			{"reg/app", string(platform), oci, []string{"latest", "v1"}}}},
 		{"digest", store.ProjectionFilter{Digest: clean, Limit: 10}, []row{{"reg/clean", string(clean), oci, []string{"v2"}}}},
+		{"status", store.ProjectionFilter{Subscriptions: []string{"s1"}, Status: store.StatusHealthy, Limit: 10}, []row{
+			{"reg/app", string(platform), oci, []string{"latest", "v1"}}, {"reg/clean", string(clean), oci, []string{"v2"}}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if diff := cmp.Diff(tc.want, list(tc.f)); diff != "" {
