@@ -139,6 +139,10 @@ func serve(ctx context.Context, cfg config.Config, logw io.Writer) error {
 	if err != nil {
 		return err
 	}
+	fleet, err := serveFleet(cfg, meta, pipe, advisories, authz, log)
+	if err != nil {
+		return err
+	}
 	srv, err := server.New(server.Config{
 		TLSCert:           cfg.Server.TLSCert,
 		TLSKey:            cfg.Server.TLSKey,
@@ -147,7 +151,8 @@ func serve(ctx context.Context, cfg config.Config, logw io.Writer) error {
 		ShutdownTimeout:   cfg.Server.ShutdownTimeout.D(),
 		OpenMetrics:       cfg.Auth.OpenMetrics,
 	}, server.Deps{Registry: reg, Ready: meta.Ping, Metrics: metrics, Logger: log,
-		Webhooks: hooks, WebhookPatterns: webhook.Patterns, Guard: guardOf(gate), API: apiHandler})
+		Webhooks: hooks, WebhookPatterns: webhook.Patterns, Guard: guardOf(gate), API: apiHandler,
+		Provider: fleet.provider, ProviderPatterns: fleet.providerPatterns, Query: fleet.query})
 	if err != nil {
 		return err
 	}

@@ -38,6 +38,35 @@ type Config struct {
 	Auth     Auth     `yaml:"auth"`
 	VulnDB   VulnDB   `yaml:"vulndb"`
 	Scan     Scan     `yaml:"scan"`
+	Provider Provider `yaml:"provider"`
+	Query    Query    `yaml:"query"`
+}
+
+// Provider configures the provider-compatible API (/subscriptions/...) and
+// the provider rows of the fleet query (securityresources).
+type Provider struct {
+	// TenantID is the tenantId of every provider resource; empty means a
+	// fixed GUID drydock derives.
+	TenantID string `yaml:"tenantId"`
+	// ResourceGroup is the resource group every registry is placed in.
+	ResourceGroup string `yaml:"resourceGroup"`
+	// RegistryHost is the host clients pull from, shown as
+	// artifactDetails.registryHost; empty means each request's Host.
+	RegistryHost string `yaml:"registryHost"`
+	// PageSize is the default page size of the provider's lists ($top
+	// overrides it), 1 to 1000.
+	PageSize int `yaml:"pageSize"`
+}
+
+// Query bounds each fleet query (POST /api/v1/query, drydock query).
+type Query struct {
+	// Timeout is the time a query may run.
+	Timeout Duration `yaml:"timeout"`
+	// MaxRows is the largest result a query may return.
+	MaxRows int `yaml:"maxRows"`
+	// MaxMemory bounds what the operators that hold rows (summarize, join,
+	// sort, distinct, ...) may hold at once.
+	MaxMemory ByteSize `yaml:"maxMemory"`
 }
 
 // Scan configures the scan pipeline: the workers inside drydock serve and
@@ -258,6 +287,9 @@ func Default() Config {
 			MaxRequestBody: 8 << 20,
 		},
 		VulnDB: VulnDB{AutoUpdate: true, UpdateInterval: Duration(24 * time.Hour), RetryInterval: Duration(time.Hour)},
+
+		Provider: Provider{ResourceGroup: "drydock", PageSize: 100},
+		Query:    Query{Timeout: Duration(30 * time.Second), MaxRows: 10000, MaxMemory: 256 << 20},
 	}
 }
 
@@ -343,6 +375,12 @@ func (c Config) Validate() error {
 			(!ok || !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://")) {
 			errs = append(errs, fmt.Errorf("vulndb.sources: %q is not [NAME=]http(s)://URL", src))
 		}
+	}
+	if p := c.Provider; p.ResourceGroup == "" || strings.ContainsAny(p.ResourceGroup+p.TenantID, "/?#") || p.PageSize < 1 || p.PageSize > 1000 {
+		errs = append(errs, errors.New("provider: resourceGroup must be set, resourceGroup and tenantId without / ? #, pageSize from 1 to 1000"))
+	}
+	if q := c.Query; q.Timeout <= 0 || q.MaxRows < 1 || q.MaxMemory <= 0 {
+		errs = append(errs, errors.New("query: timeout, maxRows and maxMemory must be positive"))
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

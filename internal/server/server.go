@@ -67,6 +67,15 @@ type Deps struct {
 	// API, when set, serves the native REST API under /api/v1/ (the
 	// webhook patterns, more specific, still go to Webhooks).
 	API http.Handler
+	// Query, when set, serves the fleet query at POST /api/v1/query
+	// (method-qualified, so it wins over /api/v1/).
+	Query http.Handler
+	// Provider, when set, serves the provider-compatible API: on each of
+	// ProviderPatterns (method-qualified, listed in the routes) and on
+	// /subscriptions and /subscriptions/ for every other method and
+	// letter case, which it answers in its own error shape.
+	Provider         http.Handler
+	ProviderPatterns []string
 }
 
 // Guard authenticates the interfaces; internal/auth.Gate implements it.
@@ -150,6 +159,16 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	if deps.API != nil {
 		mux.Handle("/api/v1/", deps.API)
+	}
+	if deps.Query != nil {
+		mux.Handle("POST /api/v1/query", deps.Query)
+	}
+	if deps.Provider != nil {
+		for _, p := range deps.ProviderPatterns {
+			mux.Handle(p, deps.Provider)
+		}
+		mux.Handle("/subscriptions", deps.Provider)
+		mux.Handle("/subscriptions/", deps.Provider)
 	}
 	mux.Handle("GET /metrics", promhttp.HandlerFor(deps.Metrics, promhttp.HandlerOpts{Registry: deps.Metrics}))
 	if deps.Guard != nil {

@@ -1,0 +1,53 @@
+package cli
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/drydock/drydock/internal/access"
+	"github.com/drydock/drydock/internal/config"
+	"github.com/drydock/drydock/internal/kql"
+	"github.com/drydock/drydock/internal/projection"
+	"github.com/drydock/drydock/internal/provider"
+	"github.com/drydock/drydock/internal/querytables"
+	"github.com/drydock/drydock/internal/store/sqlmeta"
+)
+
+// fleet are the handlers of fleet visibility: the provider-compatible API
+// and the query API, both over one projection of the findings.
+type fleet struct {
+	provider         http.Handler
+	providerPatterns []string
+	query            http.Handler
+}
+
+// serveFleet builds the projection (reports rendered by the pipeline,
+// cached per image evaluation and advisory database version), the
+// provider API and the query API.
+func serveFleet(cfg config.Config, meta *sqlmeta.Store, reports projection.Reports, advisories liveDB,
+	authz access.Authorizer, log *slog.Logger) (fleet, error) {
+	pc := cfg.Provider
+	proj, err := projection.New(projection.Config{TenantID: pc.TenantID, ResourceGroup: pc.ResourceGroup,
+		RegistryHost: pc.RegistryHost, ScanningEnabledByDefault: cfg.Scan.EnabledByDefault},
+		projection.Deps{Store: meta, Reports: reports, Details: projection.VulnDB(advisories.DB), Logger: log,
+			DBVersion: func() string {
+				if db := advisories.DB(); db != nil {
+					return db.Version()
+				}
+				return ""
+			}})
+	if err != nil {
+		return fleet{}, err
+	}
+	prov, err := provider.New(provider.Config{PageSize: pc.PageSize}, provider.Deps{Projector: proj, Auth: authz, Logger: log})
+	if err != nil {
+		return fleet{}, err
+	}
+	tables, err := querytables.New(querytables.Deps{Projector: proj, Store: meta})
+	if err != nil {
+		return fleet{}, err
+	}
+	q := cfg.Query
+	query := tables.Handler(authz, kql.Limits{Timeout: q.Timeout.D(), MaxRows: q.MaxRows, MaxMemory: int64(q.MaxMemory)}, log)
+	return fleet{provider: prov, providerPatterns: provider.Patterns, query: query}, nil
+}
