@@ -18,6 +18,15 @@
 // its digest path after the digest has been verified, so a crash at any point
 // leaves either no blob or a complete one. Committed files are never modified.
 //
+// Free space: uploads keep a reserve of free space on the filesystem
+// (Config.Reserve; by default 1% of its size, within 16..256 MiB and at most
+// a quarter of it). A write that would eat into it fails with an error
+// wrapping syscall.ENOSPC, as a full disk does, so the metadata database on
+// the same disk always has room for the deletes and collections that free
+// space again. (SQLite's write-ahead log alone grows to 4 MiB before a
+// checkpoint, which then copies those pages into the database file: with
+// less than that free, not even a delete commits.)
+//
 // Durability: with Config.Sync the data file is fsynced before the rename and
 // the directory after it (power-loss safe). Without it, a committed blob
 // survives a process crash (the page cache belongs to the kernel) but not a
@@ -40,6 +49,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/opencontainers/go-digest"
@@ -55,6 +65,24 @@ type Config struct {
 	// Sync fsyncs blob data and directories on commit, for durability
 	// against power loss (slower for large blobs).
 	Sync bool
+	// Reserve is the free space, in bytes, uploads leave on the filesystem
+	// for metadata. 0 means 1% of the filesystem's size, within
+	// 16..256 MiB and at most a quarter of it; negative means none.
+	Reserve int64
+}
+
+// minAutoReserve and maxAutoReserve bound the automatic reserve;
+// reserveCheckEvery is how many bytes an upload writes between two looks
+// at the free space.
+const (
+	minAutoReserve    = 16 << 20
+	maxAutoReserve    = 256 << 20
+	reserveCheckEvery = 1 << 20
+)
+
+// autoReserve is the reserve kept on a filesystem of total bytes.
+func autoReserve(total int64) int64 {
+	return min(max(total/100, minAutoReserve), maxAutoReserve, total/4)
 }
 
 // Store keeps blobs in a directory tree.
@@ -232,6 +260,9 @@ func (s *Store) NewUpload(_ context.Context) (store.Upload, error) {
 		return nil, fmt.Errorf("fs: upload id: %w", err)
 	}
 	id := hex.EncodeToString(b[:])
+	if err := s.checkReserve(0); err != nil {
+		return nil, fmt.Errorf("fs: new upload: %w", err)
+	}
 	dir := filepath.Join(s.cfg.Root, "uploads", id)
 	if err := os.Mkdir(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("fs: new upload: %w", err)
@@ -309,6 +340,30 @@ type upload struct {
 	h    hash.Hash // running sha256 of data[0:size], nil if unknown
 	size int64
 	done bool
+	// unchecked counts bytes written since the free space was last
+	// checked; checked is false until the first check.
+	unchecked int64
+	checked   bool
+}
+
+// checkReserve returns an error wrapping syscall.ENOSPC when writing n more
+// bytes would leave less free space than the reserve.
+func (s *Store) checkReserve(n int64) error {
+	if s.cfg.Reserve < 0 {
+		return nil
+	}
+	free, total, ok := diskSpace(s.cfg.Root)
+	if !ok {
+		return nil
+	}
+	reserve := s.cfg.Reserve
+	if reserve == 0 {
+		reserve = autoReserve(total)
+	}
+	if free-n < reserve {
+		return fmt.Errorf("%d bytes free, %d kept in reserve: %w", free, reserve, syscall.ENOSPC)
+	}
+	return nil
 }
 
 func (u *upload) ID() string  { return u.id }
@@ -317,6 +372,12 @@ func (u *upload) Size() int64 { return u.size }
 func (u *upload) Write(p []byte) (int, error) {
 	if u.done {
 		return 0, errors.New("fs: write to a finished upload")
+	}
+	if u.unchecked += int64(len(p)); !u.checked || u.unchecked >= reserveCheckEvery {
+		u.checked, u.unchecked = true, 0
+		if err := u.s.checkReserve(int64(len(p))); err != nil {
+			return 0, fmt.Errorf("fs: upload %s: %w", u.id, err)
+		}
 	}
 	n, err := u.f.Write(p)
 	if u.h != nil {
