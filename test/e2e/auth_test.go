@@ -379,6 +379,14 @@ func TestTenantIsolation(t *testing.T) {
 		t.Logf("no webhook for tenant A (%d %v %s)", st, err, body)
 	}
 	secrets := []string{secretTag, digest, layer, hookMarker, "alpha/app", "tenant-a"}
+	// Tenant A's subscription id in the provider API.
+	if st, _, body, _ := httpSend(ctx, "GET", srv.url("/subscriptions?api-version=2021-06-01"), "", nil, alice); st == 200 {
+		var subs struct{ Value []struct{ SubscriptionID string } }
+		json.Unmarshal(body, &subs)
+		for _, s := range subs.Value {
+			secrets = append(secrets, s.SubscriptionID)
+		}
+	}
 
 	// The routes, from the server's own log.
 	patterns := loggedRoutes(t, srv)
@@ -392,6 +400,9 @@ func TestTenantIsolation(t *testing.T) {
 	var reqs []isolationRequest
 	add := func(pattern, method, path string, body []byte) {
 		path = wildcard.ReplaceAllString(subst.Replace(path), "x")
+		if strings.HasPrefix(path, "/subscriptions") {
+			path += "?api-version=2021-06-01" // the provider API answers nothing without one
+		}
 		reqs = append(reqs, isolationRequest{method: method, path: path, body: body, pattern: pattern})
 	}
 	allMethods := []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"}
