@@ -381,7 +381,9 @@ func TestTenantIsolation(t *testing.T) {
 	secrets := []string{secretTag, digest, layer, hookMarker, "alpha/app", "tenant-a"}
 	// Tenant A's subscription id in the provider API.
 	if st, _, body, _ := httpSend(ctx, "GET", srv.url("/subscriptions?api-version=2021-06-01"), "", nil, alice); st == 200 {
-		var subs struct{ Value []struct{ SubscriptionID string } }
+		var subs struct {
+			Value []struct{ SubscriptionID string }
+		}
 		json.Unmarshal(body, &subs)
 		for _, s := range subs.Value {
 			secrets = append(secrets, s.SubscriptionID)

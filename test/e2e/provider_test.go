@@ -122,7 +122,9 @@ func TestProviderAPI(t *testing.T) {
 	subOf := func(h http.Header, name string) string {
 		t.Helper()
 		st, b := get(h, srv.url("/subscriptions?"+apiV))
-		var subs struct{ Value []struct{ SubscriptionID, DisplayName string } }
+		var subs struct {
+			Value []struct{ SubscriptionID, DisplayName string }
+		}
 		if err := json.Unmarshal(b, &subs); err != nil || st != 200 || len(subs.Value) != 1 || subs.Value[0].DisplayName != name {
 			t.Fatalf("subscriptions of %s: %d %s", name, st, b)
 		}
@@ -134,8 +136,8 @@ func TestProviderAPI(t *testing.T) {
 	type resource struct {
 		ID, Name, Type string
 		Properties     struct {
-			ID     string
-			Status struct{ Code, Cause, Severity string }
+			ID             string
+			Status         struct{ Code, Cause, Severity string }
 			AdditionalData struct {
 				AssessedResourceType string
 				ImageDigest          string
