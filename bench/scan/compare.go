@@ -203,7 +203,8 @@ type tally map[string]int
 
 func (t tally) category(c string) int { return t["peer-only/"+c] + t["drydock-only/"+c] }
 
-// writeDiffs prints the differences grouped by rule and counts them.
+// writeDiffs prints the differences grouped by side and rule and counts
+// them.
 func writeDiffs(w io.Writer, diffs []difference, rules []*rule) tally {
 	t := tally{}
 	if len(diffs) == 0 {
@@ -215,8 +216,12 @@ func writeDiffs(w io.Writer, diffs []difference, rules []*rule) tally {
 		r     *rule
 		items []difference
 	}
+	type groupKey struct {
+		r    *rule
+		side string
+	}
 	var groups []*group
-	byRule := map[*rule]*group{}
+	byRule := map[groupKey]*group{}
 	var unexplained []difference
 	for _, d := range diffs {
 		var hit *rule
@@ -232,10 +237,10 @@ func writeDiffs(w io.Writer, diffs []difference, rules []*rule) tally {
 			continue
 		}
 		t[d.side+"/"+hit.category]++
-		g := byRule[hit]
+		g := byRule[groupKey{hit, d.side}]
 		if g == nil {
 			g = &group{r: hit}
-			byRule[hit] = g
+			byRule[groupKey{hit, d.side}] = g
 			groups = append(groups, g)
 		}
 		g.items = append(g.items, d)
