@@ -38,29 +38,35 @@
 #                                 (Alpine 3.4.6 and 3.20.3, the npm express app,
 #                                 Debian's python and java packages, the Go
 #                                 vulnfixture), one gzip layer each;
-#        big                      ~2 GB (1.96 GB uncompressed) in 13 gzip layers (the lang content at the
-#                                 root and three more times under /opt): drydock's
-#                                 peak RSS only;
+#        big                      ~2 GB (1.96 GB uncompressed) in 13 gzip layers
+#                                 (the lang content at the root and three more
+#                                 times under /opt): drydock's peak RSS only;
 #   4. imports shared/testdata/vulndb into drydock's database (`drydock db
 #      import`) and builds osv-scanner's offline database from the same files
 #      (bench/scan osvdb);
 #   5. times every tool on debian-gz, debian-tar and lang, RUNS times,
 #      alternating tools within a run, each from a cold page cache (sync; echo
 #      3 > /proc/sys/vm/drop_caches; said so when not permitted) and with fresh
-#      tool caches: /usr/bin/time gives wall time and peak RSS. The floor is
+#      tool caches: /usr/bin/time gives wall time, CPU time and peak RSS. The
+#      floor is
 #      `bench/scan floor`: the layers decompressed and discarded with each of
 #      klauspost gzip, compress/gzip and pgzip (and two layers at once for the
-#      multi-layer image); the fastest is the floor;
+#      multi-layer image); the fastest is the floor. drydock alone scans the
+#      2 GB image twice (peak RSS);
 #   6. diffs the outputs: packages vs syft and trivy, findings vs osv-scanner,
 #      every difference classified by bench/scan/reasons.tsv (UNEXPLAINED
 #      otherwise);
 #   7. prints the table and the diff, writes them to bench/out/scan/, and
-#      appends a dated section to bench/RESULTS.md.
+#      adds a dated section to the scan part of bench/RESULTS.md.
 #
 # Tools run with: drydock scan --format json (inventory and matching against
 # the imported database); syft scan -o cyclonedx-json; trivy image --input
-# --format cyclonedx (SBOM mode: no vulnerability database); osv-scanner scan
-# image --archive --offline --local-db-path. Timings are informational:
+# --format cyclonedx --offline-scan (SBOM mode: no vulnerability database;
+# an empty Java DB, see step 4); osv-scanner scan image --archive --offline
+# --local-db-path --all-vulns (every advisory of a package, as drydock
+# reports them; exit code 1 means "found some"). The Alpine cases get the
+# etc/apk/arch and repositories files of a real root filesystem, which
+# osv-scanner needs. Timings are informational:
 # nothing here fails on a slow figure. Needs root (debootstrap, chroot,
 # drop_caches), ~15 GB of disk, the Debian archive, the npm registry and the
 # Go module proxy on the first run.
