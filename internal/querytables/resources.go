@@ -99,7 +99,7 @@ func (t *Tables) resources(ctx context.Context, sc projection.Scope, f filters) 
 
 // resourceRow is a resource as a row; properties is its REST JSON.
 func resourceRow(r projection.Resource, typ string) (kql.Row, error) {
-	props, err := kql.Dynamic(r.Properties)
+	props, err := dynamicOf(r.Properties)
 	if err != nil {
 		return nil, err
 	}

@@ -47,7 +47,7 @@ var (
 	bob   = &access.Identity{Name: "bob", Subscriptions: []string{pt.TenantB}}
 )
 
-func newTables(t *testing.T) (*querytables.Tables, *pt.Fixture) {
+func newTables(t testing.TB) (*querytables.Tables, *pt.Fixture) {
 	t.Helper()
 	f := pt.New(t)
 	p, err := projection.New(projection.Config{ScanningEnabledByDefault: true},
@@ -62,7 +62,7 @@ func newTables(t *testing.T) (*querytables.Tables, *pt.Fixture) {
 	return tb, f
 }
 
-func run(t *testing.T, cat kql.Catalog, q string, now time.Time) *kql.Result {
+func run(t testing.TB, cat kql.Catalog, q string, now time.Time) *kql.Result {
 	t.Helper()
 	res, err := kql.Run(t.Context(), q, cat, kql.Limits{Now: now, Timeout: 20 * time.Second, MaxRows: 100000})
 	if err != nil {
