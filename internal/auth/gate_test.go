@@ -532,6 +532,10 @@ func TestMiddleware(t *testing.T) {
 	if resp, _ := s.do(t, "POST", "/api/v1/exemptions", basicHeader("alice", "alice-password"), nil); resp.StatusCode != 200 {
 		t.Errorf("contributor POST: %d", resp.StatusCode)
 	}
+	// The fleet query is a POST that only reads: readers may run it.
+	if resp, _ := s.do(t, "POST", "/api/v1/query", basicHeader("rita", "rita-password"), strings.NewReader(`{"query":"images"}`)); resp.StatusCode != 200 {
+		t.Errorf("reader query: %d", resp.StatusCode)
+	}
 	// A signed token from the token endpoint works on the API too, limited
 	// to its scope.
 	_, m := tokenGET(t, s, basicHeader("alice", "alice-password"), "scope=repository:alpha/app:pull")

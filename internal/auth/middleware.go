@@ -98,7 +98,7 @@ func (g *Gate) Middleware(next http.Handler) http.Handler {
 			p.Grants.Scopes = intersectScopes(p.Grants.Scopes, claimScopes(c.claims.Access))
 			c.p = &p
 		}
-		if !safeMethod(r.Method) && c.p.Grants.Any()&(identity.Push|identity.Delete|identity.Admin) == 0 {
+		if !safeMethod(r.Method) && !readOnlyPost(r) && c.p.Grants.Any()&(identity.Push|identity.Delete|identity.Admin) == 0 {
 			g.writeProblem(w, r, access.ErrDenied)
 			return
 		}
@@ -118,6 +118,13 @@ func (g *Gate) Middleware(next http.Handler) http.Handler {
 
 func safeMethod(m string) bool {
 	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
+}
+
+// readOnlyPost reports whether r is a POST that only reads: the fleet query
+// carries its query in a body but changes nothing, so readers may run it
+// (the query tables still see only the caller's subscriptions).
+func readOnlyPost(r *http.Request) bool {
+	return r.Method == http.MethodPost && r.URL.Path == "/api/v1/query"
 }
 
 // writeProblem renders an authentication or authorization failure as

@@ -3,6 +3,7 @@ package cli
 import (
 	"log/slog"
 	"path/filepath"
+	"slices"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/drydock/drydock/internal/config"
 	"github.com/drydock/drydock/internal/pipeline"
 	"github.com/drydock/drydock/internal/pipeline/objects"
+	"github.com/drydock/drydock/internal/querytables"
 	"github.com/drydock/drydock/internal/store"
 	"github.com/drydock/drydock/internal/store/sqlmeta"
 	"github.com/drydock/drydock/internal/vulndb"
@@ -49,7 +51,7 @@ func servePipeline(cfg config.Config, meta *sqlmeta.Store, blobs store.Blobs, ad
 	}
 	advisories.OnChange(func(*vulndb.DB) { pipe.DBChanged() })
 	h, err := api.New(api.Deps{Store: meta, Scans: pipe, Advisories: advisories, Auth: authz, Logger: log,
-		ExternalRoutes: webhook.Patterns, ToolVersion: toolVersion()})
+		ExternalRoutes: append(slices.Clone(webhook.Patterns), querytables.QueryPattern), ToolVersion: toolVersion()})
 	if err != nil {
 		return nil, nil, err
 	}
