@@ -19,6 +19,10 @@ const (
 	ActionDelete Action = "delete"
 	// ActionCatalog lists repositories; its Request has an empty Repository.
 	ActionCatalog Action = "catalog"
+	// ActionAdmin administers a subscription or registry (plans, pull
+	// policies, webhooks, the audit log); owners hold it. It is never part
+	// of a registry protocol Request.
+	ActionAdmin Action = "admin"
 )
 
 // Request is what one HTTP request wants to do to one repository.

@@ -18,6 +18,30 @@ type Identity struct {
 	// prefix/ (a token scoped to a few repositories). nil means no
 	// restriction beyond Subscriptions.
 	Repositories []string
+	// Roles answers what the caller may change (see Can). nil means no
+	// role restriction: the caller may do everything in the subscriptions
+	// it sees (access.Open, authentication off). Authenticated identities
+	// always carry one.
+	Roles Roles
+}
+
+// Roles answers role questions about one caller.
+type Roles interface {
+	// Allows reports whether the caller may perform a on target in
+	// subscription sub. target is a repository pattern: "*" for the
+	// subscription as a whole, "team/*" for registry team, "team/app" for
+	// one repository.
+	Allows(sub, target string, a Action) bool
+}
+
+// Can reports whether the identity may perform a on target (a repository
+// pattern, see [Roles]) of subscription sub: it must see the subscription,
+// and its Roles, when set, must allow it. A nil Identity can do nothing.
+func (id *Identity) Can(sub, target string, a Action) bool {
+	if !id.InSubscription(sub) {
+		return false
+	}
+	return id.Roles == nil || id.Roles.Allows(sub, target, a)
 }
 
 // AllSubscriptions reports whether the identity may see every subscription.

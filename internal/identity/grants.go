@@ -3,6 +3,7 @@ package identity
 import (
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/drydock/drydock/internal/access"
 	"github.com/drydock/drydock/internal/oci"
@@ -147,6 +148,41 @@ func (g Grants) Any() Actions {
 	return a
 }
 
+// Allows implements access.Roles: whether the grants permit action a on
+// target in subscription sub. target is "*" (the subscription as a whole:
+// only subscription-wide roles count), "reg/*" (a registry: its registry
+// role counts too) or a repository name. A token's scopes must cover the
+// whole target: a token scoped to "team/app" cannot change registry team's
+// settings.
+func (g Grants) Allows(sub, target string, a access.Action) bool {
+	bit := ActionOf(a)
+	if bit == 0 || g.Anonymous || target == "" {
+		return false
+	}
+	p := Pattern(target)
+	var have Actions
+	if g.Admin {
+		have = AllActions
+	} else {
+		have = g.Subscriptions[sub]
+		if p != "*" {
+			if rg, ok := g.Registries[oci.RegistryOf(strings.TrimSuffix(target, "/*"))]; ok && rg.Subscription == sub {
+				have |= rg.Actions
+			}
+		}
+	}
+	if g.Scopes != nil {
+		var s Actions
+		for _, sc := range g.Scopes {
+			if sc.Pattern.covers(p) {
+				s |= sc.Actions
+			}
+		}
+		have &= s
+	}
+	return have.Has(bit)
+}
+
 // SingleSubscription returns the only subscription the caller has a role
 // in, if there is exactly one (the registry creates registries on first
 // push there).
@@ -187,9 +223,9 @@ func (g Grants) subscriptionList() []string {
 // public repositories a request touches) restricted to Public.
 func (g Grants) Identity(name string, subs []string, registriesOf func(sub string) ([]string, error)) (*access.Identity, error) {
 	if g.Anonymous {
-		return &access.Identity{Subscriptions: append([]string{}, subs...), Repositories: patternStrings(append([]Pattern{}, g.Public...))}, nil
+		return &access.Identity{Subscriptions: append([]string{}, subs...), Repositories: patternStrings(append([]Pattern{}, g.Public...)), Roles: g}, nil
 	}
-	id := &access.Identity{Name: name}
+	id := &access.Identity{Name: name, Roles: g}
 	var roleRepos []Pattern // nil: no restriction
 	if !g.Admin {
 		id.Subscriptions = g.subscriptionList()
