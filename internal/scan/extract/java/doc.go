@@ -3,18 +3,35 @@
 // BOOT-INF/lib, lib/ of an ear, shaded jars).
 //
 // Identification, per archive:
-//  1. every META-INF/maven/<group>/<artifact>/pom.properties (a shaded jar
-//     has one per bundled artifact);
-//  2. without any, the manifest (META-INF/MANIFEST.MF): version from
-//     Implementation-Version, else Specification-Version, else
-//     Bundle-Version, else the file name; artifact from a token-like
-//     Implementation-Title, else the last element of Bundle-SymbolicName,
-//     else the file name; group from Implementation-Vendor-Id, else the
-//     artifact itself for the pre-2005 projects whose group is their
-//     artifact (log4j:log4j, junit:junit, commons-*:commons-*), else
-//     Bundle-SymbolicName without its last element.
+//  1. every META-INF/maven/<group>/<artifact>/pom.properties is reported.
+//     The one whose artifact agrees with the file name or the manifest's
+//     names is the archive's own identity; the others are bundled (shaded)
+//     artifacts, reported in addition;
+//  2. when no pom.properties is the archive's own, its identity comes from
+//     the manifest (META-INF/MANIFEST.MF, if any) and the file name
+//     (name-version.jar): version from Implementation-Version, else
+//     Specification-Version, else Bundle-Version, else the file name;
+//     artifact from the file name when it agrees with one of the
+//     manifest's names (token-like Implementation-Title, Specification-Title,
+//     Bundle-Name, last element of Bundle-SymbolicName or
+//     Automatic-Module-Name), else the first of those names, else the file
+//     name; group from Implementation-Vendor-Id, else the artifact itself
+//     for the pre-2005 projects whose group is their artifact (log4j:log4j,
+//     junit:junit, commons-*:commons-*), else Bundle-SymbolicName (or
+//     Automatic-Module-Name) without its last element when that element is
+//     the artifact, else all of it;
+//  3. Debian's /usr/share/maven-repo/<group path>/<artifact>/<version>/
+//     links name the jars they lead to (matched by a fingerprint of the
+//     archive's entries): their coordinates replace the archive's own
+//     identity. The links are not reported again, nor are maven-repo
+//     archives whose twin lies elsewhere.
 //
-// Archives are reduced while the layer streams to one line per artifact,
-// and nested archives are read within fixed bounds (depth, entries, bytes),
-// so that a zip bomb costs a bounded amount of work.
+// The maven-repo rule reads more than the archive's own file, so re-running
+// the extractor on an older version of one jar alone (layer attribution)
+// sees only rules 1 and 2.
+//
+// Archives are reduced while the layer streams to a fingerprint and one
+// line per artifact, and nested archives are read within fixed bounds
+// (depth, entries, bytes), so that a zip bomb costs a bounded amount of
+// work.
 package java

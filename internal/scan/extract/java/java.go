@@ -3,17 +3,15 @@ package java
 import (
 	"archive/zip"
 	"bytes"
-	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"io/fs"
 	"path"
-	"regexp"
-	"sort"
 	"strings"
 
-	"github.com/drydock/drydock/internal/pkg"
 	"github.com/drydock/drydock/internal/scan/extract"
 	"github.com/drydock/drydock/internal/scan/layer"
 )
@@ -39,13 +37,21 @@ var (
 func (Extractor) Name() string { return "java/archive" }
 
 // Version implements extract.Extractor.
-func (Extractor) Version() int { return 1 }
+func (Extractor) Version() int { return 2 }
 
 var archiveExts = map[string]bool{".jar": true, ".war": true, ".ear": true, ".jpi": true, ".hpi": true}
 
-// Wants implements extract.Extractor.
+// mavenRepo is where Debian links its jars under their Maven coordinates.
+const mavenRepo = "usr/share/maven-repo/"
+
+// Wants implements extract.Extractor: Java archives, and the symbolic
+// links of Debian's maven-repo (their coordinates name the jar they lead
+// to).
 func (Extractor) Wants(p string, fi fs.FileInfo) bool {
-	return fi.Mode().IsRegular() && archiveExts[strings.ToLower(path.Ext(p))]
+	if !archiveExts[strings.ToLower(path.Ext(p))] {
+		return false
+	}
+	return fi.Mode().IsRegular() || fi.Mode()&fs.ModeSymlink != 0 && strings.HasPrefix(p, mavenRepo)
 }
 
 // ErrLimit reports an archive beyond the bounds above.
@@ -55,9 +61,11 @@ var ErrLimit = errors.New("java archive too large or too deeply nested")
 type artifact struct {
 	group, name, version string
 	inner                string // archive path inside the file ("" = the file)
+	self                 bool   // the archive's own identity, not one it bundles
 }
 
-// Reduce implements layer.Reducer: one "group\tartifact\tversion\tinner"
+// Reduce implements layer.Reducer: a "fp\t<fingerprint>" line naming the
+// archive's contents, then one "self|dep\tgroup\tartifact\tversion\tinner"
 // line per artifact found. A file that is not a zip archive is dropped.
 func (Extractor) Reduce(p string, data []byte) ([]byte, error) {
 	w := &walker{}
@@ -70,12 +78,17 @@ func (Extractor) Reduce(p string, data []byte) ([]byte, error) {
 		}
 		// Over the bounds: keep what was found, it is still true.
 	}
-	if len(w.found) == 0 {
+	if len(w.found) == 0 && w.fp == 0 {
 		return nil, nil
 	}
 	var b strings.Builder
+	fmt.Fprintf(&b, "fp\t%016x\n", w.fp)
 	for _, a := range w.found {
-		fmt.Fprintf(&b, "%s\t%s\t%s\t%s\n", a.group, a.name, a.version, a.inner)
+		kind := "dep"
+		if a.self {
+			kind = "self"
+		}
+		fmt.Fprintf(&b, "%s\t%s\t%s\t%s\t%s\n", kind, a.group, a.name, a.version, a.inner)
 	}
 	return []byte(b.String()), nil
 }
@@ -84,6 +97,22 @@ type walker struct {
 	found   []artifact
 	entries int
 	bytes   int64
+	fp      uint64 // fingerprint of the outer archive's central directory
+}
+
+// fingerprint hashes the names, CRC-32s and sizes of an archive's entries:
+// two paths with the same fingerprint hold the same archive (a Debian jar
+// and its maven-repo link), without hashing the contents.
+func fingerprint(files []*zip.File) uint64 {
+	h := fnv.New64a()
+	var n [12]byte
+	for _, f := range files {
+		h.Write([]byte(f.Name))
+		binary.LittleEndian.PutUint32(n[:4], f.CRC32)
+		binary.LittleEndian.PutUint64(n[4:], f.UncompressedSize64)
+		h.Write(n[:])
+	}
+	return h.Sum64()
 }
 
 // archive identifies the artifacts of one zip archive and recurses into
@@ -92,6 +121,9 @@ func (w *walker) archive(data []byte, fileName, inner string, depth int) error {
 	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
 		return fmt.Errorf("%s: %w", cmpOr(inner, fileName), err)
+	}
+	if depth == 0 {
+		w.fp = fingerprint(zr.File)
 	}
 	w.entries += len(zr.File)
 	if w.entries > maxEntries {
@@ -112,7 +144,7 @@ func (w *walker) archive(data []byte, fileName, inner string, depth int) error {
 		}
 	}
 	var errs []error
-	n := len(w.found)
+	var props []artifact
 	for _, f := range poms {
 		b, err := w.read(f, maxMetaBytes)
 		if err != nil {
@@ -120,18 +152,20 @@ func (w *walker) archive(data []byte, fileName, inner string, depth int) error {
 			continue
 		}
 		if a, ok := parsePomProperties(b); ok {
-			a.inner = inner
-			w.found = append(w.found, a)
+			props = append(props, a)
 		}
 	}
-	if len(w.found) == n && manifest != nil {
-		b, err := w.read(manifest, maxMetaBytes)
-		if err != nil {
+	var m map[string]string
+	if manifest != nil {
+		if b, err := w.read(manifest, maxMetaBytes); err != nil {
 			errs = append(errs, err)
-		} else if a, ok := fromManifest(parseManifest(b), fileName); ok {
-			a.inner = inner
-			w.found = append(w.found, a)
+		} else {
+			m = parseManifest(b)
 		}
+	}
+	for _, a := range identify(props, m, fileName) {
+		a.inner = inner
+		w.found = append(w.found, a)
 	}
 	if depth+1 > maxDepth && len(nested) > 0 {
 		return errors.Join(append(errs, fmt.Errorf("%w: nested deeper than %d", ErrLimit, maxDepth))...)
@@ -247,44 +281,6 @@ func parseManifest(b []byte) map[string]string {
 	return attrs
 }
 
-var (
-	tokenRE       = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)
-	fileVersionRE = regexp.MustCompile(`^(.+?)-(\d[\w.+-]*)$`)
-)
-
-// fromManifest applies the manifest fallback rules of the package doc.
-func fromManifest(m map[string]string, fileName string) (artifact, bool) {
-	stem := strings.TrimSuffix(fileName, path.Ext(fileName))
-	fileArtifact, fileVersion := stem, ""
-	if mm := fileVersionRE.FindStringSubmatch(stem); mm != nil {
-		fileArtifact, fileVersion = mm[1], mm[2]
-	}
-	version := cmpOr(m["Implementation-Version"], m["Specification-Version"], m["Bundle-Version"], fileVersion)
-	bsn, _, _ := strings.Cut(m["Bundle-SymbolicName"], ";")
-	bsn = strings.TrimSpace(bsn)
-	var name string
-	switch title := strings.TrimSpace(m["Implementation-Title"]); {
-	case tokenRE.MatchString(title):
-		name = title
-	case bsn != "":
-		name = bsn[strings.LastIndexByte(bsn, '.')+1:]
-	default:
-		name = fileArtifact
-	}
-	group := m["Implementation-Vendor-Id"]
-	switch {
-	case group != "":
-	case name == "log4j" || name == "junit" || strings.HasPrefix(name, "commons-"):
-		group = name
-	case strings.Contains(bsn, "."):
-		group = bsn[:strings.LastIndexByte(bsn, '.')]
-	}
-	if name == "" || version == "" {
-		return artifact{}, false
-	}
-	return artifact{group: group, name: name, version: version}, true
-}
-
 func cmpOr(vals ...string) string {
 	for _, v := range vals {
 		if v = strings.TrimSpace(v); v != "" {
@@ -292,34 +288,4 @@ func cmpOr(vals ...string) string {
 		}
 	}
 	return ""
-}
-
-// Extract implements extract.Extractor.
-func (Extractor) Extract(ctx context.Context, in extract.Input) ([]pkg.Package, error) {
-	var out []pkg.Package
-	for _, f := range in.FS.Files() {
-		if f.Err != nil {
-			in.Logger.WarnContext(ctx, "java archive skipped", "path", f.Path, "err", f.Err)
-			continue
-		}
-		seen := map[string]bool{}
-		for _, line := range strings.Split(strings.TrimRight(string(f.Data), "\n"), "\n") {
-			parts := strings.SplitN(line, "\t", 4)
-			if len(parts) < 3 || seen[line] {
-				continue
-			}
-			seen[line] = true
-			group, name, version := parts[0], parts[1], parts[2]
-			full := name
-			if group != "" {
-				full = group + ":" + name
-			}
-			out = append(out, pkg.Package{
-				Name: full, Version: version, Type: pkg.TypeMaven, Path: f.Path,
-				PURL: pkg.PURL("maven", group, name, version, nil),
-			})
-		}
-	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out, nil
 }
