@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"slices"
 	"time"
@@ -153,10 +154,8 @@ func inventory(ctx context.Context, im *source.Image, opts Options, log *slog.Lo
 	if err != nil {
 		return nil, fmt.Errorf("scan: %w", err)
 	}
-	for i, l := range im.Layers {
-		if err := readLayer(ctx, s, im, i, l); err != nil {
-			return nil, err
-		}
+	if err := readLayers(ctx, s, im); err != nil {
+		return nil, err
 	}
 	inv, err := s.Extract(ctx)
 	logAnomalies(ctx, log, inv)
@@ -212,16 +211,78 @@ func logAnomalies(ctx context.Context, log *slog.Logger, inv *extract.Inventory)
 		"kind", first.Kind, "path", first.Path, "layer", first.Layer, "detail", first.Detail)
 }
 
-func readLayer(ctx context.Context, s *extract.Session, im *source.Image, i int, l source.Layer) error {
-	rc, err := im.OpenLayer(ctx, i)
-	if err != nil {
-		return fmt.Errorf("layer %d (%s): %w", i, l.Digest, err)
-	}
-	defer rc.Close()
-	if err := s.ReadLayer(ctx, layer.Desc{Digest: l.Digest, DiffID: l.DiffID}, rc); err != nil {
-		return fmt.Errorf("layer %d (%s): %w", i, l.Digest, err)
+// readLayers reads the image's layers in order. While layer i is read,
+// layer i+1 is opened and decompressed ahead into a bounded buffer
+// (layer.AheadChunks), so that two cores inflate two layers at once: a
+// layer read costs little more than its decompression, which is
+// sequential within one gzip stream.
+func readLayers(ctx context.Context, s *extract.Session, im *source.Image) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var next *pending
+	defer func() {
+		if next != nil {
+			next.close()
+		}
+	}()
+	for i, l := range im.Layers {
+		cur := next
+		if cur == nil {
+			cur = openLayer(ctx, im, i, 0)
+		}
+		next = nil
+		if i+1 < len(im.Layers) {
+			next = openLayer(ctx, im, i+1, layer.AheadChunks)
+		}
+		err := cur.read(ctx, s, l)
+		cur.close()
+		if err != nil {
+			return fmt.Errorf("layer %d (%s): %w", i, l.Digest, err)
+		}
 	}
 	return nil
+}
+
+// pending is an opened layer blob, possibly decompressing ahead.
+type pending struct {
+	rc    io.ReadCloser
+	ahead *layer.Ahead // nil when not read ahead
+	err   error        // opening failed
+}
+
+// openLayer opens layer i; with chunks > 0 it starts decompressing it.
+func openLayer(ctx context.Context, im *source.Image, i, chunks int) *pending {
+	rc, err := im.OpenLayer(ctx, i)
+	if err != nil {
+		return &pending{err: err}
+	}
+	p := &pending{rc: rc}
+	if chunks > 0 {
+		p.ahead = layer.ReadAhead(ctx, rc, chunks)
+	}
+	return p
+}
+
+func (p *pending) read(ctx context.Context, s *extract.Session, l source.Layer) error {
+	if p.err != nil {
+		return p.err
+	}
+	var src io.Reader = p.rc
+	if p.ahead != nil {
+		src = p.ahead
+	}
+	return s.ReadLayer(ctx, layer.Desc{Digest: l.Digest, DiffID: l.DiffID}, src)
+}
+
+// close stops read-ahead (the decoder goroutine is done when it returns)
+// and closes the blob.
+func (p *pending) close() {
+	if p.ahead != nil {
+		p.ahead.Close()
+	}
+	if p.rc != nil {
+		p.rc.Close()
+	}
 }
 
 func (o Options) logger() *slog.Logger {

@@ -58,6 +58,16 @@ func openStream(ctx context.Context, cfg *Config, layer int, desc Desc, src io.R
 		}
 		st.hash = crypto.Hash(h).New()
 	}
+	if a, ok := src.(*Ahead); ok {
+		// Decompression started before this layer's turn: take it over.
+		st.in, st.comp = a.in, a.comp
+		if a.err != nil {
+			a.close()
+			return nil, fmt.Errorf("layer %d: %w", layer, a.err)
+		}
+		st.src, st.stop = a.src, a.close
+		return st, nil
+	}
 	br, head, err := peek(st.in)
 	if err != nil {
 		return nil, fmt.Errorf("layer %d: read: %w", layer, err)
@@ -73,7 +83,7 @@ func openStream(ctx context.Context, cfg *Config, layer int, desc Desc, src io.R
 	}
 	// Decompress in a goroutine so that decompression overlaps with
 	// hashing and tar parsing (two cores do the work of one layer).
-	pf := startPrefetch(dec, ctx.Done())
+	pf := startPrefetch(dec, ctx.Done(), prefetchDepth)
 	st.src = pf
 	st.stop = func() { pf.close(); closeDec() }
 	return st, nil
@@ -169,6 +179,8 @@ type prefetcher struct {
 	free    chan []byte
 	done    chan struct{}
 	wg      sync.WaitGroup
+	depth   int    // chunks at most
+	alloc   int    // chunks allocated (by run only)
 	err     error  // set before full is closed
 	buf     []byte // chunk being consumed (to recycle)
 	cur     []byte // its unread part
@@ -184,15 +196,16 @@ const (
 	prefetchDepth = 4
 )
 
-func startPrefetch(r io.Reader, ctxDone <-chan struct{}) *prefetcher {
+// startPrefetch reads r ahead in at most depth chunks, allocated as the
+// reader gets ahead (a consumer that keeps up needs few).
+func startPrefetch(r io.Reader, ctxDone <-chan struct{}, depth int) *prefetcher {
+	depth = max(depth, 1)
 	p := &prefetcher{
 		ctxDone: ctxDone,
-		full:    make(chan []byte, prefetchDepth),
-		free:    make(chan []byte, prefetchDepth),
+		full:    make(chan []byte, depth),
+		free:    make(chan []byte, depth),
 		done:    make(chan struct{}),
-	}
-	for range prefetchDepth {
-		p.free <- make([]byte, prefetchChunk)
+		depth:   depth,
 	}
 	p.wg.Add(1)
 	go p.run(r)
@@ -206,8 +219,17 @@ func (p *prefetcher) run(r io.Reader) {
 		var buf []byte
 		select {
 		case buf = <-p.free:
-		case <-p.done:
-			return
+		default:
+			if p.alloc < p.depth {
+				p.alloc++
+				buf = make([]byte, prefetchChunk)
+				break
+			}
+			select {
+			case buf = <-p.free:
+			case <-p.done:
+				return
+			}
 		}
 		buf = buf[:cap(buf)]
 		n := 0

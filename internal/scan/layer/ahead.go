@@ -1,0 +1,79 @@
+package layer
+
+import (
+	"context"
+	"fmt"
+	"io"
+)
+
+// Ahead is a layer whose decompression started before its turn: while the
+// [Reader] reads one layer, the next one inflates on another core into a
+// bounded buffer. Passed to [Reader.ReadLayer] as its source, it is taken
+// over where it got to; every limit applies as if the reader had opened
+// the stream itself (the bytes decoded ahead are counted when read, and
+// decoding stops once the buffer is full until the reader catches up).
+//
+// Ahead is an io.Reader only so that ReadLayer accepts it; use it for
+// nothing else. Close releases it when it is never read (ReadLayer
+// closes it otherwise); closing twice is harmless.
+type Ahead struct {
+	in   *atomicCounter
+	comp Compression
+	src  io.Reader // decompressed bytes
+	stop func()
+	err  error // detection or decoder setup failed: ReadLayer reports it
+	done bool
+}
+
+// AheadChunks is how many prefetch chunks (of 256 KiB) a layer read ahead
+// may fill before its turn: 16 MiB, the memory read-ahead may cost on top
+// of the layer being read.
+const AheadChunks = 64
+
+// ReadAhead starts decompressing src (gzip, zstd or plain tar, detected
+// as by [Reader.ReadLayer]) in a goroutine, keeping at most chunks chunks
+// of 256 KiB. It stops when ctx ends or the Ahead is closed. Plain tar
+// streams are not read ahead (reading them costs nearly nothing).
+func ReadAhead(ctx context.Context, src io.Reader, chunks int) *Ahead {
+	a := &Ahead{in: &atomicCounter{r: src}, stop: func() {}}
+	br, head, err := peek(a.in)
+	if err != nil {
+		a.err = fmt.Errorf("read: %w", err)
+		return a
+	}
+	a.comp = Detect(head)
+	dec, closeDec, err := decompressor(a.comp, br)
+	if err != nil {
+		a.err = err
+		return a
+	}
+	if a.comp == Uncompressed {
+		a.src, a.stop = br, closeDec
+		return a
+	}
+	pf := startPrefetch(dec, ctx.Done(), chunks)
+	a.src = pf
+	a.stop = func() { pf.close(); closeDec() }
+	return a
+}
+
+// Read returns decompressed bytes; see the type's documentation.
+func (a *Ahead) Read(p []byte) (int, error) {
+	if a.err != nil {
+		return 0, a.err
+	}
+	return a.src.Read(p)
+}
+
+// Close stops decompression and releases the decoder.
+func (a *Ahead) Close() error {
+	a.close()
+	return nil
+}
+
+func (a *Ahead) close() {
+	if !a.done {
+		a.done = true
+		a.stop()
+	}
+}
