@@ -61,6 +61,13 @@ type Package struct {
 	// Path is the file the package was found in, relative to the image root
 	// without a leading slash (the package database, manifest or binary).
 	Path string
+	// OwnedBy names the installed OS package (dpkg, apk or rpm) whose files
+	// include Path, for a language package the distribution installed
+	// (Debian's python3-* dist-info, its jars, Alpine's py3-*). Such a
+	// package is listed but not matched against its ecosystem's advisories:
+	// the distribution patches it, and its advisories reach it through the
+	// owner. Empty for OS packages and for packages no OS package owns.
+	OwnedBy string
 }
 
 // Source returns the source package name and version (falling back to the

@@ -88,6 +88,11 @@ func (s *Session) Extract(ctx context.Context) (*Inventory, error) {
 		}
 		inv.Packages = append(inv.Packages, pkgs...)
 	}
+	owners, err := s.owners(ctx, distro)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	MarkOwned(inv.Packages, owners)
 	for i := range inv.Packages {
 		p := &inv.Packages[i]
 		if p.Layer >= 0 && p.Layer < len(inv.Layers) {

@@ -26,7 +26,10 @@ var _ Matcher = Language{}
 func (l Language) Name() string { return "lang/" + string(l.Type) }
 
 // Handles implements [Matcher].
-func (l Language) Handles(p *pkg.Package) bool { return p.Type == l.Type }
+//
+// A package an OS package owns ([pkg.Package.OwnedBy]) is not handled: the
+// distribution's advisories, matched through the owner, are the right ones.
+func (l Language) Handles(p *pkg.Package) bool { return p.Type == l.Type && p.OwnedBy == "" }
 
 // Queries implements [Matcher].
 func (l Language) Queries(p *pkg.Package) []Query {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"strings"
 
 	"github.com/drydock/drydock/internal/pkg"
 	"github.com/drydock/drydock/internal/scan/extract"
@@ -18,13 +19,16 @@ var paths = []string{"lib/apk/db/installed", "usr/lib/apk/db/installed"}
 // Extractor is the apk extractor.
 type Extractor struct{}
 
-var _ extract.Extractor = Extractor{}
+var (
+	_ extract.Extractor = Extractor{}
+	_ extract.FileOwner = Extractor{}
+)
 
 // Name implements extract.Extractor.
 func (Extractor) Name() string { return "os/apk" }
 
 // Version implements extract.Extractor.
-func (Extractor) Version() int { return 1 }
+func (Extractor) Version() int { return 2 }
 
 // Wants implements extract.Extractor.
 func (Extractor) Wants(path string, fi fs.FileInfo) bool {
@@ -63,6 +67,39 @@ func (Extractor) Extract(ctx context.Context, in extract.Input) ([]pkg.Package, 
 		out = append(out, pkgs...)
 	}
 	return out, nil
+}
+
+// Owners implements extract.FileOwner: the installed database lists each
+// package's files as "F:<dir>" lines, each followed by its "R:<file>" lines.
+func (Extractor) Owners(ctx context.Context, in extract.Input) (map[string]string, error) {
+	owners := make(map[string]string)
+	for _, p := range paths {
+		f, err := in.FS.File(p)
+		if err != nil || f.Err != nil {
+			continue // Extract reports an unreadable database
+		}
+		var name, dir string
+		for line := range strings.Lines(string(f.Data)) {
+			line = strings.TrimRight(line, "\r\n")
+			if len(line) < 2 || line[1] != ':' {
+				if line == "" {
+					name, dir = "", ""
+				}
+				continue
+			}
+			switch v := line[2:]; line[0] {
+			case 'P':
+				name = v
+			case 'F':
+				dir = strings.Trim(v, "/")
+			case 'R':
+				if name != "" && v != "" {
+					owners[strings.TrimLeft(dir+"/"+v, "/")] = name
+				}
+			}
+		}
+	}
+	return owners, nil
 }
 
 // Parse parses an installed database. Packages carry distro d (which may be

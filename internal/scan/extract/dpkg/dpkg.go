@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"path"
 	"strings"
 
 	"github.com/drydock/drydock/internal/pkg"
@@ -16,26 +17,72 @@ import (
 const (
 	statusPath = "var/lib/dpkg/status"
 	statusDir  = "var/lib/dpkg/status.d/"
+	infoDir    = "var/lib/dpkg/info/"
 )
 
 // Extractor is the dpkg extractor.
 type Extractor struct{}
 
-var _ extract.Extractor = Extractor{}
+var (
+	_ extract.Extractor = Extractor{}
+	_ extract.FileOwner = Extractor{}
+)
 
 // Name implements extract.Extractor.
 func (Extractor) Name() string { return "os/dpkg" }
 
 // Version implements extract.Extractor.
-func (Extractor) Version() int { return 1 }
+func (Extractor) Version() int { return 2 }
 
 // Wants implements extract.Extractor.
+//
+// Besides the status database it wants the file lists of the installed
+// packages (info/*.list, and status.d/*.md5sums in distroless images) for
+// [Extractor.Owners].
 func (Extractor) Wants(path string, fi fs.FileInfo) bool {
 	if path == statusPath {
 		return true
 	}
-	return strings.HasPrefix(path, statusDir) && !strings.HasSuffix(path, ".md5sums") &&
-		!strings.Contains(path[len(statusDir):], "/")
+	if strings.HasPrefix(path, infoDir) && strings.HasSuffix(path, ".list") {
+		return !strings.Contains(path[len(infoDir):], "/")
+	}
+	return strings.HasPrefix(path, statusDir) && !strings.Contains(path[len(statusDir):], "/")
+}
+
+// isFileList reports whether path is one of the file lists Wants keeps.
+func isFileList(path string) bool {
+	return strings.HasSuffix(path, ".list") && strings.HasPrefix(path, infoDir) ||
+		strings.HasSuffix(path, ".md5sums") && strings.HasPrefix(path, statusDir)
+}
+
+// Owners implements extract.FileOwner: each path of an installed package's
+// file list names that package (the list's file name, without its
+// ":arch" qualifier).
+func (Extractor) Owners(ctx context.Context, in extract.Input) (map[string]string, error) {
+	owners := make(map[string]string)
+	for _, f := range in.FS.Files() {
+		if !isFileList(f.Path) {
+			continue
+		}
+		if f.Err != nil {
+			in.Logger.WarnContext(ctx, "dpkg file list skipped", "path", f.Path, "err", f.Err)
+			continue
+		}
+		name := strings.TrimSuffix(strings.TrimSuffix(path.Base(f.Path), ".list"), ".md5sums")
+		name, _, _ = strings.Cut(name, ":")
+		md5sums := strings.HasSuffix(f.Path, ".md5sums")
+		for line := range strings.Lines(string(f.Data)) {
+			line = strings.TrimRight(line, "\r\n")
+			if md5sums {
+				// "<md5>  <path>"
+				_, line, _ = strings.Cut(line, "  ")
+			}
+			if p := strings.TrimLeft(line, "/"); p != "" {
+				owners[p] = name
+			}
+		}
+	}
+	return owners, nil
 }
 
 // ErrInvalid reports a database that is not in the deb-status format.
@@ -45,6 +92,9 @@ var ErrInvalid = errors.New("invalid dpkg database")
 func (Extractor) Extract(ctx context.Context, in extract.Input) ([]pkg.Package, error) {
 	var out []pkg.Package
 	for _, f := range in.FS.Files() {
+		if isFileList(f.Path) {
+			continue
+		}
 		if f.Err != nil {
 			return nil, fmt.Errorf("dpkg: %s: %w", f.Path, f.Err)
 		}
