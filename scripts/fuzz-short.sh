@@ -9,7 +9,9 @@
 # (go test -fuzz takes one package and one target at a time). The seed
 # corpus (f.Add and testdata/fuzz/NAME) runs first, then the fuzzer.
 #
-# A crash fails the target: go test prints the input and writes it to the
+# A crash fails the target (a bare "context deadline exceeded" with no
+# failing input is Go 1.26's fuzz coordinator race, go.dev/issue/75804, and
+# is reported as a flake instead): go test prints the input and writes it to the
 # package's testdata/fuzz/NAME/ directory, where it becomes a regression seed
 # once committed. The script runs every target, then exits 1 if any failed,
 # naming them.
@@ -38,6 +40,7 @@ out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 targets=()
 failed=()
+flaked=()
 pkgs=$(go list -f '{{.ImportPath}} {{.Dir}}' "${patterns[@]}")
 while read -r pkg dir; do
 	grep -qs '^func Fuzz' "$dir"/*_test.go || continue
@@ -66,12 +69,23 @@ for t in "${targets[@]}"; do
 	t0=$(date +%s)
 	if go test -run '^$' -fuzz "^$name\$" -fuzztime "$FUZZTIME" "$pkg" >"$out" 2>&1; then
 		log "ok   $pkg $name ($(($(date +%s) - t0))s)"
+	elif grep -q 'context deadline exceeded' "$out" && ! grep -q 'Failing input written to' "$out"; then
+		# Go's fuzz coordinator can report its own -fuzztime deadline as a
+		# failure, with no failing input, when workers are starved of CPU
+		# (go.dev/issue/75804, fixed in Go 1.27, not in 1.26.x). That is
+		# not a finding about our code: warn and go on.
+		log "FLAKE $pkg $name ($(($(date +%s) - t0))s): fuzztime deadline race in the Go toolchain, no failing input"
+		flaked+=("$pkg $name")
 	else
 		log "FAIL $pkg $name ($(($(date +%s) - t0))s):"
 		cat "$out" >&2
 		failed+=("$pkg $name")
 	fi
 done
+if ((${#flaked[@]})); then
+	log "${#flaked[@]} ended on the toolchain's deadline race (not failures):"
+	printf '  %s\n' "${flaked[@]}" >&2
+fi
 log "${#targets[@]} targets in $(($(date +%s) - start))s"
 if ((${#failed[@]})); then
 	log "${#failed[@]} failed:"
