@@ -60,7 +60,9 @@ func FuzzRun(f *testing.F) {
 	f.Fuzz(func(t *testing.T, src string) {
 		start := time.Now()
 		res, err := Run(t.Context(), src, cat, lim)
-		if d := time.Since(start); d > lim.Timeout+time.Second {
+		// Generous margin: this catches a query that ignores its time
+		// limit, not a slow machine.
+		if d := time.Since(start); d > 5*lim.Timeout {
 			t.Fatalf("%q took %s, past its time limit of %s: %v", src, d, lim.Timeout, err)
 		}
 		if err == nil {
