@@ -49,7 +49,8 @@
 //	    BLOB_UPLOAD_INVALID (broken body), SIZE_INVALID (Content-Length does
 //	    not match Content-Range), UNSUPPORTED (bad n)
 //	401 UNAUTHORIZED (with the Authorizer's WWW-Authenticate challenge)
-//	403 DENIED
+//	403 DENIED (also a manifest GET or HEAD refused by the PullPolicy,
+//	    with its message and detail)
 //	404 NAME_UNKNOWN, BLOB_UNKNOWN, MANIFEST_UNKNOWN, BLOB_UPLOAD_UNKNOWN
 //	    (also for an upload id of another repository, or an expired one),
 //	    UNSUPPORTED (no such endpoint)

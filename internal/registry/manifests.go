@@ -33,6 +33,9 @@ func (g *Registry) serveManifest(w *responseWriter, r *http.Request, rt route) e
 		}
 		return fmt.Errorf("get manifest: %w", err)
 	}
+	if err := g.checkPull(r, repo, rec); err != nil {
+		return err
+	}
 	h := w.Header()
 	h.Set("Content-Type", rec.MediaType)
 	h.Set("Docker-Content-Digest", rec.Digest.String())

@@ -142,6 +142,9 @@ type Deps struct {
 	// Now is the clock; nil means time.Now. Tests inject it to expire
 	// upload sessions.
 	Now func() time.Time
+	// PullPolicy, when set, is asked before every manifest GET and HEAD
+	// is served (see [PullPolicy]); nil serves everything.
+	PullPolicy PullPolicy
 }
 
 // Registry serves the OCI distribution API under /v2/. It is an
@@ -158,6 +161,7 @@ type Registry struct {
 	deleted *deletedBlobs
 	locks   *keyedMutex
 	repos   *repoCache
+	policy  PullPolicy
 }
 
 // New returns a Registry for cfg and deps, or an error if either is invalid.
@@ -203,6 +207,7 @@ func New(cfg Config, deps Deps) (*Registry, error) {
 		deleted: newDeletedBlobs(deletedBlobMemory, cfg.UploadExpiry),
 		locks:   newKeyedMutex(),
 		repos:   newRepoCache(repoCacheSize, repoCacheTTL),
+		policy:  deps.PullPolicy,
 	}, nil
 }
 
