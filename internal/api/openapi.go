@@ -184,7 +184,8 @@ func components() map[string]any {
 		"Reevaluation": obj(map[string]any{"running": boolean(), "dbVersion": str(), "evaluated": integer(), "changed": integer(),
 			"startedAt": dateTime(), "endedAt": dateTime()}, nil),
 		"DBStatus": obj(map[string]any{"loaded": boolean(), "version": str(), "updatedAt": dateTime(), "age": str(),
-			"sources": arrayOf(ref("Object")), "reevaluation": ref("Reevaluation")}, nil),
+			"sources": arrayOf(ref("Object")), "reevaluation": ref("Reevaluation"),
+			"updates": ref("Object")}, nil),
 		"ScanStatus": obj(map[string]any{"jobs": mapOf(integer()), "images": mapOf(integer()), "reevaluation": ref("Reevaluation"),
 			"layerCache": obj(map[string]any{"recorded": integer(), "reused": integer(), "fallbacks": integer()}, nil)}, nil),
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/drydock/drydock/internal/pipeline"
 	"github.com/drydock/drydock/internal/report"
 	"github.com/drydock/drydock/internal/store"
+	"github.com/drydock/drydock/internal/vulndb/live"
 )
 
 // indexReport is the report of an index: one report per platform.
@@ -134,6 +135,18 @@ type dbJSON struct {
 	Sources   json.RawMessage `json:"sources,omitempty"`
 	// Reevaluation is the work of bringing stored images to this version.
 	Reevaluation reevalJSON `json:"reevaluation"`
+	// Updates is the server's own updating of the database (when it runs
+	// one): whether it is updating, the last error, the next attempt, and a
+	// sentence for people ("no advisory database: offline, retrying at
+	// ..."), so an offline server says so in its API.
+	Updates any `json:"updates,omitempty"`
+}
+
+// UpdateStatus is implemented by advisory providers that update the
+// database themselves (vulndb/live.Manager); its Status is served as the
+// updates member of GET /api/v1/db.
+type UpdateStatus interface {
+	Status() live.Status
 }
 
 type reevalJSON struct {
@@ -153,6 +166,9 @@ func (h *Handler) reeval() reevalJSON {
 
 func (h *Handler) getDB(w http.ResponseWriter, r *http.Request, c *call) error {
 	out := dbJSON{Reevaluation: h.reeval()}
+	if u, ok := h.d.Advisories.(UpdateStatus); ok {
+		out.Updates = u.Status()
+	}
 	if db := h.d.Advisories.DB(); db != nil {
 		st := db.Status()
 		now := h.now()
