@@ -146,11 +146,13 @@ func runScan(ctx context.Context, g *globals, ref string, f *scanFlags) error {
 		f.limits.Timeout = f.timeout
 	}
 
-	db, err := openScanDB(g, f.db)
+	// The database opens while the first layers are read (scan.Options.LoadDB);
+	// only whether there is one is settled here.
+	loadDB, err := scanDBLoader(g, f.db)
 	if err != nil {
 		return err
 	}
-	if db == nil {
+	if loadDB == nil {
 		if f.failOn != "" {
 			return fmt.Errorf("no advisory database in %s, so --fail-on cannot be checked; run 'drydock db update' or 'drydock db import PATH', or pass --db", vulndb.Dir(g.dataDir))
 		}
@@ -169,10 +171,7 @@ func runScan(ctx context.Context, g *globals, ref string, f *scanFlags) error {
 		return err
 	}
 	defer src.Close()
-	opts := scan.Options{Limits: f.limits, Exempters: exempters, Logger: log, Now: now}
-	if db != nil {
-		opts.DB = db
-	}
+	opts := scan.Options{Limits: f.limits, Exempters: exempters, Logger: log, Now: now, LoadDB: loadDB}
 	reports, err := scan.Scan(ctx, src, opts)
 	if err != nil {
 		if errors.Is(err, source.ErrAmbiguous) || errors.Is(err, source.ErrNoPlatform) {
@@ -209,33 +208,38 @@ func clock() (func() time.Time, error) {
 	return func() time.Time { return t }, nil
 }
 
-// openScanDB opens --db (a store directory or a database file), or the
-// database in the data directory; nil when the data directory has none.
-func openScanDB(g *globals, path string) (*vulndb.DB, error) {
+// scanDBLoader returns what opens --db (a store directory or a database
+// file), or the database in the data directory; nil when the data
+// directory has none. Missing paths are reported here, before the scan.
+func scanDBLoader(g *globals, path string) (func() (*vulndb.DB, error), error) {
 	if path == "" {
-		db, err := vulndb.Open(vulndb.Dir(g.dataDir))
-		if errors.Is(err, vulndb.ErrNoDatabase) || errors.Is(err, os.ErrNotExist) {
+		dir := vulndb.Dir(g.dataDir)
+		if !vulndb.Has(dir) {
 			return nil, nil
 		}
-		if err != nil {
-			return nil, fmt.Errorf("advisory database: %w", err)
-		}
-		return db, nil
+		return func() (*vulndb.DB, error) {
+			db, err := vulndb.Open(dir)
+			if err != nil {
+				return nil, fmt.Errorf("advisory database: %w", err)
+			}
+			return db, nil
+		}, nil
 	}
 	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("--db: %w", err)
 	}
-	var db *vulndb.DB
+	open := vulndb.OpenFile
 	if fi.IsDir() {
-		db, err = vulndb.Open(path)
-	} else {
-		db, err = vulndb.OpenFile(path)
+		open = vulndb.Open
 	}
-	if err != nil {
-		return nil, fmt.Errorf("--db %s: %w", path, err)
-	}
-	return db, nil
+	return func() (*vulndb.DB, error) {
+		db, err := open(path)
+		if err != nil {
+			return nil, fmt.Errorf("--db %s: %w", path, err)
+		}
+		return db, nil
+	}, nil
 }
 
 // loadExempters reads --ignore-file and --vex.

@@ -27,6 +27,12 @@ type Options struct {
 	// DB is the advisory database. Nil scans the inventory only: reports
 	// are pending (see ReasonNoDatabase).
 	DB *vulndb.DB
+	// LoadDB, when set and DB is nil, opens the advisory database. Scan
+	// calls it in a goroutine as it starts, so that opening the database
+	// overlaps reading the first layers, and waits for it before matching.
+	// A nil DB without error means there is none (pending reports); an
+	// error ends the scan.
+	LoadDB func() (*vulndb.DB, error)
 	// Extractors find packages; nil means list.All().
 	Extractors []extract.Extractor
 	// Matchers judge advisories; nil means match.All().
@@ -51,6 +57,8 @@ type Options struct {
 	// Now is the clock (scan time, end-of-life checks); nil means
 	// time.Now.
 	Now func() time.Time
+
+	loading *dbLoad // set by startLoadDB
 }
 
 // Exempter silences the findings a rule covers: it sets Exempted and
@@ -67,9 +75,13 @@ type Exempter interface {
 // resolved (not found, unauthorized, unreachable), when ctx ends, or when
 // the advisory database cannot be read.
 func Scan(ctx context.Context, src source.Source, opts Options) ([]*finding.Report, error) {
+	opts.startLoadDB()
 	images, err := src.Images(ctx)
 	if err != nil {
 		if errors.Is(err, source.ErrInvalid) && ctx.Err() == nil {
+			if err := opts.waitDB(); err != nil {
+				return nil, err
+			}
 			r := newReport(&source.Image{Repository: src.Name()}, opts)
 			return []*finding.Report{fail(ctx, r, err, opts, opts.logger())}, nil
 		}
@@ -91,8 +103,15 @@ func Scan(ctx context.Context, src source.Source, opts Options) ([]*finding.Repo
 // finalized (summary, status, remediation plan). Errors are returned as
 // for [Scan].
 func ScanImage(ctx context.Context, im *source.Image, opts Options) (*finding.Report, error) {
+	opts.startLoadDB()
 	log := opts.logger().With("repo", im.Repository, "digest", im.Digest)
 	r := newReport(im, opts)
+	if im.NotApplicable != "" || im.Err != nil {
+		if err := opts.waitDB(); err != nil {
+			return nil, err
+		}
+		setDB(r, opts)
+	}
 	switch {
 	case im.NotApplicable != "":
 		r.Reason = im.NotApplicable
@@ -115,6 +134,10 @@ func ScanImage(ctx context.Context, im *source.Image, opts Options) (*finding.Re
 	if ctx.Err() != nil {
 		return nil, fmt.Errorf("scan %s: %w", im.Repository, ctx.Err())
 	}
+	if err := opts.waitDB(); err != nil {
+		return nil, err
+	}
+	setDB(r, opts)
 	if inv != nil {
 		fillInventory(r, inv, opts)
 	}
@@ -308,11 +331,50 @@ func newReport(im *source.Image, opts Options) *finding.Report {
 		Packages:  []finding.Package{},
 		Findings:  []finding.Finding{},
 	}
+	setDB(r, opts)
+	return r
+}
+
+// setDB records the advisory database's version and age in r.
+func setDB(r *finding.Report, opts Options) {
 	if opts.DB != nil {
 		st := opts.DB.Status()
-		r.DB = finding.DB{Version: st.Version, UpdatedAt: now.Add(-st.Age(now)).UTC()}
+		r.DB = finding.DB{Version: st.Version, UpdatedAt: r.ScannedAt.Add(-st.Age(r.ScannedAt)).UTC()}
 	}
-	return r
+}
+
+// dbLoad is a database being opened by Options.LoadDB.
+type dbLoad struct {
+	done chan struct{}
+	db   *vulndb.DB
+	err  error
+}
+
+// startLoadDB starts opening the database (once per Options value).
+func (o *Options) startLoadDB() {
+	if o.DB != nil || o.LoadDB == nil || o.loading != nil {
+		return
+	}
+	l := &dbLoad{done: make(chan struct{})}
+	load := o.LoadDB
+	go func() {
+		defer close(l.done)
+		l.db, l.err = load()
+	}()
+	o.loading = l
+}
+
+// waitDB waits for the database being opened and sets o.DB.
+func (o *Options) waitDB() error {
+	if o.loading == nil {
+		return nil
+	}
+	<-o.loading.done
+	if o.loading.err != nil {
+		return fmt.Errorf("scan: %w", o.loading.err)
+	}
+	o.DB = o.loading.db
+	return nil
 }
 
 // fillInventory copies the inventory's OS and packages into r.

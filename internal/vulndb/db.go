@@ -9,6 +9,7 @@ import (
 	"os"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/drydock/drydock/internal/vulndb/feed"
@@ -66,7 +67,17 @@ const DefaultCacheBytes = 64 << 20
 func OpenFile(path string) (*DB, error) { return OpenFileWith(path, Options{}) }
 
 // OpenFileWith is OpenFile with options.
-func OpenFileWith(path string, opts Options) (*DB, error) {
+func OpenFileWith(path string, opts Options) (*DB, error) { return openFile(path, opts, "") }
+
+// openFile opens the database file at path. With version empty it checks
+// the file hash, reading every byte (18 MB cold from disk on a scan's
+// start-up). A store's version file was checked when it was installed,
+// and its name carries its version: with version set (those 16 hex
+// digits), only the framing is checked, the section bounds, the format,
+// and that the footer's content hash begins with version; sections are
+// then read as lookups need them, and their decoders reject what does not
+// parse (FuzzLoad feeds them arbitrary bytes).
+func openFile(path string, opts Options, version string) (*DB, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("vulndb: open: %w", err)
@@ -83,7 +94,7 @@ func OpenFileWith(path string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	db, err := load(path, data)
+	db, err := loadWith(path, data, version)
 	if err == nil {
 		switch {
 		case opts.CacheBytes == 0:
@@ -101,10 +112,17 @@ func OpenFileWith(path string, opts Options) (*DB, error) {
 	return db, nil
 }
 
-func load(path string, data []byte) (*DB, error) {
-	ft, err := parseFooter(data, true)
+func load(path string, data []byte) (*DB, error) { return loadWith(path, data, "") }
+
+// loadWith loads data, verifying the file hash unless version is set (see
+// openFile).
+func loadWith(path string, data []byte, version string) (*DB, error) {
+	ft, err := parseFooter(data, version == "")
 	if err != nil {
 		return nil, err
+	}
+	if version != "" && !strings.HasPrefix(ft.version(), version) {
+		return nil, fmt.Errorf("%w: the file holds version %.16s, its name says %s", ErrCorrupt, ft.version(), version)
 	}
 	db := &DB{path: path, data: data, version: ft.version(),
 		records: ft.section(data, secRecords), recTable: ft.section(data, secRecordTable),

@@ -68,7 +68,14 @@ func OpenWith(dir string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	return OpenFileWith(filepath.Join(dir, name), opts)
+	// The name is vulndb-<version[:16]>-<time>.db; install verified the file.
+	return openFile(filepath.Join(dir, name), opts, name[len("vulndb-"):len("vulndb-")+16])
+}
+
+// Has reports whether dir holds a database version (without opening it).
+func Has(dir string) bool {
+	_, err := readPointer(dir)
+	return err == nil
 }
 
 // Open opens the store's current version (see [Open]).
@@ -165,6 +172,17 @@ func (s *Store) Begin(ctx context.Context) (*Builder, error) {
 // install moves a finished file into place and makes it current.
 func (s *Store) install(tmpPath, version string) (string, error) {
 	prev, _ := readPointer(s.dir)
+	// Verified once here, so that opening it (every drydock scan) need
+	// not read and hash the whole file; see openFile.
+	db, err := OpenFileWith(tmpPath, Options{CacheBytes: -1})
+	if err != nil {
+		return "", fmt.Errorf("vulndb: install: %w", err)
+	}
+	if db.Version() != version {
+		db.Close()
+		return "", fmt.Errorf("vulndb: install: %w: wrote version %s, the file holds %s", ErrCorrupt, version, db.Version())
+	}
+	db.Close()
 	name := fmt.Sprintf("vulndb-%s-%d.db", version[:16], time.Now().UnixNano())
 	final := filepath.Join(s.dir, name)
 	if err := os.Rename(tmpPath, final); err != nil {
