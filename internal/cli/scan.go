@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"slices"
 	"strconv"
@@ -17,8 +18,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/drydock/drydock/internal/finding"
+	"github.com/drydock/drydock/internal/pipeline/layercache"
+	"github.com/drydock/drydock/internal/pipeline/objects"
 	"github.com/drydock/drydock/internal/report"
 	"github.com/drydock/drydock/internal/scan"
+	"github.com/drydock/drydock/internal/scan/cache"
+	"github.com/drydock/drydock/internal/scan/extract/list"
 	"github.com/drydock/drydock/internal/scan/layer"
 	"github.com/drydock/drydock/internal/scan/match/exempt"
 	"github.com/drydock/drydock/internal/scan/source"
@@ -36,6 +41,8 @@ type scanFlags struct {
 	insecure   bool
 	timeout    time.Duration
 	limits     layer.Config
+	noCache    bool
+	cacheBytes int64
 }
 
 // findingsError reports findings at or above --fail-on (exit code 3).
@@ -104,6 +111,8 @@ SOURCE_DATE_EPOCH to fix the scan time for reproducible output.`,
 	fl.Int64Var(&f.limits.MaxEntries, "max-entries", layer.DefaultMaxEntries, "most tar entries over all layers")
 	fl.Int64Var(&f.limits.MaxFileBytes, "max-file-bytes", layer.DefaultMaxFileBytes, "largest file read by an extractor")
 	fl.Int64Var(&f.limits.MaxRatio, "max-ratio", layer.DefaultMaxRatio, "largest decompression ratio of a layer")
+	fl.BoolVar(&f.noCache, "no-cache", false, "read every layer; do not use or fill the layer cache in DATA/cache/layers")
+	fl.Int64Var(&f.cacheBytes, "cache-max-bytes", cache.DefaultMaxBytes, "size of the layer cache; least recently used layers are evicted beyond it")
 	return cmd
 }
 
@@ -133,6 +142,9 @@ func runScan(ctx context.Context, g *globals, ref string, f *scanFlags) error {
 	}
 	if err := f.limits.Validate(); err != nil {
 		return usageError{err}
+	}
+	if !f.noCache && f.cacheBytes <= 0 {
+		return usageError{fmt.Errorf("--cache-max-bytes must be positive, got %d", f.cacheBytes)}
 	}
 	now, err := clock()
 	if err != nil {
@@ -172,6 +184,20 @@ func runScan(ctx context.Context, g *globals, ref string, f *scanFlags) error {
 	}
 	defer src.Close()
 	opts := scan.Options{Limits: f.limits, Exempters: exempters, Logger: log, Now: now, LoadDB: loadDB}
+	if !f.noCache {
+		lc, trim, err := openLayerCache(g, f, log)
+		if err != nil {
+			// A cache is an optimisation: scan without it.
+			log.Warn("layer cache unavailable; reading every layer", "err", err)
+		} else {
+			opts.Inventory = lc.Inventory
+			defer func() {
+				if err := trim(ctx); err != nil {
+					log.Warn("layer cache", "err", err)
+				}
+			}()
+		}
+	}
 	reports, err := scan.Scan(ctx, src, opts)
 	if err != nil {
 		if errors.Is(err, source.ErrAmbiguous) || errors.Is(err, source.ErrNoPlatform) {
@@ -191,6 +217,28 @@ func runScan(ctx context.Context, g *globals, ref string, f *scanFlags) error {
 		return err
 	}
 	return scanOutcome(reports, f.failOn != "", threshold)
+}
+
+// openLayerCache opens the layer cache in DATA/cache: per-layer skeletons
+// (package layercache, the server pipeline's cache), keyed by layer digest
+// and checked against the extractors' names and versions, replayed through
+// the ordinary extraction so that a cached report equals an uncached one.
+// trim evicts the least recently used layers beyond --cache-max-bytes.
+func openLayerCache(g *globals, f *scanFlags, log *slog.Logger) (*layercache.Cache, func(context.Context) error, error) {
+	root := filepath.Join(g.dataDir, "cache")
+	objs, err := objects.Open(root, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	bc, err := cache.New(objs, root, f.cacheBytes)
+	if err != nil {
+		return nil, nil, err
+	}
+	lc, err := layercache.New(layercache.Config{Limits: f.limits}, bc, list.All(), log)
+	if err != nil {
+		return nil, nil, err
+	}
+	return lc, bc.Trim, nil
 }
 
 // clock returns the scan clock: SOURCE_DATE_EPOCH when set (reproducible

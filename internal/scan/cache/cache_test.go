@@ -1,0 +1,114 @@
+package cache
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// fileStore keeps objects as files under root, as objects.Dir does.
+type fileStore string
+
+var errNotFound = errors.New("not found")
+
+func (s fileStore) path(name string) string {
+	return filepath.Join(string(s), filepath.FromSlash(name))
+}
+func (s fileStore) Get(_ context.Context, name string) ([]byte, error) {
+	b, err := os.ReadFile(s.path(name))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, errNotFound
+	}
+	return b, err
+}
+func (s fileStore) Put(_ context.Context, name string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(s.path(name)), 0o750); err != nil {
+		return err
+	}
+	return os.WriteFile(s.path(name), data, 0o640)
+}
+func (s fileStore) Delete(_ context.Context, name string) error {
+	err := os.Remove(s.path(name))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	return err
+}
+
+func list(t *testing.T, root string) []string {
+	t.Helper()
+	var out []string
+	filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			rel, _ := filepath.Rel(root, p)
+			out = append(out, filepath.ToSlash(rel))
+		}
+		return nil
+	})
+	sort.Strings(out)
+	return out
+}
+
+func TestTrimEvictsLeastRecentlyUsed(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	b, err := New(fileStore(root), root, 250)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	b.now = func() time.Time { clock = clock.Add(time.Minute); return clock }
+	obj := make([]byte, 100)
+	for i, name := range []string{"layers/a", "layers/b", "layers/c"} {
+		if err := b.Put(ctx, name, obj); err != nil {
+			t.Fatal(err)
+		}
+		mod := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(-10+i) * time.Hour)
+		os.Chtimes(filepath.Join(root, name), mod, mod)
+	}
+	if _, err := b.Get(ctx, "layers/a"); err != nil { // a: oldest put, but used last
+		t.Fatal(err)
+	}
+	if err := b.Trim(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff([]string{"layers/a", "layers/c"}, list(t, root)); d != "" {
+		t.Errorf("after Trim (-want +got):\n%s", d)
+	}
+
+	// Nothing put since: Trim leaves even an oversized directory alone.
+	os.WriteFile(filepath.Join(root, "layers/big"), make([]byte, 1000), 0o640)
+	if err := b.Trim(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(list(t, root)); got != 3 {
+		t.Errorf("Trim with nothing put removed files: %d left, want 3", got)
+	}
+	if _, err := b.Get(ctx, "layers/missing"); !errors.Is(err, errNotFound) {
+		t.Errorf("Get of a missing object = %v, want the store's error", err)
+	}
+}
+
+func TestNewRejects(t *testing.T) {
+	root := t.TempDir()
+	for _, tt := range []struct {
+		name string
+		s    Store
+		root string
+		max  int64
+	}{
+		{"no store", nil, root, 1},
+		{"no root", fileStore(root), "", 1},
+		{"zero budget", fileStore(root), root, 0},
+	} {
+		if _, err := New(tt.s, tt.root, tt.max); err == nil {
+			t.Errorf("%s: New succeeded", tt.name)
+		}
+	}
+}
