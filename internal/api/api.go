@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/drydock/drydock/internal/access"
+	"github.com/drydock/drydock/internal/audit"
 	"github.com/drydock/drydock/internal/finding"
 	"github.com/drydock/drydock/internal/pipeline"
 	"github.com/drydock/drydock/internal/pipeline/layercache"
@@ -65,8 +66,20 @@ type Deps struct {
 	// ExternalRoutes are other handlers' patterns under /api/v1/
 	// ("GET /api/v1/webhooks", ...): the OpenAPI document lists them too.
 	ExternalRoutes []string
+	// ExternalRoles are the least roles of those external routes that are
+	// not reads ("POST /api/v1/webhooks": "owner"; a POST that only reads:
+	// "reader"); a write without one is documented as needing owner.
+	ExternalRoles map[string]string
 	// ToolVersion names drydock in SBOMs.
 	ToolVersion string
+	// Policies manages pull policies and break-glass overrides; nil
+	// leaves the policy routes answering 404.
+	Policies Policies
+	// Audit records plan switches, rescans, exemption, policy and
+	// break-glass changes (and refused attempts); nil records nothing.
+	Audit audit.Recorder
+	// AuditLog serves GET /api/v1/audit; nil leaves it answering 404.
+	AuditLog store.AuditQuery
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -77,6 +90,7 @@ type Handler struct {
 	routes []route
 	spec   []byte
 	now    func() time.Time
+	audit  audit.Recorder
 }
 
 // New returns the API handler. Mount it at [Prefix].
@@ -87,9 +101,12 @@ func New(d Deps) (*Handler, error) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	h := &Handler{d: d, now: d.Now}
+	if d.Audit == nil {
+		d.Audit = audit.Discard()
+	}
+	h := &Handler{d: d, now: d.Now, audit: d.Audit}
 	h.routes = h.table()
-	spec, err := openAPI(d.ExternalRoutes)
+	spec, err := openAPI(d.ExternalRoutes, d.ExternalRoles)
 	if err != nil {
 		return nil, err
 	}

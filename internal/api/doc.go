@@ -10,6 +10,8 @@
 //	/api/v1/repositories/{name}/manifests/{digest}[/report|/sbom|/rescan]
 //	/api/v1/images, /api/v1/findings[/changes], /api/v1/assessments
 //	/api/v1/usage, /api/v1/db, /api/v1/scans
+//	/api/v1/registries/{registry}/policy, /api/v1/registries/{registry}/breakglass
+//	/api/v1/audit
 //
 // A repository name contains slashes, so the router matches {name} over
 // as many path segments as the rest of the template leaves; among routes
@@ -33,4 +35,21 @@
 // some; something outside them answers 404 as if it did not exist. Plans
 // and rescans of a whole subscription or registry need a credential that
 // is not limited to repositories.
+//
+// # Roles
+//
+// Writes need a role in the subscription, or in the registry they act on
+// (access.Identity.Can; see roles.go): contributor for rescans, exemptions
+// and break-glass overrides, owner for plans and pull policies; reading the
+// audit log needs owner. The OpenAPI document names each operation's least
+// role (x-drydock-role). A caller that sees the subscription without the
+// role gets 403 naming the role it needs, and the refusal is audited.
+//
+// # Audit
+//
+// Plan switches, rescans, exemption creation and deletion, pull policy
+// changes and break-glass overrides (start, end) are recorded through
+// Deps.Audit with who, what, from where and the outcome; GET /api/v1/audit
+// reads them back (with sign-ins, token changes, deletes and pulls served
+// under break-glass) for owners, newest first.
 package api

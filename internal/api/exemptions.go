@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/drydock/drydock/internal/access"
+	"github.com/drydock/drydock/internal/audit"
 	"github.com/drydock/drydock/internal/finding"
 	"github.com/drydock/drydock/internal/oci"
 	"github.com/drydock/drydock/internal/store"
@@ -78,15 +80,37 @@ func (h *Handler) deleteExemption(w http.ResponseWriter, r *http.Request, c *cal
 	if err != nil {
 		return err
 	}
-	if err := canManage(c.id, e.SubscriptionID); err != nil {
+	if err := h.allow(r, c, e.SubscriptionID, exemptionTarget(e), access.ActionPush, audit.ExemptionDelete); err != nil {
 		return err
 	}
 	if err := h.d.Store.DeleteExemption(r.Context(), e.ID); err != nil {
 		return err
 	}
 	h.d.Scans.ExemptionsChanged(e.SubscriptionID)
+	h.record(r, c, audit.ExemptionDelete, e.ID, e.SubscriptionID, audit.OK, exemptionDetail(e))
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// exemptionDetail is the audit detail of an exemption: its rule.
+func exemptionDetail(e store.Exemption) map[string]string {
+	d := map[string]string{"scope": e.Scope, "reason": e.Reason}
+	for k, v := range map[string]string{"registry": e.Registry, "repository": e.Repository, "digest": string(e.Digest),
+		"package": e.Package, "advisoryId": e.AdvisoryID} {
+		if v != "" {
+			d[k] = v
+		}
+	}
+	if e.MaxSeverity >= 0 {
+		d["severityAtOrBelow"] = finding.Severity(e.MaxSeverity).String()
+	}
+	if e.NoFix {
+		d["noFixAvailable"] = "true"
+	}
+	if !e.ExpiresAt.IsZero() {
+		d["expiresAt"] = e.ExpiresAt.UTC().Format(time.RFC3339)
+	}
+	return d
 }
 
 // maxReason bounds an exemption's reason.
@@ -110,11 +134,11 @@ func (h *Handler) createExemption(w http.ResponseWriter, r *http.Request, c *cal
 	if _, err := h.visibleSubscription(r.Context(), c.id, req.SubscriptionID); err != nil {
 		return err
 	}
-	if err := canManage(c.id, req.SubscriptionID); err != nil {
-		return err
-	}
 	e, err := h.validExemption(r, req)
 	if err != nil {
+		return err
+	}
+	if err := h.allow(r, c, e.SubscriptionID, exemptionTarget(e), access.ActionPush, audit.ExemptionCreate); err != nil {
 		return err
 	}
 	e.Author = c.id.Name
@@ -125,6 +149,7 @@ func (h *Handler) createExemption(w http.ResponseWriter, r *http.Request, c *cal
 		return err
 	}
 	h.d.Scans.ExemptionsChanged(e.SubscriptionID)
+	h.record(r, c, audit.ExemptionCreate, e.ID, e.SubscriptionID, audit.OK, exemptionDetail(e))
 	return writeJSON(w, http.StatusCreated, h.exemptionOf(e))
 }
 

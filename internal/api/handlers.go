@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/drydock/drydock/internal/access"
+	"github.com/drydock/drydock/internal/audit"
 	"github.com/drydock/drydock/internal/oci"
 	"github.com/drydock/drydock/internal/store"
 )
@@ -46,6 +47,12 @@ func (h *Handler) table() []route {
 		newRoute("DELETE", "/api/v1/exemptions/{id}", h.deleteExemption),
 		newRoute("GET", "/api/v1/db", h.getDB),
 		newRoute("GET", "/api/v1/scans", h.getScans),
+		newRoute("GET", "/api/v1/registries/{registry}/policy", h.getPolicy),
+		newRoute("PUT", "/api/v1/registries/{registry}/policy", h.putPolicy),
+		newRoute("GET", "/api/v1/registries/{registry}/breakglass", h.listBreakGlass),
+		newRoute("POST", "/api/v1/registries/{registry}/breakglass", h.startBreakGlass),
+		newRoute("DELETE", "/api/v1/registries/{registry}/breakglass", h.endBreakGlass),
+		newRoute("GET", "/api/v1/audit", h.getAudit),
 	}
 }
 
@@ -175,17 +182,13 @@ type planResponse struct {
 	Queued int `json:"queued"`
 }
 
-// canManage reports whether the caller may change a subscription's
-// settings: it sees the subscription, and its credential is not limited to
-// some repositories.
-func canManage(id *access.Identity, sub string) error {
-	if !id.InSubscription(sub) {
-		return fmt.Errorf("%w: subscription %q", errNotFound, sub)
+// planDetail is the audit detail of a plan switch.
+func planDetail(scanning *bool, queued int) map[string]string {
+	v := "default"
+	if scanning != nil {
+		v = strconv.FormatBool(*scanning)
 	}
-	if id.Repositories != nil {
-		return fmt.Errorf("%w: a credential restricted to repositories cannot change subscription or registry settings", errForbidden)
-	}
-	return nil
+	return map[string]string{"scanning": v, "queued": strconv.Itoa(queued)}
 }
 
 func (h *Handler) putSubscriptionPlan(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -193,7 +196,7 @@ func (h *Handler) putSubscriptionPlan(w http.ResponseWriter, r *http.Request, c 
 	if err != nil {
 		return err
 	}
-	if err := canManage(c.id, sub.ID); err != nil {
+	if err := h.allow(r, c, sub.ID, wholeSubscription, access.ActionAdmin, audit.PlanChange); err != nil {
 		return err
 	}
 	var req planRequest
@@ -204,6 +207,7 @@ func (h *Handler) putSubscriptionPlan(w http.ResponseWriter, r *http.Request, c 
 	if err != nil {
 		return err
 	}
+	h.record(r, c, audit.PlanChange, sub.ID, sub.ID, audit.OK, planDetail(req.Scanning, n))
 	return writeJSON(w, http.StatusOK, planResponse{Scanning: req.Scanning, Queued: n})
 }
 
@@ -216,13 +220,14 @@ func (h *Handler) rescanSubscription(w http.ResponseWriter, r *http.Request, c *
 	if err != nil {
 		return err
 	}
-	if err := canManage(c.id, sub.ID); err != nil {
+	if err := h.allow(r, c, sub.ID, wholeSubscription, access.ActionPush, audit.Rescan); err != nil {
 		return err
 	}
 	n, err := h.d.Scans.Rescan(r.Context(), store.ScanScope{SubscriptionID: sub.ID})
 	if err != nil {
 		return err
 	}
+	h.record(r, c, audit.Rescan, sub.ID, sub.ID, audit.OK, map[string]string{"queued": strconv.Itoa(n)})
 	return writeJSON(w, http.StatusAccepted, rescanResponse{Queued: n})
 }
 
@@ -336,7 +341,7 @@ func (h *Handler) putRegistryPlan(w http.ResponseWriter, r *http.Request, c *cal
 	if err != nil {
 		return err
 	}
-	if err := canManage(c.id, g.SubscriptionID); err != nil {
+	if err := h.allow(r, c, g.SubscriptionID, registryTarget(g.Name), access.ActionAdmin, audit.PlanChange); err != nil {
 		return err
 	}
 	var req planRequest
@@ -347,6 +352,7 @@ func (h *Handler) putRegistryPlan(w http.ResponseWriter, r *http.Request, c *cal
 	if err != nil {
 		return err
 	}
+	h.record(r, c, audit.PlanChange, g.Name, g.SubscriptionID, audit.OK, planDetail(req.Scanning, n))
 	return writeJSON(w, http.StatusOK, planResponse{Scanning: req.Scanning, Queued: n})
 }
 
@@ -355,7 +361,7 @@ func (h *Handler) rescanRegistry(w http.ResponseWriter, r *http.Request, c *call
 	if err != nil {
 		return err
 	}
-	if err := canManage(c.id, g.SubscriptionID); err != nil {
+	if err := h.allow(r, c, g.SubscriptionID, registryTarget(g.Name), access.ActionPush, audit.Rescan); err != nil {
 		return err
 	}
 	if g.Type != store.RegistryTypeStandard {
@@ -365,6 +371,7 @@ func (h *Handler) rescanRegistry(w http.ResponseWriter, r *http.Request, c *call
 	if err != nil {
 		return err
 	}
+	h.record(r, c, audit.Rescan, g.Name, g.SubscriptionID, audit.OK, map[string]string{"queued": strconv.Itoa(n)})
 	return writeJSON(w, http.StatusAccepted, rescanResponse{Queued: n})
 }
 
@@ -500,16 +507,23 @@ func (h *Handler) rescanRepository(w http.ResponseWriter, r *http.Request, c *ca
 	if err != nil {
 		return err
 	}
+	if err := h.allow(r, c, repo.SubscriptionID, repo.Name, access.ActionPush, audit.Rescan); err != nil {
+		return err
+	}
 	n, err := h.d.Scans.Rescan(r.Context(), store.ScanScope{SubscriptionID: repo.SubscriptionID, Repository: repo.Name})
 	if err != nil {
 		return err
 	}
+	h.record(r, c, audit.Rescan, repo.Name, repo.SubscriptionID, audit.OK, map[string]string{"queued": strconv.Itoa(n)})
 	return writeJSON(w, http.StatusAccepted, rescanResponse{Queued: n})
 }
 
 func (h *Handler) rescanManifest(w http.ResponseWriter, r *http.Request, c *call) error {
 	ms, err := h.manifest(r.Context(), c)
 	if err != nil {
+		return err
+	}
+	if err := h.allow(r, c, ms.SubscriptionID, ms.Repository, access.ActionPush, audit.Rescan); err != nil {
 		return err
 	}
 	if ms.RegistryType != store.RegistryTypeStandard {
@@ -519,6 +533,7 @@ func (h *Handler) rescanManifest(w http.ResponseWriter, r *http.Request, c *call
 	if err != nil {
 		return err
 	}
+	h.record(r, c, audit.Rescan, ms.Repository+"@"+string(ms.Digest), ms.SubscriptionID, audit.OK, map[string]string{"queued": strconv.Itoa(n)})
 	return writeJSON(w, http.StatusAccepted, rescanResponse{Queued: n})
 }
 

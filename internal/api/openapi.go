@@ -42,7 +42,17 @@ type operation struct {
 	status                               int    // 2xx status (default 200)
 	csv                                  bool
 	raw                                  string // media type of a non-JSON 200 body
+	// role is the least role a write needs ("contributor", "owner");
+	// reads leave it empty (reader). Shown as x-drydock-role.
+	role string
 }
+
+// Roles named in the document.
+const (
+	roleReader      = "reader"
+	roleContributor = "contributor"
+	roleOwner       = "owner"
+)
 
 var operations = []operation{
 	{method: "GET", path: "/api/v1/openapi.json", id: "getOpenAPI", tag: "meta", summary: "This document.", resp: "Object"},
@@ -53,18 +63,18 @@ var operations = []operation{
 	{method: "PUT", path: "/api/v1/subscriptions/{subscription}/plan", id: "setSubscriptionPlan", tag: "plans",
 		summary: "Switch scanning on or off for a subscription (null: back to the default).",
 		desc:    "Switching on queues the images pushed or pulled within the plan window (default 30 days) as bulk scans. Off: nothing is scanned or metered.",
-		params:  []param{pSubscription}, body: "PlanRequest", resp: "PlanResponse"},
+		params:  []param{pSubscription}, body: "PlanRequest", resp: "PlanResponse", role: roleOwner},
 	{method: "POST", path: "/api/v1/subscriptions/{subscription}/rescan", id: "rescanSubscription", tag: "scans",
-		summary: "Queue a rescan of every image of a subscription.", params: []param{pSubscription}, resp: "RescanResponse", status: 202},
+		summary: "Queue a rescan of every image of a subscription.", params: []param{pSubscription}, resp: "RescanResponse", status: 202, role: roleContributor},
 	{method: "GET", path: "/api/v1/registries", id: "listRegistries", tag: "registries",
 		summary: "Registries with their type, plan and assessment.", params: []param{pSubQuery}, resp: "RegistryPage"},
 	{method: "GET", path: "/api/v1/registries/{registry}", id: "getRegistry", tag: "registries",
 		summary: "One registry.", params: []param{pRegistry}, resp: "Registry"},
 	{method: "PUT", path: "/api/v1/registries/{registry}/plan", id: "setRegistryPlan", tag: "plans",
 		summary: "Override the subscription's scanning switch for one registry (null removes the override).",
-		params:  []param{pRegistry}, body: "PlanRequest", resp: "PlanResponse"},
+		params:  []param{pRegistry}, body: "PlanRequest", resp: "PlanResponse", role: roleOwner},
 	{method: "POST", path: "/api/v1/registries/{registry}/rescan", id: "rescanRegistry", tag: "scans",
-		summary: "Queue a rescan of every image of a registry.", params: []param{pRegistry}, resp: "RescanResponse", status: 202},
+		summary: "Queue a rescan of every image of a registry.", params: []param{pRegistry}, resp: "RescanResponse", status: 202, role: roleContributor},
 	{method: "GET", path: "/api/v1/repositories", id: "listRepositories", tag: "repositories",
 		summary: "Repositories in name order.", params: []param{pSubQuery, pRegQuery, pLimit, pCursor}, resp: "RepositoryPage"},
 	{method: "GET", path: "/api/v1/repositories/{name}", id: "getRepository", tag: "repositories",
@@ -73,7 +83,7 @@ var operations = []operation{
 		summary: "Every manifest of a repository with its scan status, summary, tags, last pushed and last pulled times; an index lists its platforms.",
 		params:  []param{pName, pLimit, pCursor}, resp: "ManifestPage"},
 	{method: "POST", path: "/api/v1/repositories/{name}/rescan", id: "rescanRepository", tag: "scans",
-		summary: "Queue a rescan of every image of a repository.", params: []param{pName}, resp: "RescanResponse", status: 202},
+		summary: "Queue a rescan of every image of a repository.", params: []param{pName}, resp: "RescanResponse", status: 202, role: roleContributor},
 	{method: "GET", path: "/api/v1/repositories/{name}/manifests/{digest}", id: "getManifest", tag: "images",
 		summary: "One manifest's scan status.", params: []param{pName, pDigest}, resp: "Manifest"},
 	{method: "GET", path: "/api/v1/repositories/{name}/manifests/{digest}/report", id: "getReport", tag: "images",
@@ -85,7 +95,7 @@ var operations = []operation{
 		params: []param{pName, pDigest, {name: "format", in: "query", typ: "string", desc: "cyclonedx (default) or spdx.",
 			enum: []string{"cyclonedx", "spdx"}}}, raw: "application/vnd.cyclonedx+json"},
 	{method: "POST", path: "/api/v1/repositories/{name}/manifests/{digest}/rescan", id: "rescanManifest", tag: "scans",
-		summary: "Queue a rescan of one image (or of an index's platforms).", params: []param{pName, pDigest}, resp: "RescanResponse", status: 202},
+		summary: "Queue a rescan of one image (or of an index's platforms).", params: []param{pName, pDigest}, resp: "RescanResponse", status: 202, role: roleContributor},
 	{method: "GET", path: "/api/v1/images", id: "listImages", tag: "images",
 		summary: "Platform images across the fleet.",
 		params: []param{pSubQuery, pRegQuery, pRepQuery, {name: "status", in: "query", typ: "string", desc: "Only images with this status.",
@@ -118,15 +128,36 @@ var operations = []operation{
 	{method: "POST", path: "/api/v1/exemptions", id: "createExemption", tag: "exemptions",
 		summary: "Create an exemption: a scope (subscription, registry, repository pattern, image digest or package), one match (advisoryId, severityAtOrBelow or noFixAvailable), a reason and an optional expiry.",
 		desc:    "Exempt findings stay visible with exempted: true and stop counting toward health; the subscription's images are re-evaluated at once, and again when the rule expires.",
-		body:    "Exemption", resp: "Exemption", status: 201},
+		body:    "Exemption", resp: "Exemption", status: 201, role: roleContributor},
 	{method: "GET", path: "/api/v1/exemptions/{id}", id: "getExemption", tag: "exemptions",
 		summary: "One exemption.", params: []param{pExemption}, resp: "Exemption"},
 	{method: "DELETE", path: "/api/v1/exemptions/{id}", id: "deleteExemption", tag: "exemptions",
-		summary: "Delete an exemption; its findings count again.", params: []param{pExemption}, status: 204},
+		summary: "Delete an exemption; its findings count again.", params: []param{pExemption}, status: 204, role: roleContributor},
 	{method: "GET", path: "/api/v1/db", id: "getDB", tag: "status",
 		summary: "The advisory database in use (version, age, sources) and the re-evaluation of stored images.", resp: "DBStatus"},
 	{method: "GET", path: "/api/v1/scans", id: "getScans", tag: "status",
 		summary: "Scan queue depth by job state, images by status, re-evaluation and layer cache counters.", resp: "ScanStatus"},
+	{method: "GET", path: "/api/v1/registries/{registry}/policy", id: "getPullPolicy", tag: "policies",
+		summary: "The registry's pull policy and the break-glass overrides in force.", params: []param{pRegistry}, resp: "PullPolicy"},
+	{method: "PUT", path: "/api/v1/registries/{registry}/policy", id: "setPullPolicy", tag: "policies",
+		summary: "Set the registry's pull policy: refuse manifests with an active finding at or above blockSeverity, and (blockUnscanned) those without a verdict yet. {} switches it off.",
+		desc: "Refused pulls answer 403 with OCI error code DENIED, naming the findings or \"not yet scanned\" and the break-glass route. " +
+			"An index is served; each platform manifest is judged when it is pulled. Registries of a type that is not scanned cannot have a policy (409).",
+		params: []param{pRegistry}, body: "PullPolicyRequest", resp: "PullPolicy", role: roleOwner},
+	{method: "GET", path: "/api/v1/registries/{registry}/breakglass", id: "listBreakGlass", tag: "policies",
+		summary: "The registry's break-glass overrides, newest first.", params: []param{pRegistry, pLimit}, resp: "BreakGlassPage"},
+	{method: "POST", path: "/api/v1/registries/{registry}/breakglass", id: "startBreakGlass", tag: "policies",
+		summary: "Start a break-glass override: the registry serves what its pull policy refuses, for duration (at most policy.maxBreakGlass, default 1h).",
+		desc:    "The start, the end and every manifest served under the override that the policy would have refused are recorded in the audit log. 409 when the registry has no policy.",
+		params:  []param{pRegistry}, body: "BreakGlassRequest", resp: "BreakGlass", status: 201, role: roleContributor},
+	{method: "DELETE", path: "/api/v1/registries/{registry}/breakglass", id: "endBreakGlass", tag: "policies",
+		summary: "End the registry's break-glass overrides in force now.", params: []param{pRegistry}, resp: "BreakGlassEnded", role: roleContributor},
+	{method: "GET", path: "/api/v1/audit", id: "listAudit", tag: "audit",
+		summary: "Audit log of the subscriptions where the caller is owner, newest first: who, what, when, from where.",
+		desc: "Plan switches, rescans, exemption, pull policy and break-glass changes, pulls served under break-glass, token and user changes, deletes. " +
+			"Installation administrators also see events of no subscription (sign-ins).",
+		params: []param{pSubQuery, {name: "action", in: "query", typ: "string", desc: "Only this action, or this family (exemption: exemption.create and exemption.delete)."}, pLimit, pCursor},
+		resp:   "AuditPage", role: roleOwner},
 }
 
 // components returns the schemas of the document.
@@ -186,16 +217,47 @@ func components() map[string]any {
 		"DBStatus": obj(map[string]any{"loaded": boolean(), "version": str(), "updatedAt": dateTime(), "age": str(),
 			"sources": arrayOf(ref("Object")), "reevaluation": ref("Reevaluation"),
 			"updates": ref("Object")}, nil),
+		"PullPolicy": obj(map[string]any{"registry": str(), "subscriptionId": str(), "enabled": boolean(),
+			"blockSeverity":  map[string]any{"type": "string", "nullable": true, "enum": []any{"Critical", "High", "Medium", "Low", "Unknown", nil}},
+			"blockUnscanned": boolean(), "updatedAt": dateTime(), "updatedBy": str(), "breakGlass": arrayOf(ref("BreakGlass"))}, nil),
+		"PullPolicyRequest": obj(map[string]any{"blockSeverity": map[string]any{"type": "string", "nullable": true,
+			"enum": []any{"Critical", "High", "Medium", "Low", "Unknown", nil}}, "blockUnscanned": boolean()}, nil),
+		"BreakGlass": obj(map[string]any{"id": str(), "registry": str(), "subscriptionId": str(), "actor": str(), "reason": str(),
+			"createdAt": dateTime(), "expiresAt": dateTime(), "endedAt": dateTime(), "endedBy": str(), "active": boolean()}, nil),
+		"BreakGlassRequest": obj(map[string]any{"reason": str(), "duration": map[string]any{"type": "string", "example": "30m",
+			"description": "A Go duration, at most policy.maxBreakGlass."}}, []string{"reason", "duration"}),
+		"BreakGlassEnded": obj(map[string]any{"ended": integer()}, nil),
+		"AuditEvent": obj(map[string]any{"id": integer(), "at": dateTime(), "actor": str(), "action": str(), "target": str(),
+			"subscriptionId": str(), "remote": str(), "outcome": enumOf("ok", "denied", "failed"), "detail": mapOf(str())}, nil),
 		"ScanStatus": obj(map[string]any{"jobs": mapOf(integer()), "images": mapOf(integer()), "reevaluation": ref("Reevaluation"),
 			"layerCache": obj(map[string]any{"recorded": integer(), "reused": integer(), "fallbacks": integer()}, nil)}, nil),
 	}
 
 	for name, item := range map[string]string{"SubscriptionPage": "Subscription", "RegistryPage": "Registry",
 		"RepositoryPage": "Repository", "ManifestPage": "Manifest", "ImagePage": "Image", "FindingPage": "Finding",
-		"ChangePage": "Change", "AssessmentPage": "Assessment", "ExemptionPage": "Exemption"} {
+		"ChangePage": "Change", "AssessmentPage": "Assessment", "ExemptionPage": "Exemption", "BreakGlassPage": "BreakGlass",
+		"AuditPage": "AuditEvent"} {
 		schemas[name] = obj(map[string]any{"items": arrayOf(ref(item)), "nextCursor": str()}, []string{"items"})
 	}
 	return schemas
+}
+
+// setRole records the least role an operation needs: x-drydock-role on
+// every operation (reads: reader), and a sentence in its description.
+func setRole(o map[string]any, method, role string) {
+	if role == "" {
+		role = roleReader
+		if method != "GET" {
+			role = roleOwner // writes nobody described need the most
+		}
+	}
+	o["x-drydock-role"] = role
+	note := "Needs the " + role + " role (per subscription or registry)."
+	if d, ok := o["description"].(string); ok && d != "" {
+		o["description"] = d + " " + note
+	} else {
+		o["description"] = note
+	}
 }
 
 func str() map[string]any          { return map[string]any{"type": "string"} }
@@ -225,8 +287,10 @@ func obj(props map[string]any, required []string) map[string]any {
 var patternParam = regexp.MustCompile(`\{([^}.]+)(\.\.\.)?\}`)
 
 // openAPI builds the document; external are other handlers' patterns
-// ("GET /api/v1/webhooks/{id}"), listed with a pointer to their owner.
-func openAPI(external []string) ([]byte, error) {
+// ("GET /api/v1/webhooks/{id}"), listed with a pointer to their owner, and
+// externalRoles the least role of those that need more than reader (or,
+// for a POST that only reads, "reader").
+func openAPI(external []string, externalRoles map[string]string) ([]byte, error) {
 	paths := map[string]map[string]any{}
 	problem := map[string]any{"description": "Problem (RFC 9457).",
 		"content": map[string]any{"application/problem+json": map[string]any{"schema": ref("Problem")}}}
@@ -256,6 +320,7 @@ func openAPI(external []string) ([]byte, error) {
 		if op.desc != "" {
 			o["description"] = op.desc
 		}
+		setRole(o, op.method, op.role)
 		var ps []any
 		for _, p := range op.params {
 			sch := map[string]any{"type": p.typ}
@@ -291,6 +356,10 @@ func openAPI(external []string) ([]byte, error) {
 		}
 		o := map[string]any{"summary": "Webhook API (internal/webhook); see its documentation.", "tags": []string{"webhooks"},
 			"responses": map[string]any{"default": map[string]any{"description": "See the webhook API."}}}
+		if strings.HasPrefix(p, "/api/v1/query") {
+			o["summary"], o["tags"] = "Fleet query (internal/querytables); see its documentation.", []string{"query"}
+		}
+		setRole(o, method, externalRoles[pat])
 		if ps != nil {
 			o["parameters"] = ps
 		}

@@ -29,6 +29,17 @@ const (
 	TagDelete          = "tag.delete"
 	BlobDelete         = "blob.delete"
 	UploadCancel       = "upload.cancel"
+	// Settings and scans changed through the REST API, and pull policies.
+	PlanChange      = "plan.change"
+	Rescan          = "rescan"
+	ExemptionCreate = "exemption.create"
+	ExemptionDelete = "exemption.delete"
+	PolicyChange    = "policy.change"
+	BreakGlassStart = "breakglass.start"
+	BreakGlassEnd   = "breakglass.end"
+	// BreakGlassPull is a manifest served under a break-glass override
+	// that the pull policy would have refused.
+	BreakGlassPull = "breakglass.pull"
 )
 
 // Outcomes.

@@ -23,13 +23,6 @@ const (
 	DefaultCacheTTL      = 2 * time.Second
 )
 
-// Audit actions recorded here.
-const (
-	// ActionBreakGlassPull is a manifest served under a break-glass
-	// override that the policy would have refused.
-	ActionBreakGlassPull = "breakglass.pull"
-)
-
 // Config configures [Policies]. Zero fields take the defaults.
 type Config struct {
 	// MaxBreakGlass is the longest a break-glass override may last.
@@ -187,7 +180,7 @@ func (p *Policies) Check(ctx context.Context, req registry.PullRequest) error {
 			if id := access.FromContext(ctx); id != nil && id.Name != "" {
 				actor = id.Name
 			}
-			p.audit.Record(ctx, audit.Event{Actor: actor, Action: ActionBreakGlassPull, Target: req.Repository.Name + "@" + req.Digest.String(),
+			p.audit.Record(ctx, audit.Event{Actor: actor, Action: audit.BreakGlassPull, Target: req.Repository.Name + "@" + req.Digest.String(),
 				Subscription: req.Repository.SubscriptionID, Remote: req.Remote, Outcome: audit.OK,
 				Detail: map[string]string{"breakGlass": b.ID, "registry": req.Repository.Registry, "refused": v.Reason}})
 		}

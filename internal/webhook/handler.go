@@ -348,6 +348,9 @@ func (h *handler) create(w http.ResponseWriter, r *http.Request, id *access.Iden
 	if !id.InSubscription(sub) {
 		return fmt.Errorf("%w: subscription %q", errNotFound, sub)
 	}
+	if err := mayManage(id, sub); err != nil {
+		return err
+	}
 	if err := validateURL(req.URL, h.cfg.AllowPrivateTargets); err != nil {
 		return err
 	}
@@ -423,6 +426,9 @@ func (h *handler) update(w http.ResponseWriter, r *http.Request, id *access.Iden
 	if err != nil {
 		return err
 	}
+	if err := mayManage(id, hook.SubscriptionID); err != nil {
+		return err
+	}
 	var req updateRequest
 	if err := decode(r, &req); err != nil {
 		return err
@@ -455,6 +461,9 @@ func (h *handler) update(w http.ResponseWriter, r *http.Request, id *access.Iden
 func (h *handler) delete(w http.ResponseWriter, r *http.Request, id *access.Identity) error {
 	hook, err := h.visible(r.Context(), id, r.PathValue("id"))
 	if err != nil {
+		return err
+	}
+	if err := mayManage(id, hook.SubscriptionID); err != nil {
 		return err
 	}
 	if err := h.store.DeleteWebhook(r.Context(), hook.ID); err != nil {
@@ -528,6 +537,9 @@ func (h *handler) redeliver(w http.ResponseWriter, r *http.Request, id *access.I
 	if err != nil {
 		return err
 	}
+	if err := mayManage(id, hook.SubscriptionID); err != nil {
+		return err
+	}
 	d, err := h.store.Redeliver(r.Context(), hook.ID, r.PathValue("delivery"), h.now())
 	if err != nil {
 		return err
@@ -538,6 +550,9 @@ func (h *handler) redeliver(w http.ResponseWriter, r *http.Request, id *access.I
 func (h *handler) ping(w http.ResponseWriter, r *http.Request, id *access.Identity) error {
 	hook, err := h.visible(r.Context(), id, r.PathValue("id"))
 	if err != nil {
+		return err
+	}
+	if err := mayManage(id, hook.SubscriptionID); err != nil {
 		return err
 	}
 	if !hook.Active {
