@@ -190,7 +190,7 @@ func runScan(ctx context.Context, g *globals, ref string, f *scanFlags) error {
 			// A cache is an optimisation: scan without it.
 			log.Warn("layer cache unavailable; reading every layer", "err", err)
 		} else {
-			opts.Inventory = lc.Inventory
+			opts.Inventory = lc
 			defer func() {
 				if err := trim(ctx); err != nil {
 					log.Warn("layer cache", "err", err)
@@ -219,12 +219,14 @@ func runScan(ctx context.Context, g *globals, ref string, f *scanFlags) error {
 	return scanOutcome(reports, f.failOn != "", threshold)
 }
 
-// openLayerCache opens the layer cache in DATA/cache: per-layer skeletons
-// (package layercache, the server pipeline's cache), keyed by layer digest
-// and checked against the extractors' names and versions, replayed through
-// the ordinary extraction so that a cached report equals an uncached one.
+// openLayerCache opens the layer cache in DATA/cache: whole-image
+// inventories keyed by the image's layers, extractor versions and limits
+// (package scan/cache), over per-layer skeletons (package layercache, the
+// server pipeline's cache) keyed by layer digest and checked against the
+// extractors' names and versions, replayed through the ordinary
+// extraction so that a cached report equals an uncached one.
 // trim evicts the least recently used layers beyond --cache-max-bytes.
-func openLayerCache(g *globals, f *scanFlags, log *slog.Logger) (*layercache.Cache, func(context.Context) error, error) {
+func openLayerCache(g *globals, f *scanFlags, log *slog.Logger) (cache.InventoryFunc, func(context.Context) error, error) {
 	root := filepath.Join(g.dataDir, "cache")
 	objs, err := objects.Open(root, false)
 	if err != nil {
@@ -234,11 +236,16 @@ func openLayerCache(g *globals, f *scanFlags, log *slog.Logger) (*layercache.Cac
 	if err != nil {
 		return nil, nil, err
 	}
-	lc, err := layercache.New(layercache.Config{Limits: f.limits}, bc, list.All(), log)
+	exs := list.All()
+	lc, err := layercache.New(layercache.Config{Limits: f.limits}, bc, exs, log)
 	if err != nil {
 		return nil, nil, err
 	}
-	return lc, bc.Trim, nil
+	ic, err := cache.NewImages(bc, exs, f.limits, lc.Inventory, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	return ic.Inventory, bc.Trim, nil
 }
 
 // clock returns the scan clock: SOURCE_DATE_EPOCH when set (reproducible

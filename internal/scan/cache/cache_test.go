@@ -41,7 +41,7 @@ func (s fileStore) Delete(_ context.Context, name string) error {
 	return err
 }
 
-func list(t *testing.T, root string) []string {
+func files(t *testing.T, root string) []string {
 	t.Helper()
 	var out []string
 	filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
@@ -78,7 +78,7 @@ func TestTrimEvictsLeastRecentlyUsed(t *testing.T) {
 	if err := b.Trim(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if d := cmp.Diff([]string{"layers/a", "layers/c"}, list(t, root)); d != "" {
+	if d := cmp.Diff([]string{"layers/a", "layers/c"}, files(t, root)); d != "" {
 		t.Errorf("after Trim (-want +got):\n%s", d)
 	}
 
@@ -87,7 +87,7 @@ func TestTrimEvictsLeastRecentlyUsed(t *testing.T) {
 	if err := b.Trim(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if got := len(list(t, root)); got != 3 {
+	if got := len(files(t, root)); got != 3 {
 		t.Errorf("Trim with nothing put removed files: %d left, want 3", got)
 	}
 	if _, err := b.Get(ctx, "layers/missing"); !errors.Is(err, errNotFound) {
