@@ -14,8 +14,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
+	"github.com/drydock/drydock/internal/audit"
 	"github.com/drydock/drydock/internal/config"
 	"github.com/drydock/drydock/internal/gc"
+	"github.com/drydock/drydock/internal/policy"
 	"github.com/drydock/drydock/internal/registry"
 	"github.com/drydock/drydock/internal/server"
 	"github.com/drydock/drydock/internal/store/fs"
@@ -92,6 +94,12 @@ func serve(ctx context.Context, cfg config.Config, logw io.Writer) error {
 		return err
 	}
 	metrics := prometheus.NewRegistry()
+	rec := audit.New(meta, log)
+	pol, err := policy.New(policy.Config{MaxBreakGlass: cfg.Policy.MaxBreakGlass.D(), CacheTTL: cfg.Policy.CacheTTL.D()},
+		policy.Deps{Store: meta, Audit: rec, Logger: log})
+	if err != nil {
+		return err
+	}
 	reg, err := registry.New(registry.Config{
 		MaxManifestSize:      int64(cfg.Registry.MaxManifestSize),
 		MaxBlobSize:          int64(cfg.Registry.MaxBlobSize),
@@ -99,7 +107,7 @@ func serve(ctx context.Context, cfg config.Config, logw io.Writer) error {
 		AutoCreateRegistries: cfg.Registry.AutoCreateRegistries,
 		DefaultSubscription:  cfg.Registry.DefaultSubscription,
 		AutoMount:            cfg.Registry.AutoMount,
-	}, registry.Deps{Meta: meta, Blobs: blobs, Auth: authz, Logger: log, Metrics: metrics})
+	}, registry.Deps{Meta: meta, Blobs: blobs, Auth: authz, Logger: log, Metrics: metrics, PullPolicy: pol})
 	if err != nil {
 		return err
 	}
@@ -135,7 +143,7 @@ func serve(ctx context.Context, cfg config.Config, logw io.Writer) error {
 	if err != nil {
 		return err
 	}
-	pipe, apiHandler, err := servePipeline(cfg, meta, blobs, advisories, authz, log, metrics)
+	pipe, apiHandler, err := servePipeline(cfg, meta, blobs, advisories, authz, log, metrics, pol, rec)
 	if err != nil {
 		return err
 	}

@@ -4,14 +4,17 @@ import (
 	"log/slog"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/drydock/drydock/internal/access"
 	"github.com/drydock/drydock/internal/api"
+	"github.com/drydock/drydock/internal/audit"
 	"github.com/drydock/drydock/internal/config"
 	"github.com/drydock/drydock/internal/pipeline"
 	"github.com/drydock/drydock/internal/pipeline/objects"
+	"github.com/drydock/drydock/internal/policy"
 	"github.com/drydock/drydock/internal/querytables"
 	"github.com/drydock/drydock/internal/store"
 	"github.com/drydock/drydock/internal/store/sqlmeta"
@@ -30,7 +33,7 @@ type liveDB interface {
 // /api/v1 handler. The pipeline re-matches stored images whenever the
 // advisory database changes.
 func servePipeline(cfg config.Config, meta *sqlmeta.Store, blobs store.Blobs, advisories liveDB,
-	authz access.Authorizer, log *slog.Logger, metrics *prometheus.Registry) (*pipeline.Pipeline, *api.Handler, error) {
+	authz access.Authorizer, log *slog.Logger, metrics *prometheus.Registry, pol *policy.Policies, rec audit.Recorder) (*pipeline.Pipeline, *api.Handler, error) {
 	objs, err := objects.Open(filepath.Join(cfg.Data, "scan"), cfg.Storage.Sync)
 	if err != nil {
 		return nil, nil, err
@@ -51,9 +54,23 @@ func servePipeline(cfg config.Config, meta *sqlmeta.Store, blobs store.Blobs, ad
 	}
 	advisories.OnChange(func(*vulndb.DB) { pipe.DBChanged() })
 	h, err := api.New(api.Deps{Store: meta, Scans: pipe, Advisories: advisories, Auth: authz, Logger: log,
-		ExternalRoutes: append(slices.Clone(webhook.Patterns), querytables.QueryPattern), ToolVersion: toolVersion()})
+		ExternalRoutes: append(slices.Clone(webhook.Patterns), querytables.QueryPattern), ToolVersion: toolVersion(),
+		ExternalRoles: externalRoles(), Policies: pol, Audit: rec, AuditLog: meta})
 	if err != nil {
 		return nil, nil, err
 	}
 	return pipe, h, nil
+}
+
+// externalRoles are the least roles of the writes other handlers serve
+// under /api/v1/, for the OpenAPI document: webhooks need owner, the fleet
+// query only reads.
+func externalRoles() map[string]string {
+	roles := map[string]string{querytables.QueryPattern: "reader"}
+	for _, p := range webhook.Patterns {
+		if !strings.HasPrefix(p, "GET ") {
+			roles[p] = "owner"
+		}
+	}
+	return roles
 }

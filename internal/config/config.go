@@ -40,6 +40,17 @@ type Config struct {
 	Scan     Scan     `yaml:"scan"`
 	Provider Provider `yaml:"provider"`
 	Query    Query    `yaml:"query"`
+	Policy   Policy   `yaml:"policy"`
+}
+
+// Policy configures pull policies (internal/policy).
+type Policy struct {
+	// MaxBreakGlass is the longest a break-glass override of a pull policy
+	// may last.
+	MaxBreakGlass Duration `yaml:"maxBreakGlass"`
+	// CacheTTL is how long the registry trusts the policies it read; other
+	// processes' changes apply within it (this process's at once).
+	CacheTTL Duration `yaml:"cacheTTL"`
 }
 
 // Provider configures the provider-compatible API (/subscriptions/...) and
@@ -290,6 +301,7 @@ func Default() Config {
 
 		Provider: Provider{ResourceGroup: "drydock", PageSize: 100},
 		Query:    Query{Timeout: Duration(30 * time.Second), MaxRows: 10000, MaxMemory: 256 << 20},
+		Policy:   Policy{MaxBreakGlass: Duration(time.Hour), CacheTTL: Duration(2 * time.Second)},
 	}
 }
 
@@ -381,6 +393,9 @@ func (c Config) Validate() error {
 	}
 	if q := c.Query; q.Timeout <= 0 || q.MaxRows < 1 || q.MaxMemory <= 0 {
 		errs = append(errs, errors.New("query: timeout, maxRows and maxMemory must be positive"))
+	}
+	if c.Policy.MaxBreakGlass <= 0 || c.Policy.CacheTTL <= 0 {
+		errs = append(errs, errors.New("policy.maxBreakGlass and policy.cacheTTL must be positive"))
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
