@@ -17,6 +17,7 @@ import (
 	"github.com/drydock/drydock/internal/audit"
 	"github.com/drydock/drydock/internal/config"
 	"github.com/drydock/drydock/internal/gc"
+	"github.com/drydock/drydock/internal/pipeline/objects"
 	"github.com/drydock/drydock/internal/policy"
 	"github.com/drydock/drydock/internal/registry"
 	"github.com/drydock/drydock/internal/server"
@@ -130,11 +131,15 @@ func serve(ctx context.Context, cfg config.Config, logw io.Writer) error {
 	if err != nil {
 		return err
 	}
+	objs, err := objects.Open(filepath.Join(cfg.Data, "scan"), cfg.Storage.Sync)
+	if err != nil {
+		return err
+	}
 	collector, err := gc.New(gc.Config{
 		Interval:       cfg.GC.Interval.D(),
 		GracePeriod:    cfg.GC.GracePeriod.D(),
 		DeleteUntagged: cfg.GC.DeleteUntagged,
-	}, meta, blobs, log)
+	}, meta, blobs, log, gc.WithCache(objs, meta))
 	if err != nil {
 		return err
 	}
@@ -143,7 +148,7 @@ func serve(ctx context.Context, cfg config.Config, logw io.Writer) error {
 	if err != nil {
 		return err
 	}
-	pipe, apiHandler, err := servePipeline(cfg, meta, blobs, advisories, authz, log, metrics, pol, rec)
+	pipe, apiHandler, err := servePipeline(cfg, meta, blobs, advisories, authz, log, metrics, objs, pol, rec)
 	if err != nil {
 		return err
 	}

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"log/slog"
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -33,11 +32,7 @@ type liveDB interface {
 // /api/v1 handler. The pipeline re-matches stored images whenever the
 // advisory database changes.
 func servePipeline(cfg config.Config, meta *sqlmeta.Store, blobs store.Blobs, advisories liveDB,
-	authz access.Authorizer, log *slog.Logger, metrics *prometheus.Registry, pol *policy.Policies, rec audit.Recorder) (*pipeline.Pipeline, *api.Handler, error) {
-	objs, err := objects.Open(filepath.Join(cfg.Data, "scan"), cfg.Storage.Sync)
-	if err != nil {
-		return nil, nil, err
-	}
+	authz access.Authorizer, log *slog.Logger, metrics *prometheus.Registry, objs objects.Store, pol *policy.Policies, rec audit.Recorder) (*pipeline.Pipeline, *api.Handler, error) {
 	sc := cfg.Scan
 	reeval := sc.ReevaluateInterval.D()
 	if reeval == 0 {

@@ -25,7 +25,11 @@
 //     through DeleteBlobIfUnreferenced so the check and the removal happen
 //     under the same lock as [store.BlobLinks.CommitBlob];
 //  5. expire upload sessions older than Config.UploadTTL (when set), in the
-//     blob store and in the metadata.
+//     blob store and in the metadata;
+//  6. with [WithCache], remove the scan pipeline's cached objects nothing
+//     uses any more, older than the grace period: layer skeletons of blobs
+//     the metadata no longer knows, and inventories no stored image names
+//     (deleted images).
 //
 // Why this is safe against concurrent pushes is argued in the metadata
 // store's documentation (package store/sqlmeta, "Garbage collection"): bytes

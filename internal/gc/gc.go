@@ -94,7 +94,10 @@ type Stats struct {
 	BytesFreed       int64 // of BlobsDeleted and OrphansDeleted
 	OrphansDeleted   int   // stored files the metadata did not know
 	UploadsExpired   int
-	Duration         time.Duration
+	// CacheObjectsDeleted counts layer skeletons and inventories removed
+	// (WithCache).
+	CacheObjectsDeleted int
+	Duration            time.Duration
 }
 
 // GC is the online garbage collector. Runs never overlap: a RunOnce waits
@@ -106,11 +109,13 @@ type GC struct {
 	logger *slog.Logger
 	now    func() time.Time
 	mu     sync.Mutex // one run at a time
+	cache  Cache      // nil: no cache sweep (WithCache)
+	images Images
 }
 
 // New returns a collector over meta and blobs (a [store.Meta] and a
-// [store.Blobs] satisfy the interfaces).
-func New(cfg Config, meta Meta, blobs Blobs, logger *slog.Logger) (*GC, error) {
+// [store.Blobs] satisfy the interfaces), with options such as [WithCache].
+func New(cfg Config, meta Meta, blobs Blobs, logger *slog.Logger, opts ...Option) (*GC, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
@@ -118,7 +123,14 @@ func New(cfg Config, meta Meta, blobs Blobs, logger *slog.Logger) (*GC, error) {
 	if meta == nil || blobs == nil || logger == nil {
 		return nil, errors.New("gc: New needs a metadata store, a blob store and a logger")
 	}
-	return &GC{cfg: cfg, meta: meta, blobs: blobs, logger: logger, now: time.Now}, nil
+	g := &GC{cfg: cfg, meta: meta, blobs: blobs, logger: logger, now: time.Now}
+	for _, o := range opts {
+		o(g)
+	}
+	if (g.cache == nil) != (g.images == nil) {
+		return nil, errors.New("gc: WithCache needs a cache and an image lookup")
+	}
+	return g, nil
 }
 
 // Run calls RunOnce every interval (cfg.Interval when interval <= 0) until
@@ -159,6 +171,7 @@ func (g *GC) RunOnce(ctx context.Context) (Stats, error) {
 		{"unreferenced blobs", g.deleteBlobs, true},
 		{"orphan files", g.sweepOrphans, true},
 		{"expired uploads", g.expireUploads, g.cfg.UploadTTL > 0},
+		{"cache objects", g.sweepCache, g.cache != nil},
 	}
 	for _, s := range steps {
 		if !s.on {
@@ -172,7 +185,7 @@ func (g *GC) RunOnce(ctx context.Context) (Stats, error) {
 	st.Duration = g.now().Sub(start)
 	g.logger.InfoContext(ctx, "garbage collection done",
 		"manifests", st.ManifestsDeleted, "links", st.LinksPruned, "blobs", st.BlobsDeleted,
-		"orphans", st.OrphansDeleted, "bytes_freed", st.BytesFreed, "uploads", st.UploadsExpired,
+		"orphans", st.OrphansDeleted, "bytes_freed", st.BytesFreed, "uploads", st.UploadsExpired, "cache_objects", st.CacheObjectsDeleted,
 		"duration", st.Duration)
 	return st, nil
 }

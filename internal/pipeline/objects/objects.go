@@ -25,6 +25,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // ErrNotFound is returned (wrapped) by Get for a name that holds nothing.
@@ -130,6 +131,61 @@ func (d *Dir) Put(ctx context.Context, name string, data []byte) error {
 	if err != nil {
 		os.Remove(f.Name())
 		return fmt.Errorf("objects: put %s: %w", name, err)
+	}
+	return nil
+}
+
+// Walker is implemented by stores that can list their objects (the
+// garbage collector sweeps the ones nothing uses any more).
+type Walker interface {
+	// Walk calls fn with the name and modification time of every object
+	// whose name starts with prefix (a directory such as "layers/"), in
+	// lexical order. An error from fn stops the walk and is returned.
+	// Objects written or deleted during the walk may or may not be seen.
+	Walk(ctx context.Context, prefix string, fn func(name string, modTime time.Time) error) error
+}
+
+var _ Walker = (*Dir)(nil)
+
+// Walk implements [Walker].
+func (d *Dir) Walk(ctx context.Context, prefix string, fn func(name string, modTime time.Time) error) error {
+	start := d.root
+	if prefix != "" {
+		dir := strings.TrimSuffix(prefix, "/")
+		p, err := d.file(dir)
+		if err != nil {
+			return err
+		}
+		start = p
+	}
+	err := filepath.WalkDir(start, func(p string, e fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil // removed meanwhile, or no such prefix yet
+			}
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if e.IsDir() || strings.HasPrefix(e.Name(), tmpPrefix) {
+			return nil
+		}
+		info, err := e.Info()
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(d.root, p)
+		if err != nil {
+			return err
+		}
+		return fn(filepath.ToSlash(rel), info.ModTime())
+	})
+	if err != nil {
+		return fmt.Errorf("objects: walk %s: %w", prefix, err)
 	}
 	return nil
 }
