@@ -113,6 +113,7 @@ func parseChallenge(h string) (string, map[string]string) {
 			break
 		}
 		key = strings.ToLower(strings.TrimSpace(key))
+		after = strings.TrimLeft(after, " \t")
 		var val string
 		if strings.HasPrefix(after, `"`) {
 			var b strings.Builder
@@ -129,8 +130,7 @@ func parseChallenge(h string) (string, map[string]string) {
 			val = strings.TrimSpace(val)
 		}
 		params[key] = val
-		rest = strings.TrimLeft(strings.TrimSpace(rest), ",")
-		rest = strings.TrimSpace(rest)
+		rest = strings.TrimSpace(strings.TrimLeft(strings.TrimSpace(rest), ","))
 	}
 	return scheme, params
 }
