@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/drydock/drydock/internal/oci"
+	"github.com/drydock/drydock/internal/registry"
 	"github.com/drydock/drydock/internal/store"
 )
 
@@ -50,4 +52,34 @@ func BenchmarkManifestGET(b *testing.B) {
 			})
 		})
 	}
+}
+
+// BenchmarkCheck measures Policies.Check alone: the fast path (no policy
+// for the registry: a snapshot map lookup) and a registry with a policy
+// (one probe of the images table).
+func BenchmarkCheck(b *testing.B) {
+	e := newEnv(b, true)
+	d := e.push("bench/app", "v1")
+	e.verdict("bench/app", d, store.StatusHealthy, store.Summary{Low: 2})
+	repo, err := e.meta.ResolveRepository(b.Context(), "bench/app", store.ResolveOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	req := registry.PullRequest{Repository: repo, Digest: d, MediaType: oci.MediaTypeImageManifest, Method: "GET"}
+	run := func(b *testing.B) {
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if err := e.pol.Check(b.Context(), req); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	b.Run("no policy for the registry", run)
+	if _, err := e.pol.Set(b.Context(), store.PullPolicy{Registry: "bench", BlockSeverity: 3, BlockUnscanned: true}); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("policy on the registry", run)
 }
