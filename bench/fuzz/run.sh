@@ -22,7 +22,9 @@
 # The seed corpus (f.Add and testdata/fuzz/NAME/) runs first, then the
 # fuzzer with GOMAXPROCS workers.
 #
-# A crash fails its target: go test minimizes the input and writes it to
+# A crash fails its target (a bare "context deadline exceeded" without a
+# failing input is Go 1.26's coordinator race, go.dev/issue/75804, and is
+# reported as a flake): go test minimizes the input and writes it to
 # the package's testdata/fuzz/NAME/ directory. Commit that file with the
 # fix: it then runs as a regression test in every `go test`. The script
 # runs every target, prints a table (target, result, executions, new
@@ -81,8 +83,16 @@ for t in "${targets[@]}"; do
 	t0=$(date +%s)
 	result=ok
 	if ! go test -run '^$' -fuzz "^$name\$" -fuzztime "$FUZZTIME" -fuzzminimizetime "$FUZZMINIMIZETIME" "$pkg" >"$out" 2>&1; then
-		result=FAIL
-		failed+=("$pkg $name")
+		if grep -q 'context deadline exceeded' "$out" && ! grep -q 'Failing input written to' "$out"; then
+			# Go 1.26's fuzz coordinator can report its own -fuzztime
+			# deadline as a failure, with no failing input, when workers
+			# are starved of CPU (go.dev/issue/75804; see
+			# scripts/fuzz-short.sh): not a finding about our code.
+			result="flake (toolchain deadline race)"
+		else
+			result=FAIL
+			failed+=("$pkg $name")
+		fi
 	fi
 	# The last progress line: "fuzz: elapsed: 1m0s, execs: 123 (2/sec), new interesting: 4 (total: 56)".
 	progress=$(grep -E '^fuzz: elapsed: .*execs: ' "$out" | tail -1 || true)
@@ -93,8 +103,8 @@ for t in "${targets[@]}"; do
 	total_execs=$((total_execs + ${execs:-0}))
 	short=${pkg#github.com/drydock/drydock/}
 	printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$short" "$name" "$result" "${execs:--}" "${newi:--}" "${corpus:--}" "${crasher:-}" >>"$summary"
-	if [[ $result == ok ]]; then
-		log "ok   $short $name ($(($(date +%s) - t0))s, ${execs:-?} execs)"
+	if [[ $result != FAIL ]]; then
+		log "$result $short $name ($(($(date +%s) - t0))s, ${execs:-?} execs)"
 	else
 		log "FAIL $short $name ($(($(date +%s) - t0))s):"
 		tail -40 "$out" >&2
