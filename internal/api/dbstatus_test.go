@@ -18,7 +18,7 @@ import (
 // an offline server's live.Manager does.
 type updatingAdvisories struct{ st live.Status }
 
-func (updatingAdvisories) DB() *vulndb.DB         { return nil }
+func (updatingAdvisories) DB() *vulndb.DB        { return nil }
 func (u updatingAdvisories) Status() live.Status { return u.st }
 
 // TestDBStatusOffline checks that GET /api/v1/db says why there is no
