@@ -48,7 +48,7 @@ func TestRules(t *testing.T) {
 		{difference{"lang", "trivy", "drydock-only", "pypi/django@3.2.25", "usr/lib/python3/dist-packages/Django-3.2.25.egg-info/PKG-INFO"}, "peer-choice"},
 		{difference{"case-maven-bookworm", "trivy", "drydock-only", "maven/log4j@1.2.17", "usr/share/java/log4j-1.2-1.2.17.jar"}, "peer-choice"},
 		{difference{"lang", "syft", "peer-only", "maven/maven3-core@3.8.7", "usr/share/java/maven3-core.jar"}, "peer-bug"},
-		{difference{"lang", "syft", "peer-only", "maven/guice-no-aop@4.2.3", "usr/share/java/guice-no-aop-4.2.3.jar"}, "our-bug"},
+		{difference{"lang", "syft", "peer-only", "maven/guice-no-aop@4.2.3", "usr/share/java/guice-no-aop-4.2.3.jar"}, "peer-bug"},
 		{difference{"lang", "syft", "peer-only", "golang/example.com/vulnfixture@", "usr/local/bin/vulnfixture"}, "our-choice"},
 		{difference{"lang", "syft", "peer-only", "npm/left-pad@1.3.0", "app/node_modules/left-pad/package.json"}, ""},
 		{difference{"lang", "osv-scanner", "peer-only", "golang/stdlib@1.20.14 GO-2024-2687", ""}, ""},
