@@ -26,6 +26,8 @@ type queryFlags struct {
 	token   string
 	user    string
 	timeout time.Duration
+	// local queries the data directory (--data) instead of a server.
+	local bool
 }
 
 func envOr(name, def string) string {
@@ -49,11 +51,19 @@ The query is the single argument; "-" reads it from standard input.
 Errors in the query are reported with their line and column.
 
 Sign in with --token (an API token; env DRYDOCK_TOKEN) or with --user and
-the password in DRYDOCK_PASSWORD.`,
+the password in DRYDOCK_PASSWORD.
+
+With --data DIR (or DRYDOCK_DATA) and no --server, the query runs on that
+data directory itself, without a server, over every subscription in it
+(whoever can read the directory can read all of it).`,
 		Example: `  drydock query 'findings | where severity == "Critical" | summarize count() by repository'
   drydock query --format csv - < weekly.kql > weekly.csv`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			// A data directory named explicitly, and no server: query the
+			// directory itself.
+			f.local = (cmd.Flags().Changed("data") || os.Getenv("DRYDOCK_DATA") != "") &&
+				!cmd.Flags().Changed("server") && os.Getenv("DRYDOCK_SERVER") == ""
 			return runQuery(cmd.Context(), g, &f, args[0])
 		},
 	}
@@ -87,6 +97,18 @@ func runQuery(ctx context.Context, g *globals, f *queryFlags, q string) error {
 	}
 	if strings.TrimSpace(q) == "" {
 		return usageError{errors.New("the query is empty")}
+	}
+	if f.local {
+		ctx, cancel := context.WithTimeout(ctx, f.timeout)
+		defer cancel()
+		res, err := runLocalQuery(ctx, g.dataDir, q)
+		if err != nil {
+			return err
+		}
+		if err := render(g.stdout, res); err != nil {
+			return fmt.Errorf("write the result: %w", err)
+		}
+		return nil
 	}
 	base, err := url.Parse(f.server)
 	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {

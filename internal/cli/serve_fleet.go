@@ -26,6 +26,22 @@ type fleet struct {
 // provider API and the query API.
 func serveFleet(cfg config.Config, meta *sqlmeta.Store, reports projection.Reports, advisories liveDB,
 	authz access.Authorizer, log *slog.Logger) (fleet, error) {
+	proj, tables, err := fleetTables(cfg, meta, reports, advisories, log)
+	if err != nil {
+		return fleet{}, err
+	}
+	prov, err := provider.New(provider.Config{PageSize: cfg.Provider.PageSize}, provider.Deps{Projector: proj, Auth: authz, Logger: log})
+	if err != nil {
+		return fleet{}, err
+	}
+	query := tables.Handler(authz, queryLimits(cfg.Query), log)
+	return fleet{provider: prov, providerPatterns: provider.Patterns, query: query}, nil
+}
+
+// fleetTables builds the projection and the query tables over it; the
+// server and `drydock query` on a data directory share them.
+func fleetTables(cfg config.Config, meta *sqlmeta.Store, reports projection.Reports, advisories liveDB,
+	log *slog.Logger) (*projection.Projector, *querytables.Tables, error) {
 	pc := cfg.Provider
 	proj, err := projection.New(projection.Config{TenantID: pc.TenantID, ResourceGroup: pc.ResourceGroup,
 		RegistryHost: pc.RegistryHost, ScanningEnabledByDefault: cfg.Scan.EnabledByDefault},
@@ -37,17 +53,15 @@ func serveFleet(cfg config.Config, meta *sqlmeta.Store, reports projection.Repor
 				return ""
 			}})
 	if err != nil {
-		return fleet{}, err
-	}
-	prov, err := provider.New(provider.Config{PageSize: pc.PageSize}, provider.Deps{Projector: proj, Auth: authz, Logger: log})
-	if err != nil {
-		return fleet{}, err
+		return nil, nil, err
 	}
 	tables, err := querytables.New(querytables.Deps{Projector: proj, Store: meta})
 	if err != nil {
-		return fleet{}, err
+		return nil, nil, err
 	}
-	q := cfg.Query
-	query := tables.Handler(authz, kql.Limits{Timeout: q.Timeout.D(), MaxRows: q.MaxRows, MaxMemory: int64(q.MaxMemory)}, log)
-	return fleet{provider: prov, providerPatterns: provider.Patterns, query: query}, nil
+	return proj, tables, nil
+}
+
+func queryLimits(q config.Query) kql.Limits {
+	return kql.Limits{Timeout: q.Timeout.D(), MaxRows: q.MaxRows, MaxMemory: int64(q.MaxMemory)}
 }
