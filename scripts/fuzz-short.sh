@@ -11,7 +11,9 @@
 #
 # A crash fails the target (a bare "context deadline exceeded" with no
 # failing input is Go 1.26's fuzz coordinator race, go.dev/issue/75804, and
-# is reported as a flake instead): go test prints the input and writes it to the
+# is reported as a flake instead, as is a saved input that passes when run
+# again — a worker that died for another reason; a crash that reproduces
+# fails): go test prints the input and writes it to the
 # package's testdata/fuzz/NAME/ directory, where it becomes a regression seed
 # once committed. The script runs every target, then exits 1 if any failed,
 # naming them.
@@ -76,11 +78,22 @@ for t in "${targets[@]}"; do
 		# not a finding about our code: warn and go on.
 		log "FLAKE $pkg $name ($(($(date +%s) - t0))s): fuzztime deadline race in the Go toolchain, no failing input"
 		flaked+=("$pkg $name")
+	elif rerun=$(grep -o "go test -run=$name/[0-9a-f]*" "$out" | head -1) && [[ -n $rerun ]] &&
+		go test "${rerun#go test }" "$pkg" >"$out.rerun" 2>&1; then
+		# The fuzzer saved an input, but running that input again passes:
+		# the worker died for another reason (e.g. starved or killed while
+		# minimizing on a loaded machine). Keep the input (it is now a seed
+		# in testdata/fuzz) and report it; a crash that reproduces fails.
+		log "FLAKE $pkg $name ($(($(date +%s) - t0))s): the saved input passes when run again (${rerun#go test }); kept as a seed:"
+		cat "$out" >&2
+		flaked+=("$pkg $name (unreproducible)")
 	else
 		log "FAIL $pkg $name ($(($(date +%s) - t0))s):"
 		cat "$out" >&2
+		[[ -f "$out.rerun" ]] && cat "$out.rerun" >&2
 		failed+=("$pkg $name")
 	fi
+	rm -f "$out.rerun"
 done
 if ((${#flaked[@]})); then
 	log "${#flaked[@]} ended on the toolchain's deadline race (not failures):"
