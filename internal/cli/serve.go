@@ -16,6 +16,7 @@ import (
 
 	"github.com/drydock/drydock/internal/audit"
 	"github.com/drydock/drydock/internal/config"
+	"github.com/drydock/drydock/internal/console"
 	"github.com/drydock/drydock/internal/gc"
 	"github.com/drydock/drydock/internal/pipeline/objects"
 	"github.com/drydock/drydock/internal/policy"
@@ -156,6 +157,10 @@ func serve(ctx context.Context, cfg config.Config, logw io.Writer) error {
 	if err != nil {
 		return err
 	}
+	con, err := console.New(console.Deps{Store: meta, Advisories: advisories, Auth: authz, Logger: log})
+	if err != nil {
+		return err
+	}
 	srv, err := server.New(server.Config{
 		TLSCert:           cfg.Server.TLSCert,
 		TLSKey:            cfg.Server.TLSKey,
@@ -165,7 +170,8 @@ func serve(ctx context.Context, cfg config.Config, logw io.Writer) error {
 		OpenMetrics:       cfg.Auth.OpenMetrics,
 	}, server.Deps{Registry: reg, Ready: meta.Ping, Metrics: metrics, Logger: log,
 		Webhooks: hooks, WebhookPatterns: webhook.Patterns, Guard: guardOf(gate), API: apiHandler,
-		Provider: fleet.provider, ProviderPatterns: fleet.providerPatterns, Query: fleet.query})
+		Provider: fleet.provider, ProviderPatterns: fleet.providerPatterns, Query: fleet.query,
+		Console: con, ConsolePatterns: console.Patterns})
 	if err != nil {
 		return err
 	}

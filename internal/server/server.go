@@ -76,6 +76,11 @@ type Deps struct {
 	// letter case, which it answers in its own error shape.
 	Provider         http.Handler
 	ProviderPatterns []string
+	// Console, when set, serves the web console on each of
+	// ConsolePatterns ("GET /{$}", "GET /images"), behind the guard's
+	// Middleware like every other interface.
+	Console         http.Handler
+	ConsolePatterns []string
 }
 
 // Guard authenticates the interfaces; internal/auth.Gate implements it.
@@ -169,6 +174,11 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		}
 		mux.Handle("/subscriptions", deps.Provider)
 		mux.Handle("/subscriptions/", deps.Provider)
+	}
+	if deps.Console != nil {
+		for _, p := range deps.ConsolePatterns {
+			mux.Handle(p, deps.Console)
+		}
 	}
 	mux.Handle("GET /metrics", promhttp.HandlerFor(deps.Metrics, promhttp.HandlerOpts{Registry: deps.Metrics}))
 	if deps.Guard != nil {
