@@ -152,6 +152,37 @@ func parseFooter(data []byte, verify bool) (*footer, error) {
 	return f, nil
 }
 
+// verifyFileHash checks the file hash of the database file at path (the
+// SHA-256 of everything before its last 40 bytes, stored in them) by
+// reading the file, without mapping it.
+func verifyFileHash(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	n := fi.Size()
+	if n < int64(len(magicStart)+footerSize) {
+		return fmt.Errorf("%w: file too short", ErrCorrupt)
+	}
+	var tail [40]byte
+	if _, err := f.ReadAt(tail[:], n-40); err != nil {
+		return fmt.Errorf("%w: read footer: %w", ErrCorrupt, err)
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, io.NewSectionReader(f, 0, n-40)); err != nil {
+		return fmt.Errorf("vulndb: hash %s: %w", path, err)
+	}
+	if !bytes.Equal(h.Sum(nil), tail[:32]) {
+		return fmt.Errorf("%w: checksum mismatch", ErrCorrupt)
+	}
+	return nil
+}
+
 func (f *footer) section(data []byte, i int) []byte {
 	s := f.sections[i]
 	return data[s.off : s.off+s.n]

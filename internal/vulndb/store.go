@@ -173,8 +173,16 @@ func (s *Store) Begin(ctx context.Context) (*Builder, error) {
 func (s *Store) install(tmpPath, version string) (string, error) {
 	prev, _ := readPointer(s.dir)
 	// Verified once here, so that opening it (every drydock scan) need
-	// not read and hash the whole file; see openFile.
-	db, err := OpenFileWith(tmpPath, Options{CacheBytes: -1})
+	// not read and hash the whole file; see openFile. The hash is read
+	// through the file, not the mapping, so hundreds of MiB of mapped
+	// pages do not count against the importing process's memory.
+	if err := verifyFileHash(tmpPath); err != nil {
+		return "", fmt.Errorf("vulndb: install: %w", err)
+	}
+	if len(version) < 16 {
+		return "", fmt.Errorf("vulndb: install: %w: version %q", ErrCorrupt, version)
+	}
+	db, err := openFile(tmpPath, Options{CacheBytes: -1}, version[:16])
 	if err != nil {
 		return "", fmt.Errorf("vulndb: install: %w", err)
 	}
