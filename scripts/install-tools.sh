@@ -27,7 +27,8 @@ GO_TOOLS=(
 	"conformance github.com/opencontainers/distribution-spec/conformance    v0.0.0-20260831232431-97274622c111"
 )
 
-APT_PACKAGES=(skopeo umoci jq psmisc sqlite3 ca-certificates)
+# chromium: the console's browser test (headless, driven from Go by test/e2e).
+APT_PACKAGES=(skopeo umoci jq psmisc sqlite3 ca-certificates chromium)
 
 log() { printf 'install-tools: %s\n' "$*" >&2; }
 
