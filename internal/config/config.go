@@ -112,6 +112,9 @@ type Scan struct {
 	// every stored image; 0 disables it (database changes still trigger
 	// one).
 	ReevaluateInterval Duration `yaml:"reevaluateInterval"`
+	// AttachSBOM writes each scanned image's CycloneDX SBOM into its
+	// repository as an OCI referrer of the image.
+	AttachSBOM bool `yaml:"attachSBOM"`
 }
 
 // VulnDB configures how the server keeps the advisory database current.

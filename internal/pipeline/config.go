@@ -50,6 +50,11 @@ type Config struct {
 	ReevaluateBatch int
 	// Limits bound the work one image may cause (see scan.Options.Limits).
 	Limits layer.Config
+	// AttachSBOM writes each scanned image's CycloneDX SBOM into its
+	// repository as an OCI referrer of the image (Deps.Artifacts required).
+	AttachSBOM bool
+	// ToolVersion is drydock's version, written into attached SBOMs.
+	ToolVersion string
 }
 
 func (c Config) withDefaults() (Config, error) {

@@ -64,6 +64,8 @@ type Deps struct {
 	Exempters Exempters
 	// Plans, when set, lets SetPlan switch scanning.
 	Plans store.Plans
+	// Artifacts writes the SBOM referrers of Config.AttachSBOM.
+	Artifacts ArtifactStore
 	// Extractors default to list.All().
 	Extractors []extract.Extractor
 	Logger     *slog.Logger
@@ -109,6 +111,9 @@ func New(cfg Config, d Deps) (*Pipeline, error) {
 	if d.Queue == nil || d.Results == nil || d.Manifests == nil || d.Blobs == nil || d.Objects == nil ||
 		d.Advisories == nil || d.Logger == nil {
 		return nil, errors.New("pipeline: Queue, Results, Manifests, Blobs, Objects, Advisories and Logger are required")
+	}
+	if cfg.AttachSBOM && d.Artifacts == nil {
+		return nil, errors.New("pipeline: AttachSBOM needs Artifacts")
 	}
 	if d.Extractors == nil {
 		d.Extractors = list.All()

@@ -169,7 +169,7 @@ func newEnv(t *testing.T, cfg pipeline.Config, db *vulndb.DB) *env {
 		cfg.Backoff = 20 * time.Millisecond
 	}
 	e.p, err = pipeline.New(cfg, pipeline.Deps{Queue: meta, Results: meta, Manifests: meta, Blobs: blobs, Objects: objs,
-		Advisories: e.adv, Plans: meta, Exemptions: meta, Logger: log, Metrics: prometheus.NewRegistry()})
+		Advisories: e.adv, Plans: meta, Exemptions: meta, Artifacts: meta, Logger: log, Metrics: prometheus.NewRegistry()})
 	if err != nil {
 		t.Fatal(err)
 	}

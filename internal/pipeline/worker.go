@@ -180,6 +180,13 @@ func (p *Pipeline) scanJob(ctx context.Context, job store.ClaimedJob) (state, no
 		if _, _, err := p.saveScan(ctx, job, ref, r, inv); err != nil {
 			return "", "", err
 		}
+		if p.cfg.AttachSBOM && inv != nil {
+			// The scan is recorded: a failed attach is logged, not retried
+			// (the next scan of the image tries again).
+			if err := p.attachSBOM(ctx, job, ref, r, inv); err != nil {
+				p.log.WarnContext(ctx, "attach SBOM", "repo", job.Repository, "digest", im.Digest, "err", err)
+			}
+		}
 	}
 	return store.JobDone, "", nil
 }
