@@ -16,6 +16,7 @@ import (
 	"github.com/drydock/drydock/internal/access"
 	"github.com/drydock/drydock/internal/audit"
 	"github.com/drydock/drydock/internal/finding"
+	"github.com/drydock/drydock/internal/httpjson"
 	"github.com/drydock/drydock/internal/pipeline"
 	"github.com/drydock/drydock/internal/pipeline/layercache"
 	"github.com/drydock/drydock/internal/store"
@@ -237,14 +238,6 @@ type statusError struct {
 
 func (e *statusError) Error() string { return e.msg }
 
-// problem is an RFC 9457 problem document.
-type problem struct {
-	Type   string `json:"type"`
-	Title  string `json:"title"`
-	Status int    `json:"status"`
-	Detail string `json:"detail,omitempty"`
-}
-
 func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status := http.StatusInternalServerError
 	var se *statusError
@@ -264,28 +257,16 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	case errors.Is(err, access.ErrTooManyRequests):
 		status = http.StatusTooManyRequests
 	}
-	p := problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: err.Error()}
+	detail := err.Error()
 	if status == http.StatusInternalServerError {
 		h.d.Logger.ErrorContext(r.Context(), "api request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-		p.Detail = "internal error"
+		detail = "internal error"
 	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(p)
+	httpjson.WriteProblem(w, status, detail)
 }
 
 // writeJSON answers v as JSON.
-func writeJSON(w http.ResponseWriter, status int, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = w.Write(append(b, '\n'))
-	return nil
-}
+func writeJSON(w http.ResponseWriter, status int, v any) error { return httpjson.Write(w, status, v) }
 
 // maxBody bounds request bodies.
 const maxBody = 64 << 10

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/drydock/drydock/internal/access"
+	"github.com/drydock/drydock/internal/httpjson"
 	"github.com/drydock/drydock/internal/oci"
 	"github.com/drydock/drydock/internal/store"
 )
@@ -142,14 +143,6 @@ func (h *handler) wrap(fn func(http.ResponseWriter, *http.Request, *access.Ident
 	})
 }
 
-// problem is an RFC 9457 problem document.
-type problem struct {
-	Type   string `json:"type"`
-	Title  string `json:"title"`
-	Status int    `json:"status"`
-	Detail string `json:"detail,omitempty"`
-}
-
 func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status := http.StatusInternalServerError
 	switch {
@@ -166,27 +159,16 @@ func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	case errors.Is(err, access.ErrTooManyRequests):
 		status = http.StatusTooManyRequests
 	}
-	p := problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: err.Error()}
+	detail := err.Error()
 	if status == http.StatusInternalServerError {
 		h.log.ErrorContext(r.Context(), "webhook api failed", "method", r.Method, "path", r.URL.Path, "err", err)
-		p.Detail = "internal error"
+		detail = "internal error"
 	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(p)
+	httpjson.WriteProblem(w, status, detail)
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = w.Write(append(b, '\n'))
-	return nil
-}
+// writeJSON answers v as JSON.
+func writeJSON(w http.ResponseWriter, status int, v any) error { return httpjson.Write(w, status, v) }
 
 // decode reads a JSON request body strictly: bounded size, no unknown
 // fields, one value.
