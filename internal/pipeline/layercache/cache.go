@@ -1,14 +1,18 @@
 package layercache
 
 import (
+	"cmp"
 	"container/list"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/drydock/drydock/internal/oci"
 	"github.com/drydock/drydock/internal/pipeline/objects"
@@ -34,6 +38,11 @@ type Config struct {
 	// MemoryBytes bounds the decoded skeletons kept in memory. Default
 	// 64 MiB.
 	MemoryBytes int64
+	// Parallel caps the layers recorded at once, over all the cache's
+	// scans: the layers of one image are recorded side by side (each on
+	// its own core: decompression is most of the work). Default
+	// GOMAXPROCS.
+	Parallel int
 }
 
 // Stats count what the cache did.
@@ -65,6 +74,7 @@ type Cache struct {
 
 	mu     sync.Mutex
 	flight map[oci.Digest]*call
+	slots  chan struct{} // one per recording in progress (Config.Parallel)
 
 	recorded, reused, replays, fallbacks, pins atomic.Int64
 }
@@ -85,8 +95,11 @@ func New(cfg Config, objs objects.Store, exs []extract.Extractor, log *slog.Logg
 	if err := cfg.Limits.Validate(); err != nil {
 		return nil, fmt.Errorf("layercache: %w", err)
 	}
-	if cfg.MaxEntries < 0 || cfg.MemoryBytes < 0 {
-		return nil, errors.New("layercache: negative MaxEntries or MemoryBytes")
+	if cfg.MaxEntries < 0 || cfg.MemoryBytes < 0 || cfg.Parallel < 0 {
+		return nil, errors.New("layercache: negative MaxEntries, MemoryBytes or Parallel")
+	}
+	if cfg.Parallel == 0 {
+		cfg.Parallel = runtime.GOMAXPROCS(0)
 	}
 	if cfg.MaxEntries == 0 {
 		cfg.MaxEntries = 1_000_000
@@ -95,7 +108,7 @@ func New(cfg Config, objs objects.Store, exs []extract.Extractor, log *slog.Logg
 		cfg.MemoryBytes = 64 << 20
 	}
 	c := &Cache{objs: objs, exs: slices.Clone(exs), cfg: cfg.Limits, log: log, mem: newLRU(cfg.MemoryBytes),
-		flight: map[oci.Digest]*call{}}
+		flight: map[oci.Digest]*call{}, slots: make(chan struct{}, cfg.Parallel)}
 	c.sels = append(c.sels, selector{key: osinfoKey, sel: osinfo.Selector{}})
 	for _, ex := range exs {
 		s := selector{key: fmt.Sprintf("%s@%d", ex.Name(), ex.Version()), sel: ex}
@@ -115,11 +128,9 @@ func New(cfg Config, objs objects.Store, exs []extract.Extractor, log *slog.Logg
 		return v
 	}
 	c.lim = limits{
-		layerBytes:  def(l.MaxLayerBytes, layer.DefaultMaxLayerBytes),
 		fileBytes:   def(l.MaxFileBytes, layer.DefaultMaxFileBytes),
 		reduceBytes: def(l.MaxReduceBytes, layer.DefaultMaxReduceBytes),
 		keptBytes:   def(l.MaxKeptBytes, layer.DefaultMaxKeptBytes),
-		ratio:       def(l.MaxRatio, layer.DefaultMaxRatio),
 		maxEntries:  cfg.MaxEntries,
 	}
 	return c, nil
@@ -149,22 +160,20 @@ func (c *Cache) Inventory(ctx context.Context, im *source.Image, read func(conte
 	if len(im.Layers) == 0 {
 		return read(ctx)
 	}
-	sks := make([]*Skeleton, len(im.Layers))
-	for i, l := range im.Layers {
+	for _, l := range im.Layers {
 		if _, err := oci.ParseDigest(string(l.Digest)); err != nil {
 			c.fallbacks.Add(1)
 			return read(ctx)
 		}
-		sk, err := c.skeleton(ctx, im, i)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			c.log.DebugContext(ctx, "layer not cached; reading the image", "layer", l.Digest, "err", err)
-			c.fallbacks.Add(1)
-			return read(ctx)
+	}
+	sks, err := c.skeletons(ctx, im)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
 		}
-		sks[i] = sk
+		c.log.DebugContext(ctx, "layer not cached; reading the image", "err", err)
+		c.fallbacks.Add(1)
+		return read(ctx)
 	}
 	// A replay stops at the first layer needing contents left out; each
 	// round pins what it found and records that layer again. A round that
@@ -224,6 +233,40 @@ func pinnedAll(sk *Skeleton, names map[string]bool) bool {
 		}
 	}
 	return true
+}
+
+// skeletons returns the skeletons of im's layers, those it must record
+// recorded side by side (up to Config.Parallel over the whole cache),
+// largest first so that the longest recording does not start last. The
+// first error stops the others.
+func (c *Cache) skeletons(ctx context.Context, im *source.Image) ([]*Skeleton, error) {
+	sks := make([]*Skeleton, len(im.Layers))
+	order := make([]int, len(im.Layers))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(im.Layers[b].Size, im.Layers[a].Size) })
+	// Workers take the layers in that order (goroutines started one per
+	// layer would run in no particular order).
+	var next atomic.Int64
+	g, gctx := errgroup.WithContext(ctx)
+	for range min(cap(c.slots), len(order)) {
+		g.Go(func() error {
+			for {
+				k := int(next.Add(1)) - 1
+				if k >= len(order) {
+					return nil
+				}
+				i := order[k]
+				sk, err := c.skeleton(gctx, im, i)
+				if err != nil {
+					return fmt.Errorf("layer %s: %w", im.Layers[i].Digest, err)
+				}
+				sks[i] = sk
+			}
+		})
+	}
+	return sks, g.Wait()
 }
 
 // skeleton returns the skeleton of layer i of im that holds what the
@@ -316,13 +359,19 @@ func (c *Cache) rerecord(ctx context.Context, im *source.Image, i int, prev *Ske
 }
 
 func (c *Cache) recordNow(ctx context.Context, im *source.Image, i int, pinned map[string]bool) (*Skeleton, error) {
+	select {
+	case c.slots <- struct{}{}:
+		defer func() { <-c.slots }()
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 	l := im.Layers[i]
 	rc, err := im.OpenLayer(ctx, i)
 	if err != nil {
 		return nil, err
 	}
 	defer rc.Close()
-	sk, err := recordLayer(ctx, rc, layer.Desc{Digest: l.Digest, DiffID: l.DiffID}, c.sels, c.lim, pinned)
+	sk, err := recordLayer(ctx, rc, layer.Desc{Digest: l.Digest, DiffID: l.DiffID}, c.cfg, c.sels, c.lim, pinned)
 	if err != nil {
 		return nil, err
 	}

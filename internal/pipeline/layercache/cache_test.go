@@ -266,12 +266,25 @@ func report(t *testing.T, im *source.Image, o scan.Options) *finding.Report {
 
 // TestEqualsFullScan: an image's report is the same whether its layers
 // are read or replayed from skeletons, the first time (skeletons being
-// recorded) and the next (skeletons reused, by another cache on the same
-// objects, as after a restart).
+// recorded, one at a time or side by side) and the next (skeletons reused,
+// by another cache on the same objects, as after a restart).
 func TestEqualsFullScan(t *testing.T) {
+	for _, parallel := range []int{1, 8} {
+		t.Run(fmt.Sprintf("parallel=%d", parallel), func(t *testing.T) { testEqualsFullScan(t, parallel) })
+	}
+}
+
+func testEqualsFullScan(t *testing.T, parallel int) {
 	objs, err := objects.Open(t.TempDir(), false)
 	if err != nil {
 		t.Fatal(err)
+	}
+	newCache := func(t *testing.T, objs objects.Store, exs []extract.Extractor) *layercache.Cache {
+		c, err := layercache.New(layercache.Config{Parallel: parallel}, objs, exs, slog.New(slog.DiscardHandler))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
 	}
 	for name, a := range cases(t) {
 		t.Run(name, func(t *testing.T) {

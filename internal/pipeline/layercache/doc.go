@@ -19,11 +19,18 @@
 //   - nothing of any other file.
 //
 // An image's inventory is then made by replaying its layers' skeletons, as
-// tar streams, through the very extraction session an ordinary read uses
-// (extract.Session over the layer reader), with zeros where contents were
-// left out. Whiteouts, overrides, link resolution and layer attribution
-// are therefore computed by the same code on the same entries, and the
-// inventory is the one an ordinary read gives.
+// entries (layer.Entries: each header with its kept contents, zeros where
+// contents were left out; no tar stream is written or parsed), through the
+// very extraction session an ordinary read uses (extract.Session over the
+// layer reader). Whiteouts, overrides, link resolution and layer
+// attribution are therefore computed by the same code on the same entries,
+// and the inventory is the one an ordinary read gives.
+//
+// The layers an image needs recorded are recorded side by side, largest
+// first, up to Config.Parallel at once over the whole cache; each
+// recording reads its layer through layer.OpenStream, as the ordinary read
+// does (decompression and hashing on goroutines of their own, the same
+// limits, the diff_id verified).
 //
 // # Why a replay is exact, or refuses
 //

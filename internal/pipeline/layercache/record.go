@@ -2,22 +2,13 @@ package layercache
 
 import (
 	"archive/tar"
-	"bufio"
 	"context"
-	"crypto/sha256"
-	"crypto/sha512"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"io/fs"
 	"time"
 
-	"github.com/klauspost/compress/gzip"
-	"github.com/klauspost/compress/zstd"
-
-	"github.com/drydock/drydock/internal/oci"
 	"github.com/drydock/drydock/internal/scan/layer"
 )
 
@@ -35,8 +26,8 @@ type selector struct {
 // limits are the layer reader limits that decide what a skeleton must
 // keep, with defaults applied.
 type limits struct {
-	layerBytes, fileBytes, reduceBytes, keptBytes, ratio int64
-	maxEntries                                           int
+	fileBytes, reduceBytes, keptBytes int64
+	maxEntries                        int
 }
 
 // wants returns, for a regular file at the cleaned path p, whether a
@@ -97,50 +88,13 @@ func complete(sk *Skeleton, sels []selector, lim limits) bool {
 // pinned names entries whose contents must be kept whatever the selectors
 // want. desc.DiffID, when set, is verified. Any error means the layer
 // cannot be recorded; the caller falls back to the ordinary read.
-func recordLayer(ctx context.Context, src io.Reader, desc layer.Desc, sels []selector, lim limits, pinned map[string]bool) (*Skeleton, error) {
-	br := bufio.NewReaderSize(src, 64<<10)
-	head, err := br.Peek(8)
-	if err != nil && !errors.Is(err, io.EOF) {
-		return nil, err
+func recordLayer(ctx context.Context, src io.Reader, desc layer.Desc, cfg layer.Config, sels []selector, lim limits, pinned map[string]bool) (*Skeleton, error) {
+	st, err := layer.OpenStream(ctx, cfg, 0, desc, src)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", errUnsupported, err)
 	}
-	comp := &countReader{r: br}
-	var plain io.Reader
-	switch c := layer.Detect(head); c {
-	case layer.Uncompressed:
-		plain = comp
-	case layer.Gzip:
-		zr, err := gzip.NewReader(comp)
-		if err != nil {
-			return nil, fmt.Errorf("%w: gzip: %w", errUnsupported, err)
-		}
-		defer zr.Close()
-		plain = zr
-	case layer.Zstd:
-		zr, err := zstd.NewReader(comp, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(128<<20),
-			zstd.WithDecoderMaxMemory(128<<20), zstd.WithDecoderLowmem(true))
-		if err != nil {
-			return nil, fmt.Errorf("%w: zstd: %w", errUnsupported, err)
-		}
-		defer zr.Close()
-		plain = zr
-	default:
-		return nil, fmt.Errorf("%w: compression %s", errUnsupported, c)
-	}
-	alg := "sha256"
-	if desc.DiffID != "" {
-		alg = string(desc.DiffID.Algorithm())
-	}
-	var h hash.Hash
-	switch alg {
-	case "sha256":
-		h = sha256.New()
-	case "sha512":
-		h = sha512.New()
-	default:
-		return nil, fmt.Errorf("%w: diff_id algorithm of %s", errUnsupported, desc.DiffID)
-	}
-	lr := &limitReader{ctx: ctx, r: plain, comp: comp, lim: lim, compressed: layer.Detect(head) != layer.Uncompressed, h: h}
-	tr := tar.NewReader(lr)
+	defer st.Close()
+	tr := tar.NewReader(st)
 	sk := &Skeleton{Selectors: make([]string, len(sels))}
 	for i, s := range sels {
 		sk.Selectors[i] = s.key
@@ -206,19 +160,12 @@ func recordLayer(ctx context.Context, src io.Reader, desc layer.Desc, sels []sel
 		}
 		sk.Entries = append(sk.Entries, e)
 	}
-	if err := lr.err; err != nil {
-		return nil, err
-	}
-	// Drain what follows the tar's end, as the layer reader does, so the
-	// diff_id covers the whole stream.
-	if _, err := io.Copy(io.Discard, lr); err != nil {
+	// Drain what follows the tar's end and verify the diff_id, as the
+	// layer reader does.
+	if err := st.Finish(); err != nil {
 		return nil, fmt.Errorf("%w: %w", errUnsupported, err)
 	}
-	got := oci.Digest(alg + ":" + hex.EncodeToString(h.Sum(nil)))
-	if desc.DiffID != "" && got != desc.DiffID {
-		return nil, fmt.Errorf("%w: diff_id %s, content hashes to %s", errUnsupported, desc.DiffID, got)
-	}
-	sk.DiffID = string(got)
+	sk.DiffID = string(desc.DiffID)
 	return sk, nil
 }
 
@@ -232,55 +179,4 @@ func reduce(red layer.Reducer, p string, data []byte) (out []byte, err error) {
 	}()
 	out, err = red.Reduce(p, data)
 	return append([]byte(nil), out...), err
-}
-
-// countReader counts the compressed bytes read.
-type countReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
-}
-
-// limitReader bounds the uncompressed stream (size, ratio, context) and
-// hashes it.
-type limitReader struct {
-	ctx        context.Context
-	r          io.Reader
-	comp       *countReader
-	lim        limits
-	compressed bool
-	h          hash.Hash
-	n          int64
-	err        error
-}
-
-// ratioSlack mirrors the layer reader: the ratio applies past 64 MiB.
-const ratioSlack = 64 << 20
-
-func (l *limitReader) Read(p []byte) (int, error) {
-	if l.err != nil {
-		return 0, l.err
-	}
-	if err := l.ctx.Err(); err != nil {
-		l.err = err
-		return 0, err
-	}
-	n, err := l.r.Read(p)
-	l.n += int64(n)
-	l.h.Write(p[:n])
-	switch {
-	case l.n > l.lim.layerBytes:
-		l.err = fmt.Errorf("%w: uncompressed layer over %d bytes", errUnsupported, l.lim.layerBytes)
-	case l.compressed && l.n > ratioSlack && l.n > l.lim.ratio*max(l.comp.n, 1):
-		l.err = fmt.Errorf("%w: decompression ratio over %d", errUnsupported, l.lim.ratio)
-	}
-	if l.err != nil {
-		return n, l.err
-	}
-	return n, err
 }

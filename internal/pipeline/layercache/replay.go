@@ -2,7 +2,6 @@ package layercache
 
 import (
 	"archive/tar"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -16,75 +15,60 @@ import (
 	"github.com/drydock/drydock/internal/scan/source"
 )
 
-// paxEntry is the PAX record that numbers the entries of a replayed
-// stream whose contents were left out. Only the replay writes it: image
-// content never reaches a stream's headers.
+// paxEntry is the PAX record that numbers the replayed entries whose
+// contents were left out. Only the replay sets it: image content never
+// reaches the headers it hands the reader.
 const paxEntry = "DRYDOCK.entry"
 
-// stream is a skeleton as a tar stream: each entry with its kept contents,
-// or zeros in place of contents left out.
-type stream struct {
+// entries is a skeleton as layer entries (layer.Entries): each entry's
+// header with its kept contents, or zeros in place of contents left out.
+// No tar stream is written or parsed, and contents left out cost nothing
+// unless the reader reads them (only reducers do, and a replayed reducer
+// returns its recorded output).
+type entries struct {
 	sk    *Skeleton
 	next  int
-	buf   bytes.Buffer
-	tw    *tar.Writer
-	zeros int64
-	done  bool
-	err   error
+	data  []byte // unread kept contents of the current entry
+	zeros int64  // or: unread zeros in place of its contents
 }
 
-func newStream(sk *Skeleton) *stream {
-	s := &stream{sk: sk}
-	s.tw = tar.NewWriter(&s.buf)
-	return s
-}
+func newEntries(sk *Skeleton) *entries { return &entries{sk: sk} }
 
-var zeroChunk = make([]byte, 64<<10)
-
-func (s *stream) Read(p []byte) (int, error) {
-	for s.buf.Len() == 0 {
-		if s.err != nil {
-			return 0, s.err
-		}
-		if s.done {
-			return 0, io.EOF
-		}
-		s.err = s.fill()
-	}
-	return s.buf.Read(p)
-}
-
-// fill writes the next piece of the stream into buf.
-func (s *stream) fill() error {
-	if s.zeros > 0 {
-		n := min(s.zeros, int64(len(zeroChunk)))
-		s.zeros -= n
-		_, err := s.tw.Write(zeroChunk[:n])
-		return err
-	}
+// Next implements layer.Entries.
+func (s *entries) Next() (*tar.Header, error) {
 	if s.next == len(s.sk.Entries) {
-		s.done = true
-		return s.tw.Close()
+		return nil, io.EOF
 	}
 	i := s.next
 	s.next++
 	e := &s.sk.Entries[i]
 	hdr := e.header()
-	if e.isRegular() && !e.HasContent {
-		hdr.PAXRecords = map[string]string{paxEntry: strconv.Itoa(i)}
-	}
-	if err := s.tw.WriteHeader(hdr); err != nil {
-		return fmt.Errorf("layercache: replay entry %q: %w", e.Name, err)
-	}
+	s.data, s.zeros = nil, 0
 	switch {
 	case !e.isRegular():
 	case e.HasContent:
-		_, err := s.tw.Write(e.Content)
-		return err
+		s.data = e.Content
 	default:
+		hdr.PAXRecords = map[string]string{paxEntry: strconv.Itoa(i)}
 		s.zeros = e.Size
 	}
-	return nil
+	return hdr, nil
+}
+
+// Read implements layer.Entries.
+func (s *entries) Read(p []byte) (int, error) {
+	switch {
+	case len(s.data) > 0:
+		n := copy(p, s.data)
+		s.data = s.data[n:]
+		return n, nil
+	case s.zeros > 0:
+		n := int(min(int64(len(p)), s.zeros))
+		clear(p[:n])
+		s.zeros -= int64(n)
+		return n, nil
+	}
+	return 0, io.EOF
 }
 
 // entryOf returns the skeleton entry a replayed header names, or -1 for
@@ -195,7 +179,7 @@ func replay(ctx context.Context, im *source.Image, sks []*Skeleton, exs []extrac
 			st.need(e)
 			return true
 		}}
-		if err := sess.ReadLayer(ctx, desc, newStream(sk)); err != nil {
+		if err := sess.ReadEntries(ctx, desc, newEntries(sk)); err != nil {
 			if errors.Is(err, layer.ErrOmitted) {
 				return nil, st.pins, errInexact
 			}

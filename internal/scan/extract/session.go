@@ -65,6 +65,12 @@ func (s *Session) ReadLayer(ctx context.Context, desc layer.Desc, src io.Reader)
 	return s.r.ReadLayer(ctx, desc, src)
 }
 
+// ReadEntries reads the image's next layer given as entries; see
+// [layer.Reader.ReadEntries].
+func (s *Session) ReadEntries(ctx context.Context, desc layer.Desc, es layer.Entries) error {
+	return s.r.ReadEntries(ctx, desc, es)
+}
+
 // Extract detects the OS and runs every extractor on the layers read. When
 // extractors fail it returns the inventory of the others together with the
 // joined errors.

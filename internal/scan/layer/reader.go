@@ -162,34 +162,16 @@ func (r *Reader) ReadLayer(ctx context.Context, desc Desc, src io.Reader) (err e
 		defer cancel()
 	}
 	idx := len(r.layers)
-	st, err := openStream(ctx, &r.cfg, idx, desc, src)
+	st, err := OpenStream(ctx, r.cfg, idx, desc, src)
 	if err != nil {
 		return err
 	}
-	defer st.close()
-
-	d := &delta{layer: idx, adds: make(map[string]*node), omitted: desc.Omitted,
-		whiteouts: make(map[string]struct{}), opaques: make(map[string]struct{})}
-	tr := tar.NewReader(st)
-	var entries int64
-	for {
-		hdr, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return st.classify(err, "tar header")
-		}
-		entries++
-		r.entries++
-		if r.entries > r.cfg.MaxEntries {
-			return &LimitError{Limit: LimitEntries, Max: r.cfg.MaxEntries, Layer: idx, Path: hdr.Name}
-		}
-		if err := r.entry(d, tr, hdr, st); err != nil {
-			return err
-		}
+	defer st.Close()
+	d, entries, err := r.readEntries(ctx, idx, desc, tar.NewReader(st), st.classify)
+	if err != nil {
+		return err
 	}
-	if err := st.finish(); err != nil {
+	if err := st.Finish(); err != nil {
 		return err
 	}
 	r.apply(d)
@@ -198,6 +180,82 @@ func (r *Reader) ReadLayer(ctx context.Context, desc Desc, src io.Reader) (err e
 		Compressed: st.in.n.Load(), Uncompressed: st.out, Entries: entries,
 	})
 	return nil
+}
+
+// Entries is a layer as a sequence of entries instead of a tar stream: a
+// *tar.Reader is one, and a layer cache replays its record of a layer as
+// another, without writing and parsing a tar stream.
+type Entries interface {
+	// Next advances to the next entry and returns its header; io.EOF
+	// after the last one.
+	Next() (*tar.Header, error)
+	// Read reads the current entry's contents.
+	Read(p []byte) (int, error)
+}
+
+// ReadEntries reads the next layer from es, as [Reader.ReadLayer] reads a
+// tar stream, with the same limits except those on a stream's bytes (layer
+// size, ratio) and no diff_id to verify: es comes from a source already
+// checked. Errors and the Reader's state afterwards are as for ReadLayer.
+func (r *Reader) ReadEntries(ctx context.Context, desc Desc, es Entries) (err error) {
+	if r.err != nil {
+		return fmt.Errorf("%w: %w", ErrReaderFailed, r.err)
+	}
+	defer func() {
+		if err != nil {
+			r.err = err
+		}
+	}()
+	if !r.deadline.IsZero() {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, r.deadline)
+		defer cancel()
+	}
+	idx := len(r.layers)
+	classify := func(err error, what string) error {
+		if cerr := ctx.Err(); cerr != nil {
+			return ctxError(&r.cfg, idx, cerr)
+		}
+		return classifyError(idx, err, what)
+	}
+	d, entries, err := r.readEntries(ctx, idx, desc, es, classify)
+	if err != nil {
+		return err
+	}
+	r.apply(d)
+	r.layers = append(r.layers, Info{Index: idx, Desc: desc, Compression: Uncompressed, Entries: entries})
+	return nil
+}
+
+// readEntries reads one layer's entries into a delta. classify turns an
+// error from es into the error to report.
+func (r *Reader) readEntries(ctx context.Context, idx int, desc Desc, es Entries, classify func(error, string) error) (*delta, int64, error) {
+	d := &delta{layer: idx, adds: make(map[string]*node), omitted: desc.Omitted,
+		whiteouts: make(map[string]struct{}), opaques: make(map[string]struct{})}
+	var entries int64
+	for {
+		hdr, err := es.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, 0, classify(err, "tar header")
+		}
+		entries++
+		r.entries++
+		if r.entries > r.cfg.MaxEntries {
+			return nil, 0, &LimitError{Limit: LimitEntries, Max: r.cfg.MaxEntries, Layer: idx, Path: hdr.Name}
+		}
+		if entries%1024 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, 0, classify(err, "tar header")
+			}
+		}
+		if err := r.entry(d, es, hdr, classify); err != nil {
+			return nil, 0, err
+		}
+	}
+	return d, entries, nil
 }
 
 // delta is what one layer changes, applied once the layer is fully read:
@@ -263,7 +321,7 @@ func (r *Reader) resolveDir(d *delta, dir string) (string, bool) {
 }
 
 // entry handles one tar entry.
-func (r *Reader) entry(d *delta, tr *tar.Reader, hdr *tar.Header, st *stream) error {
+func (r *Reader) entry(d *delta, es Entries, hdr *tar.Header, classify func(error, string) error) error {
 	if len(hdr.Name) > r.cfg.MaxPathLength {
 		return &LimitError{Limit: LimitPathLength, Max: int64(r.cfg.MaxPathLength), Layer: d.layer, Path: truncate(hdr.Name)}
 	}
@@ -310,7 +368,7 @@ func (r *Reader) entry(d *delta, tr *tar.Reader, hdr *tar.Header, st *stream) er
 
 	switch hdr.Typeflag {
 	case tar.TypeReg, tar.TypeRegA, tar.TypeCont, tar.TypeGNUSparse:
-		return r.regular(d, tr, hdr, p, st)
+		return r.regular(d, es, hdr, p, classify)
 	case tar.TypeSymlink:
 		return r.symlink(d, hdr, p)
 	case tar.TypeLink:
@@ -351,7 +409,7 @@ func (r *Reader) wants(p string, fi fs.FileInfo) uint64 {
 }
 
 // regular handles a regular file.
-func (r *Reader) regular(d *delta, tr *tar.Reader, hdr *tar.Header, p string, st *stream) error {
+func (r *Reader) regular(d *delta, es Entries, hdr *tar.Header, p string, classify func(error, string) error) error {
 	fi := hdr.FileInfo()
 	listed := r.wants(p, fi)
 	mask := listed
@@ -391,8 +449,8 @@ func (r *Reader) regular(d *delta, tr *tar.Reader, hdr *tar.Header, p string, st
 		}
 		buf = r.scratch[:hdr.Size]
 	}
-	if _, err := io.ReadFull(tr, buf); err != nil {
-		return st.classify(err, "file "+p)
+	if _, err := io.ReadFull(es, buf); err != nil {
+		return classify(err, "file "+p)
 	}
 	if mask&r.rawMask != 0 {
 		if err := r.account(d.layer, p, int64(len(buf))); err != nil {

@@ -1,6 +1,7 @@
 package layer_test
 
 import (
+	"archive/tar"
 	"bytes"
 	"context"
 	"errors"
@@ -209,7 +210,7 @@ func TestChainedView(t *testing.T) {
 		},
 	}
 	for _, tt := range tests {
-		for _, enc := range []string{"tar", "gzip", "zstd"} {
+		for _, enc := range []string{"tar", "gzip", "zstd", "entries"} {
 			t.Run(tt.name+"/"+enc, func(t *testing.T) {
 				var blobs [][]byte
 				for _, l := range tt.layers {
@@ -222,7 +223,20 @@ func TestChainedView(t *testing.T) {
 					}
 					blobs = append(blobs, b)
 				}
-				r, err := readAll(t, layer.Config{}, []layer.Selector{tt.sel}, blobs...)
+				var r *layer.Reader
+				var err error
+				if enc == "entries" {
+					// The same layers given as entries (a tar.Reader is
+					// layer.Entries) read alike.
+					r, err = layer.New(layer.Config{}, tt.sel)
+					for _, b := range blobs {
+						if err == nil {
+							err = r.ReadEntries(t.Context(), layer.Desc{}, tar.NewReader(bytes.NewReader(b)))
+						}
+					}
+				} else {
+					r, err = readAll(t, layer.Config{}, []layer.Selector{tt.sel}, blobs...)
+				}
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -230,7 +244,7 @@ func TestChainedView(t *testing.T) {
 					t.Errorf("files (-want +got):\n%s", diff)
 				}
 				for i, info := range r.Layers() {
-					want := map[string]layer.Compression{"tar": layer.Uncompressed, "gzip": layer.Gzip, "zstd": layer.Zstd}[enc]
+					want := map[string]layer.Compression{"tar": layer.Uncompressed, "gzip": layer.Gzip, "zstd": layer.Zstd, "entries": layer.Uncompressed}[enc]
 					if info.Compression != want || info.Index != i {
 						t.Errorf("layer %d: info %+v, want compression %s", i, info, want)
 					}
@@ -348,4 +362,26 @@ func TestNewFS(t *testing.T) {
 		t.Errorf("File(nope) = %v", err)
 	}
 	_ = context.Background
+}
+
+// TestReadEntriesCancelled: a layer given as entries stops when its
+// context ends, with the context's error, and the reader is spent.
+func TestReadEntriesCancelled(t *testing.T) {
+	var es []lt.Entry
+	for i := range 5000 {
+		es = append(es, lt.File("f/"+strings.Repeat("x", i%50)+string(rune('a'+i%26)), "x"))
+	}
+	r, err := layer.New(layer.Config{}, prefixSel{"f/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	err = r.ReadEntries(ctx, layer.Desc{}, tar.NewReader(bytes.NewReader(lt.Tar(t, es...))))
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("ReadEntries after cancel: %v, want context.Canceled", err)
+	}
+	if err := r.ReadEntries(t.Context(), layer.Desc{}, tar.NewReader(bytes.NewReader(lt.Tar(t)))); !errors.Is(err, layer.ErrReaderFailed) {
+		t.Fatalf("next ReadEntries: %v, want ErrReaderFailed", err)
+	}
 }

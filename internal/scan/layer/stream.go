@@ -3,6 +3,7 @@ package layer
 import (
 	"context"
 	"crypto"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash"
@@ -13,13 +14,17 @@ import (
 	"github.com/drydock/drydock/internal/oci"
 )
 
-// stream is the uncompressed tar stream of one layer. It enforces the
-// size, ratio and time limits, hashes the bytes when a diff_id is to be
-// verified, and records the first error so that it wins over whatever the
-// tar reader makes of it.
-type stream struct {
+// Stream is the uncompressed tar stream of one layer, as [Reader.ReadLayer]
+// reads it: the compression detected from the first bytes, decompression
+// on another goroutine (so that it overlaps with the consumer's tar
+// parsing and hashing), the size, ratio and time limits of a [Config]
+// enforced, the bytes hashed when a diff_id is to be verified, and the
+// first error kept so that it wins over whatever a tar reader makes of it.
+// Callers that read layers their own way (the pipeline's layer cache) use
+// it through [OpenStream] so that both read a layer alike.
+type Stream struct {
 	ctx   context.Context
-	cfg   *Config
+	cfg   Config
 	layer int
 	desc  Desc
 	comp  Compression
@@ -27,8 +32,11 @@ type stream struct {
 	src   io.Reader      // decompressed bytes
 	stop  func()         // stops prefetching and releases the decoder
 	hash  hash.Hash      // nil unless verifying
-	out   int64
-	err   error
+	// hashed: a goroutine of src's hashes (done with hash once src has
+	// returned io.EOF); otherwise Read does.
+	hashed bool
+	out    int64
+	err    error
 }
 
 // atomicCounter counts bytes read from the compressed source; it is read
@@ -44,10 +52,15 @@ func (c *atomicCounter) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// openStream detects the compression of src and opens its decompressed
-// stream.
-func openStream(ctx context.Context, cfg *Config, layer int, desc Desc, src io.Reader) (*stream, error) {
-	st := &stream{ctx: ctx, cfg: cfg, layer: layer, desc: desc, in: &atomicCounter{r: src}}
+// OpenStream detects the compression of src (or takes over an [Ahead])
+// and opens its decompressed stream; layer is the layer's index, for
+// errors. Zero limits in cfg take their defaults; desc.DiffID, when set,
+// is verified by [Stream.Finish]. Close releases the stream.
+func OpenStream(ctx context.Context, cfg Config, layer int, desc Desc, src io.Reader) (*Stream, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	st := &Stream{ctx: ctx, cfg: cfg.withDefaults(), layer: layer, desc: desc, in: &atomicCounter{r: src}}
 	if desc.DiffID != "" {
 		if err := desc.DiffID.Validate(); err != nil {
 			return nil, fmt.Errorf("layer %d: diff_id %q: %w", layer, desc.DiffID, err)
@@ -66,6 +79,7 @@ func openStream(ctx context.Context, cfg *Config, layer int, desc Desc, src io.R
 			return nil, fmt.Errorf("layer %d: %w", layer, a.err)
 		}
 		st.src, st.stop = a.src, a.close
+		st.hashAhead()
 		return st, nil
 	}
 	br, head, err := peek(st.in)
@@ -78,7 +92,11 @@ func openStream(ctx context.Context, cfg *Config, layer int, desc Desc, src io.R
 		return nil, fmt.Errorf("layer %d: %w", layer, err)
 	}
 	if st.comp == Uncompressed {
-		st.src, st.stop = br, closeDec
+		// Read in a goroutine, so that waiting for the disk or the
+		// network overlaps with hashing and tar parsing.
+		pf := startPrefetch(br, ctx.Done(), prefetchDepth)
+		st.src, st.stop = pf, pf.close
+		st.hashAhead()
 		return st, nil
 	}
 	// Decompress in a goroutine so that decompression overlaps with
@@ -86,11 +104,24 @@ func openStream(ctx context.Context, cfg *Config, layer int, desc Desc, src io.R
 	pf := startPrefetch(dec, ctx.Done(), prefetchDepth)
 	st.src = pf
 	st.stop = func() { pf.close(); closeDec() }
+	st.hashAhead()
 	return st, nil
 }
 
+// hashAhead hashes the decompressed bytes in a goroutine of their own,
+// between the source and the consumer: hashing is the largest cost after
+// decompression, and on its own core it is off the critical path.
+func (s *Stream) hashAhead() {
+	if s.hash == nil {
+		return
+	}
+	src, stop := s.src, s.stop
+	hs := startPrefetch(io.TeeReader(src, s.hash), s.ctx.Done(), prefetchDepth)
+	s.src, s.stop, s.hashed = hs, func() { hs.close(); stop() }, true
+}
+
 // Read implements io.Reader for the tar reader.
-func (s *stream) Read(p []byte) (int, error) {
+func (s *Stream) Read(p []byte) (int, error) {
 	if s.err != nil {
 		return 0, s.err
 	}
@@ -101,7 +132,7 @@ func (s *stream) Read(p []byte) (int, error) {
 	n, err := s.src.Read(p)
 	if n > 0 {
 		s.out += int64(n)
-		if s.hash != nil {
+		if s.hash != nil && !s.hashed {
 			s.hash.Write(p[:n])
 		}
 		if s.out > s.cfg.MaxLayerBytes {
@@ -129,48 +160,69 @@ func (s *stream) Read(p []byte) (int, error) {
 }
 
 // ctxError turns the context's error into the reader's error.
-func (s *stream) ctxError(err error) error {
+func (s *Stream) ctxError(err error) error { return ctxError(&s.cfg, s.layer, err) }
+
+// ctxError turns a context's error while reading layer into the reader's
+// error: a time limit for a deadline.
+func ctxError(cfg *Config, layer int, err error) error {
 	if errors.Is(err, context.DeadlineExceeded) {
 		var max int64
-		if s.cfg.Timeout > 0 {
-			max = int64(s.cfg.Timeout)
+		if cfg.Timeout > 0 {
+			max = int64(cfg.Timeout)
 		}
-		return &LimitError{Limit: LimitTime, Max: max, Layer: s.layer, Err: err}
+		return &LimitError{Limit: LimitTime, Max: max, Layer: layer, Err: err}
 	}
-	return fmt.Errorf("layer %d: %w", s.layer, err)
+	return fmt.Errorf("layer %d: %w", layer, err)
 }
 
 // classify returns the error to report for an error from the tar reader
 // (or from reading an entry): the stream's own error if it had one,
 // otherwise a corrupt/truncated tar error.
-func (s *stream) classify(err error, what string) error {
+func (s *Stream) classify(err error, what string) error {
 	if s.err != nil {
 		return s.err
 	}
-	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-		return fmt.Errorf("layer %d: %w: %s: %w", s.layer, ErrTruncated, what, err)
-	}
-	return fmt.Errorf("layer %d: %w: %s: %w", s.layer, ErrCorrupt, what, err)
+	return classifyError(s.layer, err, what)
 }
 
-// finish reads what the tar reader left (end-of-archive padding) so that
+// classifyError reports an error reading layer's entries as truncated or
+// corrupt.
+func classifyError(layer int, err error, what string) error {
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return fmt.Errorf("layer %d: %w: %s: %w", layer, ErrTruncated, what, err)
+	}
+	return fmt.Errorf("layer %d: %w: %s: %w", layer, ErrCorrupt, what, err)
+}
+
+// Finish reads what the tar reader left (end-of-archive padding) so that
 // the whole stream is decompressed, checked and hashed, then verifies the
-// diff_id.
-func (s *stream) finish() error {
+// diff_id. Its error wraps ErrDiffIDMismatch on a mismatch.
+func (s *Stream) Finish() error {
 	if _, err := io.Copy(io.Discard, s); err != nil {
 		return s.classify(err, "after end of archive")
 	}
 	if s.hash == nil {
 		return nil
 	}
-	got := oci.Digest(string(s.desc.DiffID.Algorithm()) + ":" + fmt.Sprintf("%x", s.hash.Sum(nil)))
+	got := oci.Digest(string(s.desc.DiffID.Algorithm()) + ":" + hex.EncodeToString(s.hash.Sum(nil)))
 	if got != s.desc.DiffID {
 		return fmt.Errorf("layer %d: %w: want %s, got %s", s.layer, ErrDiffIDMismatch, s.desc.DiffID, got)
 	}
 	return nil
 }
 
-func (s *stream) close() { s.stop() }
+// Close stops decompression and releases the decoder; closing twice is
+// harmless.
+func (s *Stream) Close() { s.stop() }
+
+// Compression is the compression detected.
+func (s *Stream) Compression() Compression { return s.comp }
+
+// Compressed is the number of bytes read from the source so far.
+func (s *Stream) Compressed() int64 { return s.in.n.Load() }
+
+// Uncompressed is the number of decompressed bytes read so far.
+func (s *Stream) Uncompressed() int64 { return s.out }
 
 // prefetcher reads a stream ahead in a goroutine, in chunks.
 type prefetcher struct {
