@@ -55,6 +55,10 @@ func (s *entries) Next() (*tar.Header, error) {
 	return hdr, nil
 }
 
+// Skipped implements layer.Skipper: the current entry's contents were
+// left out.
+func (s *entries) Skipped() bool { return s.zeros > 0 }
+
 // Read implements layer.Entries.
 func (s *entries) Read(p []byte) (int, error) {
 	switch {

@@ -193,6 +193,15 @@ type Entries interface {
 	Read(p []byte) (int, error)
 }
 
+// Skipper is an optional [Entries] capability, of a layer cache's record
+// of a layer: Skipped reports whether the current entry's contents were
+// left out (Read gives zeros in their place). The reader then does not
+// read them when only [Reducer]s want the file, and hands those nil data:
+// a layer cache's reducers give the output they recorded instead.
+type Skipper interface {
+	Skipped() bool
+}
+
 // ReadEntries reads the next layer from es, as [Reader.ReadLayer] reads a
 // tar stream, with the same limits except those on a stream's bytes (layer
 // size, ratio) and no diff_id to verify: es comes from a source already
@@ -443,14 +452,18 @@ func (r *Reader) regular(d *delta, es Entries, hdr *tar.Header, p string, classi
 	var buf []byte
 	if mask&r.rawMask != 0 {
 		buf = make([]byte, hdr.Size)
+	} else if sk, ok := es.(Skipper); ok && sk.Skipped() {
+		buf = nil // only reducers want it, and there is nothing to read
 	} else {
 		if int64(cap(r.scratch)) < hdr.Size {
 			r.scratch = make([]byte, hdr.Size)
 		}
 		buf = r.scratch[:hdr.Size]
 	}
-	if _, err := io.ReadFull(es, buf); err != nil {
-		return classify(err, "file "+p)
+	if buf != nil {
+		if _, err := io.ReadFull(es, buf); err != nil {
+			return classify(err, "file "+p)
+		}
 	}
 	if mask&r.rawMask != 0 {
 		if err := r.account(d.layer, p, int64(len(buf))); err != nil {
