@@ -19,7 +19,7 @@ import (
 type Ahead struct {
 	in   *atomicCounter
 	comp Compression
-	src  io.Reader // decompressed bytes
+	src  *prefetcher // decompressed bytes
 	stop func()
 	err  error // detection or decoder setup failed: ReadLayer reports it
 	done bool
@@ -32,8 +32,7 @@ const AheadChunks = 64
 
 // ReadAhead starts decompressing src (gzip, zstd or plain tar, detected
 // as by [Reader.ReadLayer]) in a goroutine, keeping at most chunks chunks
-// of 256 KiB. It stops when ctx ends or the Ahead is closed. Plain tar
-// streams are not read ahead (reading them costs nearly nothing).
+// of 256 KiB. It stops when ctx ends or the Ahead is closed.
 func ReadAhead(ctx context.Context, src io.Reader, chunks int) *Ahead {
 	a := &Ahead{in: &atomicCounter{r: src}, stop: func() {}}
 	br, head, err := peek(a.in)
@@ -45,10 +44,6 @@ func ReadAhead(ctx context.Context, src io.Reader, chunks int) *Ahead {
 	dec, closeDec, err := decompressor(a.comp, br)
 	if err != nil {
 		a.err = err
-		return a
-	}
-	if a.comp == Uncompressed {
-		a.src, a.stop = br, closeDec
 		return a
 	}
 	pf := startPrefetch(dec, ctx.Done(), chunks)

@@ -245,6 +245,7 @@ func TestLimits(t *testing.T) {
 	deep := strings.Repeat("d/", 300) + "f"
 	long := strings.Repeat("x", 5000)
 	big := lt.Tar(t, lt.File("etc/big", strings.Repeat("b", 1000)), lt.File("etc/small", "s"))
+	skipped := lt.Tar(t, lt.File("opt/unwanted", strings.Repeat("u", 4<<20)), lt.File("etc/small", "s"))
 	tests := []struct {
 		name string
 		cfg  layer.Config
@@ -259,6 +260,9 @@ func TestLimits(t *testing.T) {
 		{"layer too large", layer.Config{MaxLayerBytes: 2048}, big, layer.LimitLayerBytes},
 		{"layer too large, gzip", layer.Config{MaxLayerBytes: 2048}, lt.Gzip(t, big), layer.LimitLayerBytes},
 		{"kept bytes", layer.Config{MaxKeptBytes: 500}, big, layer.LimitKeptBytes},
+		// Contents no selector wants are skipped, not read: still counted.
+		{"layer too large in skipped contents", layer.Config{MaxLayerBytes: 1 << 20}, skipped, layer.LimitLayerBytes},
+		{"layer too large in skipped contents, gzip", layer.Config{MaxLayerBytes: 1 << 20}, lt.Gzip(t, skipped), layer.LimitLayerBytes},
 		{"low ratio limit", layer.Config{MaxRatio: 2}, lt.Gzip(t, lt.Tar(t, lt.File("z", strings.Repeat("\x00", 80<<20)))), layer.LimitRatio},
 	}
 	for _, tt := range tests {
@@ -349,6 +353,7 @@ func TestBrokenStreams(t *testing.T) {
 		entries = append(entries, lt.File("etc/f"+strings.Repeat("x", i%50), strings.Repeat("content ", 100+i)))
 	}
 	plain := lt.Tar(t, entries...)
+	unwanted := lt.Tar(t, lt.File("opt/unwanted", strings.Repeat("u", 1<<20)), lt.File("etc/a", "a"))
 	gz := lt.Gzip(t, plain)
 	zs := lt.Zstd(t, plain)
 	flip := func(b []byte, at int) []byte {
@@ -367,6 +372,8 @@ func TestBrokenStreams(t *testing.T) {
 		{"truncated gzip trailer", gz[:len(gz)-4], layer.ErrTruncated},
 		{"truncated zstd", zs[:len(zs)/2], layer.ErrTruncated},
 		{"truncated tar", plain[:len(plain)/2+100], layer.ErrTruncated},
+		{"truncated in skipped contents", unwanted[:len(unwanted)/2], layer.ErrTruncated},
+		{"truncated in skipped contents, gzip", lt.Gzip(t, unwanted[:len(unwanted)/2]), layer.ErrTruncated},
 		{"corrupt gzip", flip(gz, len(gz)/2), layer.ErrCorrupt},
 		{"corrupt gzip checksum", flip(gz, len(gz)-8), layer.ErrCorrupt},
 		{"corrupt zstd", flip(zs, len(zs)/2), layer.ErrCorrupt},

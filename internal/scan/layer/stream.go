@@ -29,12 +29,9 @@ type Stream struct {
 	desc  Desc
 	comp  Compression
 	in    *atomicCounter // compressed bytes read
-	src   io.Reader      // decompressed bytes
+	src   *prefetcher    // decompressed bytes, read ahead
 	stop  func()         // stops prefetching and releases the decoder
-	hash  hash.Hash      // nil unless verifying
-	// hashed: a goroutine of src's hashes (done with hash once src has
-	// returned io.EOF); otherwise Read does.
-	hashed bool
+	hash  hash.Hash      // nil unless verifying; written by a tap of src
 	out    int64
 	err    error
 }
@@ -91,16 +88,9 @@ func OpenStream(ctx context.Context, cfg Config, layer int, desc Desc, src io.Re
 	if err != nil {
 		return nil, fmt.Errorf("layer %d: %w", layer, err)
 	}
-	if st.comp == Uncompressed {
-		// Read in a goroutine, so that waiting for the disk or the
-		// network overlaps with hashing and tar parsing.
-		pf := startPrefetch(br, ctx.Done(), prefetchDepth)
-		st.src, st.stop = pf, pf.close
-		st.hashAhead()
-		return st, nil
-	}
-	// Decompress in a goroutine so that decompression overlaps with
-	// hashing and tar parsing (two cores do the work of one layer).
+	// Decompress (or, for a plain tar, read) in a goroutine so that it
+	// overlaps with hashing and tar parsing: two cores do the work of one
+	// layer, and waiting for the disk or the network is hidden.
 	pf := startPrefetch(dec, ctx.Done(), prefetchDepth)
 	st.src = pf
 	st.stop = func() { pf.close(); closeDec() }
@@ -112,51 +102,80 @@ func OpenStream(ctx context.Context, cfg Config, layer int, desc Desc, src io.Re
 // between the source and the consumer: hashing is the largest cost after
 // decompression, and on its own core it is off the critical path.
 func (s *Stream) hashAhead() {
-	if s.hash == nil {
-		return
+	if s.hash != nil {
+		s.src.tap(func(b []byte) { s.hash.Write(b) })
 	}
-	src, stop := s.src, s.stop
-	hs := startPrefetch(io.TeeReader(src, s.hash), s.ctx.Done(), prefetchDepth)
-	s.src, s.stop, s.hashed = hs, func() { hs.close(); stop() }, true
 }
 
 // Read implements io.Reader for the tar reader.
 func (s *Stream) Read(p []byte) (int, error) {
+	if err := s.check(); err != nil {
+		return 0, err
+	}
+	n, err := s.src.Read(p)
+	return n, s.account(int64(n), err)
+}
+
+// Seek skips forward (offset >= 0 from io.SeekCurrent; offset 0 gives the
+// position): tar.Reader skips the contents of entries it is not asked
+// for this way, so they are never copied out of the chunks that hold
+// them. The bytes skipped are counted, checked and hashed as if read.
+func (s *Stream) Seek(offset int64, whence int) (int64, error) {
+	if whence != io.SeekCurrent || offset < 0 {
+		return s.out, fmt.Errorf("layer %d: stream seeks forward only", s.layer)
+	}
+	if err := s.check(); err != nil {
+		return s.out, err
+	}
+	n, err := s.src.skip(offset)
+	if err == io.EOF {
+		// Asked to skip past the end: tar reports a truncated archive.
+		if err := s.account(n, nil); err != nil {
+			return s.out, err
+		}
+		return s.out, io.ErrUnexpectedEOF
+	}
+	err = s.account(n, err)
+	return s.out, err
+}
+
+// check returns the stream's error, or the context's.
+func (s *Stream) check() error {
 	if s.err != nil {
-		return 0, s.err
+		return s.err
 	}
 	if err := s.ctx.Err(); err != nil {
 		s.err = s.ctxError(err)
-		return 0, s.err
+		return s.err
 	}
-	n, err := s.src.Read(p)
+	return nil
+}
+
+// account counts n more bytes out of the source, enforces the limits and
+// turns the source's error err into the stream's.
+func (s *Stream) account(n int64, err error) error {
 	if n > 0 {
-		s.out += int64(n)
-		if s.hash != nil && !s.hashed {
-			s.hash.Write(p[:n])
-		}
+		s.out += n
 		if s.out > s.cfg.MaxLayerBytes {
 			s.err = &LimitError{Limit: LimitLayerBytes, Max: s.cfg.MaxLayerBytes, Layer: s.layer}
-			return n, s.err
+			return s.err
 		}
 		if s.comp != Uncompressed && s.out > ratioSlack && s.out > s.cfg.MaxRatio*max(s.in.n.Load(), 1) {
 			s.err = &LimitError{Limit: LimitRatio, Max: s.cfg.MaxRatio, Layer: s.layer}
-			return n, s.err
+			return s.err
 		}
 	}
-	if err == errStopped {
+	switch {
+	case err == nil, err == io.EOF:
+		return err
+	case err == errStopped:
 		s.err = s.ctxError(s.ctx.Err())
-		return n, s.err
+	case s.comp == Uncompressed:
+		s.err = fmt.Errorf("layer %d: read: %w", s.layer, err)
+	default:
+		s.err = fmt.Errorf("layer %d: %w", s.layer, decodeError(s.comp, err))
 	}
-	if err != nil && err != io.EOF {
-		if s.comp == Uncompressed {
-			s.err = fmt.Errorf("layer %d: read: %w", s.layer, err)
-		} else {
-			s.err = fmt.Errorf("layer %d: %w", s.layer, decodeError(s.comp, err))
-		}
-		return n, s.err
-	}
-	return n, err
+	return s.err
 }
 
 // ctxError turns the context's error into the reader's error.
@@ -227,13 +246,14 @@ func (s *Stream) Uncompressed() int64 { return s.out }
 // prefetcher reads a stream ahead in a goroutine, in chunks.
 type prefetcher struct {
 	ctxDone <-chan struct{}
-	full    chan []byte
+	raw     chan []byte // chunks from the producer
+	out     chan []byte // chunks for the consumer: raw, or the tap's output
 	free    chan []byte
 	done    chan struct{}
 	wg      sync.WaitGroup
 	depth   int    // chunks at most
 	alloc   int    // chunks allocated (by run only)
-	err     error  // set before full is closed
+	err     error  // set before raw is closed
 	buf     []byte // chunk being consumed (to recycle)
 	cur     []byte // its unread part
 	once    sync.Once
@@ -254,11 +274,12 @@ func startPrefetch(r io.Reader, ctxDone <-chan struct{}, depth int) *prefetcher 
 	depth = max(depth, 1)
 	p := &prefetcher{
 		ctxDone: ctxDone,
-		full:    make(chan []byte, depth),
+		raw:     make(chan []byte, depth),
 		free:    make(chan []byte, depth),
 		done:    make(chan struct{}),
 		depth:   depth,
 	}
+	p.out = p.raw
 	p.wg.Add(1)
 	go p.run(r)
 	return p
@@ -266,7 +287,7 @@ func startPrefetch(r io.Reader, ctxDone <-chan struct{}, depth int) *prefetcher 
 
 func (p *prefetcher) run(r io.Reader) {
 	defer p.wg.Done()
-	defer close(p.full)
+	defer close(p.raw)
 	for {
 		var buf []byte
 		select {
@@ -300,7 +321,7 @@ func (p *prefetcher) run(r io.Reader) {
 		}
 		if n > 0 {
 			select {
-			case p.full <- buf[:n]:
+			case p.raw <- buf[:n]:
 			case <-p.done:
 				return
 			}
@@ -312,9 +333,38 @@ func (p *prefetcher) run(r io.Reader) {
 	}
 }
 
-// Read returns prefetched bytes; at the end it returns the source's error
-// (io.EOF when it ended cleanly).
-func (p *prefetcher) Read(b []byte) (int, error) {
+// tap runs fn on every chunk, in order, in a goroutine between the
+// producer and the consumer (the chunk itself is passed on: nothing is
+// copied). Call it before the first Read.
+func (p *prefetcher) tap(fn func([]byte)) {
+	in, out := p.out, make(chan []byte, p.depth)
+	p.out = out
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		defer close(out)
+		for {
+			select {
+			case buf, ok := <-in:
+				if !ok {
+					return
+				}
+				fn(buf)
+				select {
+				case out <- buf:
+				case <-p.done:
+					return
+				}
+			case <-p.done:
+				return
+			}
+		}
+	}()
+}
+
+// next makes p.cur the next non-empty chunk; at the end it returns the
+// source's error (io.EOF when it ended cleanly).
+func (p *prefetcher) next() error {
 	for len(p.cur) == 0 {
 		if p.buf != nil {
 			p.free <- p.buf
@@ -323,22 +373,46 @@ func (p *prefetcher) Read(b []byte) (int, error) {
 		var buf []byte
 		var ok bool
 		select {
-		case buf, ok = <-p.full:
+		case buf, ok = <-p.out:
 		case <-p.ctxDone:
-			return 0, errStopped
+			return errStopped
 		}
 		if !ok {
-			return 0, p.err
+			return p.err
 		}
 		p.buf, p.cur = buf, buf
+	}
+	return nil
+}
+
+// Read returns prefetched bytes; at the end it returns the source's error
+// (io.EOF when it ended cleanly).
+func (p *prefetcher) Read(b []byte) (int, error) {
+	if err := p.next(); err != nil {
+		return 0, err
 	}
 	n := copy(b, p.cur)
 	p.cur = p.cur[n:]
 	return n, nil
 }
 
-// close stops the goroutine and waits for it, so that the decoder is no
-// longer in use when it is released.
+// skip passes over up to n bytes without copying them and returns how
+// many it passed (fewer only with an error).
+func (p *prefetcher) skip(n int64) (int64, error) {
+	var done int64
+	for done < n {
+		if err := p.next(); err != nil {
+			return done, err
+		}
+		k := min(int64(len(p.cur)), n-done)
+		p.cur = p.cur[k:]
+		done += k
+	}
+	return done, nil
+}
+
+// close stops the goroutines and waits for them, so that the decoder is
+// no longer in use when it is released.
 func (p *prefetcher) close() {
 	p.once.Do(func() {
 		close(p.done)
