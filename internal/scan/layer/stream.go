@@ -32,8 +32,8 @@ type Stream struct {
 	src   *prefetcher    // decompressed bytes, read ahead
 	stop  func()         // stops prefetching and releases the decoder
 	hash  hash.Hash      // nil unless verifying; written by a tap of src
-	out    int64
-	err    error
+	out   int64
+	err   error
 }
 
 // atomicCounter counts bytes read from the compressed source; it is read
