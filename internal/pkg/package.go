@@ -51,6 +51,11 @@ type Package struct {
 	SourceVersion string
 	// Arch is the architecture the package was built for, when known.
 	Arch string
+	// Module is the RPM module stream ("nodejs:18") an rpm package was
+	// installed from (its MODULARITYLABEL), empty for packages of no
+	// module: a module's packages share names with the release's default
+	// packages, and advisories tell them apart by build.
+	Module string
 	// Distro is the OS release an OS package belongs to; nil for language
 	// packages and when the release is unknown.
 	Distro *Distro

@@ -18,7 +18,8 @@ import (
 // "Ubuntu:22.04:LTS" and "Ubuntu:22.04". Alpine and Debian file advisories
 // under the source package (apk origin, dpkg Source:), so those packages
 // are looked up by source name and judged by source version; RPM
-// distributions name binary packages.
+// distributions name binary packages, and their ranges are told apart by
+// module stream (see moduleView).
 type Distro struct{}
 
 var _ Matcher = Distro{}
@@ -51,6 +52,9 @@ func (Distro) Queries(p *pkg.Package) []Query {
 // "end-of-life" urgency and a no-DSA decision of "ignored" on an open issue
 // mean the maintainers will not fix it in the release: WontFix.
 func (d Distro) Affected(_ context.Context, p *pkg.Package, adv *osv.Entry) (Verdict, error) {
+	if p.Type == pkg.TypeRPM {
+		adv = moduleView(adv, p)
+	}
 	for _, q := range d.Queries(p) {
 		v, err := Evaluate(adv, q.Ecosystem, q.Name, q.Version)
 		if err != nil {

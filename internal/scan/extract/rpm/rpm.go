@@ -35,7 +35,7 @@ var (
 func (Extractor) Name() string { return "os/rpm" }
 
 // Version implements extract.Extractor.
-func (Extractor) Version() int { return 1 }
+func (Extractor) Version() int { return 2 }
 
 // Wants implements extract.Extractor.
 func (Extractor) Wants(p string, fi fs.FileInfo) bool {
@@ -132,6 +132,7 @@ func Package(h *rpmdb.Header, d *pkg.Distro) pkg.Package {
 		Arch:       h.Arch,
 		SourceName: h.Name,
 		Distro:     d,
+		Module:     pkg.ModuleStream(h.ModularityLabel),
 	}
 	if name, ver, rel, ok := ParseSourceRPM(h.SourceRPM); ok {
 		src := rpmdb.Header{Epoch: h.Epoch, Version: ver, Release: rel}

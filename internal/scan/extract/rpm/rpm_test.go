@@ -84,23 +84,23 @@ func TestBuilt(t *testing.T) {
 		lt.File("etc/os-release", rocky8OSRelease),
 		lt.File("var/lib/rpm/rpmdb.sqlite", string(testdata(t, "built.rpmdb.sqlite.zst"))),
 	})
-	type row struct{ Name, Version, SourceName, SourceVersion, PURL string }
+	type row struct{ Name, Version, SourceName, SourceVersion, Module, PURL string }
 	var got []row
 	for _, p := range inv.Packages {
-		got = append(got, row{p.Name, p.Version, p.SourceName, p.SourceVersion, p.PURL})
+		got = append(got, row{p.Name, p.Version, p.SourceName, p.SourceVersion, p.Module, p.PURL})
 	}
 	want := []row{
-		{"glibc", "2.28-151.el8", "glibc", "",
+		{"glibc", "2.28-151.el8", "glibc", "", "",
 			"pkg:rpm/rocky/glibc@2.28-151.el8?arch=x86_64&distro=rocky-8.7"},
-		{"glibc-langpack-en", "2.28-151.el8", "glibc", "",
+		{"glibc-langpack-en", "2.28-151.el8", "glibc", "", "",
 			"pkg:rpm/rocky/glibc-langpack-en@2.28-151.el8?arch=x86_64&distro=rocky-8.7&upstream=glibc"},
-		{"nodejs", "1:18.14.2-2.module+el8.7.0+18113+c8ca4d5b", "nodejs", "",
+		{"nodejs", "1:18.14.2-2.module+el8.7.0+18113+c8ca4d5b", "nodejs", "", "nodejs:18",
 			"pkg:rpm/rocky/nodejs@1:18.14.2-2.module%2Bel8.7.0%2B18113%2Bc8ca4d5b?arch=x86_64&distro=rocky-8.7&rpmmod=nodejs:18:8070020230306170042:ad008a3a"},
-		{"openssl-libs", "1:1.1.1k-7.el8_6", "openssl", "",
+		{"openssl-libs", "1:1.1.1k-7.el8_6", "openssl", "", "",
 			"pkg:rpm/rocky/openssl-libs@1:1.1.1k-7.el8_6?arch=x86_64&distro=rocky-8.7&upstream=openssl"},
-		{"python3-foo-bar", "1.0~rc1^git20230101.abc-0.1.fc39", "python-foo-bar", "",
+		{"python3-foo-bar", "1.0~rc1^git20230101.abc-0.1.fc39", "python-foo-bar", "", "",
 			"pkg:rpm/rocky/python3-foo-bar@1.0~rc1%5Egit20230101.abc-0.1.fc39?arch=x86_64&distro=rocky-8.7&upstream=python-foo-bar"},
-		{"tzdata", "0:2023c-1.el9", "tzdata", "",
+		{"tzdata", "0:2023c-1.el9", "tzdata", "", "",
 			"pkg:rpm/rocky/tzdata@0:2023c-1.el9?arch=noarch&distro=rocky-8.7"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
