@@ -54,8 +54,9 @@ func (s Source) name() string {
 // are inside each language ecosystem's archive; Debian comes from the
 // security tracker, which carries Debian's urgency).
 var OSVEcosystems = []string{
-	"AlmaLinux", "Alpine", "Chainguard", "crates.io", "Go", "Maven", "npm", "NuGet",
-	"openSUSE", "Packagist", "PyPI", "Rocky Linux", "RubyGems", "SUSE", "Ubuntu", "Wolfi",
+	"AlmaLinux", "Alpine", "Chainguard", "crates.io", "Go", "Mageia", "Maven", "npm", "NuGet",
+	"openSUSE", "Packagist", "Photon OS", "PyPI", "Red Hat", "Rocky Linux", "RubyGems", "SUSE",
+	"Ubuntu", "Wolfi",
 }
 
 // DefaultSources are the public feeds: OSV.dev's per-ecosystem all.zip

@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/drydock/drydock/internal/pkg"
+	"github.com/drydock/drydock/internal/scan/match"
 	"github.com/drydock/drydock/internal/vulndb"
 )
 
@@ -256,6 +258,7 @@ func TestDefaultSources(t *testing.T) {
 	src := DefaultSources(time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC))
 	want := map[string]bool{
 		"https://osv-vulnerabilities.storage.googleapis.com/Rocky%20Linux/all.zip":            true,
+		"https://osv-vulnerabilities.storage.googleapis.com/Red%20Hat/all.zip":                true,
 		"https://osv-vulnerabilities.storage.googleapis.com/crates.io/all.zip":                true,
 		"https://security-tracker.debian.org/tracker/data/json":                               true,
 		"https://nvd.nist.gov/feeds/json/cve/2.0/nvdcve-2.0-2026.json.gz":                     true,
@@ -268,6 +271,34 @@ func TestDefaultSources(t *testing.T) {
 	}
 	if len(want) != 0 {
 		t.Errorf("missing default sources: %v", want)
+	}
+}
+
+// TestDefaultSourcesCoverReleases: every OS release the matcher knows has
+// its advisories in a default source (a release whose feed is not fetched
+// would have its packages reported as having no data).
+func TestDefaultSourcesCoverReleases(t *testing.T) {
+	fetched := map[string]bool{"Debian": true} // the security tracker
+	for _, e := range OSVEcosystems {
+		fetched[e] = true
+	}
+	for _, d := range []pkg.Distro{
+		{ID: "alpine", VersionID: "3.20.3"}, {ID: "wolfi", VersionID: "20230201"}, {ID: "chainguard"},
+		{ID: "debian", VersionID: "12"}, {ID: "ubuntu", VersionID: "22.04"}, {ID: "almalinux", VersionID: "9.4"},
+		{ID: "rocky", VersionID: "9.4"}, {ID: "rhel", VersionID: "9.4"}, {ID: "rhel", VersionID: "7.9"},
+		{ID: "sles", VersionID: "15.5"}, {ID: "opensuse-leap", VersionID: "15.5"}, {ID: "opensuse-tumbleweed"},
+		{ID: "mageia", VersionID: "9"}, {ID: "photon", VersionID: "5.0"},
+	} {
+		rel := match.ReleaseOf(&d)
+		if len(rel.Ecosystems) == 0 {
+			t.Errorf("%s %s: the matcher knows no ecosystem", d.ID, d.VersionID)
+		}
+		for _, eco := range rel.Ecosystems {
+			base, _, _ := strings.Cut(eco, ":")
+			if !fetched[base] {
+				t.Errorf("%s %s: ecosystem %q is not fetched by default", d.ID, d.VersionID, eco)
+			}
+		}
 	}
 }
 
