@@ -104,7 +104,7 @@ func compare(args []string) error {
 			if hit {
 				found++
 			} else {
-				diffs = append(diffs, difference{image: *image, peer: "osv-scanner", side: "peer-only", subject: o.String()})
+				diffs = append(diffs, difference{image: *image, peer: "osv-scanner", side: "peer-only", subject: o.String(), where: o.path})
 			}
 		}
 		for i, d := range dd.findings {
@@ -431,8 +431,9 @@ func readCycloneDX(file string) (map[string]pkg, error) {
 // osvFinding is one osv-scanner finding: a package and one group of
 // advisories (ids and their aliases).
 type osvFinding struct {
-	key string
-	ids []string
+	key  string
+	ids  []string
+	path string // the file osv-scanner found the package in, without a leading "/"
 }
 
 func (o osvFinding) String() string { return o.key + " " + strings.Join(o.ids, ",") }
@@ -451,6 +452,7 @@ func readOSVScanner(file string) ([]osvFinding, error) {
 	}
 	var doc struct {
 		Results []struct {
+			Source   struct{ Path string }
 			Packages []struct {
 				Package struct{ Name, Version, Ecosystem string }
 				Groups  []struct {
@@ -479,7 +481,7 @@ func readOSVScanner(file string) ([]osvFinding, error) {
 			for _, g := range p.Groups {
 				ids := slices.Concat(g.IDs, g.Aliases)
 				slices.Sort(ids)
-				out = append(out, osvFinding{key: k, ids: slices.Compact(ids)})
+				out = append(out, osvFinding{key: k, ids: slices.Compact(ids), path: strings.TrimPrefix(r.Source.Path, "/")})
 			}
 		}
 	}
