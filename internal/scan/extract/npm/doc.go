@@ -16,11 +16,15 @@
 // not registry releases); npm aliases are reported under the real package
 // name.
 //
-// Development dependencies are reported like the others, as for
-// package-lock.json: [pkg.Package] has no field to mark them, and an image
-// that ships a lockfile without node_modules gives no sign of which were
-// installed. (package-lock and pnpm record which packages are dev-only;
-// yarn v1 and berry lockfiles do not.)
+// A lockfile is read only where nothing is installed, so the packages only
+// development needs (jest, webpack, type definitions) were not installed
+// either: they are left out, as trivy does by default. package-lock.json
+// and pnpm 5.x/6.x mark them ("dev": true); for pnpm 9.x, which marks
+// nothing, the packages production needs are found by walking the
+// snapshots from each importer's dependencies and optionalDependencies.
+// yarn lockfiles (v1 and berry) do not record it: every package is
+// reported. Installed manifests are reported whatever they were installed
+// for: they are in the image.
 //
 // Files are reduced while the layer streams to "name\tversion" lines, so
 // large manifests (old ones embed their README) and lockfiles cost little

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -29,6 +30,13 @@ var lockfileApp = []string{
 	"whatwg-fetch@3.6.20",
 }
 
+// lockfileAppProd is lockfileApp without the two development dependencies
+// (@types/minimist, ms 2.1.1): what the lockfiles that record dev-only
+// packages (npm, pnpm) yield. yarn's lockfiles do not record it.
+var lockfileAppProd = slices.DeleteFunc(slices.Clone(lockfileApp), func(s string) bool {
+	return s == "@types/minimist@1.2.0" || s == "ms@2.1.1"
+})
+
 func pkgs(inv *extract.Inventory) []string {
 	var out []string
 	for _, p := range inv.Packages {
@@ -39,19 +47,22 @@ func pkgs(inv *extract.Inventory) []string {
 }
 
 func TestYarnAndPnpmLockfiles(t *testing.T) {
-	for _, tt := range []struct{ name, file, fixture string }{
-		{"yarn v1", "yarn.lock", "yarn-v1.lock"},
-		{"yarn berry", "yarn.lock", "yarn-berry.lock"},
-		{"pnpm 5.4", "pnpm-lock.yaml", "pnpm7-lock.yaml"},
-		{"pnpm 6.0", "pnpm-lock.yaml", "pnpm8-lock.yaml"},
-		{"pnpm 9.0", "pnpm-lock.yaml", "pnpm9-lock.yaml"},
+	for _, tt := range []struct {
+		name, file, fixture string
+		want                []string
+	}{
+		{"yarn v1", "yarn.lock", "yarn-v1.lock", lockfileApp},
+		{"yarn berry", "yarn.lock", "yarn-berry.lock", lockfileApp},
+		{"pnpm 5.4", "pnpm-lock.yaml", "pnpm7-lock.yaml", lockfileAppProd}, // dev: true
+		{"pnpm 6.0", "pnpm-lock.yaml", "pnpm8-lock.yaml", lockfileAppProd}, // dev: true
+		{"pnpm 9.0", "pnpm-lock.yaml", "pnpm9-lock.yaml", lockfileAppProd}, // walked from the importers
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			inv := et.Run(t, []extract.Extractor{npm.Extractor{}}, []lt.Entry{
 				lt.File("app/package.json", readTestdata(t, "lockfile-app.package.json")),
 				lt.File("app/"+tt.file, readTestdata(t, tt.fixture)),
 			})
-			if diff := cmp.Diff(lockfileApp, pkgs(inv)); diff != "" {
+			if diff := cmp.Diff(tt.want, pkgs(inv)); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
 			for _, p := range inv.Packages {
@@ -203,6 +214,39 @@ packages:
   local@file:local:
     resolution: {directory: local, type: directory}
 `, []string{"semver@7.5.4"}},
+		{"package-lock 3 dev only", "package-lock.json", `{"lockfileVersion": 3, "packages": {
+  "": {"name": "app"},
+  "node_modules/jest": {"version": "29.7.0", "dev": true},
+  "node_modules/ms": {"version": "2.1.3"},
+  "node_modules/fsevents": {"version": "2.3.3", "devOptional": true, "optional": true}}}`,
+			[]string{"fsevents@2.3.3", "ms@2.1.3"}},
+		{"package-lock 1 dev only", "package-lock.json", `{"lockfileVersion": 1, "dependencies": {
+  "jest": {"version": "29.7.0", "dev": true, "dependencies": {"chalk": {"version": "4.1.2", "dev": true}}},
+  "ms": {"version": "2.1.3"}}}`,
+			[]string{"ms@2.1.3"}},
+		{"pnpm 9 dev only through an alias and peers", "pnpm-lock.yaml", `lockfileVersion: '9.0'
+importers:
+  .:
+    dependencies:
+      old: {specifier: 'npm:lodash@4.17.4', version: lodash@4.17.4}
+      react-dom: {specifier: 16.0.0, version: 16.0.0(react@16.0.0)}
+    devDependencies:
+      jest: {specifier: 29.7.0, version: 29.7.0}
+packages:
+  lodash@4.17.4: {resolution: {integrity: a}}
+  react-dom@16.0.0: {resolution: {integrity: b}}
+  react@16.0.0: {resolution: {integrity: c}}
+  jest@29.7.0: {resolution: {integrity: d}}
+  chalk@4.1.2: {resolution: {integrity: e}}
+snapshots:
+  lodash@4.17.4: {}
+  react-dom@16.0.0(react@16.0.0):
+    dependencies: {react: 16.0.0}
+  react@16.0.0: {}
+  jest@29.7.0:
+    dependencies: {chalk: 4.1.2}
+  chalk@4.1.2: {}
+`, []string{"lodash@4.17.4", "react-dom@16.0.0", "react@16.0.0"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -240,8 +284,8 @@ func TestMalformedLockfiles(t *testing.T) {
 			lt.File("a/yarn.lock", "garbage"),
 			lt.File("b/pnpm-lock.yaml", readTestdata(t, "pnpm8-lock.yaml")),
 		})
-		if len(inv.Packages) != len(lockfileApp) {
-			t.Errorf("got %d packages, want the %d of b/pnpm-lock.yaml", len(inv.Packages), len(lockfileApp))
+		if len(inv.Packages) != len(lockfileAppProd) {
+			t.Errorf("got %d packages, want the %d of b/pnpm-lock.yaml", len(inv.Packages), len(lockfileAppProd))
 		}
 	})
 }

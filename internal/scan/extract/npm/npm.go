@@ -27,7 +27,7 @@ var (
 func (Extractor) Name() string { return "javascript/npm" }
 
 // Version implements extract.Extractor.
-func (Extractor) Version() int { return 2 }
+func (Extractor) Version() int { return 3 }
 
 // Wants implements extract.Extractor.
 func (Extractor) Wants(p string, fi fs.FileInfo) bool {
@@ -109,10 +109,12 @@ type lockEntry struct {
 	Name    string `json:"name"`
 	Version string `json:"version"`
 	Link    bool   `json:"link"`
+	Dev     bool   `json:"dev"` // needed only by development dependencies
 }
 
 type lockDepV1 struct {
 	Version      string               `json:"version"`
+	Dev          bool                 `json:"dev"`
 	Dependencies map[string]lockDepV1 `json:"dependencies"`
 }
 
@@ -127,6 +129,9 @@ func parseLockfile(data []byte) ([]string, error) {
 			i := strings.LastIndex(key, "node_modules/")
 			if key == "" || i < 0 || e.Link || e.Version == "" {
 				continue // the root project, a workspace link, or a local folder
+			}
+			if e.Dev {
+				continue // development only: not installed where nothing is
 			}
 			name := key[i+len("node_modules/"):]
 			if e.Name != "" {
@@ -149,8 +154,8 @@ func parseLockfile(data []byte) ([]string, error) {
 					name, v = rest[:at], rest[at+1:]
 				}
 			}
-			if v != "" && !strings.Contains(v, ":") && !strings.Contains(v, "/") {
-				out = append(out, line(name, v)) // skip file:, git+, tarball URLs
+			if v != "" && !d.Dev && !strings.Contains(v, ":") && !strings.Contains(v, "/") {
+				out = append(out, line(name, v)) // skip dev-only, file:, git+, tarball URLs
 			}
 			if err := walk(d.Dependencies, depth+1); err != nil {
 				return err

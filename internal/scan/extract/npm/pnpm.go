@@ -15,15 +15,40 @@ import (
 //	6.x  /name@1.2.3, /@scope/name@1.2.3, /name@1.2.3(peer@4.5.6)
 //	9.x  name@1.2.3, @scope/name@1.2.3 (peer variants live in "snapshots")
 type pnpmLock struct {
-	LockfileVersion any                    `yaml:"lockfileVersion"`
-	Packages        map[string]pnpmPackage `yaml:"packages"`
+	LockfileVersion any                     `yaml:"lockfileVersion"`
+	Packages        map[string]pnpmPackage  `yaml:"packages"`
+	Importers       map[string]pnpmImporter `yaml:"importers"` // 9.x (and 6.x workspaces)
+	Snapshots       map[string]pnpmSnapshot `yaml:"snapshots"` // 9.x
+}
+
+// pnpmImporter is a project of the lockfile (".", or a workspace package)
+// with its direct dependencies; a value's version is "1.2.3",
+// "1.2.3(peer@4.5.6)", "real-name@1.2.3" (an alias) or "link:...".
+type pnpmImporter struct {
+	Dependencies         map[string]pnpmDirect `yaml:"dependencies"`
+	OptionalDependencies map[string]pnpmDirect `yaml:"optionalDependencies"`
+	DevDependencies      map[string]pnpmDirect `yaml:"devDependencies"`
+}
+
+type pnpmDirect struct {
+	Version string `yaml:"version"`
+}
+
+// pnpmSnapshot is a 9.x "snapshots" entry: a resolved package (with its
+// peers) and its dependencies, versions written as in importers.
+type pnpmSnapshot struct {
+	Dependencies         map[string]string `yaml:"dependencies"`
+	OptionalDependencies map[string]string `yaml:"optionalDependencies"`
 }
 
 // pnpmPackage is a "packages" entry. Name and Version are set for packages
 // that did not come from the registry by name (tarballs, git, directories).
 type pnpmPackage struct {
-	Name       string `yaml:"name"`
-	Version    string `yaml:"version"`
+	Name    string `yaml:"name"`
+	Version string `yaml:"version"`
+	// Dev (5.x, 6.x) is true for packages only development dependencies
+	// need, false for those only production ones do, absent for both.
+	Dev        *bool `yaml:"dev"`
 	Resolution struct {
 		Type      string `yaml:"type"`
 		Directory string `yaml:"directory"`
@@ -47,8 +72,12 @@ func parsePnpmLock(data []byte) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	devOnly := pnpmDevOnly(&lf)
 	var out []string
 	for key, p := range lf.Packages {
+		if (p.Dev != nil && *p.Dev) || devOnly(key) {
+			continue // development only: not installed where nothing is
+		}
 		if p.Resolution.Type == "git" || p.Resolution.Type == "directory" || p.Resolution.Directory != "" ||
 			p.Resolution.Repo != "" || fromGitHost(key, p.Resolution.Tarball) {
 			continue
@@ -63,6 +92,70 @@ func parsePnpmLock(data []byte) ([]string, error) {
 		out = append(out, line(name, v))
 	}
 	return out, nil
+}
+
+// pnpmDevOnly returns whether a 9.x "packages" key is needed only by
+// development dependencies: 9.x lockfiles mark nothing, so the packages
+// production needs are found by walking the snapshots from every
+// importer's dependencies and optionalDependencies. When the lockfile
+// has no development dependencies, or no snapshots to walk, nothing is
+// development only.
+func pnpmDevOnly(lf *pnpmLock) func(key string) bool {
+	none := func(string) bool { return false }
+	hasDev := false
+	for _, im := range lf.Importers {
+		hasDev = hasDev || len(im.DevDependencies) > 0
+	}
+	if !hasDev || len(lf.Snapshots) == 0 {
+		return none
+	}
+	prod := make(map[string]bool) // snapshot keys production needs
+	var queue []string
+	visit := func(name, version string) {
+		k := snapshotKey(name, version)
+		if k == "" || prod[k] {
+			return
+		}
+		prod[k] = true
+		queue = append(queue, k)
+	}
+	for _, im := range lf.Importers {
+		for n, d := range im.Dependencies {
+			visit(n, d.Version)
+		}
+		for n, d := range im.OptionalDependencies {
+			visit(n, d.Version)
+		}
+	}
+	for len(queue) > 0 {
+		k := queue[len(queue)-1]
+		queue = queue[:len(queue)-1]
+		s := lf.Snapshots[k]
+		for n, v := range s.Dependencies {
+			visit(n, v)
+		}
+		for n, v := range s.OptionalDependencies {
+			visit(n, v)
+		}
+	}
+	pkgs := make(map[string]bool, len(prod)) // "packages" keys: snapshot keys without peers
+	for k := range prod {
+		base, _, _ := strings.Cut(k, "(")
+		pkgs[base] = true
+	}
+	return func(key string) bool { return !pkgs[key] }
+}
+
+// snapshotKey returns the snapshot key a dependency (name, version as
+// written in a 9.x lockfile) resolves to, or "" for links and files.
+func snapshotKey(name, version string) string {
+	if version == "" || strings.HasPrefix(version, "link:") || strings.HasPrefix(version, "file:") {
+		return ""
+	}
+	if at := strings.LastIndexByte(strings.SplitN(version, "(", 2)[0], '@'); at > 0 {
+		return version // an alias: "real-name@1.2.3"
+	}
+	return name + "@" + version
 }
 
 // gitHosts are the hosts whose tarballs pnpm resolves git dependencies to.
