@@ -147,38 +147,44 @@ func (r *Reader) Anomalies() ([]Anomaly, int) {
 //
 // src should honour ctx itself (a blob store file does, a network body
 // whose request carries ctx does): a Read that blocks cannot be interrupted.
-func (r *Reader) ReadLayer(ctx context.Context, desc Desc, src io.Reader) (err error) {
+func (r *Reader) ReadLayer(ctx context.Context, desc Desc, src io.Reader) error {
+	return r.read(ctx, func(ctx context.Context, idx int) (*delta, Info, error) {
+		st, err := OpenStream(ctx, r.cfg, idx, desc, src)
+		if err != nil {
+			return nil, Info{}, err
+		}
+		defer st.Close()
+		d, entries, err := r.readEntries(ctx, idx, desc, tar.NewReader(st), st.classify)
+		if err != nil {
+			return nil, Info{}, err
+		}
+		if err := st.Finish(); err != nil {
+			return nil, Info{}, err
+		}
+		return d, Info{Index: idx, Desc: desc, Compression: st.comp,
+			Compressed: st.in.n.Load(), Uncompressed: st.out, Entries: entries}, nil
+	})
+}
+
+// read reads the next layer with fn, given the layer's index: refused once
+// the Reader is spent, under the Reader's deadline, the first error kept.
+// The layer's changes apply only when the whole layer was read.
+func (r *Reader) read(ctx context.Context, fn func(ctx context.Context, idx int) (*delta, Info, error)) error {
 	if r.err != nil {
 		return fmt.Errorf("%w: %w", ErrReaderFailed, r.err)
 	}
-	defer func() {
-		if err != nil {
-			r.err = err
-		}
-	}()
 	if !r.deadline.IsZero() {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithDeadline(ctx, r.deadline)
 		defer cancel()
 	}
-	idx := len(r.layers)
-	st, err := OpenStream(ctx, r.cfg, idx, desc, src)
+	d, info, err := fn(ctx, len(r.layers))
 	if err != nil {
-		return err
-	}
-	defer st.Close()
-	d, entries, err := r.readEntries(ctx, idx, desc, tar.NewReader(st), st.classify)
-	if err != nil {
-		return err
-	}
-	if err := st.Finish(); err != nil {
+		r.err = err
 		return err
 	}
 	r.apply(d)
-	r.layers = append(r.layers, Info{
-		Index: idx, Desc: desc, Compression: st.comp,
-		Compressed: st.in.n.Load(), Uncompressed: st.out, Entries: entries,
-	})
+	r.layers = append(r.layers, info)
 	return nil
 }
 
@@ -206,34 +212,20 @@ type Skipper interface {
 // tar stream, with the same limits except those on a stream's bytes (layer
 // size, ratio) and no diff_id to verify: es comes from a source already
 // checked. Errors and the Reader's state afterwards are as for ReadLayer.
-func (r *Reader) ReadEntries(ctx context.Context, desc Desc, es Entries) (err error) {
-	if r.err != nil {
-		return fmt.Errorf("%w: %w", ErrReaderFailed, r.err)
-	}
-	defer func() {
+func (r *Reader) ReadEntries(ctx context.Context, desc Desc, es Entries) error {
+	return r.read(ctx, func(ctx context.Context, idx int) (*delta, Info, error) {
+		classify := func(err error, what string) error {
+			if cerr := ctx.Err(); cerr != nil {
+				return ctxError(&r.cfg, idx, cerr)
+			}
+			return classifyError(idx, err, what)
+		}
+		d, entries, err := r.readEntries(ctx, idx, desc, es, classify)
 		if err != nil {
-			r.err = err
+			return nil, Info{}, err
 		}
-	}()
-	if !r.deadline.IsZero() {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithDeadline(ctx, r.deadline)
-		defer cancel()
-	}
-	idx := len(r.layers)
-	classify := func(err error, what string) error {
-		if cerr := ctx.Err(); cerr != nil {
-			return ctxError(&r.cfg, idx, cerr)
-		}
-		return classifyError(idx, err, what)
-	}
-	d, entries, err := r.readEntries(ctx, idx, desc, es, classify)
-	if err != nil {
-		return err
-	}
-	r.apply(d)
-	r.layers = append(r.layers, Info{Index: idx, Desc: desc, Compression: Uncompressed, Entries: entries})
-	return nil
+		return d, Info{Index: idx, Desc: desc, Compression: Uncompressed, Entries: entries}, nil
+	})
 }
 
 // readEntries reads one layer's entries into a delta. classify turns an
