@@ -22,6 +22,12 @@ type Package struct {
 	// SourceVersion is the source package's version; empty when it is the
 	// same as Version.
 	SourceVersion string `json:"sourceVersion,omitempty"`
+	// OwnedBy names the OS package that installed this language package
+	// (Debian's python3-requests for requests' egg-info): such a package
+	// is listed but not matched against its language's advisories, which
+	// reach it through its owner, judged by the distribution. Empty
+	// otherwise.
+	OwnedBy string `json:"ownedBy,omitempty"`
 }
 
 // Source returns the name and version of the source package: SourceName and

@@ -321,7 +321,7 @@ func build(db DB, p *pkg.Package, g []hit) (finding.Finding, error) {
 func Package(p *pkg.Package) finding.Package {
 	fp := finding.Package{
 		Name: p.Name, Version: p.Version, Type: string(p.Type), PURL: p.PURL,
-		Layer: string(p.LayerDigest), Path: p.Path,
+		Layer: string(p.LayerDigest), Path: p.Path, OwnedBy: p.OwnedBy,
 	}
 	if p.SourceName != "" && p.SourceName != p.Name {
 		fp.SourceName = p.SourceName
