@@ -8,12 +8,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -31,58 +28,12 @@ import (
 	"github.com/drydock/drydock/internal/store/fs"
 	"github.com/drydock/drydock/internal/store/sqlmeta"
 	"github.com/drydock/drydock/internal/vulndb"
-	"github.com/drydock/drydock/internal/vulndb/ingest"
+	"github.com/drydock/drydock/internal/vulndb/vulndbtest"
 )
 
-func sharedTestdata() string {
-	if d := os.Getenv("DRYDOCK_SHARED_TESTDATA"); d != "" {
-		return d
-	}
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "testdata")
-}
+func TestMain(m *testing.M) { vulndbtest.Main(m) }
 
-func fixture(t testing.TB, rel string) string {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(sharedTestdata(), "manifests", rel))
-	if err != nil {
-		t.Fatalf("shared test data: %v", err)
-	}
-	return string(b)
-}
-
-var secdb = sync.OnceValues(func() (*vulndb.DB, error) {
-	dir, err := os.MkdirTemp("", "api-vulndb-")
-	if err != nil {
-		return nil, err
-	}
-	ctx := context.Background()
-	s, err := vulndb.NewStore(dir, slog.New(slog.DiscardHandler))
-	if err != nil {
-		return nil, err
-	}
-	inputs, err := ingest.Prepare([]string{filepath.Join(sharedTestdata(), "vulndb", "alpine-secdb")})
-	if err != nil {
-		return nil, err
-	}
-	defer func() {
-		for _, in := range inputs {
-			in.Close()
-		}
-	}()
-	b, err := s.Begin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := ingest.Import(ctx, b, inputs, ingest.Options{}); err != nil {
-		b.Abort()
-		return nil, err
-	}
-	if _, err := b.Commit(ctx); err != nil {
-		return nil, err
-	}
-	return vulndb.Open(dir)
-})
+var fixture = vulndbtest.Fixture
 
 type advisories struct{ db *vulndb.DB }
 
@@ -107,10 +58,7 @@ type env struct {
 // sees every subscription unless a request carries another identity.
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	db, err := secdb()
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := vulndbtest.Shared(t, "alpine-secdb")
 	dir := t.TempDir()
 	log := slog.New(slog.DiscardHandler)
 	meta, err := sqlmeta.Open(t.Context(), sqlmeta.Config{Path: filepath.Join(dir, "meta.db")}, log)

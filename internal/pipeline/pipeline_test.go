@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -28,25 +27,10 @@ import (
 	"github.com/drydock/drydock/internal/store/fs"
 	"github.com/drydock/drydock/internal/store/sqlmeta"
 	"github.com/drydock/drydock/internal/vulndb"
-	"github.com/drydock/drydock/internal/vulndb/ingest"
+	"github.com/drydock/drydock/internal/vulndb/vulndbtest"
 )
 
-func sharedTestdata() string {
-	if d := os.Getenv("DRYDOCK_SHARED_TESTDATA"); d != "" {
-		return d
-	}
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "testdata")
-}
-
-func fixture(t testing.TB, rel string) string {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(sharedTestdata(), "manifests", rel))
-	if err != nil {
-		t.Fatalf("shared test data (set DRYDOCK_SHARED_TESTDATA?): %v", err)
-	}
-	return string(b)
-}
+var fixture = vulndbtest.Fixture
 
 // busyboxAdvisory is a small OSV record (not a real advisory) affecting
 // the busybox of Alpine 3.11.13 (1.31.1-r11): newer advisory data.
@@ -60,13 +44,7 @@ const busyboxAdvisory = `{"schema_version":"1.6.0","id":"DRYDOCK-TEST-0001","mod
 // files.
 func importDB(t testing.TB, extra map[string]string) *vulndb.DB {
 	t.Helper()
-	ctx := context.Background()
-	dir := t.TempDir()
-	s, err := vulndb.NewStore(dir, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	paths := []string{filepath.Join(sharedTestdata(), "vulndb", "alpine-secdb")}
+	paths := []string{filepath.Join(vulndbtest.SharedTestdata(), "vulndb", "alpine-secdb")}
 	if len(extra) > 0 {
 		osv := t.TempDir()
 		for name, body := range extra {
@@ -76,31 +54,7 @@ func importDB(t testing.TB, extra map[string]string) *vulndb.DB {
 		}
 		paths = append(paths, osv)
 	}
-	inputs, err := ingest.Prepare(paths)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		for _, in := range inputs {
-			in.Close()
-		}
-	}()
-	b, err := s.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ingest.Import(ctx, b, inputs, ingest.Options{}); err != nil {
-		b.Abort()
-		t.Fatal(err)
-	}
-	if _, err := b.Commit(ctx); err != nil {
-		t.Fatal(err)
-	}
-	db, err := vulndb.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return db
+	return vulndbtest.ImportT(t, paths...)
 }
 
 // advisories is a settable advisory database.

@@ -3,21 +3,17 @@ package scan_test
 import (
 	"archive/zip"
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log"
-	"log/slog"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -34,77 +30,14 @@ import (
 	"github.com/drydock/drydock/internal/scan/source"
 	st "github.com/drydock/drydock/internal/scan/source/sourcetest"
 	"github.com/drydock/drydock/internal/vulndb"
-	"github.com/drydock/drydock/internal/vulndb/ingest"
+	"github.com/drydock/drydock/internal/vulndb/vulndbtest"
 )
 
-// sharedTestdata is ../shared/testdata next to the repository
-// (DRYDOCK_SHARED_TESTDATA overrides it): the real advisory data.
-func sharedTestdata() string {
-	if d := os.Getenv("DRYDOCK_SHARED_TESTDATA"); d != "" {
-		return d
-	}
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "testdata")
-}
+func TestMain(m *testing.M) { vulndbtest.Main(m) }
 
-var dbDir string
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if dbDir != "" {
-		os.RemoveAll(dbDir)
-	}
-	os.Exit(code)
-}
-
-// importDB imports the real advisory data of ../shared/testdata/vulndb
-// into a temporary database, once per test binary.
-var importDB = sync.OnceValues(func() (*vulndb.DB, error) {
-	src := filepath.Join(sharedTestdata(), "vulndb")
-	if _, err := os.Stat(src); err != nil {
-		return nil, fmt.Errorf("shared advisory data missing (set DRYDOCK_SHARED_TESTDATA): %w", err)
-	}
-	dir, err := os.MkdirTemp("", "drydock-scan-vulndb-")
-	if err != nil {
-		return nil, err
-	}
-	dbDir = dir
-	ctx := context.Background()
-	store, err := vulndb.NewStore(dir, slog.New(slog.DiscardHandler))
-	if err != nil {
-		return nil, err
-	}
-	inputs, err := ingest.Prepare([]string{src})
-	if err != nil {
-		return nil, err
-	}
-	defer func() {
-		for _, in := range inputs {
-			in.Close()
-		}
-	}()
-	b, err := store.Begin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := ingest.Import(ctx, b, inputs, ingest.Options{}); err != nil {
-		b.Abort()
-		return nil, err
-	}
-	if _, err := b.Commit(ctx); err != nil {
-		return nil, err
-	}
-	return vulndb.Open(dir)
-})
-
-func testDB(t testing.TB) *vulndb.DB {
-	t.Helper()
-	db, err := importDB()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return db
-}
+// testDB is the real advisory data of ../shared/testdata/vulndb, imported
+// once per test binary.
+func testDB(t testing.TB) *vulndb.DB { return vulndbtest.Shared(t) }
 
 // scanNow is the clock of every test scan.
 var scanNow = time.Date(2026, 8, 23, 10, 0, 0, 0, time.UTC)

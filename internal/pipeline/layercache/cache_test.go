@@ -3,13 +3,11 @@ package layercache_test
 import (
 	"archive/zip"
 	"bytes"
-	"context"
 	"fmt"
 	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -27,71 +25,19 @@ import (
 	"github.com/drydock/drydock/internal/scan/source"
 	st "github.com/drydock/drydock/internal/scan/source/sourcetest"
 	"github.com/drydock/drydock/internal/vulndb"
-	"github.com/drydock/drydock/internal/vulndb/ingest"
+	"github.com/drydock/drydock/internal/vulndb/vulndbtest"
 )
 
-func sharedTestdata() string {
-	if d := os.Getenv("DRYDOCK_SHARED_TESTDATA"); d != "" {
-		return d
-	}
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..", "..", "..", "shared", "testdata")
-}
+func TestMain(m *testing.M) { vulndbtest.Main(m) }
 
-func fixture(t testing.TB, rel string) string {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(sharedTestdata(), "manifests", rel))
-	if err != nil {
-		t.Fatalf("shared test data (set DRYDOCK_SHARED_TESTDATA?): %v", err)
-	}
-	return string(b)
-}
+var (
+	sharedTestdata = vulndbtest.SharedTestdata
+	fixture        = vulndbtest.Fixture
+)
 
-// testDB imports the real Alpine, GHSA and PyPA advisories once.
-var testDB = sync.OnceValues(func() (*vulndb.DB, error) {
-	dir, err := os.MkdirTemp("", "layercache-vulndb-")
-	if err != nil {
-		return nil, err
-	}
-	ctx := context.Background()
-	store, err := vulndb.NewStore(dir, slog.New(slog.DiscardHandler))
-	if err != nil {
-		return nil, err
-	}
-	var paths []string
-	for _, p := range []string{"alpine-secdb", "ghsa-curated", "pypa-advisory-database"} {
-		paths = append(paths, filepath.Join(sharedTestdata(), "vulndb", p))
-	}
-	inputs, err := ingest.Prepare(paths)
-	if err != nil {
-		return nil, err
-	}
-	defer func() {
-		for _, in := range inputs {
-			in.Close()
-		}
-	}()
-	b, err := store.Begin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := ingest.Import(ctx, b, inputs, ingest.Options{}); err != nil {
-		b.Abort()
-		return nil, err
-	}
-	if _, err := b.Commit(ctx); err != nil {
-		return nil, err
-	}
-	return vulndb.Open(dir)
-})
-
+// db is the real Alpine, GHSA and PyPA advisories, imported once.
 func db(t testing.TB) *vulndb.DB {
-	t.Helper()
-	d, err := testDB()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d
+	return vulndbtest.Shared(t, "alpine-secdb", "ghsa-curated", "pypa-advisory-database")
 }
 
 var now = time.Date(2026, 8, 23, 10, 0, 0, 0, time.UTC)

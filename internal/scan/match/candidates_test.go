@@ -2,7 +2,6 @@ package match
 
 import (
 	"bytes"
-	"context"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -19,8 +18,8 @@ import (
 	"github.com/drydock/drydock/internal/vulndb/feed"
 	"github.com/drydock/drydock/internal/vulndb/feed/alpine"
 	feedosv "github.com/drydock/drydock/internal/vulndb/feed/osv"
-	"github.com/drydock/drydock/internal/vulndb/ingest"
 	"github.com/drydock/drydock/internal/vulndb/osv"
+	"github.com/drydock/drydock/internal/vulndb/vulndbtest"
 )
 
 // lookupOnly hides the fast path of a *vulndb.DB: Match then judges whole
@@ -53,10 +52,7 @@ func TestCandidatesAgreeWithLookup(t *testing.T) {
 	if testing.Short() {
 		t.Skip("imports the shared advisory data")
 	}
-	root := filepath.Join("..", "..", "..", "..", "shared", "testdata", "vulndb")
-	if d := os.Getenv("DRYDOCK_SHARED_TESTDATA"); d != "" {
-		root = filepath.Join(d, "vulndb")
-	}
+	root := filepath.Join(vulndbtest.SharedTestdata(), "vulndb")
 	dirs := []string{"almalinux-osv", "alpine-secdb", "ghsa-curated", "go-vulndb", "pypa-advisory-database", "rustsec-osv"}
 	var paths []string
 	for _, d := range dirs {
@@ -101,35 +97,7 @@ func TestCandidatesAgreeWithLookup(t *testing.T) {
 
 func importDB(t *testing.T, paths []string) *vulndb.DB {
 	t.Helper()
-	ctx := context.Background()
-	store, err := vulndb.NewStore(filepath.Join(t.TempDir(), "vulndb"), slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	inputs, err := ingest.Prepare(paths)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := store.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Abort()
-	if _, err := ingest.Import(ctx, b, inputs, ingest.Options{}); err != nil {
-		t.Fatal(err)
-	}
-	for _, in := range inputs {
-		in.Close()
-	}
-	if _, err := b.Commit(ctx); err != nil {
-		t.Fatal(err)
-	}
-	db, err := store.Open()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
+	return vulndbtest.ImportT(t, paths...)
 }
 
 // packagesOf reads the advisories under paths and returns, for each

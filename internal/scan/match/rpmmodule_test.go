@@ -8,16 +8,13 @@ import (
 
 	"github.com/drydock/drydock/internal/pkg"
 	"github.com/drydock/drydock/internal/vulndb/osv"
+	"github.com/drydock/drydock/internal/vulndb/vulndbtest"
 )
 
 // almaAdvisory reads one real AlmaLinux 9 advisory from the shared data.
 func almaAdvisory(t *testing.T, id string) *osv.Entry {
 	t.Helper()
-	root := filepath.Join("..", "..", "..", "..", "shared", "testdata", "vulndb")
-	if d := os.Getenv("DRYDOCK_SHARED_TESTDATA"); d != "" {
-		root = filepath.Join(d, "vulndb")
-	}
-	b, err := os.ReadFile(filepath.Join(root, "almalinux-osv", "advisories", "almalinux9", id+".json"))
+	b, err := os.ReadFile(filepath.Join(vulndbtest.SharedTestdata(), "vulndb", "almalinux-osv", "advisories", "almalinux9", id+".json"))
 	if err != nil {
 		t.Skipf("shared advisory data not available: %v", err)
 	}
