@@ -71,15 +71,15 @@ func Import(ctx context.Context, dir string, paths ...string) (*vulndb.DB, error
 	return vulndb.Open(dir)
 }
 
-// ImportT is Import into a directory of t's, failing t on error; the
-// database is closed when t ends.
+// ImportT is Import into a directory of t's, failing t on error. The
+// database is not closed when t ends: servers a test starts may use it
+// until their own cleanups, which can run later.
 func ImportT(t testing.TB, paths ...string) *vulndb.DB {
 	t.Helper()
 	db, err := Import(context.Background(), t.TempDir(), paths...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
 	return db
 }
 
