@@ -1,6 +1,7 @@
 package sqlmeta
 
 import (
+	"syscall"
 	"context"
 	"database/sql"
 	"errors"
@@ -79,6 +80,19 @@ func isUnique(err error) bool {
 		return se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
 	}
 	return false
+}
+
+// diskFull marks an error SQLite raised because it could not grow the
+// database (SQLITE_FULL: the disk, a quota or max_page_count) as wrapping
+// syscall.ENOSPC too, so that callers answer it as they answer the blob
+// store's full disk (507, nothing half written: the transaction rolled
+// back).
+func diskFull(err error) error {
+	var se *sqlite.Error
+	if err == nil || errors.Is(err, syscall.ENOSPC) || !errors.As(err, &se) || se.Code()&0xff != sqlite3.SQLITE_FULL {
+		return err
+	}
+	return fmt.Errorf("%w (%w)", err, syscall.ENOSPC)
 }
 
 // sqliteVersion returns the library version, for the startup log.

@@ -181,10 +181,12 @@ func (s *Store) Close() error {
 // write runs fn in a write transaction on the single writer connection and
 // commits it when fn returns nil. fn's error is returned unwrapped so that
 // sentinels and *store.MissingReferenceError reach the caller as they are.
+// A database that cannot grow (full disk) fails the write with an error
+// that also wraps syscall.ENOSPC.
 func (s *Store) write(ctx context.Context, fn func(tx *wtx) error) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("begin: %w", err)
+		return diskFull(fmt.Errorf("begin: %w", err))
 	}
 	t := &wtx{tx: tx, cache: s.wc}
 	defer func() { s.prepare(ctx, t.pending) }()
@@ -192,10 +194,10 @@ func (s *Store) write(ctx context.Context, fn func(tx *wtx) error) error {
 		if rbErr := tx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
 			s.logger.WarnContext(ctx, "rollback failed", "err", rbErr)
 		}
-		return err
+		return diskFull(err)
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
+		return diskFull(fmt.Errorf("commit: %w", err))
 	}
 	return nil
 }

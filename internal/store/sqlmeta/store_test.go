@@ -3,7 +3,10 @@ package sqlmeta_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"path/filepath"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -194,5 +197,49 @@ func TestConfig(t *testing.T) {
 				s.Close()
 			}
 		})
+	}
+}
+
+// TestDatabaseFull: a write the database cannot grow for fails with an
+// error wrapping syscall.ENOSPC (the registry answers 507, as for a full
+// blob store), nothing of it is kept, and the store works again once there
+// is room.
+func TestDatabaseFull(t *testing.T) {
+	ctx := t.Context()
+	s := openTest(t, sqlmeta.Config{})
+	if _, err := s.EnsureSubscription(ctx, "s1", "One"); err != nil {
+		t.Fatal(err)
+	}
+	create := store.ResolveOptions{Create: true, CreateRegistryIn: "s1"}
+	if _, err := s.ResolveRepository(ctx, "team/first", create); err != nil {
+		t.Fatal(err)
+	}
+	var pages int
+	if err := sqlmeta.PageCount(ctx, s, &pages); err != nil {
+		t.Fatal(err)
+	}
+	if err := sqlmeta.SetMaxPageCount(ctx, s, pages); err != nil {
+		t.Fatal(err)
+	}
+	var err error
+	var failed string
+	for i := range 10000 {
+		name := fmt.Sprintf("team/%s-%d", strings.Repeat("x", 200), i)
+		if _, err = s.ResolveRepository(ctx, name, create); err != nil {
+			failed = name
+			break
+		}
+	}
+	if !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("write into a full database: %v, want an error wrapping ENOSPC", err)
+	}
+	if _, err := s.ResolveRepository(ctx, failed, store.ResolveOptions{}); !errors.Is(err, store.ErrRepositoryUnknown) {
+		t.Fatalf("the failed write left %s behind: %v", failed, err)
+	}
+	if err := sqlmeta.SetMaxPageCount(ctx, s, 1<<30); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ResolveRepository(ctx, failed, create); err != nil {
+		t.Fatalf("after room was made: %v", err)
 	}
 }
