@@ -1,13 +1,13 @@
 package sqlmeta
 
 import (
-	"syscall"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
 	"net/url"
 	"strings"
+	"syscall"
 	"time"
 
 	"modernc.org/sqlite"
