@@ -26,6 +26,8 @@ var allowed = map[string][]string{
 		"vulndb/feed/kev", "vulndb/feed/epss", "vulndb/feed/nvd"},
 	"vulndb/update": {"vulndb", "vulndb/ingest"},
 	"vulndb/live":   {"vulndb", "vulndb/update"},
+	// vulndbtest builds databases for other packages' tests.
+	"vulndb/vulndbtest": {"vulndb", "vulndb/ingest"},
 }
 
 func TestImportDirection(t *testing.T) {
