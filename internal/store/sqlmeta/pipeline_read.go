@@ -45,6 +45,31 @@ func (w *where) add(cond string, args ...any) {
 	w.args = append(w.args, args...)
 }
 
+// scoped starts the WHERE clause of a listing: rows after afterID (by
+// idCol) in the caller's subscriptions (subCol), narrowed to a registry, a
+// repository and an image digest where set. ok is false when the
+// subscriptions select nothing.
+func scoped(idCol, subCol string, subs []string, afterID int64, registry, repository string, digest oci.Digest) (w where, ok bool) {
+	in, inArgs, ok := inClause(subCol, subs)
+	if !ok {
+		return w, false
+	}
+	w.add(idCol+" > ?", afterID)
+	if in != "" {
+		w.add(in, inArgs...)
+	}
+	if registry != "" {
+		w.add("g.name = ?", registry)
+	}
+	if repository != "" {
+		w.add("r.name = ?", repository)
+	}
+	if digest != "" {
+		w.add("i.digest = ?", string(digest))
+	}
+	return w, true
+}
+
 func (w *where) String() string {
 	if len(w.conds) == 0 {
 		return ""
@@ -99,23 +124,9 @@ func (s *Store) GetImage(ctx context.Context, repoID int64, d oci.Digest) (store
 
 // ListImages returns images in id order.
 func (s *Store) ListImages(ctx context.Context, f store.ImageFilter) ([]store.ImageRecord, error) {
-	in, inArgs, ok := inClause("i.subscription_id", f.Subscriptions)
+	w, ok := scoped("i.id", "i.subscription_id", f.Subscriptions, f.AfterID, f.Registry, f.Repository, f.Digest)
 	if !ok || f.Limit == 0 {
 		return []store.ImageRecord{}, nil
-	}
-	var w where
-	w.add("i.id > ?", f.AfterID)
-	if in != "" {
-		w.add(in, inArgs...)
-	}
-	if f.Registry != "" {
-		w.add("g.name = ?", f.Registry)
-	}
-	if f.Repository != "" {
-		w.add("r.name = ?", f.Repository)
-	}
-	if f.Digest != "" {
-		w.add("i.digest = ?", string(f.Digest))
 	}
 	if f.Status != "" {
 		w.add("i.status = ?", f.Status)
@@ -232,23 +243,9 @@ func (s *Store) images(ctx context.Context, q string, args ...any) ([]store.Imag
 
 // ListFindings returns findings in id order.
 func (s *Store) ListFindings(ctx context.Context, f store.FindingFilter) ([]store.FindingRow, error) {
-	in, inArgs, ok := inClause("f.subscription_id", f.Subscriptions)
+	w, ok := scoped("f.id", "f.subscription_id", f.Subscriptions, f.AfterID, f.Registry, f.Repository, f.Digest)
 	if !ok || f.Limit == 0 {
 		return []store.FindingRow{}, nil
-	}
-	var w where
-	w.add("f.id > ?", f.AfterID)
-	if in != "" {
-		w.add(in, inArgs...)
-	}
-	if f.Registry != "" {
-		w.add("g.name = ?", f.Registry)
-	}
-	if f.Repository != "" {
-		w.add("r.name = ?", f.Repository)
-	}
-	if f.Digest != "" {
-		w.add("i.digest = ?", string(f.Digest))
 	}
 	if len(f.Severities) > 0 {
 		args := make([]any, len(f.Severities))

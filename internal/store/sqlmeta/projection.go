@@ -19,26 +19,12 @@ const maxProjectedImages = 500
 // one query for the images, one for the manifests of the batch (the
 // image's own, and the index of a platform image, whose tags it shows).
 func (s *Store) ProjectedImages(ctx context.Context, f store.ProjectionFilter) ([]store.ProjectedImage, error) {
-	in, inArgs, ok := inClause("i.subscription_id", f.Subscriptions)
+	w, ok := scoped("i.id", "i.subscription_id", f.Subscriptions, f.AfterID, f.Registry, f.Repository, f.Digest)
 	if !ok || f.Limit == 0 {
 		return []store.ProjectedImage{}, nil
 	}
 	if f.Limit < 0 || f.Limit > maxProjectedImages {
 		f.Limit = maxProjectedImages
-	}
-	var w where
-	w.add("i.id > ?", f.AfterID)
-	if in != "" {
-		w.add(in, inArgs...)
-	}
-	if f.Registry != "" {
-		w.add("g.name = ?", f.Registry)
-	}
-	if f.Repository != "" {
-		w.add("r.name = ?", f.Repository)
-	}
-	if f.Digest != "" {
-		w.add("i.digest = ?", string(f.Digest))
 	}
 	if f.Status != "" {
 		w.add("i.status = ?", f.Status)
