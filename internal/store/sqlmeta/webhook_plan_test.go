@@ -1,9 +1,6 @@
 package sqlmeta
 
 import (
-	"log/slog"
-	"path/filepath"
-	"strings"
 	"testing"
 )
 
@@ -12,18 +9,7 @@ import (
 // a webhook's due deliveries into delivery order: a top-N sort of rows the
 // pending-only index returned.
 func TestWebhookQueryPlans(t *testing.T) {
-	s, err := Open(t.Context(), Config{Path: filepath.Join(t.TempDir(), "meta.db")}, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	tests := []struct {
-		name      string
-		query     string
-		args      []any
-		wantIndex string
-		allowSort bool
-	}{
+	checkPlans(t, []planCase{
 		{name: "webhook by id", query: qWebhookByID, args: []any{"x"}},
 		{name: "webhooks of a subscription", query: qWebhooksOf, args: []any{"s"}, wantIndex: "webhooks_subscription"},
 		{name: "active webhooks of a subscription", query: qActiveWebhooksOf, args: []any{"s"}, wantIndex: "webhooks_subscription"},
@@ -36,38 +22,5 @@ func TestWebhookQueryPlans(t *testing.T) {
 		{name: "due deliveries of a webhook", query: qDueDeliveriesOf, args: []any{"w", 1, 10}, wantIndex: "webhook_deliveries_due", allowSort: true},
 		{name: "prunable events", query: qPrunableEvents, args: []any{1, -1, -1, 0, 100}, wantIndex: "events_undelivered"},
 		{name: "event kept", query: qEventKept, args: []any{1, 1, 1}, wantIndex: "webhook_deliveries_event"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			rows, err := s.r.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+rebind(tc.query), tc.args...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer rows.Close()
-			var plan []string
-			for rows.Next() {
-				var id, parent, notused int
-				var detail string
-				if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
-					t.Fatal(err)
-				}
-				plan = append(plan, detail)
-			}
-			if err := rows.Err(); err != nil {
-				t.Fatal(err)
-			}
-			all := strings.Join(plan, "\n  ")
-			for _, step := range plan {
-				if strings.HasPrefix(step, "SCAN ") && !strings.HasPrefix(step, "SCAN CONSTANT") {
-					t.Errorf("plan step %q is a full scan; plan:\n  %s", step, all)
-				}
-				if strings.Contains(step, "TEMP B-TREE") && !tc.allowSort {
-					t.Errorf("plan step %q sorts; plan:\n  %s", step, all)
-				}
-			}
-			if tc.wantIndex != "" && !strings.Contains(all, tc.wantIndex) {
-				t.Errorf("plan does not use %s:\n  %s", tc.wantIndex, all)
-			}
-		})
-	}
+	})
 }
