@@ -8,7 +8,10 @@
 //     decoder, measured 1.25x faster than compress/gzip), zstd (including a
 //     leading skippable frame, as zstd:chunked writes), or a plain tar. xz,
 //     bzip2 and lz4 are refused with ErrUnsupportedCompression.
-//     Decompression runs in its own goroutine, ahead of tar parsing.
+//     Decompression (or, for a plain tar, reading) runs in its own
+//     goroutine, ahead of tar parsing; the diff_id hash in another, on the
+//     same chunks; contents no selector wants are skipped without being
+//     copied ([Stream], also used by the pipeline's layer cache).
 //   - OCI whiteouts (https://github.com/opencontainers/image-spec/blob/v1.1.1/layer.md#whiteouts):
 //     ".wh.<name>" deletes name, ".wh..wh..opq" hides a directory's lower
 //     contents; both act on lower layers only, wherever they appear in the
@@ -39,6 +42,9 @@
 //		err = r.ReadLayer(ctx, layer.Desc{Digest: l.Digest, DiffID: l.DiffID}, l.Blob)
 //	}
 //	for _, f := range r.FS(0).Files() { ... } // selectorA's view
+//
+// A layer already reduced to its entries (a layer cache's record of it) is
+// read with [Reader.ReadEntries] instead, through the same code.
 //
 // A [Selector] that also implements [Reducer] keeps a reduced form of each
 // file (a Go binary's build information, a jar's artifact list) computed
