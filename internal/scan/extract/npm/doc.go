@@ -20,8 +20,9 @@
 // development needs (jest, webpack, type definitions) were not installed
 // either: they are left out, as trivy does by default. package-lock.json
 // and pnpm 5.x/6.x mark them ("dev": true); for pnpm 9.x, which marks
-// nothing, the packages production needs are found by walking the
-// snapshots from each importer's dependencies and optionalDependencies.
+// nothing, the snapshots are walked from each importer's dependencies and
+// optionalDependencies and from its devDependencies, and a package reached
+// from the latter only is left out.
 // yarn lockfiles (v1 and berry) do not record it: every package is
 // reported. Installed manifests are reported whatever they were installed
 // for: they are in the image.

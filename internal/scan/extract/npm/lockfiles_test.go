@@ -238,6 +238,7 @@ packages:
   react@16.0.0: {resolution: {integrity: c}}
   jest@29.7.0: {resolution: {integrity: d}}
   chalk@4.1.2: {resolution: {integrity: e}}
+  orphan@1.0.0: {resolution: {integrity: f}}
 snapshots:
   lodash@4.17.4: {}
   react-dom@16.0.0(react@16.0.0):
@@ -246,7 +247,7 @@ snapshots:
   jest@29.7.0:
     dependencies: {chalk: 4.1.2}
   chalk@4.1.2: {}
-`, []string{"lodash@4.17.4", "react-dom@16.0.0", "react@16.0.0"}},
+`, []string{"lodash@4.17.4", "orphan@1.0.0", "react-dom@16.0.0", "react@16.0.0"}}, // orphan: reached from nothing, kept
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

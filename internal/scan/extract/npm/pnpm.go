@@ -95,36 +95,48 @@ func parsePnpmLock(data []byte) ([]string, error) {
 }
 
 // pnpmDevOnly returns whether a 9.x "packages" key is needed only by
-// development dependencies: 9.x lockfiles mark nothing, so the packages
-// production needs are found by walking the snapshots from every
-// importer's dependencies and optionalDependencies. When the lockfile
-// has no development dependencies, or no snapshots to walk, nothing is
-// development only.
+// development dependencies: 9.x lockfiles mark nothing, so the snapshots
+// are walked from every importer's dependencies and optionalDependencies
+// (production) and from its devDependencies; a package reached from the
+// latter only is development-only. A package reached from neither (a
+// lockfile whose snapshots are incomplete) is kept: leaving a package out
+// needs the lockfile to say so.
 func pnpmDevOnly(lf *pnpmLock) func(key string) bool {
-	none := func(string) bool { return false }
 	hasDev := false
 	for _, im := range lf.Importers {
 		hasDev = hasDev || len(im.DevDependencies) > 0
 	}
 	if !hasDev || len(lf.Snapshots) == 0 {
-		return none
+		return func(string) bool { return false }
 	}
-	prod := make(map[string]bool) // snapshot keys production needs
+	prod := pnpmReach(lf, func(im pnpmImporter) []map[string]pnpmDirect {
+		return []map[string]pnpmDirect{im.Dependencies, im.OptionalDependencies}
+	})
+	dev := pnpmReach(lf, func(im pnpmImporter) []map[string]pnpmDirect {
+		return []map[string]pnpmDirect{im.DevDependencies}
+	})
+	return func(key string) bool { return dev[key] && !prod[key] }
+}
+
+// pnpmReach returns the "packages" keys (snapshot keys without their peer
+// suffix) reached through the snapshots from the importers' dependencies
+// that roots picks.
+func pnpmReach(lf *pnpmLock, roots func(pnpmImporter) []map[string]pnpmDirect) map[string]bool {
+	seen := make(map[string]bool) // snapshot keys
 	var queue []string
 	visit := func(name, version string) {
 		k := snapshotKey(name, version)
-		if k == "" || prod[k] {
+		if k == "" || seen[k] {
 			return
 		}
-		prod[k] = true
+		seen[k] = true
 		queue = append(queue, k)
 	}
 	for _, im := range lf.Importers {
-		for n, d := range im.Dependencies {
-			visit(n, d.Version)
-		}
-		for n, d := range im.OptionalDependencies {
-			visit(n, d.Version)
+		for _, deps := range roots(im) {
+			for n, d := range deps {
+				visit(n, d.Version)
+			}
 		}
 	}
 	for len(queue) > 0 {
@@ -138,12 +150,12 @@ func pnpmDevOnly(lf *pnpmLock) func(key string) bool {
 			visit(n, v)
 		}
 	}
-	pkgs := make(map[string]bool, len(prod)) // "packages" keys: snapshot keys without peers
-	for k := range prod {
+	pkgs := make(map[string]bool, len(seen))
+	for k := range seen {
 		base, _, _ := strings.Cut(k, "(")
 		pkgs[base] = true
 	}
-	return func(key string) bool { return !pkgs[key] }
+	return pkgs
 }
 
 // snapshotKey returns the snapshot key a dependency (name, version as
