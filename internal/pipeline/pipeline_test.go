@@ -404,7 +404,11 @@ func TestNewAdvisoryData(t *testing.T) {
 	if err != nil || len(changes) != 2 || changes[0].Change != "new" || changes[0].At.IsZero() {
 		t.Errorf("finding changes: %+v %v", changes, err)
 	}
+	// The image is written before the run's counters: wait for the run to end.
 	st := e.p.ReevalState()
+	for deadline := time.Now().Add(10 * time.Second); st.Running && time.Now().Before(deadline); st = e.p.ReevalState() {
+		time.Sleep(5 * time.Millisecond)
+	}
 	if st.Running || st.DBVersion != db2.Version() || st.Evaluated != 1 || st.Changed != 1 {
 		t.Errorf("re-evaluation state: %+v", st)
 	}
