@@ -57,7 +57,7 @@ func OpenStream(ctx context.Context, cfg Config, layer int, desc Desc, src io.Re
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	st := &Stream{ctx: ctx, cfg: cfg.withDefaults(), layer: layer, desc: desc, in: &atomicCounter{r: src}}
+	st := &Stream{ctx: ctx, cfg: cfg.withDefaults(), layer: layer, desc: desc}
 	if desc.DiffID != "" {
 		if err := desc.DiffID.Validate(); err != nil {
 			return nil, fmt.Errorf("layer %d: diff_id %q: %w", layer, desc.DiffID, err)
@@ -68,32 +68,21 @@ func OpenStream(ctx context.Context, cfg Config, layer int, desc Desc, src io.Re
 		}
 		st.hash = crypto.Hash(h).New()
 	}
-	if a, ok := src.(*Ahead); ok {
-		// Decompression started before this layer's turn: take it over.
-		st.in, st.comp = a.in, a.comp
-		if a.err != nil {
-			a.close()
-			return nil, fmt.Errorf("layer %d: %w", layer, a.err)
-		}
-		st.src, st.stop = a.src, a.close
-		st.hashAhead()
-		return st, nil
+	a, ok := src.(*Ahead)
+	if !ok {
+		// Decompress (or, for a plain tar, read) in a goroutine so that it
+		// overlaps with hashing and tar parsing: two cores do the work of
+		// one layer, and waiting for the disk or the network is hidden.
+		a = ReadAhead(ctx, src, prefetchDepth)
 	}
-	br, head, err := peek(st.in)
-	if err != nil {
-		return nil, fmt.Errorf("layer %d: read: %w", layer, err)
+	// Take over the decompression (started before this layer's turn when
+	// src was an Ahead).
+	st.in, st.comp = a.in, a.comp
+	if a.err != nil {
+		a.close()
+		return nil, fmt.Errorf("layer %d: %w", layer, a.err)
 	}
-	st.comp = Detect(head)
-	dec, closeDec, err := decompressor(st.comp, br)
-	if err != nil {
-		return nil, fmt.Errorf("layer %d: %w", layer, err)
-	}
-	// Decompress (or, for a plain tar, read) in a goroutine so that it
-	// overlaps with hashing and tar parsing: two cores do the work of one
-	// layer, and waiting for the disk or the network is hidden.
-	pf := startPrefetch(dec, ctx.Done(), prefetchDepth)
-	st.src = pf
-	st.stop = func() { pf.close(); closeDec() }
+	st.src, st.stop = a.src, a.close
 	st.hashAhead()
 	return st, nil
 }
