@@ -6,8 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 
-	"github.com/klauspost/compress/gzip"
+	"github.com/drydock/drydock/internal/scan/layer/gunzip"
 	"github.com/klauspost/compress/zstd"
 )
 
@@ -66,9 +67,7 @@ func decompressor(c Compression, src io.Reader) (r io.Reader, close func(), err 
 	case Uncompressed:
 		return src, func() {}, nil
 	case Gzip:
-		// klauspost's gzip decodes 1.25x faster than compress/gzip here
-		// (Debian-like layer: 234 vs 185 MB/s) and as fast as pgzip.
-		zr, err := gzip.NewReader(src)
+		zr, err := gunzip.NewReader(src, runtime.GOMAXPROCS(0))
 		if err != nil {
 			return nil, nil, decodeError(c, err)
 		}

@@ -18,6 +18,7 @@ func TestImports(t *testing.T) {
 		switch {
 		case !strings.Contains(first, "."):
 		case imp == "github.com/drydock/drydock/internal/oci":
+		case imp == "github.com/drydock/drydock/internal/scan/layer/gunzip":
 		case strings.HasPrefix(imp, "github.com/klauspost/compress/"):
 		default:
 			t.Errorf("layer imports %s", imp)

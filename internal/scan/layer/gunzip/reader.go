@@ -1,0 +1,793 @@
+package gunzip
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"math"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+
+	kgzip "github.com/klauspost/compress/gzip"
+)
+
+// chunkSize is how much compressed data one job decodes (a variable for
+// the tests).
+var chunkSize = 1 << 20
+
+// maxJobOut bounds the memory of one job's output, in bytes. A chunk that
+// inflates to more (a highly compressible or malicious stream) is decoded
+// again when its turn comes, in a bounded buffer.
+const maxJobOut = 24 << 20
+
+var (
+	errSkipped    = errors.New("left to the reader: every core is busy")
+	errNoBoundary = errors.New("no block boundary found")
+	errTooLarge   = errors.New("chunk output over the limit")
+	// ErrChecksum is a member whose trailer does not match its data.
+	ErrChecksum = errors.New("gzip checksum or size mismatch")
+)
+
+// Reader decompresses a gzip stream using several goroutines. Its input is
+// cut into chunks of [chunkSize]; a job per chunk finds the first deflate
+// block that starts in it and decodes from there, before the data before
+// it is known: bytes a match copies from before the job's start are kept
+// as markers, 16-bit values standing for a byte of the 32 KiB window,
+// until the last marker has dropped out of the window (typically after a
+// few kilobytes) and the job goes on in plain bytes. Read takes the jobs
+// in order: a job that starts where the one before it stopped has its
+// markers replaced by the bytes before it; any other job (it found no
+// boundary, a false one, failed, or its output grew too large) is decoded
+// again, sequentially, from where the one before stopped. Output is the
+// same as a sequential decoder's, checked against each member's CRC-32
+// and size; a second and later members are decoded by klauspost's gzip.
+//
+// Decoding ahead costs more CPU than decoding in turn (the markers, the
+// search for a block), so it is done only when it can use idle cores: a
+// Reader opened while another is open decodes everything in turn, with no
+// goroutines and no buffers beyond its window, and a worker leaves its job
+// to Read while as many goroutines as cores decode.
+type Reader struct {
+	src io.Reader
+
+	quit    chan struct{}
+	order   chan *job // to Read, in stream order
+	jobs    chan *job // to the workers
+	wg      sync.WaitGroup
+	dispEnd chan struct{} // closed when dispatch returns
+
+	mu      sync.Mutex
+	chunks  []span // compressed input not yet passed by Read
+	readErr error  // src failed (not at its end)
+
+	pos   int64 // stream bit offset of the next block to output
+	hist  [windowSize]byte
+	hn    int // hist[windowSize-hn:] is the output's last bytes
+	crc   uint32
+	size  uint32
+	out   []byte   // handed out by Read next
+	queue [][]byte // then these
+	held  *job     // the job out and queue point into
+
+	seq    bool // decoding sequentially
+	serial bool // for the rest of the member: the jobs are stopped
+	cur    *job // the job being decoded again
+	sd     decoder
+	sbuf   []byte
+	sop    int
+
+	tail     io.Reader // members after the first
+	err      error
+	closed   bool
+	released bool
+}
+
+// Segment sizes: a job's output is a list of segments, each starting with
+// a copy of the window before it, so that output grows without copying.
+const (
+	segBytes = 1 << 20
+	segU16   = 256 << 10
+)
+
+// Buffers are reused: a layer's jobs would otherwise allocate (and the
+// kernel zero) several times the layer's size. The free lists are bounded
+// (unlike a sync.Pool, which a collection empties, and a scan under its
+// memory limit collects often).
+var (
+	chunkFree = newFreeList[byte](6)
+	byteFree  = newFreeList[byte](6)
+	u16Free   = newFreeList[uint16](4)
+)
+
+type freeList[T any] chan []T
+
+func newFreeList[T any](n int) freeList[T] { return make(chan []T, n) }
+
+// get returns a buffer of length n, its contents undefined.
+func (f freeList[T]) get(n int) []T {
+	select {
+	case b := <-f:
+		if cap(b) >= n {
+			return b[:n]
+		}
+	default:
+	}
+	return make([]T, n)
+}
+
+func (f freeList[T]) put(b []T) {
+	if cap(b) == 0 {
+		return
+	}
+	select {
+	case f <- b:
+	default:
+	}
+}
+
+// decoding counts the goroutines decoding, over all readers: workers
+// decoding a job and readers decoding in turn. readers counts the open
+// readers.
+var decoding, readers atomic.Int32
+
+// segment is output: buf[windowSize:n], after a copy of the window.
+type segment[T uint8 | uint16] struct {
+	buf []T
+	n   int
+}
+
+// release returns j's buffers; j is not used after.
+func (j *job) release() {
+	for _, s := range j.u16 {
+		u16Free.put(s.buf)
+	}
+	for _, s := range j.b {
+		byteFree.put(s.buf)
+	}
+	for _, b := range j.res {
+		byteFree.put(b)
+	}
+	j.u16, j.b, j.res = nil, nil, nil
+}
+
+type span struct {
+	off int64
+	b   []byte
+}
+
+type job struct {
+	off   int64  // stream offset of data[0]
+	data  []byte // the job's chunk
+	next  []byte // the chunk after it, nil at the end
+	from  int64  // bit offset: the first block, or where to look for one
+	end   int64  // stop at the first block starting at or past this bit
+	known bool   // from is the first block: nothing before it
+	done  chan struct{}
+
+	cand        int64             // bit offset being tried
+	start, stop int64             // bit offsets of the first block and where it stopped
+	final       bool              // it decoded the member's final block
+	u16         []segment[uint16] // output with markers
+	b           []segment[byte]   // then output without
+	size        int               // bytes of output
+	res         [][]byte          // u16 resolved, by Read
+	err         error
+}
+
+// MaxReadAhead is the most compressed input a Reader with workers
+// goroutines reads ahead of its output: a chunk for each job queued or
+// being decoded, the one being read out, and the next one being read.
+func MaxReadAhead(workers int) int64 {
+	return int64(2*max(workers, 1)+3) * int64(chunkSize)
+}
+
+// NewReader reads the gzip header at the start of src and starts decoding
+// with workers goroutines (at least 1).
+func NewReader(src io.Reader, workers int) (*Reader, error) {
+	first := chunkFree.get(chunkSize)
+	n, err := io.ReadFull(src, first)
+	first = first[:n]
+	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+		return nil, err
+	}
+	if n == 0 {
+		return nil, io.EOF
+	}
+	more := err == nil
+	workers = max(workers, 1)
+	r := &Reader{
+		src:     src,
+		quit:    make(chan struct{}),
+		order:   make(chan *job, workers),
+		jobs:    make(chan *job, workers),
+		dispEnd: make(chan struct{}),
+	}
+	h, err := headerLen(first)
+	if err == io.ErrUnexpectedEOF && more {
+		// A header longer than a chunk (a file name or comment of
+		// megabytes): not worth a parallel decoder.
+		zr, err := kgzip.NewReader(io.MultiReader(bytes.NewReader(first), src))
+		if err != nil {
+			return nil, err
+		}
+		r.tail, r.released = zr, true
+		return r, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	r.pos = int64(h) * 8
+	if readers.Add(1) > 1 || workers == 1 {
+		// Other streams decode (on the other cores): decode in turn.
+		r.seq, r.serial = true, true
+		r.sbuf = make([]byte, windowSize+chunkSize+maxMatch+slack)
+		r.sop = windowSize
+		if err := r.sd.reset(first, 0, r.pos, src); err != nil {
+			return nil, err
+		}
+		r.sd.minOut = windowSize
+		return r, nil
+	}
+	r.chunks = append(r.chunks, span{0, first})
+	for range workers {
+		r.wg.Add(1)
+		go r.work()
+	}
+	go r.dispatch(first, more)
+	return r, nil
+}
+
+// dispatch reads src chunk by chunk and hands out a job per chunk.
+func (r *Reader) dispatch(cur []byte, more bool) {
+	defer close(r.dispEnd)
+	defer close(r.jobs)
+	defer close(r.order)
+	var off int64
+	for i := 0; ; i++ {
+		var next []byte
+		if more {
+			next = chunkFree.get(chunkSize)
+			n, err := io.ReadFull(r.src, next)
+			next = next[:n]
+			if err != nil {
+				more = false
+				if err != io.EOF && err != io.ErrUnexpectedEOF {
+					r.mu.Lock()
+					r.readErr = err
+					r.mu.Unlock()
+				}
+			}
+			if n > 0 {
+				r.mu.Lock()
+				r.chunks = append(r.chunks, span{off + int64(len(cur)), next})
+				r.mu.Unlock()
+			}
+		}
+		j := &job{off: off, data: cur, next: next, from: off * 8, end: (off + int64(len(cur))) * 8, done: make(chan struct{})}
+		if i == 0 {
+			j.from, j.known = r.pos, true
+		}
+		select {
+		case r.order <- j:
+		case <-r.quit:
+			return
+		}
+		select {
+		case r.jobs <- j:
+		case <-r.quit:
+			close(j.done)
+			return
+		}
+		if len(next) == 0 {
+			return
+		}
+		off += int64(len(cur))
+		cur = next
+	}
+}
+
+func (r *Reader) work() {
+	defer r.wg.Done()
+	d := new(decoder)
+	for {
+		select {
+		case j, ok := <-r.jobs:
+			if !ok {
+				return
+			}
+			// Decoding ahead costs more than decoding in turn (markers, and
+			// the search for a block): worth it only on an idle core, and
+			// not while other streams decode (they use the other cores).
+			if readers.Load() > 1 || decoding.Load() >= int32(runtime.GOMAXPROCS(0)) {
+				j.err = errSkipped
+				close(j.done)
+				continue
+			}
+			decoding.Add(1)
+			r.decodeJob(d, j)
+			decoding.Add(-1)
+			close(j.done)
+		case <-r.quit:
+			return
+		}
+	}
+}
+
+func (r *Reader) stopped() bool {
+	select {
+	case <-r.quit:
+		return true
+	default:
+		return false
+	}
+}
+
+// decodeJob decodes j: from its known first block, or from the first
+// position in its chunk where a block decodes.
+func (r *Reader) decodeJob(d *decoder, j *job) {
+	if j.known {
+		j.err = r.decodeFrom(d, j, j.from)
+		return
+	}
+	for c := j.from; c < j.end && !r.stopped(); c++ {
+		c = nextCandidate(j.data, j.off, c, j.end)
+		if c < 0 {
+			break
+		}
+		if err := r.decodeFrom(d, j, c); err == nil || j.start == c {
+			j.err = err
+			return
+		}
+	}
+	j.err = errNoBoundary
+}
+
+// decodeFrom decodes j from bit offset c. It sets j.start once the first
+// block has decoded, so that a failure before that means c was no block.
+func (r *Reader) decodeFrom(d *decoder, j *job, c int64) error {
+	j.release()
+	j.cand, j.start, j.size = c, -1, 0
+	if err := d.reset(j.data, j.off, c, bytes.NewReader(j.next)); err != nil {
+		return err
+	}
+	if j.known {
+		j.start = c
+		buf := byteFree.get(windowSize + segBytes)
+		d.minOut = windowSize // nothing before the stream
+		return decodeSegments(r, d, j, &j.b, byteFree, buf, j.end, nil)
+	}
+	// The header first: most candidates fail it.
+	if err := d.header(); err != nil {
+		return err
+	}
+	// With markers until the window holds none.
+	buf := u16Free.get(windowSize + segU16)
+	for k := range windowSize {
+		buf[k] = uint16(256 + k)
+	}
+	d.minOut = 0
+	switched := false
+	err := decodeSegments(r, d, j, &j.u16, u16Free, buf, c+1, func(w []uint16) bool {
+		switched = j.start >= 0 && !hasMarker(w)
+		return switched
+	})
+	if err != nil || !switched {
+		return err
+	}
+	last := j.u16[len(j.u16)-1]
+	bbuf := byteFree.get(windowSize + segBytes)
+	for i, v := range last.buf[last.n-windowSize : last.n] {
+		bbuf[i] = byte(v)
+	}
+	d.minOut = 0
+	return decodeSegments(r, d, j, &j.b, byteFree, bbuf, j.end, nil)
+}
+
+// decodeSegments decodes into segments of free's buffers, the first buf
+// (its window filled), appending them to segs, until the block boundary at
+// or past stop, the final block or, if done is not nil, until done reports
+// that decoding should go on differently (it sees the window before the
+// output so far, every 64 KiB). A stop before j.end is the first block's
+// end: j.start is set there and decoding goes on to j.end.
+func decodeSegments[T uint8 | uint16](r *Reader, d *decoder, j *job, segs *[]segment[T], free freeList[T], buf []T, stop int64, done func([]T) bool) error {
+	op := windowSize
+	for {
+		lim := len(buf) - maxMatch - slack
+		if done != nil {
+			lim = min(lim, op+64<<10)
+		}
+		var st status
+		var err error
+		op, st, err = run(d, buf, op, lim, stop)
+		if err != nil {
+			free.put(buf)
+			return err
+		}
+		if st == stStop && j.start < 0 {
+			j.start, stop = j.cand, j.end
+			continue
+		}
+		if st != stFull {
+			*segs = append(*segs, segment[T]{buf, op})
+			j.size += op - windowSize
+			j.stop, j.final = d.bitPos(), st == stFinal
+			return nil
+		}
+		if done != nil && done(buf[op-windowSize:op]) {
+			*segs = append(*segs, segment[T]{buf, op})
+			j.size += op - windowSize
+			return nil
+		}
+		if op >= len(buf)-maxMatch-slack {
+			if (j.size+op)*int(unsafe.Sizeof(buf[0])) > maxJobOut || r.stopped() {
+				free.put(buf)
+				return errTooLarge
+			}
+			next := free.get(len(buf))
+			copy(next, buf[op-windowSize:op])
+			*segs = append(*segs, segment[T]{buf, op})
+			j.size += op - windowSize
+			d.minOut = max(0, d.minOut-(op-windowSize))
+			buf, op = next, windowSize
+		}
+	}
+}
+
+// hasMarker reports whether w holds a marker.
+func hasMarker(w []uint16) bool {
+	for _, v := range w {
+		if v >= 256 {
+			return true
+		}
+	}
+	return false
+}
+
+// searchBytes bounds the search for a block in a chunk: dynamic blocks
+// are far shorter, so a chunk without one in that much is stored data or
+// a giant block, better decoded in turn.
+const searchBytes = 256 << 10
+
+// nextCandidate returns the first bit offset in [from, end) of data (whose
+// first byte is at stream offset off) where a dynamic, non-final block
+// header could start, judged by its field ranges and a complete code
+// length code; -1 if there is none.
+func nextCandidate(data []byte, off, from, end int64) int64 {
+	lastBit := (off + int64(len(data)) - 16) * 8
+	end = min(end, lastBit, (off+searchBytes)*8)
+	for c := from; c < end; c++ {
+		i := c/8 - off
+		w := leUint64(data[i:]) >> uint(c&7)
+		if w&7 != 4 || w>>3&31 > 29 || w>>8&31 > 29 {
+			continue
+		}
+		nclen := int(w>>13&15) + 4
+		c2 := c + 17
+		w2 := leUint64(data[c2/8-off:]) >> uint(c2&7)
+		kraft := 0
+		for k := range nclen {
+			if l := w2 >> (3 * k) & 7; l != 0 {
+				kraft += 128 >> l
+			}
+		}
+		if kraft == 128 {
+			return c
+		}
+	}
+	return -1
+}
+
+func leUint64(b []byte) uint64 {
+	_ = b[7]
+	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+}
+
+// Read reads decompressed bytes.
+func (r *Reader) Read(p []byte) (int, error) {
+	for len(r.out) == 0 {
+		if len(r.queue) > 0 {
+			r.out, r.queue = r.queue[0], r.queue[1:]
+			continue
+		}
+		if r.err != nil {
+			r.leave()
+			return 0, r.err
+		}
+		if r.tail != nil {
+			n, err := r.tail.Read(p)
+			if err != nil {
+				r.leave()
+			}
+			return n, err
+		}
+		if r.held != nil {
+			r.held.release()
+			r.held = nil
+		}
+		if err := r.next(); err != nil {
+			r.err = err
+		}
+	}
+	n := copy(p, r.out)
+	r.out = r.out[n:]
+	return n, nil
+}
+
+// next makes the next output ready.
+func (r *Reader) next() error {
+	if r.seq {
+		return r.nextSequential()
+	}
+	var j *job
+	var ok bool
+	select {
+	case j, ok = <-r.order:
+	case <-r.quit:
+	}
+	if !ok {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if r.readErr != nil {
+			return r.readErr
+		}
+		return io.ErrUnexpectedEOF
+	}
+	<-j.done
+	if r.pos >= j.end {
+		j.release()
+		return nil // the job before reached past this one's chunk
+	}
+	if j.err != nil || j.start != r.pos {
+		return r.decodeAgain(j)
+	}
+	if err := r.take(j); err != nil {
+		return err
+	}
+	r.pos = j.stop
+	r.forget(r.pos / 8)
+	if j.final {
+		return r.endMember(r.restOfChunks((j.stop + 7) / 8))
+	}
+	return nil
+}
+
+// take queues j's output, replacing its markers by the bytes before it.
+func (r *Reader) take(j *job) error {
+	minK := windowSize - r.hn
+	hist := &r.hist // emitted only once all is resolved
+	for _, sg := range j.u16 {
+		out := byteFree.get(sg.n - windowSize)
+		j.res = append(j.res, out)
+		for i, v := range sg.buf[windowSize:sg.n] {
+			if v < 256 {
+				out[i] = byte(v)
+				continue
+			}
+			k := int(v) - 256
+			if k < minK {
+				return errTooFar
+			}
+			out[i] = hist[k]
+		}
+	}
+	for _, out := range j.res {
+		r.emit(out)
+	}
+	for _, sg := range j.b {
+		r.emit(sg.buf[windowSize:sg.n])
+	}
+	r.held = j
+	return nil
+}
+
+// emit queues output p and accounts for it.
+func (r *Reader) emit(p []byte) {
+	if len(p) == 0 {
+		return
+	}
+	r.queue = append(r.queue, p)
+	r.crc = crc32.Update(r.crc, crc32.IEEETable, p)
+	r.size += uint32(len(p))
+	if k := len(p); k >= windowSize {
+		copy(r.hist[:], p[k-windowSize:])
+		r.hn = windowSize
+	} else {
+		copy(r.hist[:], r.hist[k:])
+		copy(r.hist[windowSize-k:], p)
+		r.hn = min(windowSize, r.hn+k)
+	}
+}
+
+// forget drops the compressed chunks before stream offset off.
+func (r *Reader) forget(off int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	i := 0
+	for i < len(r.chunks) && r.chunks[i].off+int64(len(r.chunks[i].b)) <= off {
+		chunkFree.put(r.chunks[i].b)
+		i++
+	}
+	r.chunks = r.chunks[i:]
+}
+
+// decodeAgain decodes j's chunk sequentially from r.pos, with the bytes
+// before it known.
+func (r *Reader) decodeAgain(j *job) error {
+	r.seq, r.cur = true, j
+	if r.sbuf == nil {
+		r.sbuf = make([]byte, windowSize+chunkSize+maxMatch+slack)
+	}
+	copy(r.sbuf[windowSize-r.hn:windowSize], r.hist[windowSize-r.hn:])
+	r.sop = windowSize
+	src := io.MultiReader(bytes.NewReader(j.next), &lazyRest{r: r, off: j.off + int64(len(j.data)+len(j.next))})
+	if err := r.sd.reset(j.data, j.off, r.pos, src); err != nil {
+		return err
+	}
+	r.sd.minOut = windowSize - r.hn
+	return nil
+}
+
+// nextSequential decodes the next piece in sequential mode: until the
+// current job's end (then jobs again) or, once the jobs are stopped, the
+// member's end.
+func (r *Reader) nextSequential() error {
+	d := &r.sd
+	if r.sop > windowSize+chunkSize/2 {
+		copy(r.sbuf, r.sbuf[r.sop-windowSize:r.sop])
+		d.minOut = max(0, d.minOut-(r.sop-windowSize))
+		r.sop = windowSize
+	}
+	stop := int64(math.MaxInt64)
+	if !r.serial {
+		stop = r.cur.end
+	}
+	decoding.Add(1)
+	op, st, err := run(d, r.sbuf, r.sop, len(r.sbuf)-maxMatch-slack, stop)
+	decoding.Add(-1)
+	if err != nil {
+		return r.corrupt(err)
+	}
+	if op > r.sop {
+		r.emit(r.sbuf[r.sop:op])
+		r.sop = op
+	}
+	switch {
+	case st == stFinal:
+		return r.endMember(r.restOfDecoder())
+	case st == stStop && !r.serial:
+		r.cur.release()
+		r.seq, r.cur = false, nil
+		r.pos = d.bitPos()
+		r.forget(r.pos / 8)
+	}
+	return nil
+}
+
+// corrupt classifies a decoding error.
+func (r *Reader) corrupt(err error) error {
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, ErrCorrupt) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", ErrCorrupt, err)
+}
+
+// lazyRest is the input after a job's data, for a sequential decode that
+// runs past it: the first read stops the jobs (the rest of the member is
+// decoded sequentially) and goes on with the chunks read and then src.
+type lazyRest struct {
+	r   *Reader
+	off int64
+	rd  io.Reader
+}
+
+func (l *lazyRest) Read(p []byte) (int, error) {
+	if l.rd == nil {
+		l.r.serial = true
+		l.rd = l.r.restOfChunks(l.off)
+	}
+	return l.rd.Read(p)
+}
+
+// restOfChunks stops the jobs and returns the stream from offset off on:
+// the chunks read so far, then the rest of src.
+func (r *Reader) restOfChunks(off int64) io.Reader {
+	r.stop()
+	<-r.dispEnd
+	var parts []io.Reader
+	for _, c := range r.chunks {
+		if end := c.off + int64(len(c.b)); end > off {
+			parts = append(parts, bytes.NewReader(c.b[max(0, off-c.off):]))
+		}
+	}
+	if r.readErr != nil {
+		parts = append(parts, errReader{r.readErr})
+	} else {
+		parts = append(parts, r.src)
+	}
+	return io.MultiReader(parts...)
+}
+
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }
+
+// restOfDecoder returns the stream after the sequential decoder's final
+// block: the whole bytes it holds, then its input.
+func (r *Reader) restOfDecoder() io.Reader {
+	d := &r.sd
+	drop := d.n & 7
+	d.bits >>= drop
+	d.n -= drop
+	var held []byte
+	for k := int(d.n/8) - d.pad; k > 0; k-- {
+		held = append(held, byte(d.bits))
+		d.bits >>= 8
+	}
+	parts := []io.Reader{bytes.NewReader(held), bytes.NewReader(d.in[d.pos:])}
+	if d.src != nil {
+		parts = append(parts, d.src)
+	}
+	return io.MultiReader(parts...)
+}
+
+// endMember checks the trailer at the start of rest and goes on with the
+// members after it, if any.
+func (r *Reader) endMember(rest io.Reader) error {
+	var t [8]byte
+	if _, err := io.ReadFull(rest, t[:]); err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return err
+	}
+	if crc32Of(t[:4]) != r.crc || crc32Of(t[4:]) != r.size {
+		return ErrChecksum
+	}
+	br := bufio.NewReader(rest)
+	if _, err := br.Peek(1); err != nil {
+		if err == io.EOF {
+			return io.EOF
+		}
+		return err
+	}
+	zr, err := kgzip.NewReader(br)
+	if err != nil {
+		return err
+	}
+	r.tail = zr
+	return nil
+}
+
+func crc32Of(b []byte) uint32 {
+	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
+}
+
+func (r *Reader) stop() {
+	if !r.closed {
+		r.closed = true
+		close(r.quit)
+	}
+}
+
+// Close stops the workers and waits for them. It does not close src.
+func (r *Reader) Close() error {
+	r.stop()
+	r.wg.Wait()
+	r.leave()
+	return nil
+}
+
+// leave stops counting r among the open readers: it is closed or at its
+// end.
+func (r *Reader) leave() {
+	if !r.released {
+		r.released = true
+		readers.Add(-1)
+	}
+}
