@@ -12,9 +12,11 @@ import (
 	"io"
 	"os"
 	"path"
+	"runtime"
 	"sync"
 	"time"
 
+	"github.com/drydock/drydock/internal/scan/layer/gunzip"
 	kgzip "github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
 	"github.com/klauspost/pgzip"
@@ -25,6 +27,8 @@ var decoders = map[string]func(io.Reader) (io.ReadCloser, error){
 	"klauspost": func(r io.Reader) (io.ReadCloser, error) { return kgzip.NewReader(r) },
 	"stdlib":    func(r io.Reader) (io.ReadCloser, error) { return stdgzip.NewReader(r) },
 	"pgzip":     func(r io.Reader) (io.ReadCloser, error) { return pgzip.NewReader(r) },
+	// drydock's own: several cores on one stream when no other is open.
+	"drydock": func(r io.Reader) (io.ReadCloser, error) { return gunzip.NewReader(r, runtime.GOMAXPROCS(0)) },
 }
 
 // floor decompresses every layer of a docker save archive and discards the
@@ -37,14 +41,14 @@ var decoders = map[string]func(io.Reader) (io.ReadCloser, error){
 // like the scanners, so its wall time includes reading the file from disk.
 func floor(args []string) error {
 	fl := flag.NewFlagSet("floor", flag.ContinueOnError)
-	dec := fl.String("gzip", "klauspost", "gzip decoder: klauspost, stdlib or pgzip")
+	dec := fl.String("gzip", "klauspost", "gzip decoder: klauspost, stdlib, pgzip or drydock")
 	parallel := fl.Int("parallel", 1, "layers decoded at once")
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
 	open := decoders[*dec]
 	if fl.NArg() != 1 || open == nil || *parallel < 1 {
-		return errors.New("usage: floor [-gzip klauspost|stdlib|pgzip] [-parallel N] ARCHIVE")
+		return errors.New("usage: floor [-gzip klauspost|stdlib|pgzip|drydock] [-parallel N] ARCHIVE")
 	}
 	start := time.Now()
 	f, err := os.Open(fl.Arg(0))

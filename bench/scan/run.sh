@@ -52,8 +52,9 @@
 #      /usr/bin/time gives wall time, CPU time and peak RSS. The
 #      floor is
 #      `bench/scan floor`: the layers decompressed and discarded with each of
-#      klauspost gzip, compress/gzip and pgzip (and two layers at once for the
-#      multi-layer image); the fastest is the floor. drydock alone scans the
+#      klauspost gzip, compress/gzip, pgzip and drydock's own gunzip (one
+#      stream on both cores), and two layers at once for the multi-layer
+#      image; the fastest is the floor. drydock alone scans the
 #      2 GB image twice (peak RSS);
 #   6. diffs the outputs: packages vs syft and trivy, findings vs osv-scanner,
 #      every difference classified by bench/scan/reasons.tsv (UNEXPLAINED
@@ -366,9 +367,9 @@ timed() { # image, tool, run
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 [[ "${DIFF_ONLY:-0}" == 1 ]] && RUNS=0 SKIP_BIG=1
 for im in debian-gz debian-tar lang; do
-	floors=(floor-klauspost floor-stdlib floor-pgzip)
+	floors=(floor-klauspost floor-stdlib floor-pgzip floor-drydock)
 	[[ $im == debian-tar ]] && floors=(floor-klauspost) # uncompressed: reading only
-	[[ $im == lang ]] && floors+=(floor2-klauspost)
+	[[ $im == lang ]] && floors+=(floor2-klauspost floor2-drydock)
 	for run in $(seq 1 "$RUNS"); do
 		for tool in "${floors[@]}" drydock drydock-warm-rescan syft trivy osv-scanner; do
 			timed "$im" "$tool" "$run"
