@@ -8,6 +8,7 @@ import (
 	"hash/crc32"
 	"io"
 	"math"
+	"math/bits"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -460,26 +461,41 @@ const searchBytes = 256 << 10
 func nextCandidate(data []byte, off, from, end int64) int64 {
 	lastBit := (off + int64(len(data)) - 16) * 8
 	end = min(end, lastBit, (off+searchBytes)*8)
-	for c := from; c < end; c++ {
-		i := c/8 - off
-		w := leUint64(data[i:]) >> uint(c&7)
-		if w&7 != 4 || w>>3&31 > 29 || w>>8&31 > 29 {
-			continue
-		}
-		nclen := int(w>>13&15) + 4
-		c2 := c + 17
-		w2 := leUint64(data[c2/8-off:]) >> uint(c2&7)
-		kraft := 0
-		for k := range nclen {
-			if l := w2 >> (3 * k) & 7; l != 0 {
-				kraft += 128 >> l
+	// 48 offsets at a time: those where the header bits read "not final,
+	// dynamic" (0, 0, 1), one in eight, are looked at closer.
+	for c := from; c < end; c += 48 {
+		w := leUint64(data[c/8-off:]) >> uint(c&7)
+		m := ^w & ^(w >> 1) & (w >> 2) & (1<<48 - 1)
+		for ; m != 0; m &= m - 1 {
+			p := c + int64(bits.TrailingZeros64(m))
+			if p >= end {
+				return -1
 			}
-		}
-		if kraft == 128 {
-			return c
+			if dynamicHeaderAt(data, off, p) {
+				return p
+			}
 		}
 	}
 	return -1
+}
+
+// dynamicHeaderAt reports whether a non-final dynamic block header with
+// valid counts and a complete code length code starts at bit offset c.
+func dynamicHeaderAt(data []byte, off, c int64) bool {
+	w := leUint64(data[c/8-off:]) >> uint(c&7)
+	if w&7 != 4 || w>>3&31 > 29 || w>>8&31 > 29 {
+		return false
+	}
+	nclen := int(w>>13&15) + 4
+	c2 := c + 17
+	w2 := leUint64(data[c2/8-off:]) >> uint(c2&7)
+	kraft := 0
+	for k := range nclen {
+		if l := w2 >> (3 * k) & 7; l != 0 {
+			kraft += 128 >> l
+		}
+	}
+	return kraft == 128
 }
 
 func leUint64(b []byte) uint64 {

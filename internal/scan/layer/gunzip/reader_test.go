@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"testing"
 	"time"
 
@@ -375,5 +376,26 @@ func BenchmarkReader(b *testing.B) {
 		r, _ := NewReader(bytes.NewReader(gz), runtime.GOMAXPROCS(0))
 		io.Copy(io.Discard, r)
 		r.Close()
+	}
+}
+
+// nextCandidate finds the same offsets as looking at each one.
+func TestNextCandidate(t *testing.T) {
+	gz := gzipped(t, testData(t, 1<<20), 6)
+	var naive []int64
+	for c := int64(0); c < min(int64(len(gz)-16), searchBytes)*8; c++ {
+		if dynamicHeaderAt(gz, 0, c) {
+			naive = append(naive, c)
+		}
+	}
+	var fast []int64
+	for c := int64(0); ; c++ {
+		if c = nextCandidate(gz, 0, c, int64(len(gz))*8); c < 0 {
+			break
+		}
+		fast = append(fast, c)
+	}
+	if len(naive) < 10 || !slices.Equal(naive, fast) {
+		t.Fatalf("naive %d offsets, fast %d", len(naive), len(fast))
 	}
 }
