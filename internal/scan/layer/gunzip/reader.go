@@ -335,7 +335,7 @@ func (r *Reader) decodeJob(d *decoder, j *job) {
 		j.err = r.decodeFrom(d, j, j.from)
 		return
 	}
-	for c := j.from; c < j.end && !r.stopped(); c++ {
+	for c, tries := j.from, 0; c < j.end && tries < maxCandidates && !r.stopped(); c, tries = c+1, tries+1 {
 		c = nextCandidate(j.data, j.off, c, j.end)
 		if c < 0 {
 			break
@@ -424,6 +424,10 @@ func decodeSegments[T uint8 | uint16](r *Reader, d *decoder, j *job, segs *[]seg
 			j.size += op - windowSize
 			return nil
 		}
+		if j.start < 0 && j.size+op > maxFirstBlock {
+			free.put(buf)
+			return errFirstBlock
+		}
 		if op >= len(buf)-maxMatch-slack {
 			if (j.size+op)*int(unsafe.Sizeof(buf[0])) > maxJobOut || r.stopped() {
 				free.put(buf)
@@ -448,6 +452,18 @@ func hasMarker(w []uint16) bool {
 	}
 	return false
 }
+
+// maxCandidates and maxFirstBlock bound the work a job spends on offsets
+// that look like a block header but are not one (a crafted stream could
+// hold many): a real header is nearly always the first candidate, and a
+// first block that inflates to more than maxFirstBlock is taken for
+// garbage.
+const (
+	maxCandidates = 16
+	maxFirstBlock = 4 << 20
+)
+
+var errFirstBlock = errors.New("first block too long")
 
 // searchBytes bounds the search for a block in a chunk: dynamic blocks
 // are far shorter, so a chunk without one in that much is stored data or
