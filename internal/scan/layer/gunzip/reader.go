@@ -171,6 +171,7 @@ type job struct {
 	done  chan struct{}
 
 	cand        int64             // bit offset being tried
+	headerOK    bool              // its block header is valid
 	start, stop int64             // bit offsets of the first block and where it stopped
 	final       bool              // it decoded the member's final block
 	u16         []segment[uint16] // output with markers
@@ -335,14 +336,19 @@ func (r *Reader) decodeJob(d *decoder, j *job) {
 		j.err = r.decodeFrom(d, j, j.from)
 		return
 	}
-	for c, tries := j.from, 0; c < j.end && tries < maxCandidates && !r.stopped(); c, tries = c+1, tries+1 {
+	tries := 0
+	for c := j.from; c < j.end && tries < maxCandidates && !r.stopped(); c++ {
 		c = nextCandidate(j.data, j.off, c, j.end)
 		if c < 0 {
 			break
 		}
-		if err := r.decodeFrom(d, j, c); err == nil || j.start == c {
+		err := r.decodeFrom(d, j, c)
+		if err == nil || j.start == c {
 			j.err = err
 			return
+		}
+		if j.headerOK {
+			tries++
 		}
 	}
 	j.err = errNoBoundary
@@ -352,7 +358,7 @@ func (r *Reader) decodeJob(d *decoder, j *job) {
 // block has decoded, so that a failure before that means c was no block.
 func (r *Reader) decodeFrom(d *decoder, j *job, c int64) error {
 	j.release()
-	j.cand, j.start, j.size = c, -1, 0
+	j.cand, j.start, j.size, j.headerOK = c, -1, 0, false
 	if err := d.reset(j.data, j.off, c, bytes.NewReader(j.next)); err != nil {
 		return err
 	}
@@ -366,6 +372,7 @@ func (r *Reader) decodeFrom(d *decoder, j *job, c int64) error {
 	if err := d.header(); err != nil {
 		return err
 	}
+	j.headerOK = true
 	// With markers until the window holds none.
 	buf := u16Free.get(windowSize + segU16)
 	for k := range windowSize {
@@ -454,9 +461,9 @@ func hasMarker(w []uint16) bool {
 }
 
 // maxCandidates and maxFirstBlock bound the work a job spends on offsets
-// that look like a block header but are not one (a crafted stream could
-// hold many): a real header is nearly always the first candidate, and a
-// first block that inflates to more than maxFirstBlock is taken for
+// whose block header is valid but which are no block (a crafted stream
+// could hold many): a real header is nearly always the first valid one,
+// and a first block that inflates to more than maxFirstBlock is taken for
 // garbage.
 const (
 	maxCandidates = 16
