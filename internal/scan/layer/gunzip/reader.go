@@ -86,6 +86,8 @@ type Reader struct {
 	err      error
 	closed   bool
 	released bool
+
+	taken, again int // jobs taken as decoded ahead, decoded again
 }
 
 // Segment sizes: a job's output is a list of segments, each starting with
@@ -135,6 +137,10 @@ func (f freeList[T]) put(b []T) {
 // decoding a job and readers decoding in turn. readers counts the open
 // readers.
 var decoding, readers atomic.Int32
+
+// busyAt is how many decoding goroutines make every core busy (a variable
+// for the tests).
+var busyAt = func() int32 { return int32(runtime.GOMAXPROCS(0)) }
 
 // segment is output: buf[windowSize:n], after a copy of the window.
 type segment[T uint8 | uint16] struct {
@@ -305,7 +311,7 @@ func (r *Reader) work() {
 			// Decoding ahead costs more than decoding in turn (markers, and
 			// the search for a block): worth it only on an idle core, and
 			// not while other streams decode (they use the other cores).
-			if readers.Load() > 1 || decoding.Load() >= int32(runtime.GOMAXPROCS(0)) {
+			if readers.Load() > 1 || decoding.Load() >= busyAt() {
 				j.err = errSkipped
 				close(j.done)
 				continue
@@ -585,6 +591,7 @@ func (r *Reader) next() error {
 	if j.err != nil || j.start != r.pos {
 		return r.decodeAgain(j)
 	}
+	r.taken++
 	if err := r.take(j); err != nil {
 		return err
 	}
@@ -658,6 +665,7 @@ func (r *Reader) forget(off int64) {
 // decodeAgain decodes j's chunk sequentially from r.pos, with the bytes
 // before it known.
 func (r *Reader) decodeAgain(j *job) error {
+	r.again++
 	r.seq, r.cur = true, j
 	if r.sbuf == nil {
 		r.sbuf = make([]byte, windowSize+chunkSize+maxMatch+slack)
