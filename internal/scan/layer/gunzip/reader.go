@@ -80,6 +80,7 @@ type Reader struct {
 	cur    *job // the job being decoded again
 	sd     decoder
 	sbuf   []byte
+	first  []byte // the first chunk, when decoding in turn from the start
 	sop    int
 
 	tail     io.Reader // members after the first
@@ -230,10 +231,11 @@ func NewReader(src io.Reader, workers int) (*Reader, error) {
 		return nil, err
 	}
 	r.pos = int64(h) * 8
-	if readers.Add(1) > 1 || workers == 1 {
-		// Other streams decode (on the other cores): decode in turn.
-		r.seq, r.serial = true, true
-		r.sbuf = make([]byte, windowSize+chunkSize+maxMatch+slack)
+	if readers.Add(1) > 1 || workers == 1 || !more {
+		// Other streams decode (on the other cores), or the stream is one
+		// chunk: decode in turn.
+		r.seq, r.serial, r.first = true, true, first
+		r.sbuf = byteFree.get(windowSize + segBytes)
 		r.sop = windowSize
 		if err := r.sd.reset(first, 0, r.pos, src); err != nil {
 			return nil, err
@@ -668,7 +670,7 @@ func (r *Reader) decodeAgain(j *job) error {
 	r.again++
 	r.seq, r.cur = true, j
 	if r.sbuf == nil {
-		r.sbuf = make([]byte, windowSize+chunkSize+maxMatch+slack)
+		r.sbuf = byteFree.get(windowSize + segBytes)
 	}
 	copy(r.sbuf[windowSize-r.hn:windowSize], r.hist[windowSize-r.hn:])
 	r.sop = windowSize
@@ -685,7 +687,7 @@ func (r *Reader) decodeAgain(j *job) error {
 // member's end.
 func (r *Reader) nextSequential() error {
 	d := &r.sd
-	if r.sop > windowSize+chunkSize/2 {
+	if r.sop > windowSize+segBytes/2 {
 		copy(r.sbuf, r.sbuf[r.sop-windowSize:r.sop])
 		d.minOut = max(0, d.minOut-(r.sop-windowSize))
 		r.sop = windowSize
@@ -836,5 +838,8 @@ func (r *Reader) leave() {
 	if !r.released {
 		r.released = true
 		readers.Add(-1)
+		byteFree.put(r.sbuf)
+		chunkFree.put(r.first)
+		r.sbuf, r.first = nil, nil
 	}
 }
