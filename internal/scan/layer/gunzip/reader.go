@@ -179,6 +179,7 @@ type job struct {
 
 	cand        int64             // bit offset being tried
 	headerOK    bool              // its block header is valid
+	stored      bool              // it is the length of a stored block
 	start, stop int64             // bit offsets of the first block and where it stopped
 	final       bool              // it decoded the member's final block
 	u16         []segment[uint16] // output with markers
@@ -341,17 +342,32 @@ func (r *Reader) stopped() bool {
 // position in its chunk where a block decodes.
 func (r *Reader) decodeJob(d *decoder, j *job) {
 	if j.known {
-		j.err = r.decodeFrom(d, j, j.from)
+		j.err = r.decodeFrom(d, j, j.from, false)
 		return
 	}
-	tries := 0
-	for c := j.from; c < j.end && tries < maxCandidates && !r.stopped(); c++ {
-		c = nextCandidate(j.data, j.off, c, j.end)
-		if c < 0 {
-			break
+	// Candidates in stream order: dynamic block headers, found by their
+	// bits, and stored blocks, found by their byte-aligned length and its
+	// complement.
+	dyn := nextCandidate(j.data, j.off, j.from, j.end)
+	sto := nextStored(j.data, j.off, j.from/8+1, j.end/8)
+	for tries := 0; tries < maxCandidates && !r.stopped(); {
+		var c int64
+		stored := sto >= 0 && (dyn < 0 || sto*8 < dyn)
+		switch {
+		case stored:
+			c = sto * 8
+			sto = nextStored(j.data, j.off, sto+1, j.end/8)
+		case dyn >= 0:
+			c = dyn
+			dyn = nextCandidate(j.data, j.off, dyn+1, j.end)
+		default:
+			j.err = errNoBoundary
+			return
 		}
-		err := r.decodeFrom(d, j, c)
-		if err == nil || j.start == c {
+		// An error once the first block decoded is the stream's, except
+		// after a stored candidate: a false one passes its checks easily.
+		err := r.decodeFrom(d, j, c, stored)
+		if err == nil || j.start == c && !stored {
 			j.err = err
 			return
 		}
@@ -362,11 +378,14 @@ func (r *Reader) decodeJob(d *decoder, j *job) {
 	j.err = errNoBoundary
 }
 
-// decodeFrom decodes j from bit offset c. It sets j.start once the first
-// block has decoded, so that a failure before that means c was no block.
-func (r *Reader) decodeFrom(d *decoder, j *job, c int64) error {
+// decodeFrom decodes j from bit offset c: a block header, or, if stored,
+// the length of a stored block (its header is before, unaligned). It sets
+// j.start once the first block has decoded (and, after a stored one, the
+// next block's header), so that a failure before that means c was no
+// block.
+func (r *Reader) decodeFrom(d *decoder, j *job, c int64, stored bool) error {
 	j.release()
-	j.cand, j.start, j.size, j.headerOK = c, -1, 0, false
+	j.cand, j.start, j.size, j.headerOK, j.stored = c, -1, 0, false, stored
 	if err := d.reset(j.data, j.off, c, bytes.NewReader(j.next)); err != nil {
 		return err
 	}
@@ -377,7 +396,11 @@ func (r *Reader) decodeFrom(d *decoder, j *job, c int64) error {
 		return decodeSegments(r, d, j, &j.b, byteFree, buf, j.end, nil)
 	}
 	// The header first: most candidates fail it.
-	if err := d.header(); err != nil {
+	if stored {
+		if err := d.storedHeader(); err != nil {
+			return err
+		}
+	} else if err := d.header(); err != nil {
 		return err
 	}
 	j.headerOK = true
@@ -425,10 +448,29 @@ func decodeSegments[T uint8 | uint16](r *Reader, d *decoder, j *job, segs *[]seg
 			return err
 		}
 		if st == stStop && j.start < 0 {
+			// Past a stored candidate's block, whose bytes prove nothing,
+			// the next block's header must be valid too.
 			j.start, stop = j.cand, j.end
+			if j.stored {
+				at := d.bitPos()
+				if err := d.header(); err != nil {
+					j.start = -1
+					free.put(buf)
+					return err
+				}
+				if at >= j.end { // that block is the next job's
+					*segs = append(*segs, segment[T]{buf, op})
+					j.size += op - windowSize
+					j.stop, j.final = at, false
+					return nil
+				}
+			}
 			continue
 		}
 		if st != stFull {
+			if j.start < 0 {
+				j.start = j.cand // the first block was the last
+			}
 			*segs = append(*segs, segment[T]{buf, op})
 			j.size += op - windowSize
 			j.stop, j.final = d.bitPos(), st == stFinal
@@ -505,6 +547,23 @@ func nextCandidate(data []byte, off, from, end int64) int64 {
 			if dynamicHeaderAt(data, off, p) {
 				return p
 			}
+		}
+	}
+	return -1
+}
+
+// nextStored returns the first byte offset in [from, end) of data (whose
+// first byte is at stream offset off) that holds a stored block's length
+// and its complement after a byte whose last three bits are zero (the end
+// of the block header, or its padding: encoders pad with zeros), -1 if
+// there is none. An empty stored block (a sync flush, as pgzip and others
+// write between their blocks) qualifies.
+func nextStored(data []byte, off, from, end int64) int64 {
+	end = min(end, off+int64(len(data))-4, off+searchBytes)
+	for k := max(from, off+1); k < end; k++ {
+		i := k - off
+		if data[i] == ^data[i+2] && data[i+1] == ^data[i+3] && data[i-1]&0xe0 == 0 {
+			return k
 		}
 	}
 	return -1
@@ -590,7 +649,7 @@ func (r *Reader) next() error {
 		j.release()
 		return nil // the job before reached past this one's chunk
 	}
-	if j.err != nil || j.start != r.pos {
+	if j.err != nil || !r.linesUp(j) {
 		return r.decodeAgain(j)
 	}
 	r.taken++
@@ -603,6 +662,27 @@ func (r *Reader) next() error {
 		return r.endMember(r.restOfChunks((j.stop + 7) / 8))
 	}
 	return nil
+}
+
+// linesUp reports whether j starts where the output stopped: at the block
+// boundary r.pos, or, for a stored block, at the length that the stored
+// block header at r.pos leads to.
+func (r *Reader) linesUp(j *job) bool {
+	if !j.stored {
+		return j.start == r.pos
+	}
+	i := r.pos/8 - j.off
+	at := func(i int64) uint {
+		switch {
+		case i < int64(len(j.data)):
+			return uint(j.data[i])
+		case i-int64(len(j.data)) < int64(len(j.next)):
+			return uint(j.next[i-int64(len(j.data))])
+		}
+		return 0xff
+	}
+	h := (at(i) | at(i+1)<<8) >> uint(r.pos&7)
+	return h&7 == 0 && (r.pos+3+7)/8*8 == j.start
 }
 
 // take queues j's output, replacing its markers by the bytes before it.
