@@ -407,6 +407,20 @@ func run[T uint8 | uint16](d *decoder, out []T, op, lim int, stop int64) (int, s
 			if e&fLit != 0 {
 				out[op] = T(e >> 16)
 				op++
+				// Two more literals fit in the bits left (41 or more, 15
+				// a codeword), and in the room past lim.
+				if e = d.lit[bits&(1<<litBits-1)]; e&fLit != 0 {
+					bits >>= e & 0xff
+					n -= uint(e & 0xff)
+					out[op] = T(e >> 16)
+					op++
+					if e = d.lit[bits&(1<<litBits-1)]; e&fLit != 0 {
+						bits >>= e & 0xff
+						n -= uint(e & 0xff)
+						out[op] = T(e >> 16)
+						op++
+					}
+				}
 				continue
 			}
 			if e&fLen == 0 {
