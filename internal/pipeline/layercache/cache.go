@@ -41,9 +41,18 @@ type Config struct {
 	// Parallel caps the layers recorded at once, over all the cache's
 	// scans: the layers of one image are recorded side by side (each on
 	// its own core: decompression is most of the work). Default
-	// GOMAXPROCS.
+	// GOMAXPROCS, at most maxDefaultParallel.
 	Parallel int
 }
+
+// maxDefaultParallel bounds the default Parallel: a recording holds ~15-25
+// MiB (stream buffers, files extractors read whole, the skeleton's zstd
+// encoder), and more cores should not mean unbounded memory. Scanning the
+// 2 GB bench image with GOMAXPROCS=8 peaked at 112 MiB with 2 at once, 119-127
+// with 3, 143-162 with 4 and 164 with 8 (drydock scan uses 2, see
+// cli/scan.go); a single large gzip layer still uses more cores, through
+// the layer reader's decoder.
+const maxDefaultParallel = 4
 
 // Stats count what the cache did.
 type Stats struct {
@@ -99,7 +108,7 @@ func New(cfg Config, objs objects.Store, exs []extract.Extractor, log *slog.Logg
 		return nil, errors.New("layercache: negative MaxEntries, MemoryBytes or Parallel")
 	}
 	if cfg.Parallel == 0 {
-		cfg.Parallel = runtime.GOMAXPROCS(0)
+		cfg.Parallel = min(runtime.GOMAXPROCS(0), maxDefaultParallel)
 	}
 	if cfg.MaxEntries == 0 {
 		cfg.MaxEntries = 1_000_000

@@ -98,14 +98,18 @@ const (
 	segU16   = 256 << 10
 )
 
+// seqBytes is the output buffer, and the first read, of decoding in turn.
+const seqBytes = 256 << 10
+
 // Buffers are reused: a layer's jobs would otherwise allocate (and the
 // kernel zero) several times the layer's size. The free lists are bounded
 // (unlike a sync.Pool, which a collection empties, and a scan under its
 // memory limit collects often).
 var (
-	chunkFree = newFreeList[byte](6)
-	byteFree  = newFreeList[byte](6)
-	u16Free   = newFreeList[uint16](4)
+	chunkFree = newFreeList[byte](3)
+	byteFree  = newFreeList[byte](3)
+	u16Free   = newFreeList[uint16](2)
+	seqFree   = newFreeList[byte](4)
 )
 
 type freeList[T any] chan []T
@@ -139,6 +143,16 @@ func (f freeList[T]) put(b []T) {
 // readers.
 var decoding, readers atomic.Int32
 
+// jobBytes is the memory of the output of jobs decoded ahead and not yet
+// read, over all readers; past jobBudget, workers leave their jobs to Read.
+// With maxWorkers, it bounds a Reader's memory on any number of cores.
+var jobBytes atomic.Int64
+
+const (
+	jobBudget  = 32 << 20
+	maxWorkers = 8
+)
+
 // busyAt is how many decoding goroutines make every core busy (a variable
 // for the tests).
 var busyAt = func() int32 { return int32(runtime.GOMAXPROCS(0)) }
@@ -151,6 +165,8 @@ type segment[T uint8 | uint16] struct {
 
 // release returns j's buffers; j is not used after.
 func (j *job) release() {
+	jobBytes.Add(-j.mem)
+	j.mem = 0
 	for _, s := range j.u16 {
 		u16Free.put(s.buf)
 	}
@@ -161,6 +177,18 @@ func (j *job) release() {
 		byteFree.put(b)
 	}
 	j.u16, j.b, j.res = nil, nil, nil
+}
+
+// held is the memory of j's output buffers.
+func (j *job) held() int64 {
+	var n int64
+	for _, s := range j.u16 {
+		n += 2 * int64(cap(s.buf))
+	}
+	for _, s := range j.b {
+		n += int64(cap(s.buf))
+	}
+	return n
 }
 
 type span struct {
@@ -179,6 +207,7 @@ type job struct {
 
 	cand        int64             // bit offset being tried
 	headerOK    bool              // its block header is valid
+	mem         int64             // its output's memory, counted in jobBytes
 	stored      bool              // it is the length of a stored block
 	start, stop int64             // bit offsets of the first block and where it stopped
 	final       bool              // it decoded the member's final block
@@ -193,13 +222,20 @@ type job struct {
 // goroutines reads ahead of its output: a chunk for each job queued or
 // being decoded, the one being read out, and the next one being read.
 func MaxReadAhead(workers int) int64 {
-	return int64(2*max(workers, 1)+3) * int64(chunkSize)
+	return int64(min(max(workers, 1), maxWorkers)+3) * int64(chunkSize)
 }
 
 // NewReader reads the gzip header at the start of src and starts decoding
 // with workers goroutines (at least 1).
 func NewReader(src io.Reader, workers int) (*Reader, error) {
+	workers = min(max(workers, 1), maxWorkers)
+	// Other streams decode (on the other cores): decode in turn, with
+	// small buffers.
+	serial := workers == 1 || readers.Load() > 0
 	first := chunkFree.get(chunkSize)
+	if serial {
+		first = make([]byte, seqBytes)
+	}
 	n, err := io.ReadFull(src, first)
 	first = first[:n]
 	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
@@ -209,12 +245,11 @@ func NewReader(src io.Reader, workers int) (*Reader, error) {
 		return nil, io.EOF
 	}
 	more := err == nil
-	workers = max(workers, 1)
 	r := &Reader{
 		src:     src,
 		quit:    make(chan struct{}),
 		order:   make(chan *job, workers),
-		jobs:    make(chan *job, workers),
+		jobs:    make(chan *job),
 		dispEnd: make(chan struct{}),
 	}
 	h, err := headerLen(first)
@@ -232,11 +267,14 @@ func NewReader(src io.Reader, workers int) (*Reader, error) {
 		return nil, err
 	}
 	r.pos = int64(h) * 8
-	if readers.Add(1) > 1 || workers == 1 || !more {
-		// Other streams decode (on the other cores), or the stream is one
-		// chunk: decode in turn.
-		r.seq, r.serial, r.first = true, true, first
-		r.sbuf = byteFree.get(windowSize + segBytes)
+	readers.Add(1)
+	if serial || !more {
+		// Decoding in turn, also when the stream is one chunk.
+		r.seq, r.serial = true, true
+		if !serial {
+			r.first = first // from chunkFree
+		}
+		r.sbuf = seqFree.get(windowSize + seqBytes + maxMatch + slack)
 		r.sop = windowSize
 		if err := r.sd.reset(first, 0, r.pos, src); err != nil {
 			return nil, err
@@ -314,7 +352,7 @@ func (r *Reader) work() {
 			// Decoding ahead costs more than decoding in turn (markers, and
 			// the search for a block): worth it only on an idle core, and
 			// not while other streams decode (they use the other cores).
-			if readers.Load() > 1 || decoding.Load() >= busyAt() {
+			if readers.Load() > 1 || decoding.Load() >= busyAt() || jobBytes.Load() >= jobBudget {
 				j.err = errSkipped
 				close(j.done)
 				continue
@@ -322,6 +360,8 @@ func (r *Reader) work() {
 			decoding.Add(1)
 			r.decodeJob(d, j)
 			decoding.Add(-1)
+			j.mem = j.held()
+			jobBytes.Add(j.mem)
 			close(j.done)
 		case <-r.quit:
 			return
@@ -750,7 +790,7 @@ func (r *Reader) decodeAgain(j *job) error {
 	r.again++
 	r.seq, r.cur = true, j
 	if r.sbuf == nil {
-		r.sbuf = byteFree.get(windowSize + segBytes)
+		r.sbuf = seqFree.get(windowSize + seqBytes + maxMatch + slack)
 	}
 	copy(r.sbuf[windowSize-r.hn:windowSize], r.hist[windowSize-r.hn:])
 	r.sop = windowSize
@@ -767,7 +807,7 @@ func (r *Reader) decodeAgain(j *job) error {
 // member's end.
 func (r *Reader) nextSequential() error {
 	d := &r.sd
-	if r.sop > windowSize+segBytes/2 {
+	if r.sop > windowSize+seqBytes/2 {
 		copy(r.sbuf, r.sbuf[r.sop-windowSize:r.sop])
 		d.minOut = max(0, d.minOut-(r.sop-windowSize))
 		r.sop = windowSize
@@ -918,7 +958,7 @@ func (r *Reader) leave() {
 	if !r.released {
 		r.released = true
 		readers.Add(-1)
-		byteFree.put(r.sbuf)
+		seqFree.put(r.sbuf)
 		chunkFree.put(r.first)
 		r.sbuf, r.first = nil, nil
 	}
