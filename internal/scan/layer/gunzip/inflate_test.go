@@ -90,17 +90,6 @@ func BenchmarkInflate(b *testing.B) {
 	})
 }
 
-func TestInflateFile(t *testing.T) {
-	gz, err := os.ReadFile(os.Getenv("GUNZIP_BENCH"))
-	if err != nil {
-		t.Skip("GUNZIP_BENCH names a gzip file")
-	}
-	r, _ := kgzip.NewReader(bytes.NewReader(gz))
-	want, _ := io.ReadAll(r)
-	if got := inflateAll(t, gz); !bytes.Equal(got, want) {
-		t.Fatalf("differs: %d vs %d bytes", len(got), len(want))
-	}
-}
 
 // BenchmarkDecoder times the decoder alone: one output buffer for all
 // iterations, so that page faults do not count.
