@@ -36,11 +36,12 @@ var (
 
 // Reader decompresses a gzip stream using several goroutines. Its input is
 // cut into chunks of [chunkSize]; a job per chunk finds the first deflate
-// block that starts in it and decodes from there, before the data before
-// it is known: bytes a match copies from before the job's start are kept
-// as markers, 16-bit values standing for a byte of the 32 KiB window,
-// until the last marker has dropped out of the window (typically after a
-// few kilobytes) and the job goes on in plain bytes. Read takes the jobs
+// block that starts in it (a dynamic block's header, or a stored block's
+// length) and decodes from there, before the data before it is known:
+// bytes a match copies from before the job's start are kept as markers,
+// 16-bit values standing for a byte of the 32 KiB window, until the window
+// holds no marker (after 250-450 KB of a Debian layer's output) and the
+// job goes on in plain bytes. Read takes the jobs
 // in order: a job that starts where the one before it stopped has its
 // markers replaced by the bytes before it; any other job (it found no
 // boundary, a false one, failed, or its output grew too large) is decoded
@@ -51,8 +52,9 @@ var (
 // Decoding ahead costs more CPU than decoding in turn (the markers, the
 // search for a block), so it is done only when it can use idle cores: a
 // Reader opened while another is open decodes everything in turn, with no
-// goroutines and no buffers beyond its window, and a worker leaves its job
-// to Read while as many goroutines as cores decode.
+// goroutines and 256 KiB buffers, and a worker leaves its job to Read
+// while as many goroutines as cores decode, or while the output decoded
+// ahead over all readers passes 32 MiB.
 type Reader struct {
 	src io.Reader
 
@@ -694,6 +696,7 @@ func (r *Reader) next() error {
 	}
 	r.taken++
 	if err := r.take(j); err != nil {
+		j.release()
 		return err
 	}
 	r.pos = j.stop
@@ -787,6 +790,7 @@ func (r *Reader) forget(off int64) {
 // decodeAgain decodes j's chunk sequentially from r.pos, with the bytes
 // before it known.
 func (r *Reader) decodeAgain(j *job) error {
+	j.release() // its chunks are all that is needed
 	r.again++
 	r.seq, r.cur = true, j
 	if r.sbuf == nil {
@@ -868,6 +872,8 @@ func (l *lazyRest) Read(p []byte) (int, error) {
 func (r *Reader) restOfChunks(off int64) io.Reader {
 	r.stop()
 	<-r.dispEnd
+	r.wg.Wait()
+	r.drain()
 	var parts []io.Reader
 	for _, c := range r.chunks {
 		if end := c.off + int64(len(c.b)); end > off {
@@ -948,8 +954,30 @@ func (r *Reader) stop() {
 func (r *Reader) Close() error {
 	r.stop()
 	r.wg.Wait()
+	r.drain()
+	for _, j := range []*job{r.held, r.cur} {
+		if j != nil {
+			j.release()
+		}
+	}
 	r.leave()
 	return nil
+}
+
+// drain releases the output of the jobs decoded ahead that Read will not
+// take (the workers have stopped), so that jobBytes counts only live ones.
+func (r *Reader) drain() {
+	for {
+		select {
+		case j, ok := <-r.order:
+			if !ok {
+				return
+			}
+			j.release()
+		default:
+			return
+		}
+	}
 }
 
 // leave stops counting r among the open readers: it is closed or at its

@@ -409,6 +409,9 @@ func TestReaderDecodesAhead(t *testing.T) {
 	old := busyAt
 	busyAt = func() int32 { return 1000 }
 	t.Cleanup(func() { busyAt = old })
+	if n := jobBytes.Load(); n != 0 {
+		t.Fatalf("%d bytes of job output counted before the test: a reader leaked them", n)
+	}
 	data := testData(t, 8<<20)
 	for _, name := range []string{"stdlib-6", "stdlib-9", "stdlib-stored", "stdlib-flushes", "klauspost-5", "pgzip"} {
 		gz := compressors[name](t, data)
@@ -425,5 +428,50 @@ func TestReaderDecodesAhead(t *testing.T) {
 			t.Errorf("%s: %d of %d jobs taken as decoded ahead", name, r.taken, jobs)
 		}
 		t.Logf("%s: %d jobs taken, %d decoded again", name, r.taken, r.again)
+	}
+}
+
+// The output of jobs decoded ahead is released however a reader ends:
+// read to the end, closed early, or switched to decoding in turn.
+func TestReaderReleasesJobs(t *testing.T) {
+	withChunkSize(t, 16<<10)
+	old := busyAt
+	busyAt = func() int32 { return 1000 }
+	t.Cleanup(func() { busyAt = old })
+	data := testData(t, 2<<20)
+	gz := gzipped(t, data, 6)
+	members := append(gzipped(t, data[:1<<20], 6), gzipped(t, data[1<<20:], 6)...)
+	corrupt := bytes.Clone(gz)
+	for i := len(gz) / 4; i < len(gz)*3/4; i += 4096 {
+		corrupt[i] ^= 0x5a
+	}
+	for _, tt := range []struct {
+		name string
+		gz   []byte
+		read int
+	}{
+		{"read to the end", gz, -1},
+		{"closed early", gz, 100 << 10},
+		{"second member", members, -1},
+		{"bad crc", append(bytes.Clone(gz[:len(gz)-8]), 0, 0, 0, 0, 0, 0, 0, 0), -1},
+		{"corrupt", corrupt, -1},
+		{"truncated", gz[:len(gz)/2], -1},
+	} {
+		r, err := NewReader(bytes.NewReader(tt.gz), 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tt.read < 0 {
+			io.Copy(io.Discard, r)
+		} else {
+			io.ReadFull(r, make([]byte, tt.read))
+		}
+		r.Close()
+		if n := jobBytes.Load(); n != 0 {
+			t.Errorf("%s: %d bytes of job output still counted", tt.name, n)
+		}
+		if n := readers.Load(); n != 0 {
+			t.Errorf("%s: %d readers still counted", tt.name, n)
+		}
 	}
 }
