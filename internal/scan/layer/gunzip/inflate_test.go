@@ -2,8 +2,8 @@ package gunzip
 
 import (
 	"bytes"
-	"encoding/binary"
 	"compress/gzip"
+	"encoding/binary"
 	"io"
 	"os"
 	"path/filepath"
@@ -89,7 +89,6 @@ func BenchmarkInflate(b *testing.B) {
 		}
 	})
 }
-
 
 // BenchmarkDecoder times the decoder alone: one output buffer for all
 // iterations, so that page faults do not count.
