@@ -56,7 +56,8 @@ var (
 // while as many goroutines as cores decode, or while the output decoded
 // ahead over all readers passes 32 MiB.
 type Reader struct {
-	src io.Reader
+	src   io.Reader
+	chunk int // chunkSize when it was opened
 
 	quit    chan struct{}
 	order   chan *job // to Read, in stream order
@@ -234,7 +235,8 @@ func NewReader(src io.Reader, workers int) (*Reader, error) {
 	// Other streams decode (on the other cores): decode in turn, with
 	// small buffers.
 	serial := workers == 1 || readers.Load() > 0
-	first := chunkFree.get(chunkSize)
+	chunk := chunkSize // read once: a reader's goroutines may outlive a test's setting
+	first := chunkFree.get(chunk)
 	if serial {
 		first = make([]byte, seqBytes)
 	}
@@ -249,6 +251,7 @@ func NewReader(src io.Reader, workers int) (*Reader, error) {
 	more := err == nil
 	r := &Reader{
 		src:     src,
+		chunk:   chunk,
 		quit:    make(chan struct{}),
 		order:   make(chan *job, workers),
 		jobs:    make(chan *job),
@@ -302,7 +305,7 @@ func (r *Reader) dispatch(cur []byte, more bool) {
 	for i := 0; ; i++ {
 		var next []byte
 		if more {
-			next = chunkFree.get(chunkSize)
+			next = chunkFree.get(r.chunk)
 			n, err := io.ReadFull(r.src, next)
 			next = next[:n]
 			if err != nil {
