@@ -2,6 +2,7 @@ package layer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 )
@@ -44,6 +45,9 @@ func ReadAhead(ctx context.Context, src io.Reader, chunks int) *Ahead {
 	dec, closeDec, err := decompressor(a.comp, br)
 	if err != nil {
 		a.err = err
+		if src := a.in.err.Load(); src != nil && errors.Is(err, *src) {
+			a.err = fmt.Errorf("read: %w", *src) // not bad data
+		}
 		return a
 	}
 	pf := startPrefetch(dec, ctx.Done(), chunks)

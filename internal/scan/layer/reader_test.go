@@ -5,7 +5,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"io/fs"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -383,5 +385,57 @@ func TestReadEntriesCancelled(t *testing.T) {
 	}
 	if err := r.ReadEntries(t.Context(), layer.Desc{}, tar.NewReader(bytes.NewReader(lt.Tar(t)))); !errors.Is(err, layer.ErrReaderFailed) {
 		t.Fatalf("next ReadEntries: %v, want ErrReaderFailed", err)
+	}
+}
+
+// failAfter returns n bytes of r, then err.
+type failAfter struct {
+	r   io.Reader
+	n   int
+	err error
+}
+
+func (f *failAfter) Read(p []byte) (int, error) {
+	if f.n <= 0 {
+		return 0, f.err
+	}
+	n, err := f.r.Read(p[:min(len(p), f.n)])
+	f.n -= n
+	return n, err
+}
+
+// A source that fails mid-layer is a failed read, not bad data, whatever
+// the compression; one that ends early is a truncated layer.
+func TestSourceFailsMidLayer(t *testing.T) {
+	noise := make([]byte, 4<<20) // incompressible: the source fails past the gzip reader's first chunk
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := range noise {
+		noise[i] = byte(rng.Uint32())
+	}
+	tarball := lt.Tar(t, lt.Exec("usr/bin/noise", noise))
+	boom := errors.New("connection reset by peer")
+	for _, enc := range []string{"tar", "gzip", "zstd"} {
+		blob := tarball
+		switch enc {
+		case "gzip":
+			blob = lt.Gzip(t, tarball)
+		case "zstd":
+			blob = lt.Zstd(t, tarball)
+		}
+		for _, at := range []int{100, len(blob) / 2} { // while opening, and later
+			r, _ := layer.New(layer.Config{})
+			err := r.ReadLayer(t.Context(), layer.Desc{}, &failAfter{r: bytes.NewReader(blob), n: at, err: boom})
+			if !errors.Is(err, boom) || errors.Is(err, layer.ErrCorrupt) {
+				t.Errorf("%s, source failing at %d: err = %v, want %v and not ErrCorrupt", enc, at, err, boom)
+			}
+		}
+		if enc == "tar" {
+			continue
+		}
+		r, _ := layer.New(layer.Config{})
+		err := r.ReadLayer(t.Context(), layer.Desc{}, bytes.NewReader(blob[:len(blob)/2]))
+		if !errors.Is(err, layer.ErrTruncated) {
+			t.Errorf("%s, short source: err = %v, want ErrTruncated", enc, err)
+		}
 	}
 }

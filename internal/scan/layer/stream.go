@@ -36,17 +36,29 @@ type Stream struct {
 	err   error
 }
 
-// atomicCounter counts bytes read from the compressed source; it is read
-// from the consumer while the prefetcher writes it.
+// atomicCounter counts bytes read from the compressed source, and keeps
+// its first error other than io.EOF; both are read from the consumer
+// while the decompressor's goroutines read the source.
 type atomicCounter struct {
-	r io.Reader
-	n atomic.Int64
+	r   io.Reader
+	n   atomic.Int64
+	err atomic.Pointer[error]
 }
 
 func (c *atomicCounter) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n.Add(int64(n))
+	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF { // a short source is a truncated layer
+		c.err.CompareAndSwap(nil, &err)
+	}
 	return n, err
+}
+
+// failed reports whether err is (or wraps) the source's own error: a
+// failed read, not bad data.
+func (c *atomicCounter) failed(err error) bool {
+	src := c.err.Load()
+	return src != nil && errors.Is(err, *src)
 }
 
 // OpenStream detects the compression of src (or takes over an [Ahead])
@@ -159,7 +171,7 @@ func (s *Stream) account(n int64, err error) error {
 		return err
 	case err == errStopped:
 		s.err = s.ctxError(s.ctx.Err())
-	case s.comp == Uncompressed:
+	case s.comp == Uncompressed, s.in.failed(err):
 		s.err = fmt.Errorf("layer %d: read: %w", s.layer, err)
 	default:
 		s.err = fmt.Errorf("layer %d: %w", s.layer, decodeError(s.comp, err))

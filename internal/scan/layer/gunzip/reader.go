@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
-	"fmt"
 	"hash/crc32"
 	"io"
 	"math"
@@ -827,7 +826,10 @@ func (r *Reader) nextSequential() error {
 	op, st, err := run(d, r.sbuf, r.sop, len(r.sbuf)-maxMatch-slack, stop)
 	decoding.Add(-1)
 	if err != nil {
-		return r.corrupt(err)
+		// The decoder's own errors wrap ErrCorrupt or are
+		// io.ErrUnexpectedEOF; the source's pass through as they are, so
+		// that a dropped connection is not taken for bad data.
+		return err
 	}
 	if op > r.sop {
 		r.emit(r.sbuf[r.sop:op])
@@ -843,14 +845,6 @@ func (r *Reader) nextSequential() error {
 		r.forget(r.pos / 8)
 	}
 	return nil
-}
-
-// corrupt classifies a decoding error.
-func (r *Reader) corrupt(err error) error {
-	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, ErrCorrupt) {
-		return err
-	}
-	return fmt.Errorf("%w: %w", ErrCorrupt, err)
 }
 
 // lazyRest is the input after a job's data, for a sequential decode that

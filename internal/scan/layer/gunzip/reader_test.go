@@ -266,13 +266,17 @@ func TestReaderSourceError(t *testing.T) {
 	withChunkSize(t, 16<<10)
 	gz := gzipped(t, testData(t, 1<<20), 6)
 	boom := errors.New("connection reset")
-	r, err := NewReader(&failingReader{r: bytes.NewReader(gz), n: len(gz) / 2, err: boom}, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	if _, err := io.Copy(io.Discard, r); !errors.Is(err, boom) {
-		t.Fatalf("err = %v, want %v", err, boom)
+	for _, workers := range []int{1, 2} { // in turn, and ahead
+		for _, at := range []int{100, len(gz) / 2, len(gz) - 100} {
+			r, err := NewReader(&failingReader{r: bytes.NewReader(gz), n: at, err: boom}, workers)
+			if err == nil {
+				_, err = io.Copy(io.Discard, r)
+				r.Close()
+			}
+			if !errors.Is(err, boom) || errors.Is(err, ErrCorrupt) {
+				t.Fatalf("%d workers, failing at %d: err = %v, want %v and not %v", workers, at, err, boom, ErrCorrupt)
+			}
+		}
 	}
 }
 
