@@ -312,17 +312,25 @@ func TestHistoryAndAt(t *testing.T) {
 	}
 }
 
+// encodings are the layer encodings encode writes.
+var encodings = []string{"tar", "gzip", "zstd"}
+
+// encode returns tarball as a layer blob of encoding enc.
+func encode(t *testing.T, enc string, tarball []byte) []byte {
+	switch enc {
+	case "gzip":
+		return lt.Gzip(t, tarball)
+	case "zstd":
+		return lt.Zstd(t, tarball)
+	}
+	return tarball
+}
+
 func TestDiffID(t *testing.T) {
 	tarball := lt.Tar(t, lt.File("etc/a", "a"))
-	for _, enc := range []string{"tar", "gzip", "zstd"} {
+	for _, enc := range encodings {
 		t.Run(enc, func(t *testing.T) {
-			blob := tarball
-			switch enc {
-			case "gzip":
-				blob = lt.Gzip(t, tarball)
-			case "zstd":
-				blob = lt.Zstd(t, tarball)
-			}
+			blob := encode(t, enc, tarball)
 			r, _ := layer.New(layer.Config{})
 			if err := r.ReadLayer(t.Context(), layer.Desc{DiffID: lt.DiffID(tarball)}, bytes.NewReader(blob)); err != nil {
 				t.Fatalf("matching diff_id: %v", err)
@@ -414,14 +422,8 @@ func TestSourceFailsMidLayer(t *testing.T) {
 	}
 	tarball := lt.Tar(t, lt.Exec("usr/bin/noise", noise))
 	boom := errors.New("connection reset by peer")
-	for _, enc := range []string{"tar", "gzip", "zstd"} {
-		blob := tarball
-		switch enc {
-		case "gzip":
-			blob = lt.Gzip(t, tarball)
-		case "zstd":
-			blob = lt.Zstd(t, tarball)
-		}
+	for _, enc := range encodings {
+		blob := encode(t, enc, tarball)
 		for _, at := range []int{100, len(blob) / 2} { // while opening, and later
 			r, _ := layer.New(layer.Config{})
 			err := r.ReadLayer(t.Context(), layer.Desc{}, &failAfter{r: bytes.NewReader(blob), n: at, err: boom})
