@@ -96,18 +96,6 @@ func decodeError(c Compression, err error) error {
 	return fmt.Errorf("%w: %s stream: %w", ErrCorrupt, c, err)
 }
 
-// countingReader counts the bytes read from the compressed source.
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
-}
-
 // peek returns a buffered reader over src and the first bytes of the stream.
 func peek(src io.Reader) (*bufio.Reader, []byte, error) {
 	br := bufio.NewReaderSize(src, 64<<10)

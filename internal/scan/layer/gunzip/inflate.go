@@ -50,7 +50,6 @@ type decoder struct {
 	final       bool // the current block is the last
 	stored      int  // bytes left of a stored block, when inBlock
 	storedBlock bool // the current block is a stored one
-	fixed       bool // the current block uses the fixed code
 
 	// minOut is the lowest output index a match may reach: the start of the
 	// known window.
@@ -67,7 +66,7 @@ type decoder struct {
 func (d *decoder) reset(in []byte, base, off int64, src io.Reader) error {
 	// Fields one by one: the tables need no clearing.
 	d.in, d.pos, d.bits, d.n, d.base, d.pad, d.src = in, 0, 0, 0, base, 0, src
-	d.inBlock, d.final, d.stored, d.storedBlock, d.fixed, d.minOut = false, false, 0, false, false, 0
+	d.inBlock, d.final, d.stored, d.storedBlock, d.minOut = false, false, 0, false, 0
 	skip := off - base*8
 	if skip < 0 || skip > int64(len(in))*8 {
 		return fmt.Errorf("gunzip: offset %d outside input", off)
@@ -172,7 +171,6 @@ func (d *decoder) header() error {
 	case 1:
 		d.lit = fixedLit
 		d.dist = fixedDist
-		d.fixed = true
 	case 2:
 		if err := d.dynamicHeader(); err != nil {
 			return err
@@ -282,7 +280,6 @@ func (d *decoder) dynamicHeader() error {
 	if err != nil || !complete && !single(lens[nlit:]) && !none(lens[nlit:]) {
 		return fmt.Errorf("%w: distance code: %w", ErrCorrupt, errors.Join(err, errIncomplete))
 	}
-	d.fixed = false
 	return nil
 }
 

@@ -3,6 +3,7 @@ package gunzip
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"hash/crc32"
 	"io"
@@ -235,9 +236,11 @@ func NewReader(src io.Reader, workers int) (*Reader, error) {
 	// small buffers.
 	serial := workers == 1 || readers.Load() > 0
 	chunk := chunkSize // read once: a reader's goroutines may outlive a test's setting
-	first := chunkFree.get(chunk)
+	var first []byte
 	if serial {
 		first = make([]byte, seqBytes)
+	} else {
+		first = chunkFree.get(chunk)
 	}
 	n, err := io.ReadFull(src, first)
 	first = first[:n]
@@ -581,7 +584,7 @@ func nextCandidate(data []byte, off, from, end int64) int64 {
 	// 48 offsets at a time: those where the header bits read "not final,
 	// dynamic" (0, 0, 1), one in eight, are looked at closer.
 	for c := from; c < end; c += 48 {
-		w := leUint64(data[c/8-off:]) >> uint(c&7)
+		w := binary.LittleEndian.Uint64(data[c/8-off:]) >> uint(c&7)
 		m := ^w & ^(w >> 1) & (w >> 2) & (1<<48 - 1)
 		for ; m != 0; m &= m - 1 {
 			p := c + int64(bits.TrailingZeros64(m))
@@ -616,13 +619,13 @@ func nextStored(data []byte, off, from, end int64) int64 {
 // dynamicHeaderAt reports whether a non-final dynamic block header with
 // valid counts and a complete code length code starts at bit offset c.
 func dynamicHeaderAt(data []byte, off, c int64) bool {
-	w := leUint64(data[c/8-off:]) >> uint(c&7)
+	w := binary.LittleEndian.Uint64(data[c/8-off:]) >> uint(c&7)
 	if w&7 != 4 || w>>3&31 > 29 || w>>8&31 > 29 {
 		return false
 	}
 	nclen := int(w>>13&15) + 4
 	c2 := c + 17
-	w2 := leUint64(data[c2/8-off:]) >> uint(c2&7)
+	w2 := binary.LittleEndian.Uint64(data[c2/8-off:]) >> uint(c2&7)
 	kraft := 0
 	for k := range nclen {
 		if l := w2 >> (3 * k) & 7; l != 0 {
@@ -630,12 +633,6 @@ func dynamicHeaderAt(data []byte, off, c int64) bool {
 		}
 	}
 	return kraft == 128
-}
-
-func leUint64(b []byte) uint64 {
-	_ = b[7]
-	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
-		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
 }
 
 // Read reads decompressed bytes.
@@ -918,7 +915,7 @@ func (r *Reader) endMember(rest io.Reader) error {
 		}
 		return err
 	}
-	if crc32Of(t[:4]) != r.crc || crc32Of(t[4:]) != r.size {
+	if binary.LittleEndian.Uint32(t[:4]) != r.crc || binary.LittleEndian.Uint32(t[4:]) != r.size {
 		return ErrChecksum
 	}
 	br := bufio.NewReader(rest)
@@ -934,10 +931,6 @@ func (r *Reader) endMember(rest io.Reader) error {
 	}
 	r.tail = zr
 	return nil
-}
-
-func crc32Of(b []byte) uint32 {
-	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
 }
 
 func (r *Reader) stop() {
