@@ -8,9 +8,12 @@
 // one binary's worth of memory at a time.
 //
 // Reported: every dependency module (its replacement when replaced by a
-// versioned module; local-path replacements are skipped, having no
-// version), the main module when it has a real version (not "(devel)"),
-// and the standard library as module "stdlib". Versions are in OSV form:
+// versioned module), the main module, and the standard library as module
+// "stdlib". Modules built from a directory, with version "(devel)" (the
+// main module of a plain `go build`, a local-path replacement, a go.work
+// module such as kubectl's k8s.io/apimachinery), are skipped: there is no
+// version to judge advisories against, and judging them anyway would
+// report every advisory the module ever had. Versions are in OSV form:
 // module versions without "v" ("3.2.0+incompatible"), the toolchain as a
 // semantic version ("go1.21rc2" -> "1.21.0-rc.2").
 package gobinary

@@ -29,7 +29,7 @@ var (
 func (Extractor) Name() string { return "go/binary" }
 
 // Version implements extract.Extractor.
-func (Extractor) Version() int { return 1 }
+func (Extractor) Version() int { return 2 } // 2: "(devel)" modules skipped
 
 // Wants implements extract.Extractor: executable regular files.
 func (Extractor) Wants(p string, fi fs.FileInfo) bool {
@@ -109,7 +109,7 @@ func Packages(bi *debug.BuildInfo) []pkg.Package {
 	if v, ok := StdlibVersion(bi.GoVersion); ok {
 		out = append(out, module("stdlib", v, "stdlib", v))
 	}
-	if m := bi.Main; m.Path != "" && m.Version != "" && m.Version != "(devel)" {
+	if m := bi.Main; m.Path != "" && versioned(m.Version) {
 		out = append(out, module(m.Path, strings.TrimPrefix(m.Version, "v"), m.Path, m.Version))
 	}
 	for _, dep := range bi.Deps {
@@ -117,13 +117,21 @@ func Packages(bi *debug.BuildInfo) []pkg.Package {
 		if dep.Replace != nil {
 			m = dep.Replace
 		}
-		if m.Version == "" {
-			continue // replaced by a local directory: no version to report
+		if !versioned(m.Version) {
+			// Replaced by a local directory, or built from a workspace
+			// (go.work) module: source code with no version, which no
+			// advisory range can be judged against.
+			continue
 		}
 		out = append(out, module(m.Path, strings.TrimPrefix(m.Version, "v"), m.Path, m.Version))
 	}
 	return out
 }
+
+// versioned reports whether a module version from build information names
+// a release or pseudo-version: the go command writes "(devel)" (or
+// nothing) for code built from a directory.
+func versioned(v string) bool { return v != "" && v != "(devel)" }
 
 func module(name, version, purlPath, purlVersion string) pkg.Package {
 	ns, n := path.Split(purlPath)

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 
@@ -166,4 +167,39 @@ func FuzzReduce(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		_, _ = gobinary.Extractor{}.Reduce("x", data)
 	})
+}
+
+// TestPackagesSkipDirectoryModules: modules built from a directory carry
+// "(devel)" (kubectl's go.work staging modules, terraform's local
+// replacements) and have no version to judge; versioned replacements
+// stand for the module they replace.
+func TestPackagesSkipDirectoryModules(t *testing.T) {
+	bi, err := debug.ParseBuildInfo(strings.Join([]string{
+		"path\tk8s.io/kubernetes/cmd/kubectl",
+		"mod\tk8s.io/kubernetes\tv1.33.1\t",
+		"dep\tgithub.com/google/uuid\tv1.6.0\t",
+		"dep\tk8s.io/apimachinery\t(devel)\t",
+		"dep\tgithub.com/hashicorp/terraform/internal/legacy\tv0.0.0-00010101000000-000000000000\t",
+		"=>\t./internal/legacy\t(devel)\t",
+		"dep\tgolang.org/x/net\tv0.1.0\t",
+		"=>\tgithub.com/fork/net\tv0.2.0\t",
+		"",
+	}, "\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bi.GoVersion = "go1.24.2"
+	var got []string
+	for _, p := range gobinary.Packages(bi) {
+		got = append(got, p.Name+"@"+p.Version)
+	}
+	want := []string{"stdlib@1.24.2", "k8s.io/kubernetes@1.33.1", "github.com/google/uuid@1.6.0", "github.com/fork/net@0.2.0"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("packages (-want +got):\n%s", diff)
+	}
+
+	bi.Main.Version = "(devel)"
+	if got := gobinary.Packages(bi); len(got) != 3 || got[1].Name == "k8s.io/kubernetes" {
+		t.Errorf("a (devel) main module is reported: %v", got)
+	}
 }
