@@ -266,8 +266,10 @@ func readLayers(ctx context.Context, s *extract.Session, im *source.Image) error
 	return nil
 }
 
-// pending is an opened layer blob, possibly decompressing ahead.
+// pending is an opened layer: its entries when the source gives them (a
+// directory), else its blob, possibly decompressing ahead.
 type pending struct {
+	es    source.Entries
 	rc    io.ReadCloser
 	ahead *layer.Ahead // nil when not read ahead
 	err   error        // opening failed
@@ -275,6 +277,9 @@ type pending struct {
 
 // openLayer opens layer i; with chunks > 0 it starts decompressing it.
 func openLayer(ctx context.Context, im *source.Image, i, chunks int) *pending {
+	if es, ok, err := im.OpenEntries(ctx, i); ok {
+		return &pending{es: es, err: err}
+	}
 	rc, err := im.OpenLayer(ctx, i)
 	if err != nil {
 		return &pending{err: err}
@@ -290,16 +295,23 @@ func (p *pending) read(ctx context.Context, s *extract.Session, l source.Layer) 
 	if p.err != nil {
 		return p.err
 	}
+	desc := layer.Desc{Digest: l.Digest, DiffID: l.DiffID}
+	if p.es != nil {
+		return s.ReadEntries(ctx, desc, p.es)
+	}
 	var src io.Reader = p.rc
 	if p.ahead != nil {
 		src = p.ahead
 	}
-	return s.ReadLayer(ctx, layer.Desc{Digest: l.Digest, DiffID: l.DiffID}, src)
+	return s.ReadLayer(ctx, desc, src)
 }
 
 // close stops read-ahead (the decoder goroutine is done when it returns)
 // and closes the blob.
 func (p *pending) close() {
+	if p.es != nil {
+		p.es.Close()
+	}
 	if p.ahead != nil {
 		p.ahead.Close()
 	}

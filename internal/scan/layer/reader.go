@@ -211,14 +211,18 @@ type Skipper interface {
 // ReadEntries reads the next layer from es, as [Reader.ReadLayer] reads a
 // tar stream, with the same limits except those on a stream's bytes (layer
 // size, ratio) and no diff_id to verify: es comes from a source already
-// checked. Errors and the Reader's state afterwards are as for ReadLayer.
+// checked. Errors and the Reader's state afterwards are as for ReadLayer,
+// except that an error of es is reported as a read error, never as a
+// corrupt or truncated layer.
 func (r *Reader) ReadEntries(ctx context.Context, desc Desc, es Entries) error {
 	return r.read(ctx, func(ctx context.Context, idx int) (*delta, Info, error) {
 		classify := func(err error, what string) error {
 			if cerr := ctx.Err(); cerr != nil {
 				return ctxError(&r.cfg, idx, cerr)
 			}
-			return classifyError(idx, err, what)
+			// es is not a stream to decode: its errors are its source's
+			// (a directory's file unreadable), not bad layer data.
+			return fmt.Errorf("layer %d: read: %s: %w", idx, what, err)
 		}
 		d, entries, err := r.readEntries(ctx, idx, desc, es, classify)
 		if err != nil {
@@ -448,6 +452,7 @@ func (r *Reader) regular(d *delta, es Entries, hdr *tar.Header, p string, classi
 		buf = nil // only reducers want it, and there is nothing to read
 	} else {
 		if int64(cap(r.scratch)) < hdr.Size {
+			r.scratch = nil // not live while its successor is allocated
 			r.scratch = make([]byte, hdr.Size)
 		}
 		buf = r.scratch[:hdr.Size]

@@ -12,11 +12,13 @@ import (
 )
 
 // Dir is a root filesystem in a directory (an unpacked image), scanned as
-// one layer. The layer is a tar stream produced on the fly from a walk of
-// the directory: regular files, directories and symbolic links (never
-// followed; the layer reader resolves them inside the image root). Device
-// files, sockets and FIFOs are left out; hard-linked files appear once per
-// name. Nothing is written anywhere.
+// one layer: a walk of the directory giving regular files, directories and
+// symbolic links (never followed; the layer reader resolves them inside the
+// image root). Device files, sockets and FIFOs are left out; hard-linked
+// files appear once per name. The scan takes the walk as entries
+// ([Image.OpenEntries]) and opens only the files its extractors want;
+// OpenLayer gives the same walk as a tar stream. Nothing is written
+// anywhere.
 type Dir struct {
 	root string
 }
@@ -50,6 +52,7 @@ func (d *Dir) Images(context.Context) ([]*Image, error) {
 		Layers:     []Layer{{MediaType: "application/vnd.oci.image.layer.v1.tar", Size: -1}},
 	}
 	im.open = func(ctx context.Context, _ int) (io.ReadCloser, error) { return d.stream(ctx), nil }
+	im.entries = func(ctx context.Context, _ int) (Entries, error) { return d.entries(ctx), nil }
 	return []*Image{im}, nil
 }
 
@@ -59,29 +62,31 @@ func (d *Dir) Close() error { return nil }
 // Name implements [Source].
 func (d *Dir) Name() string { return PrefixDir + d.root }
 
-// stream returns the directory as a tar stream. Closing the reader stops
-// the walk.
+// stream returns the directory as a tar stream, the walk of
+// [Dir.entries] written out. Closing the reader stops the walk.
 func (d *Dir) stream(ctx context.Context) io.ReadCloser {
 	pr, pw := io.Pipe()
 	go func() {
+		w := d.entries(ctx)
+		defer w.Close()
 		tw := tar.NewWriter(pw)
-		err := filepath.WalkDir(d.root, func(p string, e fs.DirEntry, err error) error {
-			if err != nil {
-				if errors.Is(err, fs.ErrNotExist) {
-					return nil // removed during the walk
+		buf := make([]byte, 256<<10)
+		var err error
+		for {
+			var h *tar.Header
+			if h, err = w.Next(); err != nil {
+				break
+			}
+			if err = tw.WriteHeader(h); err != nil {
+				break
+			}
+			if h.Typeflag == tar.TypeReg {
+				if _, err = io.CopyBuffer(tw, w, buf); err != nil {
+					break
 				}
-				return err
 			}
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			rel, err := filepath.Rel(d.root, p)
-			if err != nil || rel == "." {
-				return err
-			}
-			return writeEntry(tw, p, filepath.ToSlash(rel), e)
-		})
-		if err == nil {
+		}
+		if errors.Is(err, io.EOF) {
 			err = tw.Close()
 		}
 		pw.CloseWithError(err)
@@ -89,60 +94,169 @@ func (d *Dir) stream(ctx context.Context) io.ReadCloser {
 	return pr
 }
 
-// writeEntry writes the tar entry of one file of the walk.
-func writeEntry(tw *tar.Writer, p, name string, e fs.DirEntry) error {
-	fi, err := e.Info()
+// entries is the layer as entries (see [Image.OpenEntries]): the walk,
+// with a file opened only when its contents are read, so that a scan
+// reads the files its extractors want and no others.
+func (d *Dir) entries(ctx context.Context) *dirWalk {
+	w := &dirWalk{ctx: ctx, root: d.root}
+	w.stack = [][]walkItem{{{rel: ".", dir: true}}}
+	return w
+}
+
+// dirWalk walks a directory tree in lexical order, parents before their
+// contents (as filepath.WalkDir does), one entry per Next.
+type dirWalk struct {
+	ctx   context.Context
+	root  string
+	stack [][]walkItem // per open directory, the entries still to visit
+	n     int
+
+	// The current regular file: opened by the first Read.
+	cur  *tar.Header
+	path string
+	f    *os.File
+	left int64 // bytes of cur still to give
+	pad  bool  // the file shrank: the rest reads as zeros
+}
+
+type walkItem struct {
+	rel string
+	dir bool
+}
+
+// Next returns the next entry's header; io.EOF after the last.
+func (w *dirWalk) Next() (*tar.Header, error) {
+	w.closeFile()
+	for len(w.stack) > 0 {
+		top := &w.stack[len(w.stack)-1]
+		if len(*top) == 0 {
+			w.stack = w.stack[:len(w.stack)-1]
+			continue
+		}
+		it := (*top)[0]
+		*top = (*top)[1:]
+		if w.n++; w.n%256 == 0 {
+			if err := w.ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		p := filepath.Join(w.root, it.rel)
+		if it.dir {
+			if err := w.push(p, it.rel); err != nil {
+				return nil, err
+			}
+		}
+		if it.rel == "." {
+			continue
+		}
+		h, err := header(p, filepath.ToSlash(it.rel))
+		if err != nil {
+			return nil, err
+		}
+		if h == nil {
+			continue // removed during the walk, or not a file kind we list
+		}
+		if h.Typeflag == tar.TypeReg {
+			w.cur, w.path, w.left = h, p, h.Size
+		}
+		return h, nil
+	}
+	return nil, io.EOF
+}
+
+// push adds the entries of directory p (rel from the root) to visit next.
+func (w *dirWalk) push(p, rel string) error {
+	des, err := os.ReadDir(p)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil
+			return nil // removed during the walk
 		}
 		return fmt.Errorf("dir: %w", err)
+	}
+	items := make([]walkItem, len(des))
+	for i, de := range des {
+		items[i] = walkItem{rel: filepath.Join(rel, de.Name()), dir: de.IsDir()}
+	}
+	w.stack = append(w.stack, items)
+	return nil
+}
+
+// header is the tar header of the file at p, named name; nil for a file
+// removed during the walk and for devices, sockets and FIFOs.
+func header(p, name string) (*tar.Header, error) {
+	fi, err := os.Lstat(p)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("dir: %w", err)
 	}
 	var link string
 	switch {
 	case fi.Mode()&fs.ModeSymlink != 0:
 		if link, err = os.Readlink(p); err != nil {
-			return fmt.Errorf("dir: %w", err)
+			return nil, fmt.Errorf("dir: %w", err)
 		}
 	case fi.IsDir(), fi.Mode().IsRegular():
 	default:
-		return nil // devices, sockets, FIFOs
+		return nil, nil
 	}
 	h, err := tar.FileInfoHeader(fi, link)
 	if err != nil {
-		return fmt.Errorf("dir: %s: %w", p, err)
+		return nil, fmt.Errorf("dir: %s: %w", p, err)
 	}
 	h.Name = name
 	if fi.IsDir() {
 		h.Name += "/"
 	}
 	h.Uname, h.Gname = "", ""
-	if err := tw.WriteHeader(h); err != nil {
-		return err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil
-	}
-	f, err := os.Open(p)
-	if err != nil {
-		return fmt.Errorf("dir: %w", err)
-	}
-	defer f.Close()
-	n, err := io.CopyN(tw, f, h.Size)
-	if errors.Is(err, io.EOF) {
-		// The file shrank during the walk: pad it to its header size.
-		_, err = io.CopyN(tw, zeros{}, h.Size-n)
-	}
-	if err != nil {
-		return fmt.Errorf("dir: %s: %w", p, err)
-	}
-	return nil
+	return h, nil
 }
 
-// zeros reads as an endless run of zero bytes.
-type zeros struct{}
+// Read reads the current regular file: exactly its header's size, the
+// part past its end read as zeros if it shrank during the walk, and
+// nothing past that size if it grew.
+func (w *dirWalk) Read(b []byte) (int, error) {
+	if w.cur == nil || w.left == 0 {
+		return 0, io.EOF
+	}
+	if int64(len(b)) > w.left {
+		b = b[:w.left]
+	}
+	if w.pad {
+		clear(b)
+		w.left -= int64(len(b))
+		return len(b), nil
+	}
+	if w.f == nil {
+		f, err := os.Open(w.path)
+		if err != nil {
+			return 0, fmt.Errorf("dir: %w", err)
+		}
+		w.f = f
+	}
+	n, err := w.f.Read(b)
+	w.left -= int64(n)
+	if errors.Is(err, io.EOF) {
+		w.pad, err = true, nil
+	}
+	if err != nil {
+		return n, fmt.Errorf("dir: %s: %w", w.path, err)
+	}
+	return n, nil
+}
 
-func (zeros) Read(b []byte) (int, error) {
-	clear(b)
-	return len(b), nil
+func (w *dirWalk) closeFile() {
+	if w.f != nil {
+		w.f.Close()
+		w.f = nil
+	}
+	w.cur, w.pad = nil, false
+}
+
+// Close ends the walk.
+func (w *dirWalk) Close() error {
+	w.closeFile()
+	w.stack = nil
+	return nil
 }

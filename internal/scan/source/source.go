@@ -1,6 +1,7 @@
 package source
 
 import (
+	"archive/tar"
 	"context"
 	"errors"
 	"fmt"
@@ -88,7 +89,8 @@ type Image struct {
 	// Layers are the image's layers, base first.
 	Layers []Layer
 
-	open opener
+	open    opener
+	entries func(ctx context.Context, i int) (Entries, error)
 }
 
 // Layer describes one layer of an image.
@@ -119,6 +121,28 @@ func (im *Image) OpenLayer(ctx context.Context, i int) (io.ReadCloser, error) {
 		return nil, fmt.Errorf("source: image %s has no layer data: %w", im.Repository, ErrInvalid)
 	}
 	return im.open(ctx, i)
+}
+
+// Entries is a layer given entry by entry instead of as a blob, with each
+// file's contents read only if asked for (a layer.Entries that is closed
+// after use).
+type Entries interface {
+	// Next advances to the next entry; io.EOF after the last.
+	Next() (*tar.Header, error)
+	// Read reads the current entry's contents.
+	Read(p []byte) (int, error)
+	Close() error
+}
+
+// OpenEntries returns layer i as entries when the source can give it so
+// (dir: sources, where skipping a file costs nothing), and ok false when it
+// can only give the blob (see OpenLayer). The caller closes it.
+func (im *Image) OpenEntries(ctx context.Context, i int) (es Entries, ok bool, err error) {
+	if im.entries == nil || i < 0 || i >= len(im.Layers) {
+		return nil, false, nil
+	}
+	es, err = im.entries(ctx, i)
+	return es, true, err
 }
 
 // Options configure how a reference is opened.

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log"
 	"net/http"
 	"net/http/httptest"
@@ -370,6 +371,81 @@ func TestDir(t *testing.T) {
 	rc.Close()
 	if _, err := source.Open(t.Context(), "dir:"+filepath.Join(root, "etc", "os-release"), source.Options{}); !errors.Is(err, source.ErrInvalidReference) {
 		t.Errorf("a file: err = %v, want ErrInvalidReference", err)
+	}
+}
+
+// TestDirEntries: the entry view of a directory gives the tar stream's
+// entries, opens a file only when it is read, and gives exactly the size
+// its header says even when the file changes during the walk.
+func TestDirEntries(t *testing.T) {
+	root := t.TempDir()
+	mustWrite(t, filepath.Join(root, "a", "grows"), "1234")
+	mustWrite(t, filepath.Join(root, "a", "shrinks"), "12345678")
+	mustWrite(t, filepath.Join(root, "a", "unread"), "x")
+	mustWrite(t, filepath.Join(root, "b"), "bee")
+	ims := images(t, "dir:"+root, source.Options{})
+	layout := t.TempDir()
+	st.WriteLayout(t, layout, "", twoLayers(t, "linux/amd64"))
+	if _, ok, _ := images(t, "oci:"+layout, source.Options{})[0].OpenEntries(t.Context(), 0); ok {
+		t.Error("an image from a layout offers entries")
+	}
+	es, ok, err := ims[0].OpenEntries(t.Context(), 0)
+	if !ok || err != nil {
+		t.Fatalf("OpenEntries: %v %v", ok, err)
+	}
+	defer es.Close()
+	var got []string
+	for {
+		h, err := es.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch h.Name {
+		case "a/grows":
+			mustWrite(t, filepath.Join(root, "a", "grows"), "123456789")
+		case "a/shrinks":
+			mustWrite(t, filepath.Join(root, "a", "shrinks"), "12")
+		case "a/unread":
+			// Not read: removing it does not fail the walk.
+			if err := os.Remove(filepath.Join(root, "a", "unread")); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, h.Name+" (not read)")
+			continue
+		}
+		b, err := io.ReadAll(es)
+		if err != nil {
+			t.Fatalf("%s: %v", h.Name, err)
+		}
+		got = append(got, fmt.Sprintf("%s %d %q", h.Name, h.Size, b))
+	}
+	want := []string{`a/ 0 ""`, `a/grows 4 "1234"`, `a/shrinks 8 "12\x00\x00\x00\x00\x00\x00"`, "a/unread (not read)", `b 3 "bee"`}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("entries (-want +got):\n%s", diff)
+	}
+
+	// A file removed between its header and its read is an error of the
+	// source, not a short file.
+	mustWrite(t, filepath.Join(root, "c"), "sea")
+	es, _, _ = ims[0].OpenEntries(t.Context(), 0)
+	defer es.Close()
+	for {
+		h, err := es.Next()
+		if err != nil {
+			t.Fatalf("walk ended before c: %v", err)
+		}
+		if h.Name == "c" {
+			break
+		}
+	}
+	if err := os.Remove(filepath.Join(root, "c")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadAll(es); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("read of a removed file: %v, want ErrNotExist", err)
 	}
 }
 
