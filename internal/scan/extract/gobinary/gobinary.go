@@ -9,6 +9,9 @@ import (
 	"runtime/debug"
 	"strings"
 
+	gomodule "golang.org/x/mod/module"
+	"golang.org/x/mod/semver"
+
 	"github.com/drydock/drydock/internal/pkg"
 	"github.com/drydock/drydock/internal/scan/extract"
 	"github.com/drydock/drydock/internal/scan/layer"
@@ -109,8 +112,14 @@ func Packages(bi *debug.BuildInfo) []pkg.Package {
 	if v, ok := StdlibVersion(bi.GoVersion); ok {
 		out = append(out, module("stdlib", v, "stdlib", v))
 	}
-	if m := bi.Main; m.Path != "" && versioned(m.Version) {
-		out = append(out, module(m.Path, strings.TrimPrefix(m.Version, "v"), m.Path, m.Version))
+	if m := bi.Main; m.Path != "" {
+		v := m.Version
+		if !versioned(v) {
+			v = ldflagsVersion(bi)
+		}
+		if versioned(v) {
+			out = append(out, module(m.Path, strings.TrimPrefix(v, "v"), m.Path, "v"+strings.TrimPrefix(v, "v")))
+		}
 	}
 	for _, dep := range bi.Deps {
 		m := dep
@@ -126,6 +135,71 @@ func Packages(bi *debug.BuildInfo) []pkg.Package {
 		out = append(out, module(m.Path, strings.TrimPrefix(m.Version, "v"), m.Path, m.Version))
 	}
 	return out
+}
+
+// ldflagsVersion is the version a "(devel)" main module was stamped with
+// by the linker, "-X some/pkg.version=1.2.3" in the build's -ldflags (as
+// before Go 1.24 most release builds did: kpt's run.version, prometheus's
+// common/version.Version, Kubernetes' version.gitVersion). Only a variable
+// named version, ver or gitVersion counts, and only a release version:
+// the first such flag wins; "" when there is none.
+func ldflagsVersion(bi *debug.BuildInfo) string {
+	for _, s := range bi.Settings {
+		if s.Key != "-ldflags" {
+			continue
+		}
+		args := splitFlags(s.Value)
+		for i, a := range args {
+			var kv string
+			switch {
+			case (a == "-X" || a == "--X") && i+1 < len(args):
+				kv = args[i+1]
+			case strings.HasPrefix(a, "-X="), strings.HasPrefix(a, "--X="):
+				_, kv, _ = strings.Cut(a, "=")
+			default:
+				continue
+			}
+			key, val, ok := strings.Cut(kv, "=")
+			dot := strings.LastIndexByte(key, '.')
+			if !ok || dot < 0 {
+				continue
+			}
+			switch strings.ToLower(key[dot+1:]) {
+			case "version", "ver", "gitversion":
+			default:
+				continue
+			}
+			if v := "v" + strings.TrimPrefix(val, "v"); semver.IsValid(v) && semver.Canonical(v) == v && !gomodule.IsPseudoVersion(v) {
+				return v
+			}
+		}
+	}
+	return ""
+}
+
+// splitFlags splits a flag string as the go command does: fields separated
+// by spaces, a field in single or double quotes taken whole.
+func splitFlags(s string) []string {
+	var out []string
+	for {
+		s = strings.TrimLeft(s, " \t\n\r")
+		if s == "" {
+			return out
+		}
+		if q := s[0]; q == '"' || q == '\'' {
+			if end := strings.IndexByte(s[1:], q); end >= 0 {
+				out = append(out, s[1:1+end])
+				s = s[2+end:]
+				continue
+			}
+		}
+		end := strings.IndexAny(s, " \t\n\r")
+		if end < 0 {
+			return append(out, s)
+		}
+		out = append(out, s[:end])
+		s = s[end:]
+	}
 }
 
 // versioned reports whether a module version from build information names

@@ -203,3 +203,38 @@ func TestPackagesSkipDirectoryModules(t *testing.T) {
 		t.Errorf("a (devel) main module is reported: %v", got)
 	}
 }
+
+// TestMainVersionFromLDFlags: a "(devel)" main module takes the release
+// version the linker stamped into a version variable, and nothing else.
+func TestMainVersionFromLDFlags(t *testing.T) {
+	for ldflags, want := range map[string]string{
+		`-s -w -X github.com/GoogleContainerTools/kpt/run.version=1.0.0-beta.56 -extldflags "-z noexecstack"`:            "1.0.0-beta.56",
+		`-X 'github.com/prometheus/common/version.Version=v2.45.0' -X github.com/prometheus/common/version.Revision=abc`: "2.45.0",
+		`-X=k8s.io/component-base/version.gitVersion=v1.29.3 -X k8s.io/component-base/version.gitCommit=6813625`:         "1.29.3",
+		`-X github.com/aquasecurity/trivy/pkg/version/app.ver=0.50.1`:                                                    "0.50.1",
+		`-X anthoscli/pkg/commands/version.anthoscliVersion=beta -X anthoscli/pkg/commands/version.gitTag=0.2.56`:        "",
+		`-X main.version=dev -X main.Version=v0.0.0-20240101000000-abcdefabcdef`:                                         "",
+		`-X main.version=1.2`: "",
+		`-s -w`:               "",
+		`-X main.version=1.4.0 -X other/pkg.version=9.9.9`: "1.4.0",
+		`-X "main.version=1.5.0" -X`:                       "1.5.0",
+		`-X`:                                               "",
+	} {
+		bi := &debug.BuildInfo{
+			Main:     debug.Module{Path: "example.com/app", Version: "(devel)"},
+			Settings: []debug.BuildSetting{{Key: "-ldflags", Value: ldflags}},
+		}
+		var got string
+		for _, p := range gobinary.Packages(bi) {
+			if p.Name == "example.com/app" {
+				got = p.Version
+				if p.PURL != "pkg:golang/example.com/app@v"+want {
+					t.Errorf("%s: purl %s", ldflags, p.PURL)
+				}
+			}
+		}
+		if got != want {
+			t.Errorf("%s: main module version %q, want %q", ldflags, got, want)
+		}
+	}
+}
