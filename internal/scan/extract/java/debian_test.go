@@ -88,3 +88,33 @@ func TestDebianMavenRepo(t *testing.T) {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
+
+// TestOSGiBundleSelf: Debian's httpclient-osgi.jar bundles httpclient,
+// httpclient-cache and others under one Bundle-SymbolicName
+// (org.apache.httpcomponents.httpclient), and maven-repo names it
+// httpclient-osgi. Every pom.properties is reported, and the maven-repo
+// name beside them: a pom.properties is never replaced, only a guess.
+func TestOSGiBundleSelf(t *testing.T) {
+	pom := func(a string) string {
+		return "groupId=org.apache.httpcomponents\nartifactId=" + a + "\nversion=4.5.14\n"
+	}
+	osgi := jar(t, map[string]string{
+		"META-INF/MANIFEST.MF": "Manifest-Version: 1.0\nBundle-Name: Apache Apache HttpClient OSGi bundle\n" +
+			"Bundle-SymbolicName: org.apache.httpcomponents.httpclient\nImplementation-Title: HttpComponents Apache HttpClient OSGi bundle\n",
+		"META-INF/maven/org.apache.httpcomponents/httpclient-cache/pom.properties": pom("httpclient-cache"),
+		"META-INF/maven/org.apache.httpcomponents/httpclient/pom.properties":       pom("httpclient"),
+	})
+	got := run(t,
+		lt.File("usr/share/java/httpclient-osgi.jar", osgi),
+		lt.Symlink("usr/share/maven-repo/org/apache/httpcomponents/httpclient-osgi/4.5.14/httpclient-osgi-4.5.14.jar", "../../../../../../java/httpclient-osgi.jar"),
+	)
+	const at = "usr/share/java/httpclient-osgi.jar"
+	want := []found{
+		{"org.apache.httpcomponents:httpclient", "4.5.14", "pkg:maven/org.apache.httpcomponents/httpclient@4.5.14", at},
+		{"org.apache.httpcomponents:httpclient-cache", "4.5.14", "pkg:maven/org.apache.httpcomponents/httpclient-cache@4.5.14", at},
+		{"org.apache.httpcomponents:httpclient-osgi", "4.5.14", "pkg:maven/org.apache.httpcomponents/httpclient-osgi@4.5.14", at},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}

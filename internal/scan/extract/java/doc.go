@@ -5,8 +5,10 @@
 // Identification, per archive:
 //  1. every META-INF/maven/<group>/<artifact>/pom.properties is reported.
 //     The one whose artifact agrees with the file name or the manifest's
-//     names is the archive's own identity; the others are bundled (shaded)
-//     artifacts, reported in addition;
+//     names, or that Bundle-SymbolicName (or Automatic-Module-Name) names
+//     with or without its group, is the archive's own identity; so is the
+//     only one when nothing but the file name names the archive. The
+//     others are bundled (shaded) artifacts, reported in addition;
 //  2. when no pom.properties is the archive's own, its identity comes from
 //     the manifest (META-INF/MANIFEST.MF, if any) and the file name
 //     (name-version.jar): version from Implementation-Version, else
@@ -19,12 +21,15 @@
 //     for the pre-2005 projects whose group is their artifact (log4j:log4j,
 //     junit:junit, commons-*:commons-*), else Bundle-SymbolicName (or
 //     Automatic-Module-Name) without its last element when that element is
-//     the artifact, else all of it;
+//     the artifact, else all of it; an artifact that starts with its
+//     group and a dot loses them (Jetty's group.artifact-version.jar);
 //  3. Debian's /usr/share/maven-repo/<group path>/<artifact>/<version>/
 //     links name the jars they lead to (matched by a fingerprint of the
-//     archive's entries): their coordinates replace the archive's own
-//     identity. The links are not reported again, nor are maven-repo
-//     archives whose twin lies elsewhere.
+//     archive's entries): their coordinates replace an identity guessed by
+//     rule 2, and are reported beside one from a pom.properties (Debian's
+//     httpclient-osgi.jar is httpclient to its pom.properties). The links
+//     are not reported again, nor are maven-repo archives whose twin lies
+//     elsewhere.
 //
 // The maven-repo rule reads more than the archive's own file, so re-running
 // the extractor on an older version of one jar alone (layer attribution)

@@ -24,8 +24,9 @@ func parseReduced(p string, data []byte) reduced {
 		switch {
 		case len(f) == 2 && f[0] == "fp":
 			r.fp, _ = strconv.ParseUint(f[1], 16, 64)
-		case len(f) == 5 && (f[0] == "self" || f[0] == "dep") && f[2] != "" && f[3] != "":
-			r.artifacts = append(r.artifacts, artifact{group: f[1], name: f[2], version: f[3], inner: f[4], self: f[0] == "self"})
+		case len(f) == 5 && (f[0] == "own" || f[0] == "self" || f[0] == "dep") && f[2] != "" && f[3] != "":
+			r.artifacts = append(r.artifacts, artifact{group: f[1], name: f[2], version: f[3], inner: f[4],
+				self: f[0] != "dep", pom: f[0] == "own"})
 		}
 	}
 	return r
@@ -94,13 +95,10 @@ func (Extractor) Extract(ctx context.Context, in extract.Input) ([]pkg.Package, 
 		}
 		c, known := repo[r.fp]
 		seen := map[artifact]bool{}
-		for _, a := range r.artifacts {
-			if known && a.self && a.inner == "" {
-				a = c
-			}
-			a.inner, a.self = "", false
+		add := func(a artifact) {
+			a.inner, a.self, a.pom = "", false, false
 			if seen[a] {
-				continue
+				return
 			}
 			seen[a] = true
 			full := a.name
@@ -112,12 +110,18 @@ func (Extractor) Extract(ctx context.Context, in extract.Input) ([]pkg.Package, 
 				PURL: pkg.PURL("maven", a.group, a.name, a.version, nil),
 			})
 		}
-		if known && !slices.ContainsFunc(r.artifacts, func(a artifact) bool { return a.self && a.inner == "" }) {
-			// maven-repo names a jar its metadata could not.
-			out = append(out, pkg.Package{
-				Name: c.group + ":" + c.name, Version: c.version, Type: pkg.TypeMaven, Path: r.path,
-				PURL: pkg.PURL("maven", c.group, c.name, c.version, nil),
-			})
+		for _, a := range r.artifacts {
+			if known && a.self && a.inner == "" && !a.pom {
+				a = c // a guess, which maven-repo corrects
+			}
+			add(a)
+		}
+		if known {
+			// maven-repo names the jar: in place of a guess (above), else
+			// beside its pom.properties (httpclient-osgi.jar is
+			// httpclient-osgi to maven-repo, httpclient to its own pom),
+			// else where its metadata named nothing.
+			add(c)
 		}
 	}
 	slices.SortStableFunc(out, func(a, b pkg.Package) int { return strings.Compare(a.Name, b.Name) })

@@ -29,28 +29,62 @@ func splitFileName(fileName string) (name, version string) {
 func identify(poms []artifact, m map[string]string, fileName string) []artifact {
 	fileArtifact, fileVersion := splitFileName(fileName)
 	names := manifestNames(m)
-	out := make([]artifact, 0, len(poms)+1)
-	self := -1
-	for i, a := range poms {
-		if self < 0 && (agrees(a.name, fileArtifact) || agreesAny(a.name, names)) {
-			self = i
-			a.self = true
+	out := append(make([]artifact, 0, len(poms)+1), poms...)
+	// The first pom.properties named plainly, else the first that a
+	// symbolic name names by prefix (httpclient-osgi.jar's
+	// org.apache.httpcomponents.httpclient is httpclient, not the
+	// httpclient-cache bundled beside it).
+	for _, named := range []func(a artifact) bool{
+		func(a artifact) bool {
+			return agrees(a.name, fileArtifact) || agreesAny(a.name, names) || namedBy(a, m, false)
+		},
+		func(a artifact) bool { return namedBy(a, m, true) },
+	} {
+		for i := range out {
+			if named(out[i]) {
+				out[i].self = true
+				return out
+			}
 		}
-		out = append(out, a)
-	}
-	if self >= 0 {
-		return out
 	}
 	own, ok := fromManifest(m, fileName)
 	switch {
-	case ok && (len(poms) == 0 || len(names) > 0 || fileVersion != ""):
+	case ok && (len(poms) == 0 || len(names) > 0 || len(poms) > 1 && fileVersion != ""):
 		own.self = true
 		out = append(out, own)
 	case len(poms) == 1:
-		// Nothing else names the archive: its one pom.properties does.
+		// Nothing but the file name names the archive: its one
+		// pom.properties does (geronimo-interceptor-3.0-spec.jar holds
+		// geronimo-interceptor_3.0_spec's).
 		out[0].self = true
 	}
 	return out
+}
+
+// namedBy reports whether the manifest's symbolic names name artifact a:
+// Bundle-SymbolicName or Automatic-Module-Name is its artifact id
+// (javax.servlet-api) or its group and artifact id; with prefix, its group
+// and a prefix of its artifact id ending at a separator
+// (org.apache.geronimo.specs.geronimo-annotation_1.3 for
+// geronimo-annotation_1.3_spec).
+func namedBy(a artifact, m map[string]string, prefix bool) bool {
+	for _, k := range []string{"Bundle-SymbolicName", "Automatic-Module-Name"} {
+		sym := symbolicName(m[k])
+		if sym == "" {
+			continue
+		}
+		if !prefix && (sym == a.name || a.group != "" && sym == a.group+"."+a.name) {
+			return true
+		}
+		if !prefix {
+			continue
+		}
+		if rest, ok := strings.CutPrefix(sym, a.group+"."); ok && a.group != "" && rest != "" &&
+			len(a.name) > len(rest) && strings.HasPrefix(a.name, rest) && strings.ContainsRune("-_.", rune(a.name[len(rest)])) {
+			return true
+		}
+	}
+	return false
 }
 
 // manifestNames returns the token-like names a manifest gives its archive,
@@ -80,13 +114,15 @@ func lastElem(dotted string) string { return dotted[strings.LastIndexByte(dotted
 
 // agrees reports whether two artifact names name the same thing: equal
 // once case, digits and separators are ignored (maven3-core, maven-core),
-// or one is the other with a prefix (guice-assistedinject, assistedinject).
+// or one is the other with a prefix (guice-assistedinject, assistedinject;
+// jakarta.el.jakarta.el-api, jakarta.el-api).
 func agrees(a, b string) bool {
 	a, b = strings.ToLower(a), strings.ToLower(b)
 	if a == "" || b == "" {
 		return false
 	}
-	if a == b || strings.HasSuffix(a, "-"+b) || strings.HasSuffix(b, "-"+a) {
+	if a == b || strings.HasSuffix(a, "-"+b) || strings.HasSuffix(b, "-"+a) ||
+		strings.HasSuffix(a, "."+b) || strings.HasSuffix(b, "."+a) {
 		return true
 	}
 	norm := func(s string) string {
@@ -139,6 +175,11 @@ func fromManifest(m map[string]string, fileName string) (artifact, bool) {
 	}
 	if name == "" || version == "" {
 		return artifact{}, false
+	}
+	// Jetty names its jars group.artifact-version.jar
+	// (org.mortbay.jasper.apache-el-10.1.31.jar).
+	if rest, ok := strings.CutPrefix(name, group+"."); ok && group != "" && rest != "" {
+		name = rest
 	}
 	return artifact{group: group, name: name, version: version}, true
 }

@@ -37,7 +37,7 @@ var (
 func (Extractor) Name() string { return "java/archive" }
 
 // Version implements extract.Extractor.
-func (Extractor) Version() int { return 2 }
+func (Extractor) Version() int { return 3 }
 
 var archiveExts = map[string]bool{".jar": true, ".war": true, ".ear": true, ".jpi": true, ".hpi": true}
 
@@ -62,11 +62,15 @@ type artifact struct {
 	group, name, version string
 	inner                string // archive path inside the file ("" = the file)
 	self                 bool   // the archive's own identity, not one it bundles
+	pom                  bool   // from a pom.properties, not guessed
 }
 
 // Reduce implements layer.Reducer: a "fp\t<fingerprint>" line naming the
-// archive's contents, then one "self|dep\tgroup\tartifact\tversion\tinner"
-// line per artifact found. A file that is not a zip archive is dropped.
+// archive's contents, then one "own|self|dep\tgroup\tartifact\tversion\tinner"
+// line per artifact found (own: the archive's identity from its
+// pom.properties; self: its identity guessed from its manifest and name;
+// dep: an artifact it bundles). A file that is not a zip archive is
+// dropped.
 func (Extractor) Reduce(p string, data []byte) ([]byte, error) {
 	w := &walker{}
 	if err := w.archive(data, path.Base(p), "", 0); err != nil {
@@ -85,7 +89,10 @@ func (Extractor) Reduce(p string, data []byte) ([]byte, error) {
 	fmt.Fprintf(&b, "fp\t%016x\n", w.fp)
 	for _, a := range w.found {
 		kind := "dep"
-		if a.self {
+		switch {
+		case a.self && a.pom:
+			kind = "own"
+		case a.self:
 			kind = "self"
 		}
 		fmt.Fprintf(&b, "%s\t%s\t%s\t%s\t%s\n", kind, a.group, a.name, a.version, a.inner)
@@ -242,6 +249,7 @@ func parsePomProperties(b []byte) (artifact, bool) {
 	}
 	ok := a.group != "" && a.name != "" && a.version != "" &&
 		!strings.Contains(a.group+a.name+a.version, "${")
+	a.pom = true
 	return a, ok
 }
 

@@ -173,7 +173,7 @@ func TestZipBombIsBounded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := string(out); !strings.HasSuffix(got, "\nself\ta\tb\t1\t\n") {
+	if got := string(out); !strings.HasSuffix(got, "\nown\ta\tb\t1\t\n") {
 		t.Errorf("Reduce = %q", got)
 	}
 	t.Logf("bomb reduced in %v", time.Since(start)) // logged, never asserted
@@ -185,4 +185,46 @@ func FuzzReduce(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		_, _ = java.Extractor{}.Reduce("x.jar", data)
 	})
+}
+
+// TestOwnPomProperties: the manifests and names of real jars (Debian's
+// geronimo specs, the Jetty distribution's lib/) whose own pom.properties
+// neither the file name nor a manifest title names plainly. Each is one
+// artifact, not also a second one made up from the file name or manifest.
+func TestOwnPomProperties(t *testing.T) {
+	pom := func(g, a, v string) string { return "groupId=" + g + "\nartifactId=" + a + "\nversion=" + v + "\n" }
+	tests := []struct {
+		file  string
+		files map[string]string
+		want  found
+	}{
+		{"geronimo-annotation-1.3-spec.jar", map[string]string{
+			"META-INF/MANIFEST.MF": "Manifest-Version: 1.0\nBundle-Name: Apache Geronimo Annotation Spec 1.3\nBundle-SymbolicName: org.apache.geronimo.specs.geronimo-annotation_1.3\nBundle-Version: 1.3.0\nSpecification-Title: JSR-250 Common Annotations 1.3\nSpecification-Version: 1.3\n",
+			"META-INF/maven/org.apache.geronimo.specs/geronimo-annotation_1.3_spec/pom.properties": pom("org.apache.geronimo.specs", "geronimo-annotation_1.3_spec", "1.3"),
+		}, found{"org.apache.geronimo.specs:geronimo-annotation_1.3_spec", "1.3", "pkg:maven/org.apache.geronimo.specs/geronimo-annotation_1.3_spec@1.3", ""}},
+		{"geronimo-interceptor-3.0-spec.jar", map[string]string{
+			"META-INF/MANIFEST.MF": "Manifest-Version: 1.0\nCreated-By: Apache Maven\n",
+			"META-INF/maven/org.apache.geronimo.specs/geronimo-interceptor_3.0_spec/pom.properties": pom("org.apache.geronimo.specs", "geronimo-interceptor_3.0_spec", "1.0.1"),
+		}, found{"org.apache.geronimo.specs:geronimo-interceptor_3.0_spec", "1.0.1", "pkg:maven/org.apache.geronimo.specs/geronimo-interceptor_3.0_spec@1.0.1", ""}},
+		{"jakarta.el.jakarta.el-api-5.0.1.jar", map[string]string{
+			"META-INF/MANIFEST.MF": "Manifest-Version: 1.0\nBundle-Name: Jakarta Expression Language API\nBundle-SymbolicName: jakarta.el-api\nBundle-Version: 5.0.1\nImplementation-Version: 5.0.1\nSpecification-Version: 5.0\n",
+			"META-INF/maven/jakarta.el/jakarta.el-api/pom.properties": pom("jakarta.el", "jakarta.el-api", "5.0.1"),
+		}, found{"jakarta.el:jakarta.el-api", "5.0.1", "pkg:maven/jakarta.el/jakarta.el-api@5.0.1", ""}},
+		{"servlet-api-3.1.jar", map[string]string{
+			"META-INF/MANIFEST.MF": "Manifest-Version: 1.0\nImplementation-Version: 3.1.0\nBundle-Name: Java Servlet API\nImplementation-Vendor-Id: org.glassfish\nBundle-Version: 3.1.0\nSpecification-Version: 3.1\nBundle-SymbolicName: javax.servlet-api\n",
+			"META-INF/maven/javax.servlet/javax.servlet-api/pom.properties": pom("javax.servlet", "javax.servlet-api", "3.1.0"),
+		}, found{"javax.servlet:javax.servlet-api", "3.1.0", "pkg:maven/javax.servlet/javax.servlet-api@3.1.0", ""}},
+		{"org.mortbay.jasper.apache-el-10.1.31.jar", map[string]string{
+			"META-INF/MANIFEST.MF": "Manifest-Version: 1.0\nAutomatic-Module-Name: org.mortbay.apache.el\nBundle-Name: Mortbay Apache EL Implementation\nBundle-SymbolicName: org.mortbay.jasper.apache-el\nBundle-Version: 10.1.31\nImplementation-Version: 10.1.31\nSpecification-Version: 5.0\n",
+		}, found{"org.mortbay.jasper:apache-el", "10.1.31", "pkg:maven/org.mortbay.jasper/apache-el@10.1.31", ""}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			tt.want.Path = "x/" + tt.file
+			got := run(t, lt.File("x/"+tt.file, jar(t, tt.files)))
+			if diff := cmp.Diff([]found{tt.want}, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
 }
