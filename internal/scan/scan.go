@@ -177,7 +177,7 @@ func inventory(ctx context.Context, im *source.Image, opts Options, log *slog.Lo
 	if err != nil {
 		return nil, fmt.Errorf("scan: %w", err)
 	}
-	if err := readLayers(ctx, s, im); err != nil {
+	if err := readLayers(ctx, s, im, log); err != nil {
 		return nil, err
 	}
 	inv, err := s.Extract(ctx)
@@ -239,7 +239,7 @@ func logAnomalies(ctx context.Context, log *slog.Logger, inv *extract.Inventory)
 // (layer.AheadChunks), so that two cores inflate two layers at once: a
 // layer read costs little more than its decompression, which is
 // sequential within one gzip stream.
-func readLayers(ctx context.Context, s *extract.Session, im *source.Image) error {
+func readLayers(ctx context.Context, s *extract.Session, im *source.Image, log *slog.Logger) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var next *pending
@@ -257,7 +257,7 @@ func readLayers(ctx context.Context, s *extract.Session, im *source.Image) error
 		if i+1 < len(im.Layers) {
 			next = openLayer(ctx, im, i+1, layer.AheadChunks)
 		}
-		err := cur.read(ctx, s, l)
+		err := cur.read(ctx, s, l, log)
 		cur.close()
 		if err != nil {
 			return fmt.Errorf("layer %d (%s): %w", i, l.Digest, err)
@@ -291,13 +291,17 @@ func openLayer(ctx context.Context, im *source.Image, i, chunks int) *pending {
 	return p
 }
 
-func (p *pending) read(ctx context.Context, s *extract.Session, l source.Layer) error {
+func (p *pending) read(ctx context.Context, s *extract.Session, l source.Layer, log *slog.Logger) error {
 	if p.err != nil {
 		return p.err
 	}
 	desc := layer.Desc{Digest: l.Digest, DiffID: l.DiffID}
 	if p.es != nil {
-		return s.ReadEntries(ctx, desc, p.es)
+		err := s.ReadEntries(ctx, desc, p.es)
+		if n, first := p.es.Skipped(); n > 0 {
+			log.WarnContext(ctx, "entries the scan may not read were left out", "count", n, "first", first)
+		}
+		return err
 	}
 	var src io.Reader = p.rc
 	if p.ahead != nil {

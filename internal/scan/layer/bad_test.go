@@ -6,12 +6,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"math/rand"
 	"runtime"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
@@ -496,4 +498,66 @@ func TestMillionTinyFiles(t *testing.T) {
 		t.Fatalf("err = %v, want LimitEntries", err)
 	}
 	t.Logf("entries cap hit after %v", time.Since(start))
+}
+
+// unreadableEntries gives a tar stream's entries, but the contents of the
+// files named in deny read as ErrUnreadable (a directory's file its user
+// may not read).
+type unreadableEntries struct {
+	*tar.Reader
+	deny map[string]bool
+	cur  string
+}
+
+func (u *unreadableEntries) Next() (*tar.Header, error) {
+	h, err := u.Reader.Next()
+	if h != nil {
+		u.cur = h.Name
+	}
+	return h, err
+}
+
+func (u *unreadableEntries) Read(p []byte) (int, error) {
+	if u.deny[u.cur] {
+		return 0, fmt.Errorf("open %s: permission denied: %w", u.cur, layer.ErrUnreadable)
+	}
+	return u.Reader.Read(p)
+}
+
+// TestUnreadableFileIsPerFile: a file an Entries source cannot read is
+// left out with its error, for readers and reducers alike, and the layer
+// goes on; any other error of the source fails the layer as a read error.
+func TestUnreadableFileIsPerFile(t *testing.T) {
+	blob := lt.Tar(t, lt.File("etc/secret", "s3cret"), lt.File("etc/zzz", "z"))
+	for _, sel := range []layer.Selector{prefixSel{"etc/"}, upperSel("etc/")} {
+		r, err := layer.New(layer.Config{}, sel)
+		if err != nil {
+			t.Fatal(err)
+		}
+		es := &unreadableEntries{Reader: tar.NewReader(bytes.NewReader(blob)), deny: map[string]bool{"etc/secret": true}}
+		if err := r.ReadEntries(t.Context(), layer.Desc{}, es); err != nil {
+			t.Fatal(err)
+		}
+		z := "z"
+		if _, ok := sel.(upperSel); ok {
+			z = "Z"
+		}
+		want := []file{
+			{"etc/secret", "", 0, "layer 0: etc/secret: open etc/secret: permission denied: file unreadable"},
+			{"etc/zzz", z, 0, ""},
+		}
+		if diff := cmp.Diff(want, files(r.FS(0))); diff != "" {
+			t.Errorf("%T (-want +got):\n%s", sel, diff)
+		}
+	}
+
+	r, err := layer.New(layer.Config{}, prefixSel{"etc/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	es := &unreadableEntries{Reader: tar.NewReader(io.MultiReader(bytes.NewReader(blob[:600]), iotest.ErrReader(errors.New("disk gone"))))}
+	err = r.ReadEntries(t.Context(), layer.Desc{}, es)
+	if err == nil || !strings.Contains(err.Error(), "read:") || errors.Is(err, layer.ErrCorrupt) {
+		t.Errorf("a failing source: %v, want a read error, not a corrupt layer", err)
+	}
 }

@@ -24,6 +24,11 @@ var (
 	// ErrOmitted: the reader needed the contents of a file that a skeleton
 	// stream left out (see Desc.Omitted).
 	ErrOmitted = errors.New("layer file contents omitted")
+	// ErrUnreadable: an [Entries] source could not give one file's
+	// contents (a directory's file its user may not read). Returned by
+	// Entries.Read, it leaves that file out, each selector that wanted it
+	// seeing the error, instead of failing the layer.
+	ErrUnreadable = errors.New("file unreadable")
 	// ErrLimit matches every *LimitError with errors.Is.
 	ErrLimit = errors.New("limit exceeded")
 )

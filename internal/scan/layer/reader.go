@@ -459,7 +459,16 @@ func (r *Reader) regular(d *delta, es Entries, hdr *tar.Header, p string, classi
 	}
 	if buf != nil {
 		if _, err := io.ReadFull(es, buf); err != nil {
-			return classify(err, "file "+p)
+			if !errors.Is(err, ErrUnreadable) {
+				return classify(err, "file "+p)
+			}
+			uerr := fmt.Errorf("layer %d: %s: %w", d.layer, p, err)
+			for m := mask; m != 0; m &= m - 1 {
+				n.kept[bits.TrailingZeros64(m)].err = uerr
+			}
+			n.has, n.wanted = mask, listed
+			d.add(p, n)
+			return nil
 		}
 	}
 	if mask&r.rawMask != 0 {

@@ -9,6 +9,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/drydock/drydock/internal/scan/layer"
 )
 
 // Dir is a root filesystem in a directory (an unpacked image), scanned as
@@ -111,6 +113,11 @@ type dirWalk struct {
 	stack [][]walkItem // per open directory, the entries still to visit
 	n     int
 
+	// Entries left out because the walk may not read them, and the
+	// first of them.
+	skipped     int
+	firstSkip   string
+
 	// The current regular file: opened by the first Read.
 	cur  *tar.Header
 	path string
@@ -150,6 +157,10 @@ func (w *dirWalk) Next() (*tar.Header, error) {
 			continue
 		}
 		h, err := header(p, filepath.ToSlash(it.rel))
+		if errors.Is(err, fs.ErrPermission) {
+			w.skip(it.rel)
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -164,12 +175,21 @@ func (w *dirWalk) Next() (*tar.Header, error) {
 	return nil, io.EOF
 }
 
-// push adds the entries of directory p (rel from the root) to visit next.
+// push adds the entries of directory p (rel from the root) to visit next:
+// none for a kernel file system mounted inside the root (/proc, /sys of a
+// live system), nor for a directory the walk may not read.
 func (w *dirWalk) push(p, rel string) error {
+	if rel != "." && pseudoFS(p) {
+		return nil
+	}
 	des, err := os.ReadDir(p)
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
 			return nil // removed during the walk
+		case errors.Is(err, fs.ErrPermission):
+			w.skip(rel + "/")
+			return nil
 		}
 		return fmt.Errorf("dir: %w", err)
 	}
@@ -180,6 +200,16 @@ func (w *dirWalk) push(p, rel string) error {
 	w.stack = append(w.stack, items)
 	return nil
 }
+
+func (w *dirWalk) skip(rel string) {
+	if w.skipped++; w.skipped == 1 {
+		w.firstSkip = filepath.ToSlash(rel)
+	}
+}
+
+// Skipped returns how many entries the walk left out because it may not
+// read them (permission denied), and the first of them.
+func (w *dirWalk) Skipped() (n int, first string) { return w.skipped, w.firstSkip }
 
 // header is the tar header of the file at p, named name; nil for a file
 // removed during the walk and for devices, sockets and FIFOs.
@@ -230,6 +260,9 @@ func (w *dirWalk) Read(b []byte) (int, error) {
 	}
 	if w.f == nil {
 		f, err := os.Open(w.path)
+		if errors.Is(err, fs.ErrPermission) {
+			return 0, fmt.Errorf("dir: %w: %w", layer.ErrUnreadable, err)
+		}
 		if err != nil {
 			return 0, fmt.Errorf("dir: %w", err)
 		}

@@ -73,6 +73,10 @@
 // the image has no digest and no platform. Image.OpenEntries gives the walk
 // entry by entry, each file opened only if its contents are read, so a scan
 // reads only the files its extractors want (a 5.9 GB /usr: 12 s from a
-// cold page cache, where streaming every byte took 62 s). Point it at an
-// unpacked image, not at a live system's /.
+// cold page cache, where streaming every byte took 62 s). A live system's
+// root can be scanned too: kernel file systems mounted inside it (/proc,
+// /sys, cgroup, devpts...) are not entered, and what the user may not
+// read is left out (a directory, a symbolic link) or reported unreadable
+// to the extractors that wanted it (a file), with a warning, instead of
+// failing the scan.
 package source

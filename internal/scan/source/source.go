@@ -129,8 +129,12 @@ func (im *Image) OpenLayer(ctx context.Context, i int) (io.ReadCloser, error) {
 type Entries interface {
 	// Next advances to the next entry; io.EOF after the last.
 	Next() (*tar.Header, error)
-	// Read reads the current entry's contents.
+	// Read reads the current entry's contents. An error wrapping
+	// layer.ErrUnreadable leaves that one file out.
 	Read(p []byte) (int, error)
+	// Skipped returns how many entries were left out because they could
+	// not be read (permission denied), and the first of them.
+	Skipped() (n int, first string)
 	Close() error
 }
 

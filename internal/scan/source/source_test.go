@@ -22,6 +22,7 @@ import (
 	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
 
 	"github.com/drydock/drydock/internal/oci"
+	"github.com/drydock/drydock/internal/scan/layer"
 	lt "github.com/drydock/drydock/internal/scan/layer/layertest"
 	"github.com/drydock/drydock/internal/scan/source"
 	st "github.com/drydock/drydock/internal/scan/source/sourcetest"
@@ -446,6 +447,48 @@ func TestDirEntries(t *testing.T) {
 	}
 	if _, err := io.ReadAll(es); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("read of a removed file: %v, want ErrNotExist", err)
+	}
+}
+
+// TestDirUnreadable: what the walk may not read is left out and counted,
+// a wanted file it may not open reads as layer.ErrUnreadable, and the
+// walk goes on. (Permissions do not bind root: skipped when run as root.)
+func TestDirUnreadable(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root reads everything")
+	}
+	root := t.TempDir()
+	mustWrite(t, filepath.Join(root, "closed", "inside"), "x")
+	mustWrite(t, filepath.Join(root, "secret"), "s")
+	mustWrite(t, filepath.Join(root, "z"), "z")
+	for _, p := range []string{"closed", "secret"} {
+		if err := os.Chmod(filepath.Join(root, p), 0); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.Chmod(filepath.Join(root, p), 0o755) })
+	}
+	es, _, err := images(t, "dir:"+root, source.Options{})[0].OpenEntries(t.Context(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer es.Close()
+	var got []string
+	for {
+		h, err := es.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = io.ReadAll(es)
+		got = append(got, fmt.Sprintf("%s %v", h.Name, errors.Is(err, layer.ErrUnreadable)))
+	}
+	if diff := cmp.Diff([]string{"closed/ false", "secret true", "z false"}, got); diff != "" {
+		t.Errorf("entries (-want +got):\n%s", diff)
+	}
+	if n, first := es.Skipped(); n != 1 || first != "closed/" {
+		t.Errorf("Skipped = %d, %q; want 1, closed/", n, first)
 	}
 }
 

@@ -1,0 +1,22 @@
+package source
+
+import (
+	"os"
+	"testing"
+)
+
+// TestPseudoFS: the live system's /proc and /sys are kernel file systems
+// the walk does not enter; an ordinary directory is not one.
+func TestPseudoFS(t *testing.T) {
+	for _, p := range []string{"/proc", "/sys"} {
+		if _, err := os.Stat(p + "/self"); p == "/proc" && err != nil {
+			t.Skipf("no procfs here: %v", err)
+		}
+		if !pseudoFS(p) {
+			t.Errorf("pseudoFS(%s) = false", p)
+		}
+	}
+	if pseudoFS(t.TempDir()) {
+		t.Error("a temporary directory is a pseudo file system")
+	}
+}

@@ -1,0 +1,6 @@
+//go:build !linux
+
+package source
+
+// pseudoFS: kernel file systems are recognised on Linux only.
+func pseudoFS(string) bool { return false }
