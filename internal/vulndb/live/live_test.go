@@ -172,11 +172,10 @@ func TestFirstStartUpdatesInBackground(t *testing.T) {
 		t.Errorf("OnChange calls %v, want one with %s", changes, db.Version())
 	}
 	mu.Unlock()
+	// The summary line is logged just after the status is set.
+	eventually(t, "the summary line", func() bool { return hasMessage(l.at(slog.LevelInfo), "advisory database updated") })
 	if w := l.at(slog.LevelWarn); len(w) != 0 {
 		t.Errorf("warnings on a successful update: %v", w)
-	}
-	if infos := l.at(slog.LevelInfo); !hasMessage(infos, "advisory database updated") {
-		t.Errorf("no summary line among %v", infos)
 	}
 }
 
