@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/drydock/drydock/internal/scan/layer"
 )
@@ -98,25 +99,51 @@ func (d *Dir) stream(ctx context.Context) io.ReadCloser {
 
 // entries is the layer as entries (see [Image.OpenEntries]): the walk,
 // with a file opened only when its contents are read, so that a scan
-// reads the files its extractors want and no others.
+// reads the files its extractors want and no others. The walk itself
+// (readdir and lstat of every entry, half of a warm scan's time) runs
+// ahead in a goroutine of its own.
 func (d *Dir) entries(ctx context.Context) *dirWalk {
-	w := &dirWalk{ctx: ctx, root: d.root}
-	w.stack = [][]walkItem{{{rel: ".", dir: true}}}
+	wk := &walker{ctx: ctx, root: d.root, stack: [][]walkItem{{{rel: ".", dir: true}}}}
+	w := &dirWalk{walker: wk, ahead: make(chan walked, walkAhead), done: make(chan struct{})}
+	w.wg.Add(1)
+	go func() {
+		defer w.wg.Done()
+		defer close(w.ahead)
+		for {
+			h, p, err := wk.next()
+			select {
+			case w.ahead <- walked{h, p, err}:
+			case <-w.done:
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
 	return w
 }
 
-// dirWalk walks a directory tree in lexical order, parents before their
-// contents (as filepath.WalkDir does), one entry per Next.
-type dirWalk struct {
-	ctx   context.Context
-	root  string
-	stack [][]walkItem // per open directory, the entries still to visit
-	n     int
+// walkAhead is how many entries the walk may run ahead of the reader.
+const walkAhead = 512
 
-	// Entries left out because the walk may not read them, and the
-	// first of them.
-	skipped     int
-	firstSkip   string
+// walked is one step of the walk: an entry and its file, or the error
+// that ended the walk (io.EOF at its end).
+type walked struct {
+	h    *tar.Header
+	path string
+	err  error
+}
+
+// dirWalk gives a walk's entries, one per Next, and the contents of the
+// current one.
+type dirWalk struct {
+	walker *walker
+	ahead  chan walked
+	done   chan struct{}
+	wg     sync.WaitGroup
+	once   sync.Once
+	err    error // the walk's end, once seen
 
 	// The current regular file: opened by the first Read.
 	cur  *tar.Header
@@ -126,14 +153,48 @@ type dirWalk struct {
 	pad  bool  // the file shrank: the rest reads as zeros
 }
 
+// Next returns the next entry's header; io.EOF after the last.
+func (w *dirWalk) Next() (*tar.Header, error) {
+	w.closeFile()
+	if w.err != nil {
+		return nil, w.err
+	}
+	s, ok := <-w.ahead
+	if !ok {
+		s.err = errors.New("dir: walk closed")
+	}
+	if s.err != nil {
+		w.err = s.err
+		return nil, s.err
+	}
+	if s.h.Typeflag == tar.TypeReg {
+		w.cur, w.path, w.left = s.h, s.path, s.h.Size
+	}
+	return s.h, nil
+}
+
+// walker walks a directory tree in lexical order, parents before their
+// contents (as filepath.WalkDir does).
+type walker struct {
+	ctx   context.Context
+	root  string
+	stack [][]walkItem // per open directory, the entries still to visit
+	n     int
+
+	// Entries left out because the walk may not read them, and the
+	// first of them.
+	mu        sync.Mutex
+	skipped   int
+	firstSkip string
+}
+
 type walkItem struct {
 	rel string
 	dir bool
 }
 
-// Next returns the next entry's header; io.EOF after the last.
-func (w *dirWalk) Next() (*tar.Header, error) {
-	w.closeFile()
+// next returns the next entry's header and path; io.EOF after the last.
+func (w *walker) next() (*tar.Header, string, error) {
 	for len(w.stack) > 0 {
 		top := &w.stack[len(w.stack)-1]
 		if len(*top) == 0 {
@@ -144,13 +205,13 @@ func (w *dirWalk) Next() (*tar.Header, error) {
 		*top = (*top)[1:]
 		if w.n++; w.n%256 == 0 {
 			if err := w.ctx.Err(); err != nil {
-				return nil, err
+				return nil, "", err
 			}
 		}
 		p := filepath.Join(w.root, it.rel)
 		if it.dir {
 			if err := w.push(p, it.rel); err != nil {
-				return nil, err
+				return nil, "", err
 			}
 		}
 		if it.rel == "." {
@@ -162,23 +223,20 @@ func (w *dirWalk) Next() (*tar.Header, error) {
 			continue
 		}
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		if h == nil {
 			continue // removed during the walk, or not a file kind we list
 		}
-		if h.Typeflag == tar.TypeReg {
-			w.cur, w.path, w.left = h, p, h.Size
-		}
-		return h, nil
+		return h, p, nil
 	}
-	return nil, io.EOF
+	return nil, "", io.EOF
 }
 
 // push adds the entries of directory p (rel from the root) to visit next:
 // none for a kernel file system mounted inside the root (/proc, /sys of a
 // live system), nor for a directory the walk may not read.
-func (w *dirWalk) push(p, rel string) error {
+func (w *walker) push(p, rel string) error {
 	if rel != "." && pseudoFS(p) {
 		return nil
 	}
@@ -201,7 +259,9 @@ func (w *dirWalk) push(p, rel string) error {
 	return nil
 }
 
-func (w *dirWalk) skip(rel string) {
+func (w *walker) skip(rel string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	if w.skipped++; w.skipped == 1 {
 		w.firstSkip = filepath.ToSlash(rel)
 	}
@@ -209,7 +269,11 @@ func (w *dirWalk) skip(rel string) {
 
 // Skipped returns how many entries the walk left out because it may not
 // read them (permission denied), and the first of them.
-func (w *dirWalk) Skipped() (n int, first string) { return w.skipped, w.firstSkip }
+func (w *dirWalk) Skipped() (n int, first string) {
+	w.walker.mu.Lock()
+	defer w.walker.mu.Unlock()
+	return w.walker.skipped, w.walker.firstSkip
+}
 
 // header is the tar header of the file at p, named name; nil for a file
 // removed during the walk and for devices, sockets and FIFOs.
@@ -287,9 +351,13 @@ func (w *dirWalk) closeFile() {
 	w.cur, w.pad = nil, false
 }
 
-// Close ends the walk.
+// Close ends the walk; its goroutine is gone when Close returns.
 func (w *dirWalk) Close() error {
 	w.closeFile()
-	w.stack = nil
+	w.once.Do(func() { close(w.done) })
+	w.wg.Wait()
+	if w.err == nil {
+		w.err = errors.New("dir: walk closed")
+	}
 	return nil
 }

@@ -448,6 +448,33 @@ func TestDirEntries(t *testing.T) {
 	if _, err := io.ReadAll(es); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("read of a removed file: %v, want ErrNotExist", err)
 	}
+
+	// Closed before its end (the walk runs ahead in a goroutine, which
+	// Close stops), the walk gives no more entries.
+	es, _, _ = ims[0].OpenEntries(t.Context(), 0)
+	if _, err := es.Next(); err != nil {
+		t.Fatal(err)
+	}
+	es.Close()
+	if h, err := es.Next(); err == nil || errors.Is(err, io.EOF) {
+		t.Errorf("Next after Close = %v, %v; want an error", h, err)
+	}
+
+	// A cancelled context ends the walk with its error.
+	for i := range 1500 { // more than the walk runs ahead, and a context check beyond that
+		mustWrite(t, filepath.Join(root, "many", fmt.Sprint(i)), "")
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	es, _, _ = ims[0].OpenEntries(ctx, 0)
+	defer es.Close()
+	cancel()
+	err = nil
+	for err == nil {
+		_, err = es.Next()
+	}
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("walk after cancel: %v, want context.Canceled", err)
+	}
 }
 
 // TestDirUnreadable: what the walk may not read is left out and counted,
