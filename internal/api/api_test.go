@@ -141,16 +141,20 @@ type manifest struct {
 	Tags    []string
 	Summary map[string]int
 	Images  []struct{ Platform, Status, Digest string }
+	Job     string
 }
 
-// waitFinal waits until the manifest has a final status.
+// waitFinal waits until the manifest has a final status and no scan job
+// in flight: an index's status is final as soon as one platform is
+// unhealthy, while its other platforms are still being scanned.
 func (e *env) waitFinal(repo, digest string) manifest {
 	e.t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	var m manifest
 	for time.Now().Before(deadline) {
+		m = manifest{}
 		if e.getJSON("/api/v1/repositories/"+repo+"/manifests/"+digest, nil, &m) == 200 &&
-			m.Status != "queued" && m.Status != "scanning" {
+			m.Status != "queued" && m.Status != "scanning" && m.Job != "queued" && m.Job != "running" {
 			return m
 		}
 		time.Sleep(5 * time.Millisecond)
