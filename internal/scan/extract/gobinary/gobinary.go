@@ -126,10 +126,11 @@ func Packages(bi *debug.BuildInfo) []pkg.Package {
 		if dep.Replace != nil {
 			m = dep.Replace
 		}
-		if !versioned(m.Version) {
+		if m.Path == "" || !versioned(m.Version) {
 			// Replaced by a local directory, or built from a workspace
 			// (go.work) module: source code with no version, which no
-			// advisory range can be judged against.
+			// advisory range can be judged against. (Or not written by
+			// the go command at all.)
 			continue
 		}
 		out = append(out, module(m.Path, strings.TrimPrefix(m.Version, "v"), m.Path, m.Version))
@@ -204,8 +205,9 @@ func splitFlags(s string) []string {
 
 // versioned reports whether a module version from build information names
 // a release or pseudo-version: the go command writes "(devel)" (or
-// nothing) for code built from a directory.
-func versioned(v string) bool { return v != "" && v != "(devel)" }
+// nothing) for code built from a directory, and a semantic version
+// otherwise.
+func versioned(v string) bool { return semver.IsValid(v) }
 
 func module(name, version, purlPath, purlVersion string) pkg.Package {
 	ns, n := path.Split(purlPath)

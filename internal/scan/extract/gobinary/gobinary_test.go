@@ -169,6 +169,25 @@ func FuzzReduce(f *testing.F) {
 	})
 }
 
+// FuzzPackages: build information text, as Reduce keeps it, gives
+// packages with a version (never "(devel)" or empty), whatever its flags.
+func FuzzPackages(f *testing.F) {
+	f.Add("path\texample.com/app\nmod\texample.com/app\t(devel)\t\nbuild\t-ldflags=\"-X main.version=1.2.3 -X 'a.ver=v2.0.0'\"\n")
+	f.Add("mod\tm\t(devel)\t\nbuild\t-ldflags=\"-X\"\ndep\td\t(devel)\t\n=>\t./d\t(devel)\t\n")
+	f.Add("mod\tm\t\t\nbuild\t-ldflags=\"-X=k.version=1.0.0 \\\"\"\n")
+	f.Fuzz(func(t *testing.T, text string) {
+		bi, err := debug.ParseBuildInfo(text)
+		if err != nil {
+			return
+		}
+		for _, p := range gobinary.Packages(bi) {
+			if p.Version == "" || p.Version == "(devel)" || p.Name == "" {
+				t.Errorf("package %+v from %q", p, text)
+			}
+		}
+	})
+}
+
 // TestPackagesSkipDirectoryModules: modules built from a directory carry
 // "(devel)" (kubectl's go.work staging modules, terraform's local
 // replacements) and have no version to judge; versioned replacements
