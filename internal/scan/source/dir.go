@@ -323,8 +323,8 @@ func (w *dirWalk) Read(b []byte) (int, error) {
 		return len(b), nil
 	}
 	if w.f == nil {
-		f, err := os.Open(w.path)
-		if errors.Is(err, fs.ErrPermission) {
+		f, err := openRegular(w.path)
+		if errors.Is(err, fs.ErrPermission) || errors.Is(err, errNotRegular) {
 			return 0, fmt.Errorf("dir: %w: %w", layer.ErrUnreadable, err)
 		}
 		if err != nil {

@@ -1,0 +1,70 @@
+//go:build unix
+
+package source_test
+
+import (
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/drydock/drydock/internal/scan/layer"
+	"github.com/drydock/drydock/internal/scan/source"
+)
+
+// TestDirSwappedFiles: a file replaced between the walk's lstat and its
+// read, by a FIFO (opening one for reading would wait for a writer) or by
+// a symbolic link leading out of the root, reads as layer.ErrUnreadable:
+// no hang, and nothing from outside the root.
+func TestDirSwappedFiles(t *testing.T) {
+	root := t.TempDir()
+	outside := filepath.Join(t.TempDir(), "secret")
+	mustWrite(t, outside, "outside the root")
+	mustWrite(t, filepath.Join(root, "fifo"), "was a file")
+	mustWrite(t, filepath.Join(root, "link"), "was a file")
+	es, _, err := images(t, "dir:"+root, source.Options{})[0].OpenEntries(t.Context(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer es.Close()
+	for {
+		h, err := es.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(root, h.Name)
+		if err := os.Remove(p); err != nil {
+			t.Fatal(err)
+		}
+		switch h.Name {
+		case "fifo":
+			if err := syscall.Mkfifo(p, 0o644); err != nil {
+				t.Skipf("no FIFOs here: %v", err)
+			}
+		case "link":
+			if err := os.Symlink(outside, p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		done := make(chan struct{})
+		var b []byte
+		go func() {
+			defer close(done)
+			b, err = io.ReadAll(es)
+		}()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: read blocked", h.Name)
+		}
+		if !errors.Is(err, layer.ErrUnreadable) || len(b) != 0 {
+			t.Errorf("%s: read %q, %v; want nothing and ErrUnreadable", h.Name, b, err)
+		}
+	}
+}
