@@ -376,7 +376,11 @@ func scanOutcome(reports []*finding.Report, gate bool, threshold finding.Severit
 	n := 0
 	for _, r := range reports {
 		if r.Status == finding.StatusFailed {
-			failed = append(failed, fmt.Sprintf("%s %s: %s", r.Image.Repository, r.Image.Platform, r.Reason))
+			what := r.Image.Repository
+			if r.Image.Platform != "" {
+				what += " " + r.Image.Platform
+			}
+			failed = append(failed, what+": "+r.Reason)
 		}
 		for i := range r.Findings {
 			if r.Findings[i].Active() && r.Findings[i].Severity >= threshold {
