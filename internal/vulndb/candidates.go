@@ -1,6 +1,7 @@
 package vulndb
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
 	"sync"
@@ -150,16 +151,21 @@ const maxPooled = 1 << 10
 // and the affected entries naming the package. Fetch the whole advisory of
 // a candidate that matched with [DB.Advisory].
 //
-// It does not allocate: candidates are decoded into scratch space taken
-// from a pool by the first Next and given back when Next returns false.
+// It allocates once, a copy of the package's run (a package without
+// advisories costs nothing): the strings of the entries point into that
+// copy, which the collector keeps as long as they live, while the file
+// mapping may go (a Watcher's old version). Candidates are decoded into
+// scratch space taken from a pool by the first Next and given back when
+// Next returns false.
 func (db *DB) Candidates(ecosystem, name string) Candidates {
+	defer keepAlive(db)
 	var buf [128]byte
 	kb := appendKey(buf[:0], ecosystem, name)
-	sp, ok := db.index[string(kb)] // no allocation: the conversion is temporary
+	sp, ok := db.find(kb)
 	if !ok {
 		return Candidates{}
 	}
-	return Candidates{db: db, eco: ecosystem, r: decoder{b: db.cands[sp.off:sp.end]}, n: sp.n, left: sp.n}
+	return Candidates{db: db, eco: ecosystem, r: decoder{b: bytes.Clone(db.cands[sp.off:sp.end])}, n: sp.n, left: sp.n}
 }
 
 // Len is the number of candidates, read or not.
@@ -211,7 +217,7 @@ func (c *Candidates) release() {
 }
 
 // decode reads one candidate body into the scratch entry. Strings point
-// into the candidates section (heap memory that never changes).
+// into the copy of the package's run (heap memory that never changes).
 func (c *Candidates) decode(body []byte) error {
 	r := decoder{b: body}
 	// The hot loop reads short strings and small counts inline (shortStr,

@@ -134,7 +134,8 @@ func TestCandidatesAllocations(t *testing.T) {
 		for c.Next() {
 		}
 	})
-	// Scratch space only: the affected, range and event slices.
+	// The copy of the package's run, and scratch space: the affected,
+	// range and event slices.
 	if n > 4 {
 		t.Errorf("a lookup of 3 candidates allocates %v times", n)
 	}

@@ -78,7 +78,7 @@ func FuzzLoad(f *testing.F) {
 		if err != nil {
 			return
 		}
-		for k := range db.index {
+		for _, k := range db.keys() {
 			eco, name, _ := strings.Cut(k, "\x00")
 			_, _ = db.Lookup(eco, name)
 			c := db.Candidates(eco, name)

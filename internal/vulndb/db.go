@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"runtime"
 	"sort"
@@ -27,11 +28,23 @@ type DB struct {
 	stamp   Stamp
 
 	records, recTable, enrich, enrTable []byte
-	// index maps indexKey(ecosystem, name) to the package's run in cands.
-	index map[string]span
-	// cands is a heap copy of the candidates section (candidates.go).
+	// index is the package index section and idx one entry per package,
+	// in key order (indexKey(ecosystem, name), sorted at build): a lookup
+	// is a binary search, and opening a database costs one pass over the
+	// section, not a map of every package.
+	index []byte
+	idx   []idxEntry
+	// cands is the candidates section (candidates.go), in the mapping: a
+	// lookup copies out only its package's run.
 	cands []byte
 	cache *lookupCache // nil when disabled
+}
+
+// idxEntry locates one package: its key in the index section and its run
+// in the candidates section.
+type idxEntry struct {
+	key, klen uint32
+	span
 }
 
 // mapping owns the file mapping; it is released by Close or, when the DB
@@ -136,37 +149,59 @@ func loadWith(path string, data []byte, version string) (*DB, error) {
 	if err := json.Unmarshal(ft.section(data, secStamp), &db.stamp); err != nil {
 		return nil, fmt.Errorf("%w: stamp: %w", ErrCorrupt, err)
 	}
-	// The candidates are read on every lookup: a heap copy costs its size
-	// once and no page faults afterwards, and strings decoded from it
-	// cannot outlive the memory they point into (the mapping can).
-	db.cands = bytes.Clone(ft.section(data, secCandidates))
+	db.cands = ft.section(data, secCandidates)
 	if err := db.loadIndex(ft.section(data, secPackageIndex)); err != nil {
 		return nil, err
 	}
 	return db, nil
 }
 
+// loadIndex checks the package index section (framing, strictly increasing
+// keys, runs that tile the candidates section) and notes where each entry
+// is.
 func (db *DB) loadIndex(sec []byte) error {
 	r := decoder{b: sec}
 	n := r.count(3)
-	db.index = make(map[string]span, n)
+	db.index = sec
+	db.idx = make([]idxEntry, 0, n)
 	off := 0
+	var prev []byte
 	for i := 0; i < n && r.err == nil; i++ {
-		k := r.strCopy()
-		m := r.uint()
-		l := r.uint()
-		// Each candidate takes at least 3 bytes (ordinal, length, id).
-		if r.err != nil || m == 0 || l > uint64(len(db.cands)-off) || m > l/3 {
+		kl := r.uint()
+		if r.err != nil || kl > uint64(len(r.b)) {
 			r.fail()
 			break
 		}
-		db.index[k] = span{off: off, end: off + int(l), n: int(m)}
+		at := len(sec) - len(r.b)
+		k := r.b[:kl]
+		r.b = r.b[kl:]
+		m := r.uint()
+		l := r.uint()
+		// Each candidate takes at least 3 bytes (ordinal, length, id).
+		if r.err != nil || m == 0 || l > uint64(len(db.cands)-off) || m > l/3 || (i > 0 && bytes.Compare(prev, k) >= 0) {
+			r.fail()
+			break
+		}
+		prev = k
+		db.idx = append(db.idx, idxEntry{key: uint32(at), klen: uint32(kl), span: span{off: off, end: off + int(l), n: int(m)}})
 		off += int(l)
 	}
-	if r.err != nil || len(r.b) != 0 || off != len(db.cands) {
+	if r.err != nil || len(r.b) != 0 || off != len(db.cands) || len(sec) > math.MaxUint32 {
 		return fmt.Errorf("%w: package index", ErrCorrupt)
 	}
 	return nil
+}
+
+// find returns the run of the package with index key kb.
+func (db *DB) find(kb []byte) (span, bool) {
+	i, ok := sort.Find(len(db.idx), func(i int) int {
+		e := &db.idx[i]
+		return bytes.Compare(kb, db.index[e.key:e.key+e.klen])
+	})
+	if !ok {
+		return span{}, false
+	}
+	return db.idx[i].span, true
 }
 
 // Close releases the file mapping. Only call it when no other goroutine uses
@@ -235,7 +270,7 @@ func (db *DB) Lookup(ecosystem, name string) ([]*osv.Entry, error) {
 	defer keepAlive(db)
 	var buf [128]byte
 	kb := appendKey(buf[:0], ecosystem, name)
-	sp, ok := db.index[string(kb)] // no allocation: the compiler sees the conversion is temporary
+	sp, ok := db.find(kb)
 	if !ok {
 		return nil, nil
 	}
