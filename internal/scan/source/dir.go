@@ -343,6 +343,29 @@ func (w *dirWalk) Read(b []byte) (int, error) {
 	return n, nil
 }
 
+// errNotRegular: a path the walk saw as a regular file was something else
+// when it was opened (replaced during the walk).
+var errNotRegular = errors.New("no longer a regular file")
+
+// openRegular opens p for reading only if it is still the regular file
+// the walk saw: not a symbolic link, FIFO or device swapped in since.
+func openRegular(p string) (*os.File, error) {
+	f, err := openNoFollow(p)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w", p, errNotRegular)
+	}
+	return f, nil
+}
+
 func (w *dirWalk) closeFile() {
 	if w.f != nil {
 		w.f.Close()

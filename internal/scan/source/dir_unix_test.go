@@ -3,6 +3,7 @@
 package source_test
 
 import (
+	"archive/tar"
 	"errors"
 	"io"
 	"os"
@@ -30,14 +31,7 @@ func TestDirSwappedFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer es.Close()
-	for {
-		h, err := es.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	eachEntry(t, es, func(h *tar.Header) {
 		p := filepath.Join(root, h.Name)
 		if err := os.Remove(p); err != nil {
 			t.Fatal(err)
@@ -54,6 +48,7 @@ func TestDirSwappedFiles(t *testing.T) {
 		}
 		done := make(chan struct{})
 		var b []byte
+		var err error
 		go func() {
 			defer close(done)
 			b, err = io.ReadAll(es)
@@ -66,5 +61,5 @@ func TestDirSwappedFiles(t *testing.T) {
 		if !errors.Is(err, layer.ErrUnreadable) || len(b) != 0 {
 			t.Errorf("%s: read %q, %v; want nothing and ErrUnreadable", h.Name, b, err)
 		}
-	}
+	})
 }

@@ -396,14 +396,7 @@ func TestDirEntries(t *testing.T) {
 	}
 	defer es.Close()
 	var got []string
-	for {
-		h, err := es.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	eachEntry(t, es, func(h *tar.Header) {
 		switch h.Name {
 		case "a/grows":
 			mustWrite(t, filepath.Join(root, "a", "grows"), "123456789")
@@ -415,14 +408,14 @@ func TestDirEntries(t *testing.T) {
 				t.Fatal(err)
 			}
 			got = append(got, h.Name+" (not read)")
-			continue
+			return
 		}
 		b, err := io.ReadAll(es)
 		if err != nil {
 			t.Fatalf("%s: %v", h.Name, err)
 		}
 		got = append(got, fmt.Sprintf("%s %d %q", h.Name, h.Size, b))
-	}
+	})
 	want := []string{`a/ 0 ""`, `a/grows 4 "1234"`, `a/shrinks 8 "12\x00\x00\x00\x00\x00\x00"`, "a/unread (not read)", `b 3 "bee"`}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("entries (-want +got):\n%s", diff)
@@ -500,22 +493,30 @@ func TestDirUnreadable(t *testing.T) {
 	}
 	defer es.Close()
 	var got []string
-	for {
-		h, err := es.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, err = io.ReadAll(es)
+	eachEntry(t, es, func(h *tar.Header) {
+		_, err := io.ReadAll(es)
 		got = append(got, fmt.Sprintf("%s %v", h.Name, errors.Is(err, layer.ErrUnreadable)))
-	}
+	})
 	if diff := cmp.Diff([]string{"closed/ false", "secret true", "z false"}, got); diff != "" {
 		t.Errorf("entries (-want +got):\n%s", diff)
 	}
 	if n, first := es.Skipped(); n != 1 || first != "closed/" {
 		t.Errorf("Skipped = %d, %q; want 1, closed/", n, first)
+	}
+}
+
+// eachEntry calls fn with each entry of es, to the end of the walk.
+func eachEntry(t *testing.T, es source.Entries, fn func(h *tar.Header)) {
+	t.Helper()
+	for {
+		h, err := es.Next()
+		if errors.Is(err, io.EOF) {
+			return
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		fn(h)
 	}
 }
 
