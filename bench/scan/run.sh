@@ -9,6 +9,7 @@
 #        RUNS=N                   timed runs per tool and image (default 5; median)
 #        DRYDOCK_BIN=path         measure this drydock binary instead of building one
 #        SKIP_BIG=1               skip the 2 GB image (its build takes a few minutes)
+#        SKIP_BIGDB=1             skip the runs with a real-size advisory database
 #        IMAGES_ONLY=1            build the images and stop (no peers, no runs)
 #        DIFF_ONLY=1              no timed runs: each tool once per image, and the diff
 #        NO_APPEND=1              do not append the results to bench/RESULTS.md
@@ -43,7 +44,10 @@
 #                                 times under /opt): drydock's peak RSS only;
 #   4. imports shared/testdata/vulndb into drydock's database (`drydock db
 #      import`) and builds osv-scanner's offline database from the same files
-#      (bench/scan osvdb);
+#      (bench/scan osvdb); unless SKIP_BIGDB=1, also a real-size database:
+#      the same files plus bench/vulndb's 500,000 generated OSV records
+#      (130,116 packages, cached in $CACHE), since the test data's 12,415
+#      records hide what opening and searching a full database costs;
 #   5. times every tool on debian-gz, debian-tar and lang, RUNS times,
 #      alternating tools within a run, each from a cold page cache (sync; echo
 #      3 > /proc/sys/vm/drop_caches; said so when not permitted) and with fresh
@@ -55,7 +59,9 @@
 #      klauspost gzip, compress/gzip, pgzip and drydock's own gunzip (one
 #      stream on both cores), and two layers at once for the multi-layer
 #      image; the fastest is the floor. drydock alone scans the
-#      2 GB image twice (peak RSS);
+#      2 GB image twice (peak RSS). drydock-bigdb and
+#      drydock-bigdb-warm-rescan are drydock and drydock-warm-rescan with
+#      the real-size database, on every image and on the 2 GB one;
 #   6. diffs the outputs: packages vs syft and trivy, findings vs osv-scanner,
 #      every difference classified by bench/scan/reasons.tsv (UNEXPLAINED
 #      otherwise);
@@ -268,6 +274,17 @@ wait "$peers_pid" || die "a peer build failed; see $CACHE/logs"
 rm -rf "$OUT/data" "$OUT/osvdb"
 log "drydock db import $TESTDATA/vulndb"
 "$DD" --data "$OUT/data" db import "$TESTDATA/vulndb" >"$OUT/db-import.log" 2>&1
+rm -rf "$OUT/data-bigdb"
+if [[ "${SKIP_BIGDB:-0}" != 1 ]]; then
+	CORPUS="$CACHE/corpus-500k.zip"
+	if [[ ! -s "$CORPUS" ]]; then
+		log "generating 500,000 OSV records (bench/vulndb -corpus-only)"
+		go run ./bench/vulndb -corpus-only "$CORPUS.tmp" >"$OUT/corpus.log" 2>&1
+		mv "$CORPUS.tmp" "$CORPUS"
+	fi
+	log "drydock db import $TESTDATA/vulndb $CORPUS (real-size database)"
+	"$DD" --data "$OUT/data-bigdb" db import "$TESTDATA/vulndb" "$CORPUS" >"$OUT/db-import-bigdb.log" 2>&1
+fi
 "$SB" osvdb -out "$OUT/osvdb" "$TESTDATA/vulndb" 2>"$OUT/osvdb.log"
 # trivy refuses to read jars offline without its Java DB (a SHA-1 -> Maven
 # coordinates index of Maven Central, downloaded from ghcr.io). Neither tool
@@ -305,6 +322,7 @@ tool_cmd() {
 	local tool=$1 img=$IMAGES/$2.tar out=$3 tmp=$4
 	case $tool in
 	drydock | drydock-warm-rescan) CMD=("$DD" --data "$OUT/data" scan --format json "docker-archive:$img") ;;
+	drydock-bigdb | drydock-bigdb-warm-rescan) CMD=("$DD" --data "$OUT/data-bigdb" scan --format json "docker-archive:$img") ;;
 	syft) CMD=(env TMPDIR="$tmp" "$SYFT" scan "docker-archive:$img" -q -o "cyclonedx-json=$out") ;;
 	trivy) CMD=(env TMPDIR="$tmp" "$TRIVY" image --input "$img" --format cyclonedx --output "$out"
 		--cache-dir "$tmp/cache" --skip-db-update --skip-java-db-update --offline-scan --quiet) ;;
@@ -354,7 +372,8 @@ timed() { # image, tool, run
 	# recording the cache); drydock-warm-rescan right after it, with that
 	# cache and the page cache warm.
 	[[ $tool == drydock ]] && rm -rf "$OUT/data/cache"
-	[[ $tool == drydock-warm-rescan ]] || drop
+	[[ $tool == drydock-bigdb ]] && rm -rf "$OUT/data-bigdb/cache"
+	[[ $tool == *-warm-rescan ]] || drop
 	run_tool "$tool" "$im" "$RAW/$im.$tool.$run" "$tf"
 	# The last line: GNU time writes "Command exited with non-zero status"
 	# first when the tool exits non-zero (osv-scanner's 1).
@@ -370,8 +389,10 @@ for im in debian-gz debian-tar lang; do
 	floors=(floor-klauspost floor-stdlib floor-pgzip floor-drydock)
 	[[ $im == debian-tar ]] && floors=(floor-klauspost) # uncompressed: reading only
 	[[ $im == lang ]] && floors+=(floor2-klauspost floor2-drydock)
+	bigdb=()
+	[[ "${SKIP_BIGDB:-0}" != 1 ]] && bigdb=(drydock-bigdb drydock-bigdb-warm-rescan)
 	for run in $(seq 1 "$RUNS"); do
-		for tool in "${floors[@]}" drydock drydock-warm-rescan syft trivy osv-scanner; do
+		for tool in "${floors[@]}" drydock drydock-warm-rescan "${bigdb[@]}" syft trivy osv-scanner; do
 			timed "$im" "$tool" "$run"
 		done
 	done
@@ -379,6 +400,7 @@ done
 if [[ "${SKIP_BIG:-0}" != 1 ]]; then
 	for run in 1 2; do
 		timed big drydock "$run"
+		[[ "${SKIP_BIGDB:-0}" != 1 ]] && timed big drydock-bigdb "$run"
 	done
 fi
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -421,14 +443,20 @@ RESULT="$OUT/results-$stamp.md"
 		echo "(DIFF_ONLY=1: no timed runs)"
 	fi
 	echo
-	warm=""
+	warm="" warmbig=""
 	for im in debian-gz debian-tar lang; do
-		m=$(awk -F'\t' -v im="$im" '$1==im && $2=="drydock-warm-rescan" {print $4}' "$TIMINGS" | sort -n | awk '{a[NR]=$1} END {if (NR) printf "%.2f", a[int((NR+1)/2)]}')
-		[[ -n "$m" ]] && warm+="${warm:+, }$im $m s"
+		for t in drydock-warm-rescan drydock-bigdb-warm-rescan; do
+			m=$(awk -F'\t' -v im="$im" -v t="$t" '$1==im && $2==t {print $4}' "$TIMINGS" | sort -n | awk '{a[NR]=$1} END {if (NR) printf "%.2f", a[int((NR+1)/2)]}')
+			[[ -z "$m" ]] && continue
+			if [[ $t == drydock-warm-rescan ]]; then warm+="${warm:+, }$im $m s"; else warmbig+="${warmbig:+, }$im $m s"; fi
+		done
 	done
-	echo "Warm layer cache re-scan (rows drydock-warm-rescan: the same image again right after drydock's first scan filled DATA/cache, page cache warm; target < 50 ms), medians: ${warm:-not measured}."
+	echo "Warm layer cache re-scan (rows drydock-warm-rescan: the same image again right after drydock's first scan filled DATA/cache, page cache warm; target < 50 ms), medians: ${warm:-not measured}; with the real-size database (drydock-bigdb-warm-rescan): ${warmbig:-not measured}."
 	if [[ "${SKIP_BIG:-0}" != 1 ]]; then
-		echo "2 GB image (big): drydock peak RSS $(awk -F'\t' '$1=="big" {printf "%s%.0f MiB", sep, $5/1024; sep=", "}' "$TIMINGS") (target < 128 MB), wall $(awk -F'\t' '$1=="big" {printf "%s%s s", sep, $4; sep=", "}' "$TIMINGS"), CPU $(awk -F'\t' '$1=="big" {printf "%s%s s", sep, $6; sep=", "}' "$TIMINGS")."
+		for t in drydock drydock-bigdb; do
+			grep -qP "^big\t$t\t" "$TIMINGS" || continue
+			echo "2 GB image (big), $t: peak RSS $(awk -F'\t' -v t="$t" '$1=="big" && $2==t {printf "%s%.0f MiB", sep, $5/1024; sep=", "}' "$TIMINGS") (target < 128 MB), wall $(awk -F'\t' -v t="$t" '$1=="big" && $2==t {printf "%s%s s", sep, $4; sep=", "}' "$TIMINGS"), CPU $(awk -F'\t' -v t="$t" '$1=="big" && $2==t {printf "%s%s s", sep, $6; sep=", "}' "$TIMINGS")."
+		done
 	fi
 	echo
 	echo "Package and finding differences (bench/scan compare; rules in bench/scan/reasons.tsv):"

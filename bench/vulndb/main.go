@@ -54,7 +54,16 @@ func run() error {
 	repeat := flag.Int("repeat", 3, "runs of the real-data import (the median is reported)")
 	lookups := flag.Int("lookups", 1000000, "warm lookups")
 	caches := flag.String("cache-mib", "64,256", "lookup cache sizes to measure (MiB, comma-separated)")
+	corpusOnly := flag.String("corpus-only", "", "only write the generated corpus (-records) to this zip file, and stop (bench/scan's real-size database)")
 	flag.Parse()
+	if *corpusOnly != "" {
+		keys, size, err := generate(*corpusOnly, *records)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("generated %d OSV records (%d distinct packages): %d MiB zip\n", *records, len(keys), size>>20)
+		return nil
+	}
 	var cacheSizes []int
 	for _, c := range strings.Split(*caches, ",") {
 		var n int
