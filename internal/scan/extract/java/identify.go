@@ -73,10 +73,10 @@ func namedBy(a artifact, m map[string]string, prefix bool) bool {
 		if sym == "" {
 			continue
 		}
-		if !prefix && (sym == a.name || a.group != "" && sym == a.group+"."+a.name) {
-			return true
-		}
 		if !prefix {
+			if sym == a.name || a.group != "" && sym == a.group+"."+a.name {
+				return true
+			}
 			continue
 		}
 		if rest, ok := strings.CutPrefix(sym, a.group+"."); ok && a.group != "" && rest != "" &&
