@@ -434,12 +434,7 @@ func (r *Reader) regular(d *delta, es Entries, hdr *tar.Header, p string, classi
 		limit, max = LimitReduce, r.cfg.MaxReduceBytes
 	}
 	if hdr.Size > max {
-		lerr := &LimitError{Limit: limit, Max: max, Layer: d.layer, Path: p}
-		for m := mask; m != 0; m &= m - 1 {
-			n.kept[bits.TrailingZeros64(m)].err = lerr
-		}
-		n.has, n.wanted = mask, listed
-		d.add(p, n)
+		leaveOut(d, n, p, mask, listed, &LimitError{Limit: limit, Max: max, Layer: d.layer, Path: p})
 		return nil
 	}
 	if mask&r.rawMask != 0 && d.omitted != nil && d.omitted(hdr) {
@@ -462,12 +457,7 @@ func (r *Reader) regular(d *delta, es Entries, hdr *tar.Header, p string, classi
 			if !errors.Is(err, ErrUnreadable) {
 				return classify(err, "file "+p)
 			}
-			uerr := fmt.Errorf("layer %d: %s: %w", d.layer, p, err)
-			for m := mask; m != 0; m &= m - 1 {
-				n.kept[bits.TrailingZeros64(m)].err = uerr
-			}
-			n.has, n.wanted = mask, listed
-			d.add(p, n)
+			leaveOut(d, n, p, mask, listed, fmt.Errorf("layer %d: %s: %w", d.layer, p, err))
 			return nil
 		}
 	}
@@ -505,6 +495,16 @@ func (r *Reader) regular(d *delta, es Entries, hdr *tar.Header, p string, classi
 	}
 	d.add(p, n)
 	return nil
+}
+
+// leaveOut records file p without its contents: every selector in mask
+// that wanted it sees err (a limit, an unreadable file) instead.
+func leaveOut(d *delta, n *node, p string, mask, listed uint64, err error) {
+	for m := mask; m != 0; m &= m - 1 {
+		n.kept[bits.TrailingZeros64(m)].err = err
+	}
+	n.has, n.wanted = mask, listed
+	d.add(p, n)
 }
 
 // reduce calls a Reducer, turning a panic (a bug in a parser fed hostile
