@@ -1,7 +1,6 @@
 package source
 
 import (
-	"archive/tar"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/drydock/drydock/internal/oci"
+	"github.com/drydock/drydock/internal/scan/layer"
 )
 
 // Sentinel errors; check with errors.Is.
@@ -127,11 +127,9 @@ func (im *Image) OpenLayer(ctx context.Context, i int) (io.ReadCloser, error) {
 // file's contents read only if asked for (a layer.Entries that is closed
 // after use).
 type Entries interface {
-	// Next advances to the next entry; io.EOF after the last.
-	Next() (*tar.Header, error)
-	// Read reads the current entry's contents. An error wrapping
+	// layer.Entries: Next and Read. A Read error wrapping
 	// layer.ErrUnreadable leaves that one file out.
-	Read(p []byte) (int, error)
+	layer.Entries
 	// Skipped returns how many entries were left out because they could
 	// not be read (permission denied), and the first of them.
 	Skipped() (n int, first string)
