@@ -118,7 +118,7 @@ func Packages(bi *debug.BuildInfo) []pkg.Package {
 			v = ldflagsVersion(bi)
 		}
 		if versioned(v) {
-			out = append(out, module(m.Path, strings.TrimPrefix(v, "v"), m.Path, "v"+strings.TrimPrefix(v, "v")))
+			out = append(out, module(m.Path, strings.TrimPrefix(v, "v"), m.Path, v))
 		}
 	}
 	for _, dep := range bi.Deps {
@@ -170,7 +170,7 @@ func ldflagsVersion(bi *debug.BuildInfo) string {
 			default:
 				continue
 			}
-			if v := "v" + strings.TrimPrefix(val, "v"); semver.IsValid(v) && semver.Canonical(v) == v && !gomodule.IsPseudoVersion(v) {
+			if v := "v" + strings.TrimPrefix(val, "v"); semver.Canonical(v) == v && !gomodule.IsPseudoVersion(v) {
 				return v
 			}
 		}
