@@ -160,6 +160,9 @@ func loadWith(path string, data []byte, version string) (*DB, error) {
 // keys, runs that tile the candidates section) and notes where each entry
 // is.
 func (db *DB) loadIndex(sec []byte) error {
+	if len(sec) > math.MaxUint32 { // keys are found by 32-bit offsets
+		return fmt.Errorf("%w: package index", ErrCorrupt)
+	}
 	r := decoder{b: sec}
 	n := r.count(3)
 	db.index = sec
@@ -186,7 +189,7 @@ func (db *DB) loadIndex(sec []byte) error {
 		db.idx = append(db.idx, idxEntry{key: uint32(at), klen: uint32(kl), span: span{off: off, end: off + int(l), n: int(m)}})
 		off += int(l)
 	}
-	if r.err != nil || len(r.b) != 0 || off != len(db.cands) || len(sec) > math.MaxUint32 {
+	if r.err != nil || len(r.b) != 0 || off != len(db.cands) {
 		return fmt.Errorf("%w: package index", ErrCorrupt)
 	}
 	return nil
