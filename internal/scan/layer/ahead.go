@@ -2,7 +2,6 @@ package layer
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 )
@@ -45,8 +44,8 @@ func ReadAhead(ctx context.Context, src io.Reader, chunks int) *Ahead {
 	dec, closeDec, err := decompressor(a.comp, br)
 	if err != nil {
 		a.err = err
-		if src := a.in.err.Load(); src != nil && errors.Is(err, *src) {
-			a.err = fmt.Errorf("read: %w", *src) // not bad data
+		if a.in.failed(err) {
+			a.err = fmt.Errorf("read: %w", *a.in.err.Load()) // not bad data
 		}
 		return a
 	}
