@@ -8,7 +8,9 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
+	"slices"
 	"sync"
 
 	"github.com/drydock/drydock/internal/scan/layer"
@@ -103,16 +105,22 @@ func (d *Dir) stream(ctx context.Context) io.ReadCloser {
 // (readdir and lstat of every entry, half of a warm scan's time) runs
 // ahead in a goroutine of its own.
 func (d *Dir) entries(ctx context.Context) *dirWalk {
-	wk := &walker{ctx: ctx, root: d.root, stack: [][]walkItem{{{rel: ".", dir: true}}}}
+	wk := &walker{ctx: ctx, root: d.root}
 	w := &dirWalk{walker: wk, ahead: make(chan walked, walkAhead), done: make(chan struct{})}
+	if w.root, w.err = os.Open(d.root); w.err != nil {
+		w.err = fmt.Errorf("dir: %w", w.err)
+		close(w.ahead)
+		return w
+	}
 	w.wg.Add(1)
 	go func() {
 		defer w.wg.Done()
 		defer close(w.ahead)
+		defer wk.close()
 		for {
-			h, p, err := wk.next()
+			h, err := wk.next()
 			select {
-			case w.ahead <- walked{h, p, err}:
+			case w.ahead <- walked{h, err}:
 			case <-w.done:
 				return
 			}
@@ -127,18 +135,18 @@ func (d *Dir) entries(ctx context.Context) *dirWalk {
 // walkAhead is how many entries the walk may run ahead of the reader.
 const walkAhead = 512
 
-// walked is one step of the walk: an entry and its file, or the error
-// that ended the walk (io.EOF at its end).
+// walked is one step of the walk: an entry, or the error that ended the
+// walk (io.EOF at its end).
 type walked struct {
-	h    *tar.Header
-	path string
-	err  error
+	h   *tar.Header
+	err error
 }
 
 // dirWalk gives a walk's entries, one per Next, and the contents of the
 // current one.
 type dirWalk struct {
 	walker *walker
+	root   *os.File // the root directory: files are opened beneath it
 	ahead  chan walked
 	done   chan struct{}
 	wg     sync.WaitGroup
@@ -147,7 +155,6 @@ type dirWalk struct {
 
 	// The current regular file: opened by the first Read.
 	cur  *tar.Header
-	path string
 	f    *os.File
 	left int64 // bytes of cur still to give
 	pad  bool  // the file shrank: the rest reads as zeros
@@ -168,18 +175,22 @@ func (w *dirWalk) Next() (*tar.Header, error) {
 		return nil, s.err
 	}
 	if s.h.Typeflag == tar.TypeReg {
-		w.cur, w.path, w.left = s.h, s.path, s.h.Size
+		w.cur, w.left = s.h, s.h.Size
 	}
 	return s.h, nil
 }
 
 // walker walks a directory tree in lexical order, parents before their
-// contents (as filepath.WalkDir does).
+// contents (as filepath.WalkDir does). It holds open each directory it
+// is in and looks at that directory's entries relative to it (see
+// dirHandle), so that a directory swapped for a link during the walk
+// cannot lead it out of the root.
 type walker struct {
-	ctx   context.Context
-	root  string
-	stack [][]walkItem // per open directory, the entries still to visit
-	n     int
+	ctx     context.Context
+	root    string
+	started bool
+	stack   []walkFrame // the directories the walk is in, innermost last
+	n       int
 
 	// Entries left out because the walk may not read them, and the
 	// first of them.
@@ -188,60 +199,88 @@ type walker struct {
 	firstSkip string
 }
 
-type walkItem struct {
-	rel string
-	dir bool
+// walkFrame is an open directory and its entries still to visit.
+type walkFrame struct {
+	dir   *dirHandle
+	rel   string // from the root; "." for the root
+	names []string
 }
 
-// next returns the next entry's header and path; io.EOF after the last.
-func (w *walker) next() (*tar.Header, string, error) {
+// next returns the next entry's header; io.EOF after the last.
+func (w *walker) next() (*tar.Header, error) {
+	if !w.started {
+		w.started = true
+		d, err := openWalkRoot(w.root)
+		if err != nil {
+			return nil, fmt.Errorf("dir: %w", err)
+		}
+		if err := w.push(d, "."); err != nil {
+			return nil, err
+		}
+	}
 	for len(w.stack) > 0 {
 		top := &w.stack[len(w.stack)-1]
-		if len(*top) == 0 {
+		if len(top.names) == 0 {
+			top.dir.close()
 			w.stack = w.stack[:len(w.stack)-1]
 			continue
 		}
-		it := (*top)[0]
-		*top = (*top)[1:]
+		name := top.names[0]
+		top.names = top.names[1:]
 		if w.n++; w.n%256 == 0 {
 			if err := w.ctx.Err(); err != nil {
-				return nil, "", err
+				return nil, err
 			}
 		}
-		p := filepath.Join(w.root, it.rel)
-		if it.dir {
-			if err := w.push(p, it.rel); err != nil {
-				return nil, "", err
-			}
-		}
-		if it.rel == "." {
-			continue
-		}
-		h, err := header(p, filepath.ToSlash(it.rel))
+		rel := path.Join(top.rel, name)
+		h, err := top.dir.header(name, rel)
 		if errors.Is(err, fs.ErrPermission) {
-			w.skip(it.rel)
+			w.skip(rel)
 			continue
 		}
 		if err != nil {
-			return nil, "", err
+			return nil, err
 		}
 		if h == nil {
 			continue // removed during the walk, or not a file kind we list
 		}
-		return h, p, nil
+		if h.Typeflag == tar.TypeDir {
+			if err := w.enter(top.dir, name, rel); err != nil {
+				return nil, err
+			}
+		}
+		return h, nil
 	}
-	return nil, "", io.EOF
+	return nil, io.EOF
 }
 
-// push adds the entries of directory p (rel from the root) to visit next:
-// none for a kernel file system mounted inside the root (/proc, /sys of a
-// live system), nor for a directory the walk may not read.
-func (w *walker) push(p, rel string) error {
-	if rel != "." && pseudoFS(p) {
+// enter opens directory name of parent (rel from the root) for the walk
+// to visit its entries next: none for a kernel file system mounted
+// inside the root (/proc, /sys of a live system), nor for a directory the
+// walk may not read, nor for one removed or replaced since its lstat.
+func (w *walker) enter(parent *dirHandle, name, rel string) error {
+	d, err := parent.sub(name)
+	switch {
+	case errors.Is(err, fs.ErrPermission):
+		w.skip(rel + "/")
+		return nil
+	case err != nil:
+		return fmt.Errorf("dir: %w", err)
+	case d == nil:
+		return nil
+	case d.pseudo():
+		d.close()
 		return nil
 	}
-	des, err := os.ReadDir(p)
+	return w.push(d, rel)
+}
+
+// push lists directory d (rel from the root) and makes it the one the
+// walk is in; d is closed when its entries are done.
+func (w *walker) push(d *dirHandle, rel string) error {
+	names, err := d.names()
 	if err != nil {
+		d.close()
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 			return nil // removed during the walk
@@ -251,19 +290,24 @@ func (w *walker) push(p, rel string) error {
 		}
 		return fmt.Errorf("dir: %w", err)
 	}
-	items := make([]walkItem, len(des))
-	for i, de := range des {
-		items[i] = walkItem{rel: filepath.Join(rel, de.Name()), dir: de.IsDir()}
-	}
-	w.stack = append(w.stack, items)
+	slices.Sort(names)
+	w.stack = append(w.stack, walkFrame{dir: d, rel: rel, names: names})
 	return nil
+}
+
+// close closes the directories the walk is in.
+func (w *walker) close() {
+	for _, f := range w.stack {
+		f.dir.close()
+	}
+	w.stack = nil
 }
 
 func (w *walker) skip(rel string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.skipped++; w.skipped == 1 {
-		w.firstSkip = filepath.ToSlash(rel)
+		w.firstSkip = rel
 	}
 }
 
@@ -273,38 +317,6 @@ func (w *dirWalk) Skipped() (n int, first string) {
 	w.walker.mu.Lock()
 	defer w.walker.mu.Unlock()
 	return w.walker.skipped, w.walker.firstSkip
-}
-
-// header is the tar header of the file at p, named name; nil for a file
-// removed during the walk and for devices, sockets and FIFOs.
-func header(p, name string) (*tar.Header, error) {
-	fi, err := os.Lstat(p)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, nil
-		}
-		return nil, fmt.Errorf("dir: %w", err)
-	}
-	var link string
-	switch {
-	case fi.Mode()&fs.ModeSymlink != 0:
-		if link, err = os.Readlink(p); err != nil {
-			return nil, fmt.Errorf("dir: %w", err)
-		}
-	case fi.IsDir(), fi.Mode().IsRegular():
-	default:
-		return nil, nil
-	}
-	h, err := tar.FileInfoHeader(fi, link)
-	if err != nil {
-		return nil, fmt.Errorf("dir: %s: %w", p, err)
-	}
-	h.Name = name
-	if fi.IsDir() {
-		h.Name += "/"
-	}
-	h.Uname, h.Gname = "", ""
-	return h, nil
 }
 
 // Read reads the current regular file: exactly its header's size, the
@@ -323,12 +335,9 @@ func (w *dirWalk) Read(b []byte) (int, error) {
 		return len(b), nil
 	}
 	if w.f == nil {
-		f, err := openRegular(w.path)
-		if errors.Is(err, fs.ErrPermission) || errors.Is(err, errNotRegular) {
-			return 0, fmt.Errorf("dir: %w: %w", layer.ErrUnreadable, err)
-		}
+		f, err := openRegular(w.root, w.cur.Name)
 		if err != nil {
-			return 0, fmt.Errorf("dir: %w", err)
+			return 0, err
 		}
 		w.f = f
 	}
@@ -338,7 +347,7 @@ func (w *dirWalk) Read(b []byte) (int, error) {
 		w.pad, err = true, nil
 	}
 	if err != nil {
-		return n, fmt.Errorf("dir: %s: %w", w.path, err)
+		return n, fmt.Errorf("dir: %s: %w", w.f.Name(), err)
 	}
 	return n, nil
 }
@@ -347,23 +356,29 @@ func (w *dirWalk) Read(b []byte) (int, error) {
 // when it was opened (replaced during the walk).
 var errNotRegular = errors.New("no longer a regular file")
 
-// openRegular opens p for reading only if it is still the regular file
-// the walk saw: not a symbolic link, FIFO or device swapped in since.
-func openRegular(p string) (*os.File, error) {
-	f, err := openNoFollow(p)
-	if err != nil {
-		return nil, err
+// openRegular opens the file rel beneath root for reading, if it is
+// still the regular file the walk saw. Anything else, a file removed or
+// replaced since (by a symbolic link, a FIFO, a device, or a directory on
+// its path by a link) or one the walk may not read, is
+// layer.ErrUnreadable: that one file is left out.
+func openRegular(root *os.File, rel string) (*os.File, error) {
+	f, err := openBeneath(root, rel)
+	if err == nil {
+		var fi fs.FileInfo
+		if fi, err = f.Stat(); err == nil && !fi.Mode().IsRegular() {
+			err = fmt.Errorf("%s: %w", f.Name(), errNotRegular)
+		}
+		if err != nil {
+			f.Close()
+		}
 	}
-	fi, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, err
+	switch {
+	case err == nil:
+		return f, nil
+	case errors.Is(err, fs.ErrPermission), errors.Is(err, fs.ErrNotExist), errors.Is(err, errNotRegular):
+		return nil, fmt.Errorf("dir: %w: %w", layer.ErrUnreadable, err)
 	}
-	if !fi.Mode().IsRegular() {
-		f.Close()
-		return nil, fmt.Errorf("%s: %w", p, errNotRegular)
-	}
-	return f, nil
+	return nil, fmt.Errorf("dir: %w", err)
 }
 
 func (w *dirWalk) closeFile() {
@@ -379,6 +394,10 @@ func (w *dirWalk) Close() error {
 	w.closeFile()
 	w.once.Do(func() { close(w.done) })
 	w.wg.Wait()
+	if w.root != nil {
+		w.root.Close()
+		w.root = nil
+	}
 	if w.err == nil {
 		w.err = errors.New("dir: walk closed")
 	}

@@ -63,3 +63,40 @@ func TestDirSwappedFiles(t *testing.T) {
 		}
 	})
 }
+
+// TestDirSwappedDirectory: a directory on a wanted file's path replaced
+// by a symbolic link to a directory outside the root, after the walk
+// listed it: the file reads as layer.ErrUnreadable, and nothing from
+// outside the root is read.
+func TestDirSwappedDirectory(t *testing.T) {
+	root := t.TempDir()
+	outside := t.TempDir()
+	mustWrite(t, filepath.Join(outside, "x", "secret"), "outside the root")
+	mustWrite(t, filepath.Join(root, "a", "x", "secret"), "inside")
+	es, _, err := images(t, "dir:"+root, source.Options{})[0].OpenEntries(t.Context(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer es.Close()
+	var read []string
+	eachEntry(t, es, func(h *tar.Header) {
+		if h.Name != "a/x/secret" {
+			return
+		}
+		a := filepath.Join(root, "a")
+		if err := os.Rename(a, a+".old"); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(outside, a); err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(es)
+		if !errors.Is(err, layer.ErrUnreadable) || len(b) != 0 {
+			t.Errorf("read %q, %v; want nothing and ErrUnreadable", b, err)
+		}
+		read = append(read, h.Name)
+	})
+	if len(read) != 1 {
+		t.Errorf("the walk gave a/x/secret %d times", len(read))
+	}
+}

@@ -9,12 +9,12 @@ const (
 	fusectlMagic  = 0x65735543
 )
 
-// pseudoFS reports whether directory p is on a kernel file system whose
-// files describe the running system, not an image: procfs, sysfs, cgroup,
-// devpts and the like. Reading them can block or never end.
-func pseudoFS(p string) bool {
+// pseudoFS reports whether the open directory fd is on a kernel file
+// system whose files describe the running system, not an image: procfs,
+// sysfs, cgroup, devpts and the like. Reading them can block or never end.
+func pseudoFS(fd int) bool {
 	var st unix.Statfs_t
-	if err := unix.Statfs(p, &st); err != nil {
+	if err := unix.Fstatfs(fd, &st); err != nil {
 		return false
 	}
 	switch uint32(st.Type) {

@@ -12,11 +12,20 @@ func TestPseudoFS(t *testing.T) {
 		if _, err := os.Stat(p + "/self"); p == "/proc" && err != nil {
 			t.Skipf("no procfs here: %v", err)
 		}
-		if !pseudoFS(p) {
+		if !isPseudo(t, p) {
 			t.Errorf("pseudoFS(%s) = false", p)
 		}
 	}
-	if pseudoFS(t.TempDir()) {
+	if isPseudo(t, t.TempDir()) {
 		t.Error("a temporary directory is a pseudo file system")
 	}
+}
+
+func isPseudo(t *testing.T, p string) bool {
+	f, err := os.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	return pseudoFS(int(f.Fd()))
 }

@@ -3,4 +3,4 @@
 package source
 
 // pseudoFS: kernel file systems are recognised on Linux only.
-func pseudoFS(string) bool { return false }
+func pseudoFS(int) bool { return false }
