@@ -69,8 +69,10 @@ affect them, and print a report.
 IMAGE is one of
   REGISTRY/REPO[:TAG|@DIGEST]   pulled over HTTPS (--insecure: plain HTTP or
                                 unverified TLS), with credentials from the Docker
-                                config file ($DOCKER_CONFIG or ~/.docker/config.json)
+                                config file ($DOCKER_CONFIG or ~/.docker/config.json);
+                                also written docker://REGISTRY/REPO...
   oci:DIR[:TAG]                 an OCI image layout
+  oci-archive:FILE[:TAG]        an OCI image layout in a tar file (skopeo, podman)
   docker-archive:FILE[:NAME]    a 'docker save' archive
   dir:ROOTFS                    an unpacked root filesystem
 

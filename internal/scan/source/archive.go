@@ -49,6 +49,11 @@ type section struct {
 // OpenArchive opens the docker save archive at file. sel, when not empty,
 // selects one of several images by name, name:tag or tag.
 func OpenArchive(file, sel string, opts Options) (*Archive, error) {
+	return openArchive(PrefixDockerArchive, file, sel, opts)
+}
+
+// openArchive opens the archive file, named prefix+file.
+func openArchive(prefix, file, sel string, opts Options) (*Archive, error) {
 	f, err := os.Open(file)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -57,7 +62,7 @@ func OpenArchive(file, sel string, opts Options) (*Archive, error) {
 		return nil, fmt.Errorf("docker archive: %w", err)
 	}
 	abs, _ := filepath.Abs(file)
-	a := &Archive{f: f, name: PrefixDockerArchive + abs, sel: sel, opts: opts}
+	a := &Archive{f: f, name: prefix + abs, sel: sel, opts: opts}
 	if err := a.index(); err != nil {
 		f.Close()
 		return nil, err

@@ -41,7 +41,7 @@ func OpenRegistry(ref string, opts Options) (*Registry, error) {
 	}
 	r, err := name.ParseReference(ref, nopts...)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %q: %w (use oci:DIR, docker-archive:FILE, dir:ROOTFS or REGISTRY/REPO[:TAG|@DIGEST])", ErrInvalidReference, ref, err)
+		return nil, fmt.Errorf("%w: %q: %w (use oci:DIR, oci-archive:FILE, docker-archive:FILE, dir:ROOTFS or REGISTRY/REPO[:TAG|@DIGEST])", ErrInvalidReference, ref, err)
 	}
 	t := opts.Transport
 	if t == nil {

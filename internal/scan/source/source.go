@@ -173,19 +173,34 @@ type Options struct {
 // Reference prefixes of the local source kinds.
 const (
 	PrefixOCI           = "oci:"
+	PrefixOCIArchive    = "oci-archive:"
 	PrefixDockerArchive = "docker-archive:"
 	PrefixDir           = "dir:"
+
+	// prefixDocker is skopeo's and podman's name for a registry
+	// reference, "docker://REGISTRY/REPO:TAG".
+	prefixDocker = "docker://"
 )
+
+// foreignTransports are image locations other tools name that drydock
+// does not read (a local daemon's or engine's store): referring to one is
+// a usage error saying how to export the image, not a registry lookup of
+// a host named after it.
+var foreignTransports = []string{"docker-daemon:", "containers-storage:", "podman:", "ostree:", "sif:", "tarball:"}
 
 // Open returns the source named by ref:
 //
 //   - oci:DIR[:TAG] — an OCI image layout directory; TAG (a tag, a full
 //     reference or a manifest digest) selects one of several images;
+//     (a tar file of a layout is read as oci-archive:);
 //   - docker-archive:FILE[:REF] — a `docker save` archive (the legacy
 //     manifest.json form, or the OCI layout Docker 25+ also writes);
 //     REF (an image name or tag) selects one of several images;
+//   - oci-archive:FILE[:REF] — an OCI image layout in a tar file (skopeo,
+//     podman and buildah write them), read as docker-archive: is;
 //   - dir:ROOTFS — a root filesystem directory, scanned as one layer;
-//   - anything else is a registry reference REGISTRY/REPO[:TAG|@DIGEST].
+//   - anything else is a registry reference REGISTRY/REPO[:TAG|@DIGEST],
+//     also written docker://REGISTRY/REPO[:TAG|@DIGEST].
 //
 // Registry references are resolved lazily: Open checks the syntax only.
 func Open(ctx context.Context, ref string, opts Options) (Source, error) {
@@ -197,12 +212,27 @@ func Open(ctx context.Context, ref string, opts Options) (Source, error) {
 	switch {
 	case strings.HasPrefix(ref, PrefixOCI):
 		dir, tag := splitPathRef(strings.TrimPrefix(ref, PrefixOCI))
+		if fi, err := os.Stat(dir); err == nil && fi.Mode().IsRegular() {
+			return openArchive(PrefixOCIArchive, dir, tag, opts)
+		}
 		return OpenLayout(dir, tag, opts)
+	case strings.HasPrefix(ref, PrefixOCIArchive):
+		file, sel := splitPathRef(strings.TrimPrefix(ref, PrefixOCIArchive))
+		return openArchive(PrefixOCIArchive, file, sel, opts)
 	case strings.HasPrefix(ref, PrefixDockerArchive):
 		file, sel := splitPathRef(strings.TrimPrefix(ref, PrefixDockerArchive))
 		return OpenArchive(file, sel, opts)
 	case strings.HasPrefix(ref, PrefixDir):
 		return OpenDir(strings.TrimPrefix(ref, PrefixDir))
+	case strings.HasPrefix(ref, prefixDocker):
+		return OpenRegistry(strings.TrimPrefix(ref, prefixDocker), opts)
+	}
+	for _, t := range foreignTransports {
+		if strings.HasPrefix(ref, t) {
+			return nil, fmt.Errorf("%w: %q: drydock does not read %s images; export the image first "+
+				"(docker save IMAGE -o FILE.tar, then docker-archive:FILE.tar; or skopeo copy to oci:DIR)",
+				ErrInvalidReference, ref, strings.TrimSuffix(t, ":"))
+		}
 	}
 	return OpenRegistry(ref, opts)
 }
