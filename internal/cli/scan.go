@@ -161,10 +161,14 @@ func runScan(ctx context.Context, g *globals, ref string, f *scanFlags) error {
 	}
 	log := slog.New(slog.NewTextHandler(g.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	if f.timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, f.timeout)
-		defer cancel()
+		// Reading layers past --timeout ends the scan in a failed report
+		// that says so (the layer reader's own deadline); the context's
+		// deadline, a little later, bounds what happens outside layer
+		// reading, such as a registry that stops answering.
 		f.limits.Timeout = f.timeout
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, f.timeout+timeoutGrace(f.timeout))
+		defer cancel()
 	}
 
 	// The database opens while the first layers are read (scan.Options.LoadDB);
@@ -208,6 +212,9 @@ func runScan(ctx context.Context, g *globals, ref string, f *scanFlags) error {
 		}
 	}
 	reports, err := scan.Scan(ctx, src, opts)
+	if err != nil && errors.Is(err, context.DeadlineExceeded) && f.timeout > 0 {
+		return fmt.Errorf("gave up after --timeout %s: %w", f.timeout, err)
+	}
 	if err != nil {
 		if errors.Is(err, source.ErrAmbiguous) || errors.Is(err, source.ErrNoPlatform) {
 			return usageError{err}
@@ -256,6 +263,10 @@ func openLayerCache(g *globals, f *scanFlags, log *slog.Logger) (cache.Inventory
 	}
 	return ic.Inventory, bc.Trim, nil
 }
+
+// timeoutGrace is how long past --timeout a scan may take to finish the
+// failed report of a scan the layer reader stopped at --timeout.
+func timeoutGrace(d time.Duration) time.Duration { return d/10 + time.Second }
 
 // clock returns the scan clock: SOURCE_DATE_EPOCH when set (reproducible
 // output), else the current time.

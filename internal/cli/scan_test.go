@@ -285,3 +285,24 @@ func TestScanCommandFailed(t *testing.T) {
 		t.Errorf("sarif of one platform: exit %d, stderr %q", code, errs)
 	}
 }
+
+// TestScanCommandTimeout: a scan still reading layers at --timeout ends
+// in a failed report that says so (exit 1), not in an error without one.
+func TestScanCommandTimeout(t *testing.T) {
+	t.Setenv("SOURCE_DATE_EPOCH", fmt.Sprint(scanEpoch.Unix()))
+	dir := t.TempDir()
+	st.WriteLayout(t, dir, "", st.Image(t, st.ImageSpec{Layers: [][]byte{
+		lt.Tar(t, lt.File("etc/os-release", "ID=alpine\nVERSION_ID=3.20.3\n")),
+	}}))
+	// With and without the layer cache (which reads layers its own way).
+	for _, cache := range []string{"--no-cache", "--cache-max-bytes=1000000"} {
+		code, out, errs := run(t, "--data", t.TempDir(), "scan", cache, "--timeout", "1ns", "--format", "json", "oci:"+dir)
+		var r finding.Report
+		if err := json.Unmarshal([]byte(out), &r); err != nil {
+			t.Fatalf("%s: exit %d, stdout %.200q, stderr %q: %v", cache, code, out, errs, err)
+		}
+		if code != ExitFailure || r.Status != finding.StatusFailed || !strings.Contains(r.Reason, "still reading layers after 1ns") {
+			t.Errorf("%s: exit %d, status %s, reason %q", cache, code, r.Status, r.Reason)
+		}
+	}
+}

@@ -124,7 +124,7 @@ func ScanImage(ctx context.Context, im *source.Image, opts Options) (*finding.Re
 	var inv *extract.Inventory
 	var err error
 	if opts.Inventory != nil {
-		inv, err = opts.Inventory(ctx, im, read)
+		inv, err = inventoryWithin(ctx, im, read, opts)
 		if inv == nil && err == nil {
 			err = errors.New("scan: the inventory hook returned no inventory")
 		}
@@ -165,6 +165,24 @@ func ScanImage(ctx context.Context, im *source.Image, opts Options) (*finding.Re
 	r.Findings = fs
 	finalize(ctx, r, finding.Conditions{}, log)
 	return r, nil
+}
+
+// inventoryWithin runs the inventory hook (a layer cache, which reads
+// layers its own way) under the layer reading time limit,
+// opts.Limits.Timeout, as the ordinary read is: running out of it is a
+// *layer.LimitError, which fails the image, not an error of the scan.
+func inventoryWithin(ctx context.Context, im *source.Image, read func(context.Context) (*extract.Inventory, error), opts Options) (*extract.Inventory, error) {
+	d := opts.Limits.Timeout
+	if d <= 0 {
+		return opts.Inventory(ctx, im, read)
+	}
+	ictx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	inv, err := opts.Inventory(ictx, im, read)
+	if err != nil && ctx.Err() == nil && errors.Is(ictx.Err(), context.DeadlineExceeded) && !errors.Is(err, layer.ErrLimit) {
+		err = &layer.LimitError{Limit: layer.LimitTime, Max: int64(d), Layer: -1, Err: err}
+	}
+	return inv, err
 }
 
 // inventory reads the image's layers through the extractors.

@@ -3,6 +3,7 @@ package layer
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Sentinel errors, wrapped with the layer and the detail.
@@ -54,7 +55,7 @@ const (
 type LimitError struct {
 	Limit Limit
 	Max   int64  // the configured value (nanoseconds for LimitTime)
-	Layer int    // index of the layer being read
+	Layer int    // index of the layer being read; -1 for the image as a whole
 	Path  string // entry being read, when the limit concerns one
 	Err   error  // underlying cause (the context's error for LimitTime)
 }
@@ -82,10 +83,16 @@ func (e *LimitError) Error() string {
 		what = fmt.Sprintf("more than %d symbolic links to follow", e.Max)
 	case LimitTime:
 		what = "time limit reached"
+		if e.Max > 0 {
+			what = fmt.Sprintf("still reading layers after %s", time.Duration(e.Max))
+		}
 	default:
 		what = string(e.Limit)
 	}
-	s := fmt.Sprintf("layer %d: %s: %s (%s)", e.Layer, ErrLimit, what, e.Limit)
+	s := fmt.Sprintf("%s: %s (%s)", ErrLimit, what, e.Limit)
+	if e.Layer >= 0 {
+		s = fmt.Sprintf("layer %d: %s", e.Layer, s)
+	}
 	if e.Path != "" {
 		s += ": " + e.Path
 	}
