@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/drydock/drydock/internal/finding"
@@ -279,27 +278,11 @@ func readLayers(ctx context.Context, s *extract.Session, im *source.Image, log *
 		err := cur.read(ctx, s, l, log)
 		cur.close()
 		if err != nil {
-			return &layerError{i: i, digest: string(l.Digest), err: err}
+			return layer.Named(i, string(l.Digest), err)
 		}
 	}
 	return nil
 }
-
-// layerError is an error reading layer i, named by its index and digest
-// ("layer 1 (sha256:...): ..."), the index said once even when err
-// begins with it (as the layer reader's errors do).
-type layerError struct {
-	i      int
-	digest string
-	err    error
-}
-
-func (e *layerError) Error() string {
-	msg := strings.TrimPrefix(e.err.Error(), fmt.Sprintf("layer %d: ", e.i))
-	return fmt.Sprintf("layer %d (%s): %s", e.i, e.digest, msg)
-}
-
-func (e *layerError) Unwrap() error { return e.err }
 
 // pending is an opened layer: its entries when the source gives them (a
 // directory), else its blob, possibly decompressing ahead.

@@ -180,6 +180,11 @@ func (c *Cache) Inventory(ctx context.Context, im *source.Image, read func(conte
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
+		if !errors.Is(err, errUnsupported) && failsLayer(err) {
+			// The ordinary read would fail the same way, after reading
+			// (and decompressing) as much again.
+			return nil, err
+		}
 		c.log.DebugContext(ctx, "layer not cached; reading the image", "err", err)
 		c.fallbacks.Add(1)
 		return read(ctx)
@@ -228,6 +233,13 @@ func (c *Cache) Inventory(ctx context.Context, im *source.Image, read func(conte
 	}
 }
 
+// failsLayer reports whether err, from recording a layer, says the
+// layer's content fails the scan: a limit crossed, data that does not
+// decompress, a diff_id mismatch.
+func failsLayer(err error) bool {
+	return errors.Is(err, layer.ErrLimit) || errors.Is(err, layer.ErrCorrupt) || errors.Is(err, layer.ErrDiffIDMismatch)
+}
+
 // pinnedAll reports whether every entry named is already pinned in sk.
 func pinnedAll(sk *Skeleton, names map[string]bool) bool {
 	pinned := map[string]bool{}
@@ -269,7 +281,7 @@ func (c *Cache) skeletons(ctx context.Context, im *source.Image) ([]*Skeleton, e
 				i := order[k]
 				sk, err := c.skeleton(gctx, im, i)
 				if err != nil {
-					return fmt.Errorf("layer %s: %w", im.Layers[i].Digest, err)
+					return layer.Named(i, string(im.Layers[i].Digest), err)
 				}
 				sks[i] = sk
 			}
@@ -380,7 +392,7 @@ func (c *Cache) recordNow(ctx context.Context, im *source.Image, i int, pinned m
 		return nil, err
 	}
 	defer rc.Close()
-	sk, err := recordLayer(ctx, rc, layer.Desc{Digest: l.Digest, DiffID: l.DiffID}, c.cfg, c.sels, c.lim, pinned)
+	sk, err := recordLayer(ctx, i, rc, layer.Desc{Digest: l.Digest, DiffID: l.DiffID}, c.cfg, c.sels, c.lim, pinned)
 	if err != nil {
 		return nil, err
 	}

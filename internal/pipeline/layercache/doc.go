@@ -48,9 +48,14 @@
 // Either way the replay is abandoned, the entries it needed are pinned
 // (their contents kept from then on) and the layer recorded again; if the
 // second replay also fails, the image is read the ordinary way. A layer
-// the recorder cannot handle (unsupported compression or tar entry type,
-// a diff_id mismatch, a limit) is read the ordinary way too, which gives
-// the canonical result or failure.
+// the recorder cannot handle (unsupported compression, a tar entry type
+// or a tar error it does not know, more kept contents than it may hold)
+// is read the ordinary way too, which gives the canonical result or
+// failure. A layer whose stream fails (a limit crossed: size, ratio, time;
+// compressed data that does not decode; a diff_id mismatch) fails the
+// image at once with the layer reader's error, as the ordinary read would
+// after reading as much again; with several such layers it may name
+// another one than the ordinary read, which reads them in order.
 //
 // # Versions
 //

@@ -86,10 +86,13 @@ func complete(sk *Skeleton, sels []selector, lim limits) bool {
 
 // recordLayer reads one layer blob and returns its skeleton for sels.
 // pinned names entries whose contents must be kept whatever the selectors
-// want. desc.DiffID, when set, is verified. Any error means the layer
-// cannot be recorded; the caller falls back to the ordinary read.
-func recordLayer(ctx context.Context, src io.Reader, desc layer.Desc, cfg layer.Config, sels []selector, lim limits, pinned map[string]bool) (*Skeleton, error) {
-	st, err := layer.OpenStream(ctx, cfg, 0, desc, src)
+// want. desc.DiffID, when set, is verified. An error wrapping
+// errUnsupported means the layer cannot be recorded and the caller falls
+// back to the ordinary read; any other (a limit crossed, compressed data
+// that does not decode, a diff_id mismatch) means the layer fails, as the
+// ordinary read of layer i would.
+func recordLayer(ctx context.Context, i int, src io.Reader, desc layer.Desc, cfg layer.Config, sels []selector, lim limits, pinned map[string]bool) (*Skeleton, error) {
+	st, err := layer.OpenStream(ctx, cfg, i, desc, src)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", errUnsupported, err)
 	}
@@ -107,6 +110,9 @@ func recordLayer(ctx context.Context, src io.Reader, desc layer.Desc, cfg layer.
 			break
 		}
 		if err != nil {
+			if serr := st.Err(); serr != nil {
+				return nil, serr // the layer's content fails: the ordinary read would too
+			}
 			return nil, fmt.Errorf("%w: tar: %w", errUnsupported, err)
 		}
 		if len(sk.Entries) >= lim.maxEntries {
@@ -132,6 +138,9 @@ func recordLayer(ctx context.Context, src io.Reader, desc layer.Desc, cfg layer.
 					}
 					e.Content = make([]byte, e.Size)
 					if _, err := io.ReadFull(tr, e.Content); err != nil {
+						if serr := st.Err(); serr != nil {
+							return nil, serr
+						}
 						return nil, fmt.Errorf("%w: %s: %w", errUnsupported, hdr.Name, err)
 					}
 					e.HasContent, e.Pinned = true, pin
@@ -141,6 +150,9 @@ func recordLayer(ctx context.Context, src io.Reader, desc layer.Desc, cfg layer.
 					}
 					data := scratch[:e.Size]
 					if _, err := io.ReadFull(tr, data); err != nil {
+						if serr := st.Err(); serr != nil {
+							return nil, serr
+						}
 						return nil, fmt.Errorf("%w: %s: %w", errUnsupported, hdr.Name, err)
 					}
 					e.Reduced = make(map[string]Output, len(reds))
@@ -163,6 +175,9 @@ func recordLayer(ctx context.Context, src io.Reader, desc layer.Desc, cfg layer.
 	// Drain what follows the tar's end and verify the diff_id, as the
 	// layer reader does.
 	if err := st.Finish(); err != nil {
+		if st.Err() != nil || errors.Is(err, layer.ErrDiffIDMismatch) {
+			return nil, err
+		}
 		return nil, fmt.Errorf("%w: %w", errUnsupported, err)
 	}
 	sk.DiffID = string(desc.DiffID)

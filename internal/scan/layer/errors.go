@@ -3,6 +3,7 @@ package layer
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -104,3 +105,21 @@ func (e *LimitError) Unwrap() error { return e.Err }
 
 // Is makes errors.Is(err, ErrLimit) true for every *LimitError.
 func (e *LimitError) Is(target error) bool { return target == ErrLimit }
+
+// Named wraps err, an error reading layer i (digest d) of an image, as
+// "layer i (d): ...", saying the index once when err begins with it (as
+// this package's errors do).
+func Named(i int, d string, err error) error { return &namedError{i: i, digest: d, err: err} }
+
+type namedError struct {
+	i      int
+	digest string
+	err    error
+}
+
+func (e *namedError) Error() string {
+	msg := strings.TrimPrefix(e.err.Error(), fmt.Sprintf("layer %d: ", e.i))
+	return fmt.Sprintf("layer %d (%s): %s", e.i, e.digest, msg)
+}
+
+func (e *namedError) Unwrap() error { return e.err }

@@ -231,6 +231,11 @@ func (s *Stream) Finish() error {
 	return nil
 }
 
+// Err returns the stream's own failure: a limit crossed, a decompression
+// error, the context's end; nil while it has none. An error from the tar
+// reader over the stream is this one when it is set.
+func (s *Stream) Err() error { return s.err }
+
 // Close stops decompression and releases the decoder; closing twice is
 // harmless.
 func (s *Stream) Close() { s.stop() }
