@@ -107,8 +107,8 @@ func (e *LimitError) Unwrap() error { return e.Err }
 func (e *LimitError) Is(target error) bool { return target == ErrLimit }
 
 // Named wraps err, an error reading layer i (digest d) of an image, as
-// "layer i (d): ...", saying the index once when err begins with it (as
-// this package's errors do).
+// "layer i (d): ..." ("layer i: ..." without a digest), saying the index
+// once when err begins with it (as this package's errors do).
 func Named(i int, d string, err error) error { return &namedError{i: i, digest: d, err: err} }
 
 type namedError struct {
@@ -119,6 +119,9 @@ type namedError struct {
 
 func (e *namedError) Error() string {
 	msg := strings.TrimPrefix(e.err.Error(), fmt.Sprintf("layer %d: ", e.i))
+	if e.digest == "" { // a dir: source's only layer
+		return fmt.Sprintf("layer %d: %s", e.i, msg)
+	}
 	return fmt.Sprintf("layer %d (%s): %s", e.i, e.digest, msg)
 }
 
