@@ -258,6 +258,7 @@ type prefetcher struct {
 	done    chan struct{}
 	wg      sync.WaitGroup
 	depth   int    // chunks at most
+	size    int    // bytes per chunk
 	alloc   int    // chunks allocated (by run only)
 	err     error  // set before raw is closed
 	buf     []byte // chunk being consumed (to recycle)
@@ -271,14 +272,16 @@ var errStopped = errors.New("stopped")
 
 const (
 	prefetchChunk = 256 << 10
+	plainChunk    = 1 << 20 // chunks of uncompressed layers (see ReadAhead)
 	prefetchDepth = 4
 )
 
-// startPrefetch reads r ahead in at most depth chunks, allocated as the
-// reader gets ahead (a consumer that keeps up needs few).
-func startPrefetch(r io.Reader, ctxDone <-chan struct{}, depth int) *prefetcher {
+// startPrefetch reads r ahead in at most depth chunks of size bytes,
+// allocated as the reader gets ahead (a consumer that keeps up needs few).
+func startPrefetch(r io.Reader, ctxDone <-chan struct{}, depth, size int) *prefetcher {
 	depth = max(depth, 1)
 	p := &prefetcher{
+		size:    size,
 		ctxDone: ctxDone,
 		raw:     make(chan []byte, depth),
 		free:    make(chan []byte, depth),
@@ -301,7 +304,7 @@ func (p *prefetcher) run(r io.Reader) {
 		default:
 			if p.alloc < p.depth {
 				p.alloc++
-				buf = make([]byte, prefetchChunk)
+				buf = make([]byte, p.size)
 				break
 			}
 			select {
