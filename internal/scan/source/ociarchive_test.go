@@ -1,11 +1,7 @@
 package source_test
 
 import (
-	"archive/tar"
-	"bytes"
 	"errors"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -21,10 +17,8 @@ import (
 // oci-archive:, whether given as oci-archive:FILE or as oci:FILE.
 func TestOCIArchive(t *testing.T) {
 	amd, arm := twoLayers(t, "linux/amd64"), twoLayers(t, "linux/arm64/v8")
-	dir := t.TempDir()
-	st.WriteLayout(t, dir, "v1", st.Index(t, amd, arm))
 	file := filepath.Join(t.TempDir(), "image.tar")
-	tarDir(t, dir, file)
+	st.WriteOCIArchive(t, file, "v1", st.Index(t, amd, arm))
 	want := []string{want(amd, "linux/amd64"), want(arm, "linux/arm64/v8")}
 	for _, ref := range []string{"oci-archive:" + file, "oci:" + file, "oci-archive:" + file + ":v1"} {
 		src, err := source.Open(t.Context(), ref, source.Options{})
@@ -76,48 +70,5 @@ func TestTransports(t *testing.T) {
 		if !errors.Is(err, source.ErrInvalidReference) || !strings.Contains(err.Error(), "docker save") {
 			t.Errorf("%s: %v; want ErrInvalidReference saying how to export", ref, err)
 		}
-	}
-}
-
-// tarDir writes the files under dir to a tar file.
-func tarDir(t *testing.T, dir, file string) {
-	t.Helper()
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || p == dir {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, p)
-		fi, err := d.Info()
-		if err != nil {
-			return err
-		}
-		h, err := tar.FileInfoHeader(fi, "")
-		if err != nil {
-			return err
-		}
-		h.Name = filepath.ToSlash(rel)
-		if err := tw.WriteHeader(h); err != nil {
-			return err
-		}
-		if d.IsDir() {
-			return nil
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		_, err = tw.Write(b)
-		return err
-	})
-	if err == nil {
-		err = tw.Close()
-	}
-	if err == nil {
-		err = os.WriteFile(file, buf.Bytes(), 0o644)
-	}
-	if err != nil {
-		t.Fatal(err)
 	}
 }

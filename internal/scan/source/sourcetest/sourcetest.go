@@ -235,6 +235,32 @@ func writeLayoutTo(t testing.TB, ann map[string]string, a *Artifact, write func(
 	write("index.json", mustJSON(t, idx))
 }
 
+// WriteOCIArchive writes a as an OCI image layout in a tar file (what
+// skopeo and podman write as oci-archive:), tagged tag when not empty.
+func WriteOCIArchive(t testing.TB, file, tag string, a *Artifact) {
+	t.Helper()
+	var ann map[string]string
+	if tag != "" {
+		ann = map[string]string{"org.opencontainers.image.ref.name": tag}
+	}
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	writeLayoutTo(t, ann, a, func(name string, data []byte) {
+		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(data)), Typeflag: tar.TypeReg}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tw.Write(data); err != nil {
+			t.Fatal(err)
+		}
+	}, nil)
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // WriteDockerArchive writes image a as a `docker save` archive at file,
 // named repoTag ("demo/app:1"). With oci, the archive also holds the OCI
 // layout Docker 25+ writes (index.json, blobs/), and manifest.json points
