@@ -109,7 +109,7 @@ SOURCE_DATE_EPOCH to fix the scan time for reproducible output.`,
 	fl.StringVar(&f.db, "db", "", "advisory database: a database directory or an exported database file (default: the one in --data)")
 	fl.StringVar(&f.platform, "platform", "", "scan only this platform of a multi-platform image, os/arch[/variant]")
 	fl.BoolVar(&f.insecure, "insecure", false, "allow plain HTTP and unverified TLS for registry images")
-	fl.DurationVar(&f.timeout, "timeout", 10*time.Minute, "give up after this long (0: no limit)")
+	fl.DurationVar(&f.timeout, "timeout", 10*time.Minute, "an image still reading its layers after this long fails, with a report saying so (0: no limit)")
 	fl.Int64Var(&f.limits.MaxLayerBytes, "max-layer-bytes", layer.DefaultMaxLayerBytes, "largest uncompressed layer")
 	fl.Int64Var(&f.limits.MaxEntries, "max-entries", layer.DefaultMaxEntries, "most tar entries over all layers")
 	fl.Int64Var(&f.limits.MaxFileBytes, "max-file-bytes", layer.DefaultMaxFileBytes, "largest file read by an extractor")
