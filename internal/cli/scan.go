@@ -160,16 +160,9 @@ func runScan(ctx context.Context, g *globals, ref string, f *scanFlags) error {
 		return usageError{err}
 	}
 	log := slog.New(slog.NewTextHandler(g.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	if f.timeout > 0 {
-		// Reading layers past --timeout ends the scan in a failed report
-		// that says so (the layer reader's own deadline); the context's
-		// deadline, a little later, bounds what happens outside layer
-		// reading, such as a registry that stops answering.
-		f.limits.Timeout = f.timeout
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, f.timeout+timeoutGrace(f.timeout))
-		defer cancel()
-	}
+	// --timeout bounds each image's layer reading (an image past it fails,
+	// with a report saying so) and, in scan.Scan, finding the images.
+	f.limits.Timeout = f.timeout
 
 	// The database opens while the first layers are read (scan.Options.LoadDB);
 	// only whether there is one is settled here.
@@ -263,10 +256,6 @@ func openLayerCache(g *globals, f *scanFlags, log *slog.Logger) (cache.Inventory
 	}
 	return ic.Inventory, bc.Trim, nil
 }
-
-// timeoutGrace is how long past --timeout a scan may take to finish the
-// failed report of a scan the layer reader stopped at --timeout.
-func timeoutGrace(d time.Duration) time.Duration { return d/10 + time.Second }
 
 // clock returns the scan clock: SOURCE_DATE_EPOCH when set (reproducible
 // output), else the current time.

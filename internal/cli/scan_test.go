@@ -286,8 +286,10 @@ func TestScanCommandFailed(t *testing.T) {
 	}
 }
 
-// TestScanCommandTimeout: a scan still reading layers at --timeout ends
-// in a failed report that says so (exit 1), not in an error without one.
+// TestScanCommandTimeout: an image still reading layers at --timeout
+// fails with a report that says so (exit 1), not in an error without one.
+// (scan's TestTimeoutEachImage: each image of a multi-platform one gets
+// its own.)
 func TestScanCommandTimeout(t *testing.T) {
 	t.Setenv("SOURCE_DATE_EPOCH", fmt.Sprint(scanEpoch.Unix()))
 	dir := t.TempDir()

@@ -76,7 +76,7 @@ type Exempter interface {
 // the advisory database cannot be read.
 func Scan(ctx context.Context, src source.Source, opts Options) ([]*finding.Report, error) {
 	opts.startLoadDB()
-	images, err := src.Images(ctx)
+	images, err := resolve(ctx, src, opts)
 	if err != nil {
 		if errors.Is(err, source.ErrInvalid) && ctx.Err() == nil {
 			if err := opts.waitDB(); err != nil {
@@ -96,6 +96,17 @@ func Scan(ctx context.Context, src source.Source, opts Options) ([]*finding.Repo
 		out = append(out, r)
 	}
 	return out, nil
+}
+
+// resolve returns the images of src, within opts.Limits.Timeout when set
+// (a registry that stops answering ends the scan with an error).
+func resolve(ctx context.Context, src source.Source, opts Options) ([]*source.Image, error) {
+	if d := opts.Limits.Timeout; d > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, d)
+		defer cancel()
+	}
+	return src.Images(ctx)
 }
 
 // ScanImage scans one image: its layers are streamed once each through the

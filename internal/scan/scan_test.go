@@ -3,10 +3,13 @@ package scan_test
 import (
 	"archive/zip"
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -24,6 +27,7 @@ import (
 	"github.com/drydock/drydock/internal/finding"
 	"github.com/drydock/drydock/internal/oci"
 	"github.com/drydock/drydock/internal/scan"
+	"github.com/drydock/drydock/internal/scan/extract"
 	et "github.com/drydock/drydock/internal/scan/extract/extracttest"
 	lt "github.com/drydock/drydock/internal/scan/layer/layertest"
 	"github.com/drydock/drydock/internal/scan/match/exempt"
@@ -445,7 +449,12 @@ func TestSourceKinds(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer src.Close()
-			rs, err := scan.Scan(t.Context(), src, opts(t))
+			// With a time limit, as drydock scan sets one: the images are
+			// found under a context of their own, ended before the
+			// layers are fetched.
+			o := opts(t)
+			o.Limits.Timeout = time.Minute
+			rs, err := scan.Scan(t.Context(), src, o)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -673,5 +682,57 @@ func BenchmarkScan(b *testing.B) {
 				src.Close()
 			}
 		})
+	}
+}
+
+// TestTimeoutEachImage: Limits.Timeout bounds each image's layer reading,
+// through the inventory hook too (a layer cache): an image past it fails
+// with a report saying so, and each image of a multi-platform one gets
+// its own report, not an error of the whole scan.
+func TestTimeoutEachImage(t *testing.T) {
+	layers := [][]byte{st.Tar(t, lt.File("etc/os-release", "ID=alpine\nVERSION_ID=3.20.3\n"))}
+	idx := st.Index(t,
+		st.Image(t, st.ImageSpec{Platform: "linux/amd64", Layers: layers}),
+		st.Image(t, st.ImageSpec{Platform: "linux/arm64", Layers: layers}))
+	o := opts(t)
+	o.Limits.Timeout = 200 * time.Millisecond
+	o.Inventory = func(ctx context.Context, _ *source.Image, _ func(context.Context) (*extract.Inventory, error)) (*extract.Inventory, error) {
+		<-ctx.Done() // a read that does not end by itself
+		return nil, ctx.Err()
+	}
+	rs := scanArtifact(t, idx, o)
+	if len(rs) != 2 {
+		t.Fatalf("%d reports, want 2", len(rs))
+	}
+	for _, r := range rs {
+		if r.Status != finding.StatusFailed || r.Reason != "limit exceeded: still reading layers after 200ms (Timeout)" {
+			t.Errorf("%s: status %s, reason %q", r.Image.Platform, r.Status, r.Reason)
+		}
+	}
+}
+
+// TestTimeoutResolving: a registry that stops answering while the images
+// are being found ends the scan, within Limits.Timeout, with an error.
+func TestTimeoutResolving(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-r.Context().Done()
+	}))
+	defer srv.Close()
+	src, err := source.Open(t.Context(), strings.TrimPrefix(srv.URL, "http://")+"/demo/app:1", source.Options{Insecure: true, DockerConfig: filepath.Join(t.TempDir(), "none.json")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	o := opts(t)
+	o.Limits.Timeout = 200 * time.Millisecond
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second) // a bound of the test's own
+	defer cancel()
+	start := time.Now()
+	rs, err := scan.Scan(ctx, src, o)
+	if !errors.Is(err, context.DeadlineExceeded) || rs != nil {
+		t.Errorf("Scan = %d reports, %v; want context.DeadlineExceeded", len(rs), err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("gave up after %s, not within the limit", d)
 	}
 }

@@ -601,6 +601,29 @@ func TestRegistry(t *testing.T) {
 				}
 				o.DockerConfig = dockerConfig(t, host, "alice", "pa55")
 			}
+			// Layers are fetched under the context they are opened
+			// with, after the one the images were found under ended
+			// (drydock scan finds them within its time limit).
+			src, err := source.Open(t.Context(), host+"/team/single:v1", o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rctx, cancel := context.WithCancel(t.Context())
+			found, err := src.Images(rctx)
+			cancel()
+			if err != nil {
+				t.Fatal(err)
+			}
+			rc, err := found[0].OpenLayer(t.Context(), 0)
+			if err == nil {
+				_, err = io.ReadAll(rc)
+				rc.Close()
+			}
+			if err != nil {
+				t.Errorf("layer after the resolving context ended: %v", err)
+			}
+			src.Close()
+
 			ims := images(t, host+"/team/app:v1", o)
 			if diff := cmp.Diff([]string{want(amd, "linux/amd64"), want(arm, "linux/arm64")}, summary(t, ims)); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
@@ -612,7 +635,7 @@ func TestRegistry(t *testing.T) {
 			if diff := cmp.Diff([]string{want(arm, "linux/arm64")}, summary(t, ims)); diff != "" {
 				t.Errorf("by digest, one platform (-want +got):\n%s", diff)
 			}
-			src, err := source.Open(t.Context(), host+"/team/missing:v1", o)
+			src, err = source.Open(t.Context(), host+"/team/missing:v1", o)
 			if err != nil {
 				t.Fatal(err)
 			}
