@@ -71,4 +71,13 @@ func TestTransports(t *testing.T) {
 			t.Errorf("%s: %v; want ErrInvalidReference saying how to export", ref, err)
 		}
 	}
+	// A registry host that happens to bear such a name, with a port.
+	src, err = source.Open(t.Context(), "podman:5000/team/app:1", source.Options{})
+	if err != nil {
+		t.Fatalf("podman:5000/team/app:1: %v", err)
+	}
+	if !strings.HasPrefix(src.Name(), "podman:5000/team/app") {
+		t.Errorf("podman:5000/team/app:1 opened as %q", src.Name())
+	}
+	src.Close()
 }

@@ -228,13 +228,28 @@ func Open(ctx context.Context, ref string, opts Options) (Source, error) {
 		return OpenRegistry(strings.TrimPrefix(ref, prefixDocker), opts)
 	}
 	for _, t := range foreignTransports {
-		if strings.HasPrefix(ref, t) {
+		if strings.HasPrefix(ref, t) && !portThenPath(ref[len(t):]) {
 			return nil, fmt.Errorf("%w: %q: drydock does not read %s images; export the image first "+
 				"(docker save IMAGE -o FILE.tar, then docker-archive:FILE.tar; or skopeo copy to oci:DIR)",
 				ErrInvalidReference, ref, strings.TrimSuffix(t, ":"))
 		}
 	}
 	return OpenRegistry(ref, opts)
+}
+
+// portThenPath reports whether s begins with a port number and a '/':
+// "podman:5000/team/app" is a registry host named podman, not a transport.
+func portThenPath(s string) bool {
+	i := strings.IndexByte(s, '/')
+	if i <= 0 {
+		return false
+	}
+	for _, c := range s[:i] {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // splitPathRef splits "PATH[:SEL]". The path is the shortest prefix ending
