@@ -141,6 +141,11 @@ func TestSPDX(t *testing.T) {
 		if doc.DocumentNamespace == "" || doc.CreationInfo == nil || doc.CreationInfo.Created == "" || len(doc.CreationInfo.Creators) == 0 {
 			t.Errorf("missing namespace or creation info: %q %+v", doc.DocumentNamespace, doc.CreationInfo)
 		}
+		// A scan with a reason (failed, not applicable) lists no packages
+		// and says why.
+		if r.Reason != "" && !strings.Contains(doc.DocumentComment, string(r.Status)+": "+r.Reason) {
+			t.Errorf("document comment %q does not give status %s and reason %q", doc.DocumentComment, r.Status, r.Reason)
+		}
 		ids := map[common.ElementID]bool{"DOCUMENT": true}
 		purls := map[string]bool{}
 		for _, p := range doc.Packages {
@@ -236,6 +241,15 @@ func TestSARIF(t *testing.T) {
 						Kind string `json:"kind"`
 					} `json:"suppressions"`
 				} `json:"results"`
+				Invocations []struct {
+					ExecutionSuccessful bool `json:"executionSuccessful"`
+					Notifications       []struct {
+						Level   string `json:"level"`
+						Message struct {
+							Text string `json:"text"`
+						} `json:"message"`
+					} `json:"toolExecutionNotifications"`
+				} `json:"invocations"`
 			} `json:"runs"`
 		}
 		if err := json.Unmarshal(out, &doc); err != nil {
@@ -248,6 +262,13 @@ func TestSARIF(t *testing.T) {
 			t.Fatalf("want one run by drydock with a results array")
 		}
 		run := doc.Runs[0]
+		// A failed scan says so (it has no results to show it).
+		failed := r.Status == finding.StatusFailed
+		if len(run.Invocations) != 1 || run.Invocations[0].ExecutionSuccessful == failed {
+			t.Errorf("invocations %+v; want one, successful unless the scan failed", run.Invocations)
+		} else if n := run.Invocations[0].Notifications; failed && (len(n) != 1 || n[0].Level != "error" || n[0].Message.Text != r.Reason) {
+			t.Errorf("failed scan: notifications %+v, want an error saying %q", n, r.Reason)
+		}
 		var ruleIDs []string
 		for _, rule := range run.Tool.Driver.Rules {
 			if slices.Contains(ruleIDs, rule.ID) {

@@ -58,6 +58,19 @@ func buildSARIF(r *finding.Report, version string) *sarif.Report {
 	if r.DB.Version != "" {
 		props.Add("dbVersion", r.DB.Version)
 	}
+	// A failed scan has no results: the invocation says it did not
+	// succeed, and why, so that a consumer (a code scanning service) does
+	// not take it for an image without findings.
+	inv := sarif.NewInvocation().WithExecutionSuccessful(r.Status != finding.StatusFailed)
+	if r.Reason != "" {
+		props.Add("reason", r.Reason)
+		level := "note"
+		if r.Status == finding.StatusFailed {
+			level = "error"
+		}
+		inv.AddToolExecutionNotification(sarif.NewNotification().WithLevel(level).WithMessage(sarif.NewTextMessage(r.Reason)))
+	}
+	run.AddInvocation(inv)
 	run.WithProperties(props)
 
 	rules := map[string]int{}

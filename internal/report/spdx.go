@@ -60,6 +60,11 @@ func buildSPDX(r *finding.Report, version string) *spdx.Document {
 			Created:  r.ScannedAt.UTC().Format(time.RFC3339),
 		},
 	}
+	if r.Reason != "" {
+		// A failed or not applicable scan lists no packages: the document
+		// says why, so that it is not read as an image without any.
+		doc.DocumentComment = fmt.Sprintf("drydock scan %s: %s", r.Status, r.Reason)
+	}
 
 	used := map[common.ElementID]bool{}
 	id := func(parts ...string) common.ElementID {
