@@ -97,6 +97,15 @@ func recordLayer(ctx context.Context, i int, src io.Reader, desc layer.Desc, cfg
 		return nil, fmt.Errorf("%w: %w", errUnsupported, err)
 	}
 	defer st.Close()
+	// unrecordable is the error for err from the tar reader or the
+	// stream: the stream's own failure when it has one (the layer fails),
+	// else errUnsupported (the ordinary read decides).
+	unrecordable := func(err error) error {
+		if serr := st.Err(); serr != nil {
+			return serr
+		}
+		return fmt.Errorf("%w: %w", errUnsupported, err)
+	}
 	tr := tar.NewReader(st)
 	sk := &Skeleton{Selectors: make([]string, len(sels))}
 	for i, s := range sels {
@@ -110,10 +119,7 @@ func recordLayer(ctx context.Context, i int, src io.Reader, desc layer.Desc, cfg
 			break
 		}
 		if err != nil {
-			if serr := st.Err(); serr != nil {
-				return nil, serr // the layer's content fails: the ordinary read would too
-			}
-			return nil, fmt.Errorf("%w: tar: %w", errUnsupported, err)
+			return nil, unrecordable(fmt.Errorf("tar: %w", err))
 		}
 		if len(sk.Entries) >= lim.maxEntries {
 			return nil, fmt.Errorf("%w: more than %d entries", errUnsupported, lim.maxEntries)
@@ -138,10 +144,7 @@ func recordLayer(ctx context.Context, i int, src io.Reader, desc layer.Desc, cfg
 					}
 					e.Content = make([]byte, e.Size)
 					if _, err := io.ReadFull(tr, e.Content); err != nil {
-						if serr := st.Err(); serr != nil {
-							return nil, serr
-						}
-						return nil, fmt.Errorf("%w: %s: %w", errUnsupported, hdr.Name, err)
+						return nil, unrecordable(fmt.Errorf("%s: %w", hdr.Name, err))
 					}
 					e.HasContent, e.Pinned = true, pin
 				case !raw && len(reds) > 0 && e.Size <= lim.reduceBytes:
@@ -150,10 +153,7 @@ func recordLayer(ctx context.Context, i int, src io.Reader, desc layer.Desc, cfg
 					}
 					data := scratch[:e.Size]
 					if _, err := io.ReadFull(tr, data); err != nil {
-						if serr := st.Err(); serr != nil {
-							return nil, serr
-						}
-						return nil, fmt.Errorf("%w: %s: %w", errUnsupported, hdr.Name, err)
+						return nil, unrecordable(fmt.Errorf("%s: %w", hdr.Name, err))
 					}
 					e.Reduced = make(map[string]Output, len(reds))
 					for _, r := range reds {
@@ -175,10 +175,10 @@ func recordLayer(ctx context.Context, i int, src io.Reader, desc layer.Desc, cfg
 	// Drain what follows the tar's end and verify the diff_id, as the
 	// layer reader does.
 	if err := st.Finish(); err != nil {
-		if st.Err() != nil || errors.Is(err, layer.ErrDiffIDMismatch) {
+		if errors.Is(err, layer.ErrDiffIDMismatch) {
 			return nil, err
 		}
-		return nil, fmt.Errorf("%w: %w", errUnsupported, err)
+		return nil, unrecordable(err)
 	}
 	sk.DiffID = string(desc.DiffID)
 	return sk, nil
