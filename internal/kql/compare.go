@@ -48,10 +48,13 @@ func equalValues(a, b Value) bool {
 
 func deepEqual(a, b Value) bool {
 	if a.k != b.k {
-		if a.k == kNull || b.k == kNull {
+		// An array or bag equals only one of its own kind; scalars of
+		// different kinds compare as values (a long and a real).
+		if a.k == kNull || b.k == kNull || a.k == kArray || a.k == kBag || b.k == kArray || b.k == kBag {
 			return false
 		}
-		return equalValues(a, b)
+		c, ok := compareValues(a, b)
+		return ok && c == 0
 	}
 	switch a.k {
 	case kNull:

@@ -138,6 +138,15 @@ func TestCompareAndKeys(t *testing.T) {
 	if !deepEqual(a, b) || string(appendKey(nil, a, false)) != string(appendKey(nil, b, false)) {
 		t.Error("equal bags must be equal and have equal keys")
 	}
+	// A scalar and an array or bag are unequal (this recursed without end,
+	// a stack overflow that killed the process: FuzzRun's seed
+	// 6ec40508f0bac644, `where properties.x == properties`).
+	arr, _ := FromJSON([]byte(`["a"]`))
+	for _, p := range [][2]Value{{String("a"), a}, {a, String("a")}, {Long(1), arr}, {arr, a}, {Array(Long(2)), Array(Real(2))}} {
+		if got, want := equalValues(p[0], p[1]), p[0].k == kArray && p[1].k == kArray; got != want {
+			t.Errorf("equalValues(%v, %v) = %v, want %v", p[0], p[1], got, want)
+		}
+	}
 	if string(appendKey(nil, String("A"), true)) != string(appendKey(nil, String("a"), true)) {
 		t.Error("folded keys ignore case")
 	}
