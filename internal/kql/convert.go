@@ -43,6 +43,7 @@ func toStringValue(v Value) string {
 	case kTimeSpan:
 		return formatTimeSpan(v.i)
 	}
+	needValue("tostring", sizeOf(v))  // about the size of its JSON text
 	return string(appendJSON(nil, v)) // arrays and bags: their JSON text
 }
 

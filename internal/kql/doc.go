@@ -88,5 +88,8 @@
 // (ErrRowLimit) and the memory held by operators that keep rows: summarize,
 // join (its right side), sort, top (only N rows), distinct, dcount, make_*,
 // in (subquery) (ErrMemoryLimit). where, extend, project, mv-expand, parse,
-// union and take stream.
+// union and take stream. One value a function builds (strcat, strcat_delim,
+// strcat_array, replace_string, split, tostring of a dynamic value) is at
+// most 16 MiB, also ErrMemoryLimit: chained calls would otherwise grow a
+// value geometrically before any operator holds it.
 package kql

@@ -3,6 +3,7 @@ package kql
 import (
 	"errors"
 	"fmt"
+	"runtime/debug"
 )
 
 // Conditions callers branch on with errors.Is.
@@ -64,4 +65,37 @@ func syntaxErrorf(p Pos, format string, args ...any) *Error {
 
 func semanticErrorf(p Pos, format string, args ...any) *Error {
 	return &Error{Pos: p, Msg: fmt.Sprintf(format, args...), Kind: ErrSemantic}
+}
+
+// maxValueBytes bounds one value a function builds (strcat, replace_string,
+// split, tostring of a dynamic value, ...). Nested or chained calls grow a
+// value geometrically (strcat(a, a, ..., a) of strcat(b, b, ..., b)), and
+// the operators account for memory only once a row is held: without this
+// bound, a short query could make the process allocate without limit.
+const maxValueBytes = 16 << 20
+
+// valueLimit is raised, as a panic, by a function about to build a value
+// of more than maxValueBytes; Run recovers it as an ErrMemoryLimit error
+// (the functions return values, not errors).
+type valueLimit struct{ fn string }
+
+func (v valueLimit) err() error {
+	return fmt.Errorf("%w: %s() would build a value of more than %d MiB; narrow the query first",
+		ErrMemoryLimit, v.fn, maxValueBytes>>20)
+}
+
+// needValue raises valueLimit when fn is about to build a value of n bytes
+// (approximately) past maxValueBytes.
+func needValue(fn string, n int64) {
+	if n > maxValueBytes {
+		panic(valueLimit{fn})
+	}
+}
+
+// recovered turns a panic of the engine into the query's error.
+func recovered(r any) error {
+	if v, ok := r.(valueLimit); ok {
+		return v.err()
+	}
+	return fmt.Errorf("%w: %v\n%s", ErrInternal, r, debug.Stack())
 }

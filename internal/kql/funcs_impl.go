@@ -138,11 +138,14 @@ func bindStrcat(_ *binder, _ *call, args []*cexpr) (*cexpr, error) {
 		parts[i] = stringOf(a)
 	}
 	return &cexpr{t: TypeString, col: -1, eval: func(r Row) Value {
-		var b strings.Builder
-		for _, p := range parts {
-			b.WriteString(p(r))
+		ss := make([]string, len(parts))
+		n := 0
+		for i, p := range parts {
+			ss[i] = p(r)
+			n += len(ss[i])
 		}
-		return String(b.String())
+		needValue("strcat", int64(n))
+		return String(strings.Join(ss, ""))
 	}}, nil
 }
 
@@ -154,14 +157,14 @@ func bindStrcatDelim(_ *binder, _ *call, args []*cexpr) (*cexpr, error) {
 	}
 	return &cexpr{t: TypeString, col: -1, eval: func(r Row) Value {
 		d := delim(r)
-		var b strings.Builder
+		ss := make([]string, len(parts))
+		n := len(d) * (len(parts) - 1)
 		for i, p := range parts {
-			if i > 0 {
-				b.WriteString(d)
-			}
-			b.WriteString(p(r))
+			ss[i] = p(r)
+			n += len(ss[i])
 		}
-		return String(b.String())
+		needValue("strcat_delim", int64(n))
+		return String(strings.Join(ss, d))
 	}}, nil
 }
 
@@ -176,14 +179,16 @@ func bindStrcatArray(_ *binder, c *call, args []*cexpr) (*cexpr, error) {
 			return String("")
 		}
 		d := delim(r)
-		var b strings.Builder
+		ss := make([]string, len(v.ref.arr))
+		n := len(d) * max(len(ss)-1, 0)
 		for i, e := range v.ref.arr {
-			if i > 0 {
-				b.WriteString(d)
+			ss[i] = toStringValue(e)
+			if n += len(ss[i]); n > maxValueBytes {
+				break
 			}
-			b.WriteString(toStringValue(e))
 		}
-		return String(b.String())
+		needValue("strcat_array", int64(n))
+		return String(strings.Join(ss, d))
 	}}, nil
 }
 
@@ -204,6 +209,7 @@ func bindSplit(_ *binder, c *call, args []*cexpr) (*cexpr, error) {
 		if d == "" {
 			parts = []string{s}
 		} else {
+			needValue("split", int64(strings.Count(s, d)+1)*valueSize+int64(len(s)))
 			parts = strings.Split(s, d)
 		}
 		if idx != nil {
@@ -282,7 +288,11 @@ func bindReplaceString(_ *binder, _ *call, args []*cexpr) (*cexpr, error) {
 		if l == "" {
 			return String(text(r))
 		}
-		return String(strings.ReplaceAll(text(r), l, rep(r)))
+		t, p := text(r), rep(r)
+		if len(p) > len(l) {
+			needValue("replace_string", int64(len(t))+int64(strings.Count(t, l))*int64(len(p)-len(l)))
+		}
+		return String(strings.ReplaceAll(t, l, p))
 	}}, nil
 }
 

@@ -79,6 +79,20 @@ func TestLimits(t *testing.T) {
 			lim: Limits{Timeout: 50 * time.Millisecond}, want: ErrTimeout},
 		{name: "query length", table: &genTable{n: 1}, query: "gen | where s == '" + strings.Repeat("x", 100) + "'",
 			lim: Limits{MaxQueryBytes: 64}, want: ErrSyntax, msg: "line 1, column 1: the query is longer than 64 bytes"},
+		// One value a function builds is bounded (16 MiB): values grown by
+		// chained calls would otherwise be allocated before any operator
+		// accounts for them. e is 8 MiB (s, 8 bytes, times 16^5).
+		{name: "strcat of strcat", table: &genTable{n: 1}, query: grow16("s", "a", "b", "c", "d", "e", "f") + " | count",
+			want: ErrMemoryLimit, msg: "strcat() would build a value of more than 16 MiB"},
+		{name: "strcat below the bound", table: &genTable{n: 1}, query: grow16("s", "a", "b", "c", "d", "e") + " | count"},
+		{name: "replace_string", table: &genTable{n: 1}, query: grow16("s", "a", "b", "c", "d", "e") + " | extend r = replace_string(e, 's', e) | count",
+			want: ErrMemoryLimit, msg: "replace_string() would build"},
+		{name: "split", table: &genTable{n: 1}, query: grow16("s", "a", "b", "c", "d", "e") + " | extend r = split(e, '0') | count",
+			want: ErrMemoryLimit, msg: "split() would build"},
+		{name: "tostring of a bag", table: &genTable{n: 1}, query: grow16("s", "a", "b", "c", "d", "e") + " | extend r = tostring(pack('x', e, 'y', e, 'z', e)) | count",
+			want: ErrMemoryLimit, msg: "tostring() would build"},
+		{name: "strcat_delim", table: &genTable{n: 1}, query: grow16("s", "a", "b", "c", "d", "e") + " | extend r = strcat_delim('-', e, e, e) | count",
+			want: ErrMemoryLimit, msg: "strcat_delim() would build"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -101,6 +115,18 @@ func TestLimits(t *testing.T) {
 			}
 		})
 	}
+}
+
+// grow16 is "gen | extend a = strcat(s, s, ... 16 times) | extend b =
+// strcat(a, ...)" and so on through names: each column 16 times the one
+// before.
+func grow16(from string, names ...string) string {
+	q := "gen"
+	for _, n := range names {
+		q += " | extend " + n + " = strcat(" + strings.TrimSuffix(strings.Repeat(from+", ", 16), ", ") + ")"
+		from = n
+	}
+	return q
 }
 
 func TestCallerCancel(t *testing.T) {

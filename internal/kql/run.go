@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"runtime/debug"
 	"time"
 )
 
@@ -75,7 +74,7 @@ func prepare(query string, catalog Catalog, limits Limits) (p plan, subs []*subq
 	defer func() {
 		if r := recover(); r != nil {
 			p, subs = nil, nil
-			err = fmt.Errorf("%w: %v\n%s", ErrInternal, r, debug.Stack())
+			err = recovered(r)
 		}
 	}()
 	q, err := parse(query)
@@ -105,7 +104,7 @@ func Run(ctx context.Context, query string, catalog Catalog, limits Limits) (res
 	defer func() {
 		if r := recover(); r != nil {
 			res = nil
-			err = fmt.Errorf("%w: %v\n%s", ErrInternal, r, debug.Stack())
+			err = recovered(r)
 		}
 	}()
 	x := &execCtx{maxMem: limits.MaxMemory}
