@@ -13,7 +13,7 @@
 # failing input is Go 1.26's fuzz coordinator race, go.dev/issue/75804, and
 # is reported as a flake instead, as is a saved input that passes when run
 # again — a worker that died for another reason; a crash that reproduces
-# fails): go test prints the input and writes it to the
+# fails, and so does a worker dying while minimizing in two runs in a row): go test prints the input and writes it to the
 # package's testdata/fuzz/NAME/ directory, where it becomes a regression seed
 # once committed. The script runs every target, then exits 1 if any failed,
 # naming them.
@@ -78,6 +78,17 @@ for t in "${targets[@]}"; do
 		# not a finding about our code: warn and go on.
 		log "FLAKE $pkg $name ($(($(date +%s) - t0))s): fuzztime deadline race in the Go toolchain, no failing input"
 		flaked+=("$pkg $name")
+	elif grep -q 'terminated unexpectedly while minimizing' "$out" &&
+		! go test -run '^$' -fuzz "^$name\$" -fuzztime "$FUZZTIME" "$pkg" >"$out.rerun" 2>&1 &&
+		grep -q 'terminated unexpectedly while minimizing' "$out.rerun"; then
+		# A worker that dies while minimizing leaves an input that is not
+		# the one that killed it (a stack overflow or runaway memory in a
+		# candidate). Once may be a starved machine; twice in a row is a
+		# crash (kql's FuzzRun hid a stack overflow this way).
+		log "FAIL $pkg $name ($(($(date +%s) - t0))s): a fuzz worker died while minimizing, in two runs in a row;" \
+			"the saved input is not the crasher: log the fuzz function's inputs to a file to find it"
+		cat "$out" "$out.rerun" >&2
+		failed+=("$pkg $name")
 	elif rerun=$(grep -o "go test -run=$name/[0-9a-f]*" "$out" | head -1) && [[ -n $rerun ]] &&
 		go test "${rerun#go test }" "$pkg" >"$out.rerun" 2>&1; then
 		# The fuzzer saved an input, but running that input again passes:
