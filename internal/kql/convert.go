@@ -14,7 +14,19 @@ import (
 // tolong(datetime) returns .NET ticks like Kusto does.
 const netEpochTicks = 621355968000000000
 
+// toStringValue is v as a string, in a query: an array or bag of more
+// than maxValueBytes fails it (valueLimit), as its JSON text would be
+// built from references to values the query may have made large.
 func toStringValue(v Value) string {
+	if v.ref != nil {
+		needValue("tostring", sizeOf(v)) // about the size of its JSON text
+	}
+	return renderString(v)
+}
+
+// renderString is v as a string (its JSON text for an array or bag), with
+// no bound: for rendering a result, outside a running query.
+func renderString(v Value) string {
 	switch v.k {
 	case kNull:
 		return ""
@@ -43,7 +55,6 @@ func toStringValue(v Value) string {
 	case kTimeSpan:
 		return formatTimeSpan(v.i)
 	}
-	needValue("tostring", sizeOf(v))  // about the size of its JSON text
 	return string(appendJSON(nil, v)) // arrays and bags: their JSON text
 }
 

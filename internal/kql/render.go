@@ -65,7 +65,7 @@ func cellText(v Value) string {
 	if v.k == kNull {
 		return ""
 	}
-	return toStringValue(v)
+	return renderString(v)
 }
 
 // WriteCSV writes a header of column names and one record per row.

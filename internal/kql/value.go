@@ -209,7 +209,7 @@ func (v Value) Interface() any {
 }
 
 // String renders v the way tostring() does.
-func (v Value) String() string { return toStringValue(v) }
+func (v Value) String() string { return renderString(v) }
 
 // nullOf is the missing value of a column of type t: the empty string for
 // strings (which have no null), null otherwise.

@@ -191,3 +191,16 @@ func TestMemTableChecksRows(t *testing.T) {
 		}
 	}
 }
+
+// TestRenderLargeValue: the bound on values a query builds (maxValueBytes)
+// does not apply to rendering a result, outside the query: a large dynamic
+// value from a table renders.
+func TestRenderLargeValue(t *testing.T) {
+	v := Array(String(strings.Repeat("x", maxValueBytes+1)))
+	if s := v.String(); len(s) != maxValueBytes+5 {
+		t.Errorf("String() is %d bytes, want %d", len(s), maxValueBytes+5)
+	}
+	if s := cellText(v); len(s) != maxValueBytes+5 {
+		t.Errorf("cellText is %d bytes, want %d", len(s), maxValueBytes+5)
+	}
+}
