@@ -43,13 +43,10 @@ func (d *dirHandle) names() ([]string, error) { return d.f.Readdirnames(-1) }
 // link; nil, nil when it is gone or no longer a directory.
 func (d *dirHandle) sub(name string) (*dirHandle, error) {
 	var fd int
-	var err error
-	for {
+	err := ignoringEINTR(func() (err error) {
 		fd, err = unix.Openat(d.fd(), name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
-		if err != unix.EINTR {
-			break
-		}
-	}
+		return err
+	})
 	p := filepath.Join(d.path, name)
 	switch {
 	case err == unix.ENOENT || err == unix.ENOTDIR || err == unix.ELOOP:
