@@ -196,11 +196,7 @@ func Index(t testing.TB, children ...*Artifact) *Artifact {
 // empty). Several artifacts may be written into one layout.
 func WriteLayout(t testing.TB, dir, tag string, a *Artifact) {
 	t.Helper()
-	var ann map[string]string
-	if tag != "" {
-		ann = map[string]string{"org.opencontainers.image.ref.name": tag}
-	}
-	writeLayoutTo(t, ann, a, func(name string, data []byte) {
+	writeLayoutTo(t, refName(tag), a, func(name string, data []byte) {
 		p := filepath.Join(dir, filepath.FromSlash(name))
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			t.Fatal(err)
@@ -239,20 +235,25 @@ func writeLayoutTo(t testing.TB, ann map[string]string, a *Artifact, write func(
 // skopeo and podman write as oci-archive:), tagged tag when not empty.
 func WriteOCIArchive(t testing.TB, file, tag string, a *Artifact) {
 	t.Helper()
-	var ann map[string]string
-	if tag != "" {
-		ann = map[string]string{"org.opencontainers.image.ref.name": tag}
-	}
+	writeTarFile(t, file, func(_ *tar.Writer, write func(name string, data []byte)) {
+		writeLayoutTo(t, refName(tag), a, write, nil)
+	})
+}
+
+// writeTarFile writes the tar file that fill makes: with tw itself, or
+// with write, which adds a regular file.
+func writeTarFile(t testing.TB, file string, fill func(tw *tar.Writer, write func(name string, data []byte))) {
+	t.Helper()
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
-	writeLayoutTo(t, ann, a, func(name string, data []byte) {
+	fill(tw, func(name string, data []byte) {
 		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(data)), Typeflag: tar.TypeReg}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := tw.Write(data); err != nil {
 			t.Fatal(err)
 		}
-	}, nil)
+	})
 	if err := tw.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -261,61 +262,56 @@ func WriteOCIArchive(t testing.TB, file, tag string, a *Artifact) {
 	}
 }
 
+// refName is the annotations naming an image of a layout tag (none when
+// tag is empty).
+func refName(tag string) map[string]string {
+	if tag == "" {
+		return nil
+	}
+	return map[string]string{"org.opencontainers.image.ref.name": tag}
+}
+
 // WriteDockerArchive writes image a as a `docker save` archive at file,
 // named repoTag ("demo/app:1"). With oci, the archive also holds the OCI
 // layout Docker 25+ writes (index.json, blobs/), and manifest.json points
 // into blobs/; without, it is the legacy form (<id>/layer.tar).
 func WriteDockerArchive(t testing.TB, file, repoTag string, a *Artifact, withOCI bool) {
 	t.Helper()
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	write := func(name string, data []byte) {
-		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(data)), Typeflag: tar.TypeReg}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := tw.Write(data); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cfgName := digest.FromBytes(a.Config).Encoded() + ".json"
-	var layerNames []string
-	if withOCI {
-		// Docker 25+ writes uncompressed layers into blobs/ and points the
-		// legacy manifest at them; here the compressed blobs do.
-		// As Docker names them: the full reference and the tag.
-		writeLayoutTo(t, map[string]string{
-			"io.containerd.image.name":          "docker.io/" + repoTag,
-			"org.opencontainers.image.ref.name": repoTag[strings.LastIndex(repoTag, ":")+1:],
-		}, a, write, nil)
-		cfgName = "blobs/sha256/" + digest.FromBytes(a.Config).Encoded()
-		for _, raw := range a.RawLayers {
-			layerNames = append(layerNames, "blobs/sha256/"+lt.DiffID(raw).Encoded())
-			write("blobs/sha256/"+lt.DiffID(raw).Encoded(), raw)
-		}
-	} else {
-		write(cfgName, a.Config)
-		for i, raw := range a.RawLayers {
-			id := lt.DiffID(raw).Encoded()
-			name := id + "/layer.tar"
-			if i > 0 && bytes.Equal(raw, a.RawLayers[0]) {
-				// Docker links a layer it already wrote.
-				first := lt.DiffID(a.RawLayers[0]).Encoded() + "/layer.tar"
-				if err := tw.WriteHeader(&tar.Header{Name: name, Typeflag: tar.TypeSymlink, Linkname: "../" + first}); err != nil {
-					t.Fatal(err)
-				}
-			} else {
-				write(name, raw)
+	writeTarFile(t, file, func(tw *tar.Writer, write func(name string, data []byte)) {
+		cfgName := digest.FromBytes(a.Config).Encoded() + ".json"
+		var layerNames []string
+		if withOCI {
+			// Docker 25+ writes uncompressed layers into blobs/ and points the
+			// legacy manifest at them; here the compressed blobs do.
+			// As Docker names them: the full reference and the tag.
+			writeLayoutTo(t, map[string]string{
+				"io.containerd.image.name":          "docker.io/" + repoTag,
+				"org.opencontainers.image.ref.name": repoTag[strings.LastIndex(repoTag, ":")+1:],
+			}, a, write, nil)
+			cfgName = "blobs/sha256/" + digest.FromBytes(a.Config).Encoded()
+			for _, raw := range a.RawLayers {
+				layerNames = append(layerNames, "blobs/sha256/"+lt.DiffID(raw).Encoded())
+				write("blobs/sha256/"+lt.DiffID(raw).Encoded(), raw)
 			}
-			layerNames = append(layerNames, name)
+		} else {
+			write(cfgName, a.Config)
+			for i, raw := range a.RawLayers {
+				id := lt.DiffID(raw).Encoded()
+				name := id + "/layer.tar"
+				if i > 0 && bytes.Equal(raw, a.RawLayers[0]) {
+					// Docker links a layer it already wrote.
+					first := lt.DiffID(a.RawLayers[0]).Encoded() + "/layer.tar"
+					if err := tw.WriteHeader(&tar.Header{Name: name, Typeflag: tar.TypeSymlink, Linkname: "../" + first}); err != nil {
+						t.Fatal(err)
+					}
+				} else {
+					write(name, raw)
+				}
+				layerNames = append(layerNames, name)
+			}
 		}
-	}
-	write("manifest.json", mustJSON(t, []map[string]any{{"Config": cfgName, "RepoTags": []string{repoTag}, "Layers": layerNames}}))
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(file, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
+		write("manifest.json", mustJSON(t, []map[string]any{{"Config": cfgName, "RepoTags": []string{repoTag}, "Layers": layerNames}}))
+	})
 }
 
 // Push stores a in the registry served by h (any OCI distribution
