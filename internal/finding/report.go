@@ -50,6 +50,34 @@ type Report struct {
 	Summary Summary `json:"summary"`
 	// RemediationPlan is set when there is something to fix; see [Plan].
 	RemediationPlan *RemediationPlan `json:"remediationPlan,omitempty"`
+	// Unchecked lists the packages that were not matched against any
+	// advisory, grouped by ecosystem and type, with the reason: their
+	// having no findings says nothing about them. Empty when every
+	// package was checked (and in a pending report, where none was).
+	Unchecked []Unchecked `json:"unchecked,omitempty"`
+}
+
+// Unchecked is a group of packages that could not be matched.
+type Unchecked struct {
+	// Ecosystem is the advisory ecosystem the packages would be matched
+	// in ("Debian:13", "crates.io"); empty when it is not known (an OS
+	// package of a release drydock does not identify).
+	Ecosystem string `json:"ecosystem,omitempty"`
+	// Type is the package type (deb, apk, cargo, ...).
+	Type string `json:"type"`
+	// Packages is how many packages of the report are in the group.
+	Packages int `json:"packages"`
+	// Reason says why, in a sentence.
+	Reason string `json:"reason"`
+}
+
+// UncheckedPackages returns the number of packages in r.Unchecked.
+func (r *Report) UncheckedPackages() int {
+	n := 0
+	for _, u := range r.Unchecked {
+		n += u.Packages
+	}
+	return n
 }
 
 // Image identifies the scanned image.

@@ -268,6 +268,17 @@ func TestSARIF(t *testing.T) {
 			t.Errorf("invocations %+v; want one, successful unless the scan failed", run.Invocations)
 		} else if n := run.Invocations[0].Notifications; failed && (len(n) != 1 || n[0].Level != "error" || n[0].Message.Text != r.Reason) {
 			t.Errorf("failed scan: notifications %+v, want an error saying %q", n, r.Reason)
+		} else if len(r.Unchecked) > 0 {
+			// Packages not checked are a warning each group, not silence.
+			var warned int
+			for _, m := range n {
+				if m.Level == "warning" && strings.Contains(m.Message.Text, "not checked") {
+					warned++
+				}
+			}
+			if warned != len(r.Unchecked) {
+				t.Errorf("notifications %+v; want a warning per unchecked group (%d)", n, len(r.Unchecked))
+			}
 		}
 		var ruleIDs []string
 		for _, rule := range run.Tool.Driver.Rules {

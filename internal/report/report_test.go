@@ -20,7 +20,7 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
 
 // fixtures are the canonical reports under testdata (see its README).
-var fixtures = []string{"alpine-3.4.6", "alpine-3.10.9", "failed"}
+var fixtures = []string{"alpine-3.4.6", "alpine-3.10.9", "alpine-3.20.3", "failed"}
 
 // tableNow is the table's clock in golden tests.
 var tableNow = time.Date(2026, 8, 23, 12, 0, 0, 0, time.UTC)
@@ -335,6 +335,15 @@ func TestTableStatuses(t *testing.T) {
 			Summary:         finding.Summary{Unknown: 1},
 			RemediationPlan: &finding.RemediationPlan{Upgrades: []finding.Upgrade{}, Unfixable: 1}},
 			want: []string{"(no fix)", "Remediation plan: no upgrade fixes the 1 finding found yet", "1 finding in 0 packages"}},
+		{name: "unchecked", r: finding.Report{Status: finding.StatusHealthy, Packages: make([]finding.Package, 96),
+			Unchecked: []finding.Unchecked{
+				{Ecosystem: "Debian:13", Type: "deb", Packages: 88, Reason: "the advisory database has no advisories for Debian:13"},
+				{Ecosystem: "Debian:13", Type: "maven", Packages: 5, Reason: "the advisory database has no advisories for Debian:13"},
+				{Ecosystem: "crates.io", Type: "cargo", Packages: 3, Reason: "the advisory database has no advisories for crates.io"},
+			}},
+			want: []string{"No findings in 96 packages.",
+				"93 packages not checked (88 deb, 5 maven): the advisory database has no advisories for Debian:13.",
+				"3 packages not checked (cargo): the advisory database has no advisories for crates.io."}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

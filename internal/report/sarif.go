@@ -70,6 +70,16 @@ func buildSARIF(r *finding.Report, version string) *sarif.Report {
 		}
 		inv.AddToolExecutionNotification(sarif.NewNotification().WithLevel(level).WithMessage(sarif.NewTextMessage(r.Reason)))
 	}
+	// Packages that were not matched have no results because nothing is
+	// known about them: a warning each group, so that the run is not
+	// taken for a clean bill of health.
+	if n := r.UncheckedPackages(); n > 0 {
+		props.Add("uncheckedPackages", n)
+		for _, u := range r.Unchecked {
+			msg := fmt.Sprintf("%d %s packages not checked: %s", u.Packages, u.Type, u.Reason)
+			inv.AddToolExecutionNotification(sarif.NewNotification().WithLevel("warning").WithMessage(sarif.NewTextMessage(msg)))
+		}
+	}
 	run.AddInvocation(inv)
 	run.WithProperties(props)
 

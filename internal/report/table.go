@@ -356,6 +356,7 @@ func (t *tableWriter) summary(r *finding.Report, now time.Time) {
 			line += fmt.Sprintf(" (%d exempted)", s.Exempted)
 		}
 		parts = append(parts, line+".")
+		parts = append(parts, t.unchecked(r.Unchecked)...)
 	}
 	if r.DB.Version != "" || !r.DB.UpdatedAt.IsZero() {
 		db := "Advisory database"
@@ -370,6 +371,37 @@ func (t *tableWriter) summary(r *finding.Report, now time.Time) {
 	for _, p := range parts {
 		fmt.Fprintln(t.b, p)
 	}
+}
+
+// unchecked renders the packages that were not matched, a line per
+// reason: "230 packages not checked (145 maven, 85 deb): REASON."
+func (t *tableWriter) unchecked(us []finding.Unchecked) []string {
+	type byReason struct {
+		reason string
+		total  int
+		types  []string
+	}
+	var rs []*byReason
+	for _, u := range us {
+		i := slices.IndexFunc(rs, func(b *byReason) bool { return b.reason == u.Reason })
+		if i < 0 {
+			i = len(rs)
+			rs = append(rs, &byReason{reason: u.Reason})
+		}
+		rs[i].total += u.Packages
+		rs[i].types = append(rs[i].types, fmt.Sprintf("%d %s", u.Packages, clean(u.Type)))
+	}
+	lines := make([]string, 0, len(rs))
+	for _, b := range rs {
+		head := plural(b.total, "package") + " not checked"
+		if len(b.types) > 1 {
+			head += " (" + strings.Join(b.types, ", ") + ")"
+		} else {
+			head += " (" + strings.SplitN(b.types[0], " ", 2)[1] + ")"
+		}
+		lines = append(lines, t.paint(sgrYellow, head)+": "+clean(b.reason)+".")
+	}
+	return lines
 }
 
 // age renders a duration as a rough age: "3 hours old", "12 days old".

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"slices"
 	"time"
 
 	"github.com/drydock/drydock/internal/finding"
@@ -161,7 +160,6 @@ func ScanImage(ctx context.Context, im *source.Image, opts Options) (*finding.Re
 		finalize(ctx, r, finding.Conditions{NoDatabase: true}, log)
 		return r, nil
 	}
-	warnNoData(ctx, log, opts.DB, inv)
 	fs, err := match.Match(ctx, opts.DB, inv.Packages, match.Options{Matchers: opts.Matchers, Logger: log})
 	if err != nil {
 		return nil, fmt.Errorf("scan %s: %w", im.Repository, err)
@@ -174,6 +172,7 @@ func ScanImage(ctx context.Context, im *source.Image, opts Options) (*finding.Re
 		}
 	}
 	r.Findings = fs
+	r.Unchecked = unchecked(ctx, log, opts, inv)
 	finalize(ctx, r, finding.Conditions{}, log)
 	return r, nil
 }
@@ -217,26 +216,16 @@ func inventory(ctx context.Context, im *source.Image, opts Options, log *slog.Lo
 	return inv, nil
 }
 
-// warnNoData warns when the database holds no advisory for the image's OS
-// release: its OS packages then have no findings because nothing is
-// known, not because they are safe.
-func warnNoData(ctx context.Context, log *slog.Logger, db *vulndb.DB, inv *extract.Inventory) {
-	if inv.Distro == nil {
-		return
+// unchecked returns the packages that could not be matched (see
+// [match.Unchecked]) and warns about each group: they have no findings
+// because nothing is known, not because they are safe.
+func unchecked(ctx context.Context, log *slog.Logger, opts Options, inv *extract.Inventory) []finding.Unchecked {
+	us := match.Unchecked(opts.DB, inv.Packages, match.Options{Matchers: opts.Matchers})
+	for _, u := range us {
+		log.WarnContext(ctx, "packages not checked against advisories", "packages", u.Packages, "type", u.Type,
+			"ecosystem", u.Ecosystem, "reason", u.Reason)
 	}
-	rel := match.ReleaseOf(inv.Distro)
-	for _, eco := range rel.Ecosystems {
-		if slices.Contains(db.Ecosystems(eco), eco) {
-			return
-		}
-	}
-	for _, p := range inv.Packages {
-		if p.Type.IsOS() {
-			log.WarnContext(ctx, "the advisory database has no data for this OS release; its packages cannot be matched",
-				"os", inv.Distro.String(), "ecosystems", rel.Ecosystems)
-			return
-		}
-	}
+	return us
 }
 
 // logAnomalies reports the entries the layer reader neutralised: a

@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -206,6 +207,9 @@ func TestAlpineNegative(t *testing.T) {
 			}
 			if len(r.Packages) != 14 {
 				t.Errorf("%d packages, want 14", len(r.Packages))
+			}
+			if r.Unchecked != nil {
+				t.Errorf("unchecked %+v; the test data covers Alpine %s", r.Unchecked, ver)
 			}
 		})
 	}
@@ -576,6 +580,13 @@ func TestDebian(t *testing.T) {
 	}
 	if r.Status != finding.StatusHealthy {
 		t.Errorf("status %s", r.Status)
+	}
+	// The test data holds no Debian advisories: the report must say that
+	// its 88 packages were not checked, not merely that none is affected.
+	want := []finding.Unchecked{{Ecosystem: "Debian:12", Type: "deb", Packages: 88,
+		Reason: "the advisory database has no advisories for Debian:12"}}
+	if !reflect.DeepEqual(r.Unchecked, want) {
+		t.Errorf("unchecked %+v, want %+v", r.Unchecked, want)
 	}
 }
 

@@ -235,6 +235,10 @@ func (db *DB) Status() Status {
 // ("" lists all; "Debian:" lists every Debian release present).
 func (db *DB) Ecosystems(prefix string) []string { return db.meta.EcosystemsWithPrefix(prefix) }
 
+// HasEcosystem reports whether the database holds any advisory filed
+// under the exact ecosystem string ("Debian:12", "npm").
+func (db *DB) HasEcosystem(ecosystem string) bool { return db.meta.Ecosystems[ecosystem] > 0 }
+
 func (db *DB) numRecords() int    { return len(db.recTable) / 8 }
 func (db *DB) numEnrichment() int { return len(db.enrTable) / 8 }
 
