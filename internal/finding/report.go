@@ -207,8 +207,9 @@ func Status(findings []Finding, c Conditions) ReportStatus {
 // Finalize completes a report whose Image, DB, ScannedAt, Packages and
 // Findings are filled in: it sets Schema, fills each finding's empty
 // Remediation with [Remediation], and sets Summary, Status (from c, see
-// [Status]) and RemediationPlan ([Plan] plus [BaseImageHint]; nil when the
-// image is not unhealthy). compare orders fixed versions; see [CompareFunc].
+// [Status]) and RemediationPlan ([Plan] plus [BaseImageHint] for an
+// unhealthy image; only the hint for a healthy or pending one on an
+// end-of-life release; nil otherwise). compare orders fixed versions; see [CompareFunc].
 // Reason is left to the caller.
 func (r *Report) Finalize(compare CompareFunc, c Conditions) error {
 	r.Schema = SchemaV1
@@ -220,7 +221,17 @@ func (r *Report) Finalize(compare CompareFunc, c Conditions) error {
 	r.Summary = Summarize(r.Findings)
 	r.Status = Status(r.Findings, c)
 	r.RemediationPlan = nil
-	if r.Status != StatusUnhealthy {
+	switch r.Status {
+	case StatusHealthy, StatusPending:
+		// Nothing to upgrade, but an end-of-life release is itself the
+		// thing to fix: its advisories have stopped, so "no findings"
+		// will stay true whatever is found later.
+		if hint := BaseImageHint(r.Image.OS); hint != "" {
+			r.RemediationPlan = &RemediationPlan{Upgrades: []Upgrade{}, BaseImageHint: hint}
+		}
+		return nil
+	case StatusUnhealthy:
+	default:
 		return nil
 	}
 	p, err := Plan(r.Findings, compare)

@@ -150,8 +150,8 @@ func TestFinalize(t *testing.T) {
 		t.Fatalf("RemediationPlan = %+v, want 4 upgrades and a base image hint", r.RemediationPlan)
 	}
 
-	// Healthy and not-scanned reports carry no plan.
-	for _, c := range []Conditions{{Failed: true}, {NoDatabase: true}} {
+	// A failed or notApplicable report carries no plan.
+	for _, c := range []Conditions{{Failed: true}, {NotApplicable: true}} {
 		if err := r.Finalize(apkCompare, c); err != nil {
 			t.Fatal(err)
 		}
@@ -159,9 +159,18 @@ func TestFinalize(t *testing.T) {
 			t.Errorf("%+v: RemediationPlan = %+v, want nil", c, r.RemediationPlan)
 		}
 	}
-	h := &Report{Image: r.Image}
-	if err := h.Finalize(nil, Conditions{}); err != nil || h.Status != StatusHealthy || h.RemediationPlan != nil {
-		t.Errorf("empty report: err %v, status %q, plan %+v; want healthy without plan", err, h.Status, h.RemediationPlan)
+	// A healthy or pending report on an end-of-life release has nothing to
+	// upgrade, but still the base image hint; on a supported one, no plan.
+	for _, c := range []Conditions{{}, {NoDatabase: true}} {
+		h := &Report{Image: r.Image}
+		if err := h.Finalize(nil, c); err != nil || h.RemediationPlan == nil || h.RemediationPlan.BaseImageHint == "" ||
+			h.RemediationPlan.Upgrades == nil || len(h.RemediationPlan.Upgrades) != 0 {
+			t.Errorf("%+v, end-of-life: err %v, status %q, plan %+v; want only the base image hint", c, err, h.Status, h.RemediationPlan)
+		}
+		h = &Report{Image: Image{OS: OS{Family: "alpine", Version: "3.22.1"}}}
+		if err := h.Finalize(nil, c); err != nil || h.RemediationPlan != nil {
+			t.Errorf("%+v, supported: err %v, status %q, plan %+v; want no plan", c, err, h.Status, h.RemediationPlan)
+		}
 	}
 }
 
