@@ -217,12 +217,13 @@ func inventory(ctx context.Context, im *source.Image, opts Options, log *slog.Lo
 }
 
 // unchecked returns the packages that could not be matched (see
-// [match.Unchecked]) and warns about each group: they have no findings
-// because nothing is known, not because they are safe.
+// [match.Unchecked]): they have no findings because nothing is known, not
+// because they are safe. The report says so; the log only at debug level,
+// as every re-evaluation of a stored image would repeat it.
 func unchecked(ctx context.Context, log *slog.Logger, opts Options, inv *extract.Inventory) []finding.Unchecked {
 	us := match.Unchecked(opts.DB, inv.Packages, match.Options{Matchers: opts.Matchers})
 	for _, u := range us {
-		log.WarnContext(ctx, "packages not checked against advisories", "packages", u.Packages, "type", u.Type,
+		log.DebugContext(ctx, "packages not checked against advisories", "packages", u.Packages, "type", u.Type,
 			"ecosystem", u.Ecosystem, "reason", u.Reason)
 	}
 	return us

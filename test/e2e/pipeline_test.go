@@ -75,6 +75,27 @@ func TestScanPipeline(t *testing.T) {
 		t.Fatalf("alpine 3.11.13: %+v", m)
 	}
 
+	// A release the advisory data has nothing on (no v3.20 secdb here):
+	// healthy, but the report says its packages were not checked, and that
+	// the end-of-life release is the thing to fix.
+	unknown := pushImage(t, platformImage(t, alpineFiles("3.20.3"), 0, "amd64"), srv.addr+"/e2e/scan/alpine:3.20.3")
+	if m := waitVerdict(t, srv, "e2e/scan/alpine", unknown, 30*time.Second, nil); m.Status != "healthy" {
+		t.Fatalf("alpine 3.20.3: %+v", m)
+	}
+	var rep320 struct {
+		Status    string
+		Unchecked []struct {
+			Ecosystem, Type, Reason string
+			Packages                int
+		}
+		RemediationPlan *struct{ BaseImageHint string }
+	}
+	apiGet(t, srv, "/api/v1/repositories/e2e/scan/alpine/manifests/"+unknown+"/report", &rep320)
+	if len(rep320.Unchecked) != 1 || rep320.Unchecked[0].Ecosystem != "Alpine:v3.20" || rep320.Unchecked[0].Packages != 14 ||
+		rep320.RemediationPlan == nil || rep320.RemediationPlan.BaseImageHint == "" {
+		t.Errorf("alpine 3.20.3 report: %+v", rep320)
+	}
+
 	// An OCI artifact pushed with oras.
 	artDir := t.TempDir()
 	sbom := writeFile(t, artDir, "sbom.spdx.json", []byte(`{"spdxVersion":"SPDX-2.3"}`))
@@ -177,8 +198,8 @@ func TestScanPipeline(t *testing.T) {
 	}
 	var usage struct{ Total int }
 	apiGet(t, srv, "/api/v1/usage", &usage)
-	if usage.Total != 4 { // 3.4.6, 3.11.13 and the index's two (distinct) platforms
-		t.Errorf("usage %d, want 4", usage.Total)
+	if usage.Total != 5 { // 3.4.6, 3.11.13, 3.20.3 and the index's two (distinct) platforms
+		t.Errorf("usage %d, want 5", usage.Total)
 	}
 }
 
