@@ -180,7 +180,7 @@ func components() map[string]any {
 		"Repository": obj(map[string]any{"name": str(), "registry": str(), "subscriptionId": str()}, nil),
 		"Image": obj(map[string]any{"subscriptionId": str(), "registry": str(), "repository": str(), "digest": str(),
 			"index": str(), "platform": str(), "status": ref("Status"), "reason": str(), "scanning": boolean(),
-			"os": obj(map[string]any{"family": str(), "version": str(), "eol": boolean()}, nil), "packages": integer(),
+			"os": obj(map[string]any{"family": str(), "version": str(), "eol": boolean()}, nil), "packages": integer(), "unchecked": integer(),
 			"summary": ref("Summary"), "dbVersion": str(), "attempts": integer(), "queuedAt": dateTime(), "startedAt": dateTime(),
 			"scannedAt": dateTime(), "firstScannedAt": dateTime(), "lastPushed": dateTime(), "lastPulled": dateTime()}, nil),
 		"Manifest": obj(map[string]any{"repository": str(), "digest": str(), "mediaType": str(), "artifactType": str(),

@@ -50,6 +50,7 @@ type imageJSON struct {
 	Scanning       bool        `json:"scanning"`
 	OS             *osJSON     `json:"os,omitempty"`
 	Packages       int         `json:"packages"`
+	Unchecked      int         `json:"unchecked"`
 	Summary        summaryJSON `json:"summary"`
 	DBVersion      string      `json:"dbVersion,omitempty"`
 	Attempts       int         `json:"attempts"`
@@ -73,7 +74,7 @@ func imageOf(im store.ImageRecord) imageJSON {
 	j := imageJSON{
 		SubscriptionID: im.SubscriptionID, Registry: im.Registry, Repository: im.Repository, Digest: string(im.Digest),
 		Index: string(im.ParentDigest), Platform: im.Platform, Status: im.Status, Reason: im.Reason,
-		Scanning: im.ScanState == "scanning", Packages: im.Packages, Summary: summaryOf(im.Summary),
+		Scanning: im.ScanState == "scanning", Packages: im.Packages, Unchecked: im.Unchecked, Summary: summaryOf(im.Summary),
 		DBVersion: im.DBVersion, Attempts: im.Attempts, QueuedAt: timePtr(im.QueuedAt), StartedAt: timePtr(im.StartedAt),
 		ScannedAt: timePtr(im.ScannedAt), FirstScannedAt: timePtr(im.FirstScannedAt), LastPushed: timePtr(im.PushedAt),
 		LastPulled: timePtr(im.LastPulledAt),

@@ -18,7 +18,7 @@ func evaluation(ref store.ImageRef, r *finding.Report, inventory string) store.E
 	ev := store.Evaluation{
 		Image: ref, Status: string(r.Status), Reason: r.Reason,
 		OSFamily: r.Image.OS.Family, OSVersion: r.Image.OS.Version, OSEOL: r.Image.OS.EOL,
-		Inventory: inventory, Packages: len(r.Packages), DBVersion: r.DB.Version, At: r.ScannedAt,
+		Inventory: inventory, Packages: len(r.Packages), Unchecked: r.UncheckedPackages(), DBVersion: r.DB.Version, At: r.ScannedAt,
 		Summary: store.Summary{Critical: r.Summary.Critical, High: r.Summary.High, Medium: r.Summary.Medium,
 			Low: r.Summary.Low, Unknown: r.Summary.Unknown, Exempted: r.Summary.Exempted},
 	}
@@ -52,7 +52,7 @@ func evaluation(ref store.ImageRef, r *finding.Report, inventory string) store.E
 func fingerprint(ev *store.Evaluation) string {
 	lines := make([]string, 0, len(ev.Findings)+1)
 	lines = append(lines, strings.Join([]string{ev.Status, ev.Reason, ev.OSFamily, ev.OSVersion,
-		strconv.FormatBool(ev.OSEOL), ev.Inventory, strconv.Itoa(ev.Packages)}, "\x00"))
+		strconv.FormatBool(ev.OSEOL), ev.Inventory, strconv.Itoa(ev.Packages), strconv.Itoa(ev.Unchecked)}, "\x00"))
 	for _, f := range ev.Findings {
 		lines = append(lines, strings.Join([]string{f.Key(), strconv.Itoa(f.Severity), f.FixedVersion, f.FixStatus,
 			f.Title, f.Layer, f.PURL, strconv.FormatBool(f.Exempted), f.ExemptionID}, "\x00"))

@@ -19,7 +19,7 @@ var imageColumns = []kql.Column{
 	col("repository", kql.TypeString), col("digest", kql.TypeString), col("parentDigest", kql.TypeString),
 	col("platform", kql.TypeString), col("mediaType", kql.TypeString), col("tags", kql.TypeDynamic),
 	col("status", kql.TypeString), col("reason", kql.TypeString), col("os", kql.TypeString), col("osVersion", kql.TypeString),
-	col("osEol", kql.TypeBool), col("packages", kql.TypeLong), col("critical", kql.TypeLong), col("high", kql.TypeLong),
+	col("osEol", kql.TypeBool), col("packages", kql.TypeLong), col("unchecked", kql.TypeLong), col("critical", kql.TypeLong), col("high", kql.TypeLong),
 	col("medium", kql.TypeLong), col("low", kql.TypeLong), col("unknown", kql.TypeLong), col("exempted", kql.TypeLong),
 	col("dbVersion", kql.TypeString), col("pushedAt", kql.TypeDateTime), col("lastPulledAt", kql.TypeDateTime),
 	col("scannedAt", kql.TypeDateTime), col("firstScannedAt", kql.TypeDateTime),
@@ -44,7 +44,7 @@ func (t *Tables) images(ctx context.Context, sc projection.Scope, f filters) (kq
 			rows = append(rows, kql.Row{str(projection.SubscriptionID(im.SubscriptionID)), str(im.SubscriptionID), str(im.Registry),
 				str(im.Repository), str(string(im.Digest)), str(string(im.ParentDigest)), str(im.Platform), str(im.MediaType),
 				strings_(im.Tags), str(im.Status), str(im.Reason), str(im.OSFamily), str(im.OSVersion), kql.Bool(im.OSEOL),
-				long(im.Packages), long(s.Critical), long(s.High), long(s.Medium), long(s.Low), long(s.Unknown), long(s.Exempted),
+				long(im.Packages), long(im.Unchecked), long(s.Critical), long(s.High), long(s.Medium), long(s.Low), long(s.Unknown), long(s.Exempted),
 				str(im.DBVersion), when(im.PushedAt), when(im.LastPulledAt), when(im.ScannedAt), when(im.FirstScannedAt)})
 		}
 		pf.AfterID = next

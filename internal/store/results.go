@@ -160,6 +160,9 @@ type Evaluation struct {
 	// taken (notApplicable, failed).
 	Inventory string
 	Packages  int
+	// Unchecked counts the packages that could not be matched against
+	// any advisory (the report's "unchecked").
+	Unchecked int
 	Summary   Summary
 	Findings  []FindingRecord
 	// Fingerprint summarizes Status and Findings; an evaluation whose
@@ -260,6 +263,7 @@ type ImageRecord struct {
 	OSEOL          bool
 	Inventory      string
 	Packages       int
+	Unchecked      int // packages not matched against any advisory
 	Summary        Summary
 	DBVersion      string
 	Attempts       int

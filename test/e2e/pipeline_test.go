@@ -95,6 +95,12 @@ func TestScanPipeline(t *testing.T) {
 		rep320.RemediationPlan == nil || rep320.RemediationPlan.BaseImageHint == "" {
 		t.Errorf("alpine 3.20.3 report: %+v", rep320)
 	}
+	// And the fleet query finds it.
+	var q queryResult
+	apiJSON(t, srv, "POST", "/api/v1/query", map[string]string{"query": "images | where unchecked > 0 | project digest, unchecked"}, 200, &q)
+	if len(q.Rows) != 1 || len(q.Rows[0]) != 2 || q.Rows[0][0] != unknown || q.Rows[0][1] != float64(14) {
+		t.Errorf("images with unchecked packages: %v, want [[%s 14]]", q.Rows, unknown)
+	}
 
 	// An OCI artifact pushed with oras.
 	artDir := t.TempDir()

@@ -78,7 +78,7 @@ func (w *where) String() string {
 }
 
 const selectImage = `SELECT i.id, i.subscription_id, g.name, i.repository_id, r.name, i.digest, i.parent_digest, i.platform,
-		i.status, i.reason, i.scan_state, i.os_family, i.os_version, i.os_eol, i.inventory, i.packages,
+		i.status, i.reason, i.scan_state, i.os_family, i.os_version, i.os_eol, i.inventory, i.packages, i.unchecked,
 		i.critical, i.high, i.medium, i.low, i.unknown, i.exempted, i.db_version, i.attempts,
 		i.queued_at, i.started_at, i.scanned_at, i.first_scanned_at, COALESCE(m.pushed_at, 0), COALESCE(m.last_pulled_at, 0)
 	FROM images i JOIN repositories r ON r.id = i.repository_id JOIN registries g ON g.id = i.registry_id
@@ -90,7 +90,7 @@ func scanImage(rows interface{ Scan(...any) error }) (store.ImageRecord, error) 
 	var eol int64
 	var queued, started, scanned, first, pushed, pulled int64
 	err := rows.Scan(&im.ID, &im.SubscriptionID, &im.Registry, &im.RepositoryID, &im.Repository, &digest, &parent, &im.Platform,
-		&im.Status, &im.Reason, &im.ScanState, &im.OSFamily, &im.OSVersion, &eol, &im.Inventory, &im.Packages,
+		&im.Status, &im.Reason, &im.ScanState, &im.OSFamily, &im.OSVersion, &eol, &im.Inventory, &im.Packages, &im.Unchecked,
 		&im.Summary.Critical, &im.Summary.High, &im.Summary.Medium, &im.Summary.Low, &im.Summary.Unknown, &im.Summary.Exempted,
 		&im.DBVersion, &im.Attempts, &queued, &started, &scanned, &first, &pushed, &pulled)
 	if err != nil {

@@ -150,12 +150,12 @@ func (s *Store) saveEvaluation(ctx context.Context, tx *wtx, ev store.Evaluation
 	}
 	sum := ev.Summary
 	if _, err := exec(ctx, tx, `UPDATE images SET status = ?, reason = ?, scan_state = 'idle', os_family = ?, os_version = ?,
-			os_eol = ?, inventory = ?, packages = ?, critical = ?, high = ?, medium = ?, low = ?, unknown = ?, exempted = ?,
+			os_eol = ?, inventory = ?, packages = ?, unchecked = ?, critical = ?, high = ?, medium = ?, low = ?, unknown = ?, exempted = ?,
 			fingerprint = ?, db_version = ?, stale = 0, attempts = ?, scanned_at = ?, first_scanned_at = ?,
 			platform = CASE WHEN platform = '' THEN ? ELSE platform END,
 			parent_digest = CASE WHEN parent_digest = '' THEN ? ELSE parent_digest END
 		WHERE id = ?`,
-		ev.Status, ev.Reason, ev.OSFamily, ev.OSVersion, bit(ev.OSEOL), ev.Inventory, ev.Packages,
+		ev.Status, ev.Reason, ev.OSFamily, ev.OSVersion, bit(ev.OSEOL), ev.Inventory, ev.Packages, ev.Unchecked,
 		sum.Critical, sum.High, sum.Medium, sum.Low, sum.Unknown, sum.Exempted,
 		ev.Fingerprint, ev.DBVersion, ev.Attempts, at, first, ref.Platform, string(ref.ParentDigest), old.id); err != nil {
 		return res, err

@@ -220,7 +220,7 @@ func TestSaveEvaluation(t *testing.T) {
 	if ok, err := s.ImageEvaluated(ctx, repo.ID, d); err != nil || ok {
 		t.Fatalf("ImageEvaluated before any result: %v %v", ok, err)
 	}
-	ev := store.Evaluation{Image: ref, Status: store.StatusUnhealthy, Inventory: "inv1", Packages: 3,
+	ev := store.Evaluation{Image: ref, Status: store.StatusUnhealthy, Inventory: "inv1", Packages: 3, Unchecked: 1,
 		Summary: store.Summary{High: 2}, Findings: []store.FindingRecord{findingRec("CVE-1", "zlib", 3), findingRec("CVE-2", "musl", 3)},
 		Fingerprint: "f1", DBVersion: "db1", At: c.Now(), Scan: true, Attempts: 1}
 	res, err := s.SaveEvaluation(ctx, ev)
@@ -238,6 +238,9 @@ func TestSaveEvaluation(t *testing.T) {
 	}
 	if ok, err := s.ImageEvaluated(ctx, repo.ID, d); err != nil || !ok {
 		t.Fatalf("ImageEvaluated after the scan: %v %v", ok, err)
+	}
+	if im, err := s.GetImage(ctx, repo.ID, d); err != nil || im.Packages != 3 || im.Unchecked != 1 || im.Inventory != "inv1" {
+		t.Errorf("GetImage after the scan: %+v, %v; want 3 packages, 1 unchecked", im, err)
 	}
 	// Re-match against a new database: CVE-2 resolved, CVE-3 new; a
 	// re-match is not metered and raises no scan event.
