@@ -129,8 +129,34 @@ func TestCycloneDX(t *testing.T) {
 	})
 }
 
+// spdxSchema compiles the SPDX 2.3 JSON schema from testdata.
+func spdxSchema(t *testing.T) *gojsonschema.Schema {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "schema", "spdx", "spdx-schema-2.3.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := gojsonschema.NewSchema(gojsonschema.NewBytesLoader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 func TestSPDX(t *testing.T) {
+	schema := spdxSchema(t)
+	// The schema check can fail.
+	if res, err := schema.Validate(gojsonschema.NewStringLoader(`{"spdxVersion":"SPDX-2.3","packages":[{"primaryPackagePurpose":"OPERATING-SYSTEM"}]}`)); err != nil || res.Valid() {
+		t.Fatalf("SPDX schema accepted a bad document (err %v)", err)
+	}
 	allFormats(t, "spdx", func(t *testing.T, r *finding.Report, out []byte) {
+		res, err := schema.Validate(gojsonschema.NewBytesLoader(out))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range res.Errors() {
+			t.Errorf("SPDX 2.3 schema: %s", e)
+		}
 		doc, err := spdxjson.Read(bytes.NewReader(out))
 		if err != nil {
 			t.Fatalf("tools-golang cannot read the output: %v", err)

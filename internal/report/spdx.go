@@ -108,7 +108,10 @@ func buildSPDX(r *finding.Report, version string) *spdx.Document {
 			PackageSPDXIdentifier:   id("OperatingSystem", os.Family, os.Version),
 			PackageVersion:          os.Version,
 			PackageDownloadLocation: noAssertion,
-			PrimaryPackagePurpose:   "OPERATING-SYSTEM",
+			// The JSON schema, which is what binds the JSON form, spells
+			// it with an underscore (the tag-value text with a dash);
+			// strict validators reject the dash.
+			PrimaryPackagePurpose:   "OPERATING_SYSTEM",
 		}
 		if os.EOL {
 			p.PackageComment = "end-of-life release"
