@@ -215,6 +215,25 @@ func TestAlpineNegative(t *testing.T) {
 	}
 }
 
+// TestAlpineWithoutData: the releases the test data has no secdb for
+// (manifests README: "no secdb for these releases is available here") are
+// healthy, and the report says that none of their packages was checked.
+func TestAlpineWithoutData(t *testing.T) {
+	for _, tc := range []struct {
+		ver, eco string
+		pkgs     int
+	}{{"3.18.9", "Alpine:v3.18", 15}, {"3.19.4", "Alpine:v3.19", 15}, {"3.20.3", "Alpine:v3.20", 14}} {
+		t.Run(tc.ver, func(t *testing.T) {
+			r := scanOne(t, alpine(t, tc.ver), opts(t))
+			want := []finding.Unchecked{{Ecosystem: tc.eco, Type: "apk", Packages: tc.pkgs,
+				Reason: "the advisory database has no advisories for " + tc.eco}}
+			if r.Status != finding.StatusHealthy || len(r.Packages) != tc.pkgs || !reflect.DeepEqual(r.Unchecked, want) {
+				t.Errorf("status %s, %d packages, unchecked %+v; want healthy, %d, %+v", r.Status, len(r.Packages), r.Unchecked, tc.pkgs, want)
+			}
+		})
+	}
+}
+
 // buildVulnfixture builds testdata/manifests/go/vulnfixture with
 // go1.20.14, as its README says. It skips when the toolchain or the
 // modules cannot be fetched from the module proxy.
