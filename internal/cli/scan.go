@@ -114,7 +114,7 @@ SOURCE_DATE_EPOCH to fix the scan time for reproducible output.`,
 	fl.Int64Var(&f.limits.MaxEntries, "max-entries", layer.DefaultMaxEntries, "most tar entries over all layers")
 	fl.Int64Var(&f.limits.MaxFileBytes, "max-file-bytes", layer.DefaultMaxFileBytes, "largest file read by an extractor")
 	fl.Int64Var(&f.limits.MaxRatio, "max-ratio", layer.DefaultMaxRatio, "largest decompression ratio of a layer")
-	fl.BoolVar(&f.noCache, "no-cache", false, "read every layer; do not use or fill the layer cache in DATA/cache/layers")
+	fl.BoolVar(&f.noCache, "no-cache", false, "read every layer; do not use or fill the layer cache in DATA/cache")
 	fl.Int64Var(&f.cacheBytes, "cache-max-bytes", cache.DefaultMaxBytes, "size of the layer cache; least recently used layers are evicted beyond it")
 	return cmd
 }
@@ -190,7 +190,15 @@ func runScan(ctx context.Context, g *globals, ref string, f *scanFlags) error {
 	}
 	defer src.Close()
 	opts := scan.Options{Limits: f.limits, Exempters: exempters, Logger: log, Now: now, LoadDB: loadDB}
-	if !f.noCache {
+	if f.noCache {
+		// The layer cache's reading without its files: unseen layers
+		// are read side by side, as with the cache, and nothing is kept.
+		lc, err := layercache.New(layercache.Config{Limits: f.limits, Parallel: scanParallel()}, objects.Discard{}, list.All(), log)
+		if err != nil {
+			return err
+		}
+		opts.Inventory = lc.Inventory
+	} else {
 		lc, trim, err := openLayerCache(g, f, log)
 		if err != nil {
 			// A cache is an optimisation: scan without it.

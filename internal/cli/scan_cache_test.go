@@ -24,7 +24,9 @@ func countFiles(t *testing.T, dir string) int {
 
 // TestScanLayerCache: the report of a scan served from the layer cache
 // (per-image entry, or per-layer skeletons) is byte-for-byte the report
-// of a scan that reads every layer; --no-cache leaves the cache alone;
+// of a scan that reads every layer (--no-cache, which reads them as the
+// cache does but keeps nothing; layercache's TestEqualsFullScan compares
+// that with the ordinary read); --no-cache leaves the cache alone;
 // --cache-max-bytes evicts.
 func TestScanLayerCache(t *testing.T) {
 	t.Setenv("SOURCE_DATE_EPOCH", fmt.Sprint(scanEpoch.Unix()))

@@ -201,3 +201,21 @@ func (d *Dir) Delete(ctx context.Context, name string) error {
 	}
 	return nil
 }
+
+// Discard is a Store that keeps nothing: every Get is a miss. It lets a
+// cache built on a Store (the layer cache) do its work for one scan
+// without writing anything (`drydock scan --no-cache`).
+type Discard struct{}
+
+var _ Store = Discard{}
+
+// Get implements [Store]: always ErrNotFound.
+func (Discard) Get(_ context.Context, name string) ([]byte, error) {
+	return nil, fmt.Errorf("objects: %s: %w", name, ErrNotFound)
+}
+
+// Put implements [Store]: the data is dropped.
+func (Discard) Put(context.Context, string, []byte) error { return nil }
+
+// Delete implements [Store].
+func (Discard) Delete(context.Context, string) error { return nil }

@@ -49,3 +49,16 @@ func TestDir(t *testing.T) {
 		}
 	}
 }
+
+func TestDiscard(t *testing.T) {
+	var s Store = Discard{}
+	if err := s.Put(t.Context(), "layers/a", []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := s.Get(t.Context(), "layers/a"); !errors.Is(err, ErrNotFound) || b != nil {
+		t.Errorf("Get after Put: %q, %v; want ErrNotFound", b, err)
+	}
+	if err := s.Delete(t.Context(), "layers/a"); err != nil {
+		t.Error(err)
+	}
+}
