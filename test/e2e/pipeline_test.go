@@ -95,6 +95,22 @@ func TestScanPipeline(t *testing.T) {
 		rep320.RemediationPlan == nil || rep320.RemediationPlan.BaseImageHint == "" {
 		t.Errorf("alpine 3.20.3 report: %+v", rep320)
 	}
+	// So does its scan.completed event.
+	rc.waitFor(t, "scan.completed", 30*time.Second, func(rs []hookRequest) bool {
+		for _, r := range rs {
+			var data struct {
+				Digest, Status      string
+				Packages, Unchecked int
+			}
+			if r.event == "scan.completed" && json.Unmarshal(r.env.Data, &data) == nil && data.Digest == unknown {
+				if data.Status != "healthy" || data.Packages != 14 || data.Unchecked != 14 {
+					t.Errorf("scan.completed of alpine 3.20.3: %s", r.env.Data)
+				}
+				return true
+			}
+		}
+		return false
+	})
 	// And the fleet query finds it.
 	var q queryResult
 	apiJSON(t, srv, "POST", "/api/v1/query", map[string]string{"query": "images | where unchecked > 0 | project digest, unchecked"}, 200, &q)

@@ -216,12 +216,16 @@ type packagePayload struct {
 // scanEvent is the payload of scan.completed and scan.failed.
 type scanEvent struct {
 	eventContext
-	Status    string         `json:"status"`
-	Reason    string         `json:"reason,omitempty"`
-	Summary   summaryPayload `json:"summary"`
-	DBVersion string         `json:"dbVersion"`
-	Attempts  int            `json:"attempts,omitempty"`
-	ScannedAt time.Time      `json:"scannedAt"`
+	Status   string         `json:"status"`
+	Reason   string         `json:"reason,omitempty"`
+	Summary  summaryPayload `json:"summary"`
+	Packages int            `json:"packages"`
+	// Unchecked counts packages no advisory data covers: a healthy
+	// image with some was not fully checked.
+	Unchecked int       `json:"unchecked,omitempty"`
+	DBVersion string    `json:"dbVersion"`
+	Attempts  int       `json:"attempts,omitempty"`
+	ScannedAt time.Time `json:"scannedAt"`
 }
 
 type summaryPayload struct {
@@ -389,6 +393,7 @@ func (s *Store) recordScan(ctx context.Context, tx *wtx, repo store.Repository, 
 	sum := ev.Summary
 	return writeEvent(ctx, tx, repo.SubscriptionID, typ, scanEvent{
 		eventContext: ectx, Status: ev.Status, Reason: ev.Reason, DBVersion: ev.DBVersion, Attempts: ev.Attempts, ScannedAt: ev.At,
+		Packages: ev.Packages, Unchecked: ev.Unchecked,
 		Summary: summaryPayload{Critical: sum.Critical, High: sum.High, Medium: sum.Medium, Low: sum.Low, Unknown: sum.Unknown, Exempted: sum.Exempted},
 	}, ev.At)
 }
