@@ -71,6 +71,15 @@ type Unchecked struct {
 	Reason string `json:"reason"`
 }
 
+// String says it in a line: "14 apk packages not checked: REASON".
+func (u Unchecked) String() string {
+	noun := "packages"
+	if u.Packages == 1 {
+		noun = "package"
+	}
+	return fmt.Sprintf("%d %s %s not checked: %s", u.Packages, u.Type, noun, u.Reason)
+}
+
 // UncheckedPackages returns the number of packages in r.Unchecked.
 func (r *Report) UncheckedPackages() int {
 	n := 0

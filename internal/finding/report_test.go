@@ -174,6 +174,24 @@ func TestFinalize(t *testing.T) {
 	}
 }
 
+func TestUncheckedString(t *testing.T) {
+	for _, tc := range []struct {
+		u    Unchecked
+		want string
+	}{
+		{Unchecked{Ecosystem: "Alpine:v3.20", Type: "apk", Packages: 14, Reason: "no data"}, "14 apk packages not checked: no data"},
+		{Unchecked{Type: "deb", Packages: 1, Reason: "no os-release"}, "1 deb package not checked: no os-release"},
+	} {
+		if got := tc.u.String(); got != tc.want {
+			t.Errorf("%+v: %q, want %q", tc.u, got, tc.want)
+		}
+	}
+	r := Report{Unchecked: []Unchecked{{Packages: 14}, {Packages: 3}}}
+	if n := r.UncheckedPackages(); n != 17 {
+		t.Errorf("UncheckedPackages = %d, want 17", n)
+	}
+}
+
 // TestJSONFieldNames pins the field names PRODUCT.md promises ("Scan report
 // JSON"): they may be added to, never renamed.
 func TestJSONFieldNames(t *testing.T) {

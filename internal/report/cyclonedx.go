@@ -62,6 +62,11 @@ func buildCycloneDX(r *finding.Report, version string) *cdx.BOM {
 	imageProps = appendProp(imageProps, "drydock:platform", r.Image.Platform)
 	imageProps = appendProp(imageProps, "drydock:status", string(r.Status))
 	imageProps = appendProp(imageProps, "drydock:reason", r.Reason)
+	// Packages no advisory data covers: no vulnerability listed for them
+	// says nothing about them.
+	for _, u := range r.Unchecked {
+		imageProps = appendProp(imageProps, "drydock:unchecked", u.String())
+	}
 	imageProps = appendProp(imageProps, "drydock:db:version", r.DB.Version)
 	if !r.DB.UpdatedAt.IsZero() {
 		imageProps = appendProp(imageProps, "drydock:db:updatedAt", r.DB.UpdatedAt.UTC().Format(time.RFC3339))

@@ -77,6 +77,18 @@ func TestCycloneDX(t *testing.T) {
 		if bom.Metadata == nil || bom.Metadata.Component == nil || bom.Metadata.Component.Version != r.Image.Digest {
 			t.Errorf("metadata component does not name the image %s", r.Image.Digest)
 		}
+		// Each group of unchecked packages is a property of the image.
+		var unchecked []string
+		if ps := bom.Metadata.Component.Properties; ps != nil {
+			for _, p := range *ps {
+				if p.Name == "drydock:unchecked" {
+					unchecked = append(unchecked, p.Value)
+				}
+			}
+		}
+		if len(unchecked) != len(r.Unchecked) {
+			t.Errorf("drydock:unchecked properties %q, want one per group of %+v", unchecked, r.Unchecked)
+		}
 		comps := map[string]cdx.Component{}
 		purls := map[string]bool{}
 		if bom.Components != nil {

@@ -76,8 +76,7 @@ func buildSARIF(r *finding.Report, version string) *sarif.Report {
 	if n := r.UncheckedPackages(); n > 0 {
 		props.Add("uncheckedPackages", n)
 		for _, u := range r.Unchecked {
-			msg := fmt.Sprintf("%d %s packages not checked: %s", u.Packages, u.Type, u.Reason)
-			inv.AddToolExecutionNotification(sarif.NewNotification().WithLevel("warning").WithMessage(sarif.NewTextMessage(msg)))
+			inv.AddToolExecutionNotification(sarif.NewNotification().WithLevel("warning").WithMessage(sarif.NewTextMessage(u.String())))
 		}
 	}
 	run.AddInvocation(inv)
