@@ -94,7 +94,7 @@ func newStore() *fakeStore {
 			{ID: 1, SubscriptionID: "alpha", Registry: "alpha-reg", Repository: "alpha-reg/team/app<x>", Digest: oci.Digest(alphaDigest),
 				Status: store.StatusUnhealthy, Summary: store.Summary{Critical: 3, High: 1}, ScannedAt: now.Add(-time.Hour)},
 			{ID: 2, SubscriptionID: "beta", Registry: "beta-secret-reg", Repository: "beta-secret-reg/hidden", Digest: oci.Digest(betaDigest),
-				Status: store.StatusHealthy},
+				Status: store.StatusHealthy, Packages: 14, Unchecked: 14},
 		},
 	}
 }
@@ -195,6 +195,8 @@ func TestTenantIsolation(t *testing.T) {
 		{"no subscriptions overview", &access.Identity{Name: "nobody", Subscriptions: []string{}}, "/", []string{"No registries."}, []string{"alpha-reg", "beta"}},
 		{"repository scope", &access.Identity{Name: "tok", Repositories: []string{"other/*"}}, "/images", []string{"No images."}, []string{"alpha-reg/team", "beta-secret-reg/hidden"}},
 		{"admin sees all", &access.Identity{Name: "admin"}, "/", []string{"alpha-reg", "beta-secret-reg"}, nil},
+		// A healthy image whose packages no advisory data covers says so.
+		{"unchecked", &access.Identity{Name: "admin"}, "/images", []string{`healthy <span class="unchecked"`, "(14 not checked)"}, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
