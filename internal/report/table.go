@@ -124,8 +124,12 @@ func (t *tableWriter) header(r *finding.Report) {
 	}
 	fmt.Fprintln(t.b, strings.Join(line, "  "))
 	status := "Status: " + t.paint(statusSGR(r.Status), string(r.Status))
-	if r.Reason != "" {
+	switch n := r.UncheckedPackages(); {
+	case r.Reason != "":
 		status += " (" + clean(r.Reason) + ")"
+	case n > 0:
+		// Said at the top too: a healthy status is no verdict on them.
+		status += " " + t.paint(sgrYellow, fmt.Sprintf("(%d of %s not checked)", n, plural(len(r.Packages), "package")))
 	}
 	fmt.Fprintln(t.b, status)
 }
