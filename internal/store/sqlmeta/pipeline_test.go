@@ -209,6 +209,38 @@ func eventTypes(t *testing.T, s *sqlmeta.Store) map[string]int {
 	return out
 }
 
+// TestMigration8 upgrades a database written before images.unchecked
+// existed: its evaluated images are marked stale, so that the
+// re-evaluation that runs at start fills the count in.
+func TestMigration8(t *testing.T) {
+	s, c := openPipeline(t)
+	ctx := t.Context()
+	repo, d := pushImage(t, s, "reg/app", "v1")
+	ref := store.ImageRef{RepositoryID: repo.ID, Digest: d, Platform: "linux/amd64"}
+	if err := s.MarkScanning(ctx, ref, c.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SaveEvaluation(ctx, store.Evaluation{Image: ref, Status: store.StatusHealthy, Inventory: "inv1", Packages: 14,
+		Fingerprint: "f1", DBVersion: "db1", At: c.Now(), Scan: true, Attempts: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.CountDueEvaluations(ctx, "db1"); err != nil || n != 0 {
+		t.Fatalf("due before the upgrade: %d, %v", n, err)
+	}
+	if err := sqlmeta.UndoMigration8(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	if err := sqlmeta.Migrate(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.CountDueEvaluations(ctx, "db1"); err != nil || n != 1 {
+		t.Errorf("due after the upgrade: %d, %v; want the evaluated image", n, err)
+	}
+	if im, err := s.GetImage(ctx, repo.ID, d); err != nil || im.Packages != 14 || im.Unchecked != 0 {
+		t.Errorf("image after the upgrade: %+v, %v", im, err)
+	}
+}
+
 func TestSaveEvaluation(t *testing.T) {
 	s, c := openPipeline(t)
 	ctx := t.Context()
