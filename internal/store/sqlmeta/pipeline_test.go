@@ -209,17 +209,24 @@ func eventTypes(t *testing.T, s *sqlmeta.Store) map[string]int {
 	return out
 }
 
+// scanningImage pushes reg/app:v1 and marks its scan started.
+func scanningImage(t *testing.T, s *sqlmeta.Store, c *clock) (store.Repository, oci.Digest, store.ImageRef) {
+	t.Helper()
+	repo, d := pushImage(t, s, "reg/app", "v1")
+	ref := store.ImageRef{RepositoryID: repo.ID, Digest: d, Platform: "linux/amd64"}
+	if err := s.MarkScanning(t.Context(), ref, c.Now()); err != nil {
+		t.Fatal(err)
+	}
+	return repo, d, ref
+}
+
 // TestMigration8 upgrades a database written before images.unchecked
 // existed: its evaluated images are marked stale, so that the
 // re-evaluation that runs at start fills the count in.
 func TestMigration8(t *testing.T) {
 	s, c := openPipeline(t)
 	ctx := t.Context()
-	repo, d := pushImage(t, s, "reg/app", "v1")
-	ref := store.ImageRef{RepositoryID: repo.ID, Digest: d, Platform: "linux/amd64"}
-	if err := s.MarkScanning(ctx, ref, c.Now()); err != nil {
-		t.Fatal(err)
-	}
+	repo, d, ref := scanningImage(t, s, c)
 	if _, err := s.SaveEvaluation(ctx, store.Evaluation{Image: ref, Status: store.StatusHealthy, Inventory: "inv1", Packages: 14,
 		Fingerprint: "f1", DBVersion: "db1", At: c.Now(), Scan: true, Attempts: 1}); err != nil {
 		t.Fatal(err)
@@ -244,11 +251,7 @@ func TestMigration8(t *testing.T) {
 func TestSaveEvaluation(t *testing.T) {
 	s, c := openPipeline(t)
 	ctx := t.Context()
-	repo, d := pushImage(t, s, "reg/app", "v1")
-	ref := store.ImageRef{RepositoryID: repo.ID, Digest: d, Platform: "linux/amd64"}
-	if err := s.MarkScanning(ctx, ref, c.Now()); err != nil {
-		t.Fatal(err)
-	}
+	repo, d, ref := scanningImage(t, s, c)
 	if ok, err := s.ImageEvaluated(ctx, repo.ID, d); err != nil || ok {
 		t.Fatalf("ImageEvaluated before any result: %v %v", ok, err)
 	}
