@@ -383,7 +383,7 @@ func (t *tableWriter) unchecked(us []finding.Unchecked) []string {
 	type byReason struct {
 		reason string
 		total  int
-		types  []string
+		groups []finding.Unchecked
 	}
 	var rs []*byReason
 	for _, u := range us {
@@ -393,16 +393,18 @@ func (t *tableWriter) unchecked(us []finding.Unchecked) []string {
 			rs = append(rs, &byReason{reason: u.Reason})
 		}
 		rs[i].total += u.Packages
-		rs[i].types = append(rs[i].types, fmt.Sprintf("%d %s", u.Packages, clean(u.Type)))
+		rs[i].groups = append(rs[i].groups, u)
 	}
 	lines := make([]string, 0, len(rs))
 	for _, b := range rs {
-		head := plural(b.total, "package") + " not checked"
-		if len(b.types) > 1 {
-			head += " (" + strings.Join(b.types, ", ") + ")"
-		} else {
-			head += " (" + strings.SplitN(b.types[0], " ", 2)[1] + ")"
+		types := make([]string, len(b.groups))
+		for i, u := range b.groups {
+			types[i] = clean(u.Type)
+			if len(b.groups) > 1 {
+				types[i] = fmt.Sprintf("%d %s", u.Packages, types[i])
+			}
 		}
+		head := fmt.Sprintf("%s not checked (%s)", plural(b.total, "package"), strings.Join(types, ", "))
 		lines = append(lines, t.paint(sgrYellow, head)+": "+clean(b.reason)+".")
 	}
 	return lines
