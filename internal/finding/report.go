@@ -230,8 +230,7 @@ func (r *Report) Finalize(compare CompareFunc, c Conditions) error {
 	r.Summary = Summarize(r.Findings)
 	r.Status = Status(r.Findings, c)
 	r.RemediationPlan = nil
-	switch r.Status {
-	case StatusHealthy, StatusPending:
+	if r.Status == StatusHealthy || r.Status == StatusPending {
 		// Nothing to upgrade, but an end-of-life release is itself the
 		// thing to fix: its advisories have stopped, so "no findings"
 		// will stay true whatever is found later.
@@ -239,8 +238,8 @@ func (r *Report) Finalize(compare CompareFunc, c Conditions) error {
 			r.RemediationPlan = &RemediationPlan{Upgrades: []Upgrade{}, BaseImageHint: hint}
 		}
 		return nil
-	case StatusUnhealthy:
-	default:
+	}
+	if r.Status != StatusUnhealthy {
 		return nil
 	}
 	p, err := Plan(r.Findings, compare)
