@@ -56,7 +56,12 @@ func BaseImageHint(os OS) string {
 		name += " " + os.Version
 	}
 	release := "a supported release"
-	if os.Family != "" {
+	switch os.Family {
+	case "":
+	case "centos":
+		// CentOS Linux itself has ended: there is no release of it to move to.
+		release = "a supported distribution (CentOS Linux has ended: AlmaLinux, Rocky Linux, Red Hat UBI or CentOS Stream)"
+	default:
 		release = "a supported " + os.Family + " release"
 	}
 	return fmt.Sprintf("%s is end-of-life and no longer receives security fixes; rebuild the image on %s.", name, release)

@@ -111,6 +111,9 @@ func TestBaseImageHint(t *testing.T) {
 		{OS{Family: "alpine", Version: "3.18.9"}, ""},
 		{OS{Family: "alpine", Version: "3.4.6", EOL: true},
 			"alpine 3.4.6 is end-of-life and no longer receives security fixes; rebuild the image on a supported alpine release."},
+		{OS{Family: "centos", Version: "7", EOL: true},
+			"centos 7 is end-of-life and no longer receives security fixes; rebuild the image on a supported distribution " +
+				"(CentOS Linux has ended: AlmaLinux, Rocky Linux, Red Hat UBI or CentOS Stream)."},
 		{OS{EOL: true},
 			"The operating system is end-of-life and no longer receives security fixes; rebuild the image on a supported release."},
 	}

@@ -143,6 +143,12 @@ func ReleaseOf(d *pkg.Distro) Release {
 		return rpmRelease("Rocky Linux:", d)
 	case "rhel":
 		return redHatRelease(d)
+	case "centos":
+		// No advisory feed covers CentOS (Red Hat's are for RHEL builds),
+		// so its packages stay unchecked; its end of life is still known.
+		if n := major(d.VersionID); n != "" {
+			return Release{Type: pkg.TypeRPM, EOL: eol["centos:"+n]}
+		}
 	case "sles":
 		return suseRelease(d)
 	case "opensuse-leap":
@@ -243,8 +249,9 @@ func date(s string) time.Time {
 // publish it: Alpine's release table (alpinelinux.org/releases, end of
 // support of the main repository), Debian's end of LTS
 // (wiki.debian.org/LTS), Ubuntu's end of standard support for LTS
-// releases (ubuntu.com/about/release-cycle). A release not listed is
-// never flagged.
+// releases (ubuntu.com/about/release-cycle), CentOS's end of life
+// (centos.org; "8" is CentOS Stream 8's, the later of the two 8s). A
+// release not listed is never flagged.
 var eol = map[string]time.Time{
 	"alpine:3.0":   date("2016-05-01"),
 	"alpine:3.1":   date("2016-11-01"),
@@ -281,4 +288,8 @@ var eol = map[string]time.Time{
 	"ubuntu:20.04": date("2025-05-31"),
 	"ubuntu:22.04": date("2027-06-01"),
 	"ubuntu:24.04": date("2029-05-31"),
+	"centos:6":     date("2020-11-30"),
+	"centos:7":     date("2024-06-30"),
+	"centos:8":     date("2024-05-31"),
+	"centos:9":     date("2027-05-31"),
 }

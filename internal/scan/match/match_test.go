@@ -207,6 +207,9 @@ func TestReleaseOf(t *testing.T) {
 			"Red Hat:enterprise_linux:9::appstream", "Red Hat:enterprise_linux:9::crb"}, pkg.TypeRPM, false},
 		{&pkg.Distro{ID: "rhel", VersionID: "7.9"}, []string{"Red Hat:enterprise_linux:7::server"}, pkg.TypeRPM, false},
 		{&pkg.Distro{ID: "rhel", VersionID: "10.0"}, nil, "", false},
+		// CentOS: no advisory data, but the end of life is known.
+		{&pkg.Distro{ID: "centos", VersionID: "7"}, nil, pkg.TypeRPM, true},
+		{&pkg.Distro{ID: "centos", VersionID: "9"}, nil, pkg.TypeRPM, false},
 		{&pkg.Distro{ID: "sles", VersionID: "15.5"}, []string{"SUSE:Linux Enterprise Module for Basesystem 15 SP5",
 			"SUSE:Linux Enterprise Module for Server Applications 15 SP5", "SUSE:Linux Enterprise Server 15 SP5"}, pkg.TypeRPM, false},
 		{&pkg.Distro{ID: "sles", VersionID: "12.5"}, []string{"SUSE:Linux Enterprise Server 12 SP5"}, pkg.TypeRPM, false},
