@@ -111,7 +111,7 @@ func buildSPDX(r *finding.Report, version string) *spdx.Document {
 			// The JSON schema, which is what binds the JSON form, spells
 			// it with an underscore (the tag-value text with a dash);
 			// strict validators reject the dash.
-			PrimaryPackagePurpose:   "OPERATING_SYSTEM",
+			PrimaryPackagePurpose: "OPERATING_SYSTEM",
 		}
 		if os.EOL {
 			p.PackageComment = "end-of-life release"
