@@ -9,51 +9,8 @@ import (
 	"io/fs"
 	"time"
 
-	"golang.org/x/sync/semaphore"
-
 	"github.com/drydock/drydock/internal/scan/layer"
 )
-
-// Files that reducers read whole (Go and Rust binaries, archives) are the
-// largest buffers of a recording. Up to smallWhole bytes, a recording
-// reuses one buffer of its own. Larger ones take their size from
-// wholeFiles, shared by all recordings (at most wholeBudget, so a file
-// larger than that is read while no other large one is held), and are
-// dropped once reduced. Two layers recorded side by side, each with a
-// large binary, would otherwise hold both at once, and a buffer once grown
-// stayed for the rest of its layer: on the 2 GB bench image that was
-// 26 + 15 MB of a ~100 MiB peak.
-const (
-	smallWhole  = 1 << 20
-	wholeBudget = 32 << 20
-)
-
-var wholeFiles = semaphore.NewWeighted(wholeBudget)
-
-// readWhole reads the n bytes of the current file of r, into scratch when
-// it is small enough (growing it; the result aliases it), else into a
-// buffer of its own under wholeFiles; done gives that back.
-func readWhole(ctx context.Context, r io.Reader, n int64, scratch *[]byte) (data []byte, done func(), err error) {
-	done = func() {}
-	if n <= smallWhole {
-		if int64(cap(*scratch)) < n {
-			*scratch = make([]byte, n)
-		}
-		data = (*scratch)[:n]
-	} else {
-		w := min(n, wholeBudget)
-		if err := wholeFiles.Acquire(ctx, w); err != nil {
-			return nil, done, err
-		}
-		done = func() { wholeFiles.Release(w) }
-		data = make([]byte, n)
-	}
-	if _, err := io.ReadFull(r, data); err != nil {
-		done()
-		return nil, func() {}, err
-	}
-	return data, done, nil
-}
 
 // errUnsupported reports a layer the cache does not record; the image is
 // then read the ordinary way, which gives the canonical result (or error).
@@ -191,7 +148,7 @@ func recordLayer(ctx context.Context, i int, src io.Reader, desc layer.Desc, cfg
 					}
 					e.HasContent, e.Pinned = true, pin
 				case !raw && len(reds) > 0 && e.Size <= lim.reduceBytes:
-					data, done, err := readWhole(ctx, tr, e.Size, &scratch)
+					data, done, err := layer.ReadWhole(ctx, tr, e.Size, &scratch)
 					if err != nil {
 						if ctx.Err() != nil {
 							return nil, ctx.Err()

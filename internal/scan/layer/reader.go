@@ -90,7 +90,8 @@ type Reader struct {
 	// dyn maps paths that a wanted symlink resolved to onto the selectors
 	// that wanted the link, so that the target is kept when it comes.
 	dyn map[string]uint64
-	// scratch is reused to read files that only reducers want.
+	// scratch is reused to read the small files that only reducers want
+	// (see ReadWhole).
 	scratch []byte
 }
 
@@ -256,7 +257,7 @@ func (r *Reader) readEntries(ctx context.Context, idx int, desc Desc, es Entries
 				return nil, 0, classify(err, "tar header")
 			}
 		}
-		if err := r.entry(d, es, hdr, classify); err != nil {
+		if err := r.entry(ctx, d, es, hdr, classify); err != nil {
 			return nil, 0, err
 		}
 	}
@@ -326,7 +327,7 @@ func (r *Reader) resolveDir(d *delta, dir string) (string, bool) {
 }
 
 // entry handles one tar entry.
-func (r *Reader) entry(d *delta, es Entries, hdr *tar.Header, classify func(error, string) error) error {
+func (r *Reader) entry(ctx context.Context, d *delta, es Entries, hdr *tar.Header, classify func(error, string) error) error {
 	if len(hdr.Name) > r.cfg.MaxPathLength {
 		return &LimitError{Limit: LimitPathLength, Max: int64(r.cfg.MaxPathLength), Layer: d.layer, Path: truncate(hdr.Name)}
 	}
@@ -373,7 +374,7 @@ func (r *Reader) entry(d *delta, es Entries, hdr *tar.Header, classify func(erro
 
 	switch hdr.Typeflag {
 	case tar.TypeReg, tar.TypeRegA, tar.TypeCont, tar.TypeGNUSparse:
-		return r.regular(d, es, hdr, p, classify)
+		return r.regular(ctx, d, es, hdr, p, classify)
 	case tar.TypeSymlink:
 		return r.symlink(d, hdr, p)
 	case tar.TypeLink:
@@ -414,7 +415,7 @@ func (r *Reader) wants(p string, fi fs.FileInfo) uint64 {
 }
 
 // regular handles a regular file.
-func (r *Reader) regular(d *delta, es Entries, hdr *tar.Header, p string, classify func(error, string) error) error {
+func (r *Reader) regular(ctx context.Context, d *delta, es Entries, hdr *tar.Header, p string, classify func(error, string) error) error {
 	fi := hdr.FileInfo()
 	listed := r.wants(p, fi)
 	mask := listed
@@ -441,26 +442,24 @@ func (r *Reader) regular(d *delta, es Entries, hdr *tar.Header, p string, classi
 		return fmt.Errorf("%w: layer %d: %s", ErrOmitted, d.layer, p)
 	}
 	var buf []byte
+	done := func() {}
+	var err error
 	if mask&r.rawMask != 0 {
 		buf = make([]byte, hdr.Size)
+		_, err = io.ReadFull(es, buf)
 	} else if sk, ok := es.(Skipper); ok && sk.Skipped() {
 		buf = nil // only reducers want it, and there is nothing to read
 	} else {
-		if int64(cap(r.scratch)) < hdr.Size {
-			r.scratch = nil // not live while its successor is allocated
-			r.scratch = make([]byte, hdr.Size)
-		}
-		buf = r.scratch[:hdr.Size]
+		buf, done, err = ReadWhole(ctx, es, hdr.Size, &r.scratch)
 	}
-	if buf != nil {
-		if _, err := io.ReadFull(es, buf); err != nil {
-			if !errors.Is(err, ErrUnreadable) {
-				return classify(err, "file "+p)
-			}
-			leaveOut(d, n, p, mask, listed, fmt.Errorf("layer %d: %s: %w", d.layer, p, err))
-			return nil
+	if err != nil {
+		if !errors.Is(err, ErrUnreadable) {
+			return classify(err, "file "+p)
 		}
+		leaveOut(d, n, p, mask, listed, fmt.Errorf("layer %d: %s: %w", d.layer, p, err))
+		return nil
 	}
+	defer done()
 	if mask&r.rawMask != 0 {
 		if err := r.account(d.layer, p, int64(len(buf))); err != nil {
 			return err

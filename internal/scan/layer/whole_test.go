@@ -1,4 +1,4 @@
-package layercache
+package layer
 
 import (
 	"bytes"
@@ -8,13 +8,13 @@ import (
 	"time"
 )
 
-// TestReadWhole: small files reuse the recording's scratch buffer; large
-// ones take their size from the budget shared by all recordings, and wait
+// TestReadWhole: small files reuse the reader's scratch buffer; large
+// ones take their size from the budget shared by all readers, and wait
 // while it is spent.
 func TestReadWhole(t *testing.T) {
 	var scratch []byte
 	small := bytes.Repeat([]byte("s"), 1000)
-	data, done, err := readWhole(t.Context(), bytes.NewReader(small), int64(len(small)), &scratch)
+	data, done, err := ReadWhole(t.Context(), bytes.NewReader(small), int64(len(small)), &scratch)
 	if err != nil || !bytes.Equal(data, small) || cap(scratch) < len(small) || &scratch[0] != &data[0] {
 		t.Fatalf("small file: err %v, scratch reused %v", err, len(scratch) > 0 && &scratch[0] == &data[0])
 	}
@@ -22,19 +22,19 @@ func TestReadWhole(t *testing.T) {
 
 	n := int64(20 << 20)
 	large := bytes.Repeat([]byte("L"), int(n))
-	// Another recording holds most of the budget: a 20 MiB file waits.
+	// Another reader holds most of the budget: a 20 MiB file waits.
 	if err := wholeFiles.Acquire(t.Context(), wholeBudget-(10<<20)); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
-	_, _, err = readWhole(ctx, bytes.NewReader(large), n, &scratch)
+	_, _, err = ReadWhole(ctx, bytes.NewReader(large), n, &scratch)
 	cancel()
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("a large file read while the budget is spent: %v, want it to wait", err)
 	}
 	wholeFiles.Release(wholeBudget - (10 << 20))
 
-	data, done, err = readWhole(t.Context(), bytes.NewReader(large), n, &scratch)
+	data, done, err = ReadWhole(t.Context(), bytes.NewReader(large), n, &scratch)
 	if err != nil || !bytes.Equal(data, large) || int64(cap(scratch)) >= n {
 		t.Fatalf("large file: err %v, scratch grew to %d", err, cap(scratch))
 	}
@@ -49,7 +49,7 @@ func TestReadWhole(t *testing.T) {
 	wholeFiles.Release(wholeBudget)
 
 	// A short file gives its budget back too.
-	if _, _, err := readWhole(t.Context(), bytes.NewReader(large[:100]), n, &scratch); err == nil {
+	if _, _, err := ReadWhole(t.Context(), bytes.NewReader(large[:100]), n, &scratch); err == nil {
 		t.Fatal("short read: no error")
 	}
 	if !wholeFiles.TryAcquire(wholeBudget) {
