@@ -44,6 +44,9 @@ type scanFlags struct {
 	limits     layer.Config
 	noCache    bool
 	cacheBytes int64
+	// failUnchecked makes packages that were not checked (see
+	// finding.Report.Unchecked) a failure.
+	failUnchecked bool
 }
 
 // findingsError reports findings at or above --fail-on (exit code 3).
@@ -93,8 +96,14 @@ packages and its status is pending.
 finding's package, or about the image and that package, silence it and say
 why. Silenced findings stay in the report, marked exempted.
 
-Exit codes: 0 ok, 1 failure (including a scan that failed), 2 usage error,
-3 a finding at or above --fail-on remains. NO_COLOR turns off colors; set
+--fail-on-unchecked makes packages that could not be checked a failure: those
+of an OS release or ecosystem the advisory database has no data for, or of an
+OS drydock does not identify. Without it such an image is healthy, and the
+report says how many of its packages were not checked and why.
+
+Exit codes: 0 ok, 1 failure (including a scan that failed, and unchecked
+packages with --fail-on-unchecked), 2 usage error, 3 a finding at or above
+--fail-on remains. NO_COLOR turns off colors; set
 SOURCE_DATE_EPOCH to fix the scan time for reproducible output.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -104,6 +113,7 @@ SOURCE_DATE_EPOCH to fix the scan time for reproducible output.`,
 	fl := cmd.Flags()
 	fl.StringVar(&f.format, "format", "table", "output format: "+strings.Join(report.Formats(), ", "))
 	fl.StringVar(&f.failOn, "fail-on", "", "exit with code 3 when a finding at or above this severity remains (critical, high, medium, low, unknown)")
+	fl.BoolVar(&f.failUnchecked, "fail-on-unchecked", false, "exit with code 1 when packages could not be checked (a release or ecosystem the advisory database has no data for)")
 	fl.StringVar(&f.ignoreFile, "ignore-file", "", "YAML file of findings to silence, with reasons")
 	fl.StringArrayVar(&f.vex, "vex", nil, "OpenVEX document whose not_affected statements silence findings (repeatable)")
 	fl.StringVar(&f.db, "db", "", "advisory database: a database directory or an exported database file (default: the one in --data)")
@@ -171,8 +181,8 @@ func runScan(ctx context.Context, g *globals, ref string, f *scanFlags) error {
 		return err
 	}
 	if loadDB == nil {
-		if f.failOn != "" {
-			return fmt.Errorf("no advisory database in %s, so --fail-on cannot be checked; run 'drydock db update' or 'drydock db import PATH', or pass --db", vulndb.Dir(g.dataDir))
+		if gate := gateFlags(f); gate != "" {
+			return fmt.Errorf("no advisory database in %s, so %s cannot be checked; run 'drydock db update' or 'drydock db import PATH', or pass --db", vulndb.Dir(g.dataDir), gate)
 		}
 		fmt.Fprintf(g.stderr, "drydock: no advisory database in %s; the report lists packages only (status pending). Run 'drydock db update' or 'drydock db import PATH', or pass --db.\n", vulndb.Dir(g.dataDir))
 	}
@@ -233,7 +243,19 @@ func runScan(ctx context.Context, g *globals, ref string, f *scanFlags) error {
 	if err := writeReports(ctx, g.stdout, f.format, reports, now); err != nil {
 		return err
 	}
-	return scanOutcome(reports, f.failOn != "", threshold)
+	return scanOutcome(reports, f.failOn != "", threshold, f.failUnchecked)
+}
+
+// gateFlags names the flags that need an advisory database to be checked.
+func gateFlags(f *scanFlags) string {
+	var gates []string
+	if f.failOn != "" {
+		gates = append(gates, "--fail-on")
+	}
+	if f.failUnchecked {
+		gates = append(gates, "--fail-on-unchecked")
+	}
+	return strings.Join(gates, " and ")
 }
 
 // openLayerCache opens the layer cache in DATA/cache: whole-image
@@ -380,17 +402,25 @@ func toolVersion() string {
 }
 
 // scanOutcome turns the reports into the exit status: failure when a scan
-// failed, findings when one at or above the threshold remains.
-func scanOutcome(reports []*finding.Report, gate bool, threshold finding.Severity) error {
-	var failed []string
+// failed, or (failUnchecked) when packages were not checked; findings when
+// one at or above the threshold remains.
+func scanOutcome(reports []*finding.Report, gate bool, threshold finding.Severity, failUnchecked bool) error {
+	var failed, unchecked []string
 	n := 0
 	for _, r := range reports {
+		what := r.Image.Repository
+		if r.Image.Platform != "" {
+			what += " " + r.Image.Platform
+		}
 		if r.Status == finding.StatusFailed {
-			what := r.Image.Repository
-			if r.Image.Platform != "" {
-				what += " " + r.Image.Platform
-			}
 			failed = append(failed, what+": "+r.Reason)
+		}
+		if u := r.UncheckedPackages(); u > 0 && failUnchecked {
+			var why []string
+			for _, g := range r.Unchecked {
+				why = append(why, fmt.Sprintf("%d %s: %s", g.Packages, g.Type, g.Reason))
+			}
+			unchecked = append(unchecked, fmt.Sprintf("%s: %d of %d packages not checked: %s", what, u, len(r.Packages), strings.Join(why, "; ")))
 		}
 		for i := range r.Findings {
 			if r.Findings[i].Active() && r.Findings[i].Severity >= threshold {
@@ -400,6 +430,9 @@ func scanOutcome(reports []*finding.Report, gate bool, threshold finding.Severit
 	}
 	if len(failed) > 0 {
 		return fmt.Errorf("scan failed: %s", strings.Join(failed, "; "))
+	}
+	if len(unchecked) > 0 {
+		return fmt.Errorf("%s (--fail-on-unchecked)", strings.Join(unchecked, "; "))
 	}
 	if gate && n > 0 {
 		return findingsError{n: n, threshold: threshold}

@@ -286,6 +286,48 @@ func TestScanCommandFailed(t *testing.T) {
 	}
 }
 
+// TestScanCommandUnchecked: an image whose OS release the database has no
+// data for is healthy, with its packages listed as not checked; with
+// --fail-on-unchecked that is a failure (exit 1), whatever --fail-on says.
+func TestScanCommandUnchecked(t *testing.T) {
+	t.Setenv("SOURCE_DATE_EPOCH", fmt.Sprint(scanEpoch.Unix()))
+	db := goldenDB(t) // Alpine v3.4 and GHSA
+	apk := "P:musl\nV:1.2.5-r0\nA:x86_64\no:musl\n\nP:zlib\nV:1.3.1-r1\nA:x86_64\no:zlib\n\n"
+	dir := t.TempDir()
+	st.WriteLayout(t, dir, "", st.Image(t, st.ImageSpec{Layers: [][]byte{lt.Tar(t,
+		lt.File("etc/os-release", "ID=alpine\nVERSION_ID=3.20.3\n"),
+		lt.File("lib/apk/db/installed", apk),
+	)}}))
+	checked := appLayout(t) // Alpine 3.4.6: every package checked
+	empty := t.TempDir()
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stdout string
+		stderr string
+	}{
+		{name: "healthy, and says so", args: []string{"--format", "json", "oci:" + dir}, code: ExitOK, stdout: `"reason": "the advisory database has no advisories for Alpine:v3.20"`},
+		{name: "fail-on does not see it", args: []string{"--fail-on", "low", "oci:" + dir}, code: ExitOK, stdout: "2 of 2 packages not checked"},
+		{name: "fail-on-unchecked", args: []string{"--fail-on-unchecked", "--format", "json", "oci:" + dir}, code: ExitFailure, stdout: `"status": "healthy"`,
+			stderr: "2 of 2 packages not checked: 2 apk: the advisory database has no advisories for Alpine:v3.20 (--fail-on-unchecked)"},
+		{name: "fail-on-unchecked before fail-on", args: []string{"--fail-on-unchecked", "--fail-on", "low", "oci:" + dir}, code: ExitFailure, stderr: "(--fail-on-unchecked)"},
+		{name: "every package checked", args: []string{"--fail-on-unchecked", "oci:" + checked}, code: ExitOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errs := run(t, append([]string{"--data", empty, "scan", "--db", db}, tt.args...)...)
+			if code != tt.code || !strings.Contains(out, tt.stdout) || !strings.Contains(errs, tt.stderr) {
+				t.Errorf("exit %d, stdout %.600q, stderr %q; want %d, %q, %q", code, out, errs, tt.code, tt.stdout, tt.stderr)
+			}
+		})
+	}
+	code, _, errs := run(t, "--data", empty, "scan", "--fail-on-unchecked", "oci:"+dir)
+	if code != ExitFailure || !strings.Contains(errs, "so --fail-on-unchecked cannot be checked") {
+		t.Errorf("no database: exit %d, stderr %q", code, errs)
+	}
+}
+
 // TestScanCommandTimeout: an image still reading layers at --timeout
 // fails with a report that says so (exit 1), not in an error without one.
 // (scan's TestTimeoutEachImage: each image of a multi-platform one gets
