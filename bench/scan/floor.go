@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bufio"
 	"bytes"
+	"crypto/sha256"
 	stdgzip "compress/gzip"
 	"encoding/json"
 	"errors"
@@ -43,12 +44,13 @@ func floor(args []string) error {
 	fl := flag.NewFlagSet("floor", flag.ContinueOnError)
 	dec := fl.String("gzip", "klauspost", "gzip decoder: klauspost, stdlib, pgzip or drydock")
 	parallel := fl.Int("parallel", 1, "layers decoded at once")
+	hash := fl.Bool("sha256", false, "also hash each layer's decompressed bytes (the diff_id check)")
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
 	open := decoders[*dec]
 	if fl.NArg() != 1 || open == nil || *parallel < 1 {
-		return errors.New("usage: floor [-gzip klauspost|stdlib|pgzip|drydock] [-parallel N] ARCHIVE")
+		return errors.New("usage: floor [-gzip klauspost|stdlib|pgzip|drydock] [-parallel N] [-sha256] ARCHIVE")
 	}
 	start := time.Now()
 	f, err := os.Open(fl.Arg(0))
@@ -74,7 +76,7 @@ func floor(args []string) error {
 		go func(l section) {
 			defer wg.Done()
 			defer func() { <-sem }()
-			n, err := decodeLayer(io.NewSectionReader(f, l.off, l.size), open)
+			n, err := decodeLayer(io.NewSectionReader(f, l.off, l.size), open, *hash)
 			mu.Lock()
 			defer mu.Unlock()
 			in += l.size
@@ -89,8 +91,8 @@ func floor(args []string) error {
 		return firstErr
 	}
 	secs := time.Since(start).Seconds()
-	fmt.Printf("decoder=%s parallel=%d layers=%d in=%d out=%d seconds=%.3f MBps=%.0f\n",
-		*dec, *parallel, len(layers), in, out, secs, float64(out)/1e6/secs)
+	fmt.Printf("decoder=%s parallel=%d sha256=%t layers=%d in=%d out=%d seconds=%.3f MBps=%.0f\n",
+		*dec, *parallel, *hash, len(layers), in, out, secs, float64(out)/1e6/secs)
 	return nil
 }
 
@@ -156,8 +158,9 @@ func (c *countingReader) Seek(off int64, whence int) (int64, error) {
 	return n, err
 }
 
-// decodeLayer decompresses one layer to nowhere and returns its size.
-func decodeLayer(r io.Reader, open func(io.Reader) (io.ReadCloser, error)) (int64, error) {
+// decodeLayer decompresses one layer to nowhere, or with hash to a SHA-256
+// hasher running beside it, and returns its size.
+func decodeLayer(r io.Reader, open func(io.Reader) (io.ReadCloser, error), hash bool) (int64, error) {
 	br := bufio.NewReaderSize(r, 1<<20)
 	head, _ := br.Peek(4)
 	var zr io.Reader = br
@@ -177,5 +180,42 @@ func decodeLayer(r io.Reader, open func(io.Reader) (io.ReadCloser, error)) (int6
 		defer z.Close()
 		zr = z
 	}
-	return io.Copy(io.Discard, zr)
+	if !hash {
+		return io.Copy(io.Discard, zr)
+	}
+	return hashBeside(zr)
+}
+
+// hashBeside reads r in 256 KiB buffers and hands them to a goroutine that
+// hashes them, so that reading and hashing use two cores.
+func hashBeside(r io.Reader) (int64, error) {
+	const nbuf, size = 4, 256 << 10
+	free, full := make(chan []byte, nbuf), make(chan []byte, nbuf)
+	for range nbuf {
+		free <- make([]byte, size)
+	}
+	done := make(chan []byte)
+	go func() {
+		h := sha256.New()
+		for b := range full {
+			h.Write(b)
+			free <- b[:cap(b)]
+		}
+		done <- h.Sum(nil)
+	}()
+	var n int64
+	var err error
+	for err == nil {
+		b := <-free
+		var k int
+		k, err = io.ReadFull(r, b)
+		n += int64(k)
+		full <- b[:k]
+	}
+	close(full)
+	<-done
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		err = nil
+	}
+	return n, err
 }

@@ -58,7 +58,9 @@
 #      `bench/scan floor`: the layers decompressed and discarded with each of
 #      klauspost gzip, compress/gzip, pgzip and drydock's own gunzip (one
 #      stream on both cores), and two layers at once for the multi-layer
-#      image; the fastest is the floor. drydock alone scans the
+#      image; the fastest is the floor. verify-* rows (floor -sha256) also
+#      hash the decompressed layers beside decoding, as the diff_id check
+#      does: printed for reference, not the floor. drydock alone scans the
 #      2 GB image twice (peak RSS). drydock-bigdb and
 #      drydock-bigdb-warm-rescan are drydock and drydock-warm-rescan with
 #      the real-size database, on every image and on the 2 GB one;
@@ -330,6 +332,8 @@ tool_cmd() {
 		--all-vulns --verbosity error --format json --output-file "$out") ;;
 	floor-*) CMD=("$SB" floor -gzip "${tool#floor-}" "$img") ;;
 	floor2-*) CMD=("$SB" floor -parallel 2 -gzip "${tool#floor2-}" "$img") ;;
+	verify-*) CMD=("$SB" floor -sha256 -gzip "${tool#verify-}" "$img") ;;
+	verify2-*) CMD=("$SB" floor -sha256 -parallel 2 -gzip "${tool#verify2-}" "$img") ;;
 	*) die "unknown tool $tool" ;;
 	esac
 }
@@ -343,7 +347,7 @@ run_tool() {
 	[[ $tool == trivy ]] && cp -r "$OUT/trivy-cache" "$tmp/cache"
 	tool_cmd "$tool" "$im" "$out" "$tmp"
 	local stdout=/dev/null
-	[[ $tool == drydock || $tool == floor* ]] && stdout=$out
+	[[ $tool == drydock || $tool == floor* || $tool == verify* ]] && stdout=$out
 	if [[ -n "$tf" ]]; then
 		/usr/bin/time -f '%e %M %U %S' -o "$tf" "${CMD[@]}" >"$stdout" 2>"$out.err" || rc=$?
 	else
@@ -386,9 +390,9 @@ timed() { # image, tool, run
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 [[ "${DIFF_ONLY:-0}" == 1 ]] && RUNS=0 SKIP_BIG=1
 for im in debian-gz debian-tar lang; do
-	floors=(floor-klauspost floor-stdlib floor-pgzip floor-drydock)
-	[[ $im == debian-tar ]] && floors=(floor-klauspost) # uncompressed: reading only
-	[[ $im == lang ]] && floors+=(floor2-klauspost floor2-drydock)
+	floors=(floor-klauspost floor-stdlib floor-pgzip floor-drydock verify-drydock)
+	[[ $im == debian-tar ]] && floors=(floor-klauspost verify-klauspost) # uncompressed: reading only
+	[[ $im == lang ]] && floors+=(floor2-klauspost floor2-drydock verify2-drydock)
 	bigdb=()
 	[[ "${SKIP_BIGDB:-0}" != 1 ]] && bigdb=(drydock-bigdb drydock-bigdb-warm-rescan)
 	for run in $(seq 1 "$RUNS"); do
@@ -405,7 +409,7 @@ if [[ "${SKIP_BIG:-0}" != 1 ]]; then
 fi
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 # The uncompressed Debian image has no decompression: its floor is reading it.
-sed -i 's/^debian-tar\tfloor-klauspost\t/debian-tar\tfloor-read\t/' "$TIMINGS"
+sed -i 's/^debian-tar\tfloor-klauspost\t/debian-tar\tfloor-read\t/; s/^debian-tar\tverify-klauspost\t/debian-tar\tverify-read\t/' "$TIMINGS"
 
 # --- 6. diffs -------------------------------------------------------------------
 DIFF="$OUT/diff.md"

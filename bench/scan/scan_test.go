@@ -160,9 +160,11 @@ func TestMkimageFloor(t *testing.T) {
 				n = append(n, h.Name)
 			}
 			names = append(names, n)
-			size, err := decodeLayer(io.NewSectionReader(f, l.off, l.size), decoders["klauspost"])
-			if err != nil || size != int64(len(data)) {
-				t.Errorf("%s: decodeLayer = %d, %v; want %d bytes", comp, size, err, len(data))
+			for _, hash := range []bool{false, true} {
+				size, err := decodeLayer(io.NewSectionReader(f, l.off, l.size), decoders["klauspost"], hash)
+				if err != nil || size != int64(len(data)) {
+					t.Errorf("%s: decodeLayer(hash %t) = %d, %v; want %d bytes", comp, hash, size, err, len(data))
+				}
 			}
 		}
 		f.Close()
