@@ -195,14 +195,9 @@ func reduceAll(sels []selector, reds []int, p string, data []byte, kept *int64, 
 	return outs, nil
 }
 
-// reduce calls a reducer, turning a panic into an error as the layer
-// reader does.
-func reduce(red layer.Reducer, p string, data []byte) (out []byte, err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			out, err = nil, fmt.Errorf("%w: reducer panicked: %v", layer.ErrCorrupt, v)
-		}
-	}()
-	out, err = red.Reduce(p, data)
+// reduce calls a reducer as the layer reader does (layer.Reduce: a panic
+// becomes an error) and copies its output, which may point into data.
+func reduce(red layer.Reducer, p string, data []byte) ([]byte, error) {
+	out, err := layer.Reduce(red, p, data)
 	return append([]byte(nil), out...), err
 }

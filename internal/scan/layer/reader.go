@@ -473,7 +473,7 @@ func (r *Reader) regular(ctx context.Context, d *delta, es Entries, hdr *tar.Hea
 			n.has |= 1 << i
 			continue
 		}
-		out, err := reduce(red, p, buf)
+		out, err := Reduce(red, p, buf)
 		switch {
 		case err != nil:
 			n.kept[i].err = fmt.Errorf("layer %d: %s: %w", d.layer, p, err)
@@ -506,9 +506,10 @@ func leaveOut(d *delta, n *node, p string, mask, listed uint64, err error) {
 	d.add(p, n)
 }
 
-// reduce calls a Reducer, turning a panic (a bug in a parser fed hostile
-// bytes) into an error so that one image cannot take the process down.
-func reduce(red Reducer, p string, data []byte) (out []byte, err error) {
+// Reduce calls red on the file at p, turning a panic (a bug in a parser
+// fed hostile bytes) into an error wrapping ErrCorrupt, so that one image
+// cannot take the process down. Every caller of a Reducer goes through it.
+func Reduce(red Reducer, p string, data []byte) (out []byte, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			out, err = nil, fmt.Errorf("%w: reducer panicked: %v", ErrCorrupt, v)
