@@ -437,3 +437,44 @@ func corruptLayer(t *testing.T, raw []byte) *st.Artifact {
 	b := lt.Gzip(t, raw)
 	return st.Image(t, st.ImageSpec{Layers: [][]byte{b[:len(b)/2]}, Compression: st.None, DiffIDs: []string{lt.DiffID(raw).String()}})
 }
+
+// panicky is an extractor whose reducer panics on every file.
+type panicky struct{ extract.Extractor }
+
+func (panicky) Reduce(string, []byte) ([]byte, error) { panic("reducer bug") }
+
+// TestReducerPanic: a reducer that panics on a file (a parser bug that
+// hostile bytes reach) fails that file for its extractor, as in the
+// ordinary read, and takes nothing down: the reports with and without
+// the cache are equal, and they lack the packages that reducer found.
+func TestReducerPanic(t *testing.T) {
+	objs, err := objects.Open(t.TempDir(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var exs []extract.Extractor
+	reducers := 0
+	for _, ex := range list.All() {
+		if _, ok := ex.(layer.Reducer); ok {
+			ex = panicky{ex}
+			reducers++
+		}
+		exs = append(exs, ex)
+	}
+	if reducers == 0 {
+		t.Fatal("no extractor reduces its files")
+	}
+	im := images(t, cases(t)["debian, python, java, go, npm"])[0]
+	all := report(t, im, scan.Options{})
+	want := report(t, im, scan.Options{Extractors: exs})
+	if want.Status == finding.StatusFailed || len(want.Packages) >= len(all.Packages) {
+		t.Fatalf("ordinary read with panicking reducers: %s, %d packages of %d", want.Status, len(want.Packages), len(all.Packages))
+	}
+	c := newCache(t, objs, exs)
+	for round := range 2 {
+		got := report(t, im, scan.Options{Extractors: exs, Inventory: c.Inventory})
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("round %d: report from the cache differs (-read +cached):\n%s", round, diff)
+		}
+	}
+}
