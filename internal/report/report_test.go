@@ -341,8 +341,12 @@ func TestTableStatuses(t *testing.T) {
 				{Ecosystem: "Debian:13", Type: "maven", Packages: 5, Reason: "the advisory database has no advisories for Debian:13"},
 				{Ecosystem: "crates.io", Type: "cargo", Packages: 3, Reason: "the advisory database has no advisories for crates.io"},
 			}},
-			want: []string{"Status: healthy (96 of 96 packages not checked)", "No findings in 96 packages.",
+			want: []string{"Status: healthy (96 of 96 packages not checked)", "No findings, but none of the 96 packages could be checked.",
 				"93 packages not checked (88 deb, 5 maven): the advisory database has no advisories for Debian:13.",
+				"3 packages not checked (cargo): the advisory database has no advisories for crates.io."}},
+		{name: "some unchecked", r: finding.Report{Status: finding.StatusHealthy, Packages: make([]finding.Package, 96),
+			Unchecked: []finding.Unchecked{{Ecosystem: "crates.io", Type: "cargo", Packages: 3, Reason: "the advisory database has no advisories for crates.io"}}},
+			want: []string{"Status: healthy (3 of 96 packages not checked)", "No findings in the 93 checked of 96 packages.",
 				"3 packages not checked (cargo): the advisory database has no advisories for crates.io."}},
 	}
 	for _, tt := range tests {

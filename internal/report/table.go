@@ -354,7 +354,16 @@ func (t *tableWriter) summary(r *finding.Report, now time.Time) {
 		}
 		line := fmt.Sprintf("%s in %s: %s", plural(s.Total(), "finding"), plural(len(r.Packages), "package"), strings.Join(counts, ", "))
 		if s.Total() == 0 {
-			line = "No findings in " + plural(len(r.Packages), "package")
+			switch u := r.UncheckedPackages(); {
+			case u == 0:
+				line = "No findings in " + plural(len(r.Packages), "package")
+			case u >= len(r.Packages):
+				// Said as "no findings in N packages", it would read as
+				// a clean bill.
+				line = "No findings, but none of the " + plural(len(r.Packages), "package") + " could be checked"
+			default:
+				line = fmt.Sprintf("No findings in the %d checked of %s", len(r.Packages)-u, plural(len(r.Packages), "package"))
+			}
 		}
 		if s.Exempted > 0 {
 			line += fmt.Sprintf(" (%d exempted)", s.Exempted)
