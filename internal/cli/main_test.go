@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -13,26 +14,36 @@ func run(t *testing.T, args ...string) (int, string, string) {
 	return code, out.String(), errb.String()
 }
 
+// cliCase is a command line and what it should give: the exit code, and
+// text that stdout and stderr contain.
+type cliCase struct {
+	name   string
+	args   []string
+	code   int
+	stdout string
+	stderr string
+}
+
+// runCases runs each case as a subtest, its args after prefix.
+func runCases(t *testing.T, prefix []string, cases []cliCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append(slices.Clip(prefix), tc.args...)
+			code, out, errs := run(t, args...)
+			if code != tc.code || !strings.Contains(out, tc.stdout) || !strings.Contains(errs, tc.stderr) {
+				t.Errorf("drydock %q = %d, stdout %.600q, stderr %q; want %d, %q, %q", args, code, out, errs, tc.code, tc.stdout, tc.stderr)
+			}
+		})
+	}
+}
+
 func TestExitCodes(t *testing.T) {
-	tests := []struct {
-		name   string
-		args   []string
-		code   int
-		stdout string
-		stderr string
-	}{
+	runCases(t, nil, []cliCase{
 		{name: "version", args: []string{"version"}, code: ExitOK, stdout: "drydock "},
 		{name: "unknown flag", args: []string{"serve", "--nope"}, code: ExitUsage, stderr: "unknown flag"},
 		{name: "extra args", args: []string{"version", "x"}, code: ExitUsage, stderr: "unknown command"},
 		{name: "unknown command", args: []string{"frobnicate"}, code: ExitUsage, stderr: "unknown command"},
 		{name: "bad config", args: []string{"serve", "--config", "/nonexistent.yaml"}, code: ExitUsage, stderr: "nonexistent.yaml"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			code, out, errs := run(t, tc.args...)
-			if code != tc.code || !strings.Contains(out, tc.stdout) || !strings.Contains(errs, tc.stderr) {
-				t.Errorf("drydock %v = %d, stdout %q, stderr %q; want %d, %q, %q", tc.args, code, out, errs, tc.code, tc.stdout, tc.stderr)
-			}
-		})
-	}
+	})
 }
