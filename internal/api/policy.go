@@ -43,15 +43,17 @@ type policyJSON struct {
 	// null: findings are not judged.
 	BlockSeverity  *string          `json:"blockSeverity"`
 	BlockUnscanned bool             `json:"blockUnscanned"`
+	BlockUnchecked bool             `json:"blockUnchecked"`
 	UpdatedAt      *time.Time       `json:"updatedAt,omitempty"`
 	UpdatedBy      string           `json:"updatedBy,omitempty"`
 	BreakGlass     []breakGlassJSON `json:"breakGlass"` // overrides in force
 }
 
-// policyRequest sets a policy; {} (or both fields empty) switches it off.
+// policyRequest sets a policy; {} (or every field empty) switches it off.
 type policyRequest struct {
 	BlockSeverity  *string `json:"blockSeverity"`
 	BlockUnscanned bool    `json:"blockUnscanned"`
+	BlockUnchecked bool    `json:"blockUnchecked"`
 }
 
 type breakGlassJSON struct {
@@ -92,7 +94,8 @@ func (h *Handler) policyOf(ctx context.Context, g store.Registry) (policyJSON, e
 		return policyJSON{}, err
 	}
 	j := policyJSON{Registry: g.Name, SubscriptionID: g.SubscriptionID, Enabled: !p.Off(), BlockUnscanned: p.BlockUnscanned,
-		UpdatedAt: timePtr(p.UpdatedAt), UpdatedBy: p.UpdatedBy, BreakGlass: []breakGlassJSON{}}
+		BlockUnchecked: p.BlockUnchecked,
+		UpdatedAt:      timePtr(p.UpdatedAt), UpdatedBy: p.UpdatedBy, BreakGlass: []breakGlassJSON{}}
 	if p.BlockSeverity >= 0 {
 		s := finding.Severity(p.BlockSeverity).String()
 		j.BlockSeverity = &s
@@ -133,7 +136,8 @@ func (h *Handler) putPolicy(w http.ResponseWriter, r *http.Request, c *call) err
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	p := store.PullPolicy{Registry: g.Name, BlockSeverity: store.NoSeverityRule, BlockUnscanned: req.BlockUnscanned, UpdatedBy: actorOf(c)}
+	p := store.PullPolicy{Registry: g.Name, BlockSeverity: store.NoSeverityRule, BlockUnscanned: req.BlockUnscanned,
+		BlockUnchecked: req.BlockUnchecked, UpdatedBy: actorOf(c)}
 	if req.BlockSeverity != nil && *req.BlockSeverity != "" {
 		s, err := finding.ParseSeverity(*req.BlockSeverity)
 		if err != nil {
@@ -147,7 +151,8 @@ func (h *Handler) putPolicy(w http.ResponseWriter, r *http.Request, c *call) err
 	if _, err := h.d.Policies.Set(r.Context(), p); err != nil {
 		return err
 	}
-	detail := map[string]string{"blockUnscanned": strconv.FormatBool(p.BlockUnscanned), "blockSeverity": "none"}
+	detail := map[string]string{"blockUnscanned": strconv.FormatBool(p.BlockUnscanned), "blockUnchecked": strconv.FormatBool(p.BlockUnchecked),
+		"blockSeverity": "none"}
 	if p.BlockSeverity >= 0 {
 		detail["blockSeverity"] = finding.Severity(p.BlockSeverity).String()
 	}

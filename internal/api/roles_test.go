@@ -225,6 +225,7 @@ func TestPolicyAndAuditAPI(t *testing.T) {
 		Enabled        bool
 		BlockSeverity  *string
 		BlockUnscanned bool
+		BlockUnchecked bool
 		UpdatedBy      string
 		BreakGlass     []struct{ ID, Reason, Actor string }
 	}
@@ -248,11 +249,18 @@ func TestPolicyAndAuditAPI(t *testing.T) {
 	if code, _ := e.call("POST", "/api/v1/registries/team/breakglass", `{"reason":"x","duration":"10m"}`, contributor); code != 409 {
 		t.Errorf("break-glass without a policy: %d, want 409", code)
 	}
+	if code, b := e.call("PUT", "/api/v1/registries/team/policy", `{"blockUnchecked":true}`, owner); code != 200 {
+		t.Fatalf("PUT policy: %d %s", code, b)
+	}
+	get(contributor)
+	if !pol.Enabled || pol.BlockSeverity != nil || pol.BlockUnscanned || !pol.BlockUnchecked {
+		t.Errorf("policy blocking only unchecked packages: %+v", pol)
+	}
 	if code, b := e.call("PUT", "/api/v1/registries/team/policy", `{"blockSeverity":"high","blockUnscanned":true}`, owner); code != 200 {
 		t.Fatalf("PUT policy: %d %s", code, b)
 	}
 	get(contributor)
-	if !pol.Enabled || pol.BlockSeverity == nil || *pol.BlockSeverity != "High" || !pol.BlockUnscanned || pol.UpdatedBy != "olga" {
+	if !pol.Enabled || pol.BlockSeverity == nil || *pol.BlockSeverity != "High" || !pol.BlockUnscanned || pol.BlockUnchecked || pol.UpdatedBy != "olga" {
 		t.Errorf("policy: %+v", pol)
 	}
 	for body, want := range map[string]int{
@@ -312,7 +320,7 @@ func TestPolicyAndAuditAPI(t *testing.T) {
 		}
 	}
 	want := []string{"carl plan.change default denied", "carl rescan team ok", "olga plan.change default ok", "carl exemption.create " + page.Items[3].Target + " ok",
-		"carl breakglass.end team ok", "carl breakglass.start team ok", "olga policy.change team ok"}
+		"carl breakglass.end team ok", "carl breakglass.start team ok", "olga policy.change team ok", "olga policy.change team ok"}
 	if !slices.Equal(got, want) {
 		t.Errorf("audit, newest first:\n got %q\nwant %q", got, want)
 	}

@@ -34,6 +34,8 @@ func TestJudge(t *testing.T) {
 	highUnscanned := store.PullPolicy{BlockSeverity: 3, BlockUnscanned: true}
 	unscannedOnly := store.PullPolicy{BlockSeverity: store.NoSeverityRule, BlockUnscanned: true}
 	unhealthy := store.PullState{Status: store.StatusUnhealthy, ScannedAt: scanned, Summary: store.Summary{Critical: 3, High: 17, Medium: 5, Exempted: 2}}
+	uncheckedOnly := store.PullPolicy{BlockSeverity: store.NoSeverityRule, BlockUnchecked: true}
+	notChecked := store.PullState{Status: store.StatusHealthy, ScannedAt: scanned, Packages: 14, Unchecked: 14}
 	mediumOnly := store.PullState{Status: store.StatusUnhealthy, ScannedAt: scanned, Summary: store.Summary{Medium: 5}}
 	tests := []struct {
 		name   string
@@ -59,6 +61,15 @@ func TestJudge(t *testing.T) {
 		{"failed, severity only", high, store.PullState{Status: store.StatusFailed, ScannedAt: scanned}, true, true, ""},
 		{"notApplicable", highUnscanned, store.PullState{Status: store.StatusNotApplicable, ScannedAt: scanned}, true, true, ""},
 		{"unscanned only ignores findings", unscannedOnly, unhealthy, true, true, ""},
+		{"unchecked packages", uncheckedOnly, notChecked, true, false, "14 of 14 packages not checked: the advisory database has no data for them"},
+		{"unchecked packages, severity only", high, notChecked, true, true, ""},
+		{"unchecked packages, unscanned only", unscannedOnly, notChecked, true, true, ""},
+		{"findings come first", store.PullPolicy{BlockSeverity: 3, BlockUnchecked: true}, store.PullState{Status: store.StatusUnhealthy, ScannedAt: scanned,
+			Summary: store.Summary{High: 1}, Packages: 20, Unchecked: 3}, true, false, "1 finding at or above High (1 High)"},
+		{"every package checked", uncheckedOnly, store.PullState{Status: store.StatusHealthy, ScannedAt: scanned, Packages: 14}, true, true, ""},
+		{"unchecked, a rescan running keeps the verdict", uncheckedOnly, store.PullState{Status: store.StatusQueued, ScannedAt: scanned, Packages: 14, Unchecked: 14},
+			true, false, "14 of 14 packages not checked: the advisory database has no data for them"},
+		{"unchecked only lets unscanned images pass", uncheckedOnly, store.PullState{}, false, true, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -183,13 +194,51 @@ func (e *env) push(repo, tag string) oci.Digest {
 // verdict records a scan result for repo@d.
 func (e *env) verdict(repo string, d oci.Digest, status string, sum store.Summary) {
 	e.t.Helper()
+	e.evaluation(repo, d, store.Evaluation{Status: status, Summary: sum})
+}
+
+// evaluation stores ev (its status, summary and counts) as the image's
+// scan result.
+func (e *env) evaluation(repo string, d oci.Digest, ev store.Evaluation) {
+	e.t.Helper()
 	r, err := e.meta.ResolveRepository(e.t.Context(), repo, store.ResolveOptions{})
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	if _, err := e.meta.SaveEvaluation(e.t.Context(), store.Evaluation{Image: store.ImageRef{RepositoryID: r.ID, Digest: d, Platform: "linux/amd64"},
-		Status: status, Inventory: "inv", Summary: sum, Fingerprint: status, DBVersion: "db", At: time.Now(), Scan: true, Attempts: 1}); err != nil {
+	ev.Image = store.ImageRef{RepositoryID: r.ID, Digest: d, Platform: "linux/amd64"}
+	ev.Inventory, ev.Fingerprint, ev.DBVersion, ev.At, ev.Scan, ev.Attempts = "inv", ev.Status, "db", time.Now(), true, 1
+	if _, err := e.meta.SaveEvaluation(e.t.Context(), ev); err != nil {
 		e.t.Fatal(err)
+	}
+}
+
+// TestCheckUnchecked: with blockUnchecked, an image some of whose packages
+// no advisory data covers is refused, although healthy, and the refusal
+// says how many and what to do.
+func TestCheckUnchecked(t *testing.T) {
+	e := newEnv(t, true)
+	unchecked := e.push("team/app", "debian")
+	checked := e.push("team/app", "alpine")
+	e.evaluation("team/app", unchecked, store.Evaluation{Status: store.StatusHealthy, Packages: 88, Unchecked: 88})
+	e.evaluation("team/app", checked, store.Evaluation{Status: store.StatusHealthy, Packages: 14})
+	get := func(path string) (int, string) { code, body := e.do("GET", path, nil, ""); return code, string(body) }
+	if _, err := e.pol.Set(t.Context(), store.PullPolicy{Registry: "team", BlockSeverity: 3, BlockUnscanned: true, UpdatedBy: "alice"}); err != nil {
+		t.Fatal(err)
+	}
+	if code, body := get("/v2/team/app/manifests/debian"); code != 200 {
+		t.Fatalf("GET without blockUnchecked: %d %s", code, body)
+	}
+	if _, err := e.pol.Set(t.Context(), store.PullPolicy{Registry: "team", BlockSeverity: store.NoSeverityRule, BlockUnchecked: true, UpdatedBy: "alice"}); err != nil {
+		t.Fatal(err)
+	}
+	code, body := get("/v2/team/app/manifests/debian")
+	want := "team/app@" + unchecked.String() + " has 88 of 88 packages not checked: the advisory database has no data for them; " +
+		"import advisory data that covers them, or ask an owner or contributor"
+	if code != 403 || !strings.Contains(body, want) || !strings.Contains(body, `"unchecked":88`) || !strings.Contains(body, `"blockUnchecked":true`) {
+		t.Errorf("GET unchecked = %d %s\nwant 403 with %q", code, body, want)
+	}
+	if code, body := get("/v2/team/app/manifests/alpine"); code != 200 {
+		t.Errorf("GET an image whose packages were all checked: %d %s", code, body)
 	}
 }
 
@@ -234,7 +283,7 @@ func TestCheck(t *testing.T) {
 		t.Errorf("refusal = %s %q\nwant DENIED %q", env.Errors[0].Code, env.Errors[0].Message, want)
 	}
 	wantDetail := map[string]any{"registry": "team", "repository": "team/app", "digest": bad.String(), "status": "unhealthy",
-		"policy": map[string]any{"blockSeverity": "High", "blockUnscanned": true}, "reason": "3 findings at or above High (1 Critical, 2 High)",
+		"policy": map[string]any{"blockSeverity": "High", "blockUnscanned": true, "blockUnchecked": false}, "reason": "3 findings at or above High (1 Critical, 2 High)",
 		"findings": map[string]any{"Critical": 1.0, "High": 2.0}, "breakGlass": "POST /api/v1/registries/team/breakglass"}
 	if diff := cmp.Diff(wantDetail, env.Errors[0].Detail); diff != "" {
 		t.Errorf("detail (-want +got):\n%s", diff)

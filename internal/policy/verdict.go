@@ -14,6 +14,9 @@ type Verdict struct {
 	Allowed bool
 	// Unscanned is true when the image is refused for having no verdict.
 	Unscanned bool
+	// Unchecked is true when it is refused for packages that could not
+	// be checked (BlockUnchecked).
+	Unchecked bool
 	// Blocking counts the active findings at or above the policy's
 	// severity, by severity name (Critical ... Unknown), when refused for
 	// them.
@@ -61,6 +64,19 @@ func Judge(pol store.PullPolicy, st store.PullState, found bool) Verdict {
 		}
 		return v
 	}
+	if v = judgeFindings(v, pol, st); !v.Allowed {
+		return v
+	}
+	if pol.BlockUnchecked && st.Unchecked > 0 {
+		v.Allowed, v.Unchecked = false, true
+		v.Reason = fmt.Sprintf("%d of %d packages not checked: the advisory database has no data for them", st.Unchecked, st.Packages)
+	}
+	return v
+}
+
+// judgeFindings refuses an image with an active finding at or above the
+// policy's severity.
+func judgeFindings(v Verdict, pol store.PullPolicy, st store.PullState) Verdict {
 	if pol.BlockSeverity < 0 {
 		return v
 	}
@@ -102,12 +118,15 @@ func BreakGlassRoute(registryName string) string {
 // denial is the registry's refusal of req.
 func (v Verdict) denial(req registry.PullRequest) error {
 	what, next := "has "+v.Reason, "fix or exempt them"
-	if v.Unscanned {
+	switch {
+	case v.Unscanned:
 		what, next = "is "+v.Reason, "retry when its scan has completed"
+	case v.Unchecked:
+		what, next = "has "+v.Reason, "import advisory data that covers them"
 	}
 	msg := fmt.Sprintf("pull policy of registry %s: %s@%s %s; %s, or ask an owner or contributor for a time-limited break-glass override (%s)",
 		req.Repository.Registry, req.Repository.Name, req.Digest, what, next, BreakGlassRoute(req.Repository.Registry))
-	pol := map[string]any{"blockUnscanned": v.Policy.BlockUnscanned}
+	pol := map[string]any{"blockUnscanned": v.Policy.BlockUnscanned, "blockUnchecked": v.Policy.BlockUnchecked}
 	if v.Policy.BlockSeverity >= 0 {
 		pol["blockSeverity"] = finding.Severity(v.Policy.BlockSeverity).String()
 	}
@@ -118,6 +137,9 @@ func (v Verdict) denial(req registry.PullRequest) error {
 	}
 	if v.Blocking != nil {
 		detail["findings"] = v.Blocking
+	}
+	if v.Unchecked {
+		detail["unchecked"] = v.State.Unchecked
 	}
 	return &registry.PullDeniedError{Message: msg, Detail: detail}
 }

@@ -33,12 +33,16 @@ type PullPolicy struct {
 	// scan result, scanning for the first time, pending an advisory
 	// database, failed).
 	BlockUnscanned bool
+	// BlockUnchecked also refuses manifests some of whose packages could
+	// not be checked against any advisory (PullState.Unchecked > 0): an
+	// OS release or ecosystem the advisory database has no data for.
+	BlockUnchecked bool
 	UpdatedAt      time.Time
 	UpdatedBy      string
 }
 
 // Off reports whether the policy blocks nothing.
-func (p PullPolicy) Off() bool { return p.BlockSeverity < 0 && !p.BlockUnscanned }
+func (p PullPolicy) Off() bool { return p.BlockSeverity < 0 && !p.BlockUnscanned && !p.BlockUnchecked }
 
 // BreakGlass is a time-limited override of a registry's pull policy: until
 // ExpiresAt (or EndedAt, when ended early) the registry serves what the
@@ -68,6 +72,10 @@ type PullState struct {
 	Reason    string
 	ScannedAt time.Time // zero before the first evaluation
 	Summary   Summary
+	// Packages is the image's package count, and Unchecked how many of
+	// them could not be matched against any advisory, at its last
+	// evaluation.
+	Packages, Unchecked int
 }
 
 // PullPolicies stores pull policies and break-glass overrides.

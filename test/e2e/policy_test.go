@@ -154,6 +154,23 @@ func TestPullPolicy(t *testing.T) {
 		t.Errorf("unscanned image: %v\n%s", err, out)
 	}
 
+	// An image whose release the database has no data for (Alpine 3.20:
+	// the test secdb stops at v3.11) is healthy with every package
+	// unchecked: served, until the policy blocks unchecked packages.
+	unchecked := pushImage(t, platformImage(t, alpineFiles("3.20.3"), 0, "amd64"), srv.addr+"/e2e-unchecked/alpine:3.20.3")
+	if m := waitVerdict(t, srv, "e2e-unchecked/alpine", unchecked, 30*time.Second, nil); m.Status != "healthy" {
+		t.Fatalf("3.20.3: %+v", m)
+	}
+	apiJSON(t, srv, "PUT", "/api/v1/registries/e2e-unchecked/policy", map[string]any{"blockSeverity": "High", "blockUnscanned": true}, 200, nil)
+	if out, err := craneManifest(t, srv.addr+"/e2e-unchecked/alpine:3.20.3"); err != nil {
+		t.Errorf("unchecked image refused without blockUnchecked: %v\n%s", err, out)
+	}
+	apiJSON(t, srv, "PUT", "/api/v1/registries/e2e-unchecked/policy", map[string]any{"blockUnchecked": true}, 200, nil)
+	if out, err := craneManifest(t, srv.addr+"/e2e-unchecked/alpine:3.20.3"); err == nil || !strings.Contains(out, "DENIED") ||
+		!strings.Contains(out, "has 14 of 14 packages not checked") || !strings.Contains(out, "import advisory data that covers them") {
+		t.Errorf("unchecked image under blockUnchecked: %v\n%s", err, out)
+	}
+
 	// Break-glass: contributors only, bounded, served while in force.
 	bg := `{"reason":"incident 7: roll back to 3.11.13","duration":"10m"}`
 	if code, b := apiAs(t, srv, "rita", "rita-password", "POST", "/api/v1/registries/e2e/breakglass", bg); code != 403 {

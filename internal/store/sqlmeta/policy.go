@@ -16,14 +16,14 @@ var (
 	_ store.AuditQuery   = (*Store)(nil)
 )
 
-const pullPolicySelect = `SELECT p.registry_id, g.name, p.subscription_id, p.block_severity, p.block_unscanned, p.updated_at, p.updated_by
+const pullPolicySelect = `SELECT p.registry_id, g.name, p.subscription_id, p.block_severity, p.block_unscanned, p.block_unchecked, p.updated_at, p.updated_by
 	FROM pull_policies p JOIN registries g ON g.id = p.registry_id`
 
 func scanPullPolicy(row interface{ Scan(...any) error }) (store.PullPolicy, error) {
 	var p store.PullPolicy
-	var unscanned, updated int64
-	err := row.Scan(&p.RegistryID, &p.Registry, &p.SubscriptionID, &p.BlockSeverity, &unscanned, &updated, &p.UpdatedBy)
-	p.BlockUnscanned, p.UpdatedAt = unscanned != 0, fromNanos(updated)
+	var unscanned, unchecked, updated int64
+	err := row.Scan(&p.RegistryID, &p.Registry, &p.SubscriptionID, &p.BlockSeverity, &unscanned, &unchecked, &updated, &p.UpdatedBy)
+	p.BlockUnscanned, p.BlockUnchecked, p.UpdatedAt = unscanned != 0, unchecked != 0, fromNanos(updated)
 	return p, err
 }
 
@@ -47,8 +47,8 @@ func (s *Store) SetPullPolicy(ctx context.Context, p store.PullPolicy) (store.Pu
 		if p.Off() {
 			return nil
 		}
-		_, err = exec(ctx, tx, `INSERT INTO pull_policies (registry_id, subscription_id, block_severity, block_unscanned, updated_at, updated_by)
-			VALUES (?, ?, ?, ?, ?, ?)`, reg.ID, reg.SubscriptionID, p.BlockSeverity, bit(p.BlockUnscanned), nanos(p.UpdatedAt), p.UpdatedBy)
+		_, err = exec(ctx, tx, `INSERT INTO pull_policies (registry_id, subscription_id, block_severity, block_unscanned, block_unchecked, updated_at, updated_by)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, reg.ID, reg.SubscriptionID, p.BlockSeverity, bit(p.BlockUnscanned), bit(p.BlockUnchecked), nanos(p.UpdatedAt), p.UpdatedBy)
 		return err
 	})
 	if err != nil {
@@ -195,7 +195,7 @@ func (s *Store) breakGlass(ctx context.Context, q string, args ...any) ([]store.
 	return out, nil
 }
 
-const qImagePullState = `SELECT status, reason, scanned_at, critical, high, medium, low, unknown, exempted
+const qImagePullState = `SELECT status, reason, scanned_at, critical, high, medium, low, unknown, exempted, packages, unchecked
 	FROM images WHERE repository_id = ? AND digest = ?`
 
 // ImagePullState returns an image's verdict: one lookup of the images
@@ -205,7 +205,7 @@ func (s *Store) ImagePullState(ctx context.Context, repoID int64, d oci.Digest) 
 	var scanned int64
 	sm := &st.Summary
 	err := queryRow(ctx, s.rq, qImagePullState, repoID, string(d)).
-		Scan(&st.Status, &st.Reason, &scanned, &sm.Critical, &sm.High, &sm.Medium, &sm.Low, &sm.Unknown, &sm.Exempted)
+		Scan(&st.Status, &st.Reason, &scanned, &sm.Critical, &sm.High, &sm.Medium, &sm.Low, &sm.Unknown, &sm.Exempted, &st.Packages, &st.Unchecked)
 	if errors.Is(err, sql.ErrNoRows) {
 		return st, false, nil
 	}

@@ -28,12 +28,12 @@ func TestPullPolicies(t *testing.T) {
 	if _, err := s.SetPullPolicy(ctx, store.PullPolicy{Registry: "reg", BlockSeverity: 9}); err == nil {
 		t.Fatal("severity rank 9 accepted")
 	}
-	set, err := s.SetPullPolicy(ctx, store.PullPolicy{Registry: "reg", BlockSeverity: 3, BlockUnscanned: true, UpdatedBy: "alice"})
+	set, err := s.SetPullPolicy(ctx, store.PullPolicy{Registry: "reg", BlockSeverity: 3, BlockUnscanned: true, BlockUnchecked: true, UpdatedBy: "alice"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := store.PullPolicy{RegistryID: repo.RegistryID, Registry: "reg", SubscriptionID: "s1", BlockSeverity: 3,
-		BlockUnscanned: true, UpdatedAt: c.Now(), UpdatedBy: "alice"}
+		BlockUnscanned: true, BlockUnchecked: true, UpdatedAt: c.Now(), UpdatedBy: "alice"}
 	if diff := cmp.Diff(want, set); diff != "" {
 		t.Errorf("SetPullPolicy (-want +got):\n%s", diff)
 	}
@@ -65,13 +65,14 @@ func TestPullPolicies(t *testing.T) {
 	if err != nil || !ok || st.Status != store.StatusScanning || !st.ScannedAt.IsZero() {
 		t.Fatalf("ImagePullState while scanning: %+v %v %v", st, ok, err)
 	}
-	if _, err := s.SaveEvaluation(ctx, store.Evaluation{Image: ref, Status: store.StatusUnhealthy, Inventory: "inv", Packages: 2,
+	if _, err := s.SaveEvaluation(ctx, store.Evaluation{Image: ref, Status: store.StatusUnhealthy, Inventory: "inv", Packages: 2, Unchecked: 1,
 		Summary: store.Summary{High: 1, Exempted: 1}, Findings: []store.FindingRecord{findingRec("CVE-1", "zlib", 3)},
 		Fingerprint: "f", DBVersion: "db1", At: c.Now(), Scan: true, Attempts: 1}); err != nil {
 		t.Fatal(err)
 	}
 	st, ok, err = s.ImagePullState(ctx, repo.ID, d)
-	wantState := store.PullState{Status: store.StatusUnhealthy, ScannedAt: c.Now(), Summary: store.Summary{High: 1, Exempted: 1}}
+	wantState := store.PullState{Status: store.StatusUnhealthy, ScannedAt: c.Now(), Summary: store.Summary{High: 1, Exempted: 1},
+		Packages: 2, Unchecked: 1}
 	if diff := cmp.Diff(wantState, st); err != nil || !ok || diff != "" {
 		t.Errorf("ImagePullState after the scan %v %v (-want +got):\n%s", ok, err, diff)
 	}
