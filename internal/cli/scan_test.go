@@ -290,7 +290,7 @@ func TestScanCommandUnchecked(t *testing.T) {
 		{name: "healthy, and says so", args: []string{"--format", "json", "oci:" + dir}, code: ExitOK, stdout: `"reason": "the advisory database has no advisories for Alpine:v3.20"`},
 		{name: "fail-on does not see it", args: []string{"--fail-on", "low", "oci:" + dir}, code: ExitOK, stdout: "2 of 2 packages not checked"},
 		{name: "fail-on-unchecked", args: []string{"--fail-on-unchecked", "--format", "json", "oci:" + dir}, code: ExitFailure, stdout: `"status": "healthy"`,
-			stderr: "2 of 2 packages not checked: 2 apk: the advisory database has no advisories for Alpine:v3.20 (--fail-on-unchecked)"},
+			stderr: "linux/amd64: 2 of 2 packages not checked; the report says why (--fail-on-unchecked)\n"},
 		{name: "fail-on-unchecked before fail-on", args: []string{"--fail-on-unchecked", "--fail-on", "low", "oci:" + dir}, code: ExitFailure, stderr: "(--fail-on-unchecked)"},
 		{name: "every package checked", args: []string{"--fail-on-unchecked", "oci:" + checked}, code: ExitOK},
 	})
