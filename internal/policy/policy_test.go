@@ -61,14 +61,14 @@ func TestJudge(t *testing.T) {
 		{"failed, severity only", high, store.PullState{Status: store.StatusFailed, ScannedAt: scanned}, true, true, ""},
 		{"notApplicable", highUnscanned, store.PullState{Status: store.StatusNotApplicable, ScannedAt: scanned}, true, true, ""},
 		{"unscanned only ignores findings", unscannedOnly, unhealthy, true, true, ""},
-		{"unchecked packages", uncheckedOnly, notChecked, true, false, "14 of 14 packages not checked: the advisory database has no data for them"},
+		{"unchecked packages", uncheckedOnly, notChecked, true, false, "14 of 14 packages not checked against any advisory (the report's unchecked says why)"},
 		{"unchecked packages, severity only", high, notChecked, true, true, ""},
 		{"unchecked packages, unscanned only", unscannedOnly, notChecked, true, true, ""},
 		{"findings come first", store.PullPolicy{BlockSeverity: 3, BlockUnchecked: true}, store.PullState{Status: store.StatusUnhealthy, ScannedAt: scanned,
 			Summary: store.Summary{High: 1}, Packages: 20, Unchecked: 3}, true, false, "1 finding at or above High (1 High)"},
 		{"every package checked", uncheckedOnly, store.PullState{Status: store.StatusHealthy, ScannedAt: scanned, Packages: 14}, true, true, ""},
 		{"unchecked, a rescan running keeps the verdict", uncheckedOnly, store.PullState{Status: store.StatusQueued, ScannedAt: scanned, Packages: 14, Unchecked: 14},
-			true, false, "14 of 14 packages not checked: the advisory database has no data for them"},
+			true, false, "14 of 14 packages not checked against any advisory (the report's unchecked says why)"},
 		{"unchecked only lets unscanned images pass", uncheckedOnly, store.PullState{}, false, true, ""},
 	}
 	for _, tt := range tests {
@@ -232,7 +232,7 @@ func TestCheckUnchecked(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, body := get("/v2/team/app/manifests/debian")
-	want := "team/app@" + unchecked.String() + " has 88 of 88 packages not checked: the advisory database has no data for them; " +
+	want := "team/app@" + unchecked.String() + " has 88 of 88 packages not checked against any advisory (the report's unchecked says why); " +
 		"import advisory data that covers them, or ask an owner or contributor"
 	if code != 403 || !strings.Contains(body, want) || !strings.Contains(body, `"unchecked":88`) || !strings.Contains(body, `"blockUnchecked":true`) {
 		t.Errorf("GET unchecked = %d %s\nwant 403 with %q", code, body, want)

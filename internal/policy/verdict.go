@@ -69,7 +69,7 @@ func Judge(pol store.PullPolicy, st store.PullState, found bool) Verdict {
 	}
 	if pol.BlockUnchecked && st.Unchecked > 0 {
 		v.Allowed, v.Unchecked = false, true
-		v.Reason = fmt.Sprintf("%d of %d packages not checked: the advisory database has no data for them", st.Unchecked, st.Packages)
+		v.Reason = fmt.Sprintf("%d of %d packages not checked against any advisory (the report's unchecked says why)", st.Unchecked, st.Packages)
 	}
 	return v
 }
