@@ -1,7 +1,9 @@
 // Package npm extracts npm packages from installed manifests
 // (node_modules/<name>/package.json and node_modules/@scope/<name>/package.json,
-// at any depth, pnpm's node_modules/.pnpm store included) and from the
-// lockfiles of npm, yarn and pnpm:
+// at any depth, pnpm's node_modules/.pnpm store included, and the modules
+// Debian's node-* packages install in node's global directories
+// usr/share/nodejs, usr/lib/<triplet>/nodejs and usr/lib/nodejs) and from
+// the lockfiles of npm, yarn and pnpm:
 //
 //   - package-lock.json and npm-shrinkwrap.json, lockfileVersion 1, 2 and 3;
 //   - yarn.lock, yarn classic (v1) and yarn berry (v2 and later, YAML);
@@ -10,7 +12,10 @@
 // An image usually holds both for the same application; the installed
 // manifests are what runs, so a lockfile is reported only when no package
 // is installed in the node_modules directory next to it (an image that
-// ships a bundled application with its lockfile, say). The application's
+// ships a bundled application with its lockfile, say). A lockfile inside an
+// installed module (under node_modules, or under Debian's module
+// directories: node-lodash ships lodash-cli's npm-shrinkwrap.json) is that
+// module's development setup and is not read. The application's
 // own root package is not reported, nor are packages a lockfile resolves
 // from git, a local directory, a link or a workspace (their versions are
 // not registry releases); npm aliases are reported under the real package

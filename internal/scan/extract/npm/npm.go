@@ -27,7 +27,7 @@ var (
 func (Extractor) Name() string { return "javascript/npm" }
 
 // Version implements extract.Extractor.
-func (Extractor) Version() int { return 3 }
+func (Extractor) Version() int { return 4 }
 
 // Wants implements extract.Extractor.
 func (Extractor) Wants(p string, fi fs.FileInfo) bool {
@@ -38,20 +38,62 @@ func (Extractor) Wants(p string, fi fs.FileInfo) bool {
 	case "package.json":
 		return isInstalledManifest(p)
 	case "package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml":
-		return !strings.Contains(p, "node_modules/")
+		// A lockfile inside an installed package is its development
+		// setup, not what was installed.
+		_, inDebian := debianModulePath(p)
+		return !strings.Contains(p, "node_modules/") && !inDebian
 	}
 	return false
 }
 
 // isInstalledManifest reports whether p is node_modules/<name>/package.json
-// or node_modules/@scope/<name>/package.json (at any depth).
+// or node_modules/@scope/<name>/package.json (at any depth), or the
+// manifest of a module in one of Debian's module directories
+// (usr/share/nodejs/<name>/package.json, ...; see [debianModulePath]).
 func isInstalledManifest(p string) bool {
 	dir := path.Dir(p) // .../node_modules/[@scope/]name
+	if strings.HasPrefix(path.Base(dir), ".") {
+		return false
+	}
+	if rest, ok := debianModulePath(dir); ok {
+		// <name> or @scope/<name>; deeper manifests are those of a
+		// module's parts, or of the node_modules it bundles (below).
+		scope, name, scoped := strings.Cut(rest, "/")
+		if !scoped && !strings.HasPrefix(rest, "@") ||
+			scoped && strings.HasPrefix(scope, "@") && !strings.Contains(name, "/") && !strings.HasPrefix(name, ".") {
+			return true
+		}
+	}
 	parent := path.Dir(dir)
 	if strings.HasPrefix(path.Base(parent), "@") {
 		parent = path.Dir(parent)
 	}
-	return path.Base(parent) == "node_modules" && !strings.HasPrefix(path.Base(dir), ".")
+	return path.Base(parent) == "node_modules"
+}
+
+// debianModulePath returns what follows one of the directories in which
+// Debian's node-* packages install modules, as node's global paths on
+// Debian and Ubuntu name them: usr/share/nodejs (architecture-independent
+// modules), usr/lib/<triplet>/nodejs (architecture-dependent ones) and
+// usr/lib/nodejs (the older location). ok is false for other paths and for
+// the directory itself.
+func debianModulePath(p string) (rest string, ok bool) {
+	if rest, ok := strings.CutPrefix(p, "usr/share/nodejs/"); ok {
+		return rest, rest != ""
+	}
+	lib, ok := strings.CutPrefix(p, "usr/lib/")
+	if !ok {
+		return "", false
+	}
+	if rest, ok := strings.CutPrefix(lib, "nodejs/"); ok {
+		return rest, rest != ""
+	}
+	triplet, rest, ok := strings.Cut(lib, "/")
+	if !ok || triplet == "" {
+		return "", false
+	}
+	rest, ok = strings.CutPrefix(rest, "nodejs/")
+	return rest, ok && rest != ""
 }
 
 // ErrInvalid reports a manifest or lockfile that cannot be read.

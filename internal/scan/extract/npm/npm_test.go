@@ -143,3 +143,54 @@ func FuzzReduce(f *testing.F) {
 		_, _ = npm.Extractor{}.Reduce(p, data)
 	})
 }
+
+// TestDebianModuleDirectories reads the modules Debian's node-* packages
+// install outside any node_modules (testdata/debian, real files; see
+// testdata/README.md), and not the lockfiles those modules ship.
+func TestDebianModuleDirectories(t *testing.T) {
+	var entries []lt.Entry
+	root := filepath.Join("testdata", "debian")
+	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(root, p)
+		entries = append(entries, lt.File(filepath.ToSlash(rel), string(b)))
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries = append(entries,
+		// node-lodash: lodash-es is lodash under another name.
+		lt.Symlink("usr/share/nodejs/lodash-es/package.json", "../lodash/package.json"),
+		// The pre-bullseye location of architecture-independent modules.
+		lt.File("usr/lib/nodejs/ms/package.json", `{"name":"ms","version":"2.1.1"}`),
+		// Not modules: a scope directory's own file, a hidden directory.
+		lt.File("usr/share/nodejs/@types/package.json", `{"name":"x","version":"1.0.0"}`),
+		lt.File("usr/share/nodejs/.cache/package.json", `{"name":"y","version":"1.0.0"}`),
+		lt.File("usr/lib/x86_64-linux-gnu/nodejs/package-lock.json", `{"lockfileVersion":3,"packages":{"node_modules/z":{"version":"1.0.0"}}}`),
+	)
+	inv := et.Run(t, []extract.Extractor{npm.Extractor{}}, entries)
+	var got []string
+	for _, p := range inv.Packages {
+		got = append(got, p.Name+"@"+p.Version+" "+p.Path)
+	}
+	sort.Strings(got)
+	want := []string{
+		"@types/y18n@5.0.0 usr/share/nodejs/@types/y18n/package.json",
+		"infer-owner@1.0.4 usr/share/nodejs/npm/node_modules/infer-owner/package.json",
+		"lodash@4.17.21 usr/share/nodejs/lodash-es/package.json",
+		"lodash@4.17.21 usr/share/nodejs/lodash/package.json",
+		"ms@2.1.1 usr/lib/nodejs/ms/package.json",
+		"re2@1.18.0 usr/lib/x86_64-linux-gnu/nodejs/re2/package.json",
+		"update-browserslist-db@1.1.3 usr/share/nodejs/update-browserslist-db/package.json",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
