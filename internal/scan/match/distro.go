@@ -282,6 +282,7 @@ var eol = map[string]time.Time{
 	"debian:10":    date("2024-06-30"),
 	"debian:11":    date("2026-08-31"),
 	"debian:12":    date("2028-06-30"),
+	"debian:13":    date("2030-06-30"),
 	"ubuntu:14.04": date("2019-04-30"),
 	"ubuntu:16.04": date("2021-04-30"),
 	"ubuntu:18.04": date("2023-05-31"),

@@ -225,6 +225,15 @@ func TestReleaseOf(t *testing.T) {
 			t.Errorf("ReleaseOf(%+v) = %+v (eol %v); want %v %s eol %v", tt.d, r, r.EndOfLife(now), tt.ecos, tt.typ, tt.eol)
 		}
 	}
+	// Every Debian release with security support has an end date (its
+	// LTS end, wiki.debian.org/LTS).
+	for n, end := range map[string]string{"11": "2026-08-31", "12": "2028-06-30", "13": "2030-06-30"} {
+		r := ReleaseOf(&pkg.Distro{ID: "debian", VersionID: n})
+		last, _ := time.Parse(time.DateOnly, end)
+		if r.EndOfLife(last.Add(-time.Hour)) || !r.EndOfLife(last.Add(24*time.Hour)) {
+			t.Errorf("Debian %s: end of life not at %s (%v)", n, end, r.EOL)
+		}
+	}
 }
 
 // TestAllCoversTypes checks the explicit list: every package type has
