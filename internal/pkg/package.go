@@ -82,9 +82,11 @@ func (p *Package) Source() (name, version string) {
 }
 
 // Key identifies a package within one image: two findings of the same
-// package at the same path are the same package.
+// package at the same path are the same package. The architecture is part
+// of it: a multi-arch dpkg database (or an RPM database with multilib
+// packages) lists libc6 for amd64 and for i386 under one name and version.
 func (p *Package) Key() string {
-	return string(p.Type) + "\x00" + p.Name + "\x00" + p.Version + "\x00" + p.Path
+	return string(p.Type) + "\x00" + p.Name + "\x00" + p.Version + "\x00" + p.Arch + "\x00" + p.Path
 }
 
 // Compare orders packages by type, name, version and path (for sorting).

@@ -32,7 +32,7 @@ var (
 func (Extractor) Name() string { return "os/dpkg" }
 
 // Version implements extract.Extractor.
-func (Extractor) Version() int { return 2 }
+func (Extractor) Version() int { return 3 }
 
 // Wants implements extract.Extractor.
 //

@@ -2,6 +2,8 @@ package dpkg_test
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -82,6 +84,33 @@ func TestLayerAttribution(t *testing.T) {
 		got[p.Name+"="+p.Version] = p.Layer
 	}
 	want := map[string]int{"base-files=12.4": 0, "libc6=2.36-9+deb12u4": 2, "curl=7.88.1-10": 1}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("layers (-want +got):\n%s", diff)
+	}
+}
+
+// TestMultiArchAttribution: the i386 copies of libc6 and gcc-14-base that
+// `dpkg --add-architecture i386 && apt-get install libc6:i386` added in a
+// later layer have the same name, version and status file as the amd64
+// ones of the base layer; they are other packages, introduced by that
+// later layer (real stanzas, see testdata/README.md).
+func TestMultiArchAttribution(t *testing.T) {
+	read := func(name string) lt.Entry {
+		b, err := os.ReadFile(filepath.Join("testdata", "multiarch", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return lt.File("var/lib/dpkg/status", string(b))
+	}
+	inv := et.Run(t, []extract.Extractor{dpkg.Extractor{}},
+		[]lt.Entry{read("status.amd64")},
+		[]lt.Entry{read("status.amd64+i386")},
+	)
+	got := map[string]int{}
+	for _, p := range inv.Packages {
+		got[p.Name+":"+p.Arch] = p.Layer
+	}
+	want := map[string]int{"libc6:amd64": 0, "gcc-14-base:amd64": 0, "libc6:i386": 1, "gcc-14-base:i386": 1}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("layers (-want +got):\n%s", diff)
 	}
