@@ -30,8 +30,27 @@ type pnpmImporter struct {
 	DevDependencies      map[string]pnpmDirect `yaml:"devDependencies"`
 }
 
+// pnpmDirect is an importer's dependency: a map with the resolved version
+// in 6.x and 9.x ("lodash: {specifier: ^4.17.0, version: 4.17.21}"), the
+// resolved version alone in 5.x ("lodash: 4.17.21", "react-dom:
+// 16.14.0_react@16.14.0", "alias: /lodash/4.17.11", "lib: link:../lib").
 type pnpmDirect struct {
 	Version string `yaml:"version"`
+}
+
+// UnmarshalYAML implements yaml.Unmarshaler: it accepts both forms.
+func (d *pnpmDirect) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		return n.Decode(&d.Version)
+	}
+	var m struct {
+		Version string `yaml:"version"`
+	}
+	if err := n.Decode(&m); err != nil {
+		return err
+	}
+	d.Version = m.Version
+	return nil
 }
 
 // pnpmSnapshot is a 9.x "snapshots" entry: a resolved package (with its

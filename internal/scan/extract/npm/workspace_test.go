@@ -1,0 +1,57 @@
+package npm_test
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/drydock/drydock/internal/scan/extract"
+	et "github.com/drydock/drydock/internal/scan/extract/extracttest"
+	"github.com/drydock/drydock/internal/scan/extract/npm"
+	lt "github.com/drydock/drydock/internal/scan/layer/layertest"
+)
+
+// TestWorkspaceLockfiles reads the lockfiles every tool wrote for the
+// testdata/ws-app project (see testdata/README.md): a workspace package,
+// a file: dependency, an npm alias, an optional and a dev dependency.
+// Every format reports the registry packages the workspace and the local
+// package pull in (json5 1.0.1, qs 6.5.2), the alias under its real name
+// (lodash 4.17.11), and neither the workspace, the local package nor the
+// root project.
+func TestWorkspaceLockfiles(t *testing.T) {
+	prod := []string{"json5@1.0.1", "lodash@4.17.11", "minimist@1.2.5", "qs@6.5.2"}
+	for _, tt := range []struct {
+		name, fixture, file string
+		want                []string
+	}{
+		// npm 6 does not know workspaces: packages/ws-a is not installed.
+		{"npm 6 (lockfileVersion 1)", "npm6-package-lock.json", "package-lock.json", []string{"lodash@4.17.11", "minimist@1.2.5", "qs@6.5.2"}},
+		{"npm 8 (lockfileVersion 2)", "npm8-package-lock.json", "package-lock.json", prod},
+		{"npm 10 (lockfileVersion 3)", "npm10-package-lock.json", "package-lock.json", prod},
+		// yarn records no dev flag: json5 2.2.1 is reported; and it
+		// resolves json5 1.0.1's "minimist@^1.2.0" on its own.
+		{"yarn 1.22", "yarn1.lock", "yarn.lock", []string{"json5@1.0.1", "json5@2.2.1", "lodash@4.17.11", "minimist@1.2.5", "minimist@1.2.8", "qs@6.5.2"}},
+		{"yarn 3.8", "berry3.lock", "yarn.lock", []string{"json5@1.0.1", "json5@2.2.1", "lodash@4.17.11", "minimist@1.2.5", "minimist@1.2.8", "qs@6.5.2"}},
+		{"yarn 4.18", "berry4.lock", "yarn.lock", []string{"json5@1.0.1", "json5@2.2.1", "lodash@4.17.11", "minimist@1.2.5", "minimist@1.2.8", "qs@6.5.2"}},
+		{"pnpm 7 (lockfileVersion 5.4)", "pnpm7-lock.yaml", "pnpm-lock.yaml", prod},
+		{"pnpm 8 (lockfileVersion 6.0)", "pnpm8-lock.yaml", "pnpm-lock.yaml", prod},
+		{"pnpm 9 (lockfileVersion 9.0)", "pnpm9-lock.yaml", "pnpm-lock.yaml", prod},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			inv := et.Run(t, []extract.Extractor{npm.Extractor{}}, []lt.Entry{
+				lt.File("app/package.json", readTestdata(t, "ws-app/package.json")),
+				lt.File("app/local-lib/package.json", readTestdata(t, "ws-app/local-lib.package.json")),
+				lt.File("app/packages/ws-a/package.json", readTestdata(t, "ws-app/ws-a.package.json")),
+				lt.File("app/"+tt.file, readTestdata(t, "ws-app/"+tt.fixture)),
+			})
+			if diff := cmp.Diff(tt.want, pkgs(inv)); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+			for _, p := range inv.Packages {
+				if p.Path != "app/"+tt.file {
+					t.Errorf("%s@%s from %s", p.Name, p.Version, p.Path)
+				}
+			}
+		})
+	}
+}
