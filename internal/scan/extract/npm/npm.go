@@ -27,7 +27,7 @@ var (
 func (Extractor) Name() string { return "javascript/npm" }
 
 // Version implements extract.Extractor.
-func (Extractor) Version() int { return 4 } // 4: pnpm 5.x workspace lockfiles
+func (Extractor) Version() int { return 5 } // 4: pnpm 5.x workspace lockfiles; 5: bun.lock
 
 // Wants implements extract.Extractor.
 func (Extractor) Wants(p string, fi fs.FileInfo) bool {
@@ -37,7 +37,7 @@ func (Extractor) Wants(p string, fi fs.FileInfo) bool {
 	switch path.Base(p) {
 	case "package.json":
 		return isInstalledManifest(p)
-	case "package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml":
+	case "package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml", "bun.lock":
 		return !strings.Contains(p, "node_modules/")
 	}
 	return false
@@ -68,6 +68,8 @@ func (Extractor) Reduce(p string, data []byte) ([]byte, error) {
 		lines, err = parseYarnLock(data)
 	case "pnpm-lock.yaml":
 		lines, err = parsePnpmLock(data)
+	case "bun.lock":
+		lines, err = parseBunLock(data)
 	default:
 		lines, err = parseLockfile(data)
 	}

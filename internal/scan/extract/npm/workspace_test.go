@@ -36,6 +36,7 @@ func TestWorkspaceLockfiles(t *testing.T) {
 		{"pnpm 7 (lockfileVersion 5.4)", "pnpm7-lock.yaml", "pnpm-lock.yaml", prod},
 		{"pnpm 8 (lockfileVersion 6.0)", "pnpm8-lock.yaml", "pnpm-lock.yaml", prod},
 		{"pnpm 9 (lockfileVersion 9.0)", "pnpm9-lock.yaml", "pnpm-lock.yaml", prod},
+		{"bun 1.4", "bun.lock", "bun.lock", prod},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			inv := et.Run(t, []extract.Extractor{npm.Extractor{}}, []lt.Entry{
@@ -53,5 +54,30 @@ func TestWorkspaceLockfiles(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestBunLockPeersAndDev: testdata/bun-peers.lock (see testdata/README.md).
+// react is installed as react-dom's peer, ms 2.0.0 as the root's peer
+// (and debug's dependency); debug is reached from devDependencies only;
+// the tarball dependency "tgz" has no registry version.
+func TestBunLockPeersAndDev(t *testing.T) {
+	inv := et.Run(t, []extract.Extractor{npm.Extractor{}}, []lt.Entry{
+		lt.File("app/package.json", readTestdata(t, "bun-peers.package.json")),
+		lt.File("app/bun.lock", readTestdata(t, "bun-peers.lock")),
+	})
+	want := []string{
+		"@babel/code-frame@7.12.13", "@babel/helper-validator-identifier@7.29.7", "@babel/highlight@7.25.9",
+		"ansi-styles@3.2.1", "chalk@2.4.2", "color-convert@1.9.3", "color-name@1.1.3", "escape-string-regexp@1.0.5",
+		"has-flag@3.0.0", "js-tokens@4.0.0", "loose-envify@1.4.0", "ms@2.0.0", "object-assign@4.1.1", "picocolors@1.1.1",
+		"prop-types@15.8.1", "react-dom@16.14.0", "react-is@16.13.1", "react@16.14.0", "scheduler@0.19.1", "supports-color@5.5.0",
+	}
+	if diff := cmp.Diff(want, pkgs(inv)); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	for _, p := range inv.Packages {
+		if p.Name == "@babel/highlight" && p.PURL != "pkg:npm/%40babel/highlight@7.25.9" {
+			t.Errorf("purl %s", p.PURL)
+		}
 	}
 }
