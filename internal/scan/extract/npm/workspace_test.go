@@ -81,3 +81,33 @@ func TestBunLockPeersAndDev(t *testing.T) {
 		}
 	}
 }
+
+// TestGitAndTarballLockfiles reads the lockfiles of testdata/git-dep (see
+// testdata/README.md): a git dependency (git+file://, which every tool
+// records as it does a GitHub one) and a registry tarball URL. The git
+// dependency is never reported, its registry dependency minimist is; the
+// tarball is reported where the lockfile names the package and version it
+// holds (package-lock 2+, pnpm), not where it names only the URL.
+func TestGitAndTarballLockfiles(t *testing.T) {
+	for _, tt := range []struct {
+		fixture, file string
+		want          []string
+	}{
+		{"npm6-package-lock.json", "package-lock.json", []string{"minimist@1.2.5"}},
+		{"npm10-package-lock.json", "package-lock.json", []string{"minimist@1.2.5", "ms@2.1.1"}},
+		{"yarn1.lock", "yarn.lock", []string{"minimist@1.2.5"}},
+		{"pnpm7-lock.yaml", "pnpm-lock.yaml", []string{"minimist@1.2.5", "ms@2.1.1"}},
+		{"pnpm9-lock.yaml", "pnpm-lock.yaml", []string{"minimist@1.2.5", "ms@2.1.1"}},
+		{"bun.lock", "bun.lock", []string{"minimist@1.2.5"}},
+	} {
+		t.Run(tt.fixture, func(t *testing.T) {
+			inv := et.Run(t, []extract.Extractor{npm.Extractor{}}, []lt.Entry{
+				lt.File("app/package.json", readTestdata(t, "git-dep/package.json")),
+				lt.File("app/"+tt.file, readTestdata(t, "git-dep/"+tt.fixture)),
+			})
+			if diff := cmp.Diff(tt.want, pkgs(inv)); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
