@@ -178,10 +178,16 @@ func pnpmReach(lf *pnpmLock, roots func(pnpmImporter) []map[string]pnpmDirect) m
 }
 
 // snapshotKey returns the snapshot key a dependency (name, version as
-// written in a 9.x lockfile) resolves to, or "" for links and files.
+// written in a 9.x lockfile) resolves to, or "" for links (a linked
+// directory's dependencies are not in the lockfile). A local directory or
+// tarball ("file:local-lib") has a snapshot, "local-lib@file:local-lib",
+// whose dependencies are installed like any other's.
 func snapshotKey(name, version string) string {
-	if version == "" || strings.HasPrefix(version, "link:") || strings.HasPrefix(version, "file:") {
+	if version == "" || strings.HasPrefix(version, "link:") {
 		return ""
+	}
+	if strings.HasPrefix(version, "file:") {
+		return name + "@" + version
 	}
 	if at := strings.LastIndexByte(strings.SplitN(version, "(", 2)[0], '@'); at > 0 {
 		return version // an alias: "real-name@1.2.3"

@@ -111,3 +111,29 @@ func TestGitAndTarballLockfiles(t *testing.T) {
 		})
 	}
 }
+
+// TestLocalPackageDependencyAlsoDev reads the lockfiles of
+// testdata/file-dev (see testdata/README.md): qs 6.5.2 is a
+// devDependency of the root and a dependency of the local package
+// local-lib (file:), which is a production dependency. qs is installed
+// in production and is reported. (pnpm 9.x marks nothing: the walk from
+// the importers stopped at the file: dependency, so qs looked dev-only.)
+func TestLocalPackageDependencyAlsoDev(t *testing.T) {
+	for _, tt := range []struct{ fixture, file string }{
+		{"npm10-package-lock.json", "package-lock.json"},
+		{"pnpm7-lock.yaml", "pnpm-lock.yaml"},
+		{"pnpm8-lock.yaml", "pnpm-lock.yaml"},
+		{"pnpm9-lock.yaml", "pnpm-lock.yaml"},
+		{"bun.lock", "bun.lock"},
+	} {
+		t.Run(tt.fixture, func(t *testing.T) {
+			inv := et.Run(t, []extract.Extractor{npm.Extractor{}}, []lt.Entry{
+				lt.File("app/package.json", readTestdata(t, "file-dev/package.json")),
+				lt.File("app/"+tt.file, readTestdata(t, "file-dev/"+tt.fixture)),
+			})
+			if diff := cmp.Diff([]string{"qs@6.5.2"}, pkgs(inv)); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
