@@ -248,6 +248,25 @@ snapshots:
     dependencies: {chalk: 4.1.2}
   chalk@4.1.2: {}
 `, []string{"lodash@4.17.4", "orphan@1.0.0", "react-dom@16.0.0", "react@16.0.0"}}, // orphan: reached from nothing, kept
+		{"pnpm 9 dev only through a git+ssh dependency", "pnpm-lock.yaml", `lockfileVersion: '9.0'
+importers:
+  .:
+    dependencies:
+      gitdep:
+        specifier: git+ssh://git@gitlab.example.com/team/gitdep.git#v2.0.0
+        version: git+ssh://git@gitlab.example.com/team/gitdep.git#0123456789abcdef0123456789abcdef01234567
+    devDependencies:
+      qs: {specifier: 6.5.2, version: 6.5.2}
+packages:
+  gitdep@git+ssh://git@gitlab.example.com/team/gitdep.git#0123456789abcdef0123456789abcdef01234567:
+    resolution: {commit: 0123456789abcdef0123456789abcdef01234567, repo: git@gitlab.example.com:team/gitdep.git, type: git}
+    version: 2.0.0
+  qs@6.5.2: {resolution: {integrity: a}}
+snapshots:
+  gitdep@git+ssh://git@gitlab.example.com/team/gitdep.git#0123456789abcdef0123456789abcdef01234567:
+    dependencies: {qs: 6.5.2}
+  qs@6.5.2: {}
+`, []string{"qs@6.5.2"}}, // qs: the git dependency's, installed in production
 		{"bun sources, nesting, comments", "bun.lock", `// written by hand in bun 1.2's format
 {
   "lockfileVersion": 1,

@@ -27,7 +27,7 @@ var (
 func (Extractor) Name() string { return "javascript/npm" }
 
 // Version implements extract.Extractor.
-func (Extractor) Version() int { return 7 } // 4: pnpm 5.x workspace lockfiles; 5: bun.lock; 6: package-lock 2+ git; 7: pnpm 9 file: walk
+func (Extractor) Version() int { return 8 } // 4: pnpm 5.x workspace lockfiles; 5: bun.lock; 6: package-lock 2+ git; 7, 8: pnpm 9 walk through file: and git dependencies
 
 // Wants implements extract.Extractor.
 func (Extractor) Wants(p string, fi fs.FileInfo) bool {

@@ -189,8 +189,9 @@ func snapshotKey(name, version string) string {
 	if strings.HasPrefix(version, "file:") {
 		return name + "@" + version
 	}
-	if at := strings.LastIndexByte(strings.SplitN(version, "(", 2)[0], '@'); at > 0 {
-		return version // an alias: "real-name@1.2.3"
+	base, _, _ := strings.Cut(version, "(")
+	if at := strings.LastIndexByte(base, '@'); at > 0 && !strings.Contains(base[:at], ":") {
+		return version // an alias: "real-name@1.2.3" (not "git+ssh://git@host/...")
 	}
 	return name + "@" + version
 }
