@@ -15,5 +15,6 @@
 // version to judge advisories against, and judging them anyway would
 // report every advisory the module ever had. Versions are in OSV form:
 // module versions without "v" ("3.2.0+incompatible"), the toolchain as a
-// semantic version ("go1.21rc2" -> "1.21.0-rc.2").
+// semantic version ("go1.21rc2" -> "1.21.0-rc.2"), without the GOEXPERIMENT
+// list a toolchain may append ("go1.26.8-X:jsonv2" -> "1.26.8").
 package gobinary

@@ -32,7 +32,7 @@ var (
 func (Extractor) Name() string { return "go/binary" }
 
 // Version implements extract.Extractor.
-func (Extractor) Version() int { return 2 } // 2: "(devel)" modules skipped
+func (Extractor) Version() int { return 3 } // 2: "(devel)" modules skipped; 3: go1.26 "-X:" experiments
 
 // Wants implements extract.Extractor: executable regular files.
 func (Extractor) Wants(p string, fi fs.FileInfo) bool {
@@ -218,15 +218,19 @@ func module(name, version, purlPath, purlVersion string) pkg.Package {
 }
 
 // StdlibVersion converts a Go toolchain version ("go1.20.14",
-// "go1.21rc2 X:boringcrypto") to the semantic version OSV uses for the
-// standard library ("1.20.14", "1.21.0-rc.2"). ok is false for development
-// toolchains ("devel go1.23-abc...") and anything unparsable.
+// "go1.21rc2 X:boringcrypto", "go1.26.8-X:jsonv2") to the semantic version
+// OSV uses for the standard library ("1.20.14", "1.21.0-rc.2", "1.26.8").
+// ok is false for development toolchains ("devel go1.23-abc...") and
+// anything unparsable.
+//
+// The experiments a toolchain was built with (GOEXPERIMENT) follow the
+// version: after a space up to Go 1.25, after "-" from Go 1.26 on.
 func StdlibVersion(goVersion string) (string, bool) {
 	f := strings.Fields(goVersion)
 	if len(f) == 0 || !strings.HasPrefix(f[0], "go") {
 		return "", false
 	}
-	rest := strings.TrimPrefix(f[0], "go")
+	rest, _, _ := strings.Cut(strings.TrimPrefix(f[0], "go"), "-X:")
 	pre := ""
 	for _, kind := range []string{"beta", "rc"} {
 		if i := strings.Index(rest, kind); i > 0 {

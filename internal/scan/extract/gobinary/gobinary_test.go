@@ -2,6 +2,8 @@ package gobinary_test
 
 import (
 	"bufio"
+	"bytes"
+	"debug/buildinfo"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,8 +21,9 @@ import (
 
 // buildFixture builds the vulnfixture program (testdata/manifests/go) with
 // the given toolchain ("" for the one running the test), as its README
-// says. It skips when the toolchain or modules cannot be fetched.
-func buildFixture(t *testing.T, toolchain string) []byte {
+// says, and env added to the go command's environment. It skips when the
+// toolchain or modules cannot be fetched.
+func buildFixture(t *testing.T, toolchain string, env ...string) []byte {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("-short: not building Go binaries")
@@ -44,6 +47,7 @@ func buildFixture(t *testing.T, toolchain string) []byte {
 	} else {
 		cmd.Env = append(cmd.Env, "GOTOOLCHAIN=local")
 	}
+	cmd.Env = append(cmd.Env, env...)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Skipf("cannot build the fixture with toolchain %q (module proxy unreachable?): %v\n%s", toolchain, err, b)
 	}
@@ -113,6 +117,36 @@ func TestVulnFixture(t *testing.T) {
 	}
 }
 
+// TestExperimentToolchain: a binary built with GOEXPERIMENT records the
+// experiments after its Go version ("go1.24.13 X:nosynchashtriemap";
+// "go1.26.8-X:jsonv2" from Go 1.26 on); the standard library is reported
+// at the toolchain's version all the same. (Go 1.26's form made the
+// version unparsable: stdlib, and all its advisories, went missing.)
+func TestExperimentToolchain(t *testing.T) {
+	want, ok := gobinary.StdlibVersion(goVersion(t))
+	if !ok {
+		t.Skipf("local toolchain %s", goVersion(t))
+	}
+	bin := buildFixture(t, "", "GOEXPERIMENT=jsonv2") // an experiment Go 1.25 and later know
+	bi, err := buildinfo.Read(bytes.NewReader(bin))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(bi.GoVersion, "X:jsonv2") {
+		t.Skipf("the toolchain did not record the experiment: %q", bi.GoVersion)
+	}
+	inv := et.Run(t, []extract.Extractor{gobinary.Extractor{}}, []lt.Entry{lt.Exec("usr/local/bin/vulnfixture", bin)})
+	var got []string
+	for _, p := range inv.Packages {
+		if p.Name == "stdlib" {
+			got = append(got, p.Version)
+		}
+	}
+	if diff := cmp.Diff([]string{want}, got); diff != "" {
+		t.Errorf("%s: stdlib (-want +got):\n%s", bi.GoVersion, diff)
+	}
+}
+
 func goVersion(t *testing.T) string {
 	out, err := exec.Command("go", "env", "GOVERSION").Output()
 	if err != nil {
@@ -135,14 +169,20 @@ func sorted(s []string) []string {
 
 func TestStdlibVersion(t *testing.T) {
 	for in, want := range map[string]string{
-		"go1.20.14":                  "1.20.14",
-		"go1.21":                     "1.21.0",
-		"go1.21rc2":                  "1.21.0-rc.2",
-		"go1.9beta1":                 "1.9.0-beta.1",
-		"go1.22.1 X:boringcrypto":    "1.22.1",
-		"devel go1.23-abc1234 +0000": "",
-		"go1.x":                      "",
-		"":                           "",
+		"go1.20.14":               "1.20.14",
+		"go1.21":                  "1.21.0",
+		"go1.21rc2":               "1.21.0-rc.2",
+		"go1.9beta1":              "1.9.0-beta.1",
+		"go1.22.1 X:boringcrypto": "1.22.1",
+		// Go 1.26 on: "-X:" (go version of binaries built with
+		// GOEXPERIMENT=jsonv2,nogreenteagc by go1.26.8, jsonv2 by go1.26rc1).
+		"go1.26.8-X:jsonv2,nogreenteagc": "1.26.8",
+		"go1.26rc1-X:jsonv2":             "1.26.0-rc.1",
+		"go1.26.8-X:":                    "1.26.8",
+		"go1.26.8-rc1":                   "",
+		"devel go1.23-abc1234 +0000":     "",
+		"go1.x":                          "",
+		"":                               "",
 	} {
 		got, ok := gobinary.StdlibVersion(in)
 		if got != want || ok != (want != "") {

@@ -7,7 +7,9 @@
 //
 //   - package-lock.json and npm-shrinkwrap.json, lockfileVersion 1, 2 and 3;
 //   - yarn.lock, yarn classic (v1) and yarn berry (v2 and later, YAML);
-//   - pnpm-lock.yaml, lockfile versions 5.x, 6.x and 9.x.
+//   - pnpm-lock.yaml, lockfile versions 5.x, 6.x and 9.x;
+//   - bun.lock, bun's text lockfile (bun 1.2 and later; not the binary
+//     bun.lockb of older versions).
 //
 // An image usually holds both for the same application; the installed
 // manifests are what runs, so a lockfile is reported only when no package
@@ -24,10 +26,11 @@
 // A lockfile is read only where nothing is installed, so the packages only
 // development needs (jest, webpack, type definitions) were not installed
 // either: they are left out, as trivy does by default. package-lock.json
-// and pnpm 5.x/6.x mark them ("dev": true); for pnpm 9.x, which marks
-// nothing, the snapshots are walked from each importer's dependencies and
-// optionalDependencies and from its devDependencies, and a package reached
-// from the latter only is left out.
+// and pnpm 5.x/6.x mark them ("dev": true); for pnpm 9.x and bun.lock,
+// which mark nothing, the dependency graph is walked from each importer's
+// (workspace's) dependencies, optionalDependencies (and, for bun, whose
+// lockfile lists the peers it installs, peerDependencies) and from its
+// devDependencies, and a package reached from the latter only is left out.
 // yarn lockfiles (v1 and berry) do not record it: every package is
 // reported. Installed manifests are reported whatever they were installed
 // for: they are in the image.

@@ -248,6 +248,48 @@ snapshots:
     dependencies: {chalk: 4.1.2}
   chalk@4.1.2: {}
 `, []string{"lodash@4.17.4", "orphan@1.0.0", "react-dom@16.0.0", "react@16.0.0"}}, // orphan: reached from nothing, kept
+		{"pnpm 9 dev only through a git+ssh dependency", "pnpm-lock.yaml", `lockfileVersion: '9.0'
+importers:
+  .:
+    dependencies:
+      gitdep:
+        specifier: git+ssh://git@gitlab.example.com/team/gitdep.git#v2.0.0
+        version: git+ssh://git@gitlab.example.com/team/gitdep.git#0123456789abcdef0123456789abcdef01234567
+    devDependencies:
+      qs: {specifier: 6.5.2, version: 6.5.2}
+packages:
+  gitdep@git+ssh://git@gitlab.example.com/team/gitdep.git#0123456789abcdef0123456789abcdef01234567:
+    resolution: {commit: 0123456789abcdef0123456789abcdef01234567, repo: git@gitlab.example.com:team/gitdep.git, type: git}
+    version: 2.0.0
+  qs@6.5.2: {resolution: {integrity: a}}
+snapshots:
+  gitdep@git+ssh://git@gitlab.example.com/team/gitdep.git#0123456789abcdef0123456789abcdef01234567:
+    dependencies: {qs: 6.5.2}
+  qs@6.5.2: {}
+`, []string{"qs@6.5.2"}}, // qs: the git dependency's, installed in production
+		{"bun sources, nesting, comments", "bun.lock", `// written by hand in bun 1.2's format
+{
+  "lockfileVersion": 1,
+  "workspaces": {
+    "": {
+      "name": "app",
+      "dependencies": {"@s/a": "^1.0.0", "gh": "github:u/gh", "g": "git+https://example.com/g.git", "l": "link:l"},
+      "devDependencies": {"jest": "29.7.0"}, /* jest pulls @s/b 1.x */
+    },
+  },
+  "packages": {
+    "@s/a": ["@s/a@1.0.0", "", {"dependencies": {"@s/b": "2.0.0"}}, "sha512-a"],
+    "@s/a/@s/b": ["@s/b@2.0.0", "", {"dependencies": {"c": "*"}}, "sha512-b"],
+    "@s/b": ["@s/b@1.0.0", "", {}, "sha512-b1"],
+    "c": ["c@3.0.0", "", {}, "sha512-c, with a comma, ]"],
+    "jest": ["jest@29.7.0", "", {"dependencies": {"@s/b": "1.0.0"}}, "sha512-j"],
+    "gh": ["gh@github:u/gh#abc", {}, "u-gh-abc"],
+    "g": ["g@git+https://example.com/g.git#abc", {}, "abc"],
+    "l": ["l@link:l", {}],
+    "orphan": ["orphan@4.0.0", "", {}, "sha512-o"],
+  },
+}
+`, []string{"@s/a@1.0.0", "@s/b@2.0.0", "c@3.0.0", "orphan@4.0.0"}}, // @s/b 1.0.0: jest's only; orphan: reached from nothing, kept
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -271,6 +313,11 @@ func TestMalformedLockfiles(t *testing.T) {
 		{"pnpm too old", "pnpm-lock.yaml", "lockfileVersion: 4\n", "older than 5.0"},
 		{"pnpm packages not a map", "pnpm-lock.yaml", "lockfileVersion: '9.0'\npackages: [a, b]\n", "yaml"},
 		{"pnpm alias bomb", "pnpm-lock.yaml", aliasBomb(), "yaml"},
+		{"bun binary (bun.lockb bytes)", "bun.lock", "#!/usr/bin/env bun\nbun-lockfile-format-v0\n\x02\x00", "bun.lock"},
+		{"bun truncated", "bun.lock", `{"packages": {"a": ["a@1.0.0", "", {`, "bun.lock"},
+		{"bun package not an array", "bun.lock", `{"packages": {"a": {"version": "1.0.0"}}}`, "bun.lock"},
+		{"bun package without ident", "bun.lock", `{"packages": {"a": [1]}}`, "want [\"name@version\""},
+		{"bun empty package", "bun.lock", `{"packages": {"a": []}}`, "want [\"name@version\""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -341,6 +388,14 @@ func head(t testing.TB, name string) []byte {
 		s = s[:i+1]
 	}
 	return []byte(s)
+}
+
+func FuzzBunLock(f *testing.F) {
+	f.Add([]byte(readTestdata(f, "ws-app/bun.lock")))
+	f.Add([]byte("{\"packages\": {\"a\": [\"a@1\", \"\", {\"dependencies\": {\"a\": \"1\"}},],}, /* x */ }"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		_, _ = npm.Extractor{}.Reduce("bun.lock", data)
+	})
 }
 
 func FuzzPnpmLock(f *testing.F) {

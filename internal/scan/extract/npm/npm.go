@@ -27,7 +27,7 @@ var (
 func (Extractor) Name() string { return "javascript/npm" }
 
 // Version implements extract.Extractor.
-func (Extractor) Version() int { return 4 }
+func (Extractor) Version() int { return 9 } // 4: pnpm 5.x workspace lockfiles; 5: bun.lock; 6: package-lock 2+ git; 7, 8: pnpm 9 walk through file: and git dependencies; 9: Debian's module directories
 
 // Wants implements extract.Extractor.
 func (Extractor) Wants(p string, fi fs.FileInfo) bool {
@@ -37,7 +37,7 @@ func (Extractor) Wants(p string, fi fs.FileInfo) bool {
 	switch path.Base(p) {
 	case "package.json":
 		return isInstalledManifest(p)
-	case "package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml":
+	case "package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml", "bun.lock":
 		// A lockfile inside an installed package is its development
 		// setup, not what was installed.
 		_, inDebian := debianModulePath(p)
@@ -110,6 +110,8 @@ func (Extractor) Reduce(p string, data []byte) ([]byte, error) {
 		lines, err = parseYarnLock(data)
 	case "pnpm-lock.yaml":
 		lines, err = parsePnpmLock(data)
+	case "bun.lock":
+		lines, err = parseBunLock(data)
 	default:
 		lines, err = parseLockfile(data)
 	}
@@ -148,10 +150,24 @@ type lockfile struct {
 }
 
 type lockEntry struct {
-	Name    string `json:"name"`
-	Version string `json:"version"`
-	Link    bool   `json:"link"`
-	Dev     bool   `json:"dev"` // needed only by development dependencies
+	Name     string `json:"name"`
+	Version  string `json:"version"`
+	Resolved string `json:"resolved"` // where it came from: a registry tarball URL, git+..., file:...
+	Link     bool   `json:"link"`
+	Dev      bool   `json:"dev"` // needed only by development dependencies
+}
+
+// notFromRegistry reports whether a lockfile's "resolved" names a git
+// repository or a local file: the version is then the package.json's at
+// that commit or path, not a registry release. (A tarball URL is kept:
+// the lockfile names the package and version the tarball holds.)
+func notFromRegistry(resolved string) bool {
+	for _, p := range []string{"git+", "git:", "git@", "github:", "gitlab:", "bitbucket:", "gist:", "file:"} {
+		if strings.HasPrefix(resolved, p) {
+			return true
+		}
+	}
+	return false
 }
 
 type lockDepV1 struct {
@@ -169,8 +185,8 @@ func parseLockfile(data []byte) ([]string, error) {
 	if lf.Packages != nil {
 		for key, e := range lf.Packages {
 			i := strings.LastIndex(key, "node_modules/")
-			if key == "" || i < 0 || e.Link || e.Version == "" {
-				continue // the root project, a workspace link, or a local folder
+			if key == "" || i < 0 || e.Link || e.Version == "" || notFromRegistry(e.Resolved) {
+				continue // the root project, a workspace link, a local folder, git
 			}
 			if e.Dev {
 				continue // development only: not installed where nothing is

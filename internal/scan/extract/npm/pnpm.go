@@ -30,8 +30,27 @@ type pnpmImporter struct {
 	DevDependencies      map[string]pnpmDirect `yaml:"devDependencies"`
 }
 
+// pnpmDirect is an importer's dependency: a map with the resolved version
+// in 6.x and 9.x ("lodash: {specifier: ^4.17.0, version: 4.17.21}"), the
+// resolved version alone in 5.x ("lodash: 4.17.21", "react-dom:
+// 16.14.0_react@16.14.0", "alias: /lodash/4.17.11", "lib: link:../lib").
 type pnpmDirect struct {
 	Version string `yaml:"version"`
+}
+
+// UnmarshalYAML implements yaml.Unmarshaler: it accepts both forms.
+func (d *pnpmDirect) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		return n.Decode(&d.Version)
+	}
+	var m struct {
+		Version string `yaml:"version"`
+	}
+	if err := n.Decode(&m); err != nil {
+		return err
+	}
+	d.Version = m.Version
+	return nil
 }
 
 // pnpmSnapshot is a 9.x "snapshots" entry: a resolved package (with its
@@ -159,13 +178,20 @@ func pnpmReach(lf *pnpmLock, roots func(pnpmImporter) []map[string]pnpmDirect) m
 }
 
 // snapshotKey returns the snapshot key a dependency (name, version as
-// written in a 9.x lockfile) resolves to, or "" for links and files.
+// written in a 9.x lockfile) resolves to, or "" for links (a linked
+// directory's dependencies are not in the lockfile). A local directory or
+// tarball ("file:local-lib") has a snapshot, "local-lib@file:local-lib",
+// whose dependencies are installed like any other's.
 func snapshotKey(name, version string) string {
-	if version == "" || strings.HasPrefix(version, "link:") || strings.HasPrefix(version, "file:") {
+	if version == "" || strings.HasPrefix(version, "link:") {
 		return ""
 	}
-	if at := strings.LastIndexByte(strings.SplitN(version, "(", 2)[0], '@'); at > 0 {
-		return version // an alias: "real-name@1.2.3"
+	if strings.HasPrefix(version, "file:") {
+		return name + "@" + version
+	}
+	base, _, _ := strings.Cut(version, "(")
+	if at := strings.LastIndexByte(base, '@'); at > 0 && !strings.Contains(base[:at], ":") {
+		return version // an alias: "real-name@1.2.3" (not "git+ssh://git@host/...")
 	}
 	return name + "@" + version
 }
