@@ -205,6 +205,7 @@ func inventory(ctx context.Context, im *source.Image, opts Options, log *slog.Lo
 	if err != nil {
 		return nil, fmt.Errorf("scan: %w", err)
 	}
+	s.SetPlatform(extract.ParsePlatform(im.Platform))
 	if err := readLayers(ctx, s, im, log); err != nil {
 		return nil, err
 	}

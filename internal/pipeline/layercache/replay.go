@@ -173,6 +173,7 @@ func replay(ctx context.Context, im *source.Image, sks []*Skeleton, exs []extrac
 	if err != nil {
 		return nil, nil, err
 	}
+	sess.SetPlatform(extract.ParsePlatform(im.Platform))
 	for i, sk := range sks {
 		st.layer = i
 		desc := layer.Desc{Digest: im.Layers[i].Digest, Omitted: func(hdr *tar.Header) bool {

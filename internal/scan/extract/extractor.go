@@ -4,6 +4,7 @@ import (
 	"context"
 	"io/fs"
 	"log/slog"
+	"strings"
 
 	"github.com/drydock/drydock/internal/pkg"
 	"github.com/drydock/drydock/internal/scan/layer"
@@ -37,6 +38,35 @@ type Input struct {
 	FS *layer.FS
 	// Distro is the detected OS release, nil when unknown.
 	Distro *pkg.Distro
+	// Platform is the platform the image was built for; the zero value
+	// when unknown (a dir: scan).
+	Platform Platform
 	// Logger is never nil; it carries the extractor's name.
 	Logger *slog.Logger
+}
+
+// Platform is the platform an image was built for, as its config names it
+// (GOOS and GOARCH values: "linux", "amd64", "arm64", variant "v7").
+// Extractors that read lockfiles listing packages for every platform
+// (npm's optional native packages) report only those for this one.
+type Platform struct {
+	OS, Arch, Variant string
+}
+
+// Known reports whether the platform is known.
+func (p Platform) Known() bool { return p.OS != "" && p.Arch != "" }
+
+// ParsePlatform returns the platform an "os/arch[/variant]" string names
+// (source.Image.Platform: "linux/amd64", "linux/arm/v7"), or the unknown
+// platform for anything else (an empty string, a dir: scan).
+func ParsePlatform(s string) Platform {
+	parts := strings.Split(strings.ToLower(s), "/")
+	if len(parts) < 2 || len(parts) > 3 || parts[0] == "" || parts[1] == "" {
+		return Platform{}
+	}
+	p := Platform{OS: parts[0], Arch: parts[1]}
+	if len(parts) == 3 {
+		p.Variant = parts[2]
+	}
+	return p
 }

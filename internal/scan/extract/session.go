@@ -30,9 +30,10 @@ type Inventory struct {
 // Session reads one image's layers and extracts its packages. It is not
 // safe for concurrent use.
 type Session struct {
-	exs []Extractor
-	r   *layer.Reader
-	log *slog.Logger
+	exs      []Extractor
+	r        *layer.Reader
+	log      *slog.Logger
+	platform Platform
 }
 
 // ErrDuplicateExtractor is returned by [NewSession] when two extractors
@@ -59,6 +60,10 @@ func NewSession(cfg layer.Config, exs []Extractor, log *slog.Logger) (*Session, 
 	}
 	return &Session{exs: exs, r: r, log: log}, nil
 }
+
+// SetPlatform sets the platform the image was built for (from its config),
+// which extractors receive in [Input.Platform]; it is unknown until set.
+func (s *Session) SetPlatform(p Platform) { s.platform = p }
 
 // ReadLayer reads the image's next layer; see [layer.Reader.ReadLayer].
 func (s *Session) ReadLayer(ctx context.Context, desc layer.Desc, src io.Reader) error {
@@ -112,7 +117,7 @@ func (s *Session) Extract(ctx context.Context) (*Inventory, error) {
 // run runs one extractor and attributes its packages to layers.
 func (s *Session) run(ctx context.Context, ex Extractor, fsys *layer.FS, distro *pkg.Distro) ([]pkg.Package, error) {
 	log := s.log.With("extractor", ex.Name())
-	pkgs, err := extractSafely(ctx, ex, Input{FS: fsys, Distro: distro, Logger: log})
+	pkgs, err := extractSafely(ctx, ex, Input{FS: fsys, Distro: distro, Platform: s.platform, Logger: log})
 	if err != nil {
 		return nil, fmt.Errorf("extractor %s: %w", ex.Name(), err)
 	}
@@ -149,7 +154,7 @@ func (s *Session) run(ctx context.Context, ex Extractor, fsys *layer.FS, distro 
 		}
 		alive := len(introduced)
 		for v := len(hist) - 2; v >= 0 && alive > 0; v-- {
-			old, err := extractSafely(ctx, ex, Input{FS: layer.NewFS(hist[v]), Distro: distro, Logger: quiet})
+			old, err := extractSafely(ctx, ex, Input{FS: layer.NewFS(hist[v]), Distro: distro, Platform: s.platform, Logger: quiet})
 			if err != nil {
 				break // an unreadable older version ends the run
 			}

@@ -128,3 +128,54 @@ func TestInventoryCarriesAnomaliesAndDistro(t *testing.T) {
 		t.Errorf("inventory = %+v", inv)
 	}
 }
+
+// platformSeen is a fake extractor reporting, for each file it wants, the
+// platform its Input carried, so that the attribution re-runs (on the
+// file's earlier versions) are seen too.
+type platformSeen struct{ seen *[]extract.Platform }
+
+func (platformSeen) Name() string                        { return "test/platform" }
+func (platformSeen) Version() int                        { return 1 }
+func (platformSeen) Wants(p string, fi fs.FileInfo) bool { return p == "db" }
+func (e platformSeen) Extract(ctx context.Context, in extract.Input) ([]pkg.Package, error) {
+	*e.seen = append(*e.seen, in.Platform)
+	return []pkg.Package{{Name: "x", Version: "1", Type: "test", Path: "db"}}, nil
+}
+
+func TestSetPlatform(t *testing.T) {
+	var seen []extract.Platform
+	s, err := extract.NewSession(layer.Config{}, []extract.Extractor{platformSeen{&seen}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.SetPlatform(extract.ParsePlatform("linux/arm/v7"))
+	for i := range 2 { // two versions of db: Extract runs on both
+		d := layer.Desc{Digest: lt.DiffID([]byte{byte(i)})}
+		if err := s.ReadLayer(t.Context(), d, bytes.NewReader(lt.Tar(t, lt.File("db", "v"+string(rune('0'+i)))))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Extract(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	want := extract.Platform{OS: "linux", Arch: "arm", Variant: "v7"}
+	if diff := cmp.Diff([]extract.Platform{want, want}, seen); diff != "" {
+		t.Errorf("platforms extractors saw (-want +got):\n%s", diff)
+	}
+}
+
+func TestParsePlatform(t *testing.T) {
+	for s, want := range map[string]extract.Platform{
+		"linux/amd64":    {OS: "linux", Arch: "amd64"},
+		"linux/arm64/v8": {OS: "linux", Arch: "arm64", Variant: "v8"},
+		"Linux/AMD64":    {OS: "linux", Arch: "amd64"},
+		"":               {},
+		"linux":          {},
+		"linux//v7":      {},
+		"a/b/c/d":        {},
+	} {
+		if got := extract.ParsePlatform(s); got != want || got.Known() != (want != extract.Platform{}) {
+			t.Errorf("ParsePlatform(%q) = %+v, known %v", s, got, got.Known())
+		}
+	}
+}
