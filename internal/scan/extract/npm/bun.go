@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -39,40 +41,34 @@ type bunEntry struct {
 }
 
 // bunDeps is a workspace, or a package's metadata: dependency name ->
-// range.
+// range, and the package's platforms.
 type bunDeps struct {
-	Dependencies         map[string]string `json:"dependencies"`
-	OptionalDependencies map[string]string `json:"optionalDependencies"`
-	PeerDependencies     map[string]string `json:"peerDependencies"`
-	DevDependencies      map[string]string `json:"devDependencies"`
-}
-
-// prod returns the names of the dependencies installed in production.
-func (d *bunDeps) prod() []string {
-	var out []string
-	for _, m := range []map[string]string{d.Dependencies, d.OptionalDependencies, d.PeerDependencies} {
-		for n := range m {
-			out = append(out, n)
-		}
-	}
-	return out
+	dependencyFields
+	OS   stringList `json:"os"`
+	CPU  stringList `json:"cpu"`
+	Libc stringList `json:"libc"`
 }
 
 // parseBunLock reads bun.lock. Packages resolved from a workspace, a
-// local directory or tarball, git or a tarball URL are skipped: their
-// versions are not registry releases. Packages only development
-// dependencies reach are left out: bun.lock marks nothing, so, as for
-// pnpm 9.x, the packages are walked from every workspace's dependencies,
-// optionalDependencies and peerDependencies (production) and from its
-// devDependencies; a package reached from the latter only is left out.
-func parseBunLock(data []byte) ([]string, error) {
+// local directory or tarball, git or a tarball URL are not reported: their
+// versions are not registry releases. bun.lock marks no package as
+// development-only: its workspaces are the graph's projects, and a
+// package's dependencies (dependencies, optionalDependencies and, since
+// bun.lock lists the peers bun installs, peerDependencies) resolve as
+// node resolves them, from the package's install path ("packages" keys)
+// up.
+func parseBunLock(data []byte) (*lockGraph, error) {
 	var lf bunLock
 	if err := json.Unmarshal(jsoncToJSON(data), &lf); err != nil {
 		return nil, fmt.Errorf("%w: bun.lock: %w", ErrInvalid, err)
 	}
+	keys := slices.Sorted(maps.Keys(lf.Packages))
 	entries := make(map[string]bunEntry, len(lf.Packages))
-	wsKeys := make(map[string]string) // workspace path -> its "packages" key; "" for the root
-	for key, v := range lf.Packages {
+	index := make(map[string]int, len(lf.Packages)) // "packages" key -> package
+	wsKeys := make(map[string]string)               // workspace path -> its "packages" key
+	g := &lockGraph{}
+	for _, key := range keys {
+		v := lf.Packages[key]
 		var ident string
 		if len(v) == 0 || json.Unmarshal(v[0], &ident) != nil {
 			return nil, fmt.Errorf("%w: bun.lock: package %q: want [\"name@version\", ...]", ErrInvalid, trim(key))
@@ -94,71 +90,50 @@ func parseBunLock(data []byte) ([]string, error) {
 			wsKeys[ws] = key
 		}
 		entries[key] = e
+		p := lockPkg{OS: e.deps.OS, CPU: e.deps.CPU, Libc: e.deps.Libc}
+		if e.name != "" && e.version != "" && !strings.ContainsAny(e.version, ":/#") {
+			p.Name, p.Version = e.name, e.version // not workspace:, file:, link:, git, github: or a URL
+		}
+		index[key] = g.add(p)
 	}
 
-	// resolve finds the package a dependency of the package at key from
-	// resolves to, as node does: "from/name", then up the parents.
-	resolve := func(from, name string) (string, bool) {
-		for {
-			k := name
-			if from != "" {
-				k = from + "/" + name
-			}
-			if _, ok := entries[k]; ok {
-				return k, true
-			}
-			if from == "" {
-				return "", false
-			}
-			from = bunParent(from)
-		}
-	}
-	reach := func(roots func(*bunDeps) []string) map[string]bool {
-		seen := make(map[string]bool)
-		var queue []string
-		visit := func(from string, names []string) {
-			for _, n := range names {
-				if k, ok := resolve(from, n); ok && !seen[k] {
-					seen[k] = true
-					queue = append(queue, k)
+	// resolve finds the packages dependencies of the package at key from
+	// resolve to, as node does: "from/name", then up the parents.
+	resolve := func(from string, names []string) []int {
+		var out []int
+		for _, name := range names {
+			for f := from; ; f = bunParent(f) {
+				k := name
+				if f != "" {
+					k = f + "/" + name
+				}
+				if i, ok := index[k]; ok {
+					out = append(out, i)
+					break
+				}
+				if f == "" {
+					break
 				}
 			}
 		}
-		for path, ws := range lf.Workspaces {
-			from, ok := wsKeys[path]
-			if !ok && path != "" {
-				continue // a workspace no package entry names: nothing resolves from it
-			}
-			visit(from, roots(&ws))
-		}
-		for len(queue) > 0 {
-			k := queue[len(queue)-1]
-			queue = queue[:len(queue)-1]
-			e := entries[k]
-			visit(k, e.deps.prod())
-		}
-		return seen
-	}
-	prod := reach((*bunDeps).prod)
-	dev := reach(func(d *bunDeps) []string {
-		var out []string
-		for n := range d.DevDependencies {
-			out = append(out, n)
-		}
 		return out
-	})
-
-	var out []string
-	for key, e := range entries {
-		if dev[key] && !prod[key] {
-			continue // development only
-		}
-		if e.name == "" || e.version == "" || strings.ContainsAny(e.version, ":/#") {
-			continue // workspace:, file:, link:, git, github: or a tarball URL
-		}
-		out = append(out, line(e.name, e.version))
 	}
-	return out, nil
+	for _, key := range keys {
+		e := entries[key]
+		g.Pkgs[index[key]].Deps = resolve(key, slices.Sorted(maps.Keys(e.deps.prod())))
+	}
+	for _, path := range slices.Sorted(maps.Keys(lf.Workspaces)) {
+		from, ok := wsKeys[path]
+		if !ok && path != "" {
+			continue // a workspace no package entry names: nothing resolves from it
+		}
+		ws := lf.Workspaces[path]
+		g.Projects = append(g.Projects, lockProject{
+			Prod: resolve(from, slices.Sorted(maps.Keys(ws.prod()))),
+			Dev:  resolve(from, slices.Sorted(maps.Keys(ws.DevDependencies))),
+		})
+	}
+	return g, nil
 }
 
 // bunParent returns the key of the package a nested key sits under

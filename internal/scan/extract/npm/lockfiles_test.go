@@ -3,6 +3,7 @@ package npm_test
 import (
 	"bytes"
 	"errors"
+	"log/slog"
 	"os"
 	"slices"
 	"sort"
@@ -14,13 +15,15 @@ import (
 	"github.com/drydock/drydock/internal/scan/extract"
 	et "github.com/drydock/drydock/internal/scan/extract/extracttest"
 	"github.com/drydock/drydock/internal/scan/extract/npm"
+	"github.com/drydock/drydock/internal/scan/layer"
 	lt "github.com/drydock/drydock/internal/scan/layer/layertest"
 )
 
 // lockfileApp is what testdata/lockfile-app.package.json resolves to (see
 // testdata/README.md): the same 27 packages in every lockfile format,
 // dev dependencies (@types/minimist, ms 2.1.1) included, the alias
-// lodash-old reported as lodash 4.17.4, the root project left out.
+// lodash-old reported as lodash 4.17.4, the root project left out. A
+// yarn.lock without its package.json yields them all.
 var lockfileApp = []string{
 	"@types/minimist@1.2.0", "asap@2.0.6", "core-js@1.2.7", "debug@2.6.8", "encoding@0.1.14",
 	"fbjs@0.8.18", "iconv-lite@0.7.3", "is-stream@1.1.0", "isomorphic-fetch@2.2.1", "js-tokens@4.0.0",
@@ -31,8 +34,9 @@ var lockfileApp = []string{
 }
 
 // lockfileAppProd is lockfileApp without the two development dependencies
-// (@types/minimist, ms 2.1.1): what the lockfiles that record dev-only
-// packages (npm, pnpm) yield. yarn's lockfiles do not record it.
+// (@types/minimist, ms 2.1.1): what every lockfile yields next to its
+// package.json. (yarn.lock does not record which dependencies are for
+// development; package.json does.)
 var lockfileAppProd = slices.DeleteFunc(slices.Clone(lockfileApp), func(s string) bool {
 	return s == "@types/minimist@1.2.0" || s == "ms@2.1.1"
 })
@@ -51,8 +55,8 @@ func TestYarnAndPnpmLockfiles(t *testing.T) {
 		name, file, fixture string
 		want                []string
 	}{
-		{"yarn v1", "yarn.lock", "yarn-v1.lock", lockfileApp},
-		{"yarn berry", "yarn.lock", "yarn-berry.lock", lockfileApp},
+		{"yarn v1", "yarn.lock", "yarn-v1.lock", lockfileAppProd},          // walked from package.json
+		{"yarn berry", "yarn.lock", "yarn-berry.lock", lockfileAppProd},    // walked from the workspace, sorted by package.json
 		{"pnpm 5.4", "pnpm-lock.yaml", "pnpm7-lock.yaml", lockfileAppProd}, // dev: true
 		{"pnpm 6.0", "pnpm-lock.yaml", "pnpm8-lock.yaml", lockfileAppProd}, // dev: true
 		{"pnpm 9.0", "pnpm-lock.yaml", "pnpm9-lock.yaml", lockfileAppProd}, // walked from the importers
@@ -375,7 +379,17 @@ func FuzzYarnLock(f *testing.F) {
 	f.Add(head(f, "yarn-berry.lock"))
 	f.Add([]byte("\"a@npm:b@1\", c@x/y:\n  version \"1\"\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		_, _ = npm.Extractor{}.Reduce("yarn.lock", data)
+		out, err := npm.Extractor{}.Reduce("app/yarn.lock", data)
+		if err != nil || out == nil {
+			return
+		}
+		// The walk, from a package.json naming the lockfile's descriptors.
+		fsys := layer.NewFS(&layer.File{Path: "app/yarn.lock", Data: out},
+			&layer.File{Path: "app/package.json", Data: []byte(`{"dependencies": {"a": "npm:b@1", "c": "x/y"}, "devDependencies": {"old": "npm:lodash@^4.0.0"}}`)})
+		in := extract.Input{FS: fsys, Platform: extract.Platform{OS: "linux", Arch: "amd64"}, Logger: slog.New(slog.DiscardHandler)}
+		if _, err := (npm.Extractor{}).Extract(t.Context(), in); err != nil {
+			t.Fatal(err)
+		}
 	})
 }
 

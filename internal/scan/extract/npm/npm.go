@@ -1,13 +1,14 @@
 package npm
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/drydock/drydock/internal/pkg"
@@ -27,7 +28,7 @@ var (
 func (Extractor) Name() string { return "javascript/npm" }
 
 // Version implements extract.Extractor.
-func (Extractor) Version() int { return 9 } // 4: pnpm 5.x workspace lockfiles; 5: bun.lock; 6: package-lock 2+ git; 7, 8: pnpm 9 walk through file: and git dependencies; 9: Debian's module directories
+func (Extractor) Version() int { return 10 } // 4: pnpm 5.x workspace lockfiles; 5: bun.lock; 6: package-lock 2+ git; 7, 8: pnpm 9 walk through file: and git dependencies; 9: Debian's module directories; 10: yarn.lock dev-only packages (package.json), other platforms' packages
 
 // Wants implements extract.Extractor.
 func (Extractor) Wants(p string, fi fs.FileInfo) bool {
@@ -36,12 +37,13 @@ func (Extractor) Wants(p string, fi fs.FileInfo) bool {
 	}
 	switch path.Base(p) {
 	case "package.json":
-		return isInstalledManifest(p)
+		// An installed package's, or a project's: yarn.lock does not say
+		// which dependencies are for development; package.json does.
+		return isInstalledManifest(p) || outsideModules(p)
 	case "package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml", "bun.lock":
 		// A lockfile inside an installed package is its development
 		// setup, not what was installed.
-		_, inDebian := debianModulePath(p)
-		return !strings.Contains(p, "node_modules/") && !inDebian
+		return outsideModules(p)
 	}
 	return false
 }
@@ -69,6 +71,14 @@ func isInstalledManifest(p string) bool {
 		parent = path.Dir(parent)
 	}
 	return path.Base(parent) == "node_modules"
+}
+
+// outsideModules reports whether p is outside node_modules and Debian's
+// module directories: a project's file (an application's, a
+// workspace's), not an installed package's.
+func outsideModules(p string) bool {
+	_, inDebian := debianModulePath(p)
+	return !strings.Contains(p, "node_modules/") && !inDebian
 }
 
 // debianModulePath returns what follows one of the directories in which
@@ -99,29 +109,36 @@ func debianModulePath(p string) (rest string, ok bool) {
 // ErrInvalid reports a manifest or lockfile that cannot be read.
 var ErrInvalid = errors.New("invalid npm file")
 
-// Reduce implements layer.Reducer: it keeps "name\tversion" lines.
+// Reduce implements layer.Reducer. An installed manifest is reduced to a
+// "name\tversion" line, a project's package.json (one that is not
+// installed: the application's, its workspaces') to its dependencies
+// (see [projectManifest]), a lockfile to its [lockGraph].
 func (Extractor) Reduce(p string, data []byte) ([]byte, error) {
-	var lines []string
+	var g *lockGraph
 	var err error
 	switch path.Base(p) {
 	case "package.json":
-		lines, err = parseManifest(data)
+		if !isInstalledManifest(p) {
+			return reduceProjectManifest(data)
+		}
+		l, err := parseManifest(data)
+		if err != nil || l == "" {
+			return nil, err
+		}
+		return []byte(l), nil
 	case "yarn.lock":
-		lines, err = parseYarnLock(data)
+		g, err = parseYarnLock(data)
 	case "pnpm-lock.yaml":
-		lines, err = parsePnpmLock(data)
+		g, err = parsePnpmLock(data)
 	case "bun.lock":
-		lines, err = parseBunLock(data)
+		g, err = parseBunLock(data)
 	default:
-		lines, err = parseLockfile(data)
+		g, err = parseLockfile(data)
 	}
 	if err != nil {
 		return nil, err
 	}
-	if len(lines) == 0 {
-		return nil, nil
-	}
-	return []byte(strings.Join(lines, "\n")), nil
+	return g.encode()
 }
 
 // manifest is the part of package.json that identifies a package.
@@ -130,15 +147,17 @@ type manifest struct {
 	Version string `json:"version"`
 }
 
-func parseManifest(data []byte) ([]string, error) {
+// parseManifest returns the "name\tversion" line of an installed
+// manifest, "" for one that names no published package.
+func parseManifest(data []byte) (string, error) {
 	var m manifest
 	if err := json.Unmarshal(data, &m); err != nil {
-		return nil, fmt.Errorf("%w: package.json: %w", ErrInvalid, err)
+		return "", fmt.Errorf("%w: package.json: %w", ErrInvalid, err)
 	}
 	if m.Name == "" || m.Version == "" {
-		return nil, nil // not a published package (a nested, private manifest)
+		return "", nil // not a published package (a nested, private manifest)
 	}
-	return []string{line(m.Name, m.Version)}, nil
+	return line(m.Name, m.Version), nil
 }
 
 // lockfile covers lockfileVersion 1 ("dependencies", nested) and 2/3
@@ -155,6 +174,12 @@ type lockEntry struct {
 	Resolved string `json:"resolved"` // where it came from: a registry tarball URL, git+..., file:...
 	Link     bool   `json:"link"`
 	Dev      bool   `json:"dev"` // needed only by development dependencies
+	// OS and CPU restrict the platforms it is installed on (npm 7 and
+	// later copy them from the package's package.json).
+	OS  stringList `json:"os"`
+	CPU stringList `json:"cpu"`
+	// Libc is written by npm 11 (not 10).
+	Libc stringList `json:"libc"`
 }
 
 // notFromRegistry reports whether a lockfile's "resolved" names a git
@@ -176,35 +201,38 @@ type lockDepV1 struct {
 	Dependencies map[string]lockDepV1 `json:"dependencies"`
 }
 
-func parseLockfile(data []byte) ([]string, error) {
+// parseLockfile reads package-lock.json and npm-shrinkwrap.json. It
+// marks which packages are development-only and, from lockfileVersion
+// 2, which platforms each is for; it records no dependencies (they are
+// not needed: npm marks dev-only packages itself).
+func parseLockfile(data []byte) (*lockGraph, error) {
 	var lf lockfile
 	if err := json.Unmarshal(data, &lf); err != nil {
 		return nil, fmt.Errorf("%w: lockfile: %w", ErrInvalid, err)
 	}
-	var out []string
+	g := &lockGraph{}
 	if lf.Packages != nil {
-		for key, e := range lf.Packages {
+		for _, key := range slices.Sorted(maps.Keys(lf.Packages)) {
+			e := lf.Packages[key]
 			i := strings.LastIndex(key, "node_modules/")
 			if key == "" || i < 0 || e.Link || e.Version == "" || notFromRegistry(e.Resolved) {
 				continue // the root project, a workspace link, a local folder, git
-			}
-			if e.Dev {
-				continue // development only: not installed where nothing is
 			}
 			name := key[i+len("node_modules/"):]
 			if e.Name != "" {
 				name = e.Name // an alias: installed under another name
 			}
-			out = append(out, line(name, e.Version))
+			g.add(lockPkg{Name: name, Version: e.Version, Dev: e.Dev, OS: e.OS, CPU: e.CPU, Libc: e.Libc})
 		}
-		return out, nil
+		return g, nil
 	}
 	var walk func(deps map[string]lockDepV1, depth int) error
 	walk = func(deps map[string]lockDepV1, depth int) error {
 		if depth > 256 {
 			return fmt.Errorf("%w: lockfile: dependencies nested deeper than 256", ErrInvalid)
 		}
-		for name, d := range deps {
+		for _, name := range slices.Sorted(maps.Keys(deps)) {
+			d := deps[name]
 			v := d.Version
 			// v1 aliases: "version": "npm:real-name@1.2.3".
 			if rest, ok := strings.CutPrefix(v, "npm:"); ok {
@@ -212,8 +240,8 @@ func parseLockfile(data []byte) ([]string, error) {
 					name, v = rest[:at], rest[at+1:]
 				}
 			}
-			if v != "" && !d.Dev && !strings.Contains(v, ":") && !strings.Contains(v, "/") {
-				out = append(out, line(name, v)) // skip dev-only, file:, git+, tarball URLs
+			if v != "" && !strings.Contains(v, ":") && !strings.Contains(v, "/") {
+				g.add(lockPkg{Name: name, Version: v, Dev: d.Dev}) // not file:, git+, tarball URLs
 			}
 			if err := walk(d.Dependencies, depth+1); err != nil {
 				return err
@@ -224,7 +252,7 @@ func parseLockfile(data []byte) ([]string, error) {
 	if err := walk(lf.Dependencies, 0); err != nil {
 		return nil, err
 	}
-	return out, nil
+	return g, nil
 }
 
 func line(name, version string) string {
@@ -234,31 +262,55 @@ func line(name, version string) string {
 // Extract implements extract.Extractor.
 func (Extractor) Extract(ctx context.Context, in extract.Input) ([]pkg.Package, error) {
 	files := in.FS.Files()
-	// Directories holding installed packages: ".../node_modules".
+	// Directories holding installed packages: ".../node_modules"; and
+	// the projects' package.json files, by path.
 	installed := make(map[string]bool)
+	projects := make(map[string]*layer.File)
 	for _, f := range files {
-		if path.Base(f.Path) == "package.json" && f.Err == nil {
-			if i := strings.Index(f.Path, "node_modules/"); i >= 0 {
-				installed[f.Path[:i+len("node_modules")]] = true
-			}
+		if path.Base(f.Path) != "package.json" {
+			continue
+		}
+		if !isInstalledManifest(f.Path) {
+			projects[f.Path] = f
+		} else if i := strings.Index(f.Path, "node_modules/"); i >= 0 && f.Err == nil {
+			installed[f.Path[:i+len("node_modules")]] = true
 		}
 	}
+	t := targetOf(in)
 	var out []pkg.Package
 	for _, f := range files {
+		base := path.Base(f.Path)
+		if base == "package.json" && projects[f.Path] != nil {
+			continue // read with the yarn.lock next to it, if any
+		}
 		if f.Err != nil {
 			in.Logger.WarnContext(ctx, "npm file skipped", "path", f.Path, "err", f.Err)
 			continue
 		}
-		if path.Base(f.Path) != "package.json" && installed[path.Join(path.Dir(f.Path), "node_modules")] {
-			continue // the installed packages next to it are reported instead
-		}
-		seen := make(map[string]bool)
-		for _, l := range bytes.Split(f.Data, []byte("\n")) {
-			name, version, ok := strings.Cut(string(l), "\t")
-			if !ok || seen[string(l)] {
+		var lines []string
+		if base == "package.json" {
+			lines = strings.Split(string(f.Data), "\n")
+		} else {
+			if installed[path.Join(path.Dir(f.Path), "node_modules")] {
+				continue // the installed packages next to it are reported instead
+			}
+			g, err := decodeGraph(f.Data)
+			if err != nil {
+				in.Logger.WarnContext(ctx, "npm file skipped", "path", f.Path, "err", err)
 				continue
 			}
-			seen[string(l)] = true
+			if base == "yarn.lock" {
+				g.useManifests(ctx, in.Logger, path.Dir(f.Path), projects)
+			}
+			lines = g.installed(t)
+		}
+		seen := make(map[string]bool)
+		for _, l := range lines {
+			name, version, ok := strings.Cut(l, "\t")
+			if !ok || seen[l] {
+				continue
+			}
+			seen[l] = true
 			out = append(out, newPackage(name, version, f.Path))
 		}
 	}

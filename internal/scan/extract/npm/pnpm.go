@@ -2,6 +2,8 @@ package npm
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -25,9 +27,21 @@ type pnpmLock struct {
 // with its direct dependencies; a value's version is "1.2.3",
 // "1.2.3(peer@4.5.6)", "real-name@1.2.3" (an alias) or "link:...".
 type pnpmImporter struct {
-	Dependencies         map[string]pnpmDirect `yaml:"dependencies"`
-	OptionalDependencies map[string]pnpmDirect `yaml:"optionalDependencies"`
-	DevDependencies      map[string]pnpmDirect `yaml:"devDependencies"`
+	Dependencies         pnpmDirects `yaml:"dependencies"`
+	OptionalDependencies pnpmDirects `yaml:"optionalDependencies"`
+	DevDependencies      pnpmDirects `yaml:"devDependencies"`
+}
+
+// pnpmDirects are an importer's dependencies of one kind, by name.
+type pnpmDirects map[string]pnpmDirect
+
+// versions returns the resolved version of each, by name.
+func (ds pnpmDirects) versions() map[string]string {
+	out := make(map[string]string, len(ds))
+	for n, d := range ds {
+		out[n] = d.Version
+	}
+	return out
 }
 
 // pnpmDirect is an importer's dependency: a map with the resolved version
@@ -67,7 +81,11 @@ type pnpmPackage struct {
 	Version string `yaml:"version"`
 	// Dev (5.x, 6.x) is true for packages only development dependencies
 	// need, false for those only production ones do, absent for both.
-	Dev        *bool `yaml:"dev"`
+	Dev *bool `yaml:"dev"`
+	// OS, CPU and Libc are the package's platforms.
+	OS         stringList `yaml:"os"`
+	CPU        stringList `yaml:"cpu"`
+	Libc       stringList `yaml:"libc"`
 	Resolution struct {
 		Type      string `yaml:"type"`
 		Directory string `yaml:"directory"`
@@ -78,8 +96,12 @@ type pnpmPackage struct {
 
 // parsePnpmLock reads pnpm-lock.yaml (lockfile versions 5.x, 6.x and 9.x).
 // Packages resolved from git (repositories or git host tarballs) or a
-// local directory are skipped: their versions are not registry releases.
-func parsePnpmLock(data []byte) ([]string, error) {
+// local directory are not reported: their versions are not registry
+// releases. 5.x and 6.x mark the packages only development needs ("dev":
+// true), 9.x does not: its snapshots (the resolved packages, one per set
+// of peers, with their dependencies) are the graph's packages and its
+// importers (the workspace's projects) its projects.
+func parsePnpmLock(data []byte) (*lockGraph, error) {
 	if len(data) > maxYAMLBytes {
 		return nil, fmt.Errorf("%w: pnpm-lock.yaml: %d bytes, over the %d-byte limit for YAML lockfiles", ErrInvalid, len(data), maxYAMLBytes)
 	}
@@ -91,90 +113,75 @@ func parsePnpmLock(data []byte) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	devOnly := pnpmDevOnly(&lf)
-	var out []string
-	for key, p := range lf.Packages {
-		if (p.Dev != nil && *p.Dev) || devOnly(key) {
-			continue // development only: not installed where nothing is
-		}
+	g := &lockGraph{}
+	pkgOf := func(key string, p *pnpmPackage) lockPkg {
+		out := lockPkg{Dev: p.Dev != nil && *p.Dev, OS: p.OS, CPU: p.CPU, Libc: p.Libc}
 		if p.Resolution.Type == "git" || p.Resolution.Type == "directory" || p.Resolution.Directory != "" ||
 			p.Resolution.Repo != "" || fromGitHost(key, p.Resolution.Tarball) {
-			continue
+			return out
 		}
 		name, v := pnpmKey(key, major)
 		if p.Name != "" && p.Version != "" {
 			name, v = p.Name, p.Version // a tarball dependency names itself
 		}
 		if name == "" || v == "" || strings.ContainsAny(v, ":/#") {
-			continue // a link:, file: or URL key
+			return out // a link:, file: or URL key
 		}
-		out = append(out, line(name, v))
+		out.Name, out.Version = name, v
+		return out
 	}
-	return out, nil
-}
-
-// pnpmDevOnly returns whether a 9.x "packages" key is needed only by
-// development dependencies: 9.x lockfiles mark nothing, so the snapshots
-// are walked from every importer's dependencies and optionalDependencies
-// (production) and from its devDependencies; a package reached from the
-// latter only is development-only. A package reached from neither (a
-// lockfile whose snapshots are incomplete) is kept: leaving a package out
-// needs the lockfile to say so.
-func pnpmDevOnly(lf *pnpmLock) func(key string) bool {
-	hasDev := false
-	for _, im := range lf.Importers {
-		hasDev = hasDev || len(im.DevDependencies) > 0
-	}
-	if !hasDev || len(lf.Snapshots) == 0 {
-		return func(string) bool { return false }
-	}
-	prod := pnpmReach(lf, func(im pnpmImporter) []map[string]pnpmDirect {
-		return []map[string]pnpmDirect{im.Dependencies, im.OptionalDependencies}
-	})
-	dev := pnpmReach(lf, func(im pnpmImporter) []map[string]pnpmDirect {
-		return []map[string]pnpmDirect{im.DevDependencies}
-	})
-	return func(key string) bool { return dev[key] && !prod[key] }
-}
-
-// pnpmReach returns the "packages" keys (snapshot keys without their peer
-// suffix) reached through the snapshots from the importers' dependencies
-// that roots picks.
-func pnpmReach(lf *pnpmLock, roots func(pnpmImporter) []map[string]pnpmDirect) map[string]bool {
-	seen := make(map[string]bool) // snapshot keys
-	var queue []string
-	visit := func(name, version string) {
-		k := snapshotKey(name, version)
-		if k == "" || seen[k] {
-			return
+	if len(lf.Snapshots) == 0 {
+		for _, key := range slices.Sorted(maps.Keys(lf.Packages)) {
+			p := lf.Packages[key]
+			g.add(pkgOf(key, &p))
 		}
-		seen[k] = true
-		queue = append(queue, k)
+		return g, nil
 	}
-	for _, im := range lf.Importers {
-		for _, deps := range roots(im) {
-			for n, d := range deps {
-				visit(n, d.Version)
+	// 9.x: a package per snapshot ("name@1.0.0(peer@2.0.0)"), and per
+	// "packages" entry no snapshot stands for (an incomplete lockfile).
+	index := make(map[string]int) // snapshot keys, and those packages keys
+	inSnapshot := make(map[string]bool)
+	for _, key := range slices.Sorted(maps.Keys(lf.Snapshots)) {
+		base, _, _ := strings.Cut(key, "(")
+		p, ok := lf.Packages[base]
+		if !ok {
+			index[key] = g.add(lockPkg{}) // walked through, not reported
+			continue
+		}
+		index[key] = g.add(pkgOf(base, &p))
+		inSnapshot[base] = true
+	}
+	for _, key := range slices.Sorted(maps.Keys(lf.Packages)) {
+		if _, ok := index[key]; !ok && !inSnapshot[key] {
+			p := lf.Packages[key]
+			index[key] = g.add(pkgOf(key, &p))
+		}
+	}
+	resolve := func(deps map[string]string) []int {
+		var out []int
+		for _, n := range slices.Sorted(maps.Keys(deps)) {
+			k := snapshotKey(n, deps[n])
+			base, _, _ := strings.Cut(k, "(")
+			if i, ok := index[k]; ok {
+				out = append(out, i)
+			} else if i, ok := index[base]; ok {
+				out = append(out, i) // a package without its snapshot
 			}
 		}
+		return out
 	}
-	for len(queue) > 0 {
-		k := queue[len(queue)-1]
-		queue = queue[:len(queue)-1]
-		s := lf.Snapshots[k]
-		for n, v := range s.Dependencies {
-			visit(n, v)
-		}
-		for n, v := range s.OptionalDependencies {
-			visit(n, v)
-		}
+	for key, s := range lf.Snapshots {
+		i := index[key]
+		g.Pkgs[i].Deps = append(resolve(s.Dependencies), resolve(s.OptionalDependencies)...)
 	}
-	pkgs := make(map[string]bool, len(seen))
-	for k := range seen {
-		base, _, _ := strings.Cut(k, "(")
-		pkgs[base] = true
+	for _, path := range slices.Sorted(maps.Keys(lf.Importers)) {
+		im := lf.Importers[path]
+		g.Projects = append(g.Projects, lockProject{
+			Prod: append(resolve(im.Dependencies.versions()), resolve(im.OptionalDependencies.versions())...),
+			Dev:  resolve(im.DevDependencies.versions()),
+		})
 	}
-	return pkgs
+	return g, nil
 }
 
 // snapshotKey returns the snapshot key a dependency (name, version as

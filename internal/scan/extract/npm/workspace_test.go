@@ -20,6 +20,7 @@ import (
 // root project.
 func TestWorkspaceLockfiles(t *testing.T) {
 	prod := []string{"json5@1.0.1", "lodash@4.17.11", "minimist@1.2.5", "qs@6.5.2"}
+	yarnProd := []string{"json5@1.0.1", "lodash@4.17.11", "minimist@1.2.5", "minimist@1.2.8", "qs@6.5.2"}
 	for _, tt := range []struct {
 		name, fixture, file string
 		want                []string
@@ -28,11 +29,11 @@ func TestWorkspaceLockfiles(t *testing.T) {
 		{"npm 6 (lockfileVersion 1)", "npm6-package-lock.json", "package-lock.json", []string{"lodash@4.17.11", "minimist@1.2.5", "qs@6.5.2"}},
 		{"npm 8 (lockfileVersion 2)", "npm8-package-lock.json", "package-lock.json", prod},
 		{"npm 10 (lockfileVersion 3)", "npm10-package-lock.json", "package-lock.json", prod},
-		// yarn records no dev flag: json5 2.2.1 is reported; and it
-		// resolves json5 1.0.1's "minimist@^1.2.0" on its own.
-		{"yarn 1.22", "yarn1.lock", "yarn.lock", []string{"json5@1.0.1", "json5@2.2.1", "lodash@4.17.11", "minimist@1.2.5", "minimist@1.2.8", "qs@6.5.2"}},
-		{"yarn 3.8", "berry3.lock", "yarn.lock", []string{"json5@1.0.1", "json5@2.2.1", "lodash@4.17.11", "minimist@1.2.5", "minimist@1.2.8", "qs@6.5.2"}},
-		{"yarn 4.18", "berry4.lock", "yarn.lock", []string{"json5@1.0.1", "json5@2.2.1", "lodash@4.17.11", "minimist@1.2.5", "minimist@1.2.8", "qs@6.5.2"}},
+		// yarn resolves json5 1.0.1's "minimist@^1.2.0" on its own; the
+		// dev dependency json5 2.2.1 is told apart by package.json.
+		{"yarn 1.22", "yarn1.lock", "yarn.lock", yarnProd},
+		{"yarn 3.8", "berry3.lock", "yarn.lock", yarnProd},
+		{"yarn 4.18", "berry4.lock", "yarn.lock", yarnProd},
 		{"pnpm 7 (lockfileVersion 5.4)", "pnpm7-lock.yaml", "pnpm-lock.yaml", prod},
 		{"pnpm 8 (lockfileVersion 6.0)", "pnpm8-lock.yaml", "pnpm-lock.yaml", prod},
 		{"pnpm 9 (lockfileVersion 9.0)", "pnpm9-lock.yaml", "pnpm-lock.yaml", prod},
@@ -121,6 +122,9 @@ func TestGitAndTarballLockfiles(t *testing.T) {
 func TestLocalPackageDependencyAlsoDev(t *testing.T) {
 	for _, tt := range []struct{ fixture, file string }{
 		{"npm10-package-lock.json", "package-lock.json"},
+		{"yarn1.lock", "yarn.lock"},  // local-lib@file:./local-lib's dependencies
+		{"berry3.lock", "yarn.lock"}, // local-lib's key is bound to the root:
+		{"berry4.lock", "yarn.lock"}, // "local-lib@file:./local-lib::locator=file-dev%40workspace%3A."
 		{"pnpm7-lock.yaml", "pnpm-lock.yaml"},
 		{"pnpm8-lock.yaml", "pnpm-lock.yaml"},
 		{"pnpm9-lock.yaml", "pnpm-lock.yaml"},

@@ -4,6 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"maps"
+	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -17,7 +21,7 @@ const maxYAMLBytes = 64 << 20
 // parseYarnLock reads a yarn.lock of either format: yarn classic (v1, its
 // own indented format, "# yarn lockfile v1") or yarn berry (v2 and later,
 // YAML with a "__metadata" entry).
-func parseYarnLock(data []byte) ([]string, error) {
+func parseYarnLock(data []byte) (*lockGraph, error) {
 	if isBerry(data) {
 		return parseBerry(data)
 	}
@@ -30,18 +34,31 @@ func isBerry(data []byte) bool {
 	return bytes.HasPrefix(data, []byte("__metadata:")) || bytes.Contains(data, []byte("\n__metadata:"))
 }
 
+// yarnV1Entry is an entry of a yarn classic lockfile.
+type yarnV1Entry struct {
+	keys    []string // the descriptors ("name@range") it resolves
+	version string
+	deps    []string // the descriptors of its dependencies and optionalDependencies
+}
+
 // parseYarnV1 reads the yarn classic format: top-level entries keyed by one
-// or more "name@range" specifiers, each with an indented `version "x"` line.
+// or more "name@range" descriptors, each with an indented `version "x"`
+// line and its dependencies' descriptors:
 //
 //	"@babel/code-frame@^7.0.0", "@babel/code-frame@^7.10.4":
 //	  version "7.12.13"
 //	  resolved "https://registry.yarnpkg.com/..."
-func parseYarnV1(data []byte) ([]string, error) {
-	var out []string
-	name := "" // the package of the current entry; "" when skipped
+//	  dependencies:
+//	    "@babel/highlight" "^7.10.4"
+//
+// The lockfile lists no projects: they are in the package.json files,
+// whose dependencies are looked up in Keys (see [lockGraph.useManifests]).
+func parseYarnV1(data []byte) (*lockGraph, error) {
+	var entries []*yarnV1Entry
+	var cur *yarnV1Entry
+	section := "" // the current entry's field holding a map
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
-	entries := 0
 	for sc.Scan() {
 		text := strings.TrimRight(sc.Text(), "\r")
 		switch {
@@ -51,24 +68,109 @@ func parseYarnV1(data []byte) ([]string, error) {
 			if !strings.HasSuffix(text, ":") {
 				return nil, fmt.Errorf("%w: yarn.lock: line %q: want an entry key ending in ':'", ErrInvalid, trim(text))
 			}
-			entries++
-			first, _, _ := strings.Cut(strings.TrimSuffix(text, ":"), ",")
-			name = yarnSpecName(strings.Trim(strings.TrimSpace(first), `"`))
-		case name != "" && strings.HasPrefix(text, "  version "):
-			v := strings.Trim(strings.TrimSpace(strings.TrimPrefix(text, "  version ")), `"`)
-			if v != "" {
-				out = append(out, line(name, v))
+			cur = &yarnV1Entry{keys: splitYarnKeys(strings.TrimSuffix(text, ":"))}
+			entries = append(entries, cur)
+			section = ""
+		case cur == nil:
+		case strings.HasPrefix(text, "    "):
+			if section == "dependencies" || section == "optionalDependencies" {
+				if name, rng := yarnPair(strings.TrimSpace(text)); name != "" {
+					cur.deps = append(cur.deps, name+"@"+rng)
+				}
 			}
-			name = ""
+		default:
+			field, value := yarnPair(strings.TrimSpace(text))
+			section = ""
+			switch {
+			case strings.HasSuffix(field, ":") && value == "":
+				section = strings.TrimSuffix(field, ":")
+			case field == "version" && cur.version == "":
+				cur.version = value
+			}
 		}
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("%w: yarn.lock: %w", ErrInvalid, err)
 	}
-	if entries == 0 && !bytes.Contains(data, []byte("yarn lockfile v1")) {
+	if len(entries) == 0 && !bytes.Contains(data, []byte("yarn lockfile v1")) {
 		return nil, fmt.Errorf("%w: yarn.lock: neither a yarn v1 nor a berry lockfile", ErrInvalid)
 	}
-	return out, nil
+	g := &lockGraph{Keys: make(map[string]int)}
+	for _, e := range entries {
+		p := lockPkg{}
+		if len(e.keys) > 0 && e.version != "" {
+			if name := yarnSpecName(e.keys[0]); name != "" {
+				p.Name, p.Version = name, e.version
+			}
+		}
+		i := g.add(p)
+		for _, k := range e.keys {
+			g.Keys[k] = i
+		}
+	}
+	for i, e := range entries {
+		for _, d := range e.deps {
+			if j, ok := g.Keys[d]; ok {
+				g.Pkgs[i].Deps = append(g.Pkgs[i].Deps, j)
+			}
+		}
+	}
+	return g, nil
+}
+
+// splitYarnKeys splits a yarn classic entry key line (without its colon)
+// into its descriptors: `"a@^1.0.0", a@~1.1.0` -> a@^1.0.0, a@~1.1.0.
+func splitYarnKeys(s string) []string {
+	var out []string
+	for s != "" {
+		s = strings.TrimLeft(s, " ")
+		var k string
+		if strings.HasPrefix(s, `"`) {
+			k, s = yarnString(s)
+		} else {
+			k, s, _ = strings.Cut(s, ",")
+			k = strings.TrimSpace(k)
+		}
+		if k != "" {
+			out = append(out, k)
+		}
+		s = strings.TrimPrefix(strings.TrimLeft(s, " "), ",")
+	}
+	return out
+}
+
+// yarnPair splits a yarn classic field line (`version "1.0.0"`,
+// `"@babel/highlight" "^7.10.4"`, `dependencies:`) into its key and value,
+// unquoting both.
+func yarnPair(s string) (key, value string) {
+	if strings.HasPrefix(s, `"`) {
+		key, s = yarnString(s)
+	} else {
+		key, s, _ = strings.Cut(s, " ")
+	}
+	s = strings.TrimSpace(s)
+	if strings.HasPrefix(s, `"`) {
+		value, _ = yarnString(s)
+		return key, value
+	}
+	return key, s
+}
+
+// yarnString reads the quoted string s starts with and returns it
+// unquoted, and what follows it.
+func yarnString(s string) (str, rest string) {
+	for i := 1; i < len(s); i++ {
+		switch s[i] {
+		case '\\':
+			i++
+		case '"':
+			if u, err := strconv.Unquote(s[:i+1]); err == nil {
+				return u, s[i+1:]
+			}
+			return s[1:i], s[i+1:]
+		}
+	}
+	return strings.Trim(s, `"`), "" // unterminated
 }
 
 // yarnSpecName returns the registry package a yarn v1 specifier
@@ -103,16 +205,22 @@ func looksLikeGitHub(rng string) bool {
 
 // berryEntry is the part of a yarn berry lockfile entry we read.
 type berryEntry struct {
-	Version    string `yaml:"version"`
-	Resolution string `yaml:"resolution"`
+	Version      string            `yaml:"version"`
+	Resolution   string            `yaml:"resolution"`
+	Dependencies map[string]string `yaml:"dependencies"`
+	// Conditions are the package's platforms ("os=darwin & cpu=arm64").
+	Conditions string `yaml:"conditions"`
 }
 
 // parseBerry reads a yarn berry lockfile (YAML). Each entry's resolution
 // ("name@npm:1.2.3") names the package and version installed; entries
 // resolved by another protocol (workspace:, patch:, link:, portal:, file:,
-// git and tarball URLs) are not registry releases and are skipped (a
-// patch: entry repeats an npm: entry that is reported).
-func parseBerry(data []byte) ([]string, error) {
+// git and tarball URLs) are not registry releases and are not reported (a
+// patch: entry depends on the npm: entry it patches, which is). The
+// workspaces' entries are the graph's projects: they list their
+// dependencies of every kind together, which their package.json files
+// tell apart (see [lockGraph.useManifests]).
+func parseBerry(data []byte) (*lockGraph, error) {
 	if len(data) > maxYAMLBytes {
 		return nil, fmt.Errorf("%w: yarn.lock: %d bytes, over the %d-byte limit for YAML lockfiles", ErrInvalid, len(data), maxYAMLBytes)
 	}
@@ -120,26 +228,167 @@ func parseBerry(data []byte) ([]string, error) {
 	if err := yaml.Unmarshal(data, &lf); err != nil {
 		return nil, fmt.Errorf("%w: yarn.lock: %w", ErrInvalid, err)
 	}
-	var out []string
-	for key, node := range lf {
-		if key == "__metadata" {
-			continue
-		}
-		var e berryEntry
-		if err := node.Decode(&e); err != nil {
+	delete(lf, "__metadata")
+	keys := slices.Sorted(maps.Keys(lf))
+	entries := make([]berryEntry, len(keys))
+	g := &lockGraph{}
+	r := berryIndex{descs: make(map[string]int), bound: make(map[string][]berryBound), resolutions: make(map[string]int)}
+	workspaces := make(map[int]string) // package -> workspace path
+	for i, key := range keys {
+		e := &entries[i]
+		node := lf[key]
+		if err := node.Decode(e); err != nil {
 			return nil, fmt.Errorf("%w: yarn.lock: entry %q: %w", ErrInvalid, trim(key), err)
 		}
-		i := strings.LastIndex(e.Resolution, "@npm:")
-		if i <= 0 {
-			continue
+		p := lockPkg{}
+		p.OS, p.CPU, p.Libc = berryConditions(e.Conditions)
+		if at := strings.LastIndex(e.Resolution, "@npm:"); at > 0 {
+			name, v := e.Resolution[:at], e.Resolution[at+len("@npm:"):]
+			if v != "" && !strings.ContainsAny(v, ":/#") {
+				p.Name, p.Version = name, v
+			}
 		}
-		name, v := e.Resolution[:i], e.Resolution[i+len("@npm:"):]
-		if v == "" || strings.ContainsAny(v, ":/#") {
-			continue
+		g.add(p)
+		r.add(i, key, e.Resolution)
+		if at := strings.Index(e.Resolution, "@workspace:"); at > 0 {
+			workspaces[i] = e.Resolution[at+len("@workspace:"):]
 		}
-		out = append(out, line(name, v))
 	}
-	return out, nil
+	for i := range entries {
+		e := &entries[i]
+		deps := make(map[string]int)
+		for _, name := range slices.Sorted(maps.Keys(e.Dependencies)) {
+			if j, ok := r.resolve(name, e.Dependencies[name], e.Resolution); ok {
+				deps[name] = j
+			}
+		}
+		if ws, ok := workspaces[i]; ok {
+			// Its dependencies are the project's: a workspace reached
+			// as a dependency is installed as a link, its development
+			// dependencies are not.
+			g.Projects = append(g.Projects, lockProject{Path: ws, Deps: deps})
+			continue
+		}
+		for _, name := range slices.Sorted(maps.Keys(deps)) {
+			g.Pkgs[i].Deps = append(g.Pkgs[i].Deps, deps[name])
+		}
+		if base, ok := r.patched(e.Resolution); ok {
+			g.Pkgs[i].Deps = append(g.Pkgs[i].Deps, base)
+		}
+	}
+	return g, nil
+}
+
+// berryIndex finds the entry a berry descriptor resolves to.
+type berryIndex struct {
+	descs map[string]int // descriptors as the entry keys list them
+	// bound: descriptors yarn bound to the package declaring them
+	// ("local@file:./local::locator=app%40workspace%3A.", relative
+	// paths), by the descriptor without the binding.
+	bound       map[string][]berryBound
+	resolutions map[string]int // "name@npm:1.2.3" -> entry
+}
+
+// berryBound is an entry a bound descriptor resolves to, and the locator
+// of the package it is bound to.
+type berryBound struct {
+	locator string
+	entry   int
+}
+
+// add indexes the entry i with its key (one or more descriptors, ", "
+// apart) and its resolution.
+func (r *berryIndex) add(i int, key, resolution string) {
+	for _, d := range strings.Split(key, ", ") {
+		d = strings.TrimSpace(d)
+		r.descs[d] = i
+		if plain, params, ok := strings.Cut(d, "::"); ok {
+			q, _ := url.ParseQuery(params)
+			r.bound[plain] = append(r.bound[plain], berryBound{q.Get("locator"), i})
+		}
+	}
+	r.resolutions[resolution] = i
+}
+
+// resolve returns the entry the dependency name@rng of the package whose
+// resolution is parent resolves to. The range is as the lockfile writes
+// it: "npm:^1.0.0" (yarn 4), "^1.0.0" (yarn 2 and 3 leave out the default
+// npm: protocol, which the entry keys have), "file:./local" (a key bound
+// to the parent).
+func (r *berryIndex) resolve(name, rng, parent string) (int, bool) {
+	d := name + "@" + rng
+	if i, ok := r.descs[d]; ok {
+		return i, true
+	}
+	if !strings.Contains(rng, ":") {
+		if i, ok := r.descs[name+"@npm:"+rng]; ok {
+			return i, true
+		}
+	}
+	cands := r.bound[d]
+	for _, c := range cands {
+		if c.locator == parent {
+			return c.entry, true
+		}
+	}
+	if len(cands) == 1 {
+		return cands[0].entry, true
+	}
+	return 0, false
+}
+
+// patched returns, for a patch: resolution
+// ("fsevents@patch:fsevents@npm%3A2.3.3#optional!builtin<compat/fsevents>::version=2.3.3&hash=df0bf1"),
+// the entry of the package it patches ("fsevents@npm:2.3.3").
+func (r *berryIndex) patched(resolution string) (int, bool) {
+	at := strings.Index(resolution, "@patch:")
+	if at <= 0 {
+		return 0, false
+	}
+	inner, _, _ := strings.Cut(resolution[at+len("@patch:"):], "#")
+	inner, err := url.PathUnescape(inner)
+	if err != nil {
+		return 0, false
+	}
+	i, ok := r.resolutions[inner]
+	return i, ok
+}
+
+// berryConditions reads an entry's conditions, which yarn writes from the
+// package's os, cpu and libc fields: "os=darwin & cpu=arm64",
+// "(os=darwin | os=linux)", "!os=win32", "os=linux & cpu=x64 &
+// libc=glibc". A field it cannot read restricts nothing.
+func berryConditions(s string) (os, cpu, libc []string) {
+	if s == "" {
+		return nil, nil, nil
+	}
+	lists := map[string]*[]string{"os": &os, "cpu": &cpu, "libc": &libc}
+	for _, field := range strings.Split(s, " & ") {
+		field = strings.TrimSpace(field)
+		if strings.HasPrefix(field, "(") && strings.HasSuffix(field, ")") {
+			field = field[1 : len(field)-1]
+		}
+		var name string
+		var values []string
+		for _, atom := range strings.Split(field, " | ") {
+			atom = strings.TrimSpace(atom)
+			neg := strings.HasPrefix(atom, "!")
+			n, v, ok := strings.Cut(strings.TrimPrefix(atom, "!"), "=")
+			if !ok || v == "" || name != "" && n != name {
+				name = ""
+				break
+			}
+			name = n
+			if neg {
+				v = "!" + v
+			}
+			values = append(values, v)
+		}
+		if l := lists[name]; l != nil {
+			*l = values
+		}
+	}
+	return os, cpu, libc
 }
 
 // trim shortens what error messages quote from hostile input.
