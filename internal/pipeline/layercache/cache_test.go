@@ -121,6 +121,46 @@ func npmFiles(t *testing.T, prefix string) []lt.Entry {
 	return st.Files(t, prefix, root)
 }
 
+// platApp is a layer holding the npm extractor's plat-app project (a
+// pnpm lockfile listing esbuild's native packages for every platform).
+func platApp(t *testing.T) []byte {
+	t.Helper()
+	var es []lt.Entry
+	for _, f := range []string{"package.json", "pnpm9-lock.yaml"} {
+		b, err := os.ReadFile(filepath.Join("..", "..", "scan", "extract", "npm", "testdata", "plat-app", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		es = append(es, lt.File("app/"+strings.Replace(f, "pnpm9-", "pnpm-", 1), string(b)))
+	}
+	return st.Tar(t, es...)
+}
+
+// TestPlatformReplayed: a layer shared by the images of several platforms
+// is recorded once and replayed for each with its own platform.
+func TestPlatformReplayed(t *testing.T) {
+	objs, err := objects.Open(t.TempDir(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newCache(t, objs, list.All())
+	want := map[string]string{"linux/amd64": "@esbuild/linux-x64", "linux/arm64": "@esbuild/linux-arm64"}
+	for _, im := range images(t, cases(t)["multi-platform"]) {
+		var native []string
+		for _, p := range report(t, im, scan.Options{Inventory: c.Inventory}).Packages {
+			if strings.HasPrefix(p.Name, "@esbuild/") {
+				native = append(native, p.Name)
+			}
+		}
+		if diff := cmp.Diff([]string{want[im.Platform]}, native); diff != "" {
+			t.Errorf("%s: esbuild's native packages (-want +got):\n%s", im.Platform, diff)
+		}
+	}
+	if s := c.Stats(); s.Replays != 2 || s.Fallbacks != 0 {
+		t.Errorf("stats %+v, want two replays", s)
+	}
+}
+
 // cases are images whose layers exercise what makes per-layer caching
 // hard: whiteouts, opaque directories, overridden package databases,
 // symbolic links across layers (to files and to directories), hard
@@ -185,9 +225,11 @@ func cases(t *testing.T) map[string]*st.Artifact {
 				lt.Symlink("app/node_modules/leftpad/package.json", "../../vendor/leftpad.json")),
 			st.Tar(t, lt.File("app/vendor/leftpad.json", `{"name":"left-pad","version":"1.3.0"}`)),
 		}}),
+		// The images share their npm lockfile layer, which yields
+		// each platform's native packages only.
 		"multi-platform": st.Index(t,
-			st.Image(t, st.ImageSpec{Platform: "linux/amd64", Layers: [][]byte{st.Tar(t, alpine346...)}}),
-			st.Image(t, st.ImageSpec{Platform: "linux/arm64", Layers: [][]byte{st.Tar(t, alpine346...), st.Tar(t, java...)}}),
+			st.Image(t, st.ImageSpec{Platform: "linux/amd64", Layers: [][]byte{st.Tar(t, alpine346...), platApp(t)}}),
+			st.Image(t, st.ImageSpec{Platform: "linux/arm64", Layers: [][]byte{st.Tar(t, alpine346...), st.Tar(t, java...), platApp(t)}}),
 		),
 	}
 }

@@ -50,10 +50,17 @@ func FixtureFile(t testing.TB, imagePath, rel string) lt.Entry {
 // verified and digests "sha256:<diff_id hex>" recorded) and runs exs.
 func Run(t testing.TB, exs []extract.Extractor, layers ...[]lt.Entry) *extract.Inventory {
 	t.Helper()
+	return RunOn(t, extract.Platform{}, exs, layers...)
+}
+
+// RunOn is Run for an image of platform p.
+func RunOn(t testing.TB, p extract.Platform, exs []extract.Extractor, layers ...[]lt.Entry) *extract.Inventory {
+	t.Helper()
 	s, err := extract.NewSession(layer.Config{}, exs, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
+	s.SetPlatform(p)
 	for _, entries := range layers {
 		tarball := lt.Tar(t, entries...)
 		blob := lt.Gzip(t, tarball)

@@ -23,20 +23,65 @@
 // not registry releases); npm aliases are reported under the real package
 // name.
 //
+// # Development dependencies
+//
 // A lockfile is read only where nothing is installed, so the packages only
 // development needs (jest, webpack, type definitions) were not installed
 // either: they are left out, as trivy does by default. package-lock.json
-// and pnpm 5.x/6.x mark them ("dev": true); for pnpm 9.x and bun.lock,
-// which mark nothing, the dependency graph is walked from each importer's
-// (workspace's) dependencies, optionalDependencies (and, for bun, whose
-// lockfile lists the peers it installs, peerDependencies) and from its
-// devDependencies, and a package reached from the latter only is left out.
-// yarn lockfiles (v1 and berry) do not record it: every package is
-// reported. Installed manifests are reported whatever they were installed
-// for: they are in the image.
+// and pnpm 5.x/6.x mark them ("dev": true). The others mark nothing, and
+// their dependency graph is walked from the projects (the root and the
+// workspaces): from their dependencies, optionalDependencies and
+// peerDependencies (production), and from their devDependencies; a
+// package reached from the latter only is left out. The projects are
 //
-// Files are reduced while the layer streams to "name\tversion" lines, so
-// large manifests (old ones embed their README) and lockfiles cost little
-// memory. The YAML lockfiles (yarn berry, pnpm) are refused over 64 MiB,
-// since their document tree costs several times their size.
+//   - pnpm 9.x's importers, through its snapshots;
+//   - bun.lock's workspaces (bun installs the peers it lists);
+//   - for yarn berry, the workspace entries of yarn.lock, which list a
+//     workspace's dependencies of every kind together: the workspace's
+//     package.json tells them apart (without it, they all count as
+//     production ones);
+//   - for yarn classic, whose yarn.lock lists no project, the package.json
+//     next to yarn.lock and those of the workspaces its "workspaces" globs
+//     match, their dependencies looked up by descriptor ("name@range")
+//     among yarn.lock's keys.
+//
+// Where the package.json files are not in the image (or one cannot be
+// read; or, for yarn classic, the root names workspaces and none is
+// there), yarn.lock's packages are all reported, as trivy does. A
+// package reached from no project (an incomplete lockfile) is kept: leaving
+// a package out needs the lockfile to say so. Installed manifests are
+// reported whatever they were installed for: they are in the image.
+//
+// # Platforms
+//
+// Lockfiles list the native packages of every platform
+// (@esbuild/linux-arm64, @rollup/rollup-darwin-x64, fsevents, @swc/core-*),
+// of which a package manager installs only the current platform's. When
+// the image's platform is known ([extract.Input.Platform], from its
+// config), a package whose os or cpu rule it out is left out, with npm's
+// semantics (a list of allowed values, "!x" ruling x out), and so is a
+// package that only such packages depend on (yarn berry adds node-gyp to
+// fsevents). The C library (libc: glibc, musl) is checked too where the
+// distribution tells it (alpine: musl; debian, ubuntu, rhel and others:
+// glibc). Lockfiles record the platforms in package-lock.json's entries
+// (lockfileVersion 2 and later; libc from npm 11), pnpm-lock.yaml's,
+// bun.lock's and yarn berry's "conditions"; yarn classic records none. The
+// package-lock and pnpm 5.x/6.x graphs are not walked: only the packages
+// marked with a platform are left out, not what depends on them alone.
+// A dir: scan has no platform: every package is kept.
+//
+// # Memory
+//
+// Files are reduced while the layer streams: an installed manifest to a
+// "name\tversion" line (old manifests embed their README), a project's
+// package.json to its dependencies, a lockfile to its dependency graph
+// (packages, their dependencies and platforms, and its projects), so that
+// they cost little memory; the walk runs at extraction. The YAML lockfiles
+// (yarn berry, pnpm) are refused over 64 MiB, since their document tree
+// costs several times their size.
+//
+// A package found in a lockfile is attributed to the layers from which
+// the lockfile yields it; its earlier versions are read without the
+// package.json files, as the lockfile alone yields them (for yarn.lock,
+// every package).
 package npm
