@@ -25,10 +25,14 @@
 // manifest list, nested up to four deep) yields one [Image] per platform,
 // or only the one [Options.Platform] names ("os/arch[/variant]";
 // [ErrNoPlatform] lists the platforms there are when none matches).
-// BuildKit attestation manifests are left out. Windows images and
-// manifests whose config is not an image config (Helm charts, signatures,
-// SBOMs, other artifacts) are returned with [Image.NotApplicable] saying
-// why. A child manifest or config that is malformed, over its size cap
+// Attestation manifests (in-toto provenance and SBOMs, as BuildKit
+// attaches them) are left out, whether the index marks them (annotation,
+// platform unknown/unknown) or only their in-toto layers show it. Windows
+// images, manifests whose config is not an image config (Helm charts,
+// SBOMs, other artifacts) and image manifests whose layers are documents
+// rather than filesystems (an attestation or a cosign signature referred
+// to directly) are returned with [Image.NotApplicable] saying why, and
+// naming the image they refer to when they carry an OCI subject. A child manifest or config that is malformed, over its size cap
 // ([MaxManifestBytes], [MaxConfigBytes]) or does not hash to its digest is
 // returned with [Image.Err] set, so that it is reported as failed while
 // the other platforms are scanned. Local sources (layouts, archives, the

@@ -148,6 +148,12 @@ func (r *resolver) index(ctx context.Context, m *oci.Manifest, depth int, seen *
 		if err != nil {
 			return nil, err
 		}
+		if im.attestation {
+			// An attestation that its index entry did not mark as one
+			// (tools that copy indexes may drop the annotations and
+			// the unknown/unknown platform): left out as well.
+			continue
+		}
 		if hint.OS == "" && im.Platform != "" {
 			p, _ := ParsePlatform(im.Platform)
 			*seen = append(*seen, im.Platform)
@@ -191,6 +197,11 @@ func (r *resolver) image(ctx context.Context, desc oci.Descriptor, m *oci.Manife
 	case oci.MediaTypeImageConfig, oci.MediaTypeDockerConfig:
 	default:
 		im.NotApplicable = fmt.Sprintf("not a container image: artifact of type %q", cmp.Or(m.ArtifactType, m.Config.MediaType))
+		im.NotApplicable += refersTo(m)
+		return im, nil
+	}
+	if why, attestation := notFilesystem(m); why != "" {
+		im.NotApplicable, im.attestation = why+refersTo(m), attestation
 		return im, nil
 	}
 	if hint.OS == "windows" {
@@ -222,6 +233,49 @@ func (r *resolver) image(ctx context.Context, desc oci.Descriptor, m *oci.Manife
 	f := r.f
 	im.open = func(ctx context.Context, i int) (io.ReadCloser, error) { return f.blob(ctx, descs[i]) }
 	return im, nil
+}
+
+// Media types of layers that are documents rather than filesystems, in
+// manifests that otherwise look like images (an image config): BuildKit's
+// attestation manifests and cosign's signature and attestation manifests.
+const (
+	mediaTypeInToto       = "application/vnd.in-toto+json"
+	mediaTypeDSSE         = "application/vnd.dsse.envelope.v1+json"
+	mediaTypeCosignSig    = "application/vnd.dev.cosign.simplesigning.v1+json"
+	layerMediaTypePrefix  = "application/vnd.oci.image.layer."
+	dockerLayerTypePrefix = "application/vnd.docker.image.rootfs."
+)
+
+// notFilesystem says why image manifest m is not a container image although
+// its config is an image config: a layer that is not a filesystem layer (an
+// in-toto statement, a signature). attestation is set for attestation
+// manifests (in-toto statements, DSSE envelopes), which an index lists
+// beside the image they describe. Layers without a media type are taken
+// for filesystem layers.
+func notFilesystem(m *oci.Manifest) (why string, attestation bool) {
+	for _, l := range m.Layers {
+		mt := l.MediaType
+		if mt == "" || strings.HasPrefix(mt, layerMediaTypePrefix) || strings.HasPrefix(mt, dockerLayerTypePrefix) {
+			continue
+		}
+		switch mt {
+		case mediaTypeInToto, mediaTypeDSSE:
+			return "not a container image: an attestation (in-toto provenance or SBOM) of another image", true
+		case mediaTypeCosignSig:
+			return "not a container image: a cosign signature of another image", false
+		}
+		return fmt.Sprintf("not a container image: its layers are %q documents, not filesystem layers", mt), false
+	}
+	return "", false
+}
+
+// refersTo names the manifest that m refers to (its OCI subject), for a
+// notApplicable reason.
+func refersTo(m *oci.Manifest) string {
+	if m.Subject == nil {
+		return ""
+	}
+	return fmt.Sprintf("; it refers to %s, scan that image instead", m.Subject.Digest)
 }
 
 // layersOf pairs layer descriptors with the config's diff_ids.

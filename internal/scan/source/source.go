@@ -91,6 +91,10 @@ type Image struct {
 
 	open    opener
 	entries func(ctx context.Context, i int) (Entries, error)
+	// attestation is set (with NotApplicable) for an attestation
+	// manifest, which an index lists beside the image it describes and
+	// which is then left out.
+	attestation bool
 }
 
 // Layer describes one layer of an image.

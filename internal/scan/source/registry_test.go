@@ -1,0 +1,102 @@
+package source_test
+
+import (
+	"fmt"
+	"io"
+	"log"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
+
+	"github.com/drydock/drydock/internal/scan/source"
+	st "github.com/drydock/drydock/internal/scan/source/sourcetest"
+)
+
+// provenance is an in-toto statement as BuildKit attaches to the images it
+// builds (docker buildx build --provenance): the layer of an attestation
+// manifest, whose config is an image config for platform unknown/unknown.
+// Its shape follows what buildx v0.11+ pushes; the digest is made up.
+const provenance = `{"_type":"https://in-toto.io/Statement/v0.1","predicateType":"https://slsa.dev/provenance/v0.2",` +
+	`"subject":[{"name":"pkg:docker/team/app@v1?platform=linux%2Famd64","digest":{"sha256":"4f1d9c1e7f3c2b9a0d8e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c"}}],` +
+	`"predicate":{"builder":{"id":""},"buildType":"https://mobyproject.org/buildkit@v1","metadata":{"buildStartedOn":"2026-01-01T00:00:00Z"}}}`
+
+// cosignPayload is the simple-signing payload cosign signs and stores as
+// the layer of a signature manifest (tag sha256-<digest>.sig), whose
+// config is an image config.
+const cosignPayload = `{"critical":{"identity":{"docker-reference":"registry.example.com/team/app"},` +
+	`"image":{"docker-manifest-digest":"sha256:4f1d9c1e7f3c2b9a0d8e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c"},"type":"cosign container image signature"},"optional":null}`
+
+// TestRegistryNotImages: manifests in a registry that have an image
+// config but are not images (attestations, signatures, referrers) are not
+// applicable, not failed scans of corrupt layers, and attestations an index
+// lists are left out even when their index entry lost its annotations.
+func TestRegistryNotImages(t *testing.T) {
+	amd, arm := twoLayers(t, "linux/amd64"), twoLayers(t, "linux/arm64")
+	att := st.Image(t, st.ImageSpec{Platform: "unknown/unknown", LayerMediaType: "application/vnd.in-toto+json", Layers: [][]byte{[]byte(provenance)}})
+	// As BuildKit lists it: annotated, platform unknown/unknown.
+	idx := addChild(t, st.Index(t, amd, arm), att, map[string]string{
+		"vnd.docker.reference.type":   "attestation-manifest",
+		"vnd.docker.reference.digest": amd.Root.Desc.Digest.String(),
+	})
+	// As an index rebuilt by a tool that keeps only digests: no
+	// annotations, no platform.
+	bare := att.Root.Desc
+	bare.Platform = nil
+	attBare := &st.Artifact{Root: st.Blob{Desc: bare, Data: att.Root.Data}, Blobs: att.Blobs}
+	idxBare := addChild(t, st.Index(t, amd, arm), attBare, nil)
+	sig := st.Image(t, st.ImageSpec{LayerMediaType: "application/vnd.dev.cosign.simplesigning.v1+json", Layers: [][]byte{[]byte(cosignPayload)}})
+	subject := amd.Root.Desc
+	subject.Platform = nil
+	referrer := st.Image(t, st.ImageSpec{Platform: "unknown/unknown", LayerMediaType: "application/vnd.in-toto+json", Layers: [][]byte{[]byte(provenance)}, Subject: &subject})
+	sbom := st.Image(t, st.ImageSpec{ConfigMediaType: "application/vnd.oci.empty.v1+json", LayerMediaType: "application/spdx+json", Layers: [][]byte{[]byte(`{"spdxVersion":"SPDX-2.3"}`)}, Subject: &subject})
+
+	reg := ggcrregistry.New(ggcrregistry.Logger(log.New(io.Discard, "", 0)))
+	st.Push(t, reg, "team/app", "v1", idx)
+	st.Push(t, reg, "team/app", "bare", idxBare)
+	st.Push(t, reg, "team/app", "sha256-x.sig", sig)
+	st.Push(t, reg, "team/app", "referrer", referrer)
+	st.Push(t, reg, "team/app", "sbom", sbom)
+	srv := httptest.NewServer(reg)
+	defer srv.Close()
+	host := strings.TrimPrefix(srv.URL, "http://")
+	o := source.Options{DockerConfig: filepath.Join(t.TempDir(), "none.json")}
+
+	tests := []struct {
+		name, ref, platform string
+		want                []string
+	}{
+		{name: "index with an annotated attestation", ref: ":v1", want: []string{want(amd, "linux/amd64"), want(arm, "linux/arm64")}},
+		{name: "index with an attestation that lost its annotations", ref: ":bare", want: []string{want(amd, "linux/amd64"), want(arm, "linux/arm64")}},
+		{name: "index with an attestation that lost its annotations, one platform", ref: ":bare", platform: "linux/arm64", want: []string{want(arm, "linux/arm64")}},
+		{name: "attestation by digest", ref: "@" + att.Root.Desc.Digest.String(), want: []string{
+			" " + att.Root.Desc.Digest.String() + " notApplicable: not a container image: an attestation (in-toto provenance or SBOM) of another image",
+		}},
+		{name: "attestation by digest, with --platform", ref: "@" + att.Root.Desc.Digest.String(), platform: "linux/amd64", want: []string{
+			" " + att.Root.Desc.Digest.String() + " notApplicable: not a container image: an attestation (in-toto provenance or SBOM) of another image",
+		}},
+		{name: "cosign signature", ref: ":sha256-x.sig", want: []string{
+			" " + sig.Root.Desc.Digest.String() + " notApplicable: not a container image: a cosign signature of another image",
+		}},
+		{name: "attestation referring to its image", ref: ":referrer", want: []string{
+			" " + referrer.Root.Desc.Digest.String() + " notApplicable: not a container image: an attestation (in-toto provenance or SBOM) of another image; it refers to " +
+				amd.Root.Desc.Digest.String() + ", scan that image instead",
+		}},
+		{name: "artifact referring to its image", ref: ":sbom", want: []string{
+			fmt.Sprintf(" %s notApplicable: not a container image: artifact of type %q; it refers to %s, scan that image instead",
+				sbom.Root.Desc.Digest, "application/vnd.oci.empty.v1+json", amd.Root.Desc.Digest),
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := o
+			o.Platform = tt.platform
+			if diff := cmp.Diff(tt.want, summary(t, images(t, host+"/team/app"+tt.ref, o))); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
