@@ -74,7 +74,8 @@ func (r *Registry) Images(ctx context.Context) ([]*Image, error) {
 	if err != nil {
 		return nil, r.wrap(r.ref.String(), err)
 	}
-	desc := oci.Descriptor{MediaType: string(d.MediaType), Digest: oci.Digest(d.Digest.String()), Size: d.Size}
+	// No media type: the document's own decides (see registryFetcher.manifest).
+	desc := oci.Descriptor{Digest: oci.Digest(d.Digest.String()), Size: d.Size}
 	if int64(len(d.Manifest)) > MaxManifestBytes {
 		return nil, fmt.Errorf("%w: manifest of %s is over the %d byte cap", ErrInvalid, r.ref, MaxManifestBytes)
 	}
@@ -108,6 +109,13 @@ func (r *Registry) wrap(what string, err error) error {
 // registryFetcher reads manifests and blobs of r's repository.
 type registryFetcher struct{ r *Registry }
 
+// manifest returns no media type: the Content-Type a registry serves a
+// manifest with is not used to parse it. Registries and the proxies in
+// front of them send parameters ("; charset=utf-8") or generic types
+// (application/octet-stream, text/plain) that docker, crane and skopeo
+// accept. The document's own mediaType (which its digest covers, unlike
+// the header) decides, or, when it has none (OCI allows that), the media
+// type its index gave, or its shape.
 func (f registryFetcher) manifest(ctx context.Context, d oci.Descriptor) ([]byte, string, error) {
 	ref := f.r.ref.Context().Digest(d.Digest.String())
 	got, err := f.r.puller.Get(ctx, ref)
@@ -117,7 +125,7 @@ func (f registryFetcher) manifest(ctx context.Context, d oci.Descriptor) ([]byte
 	if int64(len(got.Manifest)) > MaxManifestBytes {
 		return nil, "", fmt.Errorf("%w: manifest %s is over the %d byte cap", ErrInvalid, d.Digest, MaxManifestBytes)
 	}
-	return got.Manifest, string(got.MediaType), nil
+	return got.Manifest, "", nil
 }
 
 func (f registryFetcher) blob(ctx context.Context, d oci.Descriptor) (io.ReadCloser, error) {

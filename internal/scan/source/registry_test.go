@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
 
+	"github.com/drydock/drydock/internal/oci"
 	"github.com/drydock/drydock/internal/scan/source"
 	st "github.com/drydock/drydock/internal/scan/source/sourcetest"
 )
@@ -100,3 +102,62 @@ func TestRegistryNotImages(t *testing.T) {
 		})
 	}
 }
+
+// TestRegistryContentType: a registry (or a proxy in front of it) that
+// serves manifests with a Content-Type other than their mediaType, or with
+// parameters, is read as docker, crane and skopeo read it: the document's
+// own mediaType, which its digest covers, decides.
+func TestRegistryContentType(t *testing.T) {
+	amd, arm := twoLayers(t, "linux/amd64"), twoLayers(t, "linux/arm64")
+	idx := st.Index(t, amd, arm)
+	// An OCI image manifest may omit mediaType.
+	var doc map[string]any
+	if err := jsonUnmarshal(amd.Root.Data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	delete(doc, "mediaType")
+	noMT := &st.Artifact{Blobs: amd.Blobs, Config: amd.Config}
+	noMT.Root.Data = jsonMarshal(t, doc)
+	noMT.Root.Desc = oci.Descriptor{MediaType: oci.MediaTypeImageManifest, Digest: oci.Digest("sha256:" + sha256hex(noMT.Root.Data)), Size: int64(len(noMT.Root.Data))}
+
+	reg := ggcrregistry.New(ggcrregistry.Logger(log.New(io.Discard, "", 0)))
+	st.Push(t, reg, "team/app", "v1", idx)
+	st.Push(t, reg, "team/app", "nomt", noMT)
+	for _, ct := range []string{
+		"application/vnd.oci.image.index.v1+json; charset=utf-8",
+		"application/octet-stream",
+		"text/plain; charset=utf-8",
+		"",
+	} {
+		t.Run(ct, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if strings.Contains(r.URL.Path, "/manifests/") {
+					w = contentTypeWriter{ResponseWriter: w, ct: ct}
+				}
+				reg.ServeHTTP(w, r)
+			}))
+			defer srv.Close()
+			host := strings.TrimPrefix(srv.URL, "http://")
+			o := source.Options{DockerConfig: filepath.Join(t.TempDir(), "none.json")}
+			if diff := cmp.Diff([]string{want(amd, "linux/amd64"), want(arm, "linux/arm64")}, summary(t, images(t, host+"/team/app:v1", o))); diff != "" {
+				t.Errorf("index (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff([]string{want(noMT, "linux/amd64")}, summary(t, images(t, host+"/team/app:nomt", o))); diff != "" {
+				t.Errorf("manifest without mediaType (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// contentTypeWriter replaces the Content-Type of a response.
+type contentTypeWriter struct {
+	http.ResponseWriter
+	ct string
+}
+
+func (w contentTypeWriter) WriteHeader(code int) {
+	w.Header().Set("Content-Type", w.ct)
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w contentTypeWriter) Write(b []byte) (int, error) { return w.ResponseWriter.Write(b) }
