@@ -52,14 +52,22 @@
 // Registry references are pulled with github.com/google/go-containerregistry
 // (remote and authn): the distribution API over HTTPS, or plain HTTP with
 // [Options.Insecure] (which also accepts unverified certificates). As in
-// go-containerregistry's clients, registries on loopback, localhost, *.local
-// and private (RFC 1918) addresses are tried over HTTPS and plain HTTP
-// without it.
+// go-containerregistry's clients, registries at 127.0.0.1, [::1],
+// localhost, *.localhost and private (RFC 1918) addresses are tried over
+// HTTPS and plain HTTP without it. Certificates are verified against the
+// system's roots (SSL_CERT_FILE and SSL_CERT_DIR name others).
 // Authentication is anonymous, HTTP Basic, or the Docker token flow that
 // the registry's 401 challenge asks for, with credentials from the Docker
 // config file ([DefaultDockerConfig], or [Options.DockerConfig]): "auths"
 // entries (base64 "auth", username/password, identity tokens) and the
 // credential helpers it names.
+//
+// Errors say what to do: sign in (no credentials, and which config file
+// was read), sign in again (credentials rejected, and where they came
+// from), trust the CA or pass --insecure (an untrusted certificate, a
+// registry that answers plain HTTP), check the name (no such tag,
+// repository or manifest: [ErrNotFound]), or check that the registry runs.
+// They never show credentials.
 //
 // # Docker archives
 //

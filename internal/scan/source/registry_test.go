@@ -1,13 +1,17 @@
 package source_test
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"log"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -161,3 +165,132 @@ func (w contentTypeWriter) WriteHeader(code int) {
 }
 
 func (w contentTypeWriter) Write(b []byte) (int, error) { return w.ResponseWriter.Write(b) }
+
+// TestRegistryErrors: what a registry answers becomes a message that
+// says what is wrong and what to do, and never shows the credentials.
+func TestRegistryErrors(t *testing.T) {
+	amd := twoLayers(t, "linux/amd64")
+	reg := ggcrregistry.New(ggcrregistry.Logger(log.New(io.Discard, "", 0)))
+	st.Push(t, reg, "team/app", "v1", amd)
+	const user, pass = "alice", "pa55-w0rd"
+	var tokens atomic.Int32
+	basic := httptest.NewServer(authRegistry(reg, "basic", user, pass, &tokens))
+	defer basic.Close()
+	bearer := httptest.NewServer(authRegistry(reg, "bearer", user, pass, &tokens))
+	defer bearer.Close()
+	anon := httptest.NewServer(reg)
+	defer anon.Close()
+	tlsSrv := httptest.NewTLSServer(reg)
+	defer tlsSrv.Close()
+	hostOf := func(s *httptest.Server) string { return s.Listener.Addr().String() }
+	closed := func() string {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := l.Addr().String()
+		l.Close()
+		return addr
+	}()
+
+	// A credential helper, as docker-credential-pass or -ecr-login are.
+	bin := t.TempDir()
+	mustWrite(t, filepath.Join(bin, "docker-credential-test"), "#!/bin/sh\nread host\n"+
+		`printf '{"ServerURL":"%s","Username":"`+user+`","Secret":"not-the-password"}\n' "$host"`+"\n")
+	if err := os.Chmod(filepath.Join(bin, "docker-credential-test"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+
+	cfgFile := func(content string) string {
+		p := filepath.Join(t.TempDir(), "config.json")
+		mustWrite(t, p, content)
+		return p
+	}
+	none := cfgFile(`{}`)
+	tests := []struct {
+		name, ref, config string
+		want              []string
+		is                error
+	}{
+		{name: "basic, no credentials", ref: hostOf(basic) + "/team/app:v1", config: none, want: []string{
+			hostOf(basic) + " asks for credentials and the Docker config file " + none + " has none for it",
+			"docker login " + hostOf(basic), "401 Unauthorized"}},
+		{name: "basic, wrong password", ref: hostOf(basic) + "/team/app:v1", config: dockerConfig(t, hostOf(basic), user, "wrong"), want: []string{
+			hostOf(basic) + " rejected the credentials from the auths entry for " + hostOf(basic), "sign in again"}},
+		{name: "bearer, wrong password", ref: hostOf(bearer) + "/team/app:v1", config: dockerConfig(t, hostOf(bearer), user, "wrong"), want: []string{
+			hostOf(bearer) + " rejected the credentials", "/token?"}},
+		{name: "credential helper, wrong password", ref: hostOf(basic) + "/team/app:v1",
+			config: cfgFile(fmt.Sprintf(`{"credHelpers":{%q:"test"}}`, hostOf(basic))), want: []string{
+				"rejected the credentials from the credential helper docker-credential-test named in"}},
+		{name: "credential helper missing", ref: hostOf(basic) + "/team/app:v1",
+			config: cfgFile(fmt.Sprintf(`{"credHelpers":{%q:"absent"}}`, hostOf(basic))), want: []string{
+				"credential helper docker-credential-absent named in", "fix the helper, or remove it from the config file"}},
+		{name: "unknown tag", ref: hostOf(anon) + "/team/app:v2", config: none, is: source.ErrNotFound, want: []string{
+			hostOf(anon) + `/team/app has no tag "v2"`, "404 Not Found, MANIFEST_UNKNOWN"}},
+		{name: "unknown repository", ref: hostOf(anon) + "/team/other:v1", config: none, is: source.ErrNotFound, want: []string{
+			"repository team/other does not exist on " + hostOf(anon)}},
+		{name: "unknown digest", ref: hostOf(anon) + "/team/app@sha256:" + strings.Repeat("0", 64), config: none, is: source.ErrNotFound, want: []string{
+			"has no manifest sha256:000"}},
+		{name: "untrusted certificate", ref: hostOf(tlsSrv) + "/team/app:v1", config: none, want: []string{
+			"the TLS certificate of " + hostOf(tlsSrv) + " is not trusted", "SSL_CERT_FILE", "--insecure"}},
+		{name: "nothing listening", ref: closed + "/team/app:v1", config: none, want: []string{
+			"cannot reach the registry " + closed, "connection refused"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src, err := source.Open(t.Context(), tt.ref, source.Options{DockerConfig: tt.config})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = src.Images(t.Context())
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q\ndoes not say %q", err, w)
+				}
+			}
+			if tt.is != nil && !errors.Is(err, tt.is) {
+				t.Errorf("error %v is not %v", err, tt.is)
+			}
+			for _, secret := range []string{pass, "not-the-password", "wrong", "map["} {
+				if strings.Contains(err.Error(), secret) {
+					t.Errorf("error %q shows %q", err, secret)
+				}
+			}
+		})
+	}
+}
+
+// TestRegistryPlainHTTP: a registry that is not on this machine's loopback
+// address and answers plain HTTP needs --insecure, and the message says so.
+func TestRegistryPlainHTTP(t *testing.T) {
+	// 127.0.0.2 is a loopback address go-containerregistry does not treat
+	// as local (only 127.0.0.1 and localhost are), as a remote host.
+	l, err := net.Listen("tcp", "127.0.0.2:0")
+	if err != nil {
+		t.Skipf("no 127.0.0.2 on this machine: %v", err)
+	}
+	amd := twoLayers(t, "linux/amd64")
+	reg := ggcrregistry.New(ggcrregistry.Logger(log.New(io.Discard, "", 0)))
+	st.Push(t, reg, "team/app", "v1", amd)
+	srv := &httptest.Server{Listener: l, Config: &http.Server{Handler: reg}}
+	srv.Start()
+	defer srv.Close()
+	ref := l.Addr().String() + "/team/app:v1"
+	o := source.Options{DockerConfig: filepath.Join(t.TempDir(), "none.json")}
+	src, err := source.Open(t.Context(), ref, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = src.Images(t.Context())
+	if err == nil || !strings.Contains(err.Error(), "answers plain HTTP, not HTTPS: pass --insecure") {
+		t.Fatalf("err = %v, want the --insecure hint", err)
+	}
+	o.Insecure = true
+	if diff := cmp.Diff([]string{want(amd, "linux/amd64")}, summary(t, images(t, ref, o))); diff != "" {
+		t.Errorf("with --insecure (-want +got):\n%s", diff)
+	}
+}
