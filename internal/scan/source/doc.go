@@ -55,7 +55,9 @@
 // go-containerregistry's clients, registries at 127.0.0.1, [::1],
 // localhost, *.localhost and private (RFC 1918) addresses are tried over
 // HTTPS and plain HTTP without it. Certificates are verified against the
-// system's roots (SSL_CERT_FILE and SSL_CERT_DIR name others).
+// system's roots (SSL_CERT_FILE and SSL_CERT_DIR name others). A registry
+// that does not answer a request other than for a blob within
+// [Options.AnswerTimeout] fails the scan, saying so.
 // Authentication is anonymous, HTTP Basic, or the Docker token flow that
 // the registry's 401 challenge asks for, with credentials from the Docker
 // config file ([DefaultDockerConfig], or [Options.DockerConfig]): "auths"

@@ -56,6 +56,7 @@ func OpenRegistry(ref string, opts Options) (*Registry, error) {
 			t = ht
 		}
 	}
+	t = answerDeadline{inner: t, after: cmp.Or(opts.AnswerTimeout, DefaultAnswerTimeout)}
 	kc := dockerConfigKeychain{path: opts.DockerConfig, used: &credSource{}}
 	p, err := remote.NewPuller(
 		remote.WithAuthFromKeychain(kc),

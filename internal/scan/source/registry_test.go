@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
@@ -292,5 +293,60 @@ func TestRegistryPlainHTTP(t *testing.T) {
 	o.Insecure = true
 	if diff := cmp.Diff([]string{want(amd, "linux/amd64")}, summary(t, images(t, ref, o))); diff != "" {
 		t.Errorf("with --insecure (-want +got):\n%s", diff)
+	}
+}
+
+// TestRegistryNoAnswer: a registry that accepts connections and says
+// nothing fails the scan within Options.AnswerTimeout, saying so, instead
+// of holding it until --timeout; a slow blob (a pull-through cache
+// fetching upstream) is not cut short.
+func TestRegistryNoAnswer(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		var held []net.Conn
+		defer func() {
+			for _, c := range held {
+				c.Close()
+			}
+		}()
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			held = append(held, c)
+		}
+	}()
+	o := source.Options{DockerConfig: filepath.Join(t.TempDir(), "none.json"), AnswerTimeout: 200 * time.Millisecond}
+	src, err := source.Open(t.Context(), l.Addr().String()+"/team/app:v1", o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err = src.Images(t.Context())
+	if err == nil || !strings.Contains(err.Error(), "accepted the connection but did not answer") {
+		t.Errorf("err = %v, want 'did not answer'", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("took %s", d)
+	}
+
+	amd := twoLayers(t, "linux/amd64")
+	reg := ggcrregistry.New(ggcrregistry.Logger(log.New(io.Discard, "", 0)))
+	st.Push(t, reg, "team/app", "v1", amd)
+	slowBlobs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(r.URL.Path, "/blobs/") {
+			time.Sleep(400 * time.Millisecond)
+		}
+		reg.ServeHTTP(w, r)
+	}))
+	defer slowBlobs.Close()
+	host := strings.TrimPrefix(slowBlobs.URL, "http://")
+	if diff := cmp.Diff([]string{want(amd, "linux/amd64")}, summary(t, images(t, host+"/team/app:v1", o))); diff != "" {
+		t.Errorf("slow blobs (-want +got):\n%s", diff)
 	}
 }

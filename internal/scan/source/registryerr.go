@@ -81,6 +81,10 @@ func explain(ref name.Reference, blob bool, creds, config string, err error) err
 	if errors.Is(err, http.ErrSchemeMismatch) {
 		return &registryError{msg: fmt.Sprintf("%s: %s answers plain HTTP, not HTTPS: pass --insecure to pull from it over HTTP", ref, host), err: err}
 	}
+	if errors.Is(err, errNoAnswer) {
+		return &registryError{msg: fmt.Sprintf("%s: the registry %s accepted the connection but did not answer: "+
+			"check that it is running and healthy, and the proxy settings (HTTPS_PROXY, NO_PROXY): %v", ref, host, err), err: err}
+	}
 	var dnsErr *net.DNSError
 	var opErr *net.OpError
 	if errors.As(err, &dnsErr) || (errors.As(err, &opErr) && opErr.Op == "dial") {
