@@ -350,3 +350,33 @@ func TestRegistryNoAnswer(t *testing.T) {
 		t.Errorf("slow blobs (-want +got):\n%s", diff)
 	}
 }
+
+// TestRegistryMissingChild: an index whose registry lost one of its
+// platform manifests (go-containerregistry's registry, like some others,
+// accepts such an index and deletes a child still listed) fails that
+// platform and scans the others.
+func TestRegistryMissingChild(t *testing.T) {
+	amd, arm := twoLayers(t, "linux/amd64"), twoLayers(t, "linux/arm64")
+	reg := ggcrregistry.New(ggcrregistry.Logger(log.New(io.Discard, "", 0)))
+	st.Push(t, reg, "team/app", "v1", st.Index(t, amd, arm))
+	rec := httptest.NewRecorder()
+	reg.ServeHTTP(rec, httptest.NewRequest(http.MethodDelete, "/v2/team/app/manifests/"+arm.Root.Desc.Digest.String(), nil))
+	if rec.Code != http.StatusAccepted {
+		t.Fatalf("delete: %d", rec.Code)
+	}
+	srv := httptest.NewServer(reg)
+	defer srv.Close()
+	host := strings.TrimPrefix(srv.URL, "http://")
+	o := source.Options{DockerConfig: filepath.Join(t.TempDir(), "none.json")}
+	ims := images(t, host+"/team/app:v1", o)
+	got := summary(t, ims)
+	if len(got) != 2 || got[0] != want(amd, "linux/amd64") ||
+		!strings.HasPrefix(got[1], "linux/arm64 "+arm.Root.Desc.Digest.String()+" err: invalid image: the index lists a manifest that is missing: ") ||
+		!errors.Is(ims[1].Err, source.ErrNotFound) {
+		t.Errorf("images:\n%s", strings.Join(got, "\n"))
+	}
+	o.Platform = "linux/amd64"
+	if diff := cmp.Diff([]string{want(amd, "linux/amd64")}, summary(t, images(t, host+"/team/app:v1", o))); diff != "" {
+		t.Errorf("--platform linux/amd64 (-want +got):\n%s", diff)
+	}
+}

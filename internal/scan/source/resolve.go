@@ -123,6 +123,14 @@ func (r *resolver) index(ctx context.Context, m *oci.Manifest, depth int, seen *
 				out = append(out, &Image{Repository: r.repo, Digest: child.Digest, Platform: platformString(hint), Err: err})
 				continue
 			}
+			if errors.Is(err, ErrNotFound) {
+				// A registry should refuse such an index, but not
+				// every one does: this platform fails, the others
+				// are scanned.
+				out = append(out, &Image{Repository: r.repo, Digest: child.Digest, Platform: platformString(hint),
+					Err: fmt.Errorf("%w: the index lists a manifest that is missing: %w", ErrInvalid, err)})
+				continue
+			}
 			return nil, err
 		}
 		if err := verify(child, body); err != nil {
