@@ -175,15 +175,22 @@ func TestRegistryErrors(t *testing.T) {
 	st.Push(t, reg, "team/app", "v1", amd)
 	const user, pass = "alice", "pa55-w0rd"
 	var tokens atomic.Int32
+	hostOf := func(s *httptest.Server) string { return s.Listener.Addr().String() }
 	basic := httptest.NewServer(authRegistry(reg, "basic", user, pass, &tokens))
 	defer basic.Close()
 	bearer := httptest.NewServer(authRegistry(reg, "bearer", user, pass, &tokens))
 	defer bearer.Close()
 	anon := httptest.NewServer(reg)
 	defer anon.Close()
+	// A token service on another port of a loopback address, as a
+	// registry and a separate token server on one private host are.
+	tokenElsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm="http://%s/token",service="test"`, hostOf(anon)))
+		http.Error(w, `{"errors":[{"code":"UNAUTHORIZED"}]}`, http.StatusUnauthorized)
+	}))
+	defer tokenElsewhere.Close()
 	tlsSrv := httptest.NewTLSServer(reg)
 	defer tlsSrv.Close()
-	hostOf := func(s *httptest.Server) string { return s.Listener.Addr().String() }
 	closed := func() string {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
@@ -235,6 +242,8 @@ func TestRegistryErrors(t *testing.T) {
 			"has no manifest sha256:000"}},
 		{name: "untrusted certificate", ref: hostOf(tlsSrv) + "/team/app:v1", config: none, want: []string{
 			"the TLS certificate of " + hostOf(tlsSrv) + " is not trusted", "SSL_CERT_FILE", "--insecure"}},
+		{name: "token service at another private address", ref: hostOf(tokenElsewhere) + "/team/app:v1", config: none, want: []string{
+			hostOf(tokenElsewhere) + " sends clients for tokens to an address drydock does not trust", "token realm with a host name"}},
 		{name: "nothing listening", ref: closed + "/team/app:v1", config: none, want: []string{
 			"cannot reach the registry " + closed, "connection refused"}},
 	}

@@ -81,6 +81,14 @@ func explain(ref name.Reference, blob bool, creds, config string, err error) err
 	if errors.Is(err, http.ErrSchemeMismatch) {
 		return &registryError{msg: fmt.Sprintf("%s: %s answers plain HTTP, not HTTPS: pass --insecure to pull from it over HTTP", ref, host), err: err}
 	}
+	if strings.Contains(err.Error(), "invalid realm in www-authenticate") {
+		// go-containerregistry refuses a token service at a private or
+		// loopback IP address other than the registry's own host:port
+		// (a registry could aim the client at internal services); its
+		// error has no type to test for.
+		return &registryError{msg: fmt.Sprintf("%s: %s sends clients for tokens to an address drydock does not trust (%v): "+
+			"configure the registry's token realm with a host name, or with the registry's own host and port", ref, host, err), err: err}
+	}
 	if errors.Is(err, errNoAnswer) {
 		return &registryError{msg: fmt.Sprintf("%s: the registry %s accepted the connection but did not answer: "+
 			"check that it is running and healthy, and the proxy settings (HTTPS_PROXY, NO_PROXY): %v", ref, host, err), err: err}
