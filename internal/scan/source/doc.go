@@ -27,8 +27,8 @@
 // [ErrNoPlatform] lists the platforms there are when none matches).
 // Attestation manifests (in-toto provenance and SBOMs, as BuildKit
 // attaches them) are left out, whether the index marks them (annotation,
-// platform unknown/unknown) or only their in-toto layers show it. Windows
-// images, manifests whose config is not an image config (Helm charts,
+// platform unknown/unknown) or only their in-toto layers show it. Images
+// for other systems than Linux (Windows, FreeBSD, wasi), manifests whose config is not an image config (Helm charts,
 // SBOMs, other artifacts) and image manifests whose layers are documents
 // rather than filesystems (an attestation or a cosign signature referred
 // to directly) are returned with [Image.NotApplicable] saying why, and

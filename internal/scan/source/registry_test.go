@@ -19,6 +19,7 @@ import (
 	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
 
 	"github.com/drydock/drydock/internal/oci"
+	lt "github.com/drydock/drydock/internal/scan/layer/layertest"
 	"github.com/drydock/drydock/internal/scan/source"
 	st "github.com/drydock/drydock/internal/scan/source/sourcetest"
 )
@@ -41,6 +42,7 @@ const cosignPayload = `{"critical":{"identity":{"docker-reference":"registry.exa
 // config but are not images (attestations, signatures, referrers) are not
 // applicable, not failed scans of corrupt layers, and attestations an index
 // lists are left out even when their index entry lost its annotations.
+// Images for other operating systems than Linux are not applicable.
 func TestRegistryNotImages(t *testing.T) {
 	amd, arm := twoLayers(t, "linux/amd64"), twoLayers(t, "linux/arm64")
 	att := st.Image(t, st.ImageSpec{Platform: "unknown/unknown", LayerMediaType: "application/vnd.in-toto+json", Layers: [][]byte{[]byte(provenance)}})
@@ -61,9 +63,17 @@ func TestRegistryNotImages(t *testing.T) {
 	referrer := st.Image(t, st.ImageSpec{Platform: "unknown/unknown", LayerMediaType: "application/vnd.in-toto+json", Layers: [][]byte{[]byte(provenance)}, Subject: &subject})
 	sbom := st.Image(t, st.ImageSpec{ConfigMediaType: "application/vnd.oci.empty.v1+json", LayerMediaType: "application/spdx+json", Layers: [][]byte{[]byte(`{"spdxVersion":"SPDX-2.3"}`)}, Subject: &subject})
 
+	// A WebAssembly image (docker buildx --platform wasi/wasm) and a
+	// FreeBSD one beside a Linux one.
+	wasm := st.Image(t, st.ImageSpec{Platform: "wasi/wasm", Layers: [][]byte{st.Tar(t, lt.File("app.wasm", "\x00asm"))}})
+	bsd := st.Image(t, st.ImageSpec{Platform: "freebsd/amd64", Layers: [][]byte{st.Tar(t, lt.File("etc/os-release", "NAME=FreeBSD\n"))}})
+	mixed := st.Index(t, amd, bsd, wasm)
+
 	reg := ggcrregistry.New(ggcrregistry.Logger(log.New(io.Discard, "", 0)))
 	st.Push(t, reg, "team/app", "v1", idx)
 	st.Push(t, reg, "team/app", "bare", idxBare)
+	st.Push(t, reg, "team/app", "mixed", mixed)
+	st.Push(t, reg, "team/app", "wasm", wasm)
 	st.Push(t, reg, "team/app", "sha256-x.sig", sig)
 	st.Push(t, reg, "team/app", "referrer", referrer)
 	st.Push(t, reg, "team/app", "sbom", sbom)
@@ -79,6 +89,13 @@ func TestRegistryNotImages(t *testing.T) {
 		{name: "index with an annotated attestation", ref: ":v1", want: []string{want(amd, "linux/amd64"), want(arm, "linux/arm64")}},
 		{name: "index with an attestation that lost its annotations", ref: ":bare", want: []string{want(amd, "linux/amd64"), want(arm, "linux/arm64")}},
 		{name: "index with an attestation that lost its annotations, one platform", ref: ":bare", platform: "linux/arm64", want: []string{want(arm, "linux/arm64")}},
+		{name: "index with FreeBSD and WebAssembly images", ref: ":mixed", want: []string{want(amd, "linux/amd64"),
+			"freebsd/amd64 " + bsd.Root.Desc.Digest.String() + ` notApplicable: images for "freebsd" are not scanned: drydock scans Linux images`,
+			"wasi/wasm " + wasm.Root.Desc.Digest.String() + ` notApplicable: images for "wasi" are not scanned: drydock scans Linux images`,
+		}},
+		{name: "WebAssembly image", ref: ":wasm", want: []string{
+			"wasi/wasm " + wasm.Root.Desc.Digest.String() + ` notApplicable: images for "wasi" are not scanned: drydock scans Linux images`,
+		}},
 		{name: "attestation by digest", ref: "@" + att.Root.Desc.Digest.String(), want: []string{
 			" " + att.Root.Desc.Digest.String() + " notApplicable: not a container image: an attestation (in-toto provenance or SBOM) of another image",
 		}},

@@ -212,8 +212,8 @@ func (r *resolver) image(ctx context.Context, desc oci.Descriptor, m *oci.Manife
 		im.NotApplicable, im.attestation = why+refersTo(m), attestation
 		return im, nil
 	}
-	if hint.OS == "windows" {
-		im.NotApplicable = "Windows images are not scanned: drydock scans Linux images"
+	if why := notLinux(hint.OS); why != "" {
+		im.NotApplicable = why
 		return im, nil
 	}
 	cfg, err := r.config(ctx, *m.Config)
@@ -227,8 +227,8 @@ func (r *resolver) image(ctx context.Context, desc oci.Descriptor, m *oci.Manife
 	if im.Platform == "" && cfg.OS != "" && cfg.Architecture != "" {
 		im.Platform = Platform{OS: cfg.OS, Arch: cfg.Architecture, Variant: cfg.Variant}.String()
 	}
-	if cfg.OS == "windows" {
-		im.NotApplicable = "Windows images are not scanned: drydock scans Linux images"
+	if why := notLinux(cfg.OS); why != "" {
+		im.NotApplicable = why
 		return im, nil
 	}
 	layers, err := layersOf(m.Layers, cfg)
@@ -284,6 +284,21 @@ func refersTo(m *oci.Manifest) string {
 		return ""
 	}
 	return fmt.Sprintf("; it refers to %s, scan that image instead", m.Subject.Digest)
+}
+
+// notLinux says why an image for operating system os is not scanned, or
+// returns "" for Linux (and for an image that names no OS): drydock's
+// extractors and advisories are for Linux images, and a Windows, FreeBSD
+// or WebAssembly (wasi) image would be reported healthy for want of
+// anything they recognise.
+func notLinux(os string) string {
+	switch os {
+	case "", "linux":
+		return ""
+	case "windows":
+		return "Windows images are not scanned: drydock scans Linux images"
+	}
+	return fmt.Sprintf("images for %q are not scanned: drydock scans Linux images", os)
 }
 
 // layersOf pairs layer descriptors with the config's diff_ids.
