@@ -22,22 +22,24 @@
 // # Indexes and platforms
 //
 // Every kind with manifests shares one resolver: an image index (or Docker
-// manifest list, nested up to four deep) yields one [Image] per platform,
-// or only the one [Options.Platform] names ("os/arch[/variant]";
+// manifest list, nested up to four deep) yields one [Image] per platform, or
+// only the one [Options.Platform] names ("os/arch[/variant]";
 // [ErrNoPlatform] lists the platforms there are when none matches).
-// Attestation manifests (in-toto provenance and SBOMs, as BuildKit
-// attaches them) are left out, whether the index marks them (annotation,
-// platform unknown/unknown) or only their in-toto layers show it. Images
-// for other systems than Linux (Windows, FreeBSD, wasi), manifests whose config is not an image config (Helm charts,
-// SBOMs, other artifacts) and image manifests whose layers are documents
-// rather than filesystems (an attestation or a cosign signature referred
-// to directly) are returned with [Image.NotApplicable] saying why, and
-// naming the image they refer to when they carry an OCI subject. A child manifest or config that is malformed, over its size cap
-// ([MaxManifestBytes], [MaxConfigBytes]) or does not hash to its digest is
-// returned with [Image.Err] set, so that it is reported as failed while
-// the other platforms are scanned. Local sources (layouts, archives, the
-// store) often hold only some platforms of an index; absent children are
-// skipped.
+// Attestation manifests (in-toto provenance and SBOMs, as BuildKit attaches
+// them) are left out, whether the index marks them (annotation, platform
+// unknown/unknown) or only their in-toto layers show it. Images for other
+// systems than Linux (Windows, FreeBSD, wasi), manifests whose config is not
+// an image config (Helm charts, SBOMs, other artifacts) and image manifests
+// whose layers are documents rather than filesystems (an attestation or a
+// cosign signature referred to directly) are returned with
+// [Image.NotApplicable] saying why, and naming the image they refer to when
+// they carry an OCI subject. A child manifest or config that is malformed,
+// over its size cap ([MaxManifestBytes], [MaxConfigBytes]) or does not hash
+// to its digest is returned with [Image.Err] set, so that it is reported as
+// failed while the other platforms are scanned. Local sources (layouts,
+// archives, the store) often hold only some platforms of an index; absent
+// children are skipped. From a registry, an absent child is reported as
+// failed.
 //
 // # Integrity
 //
