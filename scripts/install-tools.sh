@@ -7,9 +7,11 @@
 # Only two sources are used: Debian's apt archive and the Go module proxy.
 #
 #   apt:  skopeo, umoci (OCI layouts), jq, psmisc (fuser), sqlite3, ca-certificates
-#   Go:   crane, regctl, oras and the OCI distribution-spec conformance suite,
-#         pinned below and installed with `go install` into $REPO/.tools/bin
-#         (gitignored). Put that directory on PATH to use them.
+#   Go:   crane, regctl, oras, the OCI distribution-spec conformance suite
+#         and CNCF distribution's registry (the third-party registry that
+#         `drydock scan` is tested against), pinned below and installed with
+#         `go install` into $REPO/.tools/bin (gitignored). Put that directory
+#         on PATH to use them.
 #
 # Usage: scripts/install-tools.sh            (from anywhere inside the repo)
 # Env:   TOOLS_BIN   override the install directory (default $REPO/.tools/bin)
@@ -25,6 +27,7 @@ GO_TOOLS=(
 	"regctl      github.com/regclient/regclient/cmd/regctl                  v0.11.7"
 	"oras        oras.land/oras/cmd/oras                                    v1.3.6"
 	"conformance github.com/opencontainers/distribution-spec/conformance    v0.0.0-20260831232431-97274622c111"
+	"registry    github.com/distribution/distribution/v3/cmd/registry       v3.0.0"
 )
 
 # chromium: the console's browser test (headless, driven from Go by test/e2e).

@@ -72,8 +72,11 @@ affect them, and print a report.
 IMAGE is one of
   REGISTRY/REPO[:TAG|@DIGEST]   pulled over HTTPS (--insecure: plain HTTP or
                                 unverified TLS), with credentials from the Docker
-                                config file ($DOCKER_CONFIG or ~/.docker/config.json);
-                                also written docker://REGISTRY/REPO...
+                                config file ($DOCKER_CONFIG or ~/.docker/config.json:
+                                auths, credHelpers, credsStore, as docker login
+                                writes it); a private CA is trusted from the system
+                                store or SSL_CERT_FILE; also written
+                                docker://REGISTRY/REPO...
   oci:DIR[:TAG]                 an OCI image layout
   oci-archive:FILE[:TAG]        an OCI image layout in a tar file (skopeo, podman)
   docker-archive:FILE[:NAME]    a 'docker save' archive

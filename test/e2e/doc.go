@@ -1,10 +1,12 @@
 // Package e2e verifies drydock as a registry with real parts: the real
 // drydock binary, real clients (crane, skopeo, umoci, regctl, oras), the
-// official OCI distribution-spec conformance suite, and a kill -9 crash test.
+// official OCI distribution-spec conformance suite, and a kill -9 crash test;
+// and `drydock scan` against a third-party registry (CNCF distribution's
+// `registry`, with TLS from a private CA and htpasswd auth).
 //
 // The tests carry the build tag e2e and are run by .ci/run:
 //
-//	scripts/install-tools.sh    # once: skopeo, umoci, crane, regctl, oras, conformance
+//	scripts/install-tools.sh    # once: skopeo, umoci, crane, regctl, oras, conformance, registry
 //	go test -tags e2e -count=1 ./test/e2e/...
 //
 // # Harness

@@ -22,18 +22,24 @@
 // # Indexes and platforms
 //
 // Every kind with manifests shares one resolver: an image index (or Docker
-// manifest list, nested up to four deep) yields one [Image] per platform,
-// or only the one [Options.Platform] names ("os/arch[/variant]";
+// manifest list, nested up to four deep) yields one [Image] per platform, or
+// only the one [Options.Platform] names ("os/arch[/variant]";
 // [ErrNoPlatform] lists the platforms there are when none matches).
-// BuildKit attestation manifests are left out. Windows images and
-// manifests whose config is not an image config (Helm charts, signatures,
-// SBOMs, other artifacts) are returned with [Image.NotApplicable] saying
-// why. A child manifest or config that is malformed, over its size cap
-// ([MaxManifestBytes], [MaxConfigBytes]) or does not hash to its digest is
-// returned with [Image.Err] set, so that it is reported as failed while
-// the other platforms are scanned. Local sources (layouts, archives, the
-// store) often hold only some platforms of an index; absent children are
-// skipped.
+// Attestation manifests (in-toto provenance and SBOMs, as BuildKit attaches
+// them) are left out, whether the index marks them (annotation, platform
+// unknown/unknown) or only their in-toto layers show it. Images for other
+// systems than Linux (Windows, FreeBSD, wasi), manifests whose config is not
+// an image config (Helm charts, SBOMs, other artifacts) and image manifests
+// whose layers are documents rather than filesystems (an attestation or a
+// cosign signature referred to directly) are returned with
+// [Image.NotApplicable] saying why, and naming the image they refer to when
+// they carry an OCI subject. A child manifest or config that is malformed,
+// over its size cap ([MaxManifestBytes], [MaxConfigBytes]) or does not hash
+// to its digest is returned with [Image.Err] set, so that it is reported as
+// failed while the other platforms are scanned. Local sources (layouts,
+// archives, the store) often hold only some platforms of an index; absent
+// children are skipped. From a registry, an absent child is reported as
+// failed.
 //
 // # Integrity
 //
@@ -48,14 +54,24 @@
 // Registry references are pulled with github.com/google/go-containerregistry
 // (remote and authn): the distribution API over HTTPS, or plain HTTP with
 // [Options.Insecure] (which also accepts unverified certificates). As in
-// go-containerregistry's clients, registries on loopback, localhost, *.local
-// and private (RFC 1918) addresses are tried over HTTPS and plain HTTP
-// without it.
+// go-containerregistry's clients, registries at 127.0.0.1, [::1],
+// localhost, *.localhost and private (RFC 1918) addresses are tried over
+// HTTPS and plain HTTP without it. Certificates are verified against the
+// system's roots (SSL_CERT_FILE and SSL_CERT_DIR name others). A registry
+// that does not answer a request other than for a blob within
+// [Options.AnswerTimeout] fails the scan, saying so.
 // Authentication is anonymous, HTTP Basic, or the Docker token flow that
 // the registry's 401 challenge asks for, with credentials from the Docker
 // config file ([DefaultDockerConfig], or [Options.DockerConfig]): "auths"
 // entries (base64 "auth", username/password, identity tokens) and the
 // credential helpers it names.
+//
+// Errors say what to do: sign in (no credentials, and which config file
+// was read), sign in again (credentials rejected, and where they came
+// from), trust the CA or pass --insecure (an untrusted certificate, a
+// registry that answers plain HTTP), check the name (no such tag,
+// repository or manifest: [ErrNotFound]), or check that the registry runs.
+// They never show credentials.
 //
 // # Docker archives
 //

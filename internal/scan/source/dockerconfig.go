@@ -1,12 +1,14 @@
 package source
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/docker/cli/cli/config"
 	"github.com/docker/cli/cli/config/types"
@@ -22,6 +24,44 @@ import (
 type dockerConfigKeychain struct {
 	// path is the config file; empty means the default location.
 	path string
+	// used, when not nil, records where the last credentials found came
+	// from, for error messages.
+	used *credSource
+}
+
+// credSource describes where credentials came from: "the auths entry for
+// registry.example.com in /root/.docker/config.json", or "" when none were
+// found (anonymous).
+type credSource struct {
+	mu   sync.Mutex
+	desc string
+}
+
+func (c *credSource) set(desc string) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	c.desc = desc
+	c.mu.Unlock()
+}
+
+func (c *credSource) String() string {
+	if c == nil {
+		return ""
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.desc
+}
+
+// file returns the config file k reads ("" when there is no home
+// directory to find it in).
+func (k dockerConfigKeychain) file() string {
+	if k.path != "" {
+		return k.path
+	}
+	return DefaultDockerConfig()
 }
 
 var _ authn.ContextKeychain = dockerConfigKeychain{}
@@ -44,10 +84,8 @@ func (k dockerConfigKeychain) Resolve(target authn.Resource) (authn.Authenticato
 }
 
 func (k dockerConfigKeychain) ResolveContext(_ context.Context, target authn.Resource) (authn.Authenticator, error) {
-	path := k.path
-	if path == "" {
-		path = DefaultDockerConfig()
-	}
+	k.used.set("")
+	path := k.file()
 	if path == "" {
 		return authn.Anonymous, nil
 	}
@@ -71,12 +109,17 @@ func (k dockerConfigKeychain) ResolveContext(_ context.Context, target authn.Res
 		if key == name.DefaultRegistry {
 			key = authn.DefaultAuthKey
 		}
+		from := fmt.Sprintf("the auths entry for %s in %s", key, path)
+		if h := cmp.Or(cf.CredentialHelpers[key], cf.CredentialsStore); h != "" {
+			from = fmt.Sprintf("the credential helper docker-credential-%s named in %s", h, path)
+		}
 		cfg, err := cf.GetAuthConfig(key)
 		if err != nil {
-			return nil, fmt.Errorf("docker config %s: credentials for %s: %w", path, key, err)
+			return nil, fmt.Errorf("docker config: credentials for %s from %s: %w (fix the helper, or remove it from the config file)", key, from, err)
 		}
 		cfg.ServerAddress = ""
 		if cfg != empty {
+			k.used.set(from)
 			return authn.FromConfig(authn.AuthConfig{
 				Username:      cfg.Username,
 				Password:      cfg.Password,

@@ -4,14 +4,12 @@ import (
 	"cmp"
 	"context"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 
 	"github.com/drydock/drydock/internal/oci"
 )
@@ -27,9 +25,10 @@ const defaultUserAgent = "drydock-scan"
 // configs are read whole (with size caps); layers are streamed and their
 // digests verified while they stream. Nothing is written to disk.
 type Registry struct {
-	ref    name.Reference
-	puller *remote.Puller
-	opts   Options
+	ref      name.Reference
+	puller   *remote.Puller
+	opts     Options
+	keychain dockerConfigKeychain
 }
 
 // OpenRegistry parses ref (REGISTRY/REPO[:TAG|@DIGEST]; a name without a
@@ -57,24 +56,27 @@ func OpenRegistry(ref string, opts Options) (*Registry, error) {
 			t = ht
 		}
 	}
+	t = answerDeadline{inner: t, after: cmp.Or(opts.AnswerTimeout, DefaultAnswerTimeout)}
+	kc := dockerConfigKeychain{path: opts.DockerConfig, used: &credSource{}}
 	p, err := remote.NewPuller(
-		remote.WithAuthFromKeychain(dockerConfigKeychain{path: opts.DockerConfig}),
+		remote.WithAuthFromKeychain(kc),
 		remote.WithTransport(t),
 		remote.WithUserAgent(cmp.Or(opts.UserAgent, defaultUserAgent)),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("registry: %w", err)
 	}
-	return &Registry{ref: r, puller: p, opts: opts}, nil
+	return &Registry{ref: r, puller: p, opts: opts, keychain: kc}, nil
 }
 
 // Images implements [Source].
 func (r *Registry) Images(ctx context.Context) ([]*Image, error) {
 	d, err := r.puller.Get(ctx, r.ref)
 	if err != nil {
-		return nil, r.wrap(r.ref.String(), err)
+		return nil, r.wrap(r.ref, false, err)
 	}
-	desc := oci.Descriptor{MediaType: string(d.MediaType), Digest: oci.Digest(d.Digest.String()), Size: d.Size}
+	// No media type: the document's own decides (see registryFetcher.manifest).
+	desc := oci.Descriptor{Digest: oci.Digest(d.Digest.String()), Size: d.Size}
 	if int64(len(d.Manifest)) > MaxManifestBytes {
 		return nil, fmt.Errorf("%w: manifest of %s is over the %d byte cap", ErrInvalid, r.ref, MaxManifestBytes)
 	}
@@ -91,44 +93,42 @@ func (r *Registry) Close() error { return nil }
 // Name implements [Source].
 func (r *Registry) Name() string { return r.ref.Context().Name() }
 
-// wrap maps registry errors to the package's sentinels.
-func (r *Registry) wrap(what string, err error) error {
-	var te *transport.Error
-	if errors.As(err, &te) {
-		switch te.StatusCode {
-		case http.StatusNotFound:
-			return fmt.Errorf("%s: %w: %w", what, ErrNotFound, err)
-		case http.StatusUnauthorized, http.StatusForbidden:
-			return fmt.Errorf("%s: %w (sign in with docker login, or check the credentials in the Docker config file)", what, err)
-		}
-	}
-	return fmt.Errorf("%s: %w", what, err)
+// wrap explains the error of a request for ref (see explain).
+func (r *Registry) wrap(ref name.Reference, blob bool, err error) error {
+	return explain(ref, blob, r.keychain.used.String(), r.keychain.file(), err)
 }
 
 // registryFetcher reads manifests and blobs of r's repository.
 type registryFetcher struct{ r *Registry }
 
+// manifest returns no media type: the Content-Type a registry serves a
+// manifest with is not used to parse it. Registries and the proxies in
+// front of them send parameters ("; charset=utf-8") or generic types
+// (application/octet-stream, text/plain) that docker, crane and skopeo
+// accept. The document's own mediaType (which its digest covers, unlike
+// the header) decides, or, when it has none (OCI allows that), the media
+// type its index gave, or its shape.
 func (f registryFetcher) manifest(ctx context.Context, d oci.Descriptor) ([]byte, string, error) {
 	ref := f.r.ref.Context().Digest(d.Digest.String())
 	got, err := f.r.puller.Get(ctx, ref)
 	if err != nil {
-		return nil, "", f.r.wrap(ref.String(), err)
+		return nil, "", f.r.wrap(ref, false, err)
 	}
 	if int64(len(got.Manifest)) > MaxManifestBytes {
 		return nil, "", fmt.Errorf("%w: manifest %s is over the %d byte cap", ErrInvalid, d.Digest, MaxManifestBytes)
 	}
-	return got.Manifest, string(got.MediaType), nil
+	return got.Manifest, "", nil
 }
 
 func (f registryFetcher) blob(ctx context.Context, d oci.Descriptor) (io.ReadCloser, error) {
 	ref := f.r.ref.Context().Digest(d.Digest.String())
 	l, err := f.r.puller.Layer(ctx, ref)
 	if err != nil {
-		return nil, f.r.wrap(ref.String(), err)
+		return nil, f.r.wrap(ref, true, err)
 	}
 	rc, err := l.Compressed() // streams; the digest is verified at EOF
 	if err != nil {
-		return nil, f.r.wrap(ref.String(), err)
+		return nil, f.r.wrap(ref, true, err)
 	}
 	return rc, nil
 }

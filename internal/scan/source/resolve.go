@@ -123,6 +123,14 @@ func (r *resolver) index(ctx context.Context, m *oci.Manifest, depth int, seen *
 				out = append(out, &Image{Repository: r.repo, Digest: child.Digest, Platform: platformString(hint), Err: err})
 				continue
 			}
+			if errors.Is(err, ErrNotFound) {
+				// A registry should refuse such an index, but not
+				// every one does: this platform fails, the others
+				// are scanned.
+				out = append(out, &Image{Repository: r.repo, Digest: child.Digest, Platform: platformString(hint),
+					Err: fmt.Errorf("%w: the index lists a manifest that is missing: %w", ErrInvalid, err)})
+				continue
+			}
 			return nil, err
 		}
 		if err := verify(child, body); err != nil {
@@ -147,6 +155,12 @@ func (r *resolver) index(ctx context.Context, m *oci.Manifest, depth int, seen *
 		im, err := r.image(ctx, child, cm, hint)
 		if err != nil {
 			return nil, err
+		}
+		if im.attestation {
+			// An attestation that its index entry did not mark as one
+			// (tools that copy indexes may drop the annotations and
+			// the unknown/unknown platform): left out as well.
+			continue
 		}
 		if hint.OS == "" && im.Platform != "" {
 			p, _ := ParsePlatform(im.Platform)
@@ -191,10 +205,15 @@ func (r *resolver) image(ctx context.Context, desc oci.Descriptor, m *oci.Manife
 	case oci.MediaTypeImageConfig, oci.MediaTypeDockerConfig:
 	default:
 		im.NotApplicable = fmt.Sprintf("not a container image: artifact of type %q", cmp.Or(m.ArtifactType, m.Config.MediaType))
+		im.NotApplicable += refersTo(m)
 		return im, nil
 	}
-	if hint.OS == "windows" {
-		im.NotApplicable = "Windows images are not scanned: drydock scans Linux images"
+	if why, attestation := notFilesystem(m); why != "" {
+		im.NotApplicable, im.attestation = why+refersTo(m), attestation
+		return im, nil
+	}
+	if why := notLinux(hint.OS); why != "" {
+		im.NotApplicable = why
 		return im, nil
 	}
 	cfg, err := r.config(ctx, *m.Config)
@@ -208,8 +227,8 @@ func (r *resolver) image(ctx context.Context, desc oci.Descriptor, m *oci.Manife
 	if im.Platform == "" && cfg.OS != "" && cfg.Architecture != "" {
 		im.Platform = Platform{OS: cfg.OS, Arch: cfg.Architecture, Variant: cfg.Variant}.String()
 	}
-	if cfg.OS == "windows" {
-		im.NotApplicable = "Windows images are not scanned: drydock scans Linux images"
+	if why := notLinux(cfg.OS); why != "" {
+		im.NotApplicable = why
 		return im, nil
 	}
 	layers, err := layersOf(m.Layers, cfg)
@@ -222,6 +241,64 @@ func (r *resolver) image(ctx context.Context, desc oci.Descriptor, m *oci.Manife
 	f := r.f
 	im.open = func(ctx context.Context, i int) (io.ReadCloser, error) { return f.blob(ctx, descs[i]) }
 	return im, nil
+}
+
+// Media types of layers that are documents rather than filesystems, in
+// manifests that otherwise look like images (an image config): BuildKit's
+// attestation manifests and cosign's signature and attestation manifests.
+const (
+	mediaTypeInToto       = "application/vnd.in-toto+json"
+	mediaTypeDSSE         = "application/vnd.dsse.envelope.v1+json"
+	mediaTypeCosignSig    = "application/vnd.dev.cosign.simplesigning.v1+json"
+	layerMediaTypePrefix  = "application/vnd.oci.image.layer."
+	dockerLayerTypePrefix = "application/vnd.docker.image.rootfs."
+)
+
+// notFilesystem says why image manifest m is not a container image although
+// its config is an image config: a layer that is not a filesystem layer (an
+// in-toto statement, a signature). attestation is set for attestation
+// manifests (in-toto statements, DSSE envelopes), which an index lists
+// beside the image they describe. Layers without a media type are taken
+// for filesystem layers.
+func notFilesystem(m *oci.Manifest) (why string, attestation bool) {
+	for _, l := range m.Layers {
+		mt := l.MediaType
+		if mt == "" || strings.HasPrefix(mt, layerMediaTypePrefix) || strings.HasPrefix(mt, dockerLayerTypePrefix) {
+			continue
+		}
+		switch mt {
+		case mediaTypeInToto, mediaTypeDSSE:
+			return "not a container image: an attestation (in-toto provenance or SBOM) of another image", true
+		case mediaTypeCosignSig:
+			return "not a container image: a cosign signature of another image", false
+		}
+		return fmt.Sprintf("not a container image: its layers are %q documents, not filesystem layers", mt), false
+	}
+	return "", false
+}
+
+// refersTo names the manifest that m refers to (its OCI subject), for a
+// notApplicable reason.
+func refersTo(m *oci.Manifest) string {
+	if m.Subject == nil {
+		return ""
+	}
+	return fmt.Sprintf("; it refers to %s, scan that image instead", m.Subject.Digest)
+}
+
+// notLinux says why an image for operating system os is not scanned, or
+// returns "" for Linux (and for an image that names no OS): drydock's
+// extractors and advisories are for Linux images, and a Windows, FreeBSD
+// or WebAssembly (wasi) image would be reported healthy for want of
+// anything they recognise.
+func notLinux(os string) string {
+	switch os {
+	case "", "linux":
+		return ""
+	case "windows":
+		return "Windows images are not scanned: drydock scans Linux images"
+	}
+	return fmt.Sprintf("images for %q are not scanned: drydock scans Linux images", os)
 }
 
 // layersOf pairs layer descriptors with the config's diff_ids.

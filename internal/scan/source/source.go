@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/drydock/drydock/internal/oci"
 	"github.com/drydock/drydock/internal/scan/layer"
@@ -91,6 +92,10 @@ type Image struct {
 
 	open    opener
 	entries func(ctx context.Context, i int) (Entries, error)
+	// attestation is set (with NotApplicable) for an attestation
+	// manifest, which an index lists beside the image it describes and
+	// which is then left out.
+	attestation bool
 }
 
 // Layer describes one layer of an image.
@@ -168,6 +173,11 @@ type Options struct {
 	DockerConfig string
 	// UserAgent is sent to registries; empty uses a default.
 	UserAgent string
+	// AnswerTimeout bounds how long a registry may take to answer a
+	// request for anything but a blob (the API check, a token, a
+	// manifest) before the scan fails saying so; zero means
+	// DefaultAnswerTimeout.
+	AnswerTimeout time.Duration
 }
 
 // Reference prefixes of the local source kinds.

@@ -65,6 +65,12 @@ type ImageSpec struct {
 	ConfigMediaType string
 	// DiffIDs overrides the config's diff_ids (to test mismatches).
 	DiffIDs []string
+	// LayerMediaType, when set, stores Layers as they are (not tar
+	// streams, not compressed) with this media type: documents such as
+	// the in-toto statements of an attestation manifest.
+	LayerMediaType string
+	// Subject is the manifest this one refers to (OCI referrers).
+	Subject *oci.Descriptor
 }
 
 // Tar returns a layer tar stream of entries.
@@ -123,12 +129,14 @@ func Image(t testing.TB, spec ImageSpec) *Artifact {
 	var diffIDs []string
 	for _, raw := range spec.Layers {
 		data := raw
-		switch spec.Compression {
-		case "", Gzip:
+		switch {
+		case spec.LayerMediaType != "":
+			layerMT = spec.LayerMediaType
+		case spec.Compression == "" || spec.Compression == Gzip:
 			data = lt.Gzip(t, raw)
-		case Zstd:
+		case spec.Compression == Zstd:
 			data, layerMT = lt.Zstd(t, raw), oci.MediaTypeLayerZstd
-		case None:
+		case spec.Compression == None:
 			layerMT = oci.MediaTypeLayer
 		}
 		b := blob(layerMT, data)
@@ -164,7 +172,11 @@ func Image(t testing.TB, spec ImageSpec) *Artifact {
 	if layers == nil {
 		layers = []oci.Descriptor{}
 	}
-	m := mustJSON(t, map[string]any{"schemaVersion": 2, "mediaType": mt, "config": cb.Desc, "layers": layers})
+	doc := map[string]any{"schemaVersion": 2, "mediaType": mt, "config": cb.Desc, "layers": layers}
+	if spec.Subject != nil {
+		doc["subject"] = spec.Subject
+	}
+	m := mustJSON(t, doc)
 	a.Root = blob(mt, m)
 	a.Root.Desc.Platform = &oci.Platform{OS: parts[0], Architecture: parts[1]}
 	if len(parts) > 2 {
