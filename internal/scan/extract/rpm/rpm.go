@@ -35,7 +35,7 @@ var (
 func (Extractor) Name() string { return "os/rpm" }
 
 // Version implements extract.Extractor.
-func (Extractor) Version() int { return 2 }
+func (Extractor) Version() int { return 3 } // 3: hostile databases refused (overlapping blobs, SQLite views)
 
 // Wants implements extract.Extractor.
 func (Extractor) Wants(p string, fi fs.FileInfo) bool {

@@ -64,6 +64,10 @@ const (
 	maxHeaderLen = preambleLen + maxTags*entrySize + maxData
 )
 
+// MaxHeaderLen is the length of the longest header blob [ParseHeader]
+// accepts (about 17 MiB).
+const MaxHeaderLen = maxHeaderLen
+
 // ParseHeader reads a header blob as rpm stores it in its database: the
 // header's index and data without the lead and magic of a package file
 // (https://rpm-software-management.github.io/rpm/manual/format_header.html):
