@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"slices"
 
 	"github.com/drydock/drydock/internal/pkg"
@@ -141,14 +142,18 @@ func (s *Session) run(ctx context.Context, ex Extractor, fsys *layer.FS, distro 
 			continue
 		}
 		// introduced[key] is the earliest layer of the unbroken run of
-		// versions, ending with the current one, that all yield key.
+		// versions, ending with the current one, that all yield key;
+		// alive holds the keys whose run is still unbroken. Each older
+		// version costs its own packages plus the keys alive, never all
+		// the keys: a file of a million packages over ten thousand layers
+		// that each keep one of them alive is not 10^10 steps.
 		cur := hist[len(hist)-1].Layer
 		introduced := make(map[string]int, len(idx))
 		for _, i := range idx {
 			introduced[pkgs[i].Key()] = cur
 		}
-		alive := len(introduced)
-		for v := len(hist) - 2; v >= 0 && alive > 0; v-- {
+		alive := slices.Collect(maps.Keys(introduced))
+		for v := len(hist) - 2; v >= 0 && len(alive) > 0; v-- {
 			old, err := extractSafely(ctx, ex, Input{FS: layer.NewFS(hist[v]), Distro: distro, Logger: quiet})
 			if err != nil {
 				break // an unreadable older version ends the run
@@ -157,17 +162,14 @@ func (s *Session) run(ctx context.Context, ex Extractor, fsys *layer.FS, distro 
 			for j := range old {
 				present[old[j].Key()] = true
 			}
-			for k, l := range introduced {
-				if l == hist[v+1].Layer && present[k] {
+			still := alive[:0]
+			for _, k := range alive {
+				if present[k] {
 					introduced[k] = hist[v].Layer
+					still = append(still, k)
 				}
 			}
-			alive = 0
-			for _, l := range introduced {
-				if l == hist[v].Layer {
-					alive++
-				}
-			}
+			alive = still
 		}
 		for _, i := range idx {
 			pkgs[i].Layer = introduced[pkgs[i].Key()]
