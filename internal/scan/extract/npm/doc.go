@@ -29,6 +29,8 @@
 //
 // Files are reduced while the layer streams to "name\tversion" lines, so
 // large manifests (old ones embed their README) and lockfiles cost little
-// memory. The YAML lockfiles (yarn berry, pnpm) are refused over 64 MiB,
-// since their document tree costs several times their size.
+// memory. The YAML lockfiles (yarn berry, pnpm) are refused over 64 MiB
+// or about 2 million YAML nodes (some 27 MiB as pnpm writes them), since
+// their document tree costs about 200 bytes a node, and when they hold
+// aliases, which neither tool writes (see yaml.go).
 package npm

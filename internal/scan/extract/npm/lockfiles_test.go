@@ -3,11 +3,13 @@ package npm_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"slices"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -270,7 +272,15 @@ func TestMalformedLockfiles(t *testing.T) {
 		{"pnpm no version", "pnpm-lock.yaml", "packages: {}\n", "lockfileVersion"},
 		{"pnpm too old", "pnpm-lock.yaml", "lockfileVersion: 4\n", "older than 5.0"},
 		{"pnpm packages not a map", "pnpm-lock.yaml", "lockfileVersion: '9.0'\npackages: [a, b]\n", "yaml"},
-		{"pnpm alias bomb", "pnpm-lock.yaml", aliasBomb(), "yaml"},
+		{"pnpm alias bomb", "pnpm-lock.yaml", aliasBomb(), "alias"},
+		{"berry alias", "yarn.lock", "__metadata:\n  version: 6\nx: &x {resolution: \"a@npm:1.0.0\"}\n\"a@npm:1\": *x\n", "alias"},
+		{"pnpm merge key", "pnpm-lock.yaml", "lockfileVersion: '9.0'\npackages:\n  <<: {a@1.0.0: {}}\n", "merge key"},
+		{"pnpm duplicate package", "pnpm-lock.yaml", "lockfileVersion: '9.0'\npackages:\n  a@1.0.0: {}\n  a@1.0.0: {}\n", "already defined"},
+		{"pnpm snapshot dependencies not a map", "pnpm-lock.yaml", "lockfileVersion: '9.0'\nsnapshots:\n  a@1.0.0:\n    dependencies: [b]\n", "snapshots"},
+		{"pnpm lockfileVersion a map", "pnpm-lock.yaml", "lockfileVersion: {a: 1}\n", "lockfileVersion"},
+		{"berry duplicate entry", "yarn.lock", "__metadata:\n  version: 6\n\"a@npm:1\": {}\n\"a@npm:1\": {}\n", "already defined"},
+		// 2 MiB of one-digit numbers: 1M nodes, 184 MB of them.
+		{"pnpm flow sequence of a million nodes", "pnpm-lock.yaml", "lockfileVersion: '9.0'\nx: [" + strings.Repeat("1,", 1<<20) + "1]\n", "YAML nodes"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -320,6 +330,45 @@ func TestYAMLLockfileSizeCap(t *testing.T) {
 		if !errors.Is(err, npm.ErrInvalid) || !strings.Contains(err.Error(), "limit for YAML lockfiles") {
 			t.Errorf("%s: err = %v", name, err)
 		}
+	}
+}
+
+// TestYAMLLockfilesManyEntries: yaml.v3 compares every key of a mapping it
+// decodes into a Go map with every other; a pnpm-lock.yaml or a berry
+// yarn.lock of 50,000 packages (1 MB) took 12 s (100,000: two minutes).
+// The mappings are walked instead.
+func TestYAMLLockfilesManyEntries(t *testing.T) {
+	const n = 50_000
+	var pnpm, berry strings.Builder
+	pnpm.WriteString("lockfileVersion: '9.0'\npackages:\n")
+	berry.WriteString("__metadata:\n  version: 6\n")
+	for i := range n {
+		fmt.Fprintf(&pnpm, "  p%d@1.0.0: {resolution: {integrity: x}}\n", i)
+		fmt.Fprintf(&berry, "\"p%d@npm:^1.0.0\":\n  version: 1.0.0\n  resolution: \"p%d@npm:1.0.0\"\n", i, i)
+	}
+	for _, f := range []struct{ name, body string }{{"pnpm-lock.yaml", pnpm.String()}, {"yarn.lock", berry.String()}} {
+		t.Run(f.name, func(t *testing.T) {
+			start := time.Now()
+			done := make(chan []byte, 1)
+			go func() {
+				out, err := npm.Extractor{}.Reduce(f.name, []byte(f.body))
+				if err != nil {
+					t.Error(err)
+				}
+				done <- out
+			}()
+			select {
+			case out := <-done:
+				if got := bytes.Count(out, []byte("\n")) + 1; got != n {
+					t.Errorf("%d packages, want %d", got, n)
+				}
+				if took := time.Since(start); took > 3*time.Second {
+					t.Errorf("Reduce took %v", took)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("Reduce still running after 10s")
+			}
+		})
 	}
 }
 

@@ -5,14 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"strings"
-
-	"gopkg.in/yaml.v3"
 )
-
-// maxYAMLBytes caps the YAML lockfiles (yarn berry, pnpm) decoded: a YAML
-// document tree costs several times its size in memory. The largest real
-// monorepo lockfiles are a few tens of MiB.
-const maxYAMLBytes = 64 << 20
 
 // parseYarnLock reads a yarn.lock of either format: yarn classic (v1, its
 // own indented format, "# yarn lockfile v1") or yarn berry (v2 and later,
@@ -113,21 +106,22 @@ type berryEntry struct {
 // git and tarball URLs) are not registry releases and are skipped (a
 // patch: entry repeats an npm: entry that is reported).
 func parseBerry(data []byte) ([]string, error) {
-	if len(data) > maxYAMLBytes {
-		return nil, fmt.Errorf("%w: yarn.lock: %d bytes, over the %d-byte limit for YAML lockfiles", ErrInvalid, len(data), maxYAMLBytes)
+	root, err := parseYAML("yarn.lock", data)
+	if err != nil {
+		return nil, err
 	}
-	var lf map[string]yaml.Node
-	if err := yaml.Unmarshal(data, &lf); err != nil {
-		return nil, fmt.Errorf("%w: yarn.lock: %w", ErrInvalid, err)
+	entries, err := yamlMap(root)
+	if err != nil {
+		return nil, fmt.Errorf("%w: yarn.lock: yaml: %w", ErrInvalid, err)
 	}
 	var out []string
-	for key, node := range lf {
-		if key == "__metadata" {
+	for _, kv := range entries {
+		if kv.key == "__metadata" {
 			continue
 		}
-		var e berryEntry
-		if err := node.Decode(&e); err != nil {
-			return nil, fmt.Errorf("%w: yarn.lock: entry %q: %w", ErrInvalid, trim(key), err)
+		e, err := yamlDecode[berryEntry](kv.value)
+		if err != nil {
+			return nil, fmt.Errorf("%w: yarn.lock: entry %q: %w", ErrInvalid, trim(kv.key), err)
 		}
 		i := strings.LastIndex(e.Resolution, "@npm:")
 		if i <= 0 {
