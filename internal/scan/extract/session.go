@@ -95,7 +95,7 @@ func (s *Session) Extract(ctx context.Context) (*Inventory, error) {
 		}
 		inv.Packages = append(inv.Packages, pkgs...)
 	}
-	owners, err := s.owners(ctx, distro)
+	owners, err := s.owners(ctx, distro, inv.Packages)
 	if err != nil {
 		errs = append(errs, err)
 	}

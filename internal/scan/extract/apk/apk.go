@@ -71,7 +71,7 @@ func (Extractor) Extract(ctx context.Context, in extract.Input) ([]pkg.Package, 
 
 // Owners implements extract.FileOwner: the installed database lists each
 // package's files as "F:<dir>" lines, each followed by its "R:<file>" lines.
-func (Extractor) Owners(ctx context.Context, in extract.Input) (map[string]string, error) {
+func (Extractor) Owners(ctx context.Context, in extract.Input, want func(string) bool) (map[string]string, error) {
 	owners := make(map[string]string)
 	for _, p := range paths {
 		f, err := in.FS.File(p)
@@ -93,8 +93,8 @@ func (Extractor) Owners(ctx context.Context, in extract.Input) (map[string]strin
 			case 'F':
 				dir = strings.Trim(v, "/")
 			case 'R':
-				if name != "" && v != "" {
-					owners[strings.TrimLeft(dir+"/"+v, "/")] = name
+				if p := strings.TrimLeft(dir+"/"+v, "/"); name != "" && v != "" && want(p) {
+					owners[p] = name
 				}
 			}
 		}

@@ -58,7 +58,7 @@ func isFileList(path string) bool {
 // Owners implements extract.FileOwner: each path of an installed package's
 // file list names that package (the list's file name, without its
 // ":arch" qualifier).
-func (Extractor) Owners(ctx context.Context, in extract.Input) (map[string]string, error) {
+func (Extractor) Owners(ctx context.Context, in extract.Input, want func(string) bool) (map[string]string, error) {
 	owners := make(map[string]string)
 	for _, f := range in.FS.Files() {
 		if !isFileList(f.Path) {
@@ -77,7 +77,7 @@ func (Extractor) Owners(ctx context.Context, in extract.Input) (map[string]strin
 				// "<md5>  <path>"
 				_, line, _ = strings.Cut(line, "  ")
 			}
-			if p := strings.TrimLeft(line, "/"); p != "" {
+			if p := strings.TrimLeft(line, "/"); p != "" && want(p) {
 				owners[p] = name
 			}
 		}
