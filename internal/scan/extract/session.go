@@ -31,9 +31,10 @@ type Inventory struct {
 // Session reads one image's layers and extracts its packages. It is not
 // safe for concurrent use.
 type Session struct {
-	exs []Extractor
-	r   *layer.Reader
-	log *slog.Logger
+	exs         []Extractor
+	r           *layer.Reader
+	log         *slog.Logger
+	maxPackages int
 }
 
 // ErrDuplicateExtractor is returned by [NewSession] when two extractors
@@ -58,8 +59,13 @@ func NewSession(cfg layer.Config, exs []Extractor, log *slog.Logger) (*Session, 
 	if err != nil {
 		return nil, fmt.Errorf("extract: %w", err)
 	}
-	return &Session{exs: exs, r: r, log: log}, nil
+	return &Session{exs: exs, r: r, log: log, maxPackages: DefaultMaxPackages}, nil
 }
+
+// SetMaxPackages changes the most packages the image's extractors may
+// find in all ([DefaultMaxPackages]); an extractor that would pass it
+// fails with [ErrTooManyPackages].
+func (s *Session) SetMaxPackages(n int) { s.maxPackages = n }
 
 // ReadLayer reads the image's next layer; see [layer.Reader.ReadLayer].
 func (s *Session) ReadLayer(ctx context.Context, desc layer.Desc, src io.Reader) error {
@@ -88,7 +94,12 @@ func (s *Session) Extract(ctx context.Context) (*Inventory, error) {
 		if err := ctx.Err(); err != nil {
 			return inv, err
 		}
-		pkgs, err := s.run(ctx, ex, s.r.FS(i+1), distro)
+		left := s.maxPackages - len(inv.Packages)
+		if left <= 0 {
+			errs = append(errs, fmt.Errorf("extractor %s: not run: %w: the image has %d already", ex.Name(), ErrTooManyPackages, len(inv.Packages)))
+			continue
+		}
+		pkgs, err := s.run(ctx, ex, s.r.FS(i+1), distro, left)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -111,9 +122,12 @@ func (s *Session) Extract(ctx context.Context) (*Inventory, error) {
 }
 
 // run runs one extractor and attributes its packages to layers.
-func (s *Session) run(ctx context.Context, ex Extractor, fsys *layer.FS, distro *pkg.Distro) ([]pkg.Package, error) {
+func (s *Session) run(ctx context.Context, ex Extractor, fsys *layer.FS, distro *pkg.Distro, maxPackages int) ([]pkg.Package, error) {
 	log := s.log.With("extractor", ex.Name())
-	pkgs, err := extractSafely(ctx, ex, Input{FS: fsys, Distro: distro, Logger: log})
+	pkgs, err := extractSafely(ctx, ex, Input{FS: fsys, Distro: distro, Logger: log, MaxPackages: maxPackages})
+	if err == nil && len(pkgs) > maxPackages {
+		err = fmt.Errorf("%w: %d, more than %d", ErrTooManyPackages, len(pkgs), maxPackages)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("extractor %s: %w", ex.Name(), err)
 	}
@@ -154,7 +168,7 @@ func (s *Session) run(ctx context.Context, ex Extractor, fsys *layer.FS, distro 
 		}
 		alive := slices.Collect(maps.Keys(introduced))
 		for v := len(hist) - 2; v >= 0 && len(alive) > 0; v-- {
-			old, err := extractSafely(ctx, ex, Input{FS: layer.NewFS(hist[v]), Distro: distro, Logger: quiet})
+			old, err := extractSafely(ctx, ex, Input{FS: layer.NewFS(hist[v]), Distro: distro, Logger: quiet, MaxPackages: s.maxPackages})
 			if err != nil {
 				break // an unreadable older version ends the run
 			}

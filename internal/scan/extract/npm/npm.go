@@ -195,12 +195,16 @@ func (Extractor) Extract(ctx context.Context, in extract.Input) ([]pkg.Package, 
 			continue // the installed packages next to it are reported instead
 		}
 		seen := make(map[string]bool)
-		for _, l := range bytes.Split(f.Data, []byte("\n")) {
+		for l := range bytes.Lines(f.Data) {
+			l = bytes.TrimSuffix(l, []byte("\n"))
 			name, version, ok := strings.Cut(string(l), "\t")
 			if !ok || seen[string(l)] {
 				continue
 			}
 			seen[string(l)] = true
+			if err := in.TooMany(len(out) + 1); err != nil {
+				return nil, fmt.Errorf("%s: %w", f.Path, err)
+			}
 			out = append(out, newPackage(name, version, f.Path))
 		}
 	}

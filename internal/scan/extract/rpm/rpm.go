@@ -73,6 +73,11 @@ func (Extractor) Extract(ctx context.Context, in extract.Input) ([]pkg.Package, 
 	if f.Err != nil {
 		return nil, fmt.Errorf("rpm: %s: %w", f.Path, f.Err)
 	}
+	if n, err := count(f.Data); err == nil { // n <= len(f.Data)/8
+		if err := in.TooMany(int(n)); err != nil {
+			return nil, fmt.Errorf("rpm: %s: %w", f.Path, err)
+		}
+	}
 	hs, err := decode(f.Data)
 	if err != nil {
 		return nil, fmt.Errorf("rpm: %s: %w", f.Path, err)
@@ -98,7 +103,7 @@ func choose(files []*layer.File) (*layer.File, []string) {
 		dir, file := path.Split(f.Path)
 		r := slices.Index(dbFiles, file)*len(dbDirs) + slices.Index(dbDirs, strings.TrimSuffix(dir, "/"))
 		if f.Err == nil {
-			if hs, err := decode(f.Data); err == nil && len(hs) == 0 {
+			if n, err := count(f.Data); err == nil && n == 0 {
 				r += len(dbFiles) * len(dbDirs)
 			}
 		}
