@@ -55,6 +55,13 @@ type Input struct {
 // having cost at most about 350 MB.
 const DefaultMaxPackages = 500_000
 
+// MaxManifestBytes is the largest manifest (a JSON or YAML lockfile) that
+// extractors decode whole: as large as a file the layer reader keeps
+// whole ([layer.DefaultMaxFileBytes]), though extractors that reduce
+// files see up to four times more. Decoding costs 6 to 12 times a
+// manifest's size (a 32 MiB package-lock.json, 230 MB).
+const MaxManifestBytes = layer.DefaultMaxFileBytes
+
 // ErrTooManyPackages reports an extractor that found more than
 // [Input.MaxPackages] packages.
 var ErrTooManyPackages = errors.New("too many packages")

@@ -31,7 +31,7 @@ var ErrInvalid = errors.New("invalid deps.json")
 func (Extractor) Name() string { return "dotnet/deps" }
 
 // Version implements extract.Extractor.
-func (Extractor) Version() int { return 1 }
+func (Extractor) Version() int { return 2 } // 2: manifests over extract.MaxManifestBytes refused
 
 // Wants implements extract.Extractor: <name>.deps.json.
 func (Extractor) Wants(p string, fi fs.FileInfo) bool {
@@ -72,6 +72,9 @@ const runtimePackPrefix = "runtimepack."
 
 // Reduce implements layer.Reducer: it keeps "name\tversion" lines.
 func (Extractor) Reduce(p string, data []byte) ([]byte, error) {
+	if len(data) > extract.MaxManifestBytes {
+		return nil, fmt.Errorf("%w: %d bytes, over the %d-byte limit", ErrInvalid, len(data), extract.MaxManifestBytes)
+	}
 	var df depsFile
 	if err := json.Unmarshal(data, &df); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)

@@ -9,8 +9,11 @@ import (
 	"testing"
 
 	"github.com/drydock/drydock/internal/scan/extract"
+	"github.com/drydock/drydock/internal/scan/extract/composer"
+	"github.com/drydock/drydock/internal/scan/extract/dotnet"
 	et "github.com/drydock/drydock/internal/scan/extract/extracttest"
 	"github.com/drydock/drydock/internal/scan/extract/list"
+	"github.com/drydock/drydock/internal/scan/extract/npm"
 	"github.com/drydock/drydock/internal/scan/layer"
 	lt "github.com/drydock/drydock/internal/scan/layer/layertest"
 )
@@ -97,4 +100,25 @@ func TestPackageLimit(t *testing.T) {
 			t.Errorf("%d packages, want yarn.lock's 27", len(inv.Packages))
 		}
 	})
+}
+
+// TestManifestSizeLimit: the JSON lockfiles, which are decoded whole (at
+// 6 to 7 times their size: 1.8 GB for a 256 MiB package-lock.json, the
+// most a reducing extractor is handed), are refused over
+// extract.MaxManifestBytes.
+func TestManifestSizeLimit(t *testing.T) {
+	over := append([]byte(`{"packages":[]}`), bytes.Repeat([]byte(" "), extract.MaxManifestBytes)...)
+	for _, tt := range []struct {
+		path string
+		ex   layer.Reducer
+	}{
+		{"app/package-lock.json", npm.Extractor{}},
+		{"app/composer.lock", composer.Extractor{}},
+		{"app/App.deps.json", dotnet.Extractor{}},
+	} {
+		out, err := tt.ex.Reduce(tt.path, over)
+		if err == nil || !strings.Contains(err.Error(), "-byte limit") {
+			t.Errorf("%s: Reduce = %q, %v; want the size limit", tt.path, out, err)
+		}
+	}
 }

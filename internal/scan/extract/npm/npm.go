@@ -119,6 +119,9 @@ type lockDepV1 struct {
 }
 
 func parseLockfile(data []byte) ([]string, error) {
+	if len(data) > extract.MaxManifestBytes {
+		return nil, fmt.Errorf("%w: lockfile: %d bytes, over the %d-byte limit", ErrInvalid, len(data), extract.MaxManifestBytes)
+	}
 	var lf lockfile
 	if err := json.Unmarshal(data, &lf); err != nil {
 		return nil, fmt.Errorf("%w: lockfile: %w", ErrInvalid, err)

@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/drydock/drydock/internal/scan/extract"
 )
 
 // The YAML lockfiles (yarn berry, pnpm) are read through yaml.v3's node
@@ -24,7 +26,7 @@ import (
 //     finding duplicates with a Go map; yaml.v3 decodes only scalars and
 //     structs (whose duplicate check is linear).
 const (
-	maxYAMLBytes = 64 << 20
+	maxYAMLBytes = extract.MaxManifestBytes
 	maxYAMLNodes = 2_000_000 // about 27 MiB of pnpm-lock.yaml, 330 MB of nodes
 )
 
