@@ -222,6 +222,12 @@ packages:
   "node_modules/ms": {"version": "2.1.3"},
   "node_modules/fsevents": {"version": "2.3.3", "devOptional": true, "optional": true}}}`,
 			[]string{"fsevents@2.3.3", "ms@2.1.3"}},
+		{"package-lock empty names", "package-lock.json", `{"lockfileVersion": 3, "packages": {
+  "node_modules/": {"version": "1.0.0"},
+  "node_modules/ms": {"version": "2.1.3"}}}`, []string{"ms@2.1.3"}},
+		{"package-lock 1 empty name", "package-lock.json", `{"lockfileVersion": 1, "dependencies": {
+  "": {"version": "1.0.0"},
+  "ms": {"version": "2.1.3"}}}`, []string{"ms@2.1.3"}},
 		{"package-lock 1 dev only", "package-lock.json", `{"lockfileVersion": 1, "dependencies": {
   "jest": {"version": "29.7.0", "dev": true, "dependencies": {"chalk": {"version": "4.1.2", "dev": true}}},
   "ms": {"version": "2.1.3"}}}`,

@@ -201,8 +201,8 @@ func (Extractor) Extract(ctx context.Context, in extract.Input) ([]pkg.Package, 
 		for l := range bytes.Lines(f.Data) {
 			l = bytes.TrimSuffix(l, []byte("\n"))
 			name, version, ok := strings.Cut(string(l), "\t")
-			if !ok || seen[string(l)] {
-				continue
+			if !ok || name == "" || version == "" || seen[string(l)] {
+				continue // an empty name: a lockfile's "node_modules/" key, say
 			}
 			seen[string(l)] = true
 			if err := in.TooMany(len(out) + 1); err != nil {
