@@ -19,6 +19,14 @@
 // This requires that a package be derivable from the file named in its Path
 // alone: the session re-runs Extract on that file's earlier versions.
 //
+// # Limits
+//
+// The layer reader bounds what is kept of each file and of the image
+// ([layer.Config]); the session bounds what the extractors make of it: at
+// most [DefaultMaxPackages] packages in all ([Input.MaxPackages], checked
+// by the extractors as they go), and file owners only for the files that
+// hold language packages ([FileOwner]).
+//
 // # Usage
 //
 //	s, err := extract.NewSession(layer.Config{}, list.All(), logger)

@@ -2,6 +2,8 @@ package extract
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"strings"
@@ -28,7 +30,8 @@ type Extractor interface {
 	// file the package came from. A file it cannot parse is an error when it
 	// is the package database (the inventory would be wrong), and is logged
 	// and skipped when it is one of many independent manifests. It must not
-	// retain in.
+	// retain in. It fails with an error wrapping [ErrTooManyPackages] as
+	// soon as it has found more than in.MaxPackages (see [Input.TooMany]).
 	Extract(ctx context.Context, in Input) ([]pkg.Package, error)
 }
 
@@ -43,6 +46,38 @@ type Input struct {
 	Platform Platform
 	// Logger is never nil; it carries the extractor's name.
 	Logger *slog.Logger
+	// MaxPackages, when positive, is the most packages Extract may
+	// return.
+	MaxPackages int
+}
+
+// DefaultMaxPackages is the most packages a [Session] lets an image's
+// extractors find in all. The largest real images have tens of thousands;
+// a hostile one fits a package in a few bytes (a 64 MiB dpkg status of
+// one-line stanzas is 1.3 million packages, 1.3 GB of memory, and the
+// layers may keep 256 MiB of such files), so the image fails instead,
+// having cost at most about 350 MB.
+const DefaultMaxPackages = 500_000
+
+// MaxManifestBytes is the largest manifest (a JSON or YAML lockfile) that
+// extractors decode whole: as large as a file the layer reader keeps
+// whole ([layer.DefaultMaxFileBytes]), though extractors that reduce
+// files see up to four times more. Decoding costs 6 to 12 times a
+// manifest's size (a 32 MiB package-lock.json, 230 MB).
+const MaxManifestBytes = layer.DefaultMaxFileBytes
+
+// ErrTooManyPackages reports an extractor that found more than
+// [Input.MaxPackages] packages.
+var ErrTooManyPackages = errors.New("too many packages")
+
+// TooMany returns an error wrapping [ErrTooManyPackages] when n packages
+// are more than in.MaxPackages, nil otherwise. Extractors call it as they
+// go, so that a hostile file fails before its packages fill memory.
+func (in Input) TooMany(n int) error {
+	if in.MaxPackages > 0 && n > in.MaxPackages {
+		return fmt.Errorf("%w: more than %d", ErrTooManyPackages, in.MaxPackages)
+	}
+	return nil
 }
 
 // Platform is the platform an image was built for, as its config names it

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"slices"
 
 	"github.com/drydock/drydock/internal/pkg"
@@ -30,10 +31,11 @@ type Inventory struct {
 // Session reads one image's layers and extracts its packages. It is not
 // safe for concurrent use.
 type Session struct {
-	exs      []Extractor
-	r        *layer.Reader
-	log      *slog.Logger
-	platform Platform
+	exs         []Extractor
+	r           *layer.Reader
+	log         *slog.Logger
+	platform    Platform
+	maxPackages int
 }
 
 // ErrDuplicateExtractor is returned by [NewSession] when two extractors
@@ -58,12 +60,17 @@ func NewSession(cfg layer.Config, exs []Extractor, log *slog.Logger) (*Session, 
 	if err != nil {
 		return nil, fmt.Errorf("extract: %w", err)
 	}
-	return &Session{exs: exs, r: r, log: log}, nil
+	return &Session{exs: exs, r: r, log: log, maxPackages: DefaultMaxPackages}, nil
 }
 
 // SetPlatform sets the platform the image was built for (from its config),
 // which extractors receive in [Input.Platform]; it is unknown until set.
 func (s *Session) SetPlatform(p Platform) { s.platform = p }
+
+// SetMaxPackages changes the most packages the image's extractors may
+// find in all ([DefaultMaxPackages]); an extractor that would pass it
+// fails with [ErrTooManyPackages].
+func (s *Session) SetMaxPackages(n int) { s.maxPackages = n }
 
 // ReadLayer reads the image's next layer; see [layer.Reader.ReadLayer].
 func (s *Session) ReadLayer(ctx context.Context, desc layer.Desc, src io.Reader) error {
@@ -92,14 +99,19 @@ func (s *Session) Extract(ctx context.Context) (*Inventory, error) {
 		if err := ctx.Err(); err != nil {
 			return inv, err
 		}
-		pkgs, err := s.run(ctx, ex, s.r.FS(i+1), distro)
+		left := s.maxPackages - len(inv.Packages)
+		if left <= 0 {
+			errs = append(errs, fmt.Errorf("extractor %s: not run: %w: the image has %d already", ex.Name(), ErrTooManyPackages, len(inv.Packages)))
+			continue
+		}
+		pkgs, err := s.run(ctx, ex, s.r.FS(i+1), distro, left)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
 		inv.Packages = append(inv.Packages, pkgs...)
 	}
-	owners, err := s.owners(ctx, distro)
+	owners, err := s.owners(ctx, distro, inv.Packages)
 	if err != nil {
 		errs = append(errs, err)
 	}
@@ -115,9 +127,12 @@ func (s *Session) Extract(ctx context.Context) (*Inventory, error) {
 }
 
 // run runs one extractor and attributes its packages to layers.
-func (s *Session) run(ctx context.Context, ex Extractor, fsys *layer.FS, distro *pkg.Distro) ([]pkg.Package, error) {
+func (s *Session) run(ctx context.Context, ex Extractor, fsys *layer.FS, distro *pkg.Distro, maxPackages int) ([]pkg.Package, error) {
 	log := s.log.With("extractor", ex.Name())
-	pkgs, err := extractSafely(ctx, ex, Input{FS: fsys, Distro: distro, Platform: s.platform, Logger: log})
+	pkgs, err := extractSafely(ctx, ex, Input{FS: fsys, Distro: distro, Platform: s.platform, Logger: log, MaxPackages: maxPackages})
+	if err == nil && len(pkgs) > maxPackages {
+		err = fmt.Errorf("%w: %d, more than %d", ErrTooManyPackages, len(pkgs), maxPackages)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("extractor %s: %w", ex.Name(), err)
 	}
@@ -146,15 +161,19 @@ func (s *Session) run(ctx context.Context, ex Extractor, fsys *layer.FS, distro 
 			continue
 		}
 		// introduced[key] is the earliest layer of the unbroken run of
-		// versions, ending with the current one, that all yield key.
+		// versions, ending with the current one, that all yield key;
+		// alive holds the keys whose run is still unbroken. Each older
+		// version costs its own packages plus the keys alive, never all
+		// the keys: a file of a million packages over ten thousand layers
+		// that each keep one of them alive is not 10^10 steps.
 		cur := hist[len(hist)-1].Layer
 		introduced := make(map[string]int, len(idx))
 		for _, i := range idx {
 			introduced[pkgs[i].Key()] = cur
 		}
-		alive := len(introduced)
-		for v := len(hist) - 2; v >= 0 && alive > 0; v-- {
-			old, err := extractSafely(ctx, ex, Input{FS: layer.NewFS(hist[v]), Distro: distro, Platform: s.platform, Logger: quiet})
+		alive := slices.Collect(maps.Keys(introduced))
+		for v := len(hist) - 2; v >= 0 && len(alive) > 0; v-- {
+			old, err := extractSafely(ctx, ex, Input{FS: layer.NewFS(hist[v]), Distro: distro, Platform: s.platform, Logger: quiet, MaxPackages: s.maxPackages})
 			if err != nil {
 				break // an unreadable older version ends the run
 			}
@@ -162,17 +181,14 @@ func (s *Session) run(ctx context.Context, ex Extractor, fsys *layer.FS, distro 
 			for j := range old {
 				present[old[j].Key()] = true
 			}
-			for k, l := range introduced {
-				if l == hist[v+1].Layer && present[k] {
+			still := alive[:0]
+			for _, k := range alive {
+				if present[k] {
 					introduced[k] = hist[v].Layer
+					still = append(still, k)
 				}
 			}
-			alive = 0
-			for _, l := range introduced {
-				if l == hist[v].Layer {
-					alive++
-				}
-			}
+			alive = still
 		}
 		for _, i := range idx {
 			pkgs[i].Layer = introduced[pkgs[i].Key()]

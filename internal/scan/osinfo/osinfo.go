@@ -242,9 +242,11 @@ func fromRPMRelease(id, line string) *pkg.Distro {
 // DISTRIB_CODENAME), found on old Ubuntu images.
 func fromLSBRelease(b []byte) *pkg.Distro {
 	kv := make(map[string]string)
-	for _, line := range strings.Split(string(b), "\n") {
-		if k, v, ok := strings.Cut(strings.TrimSpace(line), "="); ok {
-			kv[k] = unquote(v)
+	// bytes.Lines, not strings.Split: a file of newlines would cost a
+	// 16-byte string header per byte.
+	for line := range bytes.Lines(b) {
+		if k, v, ok := bytes.Cut(bytes.TrimSpace(line), []byte("=")); ok {
+			kv[string(k)] = unquote(string(v))
 		}
 	}
 	if kv["DISTRIB_ID"] == "" {
@@ -269,12 +271,12 @@ func distrolessBase(fsys *layer.FS) (bool, string) {
 			continue
 		}
 		var name, version string
-		for _, line := range strings.Split(string(f.Data), "\n") {
-			if v, ok := strings.CutPrefix(line, "Package:"); ok {
-				name = strings.TrimSpace(v)
-			} else if v, ok := strings.CutPrefix(line, "Version:"); ok {
-				version = strings.TrimSpace(v)
-			} else if strings.TrimSpace(line) == "" && name != "" {
+		for line := range bytes.Lines(f.Data) {
+			if v, ok := bytes.CutPrefix(line, []byte("Package:")); ok {
+				name = string(bytes.TrimSpace(v))
+			} else if v, ok := bytes.CutPrefix(line, []byte("Version:")); ok {
+				version = string(bytes.TrimSpace(v))
+			} else if len(bytes.TrimSpace(line)) == 0 && name != "" {
 				break
 			}
 		}

@@ -1,8 +1,10 @@
 package osinfo
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -157,4 +159,50 @@ func TestDetectUnreadableReleaseFile(t *testing.T) {
 	if _, err := Detect(fsys); err == nil {
 		t.Fatal("Detect ignored an os-release it could not read")
 	}
+}
+
+// TestHostileReleaseFilesBounded: release files of newlines (the worst
+// case for a line splitter: a 16-byte string header per byte) cost
+// Detect no more memory than their size. strings.Split made 8 MiB of
+// newlines cost 128 MiB; at the 64 MiB per-file cap it was 1 GiB.
+func TestHostileReleaseFilesBounded(t *testing.T) {
+	newlines := bytes.Repeat([]byte("\n"), 8<<20)
+	for _, tt := range []struct {
+		path string
+		data []byte
+		want *pkg.Distro
+	}{
+		{lsbRelease, append(bytes.Clone(newlines), "DISTRIB_ID=Ubuntu\nDISTRIB_RELEASE=22.04\n"...),
+			&pkg.Distro{ID: "ubuntu", VersionID: "22.04"}},
+		{dpkgStatusDDir + "base-files", append([]byte("Package: base-files\nVersion: 12.4+deb12u7\n"), newlines...),
+			&pkg.Distro{ID: "debian", VersionID: "12", Variant: pkg.VariantDistroless}},
+		{dpkgStatusDDir + "base", newlines, &pkg.Distro{ID: "debian", Variant: pkg.VariantDistroless}},
+	} {
+		t.Run(tt.path, func(t *testing.T) {
+			fsys := layer.NewFS(&layer.File{Path: tt.path, Data: tt.data})
+			var got *pkg.Distro
+			alloc := allocated(t, func() {
+				var err error
+				if got, err = Detect(fsys); err != nil {
+					t.Fatal(err)
+				}
+			})
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("Detect (-want +got):\n%s", diff)
+			}
+			if alloc > uint64(len(tt.data)) {
+				t.Errorf("Detect allocated %d bytes for a %d-byte file", alloc, len(tt.data))
+			}
+		})
+	}
+}
+
+// allocated returns the bytes f allocates.
+func allocated(t *testing.T, f func()) uint64 {
+	t.Helper()
+	var m0, m1 runtime.MemStats
+	runtime.ReadMemStats(&m0)
+	f()
+	runtime.ReadMemStats(&m1)
+	return m1.TotalAlloc - m0.TotalAlloc
 }

@@ -57,7 +57,7 @@ func (Extractor) Extract(ctx context.Context, in extract.Input) ([]pkg.Package, 
 			continue // both paths lead to one file
 		}
 		seen[string(f.Data)] = true
-		pkgs, err := Parse(f.Data, in.Distro)
+		pkgs, err := parse(f.Data, in.Distro, func(n int) error { return in.TooMany(len(out) + n) })
 		if err != nil {
 			return nil, fmt.Errorf("apk: %s: %w", p, err)
 		}
@@ -71,7 +71,7 @@ func (Extractor) Extract(ctx context.Context, in extract.Input) ([]pkg.Package, 
 
 // Owners implements extract.FileOwner: the installed database lists each
 // package's files as "F:<dir>" lines, each followed by its "R:<file>" lines.
-func (Extractor) Owners(ctx context.Context, in extract.Input) (map[string]string, error) {
+func (Extractor) Owners(ctx context.Context, in extract.Input, want func(string) bool) (map[string]string, error) {
 	owners := make(map[string]string)
 	for _, p := range paths {
 		f, err := in.FS.File(p)
@@ -93,8 +93,8 @@ func (Extractor) Owners(ctx context.Context, in extract.Input) (map[string]strin
 			case 'F':
 				dir = strings.Trim(v, "/")
 			case 'R':
-				if name != "" && v != "" {
-					owners[strings.TrimLeft(dir+"/"+v, "/")] = name
+				if p := strings.TrimLeft(dir+"/"+v, "/"); name != "" && v != "" && want(p) {
+					owners[p] = name
 				}
 			}
 		}
@@ -105,6 +105,12 @@ func (Extractor) Owners(ctx context.Context, in extract.Input) (map[string]strin
 // Parse parses an installed database. Packages carry distro d (which may be
 // nil) and no Path.
 func Parse(data []byte, d *pkg.Distro) ([]pkg.Package, error) {
+	return parse(data, d, func(int) error { return nil })
+}
+
+// parse is Parse, failing with tooMany's error as soon as it returns one
+// for the number of packages found.
+func parse(data []byte, d *pkg.Distro, tooMany func(n int) error) ([]pkg.Package, error) {
 	var out []pkg.Package
 	var cur pkg.Package
 	started := false
@@ -124,7 +130,7 @@ func Parse(data []byte, d *pkg.Distro) ([]pkg.Package, error) {
 		cur.PURL = purl(&cur, d)
 		out = append(out, cur)
 		cur, started = pkg.Package{}, false
-		return nil
+		return tooMany(len(out))
 	}
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)

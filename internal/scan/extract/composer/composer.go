@@ -30,7 +30,7 @@ var ErrInvalid = errors.New("invalid Composer file")
 func (Extractor) Name() string { return "php/composer" }
 
 // Version implements extract.Extractor.
-func (Extractor) Version() int { return 1 }
+func (Extractor) Version() int { return 2 } // 2: manifests over extract.MaxManifestBytes refused
 
 // Wants implements extract.Extractor.
 func (Extractor) Wants(p string, fi fs.FileInfo) bool {
@@ -53,6 +53,9 @@ func inVendor(p string) bool {
 
 // Reduce implements layer.Reducer: it keeps "name\tversion" lines.
 func (Extractor) Reduce(p string, data []byte) ([]byte, error) {
+	if len(data) > extract.MaxManifestBytes {
+		return nil, fmt.Errorf("%w: %d bytes, over the %d-byte limit", ErrInvalid, len(data), extract.MaxManifestBytes)
+	}
 	var (
 		pkgs []entry
 		err  error
@@ -142,12 +145,16 @@ func (Extractor) Extract(ctx context.Context, in extract.Input) ([]pkg.Package, 
 			continue // the installed packages next to it are reported instead
 		}
 		seen := make(map[string]bool)
-		for _, l := range bytes.Split(f.Data, []byte("\n")) {
+		for l := range bytes.Lines(f.Data) {
+			l = bytes.TrimSuffix(l, []byte("\n"))
 			name, version, ok := strings.Cut(string(l), "\t")
 			if !ok || seen[string(l)] {
 				continue
 			}
 			seen[string(l)] = true
+			if err := in.TooMany(len(out) + 1); err != nil {
+				return nil, fmt.Errorf("%s: %w", f.Path, err)
+			}
 			vendor, short, _ := strings.Cut(name, "/")
 			if short == "" {
 				vendor, short = "", name

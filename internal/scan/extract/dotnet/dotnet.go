@@ -31,7 +31,7 @@ var ErrInvalid = errors.New("invalid deps.json")
 func (Extractor) Name() string { return "dotnet/deps" }
 
 // Version implements extract.Extractor.
-func (Extractor) Version() int { return 1 }
+func (Extractor) Version() int { return 2 } // 2: manifests over extract.MaxManifestBytes refused
 
 // Wants implements extract.Extractor: <name>.deps.json.
 func (Extractor) Wants(p string, fi fs.FileInfo) bool {
@@ -72,6 +72,9 @@ const runtimePackPrefix = "runtimepack."
 
 // Reduce implements layer.Reducer: it keeps "name\tversion" lines.
 func (Extractor) Reduce(p string, data []byte) ([]byte, error) {
+	if len(data) > extract.MaxManifestBytes {
+		return nil, fmt.Errorf("%w: %d bytes, over the %d-byte limit", ErrInvalid, len(data), extract.MaxManifestBytes)
+	}
 	var df depsFile
 	if err := json.Unmarshal(data, &df); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
@@ -124,12 +127,16 @@ func (Extractor) Extract(ctx context.Context, in extract.Input) ([]pkg.Package, 
 			continue
 		}
 		seen := make(map[string]bool)
-		for _, l := range bytes.Split(f.Data, []byte("\n")) {
+		for l := range bytes.Lines(f.Data) {
+			l = bytes.TrimSuffix(l, []byte("\n"))
 			name, version, ok := strings.Cut(string(l), "\t")
 			if !ok || seen[string(l)] {
 				continue
 			}
 			seen[string(l)] = true
+			if err := in.TooMany(len(out) + 1); err != nil {
+				return nil, fmt.Errorf("%s: %w", f.Path, err)
+			}
 			out = append(out, pkg.Package{
 				Name: name, Version: version, Type: pkg.TypeNuGet, Path: f.Path,
 				PURL: pkg.PURL("nuget", "", name, version, nil),

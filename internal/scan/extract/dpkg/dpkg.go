@@ -58,7 +58,7 @@ func isFileList(path string) bool {
 // Owners implements extract.FileOwner: each path of an installed package's
 // file list names that package (the list's file name, without its
 // ":arch" qualifier).
-func (Extractor) Owners(ctx context.Context, in extract.Input) (map[string]string, error) {
+func (Extractor) Owners(ctx context.Context, in extract.Input, want func(string) bool) (map[string]string, error) {
 	owners := make(map[string]string)
 	for _, f := range in.FS.Files() {
 		if !isFileList(f.Path) {
@@ -77,7 +77,7 @@ func (Extractor) Owners(ctx context.Context, in extract.Input) (map[string]strin
 				// "<md5>  <path>"
 				_, line, _ = strings.Cut(line, "  ")
 			}
-			if p := strings.TrimLeft(line, "/"); p != "" {
+			if p := strings.TrimLeft(line, "/"); p != "" && want(p) {
 				owners[p] = name
 			}
 		}
@@ -98,7 +98,7 @@ func (Extractor) Extract(ctx context.Context, in extract.Input) ([]pkg.Package, 
 		if f.Err != nil {
 			return nil, fmt.Errorf("dpkg: %s: %w", f.Path, f.Err)
 		}
-		pkgs, err := Parse(f.Data, in.Distro, f.Path != statusPath)
+		pkgs, err := parse(f.Data, in.Distro, f.Path != statusPath, func(n int) error { return in.TooMany(len(out) + n) })
 		if err != nil {
 			return nil, fmt.Errorf("dpkg: %s: %w", f.Path, err)
 		}
@@ -114,6 +114,12 @@ func (Extractor) Extract(ctx context.Context, in extract.Input) ([]pkg.Package, 
 // are installed (distroless status.d files). Packages carry distro d (which
 // may be nil) and no Path.
 func Parse(data []byte, d *pkg.Distro, statusD bool) ([]pkg.Package, error) {
+	return parse(data, d, statusD, func(int) error { return nil })
+}
+
+// parse is Parse, failing with tooMany's error as soon as it returns one
+// for the number of packages found.
+func parse(data []byte, d *pkg.Distro, statusD bool, tooMany func(n int) error) ([]pkg.Package, error) {
 	var out []pkg.Package
 	st := stanza{}
 	lineNo, start := 0, 0
@@ -129,7 +135,7 @@ func Parse(data []byte, d *pkg.Distro, statusD bool) ([]pkg.Package, error) {
 		if ok {
 			out = append(out, p)
 		}
-		return nil
+		return tooMany(len(out))
 	}
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 0, 64<<10), 4<<20)

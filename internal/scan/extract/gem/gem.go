@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"path"
 	"strings"
@@ -81,12 +82,16 @@ func (Extractor) Extract(ctx context.Context, in extract.Input) ([]pkg.Package, 
 			continue
 		}
 		seen := make(map[string]bool)
-		for _, l := range bytes.Split(f.Data, []byte("\n")) {
+		for l := range bytes.Lines(f.Data) {
+			l = bytes.TrimSuffix(l, []byte("\n"))
 			name, version, ok := strings.Cut(string(l), "\t")
 			if !ok || seen[string(l)] {
 				continue
 			}
 			seen[string(l)] = true
+			if err := in.TooMany(len(out) + 1); err != nil {
+				return nil, fmt.Errorf("%s: %w", f.Path, err)
+			}
 			out = append(out, pkg.Package{
 				Name: name, Version: version, Type: pkg.TypeGem, Path: f.Path,
 				PURL: pkg.PURL("gem", "", name, version, nil),

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"debug/buildinfo"
+	"fmt"
 	"io/fs"
 	"path"
 	"runtime/debug"
@@ -83,6 +84,11 @@ func (Extractor) Extract(ctx context.Context, in extract.Input) ([]pkg.Package, 
 			// unreadable binary should not hide the rest of the image.
 			in.Logger.WarnContext(ctx, "go binary skipped", "path", f.Path, "err", f.Err)
 			continue
+		}
+		// A line of build information is at most one package: count them
+		// before ParseBuildInfo makes a module of each.
+		if err := in.TooMany(len(out) + bytes.Count(f.Data, []byte("\n"))); err != nil {
+			return nil, fmt.Errorf("%s: %w", f.Path, err)
 		}
 		bi, err := debug.ParseBuildInfo(string(f.Data))
 		if err != nil {

@@ -36,7 +36,7 @@
 // sees only rules 1 and 2.
 //
 // Archives are reduced while the layer streams to a fingerprint and one
-// line per artifact, and nested archives are read within fixed bounds
-// (depth, entries, bytes), so that a zip bomb costs a bounded amount of
-// work.
+// line per artifact, and nested archives are read within bounds (depth,
+// entries, and bytes inflated in proportion to the archive's size), so
+// that a zip bomb costs no more work than an archive of its size.
 package java

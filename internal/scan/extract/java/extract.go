@@ -2,6 +2,7 @@ package java
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -122,6 +123,9 @@ func (Extractor) Extract(ctx context.Context, in extract.Input) ([]pkg.Package, 
 			// httpclient-osgi to maven-repo, httpclient to its own pom),
 			// else where its metadata named nothing.
 			add(c)
+		}
+		if err := in.TooMany(len(out)); err != nil {
+			return nil, fmt.Errorf("%s: %w", r.path, err)
 		}
 	}
 	slices.SortStableFunc(out, func(a, b pkg.Package) int { return strings.Compare(a.Name, b.Name) })

@@ -23,7 +23,19 @@ const (
 	maxTotalBytes  = 256 << 20
 	maxMetaBytes   = 1 << 20 // one pom.properties or MANIFEST.MF
 	maxEntries     = 200_000 // zip entries over all nested archives
+	// The bytes inflated from one archive (its nested archives and
+	// metadata, at every depth) are at most maxRatio times its size plus
+	// ratioSlack, and never over maxTotalBytes. Jars hold compressed
+	// classes and jars: nested ones inflate about 1:1. A bomb of a few
+	// kilobytes (deflate is 1000:1, and a zip of zips multiplies) would
+	// otherwise cost maxTotalBytes of inflating per file, and a layer of
+	// such files hours.
+	maxRatio   = 32
+	ratioSlack = 64 << 10
 )
+
+// centralDirSig starts each central directory record of a zip archive.
+var centralDirSig = []byte("PK\x01\x02")
 
 // Extractor is the Java archive extractor.
 type Extractor struct{}
@@ -37,7 +49,7 @@ var (
 func (Extractor) Name() string { return "java/archive" }
 
 // Version implements extract.Extractor.
-func (Extractor) Version() int { return 3 }
+func (Extractor) Version() int { return 4 } // 4: inflating bounded by the archive's size
 
 var archiveExts = map[string]bool{".jar": true, ".war": true, ".ear": true, ".jpi": true, ".hpi": true}
 
@@ -72,7 +84,7 @@ type artifact struct {
 // dep: an artifact it bundles). A file that is not a zip archive is
 // dropped.
 func (Extractor) Reduce(p string, data []byte) ([]byte, error) {
-	w := &walker{}
+	w := &walker{budget: min(maxTotalBytes, ratioSlack+maxRatio*int64(len(data)))}
 	if err := w.archive(data, path.Base(p), "", 0); err != nil {
 		if errors.Is(err, zip.ErrFormat) && len(w.found) == 0 {
 			return nil, nil
@@ -103,7 +115,8 @@ func (Extractor) Reduce(p string, data []byte) ([]byte, error) {
 type walker struct {
 	found   []artifact
 	entries int
-	bytes   int64
+	bytes   int64  // inflated so far
+	budget  int64  // most bytes to inflate
 	fp      uint64 // fingerprint of the outer archive's central directory
 }
 
@@ -125,6 +138,13 @@ func fingerprint(files []*zip.File) uint64 {
 // archive identifies the artifacts of one zip archive and recurses into
 // the archives it contains.
 func (w *walker) archive(data []byte, fileName, inner string, depth int) error {
+	// zip.NewReader reads every central directory record (about 200 bytes
+	// of memory each, from 46 in the file, whatever count the archive
+	// declares) before the entries can be counted. Each record starts
+	// with its signature: their count bounds it beforehand.
+	if n := bytes.Count(data, centralDirSig); w.entries+n > maxEntries {
+		return fmt.Errorf("%w: %s: up to %d entries, over %d in all", ErrLimit, cmpOr(inner, fileName), n, maxEntries)
+	}
 	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
 		return fmt.Errorf("%s: %w", cmpOr(inner, fileName), err)
@@ -201,10 +221,13 @@ func (w *walker) archive(data []byte, fileName, inner string, depth int) error {
 }
 
 // read returns the contents of a zip entry, at most max bytes, counting
-// against the walker's total.
+// against the walker's budget.
 func (w *walker) read(f *zip.File, max int64) ([]byte, error) {
 	if f.UncompressedSize64 > uint64(max) {
 		return nil, fmt.Errorf("%w: %s is %d bytes", ErrLimit, f.Name, f.UncompressedSize64)
+	}
+	if left := w.budget - w.bytes; f.UncompressedSize64 > uint64(left) {
+		return nil, fmt.Errorf("%w: %s is %d bytes, over the %d left to inflate from this archive", ErrLimit, f.Name, f.UncompressedSize64, left)
 	}
 	rc, err := f.Open()
 	if err != nil {
@@ -220,8 +243,8 @@ func (w *walker) read(f *zip.File, max int64) ([]byte, error) {
 		return nil, fmt.Errorf("%w: %s is over %d bytes", ErrLimit, f.Name, max)
 	}
 	w.bytes += int64(len(b))
-	if w.bytes > maxTotalBytes {
-		return nil, fmt.Errorf("%w: over %d bytes in nested archives", ErrLimit, maxTotalBytes)
+	if w.bytes > w.budget {
+		return nil, fmt.Errorf("%w: over %d bytes inflated from this archive", ErrLimit, w.budget)
 	}
 	return b, nil
 }

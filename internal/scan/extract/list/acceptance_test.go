@@ -25,7 +25,7 @@ import (
 )
 
 // sibling reads a file of another extractor's testdata.
-func sibling(t *testing.T, rel string) []byte {
+func sibling(t testing.TB, rel string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("..", filepath.FromSlash(rel)))
 	if err != nil {

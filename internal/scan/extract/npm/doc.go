@@ -76,9 +76,17 @@
 // "name\tversion" line (old manifests embed their README), a project's
 // package.json to its dependencies, a lockfile to its dependency graph
 // (packages, their dependencies and platforms, and its projects), so that
-// they cost little memory; the walk runs at extraction. The YAML lockfiles
-// (yarn berry, pnpm) are refused over 64 MiB, since their document tree
-// costs several times their size.
+// they cost little memory; the walk runs at extraction. What is decoded
+// whole is bounded: the YAML lockfiles (yarn berry, pnpm) are refused over
+// 64 MiB or about 2 million YAML nodes (some 27 MiB as pnpm writes them),
+// since their document tree costs about 200 bytes a node, and when they
+// hold aliases or merge keys, which neither tool writes (see yaml.go); the
+// JSON lockfiles (package-lock.json, bun.lock), yarn classic's yarn.lock
+// and the projects' package.json files are refused over 64 MiB
+// ([extract.MaxManifestBytes]); and a lockfile of more packages than an
+// image may hold ([extract.DefaultMaxPackages]) is refused as it is read
+// (see graph.go). No more than [extract.Input.MaxPackages] packages are
+// reported.
 //
 // A package found in a lockfile is attributed to the layers from which
 // the lockfile yields it; its earlier versions are read without the

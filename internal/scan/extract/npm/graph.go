@@ -3,7 +3,38 @@ package npm
 import (
 	"encoding/json"
 	"fmt"
+
+	"github.com/drydock/drydock/internal/scan/extract"
 )
+
+// Lockfiles are decoded whole into a lockGraph, at several times their
+// size in memory (a package, its name, version and index entries cost a
+// few hundred bytes, an edge about a hundred), so that what a hostile one
+// costs is bounded: no more than extract.MaxManifestBytes is decoded (see
+// tooLarge; parseYAML for the YAML lockfiles), and no graph has more than
+// maxLockPackages packages (see tooMany): an image may not hold more
+// anyway ([extract.DefaultMaxPackages]), and 64 MiB of one-line yarn.lock
+// entries were 3 million packages and 1.9 GB.
+const maxLockPackages = extract.DefaultMaxPackages
+
+// tooLarge returns an error for data over extract.MaxManifestBytes; what
+// names the file.
+func tooLarge(what string, data []byte) error {
+	if len(data) > extract.MaxManifestBytes {
+		return fmt.Errorf("%w: %s: %d bytes, over the %d-byte limit", ErrInvalid, what, len(data), extract.MaxManifestBytes)
+	}
+	return nil
+}
+
+// tooMany returns an error wrapping extract.ErrTooManyPackages for a
+// lockfile of n entries (packages, snapshots) when they are more than
+// maxLockPackages.
+func tooMany(n int) error {
+	if n > maxLockPackages {
+		return fmt.Errorf("%w: %d entries, more than %d", extract.ErrTooManyPackages, n, maxLockPackages)
+	}
+	return nil
+}
 
 // lockGraph is a lockfile reduced to what [Extractor.Extract] needs to
 // tell which of its packages are installed: the packages it resolves (also

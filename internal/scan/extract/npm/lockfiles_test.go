@@ -3,12 +3,14 @@ package npm_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"slices"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -224,6 +226,12 @@ packages:
   "node_modules/ms": {"version": "2.1.3"},
   "node_modules/fsevents": {"version": "2.3.3", "devOptional": true, "optional": true}}}`,
 			[]string{"fsevents@2.3.3", "ms@2.1.3"}},
+		{"package-lock empty names", "package-lock.json", `{"lockfileVersion": 3, "packages": {
+  "node_modules/": {"version": "1.0.0"},
+  "node_modules/ms": {"version": "2.1.3"}}}`, []string{"ms@2.1.3"}},
+		{"package-lock 1 empty name", "package-lock.json", `{"lockfileVersion": 1, "dependencies": {
+  "": {"version": "1.0.0"},
+  "ms": {"version": "2.1.3"}}}`, []string{"ms@2.1.3"}},
 		{"package-lock 1 dev only", "package-lock.json", `{"lockfileVersion": 1, "dependencies": {
   "jest": {"version": "29.7.0", "dev": true, "dependencies": {"chalk": {"version": "4.1.2", "dev": true}}},
   "ms": {"version": "2.1.3"}}}`,
@@ -316,7 +324,15 @@ func TestMalformedLockfiles(t *testing.T) {
 		{"pnpm no version", "pnpm-lock.yaml", "packages: {}\n", "lockfileVersion"},
 		{"pnpm too old", "pnpm-lock.yaml", "lockfileVersion: 4\n", "older than 5.0"},
 		{"pnpm packages not a map", "pnpm-lock.yaml", "lockfileVersion: '9.0'\npackages: [a, b]\n", "yaml"},
-		{"pnpm alias bomb", "pnpm-lock.yaml", aliasBomb(), "yaml"},
+		{"pnpm alias bomb", "pnpm-lock.yaml", aliasBomb(), "alias"},
+		{"berry alias", "yarn.lock", "__metadata:\n  version: 6\nx: &x {resolution: \"a@npm:1.0.0\"}\n\"a@npm:1\": *x\n", "alias"},
+		{"pnpm merge key", "pnpm-lock.yaml", "lockfileVersion: '9.0'\npackages:\n  <<: {a@1.0.0: {}}\n", "merge key"},
+		{"pnpm duplicate package", "pnpm-lock.yaml", "lockfileVersion: '9.0'\npackages:\n  a@1.0.0: {}\n  a@1.0.0: {}\n", "already defined"},
+		{"pnpm snapshot dependencies not a map", "pnpm-lock.yaml", "lockfileVersion: '9.0'\nsnapshots:\n  a@1.0.0:\n    dependencies: [b]\n", "snapshots"},
+		{"pnpm lockfileVersion a map", "pnpm-lock.yaml", "lockfileVersion: {a: 1}\n", "lockfileVersion"},
+		{"berry duplicate entry", "yarn.lock", "__metadata:\n  version: 6\n\"a@npm:1\": {}\n\"a@npm:1\": {}\n", "already defined"},
+		// 2 MiB of one-digit numbers: 1M nodes, 184 MB of them.
+		{"pnpm flow sequence of a million nodes", "pnpm-lock.yaml", "lockfileVersion: '9.0'\nx: [" + strings.Repeat("1,", 1<<20) + "1]\n", "YAML nodes"},
 		{"bun binary (bun.lockb bytes)", "bun.lock", "#!/usr/bin/env bun\nbun-lockfile-format-v0\n\x02\x00", "bun.lock"},
 		{"bun truncated", "bun.lock", `{"packages": {"a": ["a@1.0.0", "", {`, "bun.lock"},
 		{"bun package not an array", "bun.lock", `{"packages": {"a": {"version": "1.0.0"}}}`, "bun.lock"},
@@ -371,6 +387,209 @@ func TestYAMLLockfileSizeCap(t *testing.T) {
 		if !errors.Is(err, npm.ErrInvalid) || !strings.Contains(err.Error(), "limit for YAML lockfiles") {
 			t.Errorf("%s: err = %v", name, err)
 		}
+	}
+}
+
+// reduceWithin reduces the file name holds and extracts its packages,
+// failing the test when Reduce takes more than limit (and giving up on it
+// after 10 s).
+func reduceWithin(t *testing.T, name, body string, limit time.Duration) ([]string, error) {
+	t.Helper()
+	type result struct {
+		out []byte
+		err error
+	}
+	start := time.Now()
+	done := make(chan result, 1)
+	go func() {
+		out, err := npm.Extractor{}.Reduce("app/"+name, []byte(body))
+		done <- result{out, err}
+	}()
+	var r result
+	select {
+	case r = <-done:
+		if took := time.Since(start); took > limit {
+			t.Errorf("Reduce took %v", took)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Reduce still running after 10s")
+	}
+	if r.err != nil || r.out == nil {
+		return nil, r.err
+	}
+	fsys := layer.NewFS(&layer.File{Path: "app/" + name, Data: r.out})
+	got, err := npm.Extractor{}.Extract(t.Context(), extract.Input{FS: fsys, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, p := range got {
+		out = append(out, p.Name+"@"+p.Version)
+	}
+	return out, nil
+}
+
+// TestYAMLLockfilesManyEntries: yaml.v3 compares every key of a mapping it
+// decodes into a Go map with every other; a pnpm-lock.yaml or a berry
+// yarn.lock of 50,000 packages (1 MB) took 12 s (100,000: two minutes).
+// The mappings are walked instead.
+func TestYAMLLockfilesManyEntries(t *testing.T) {
+	const n = 50_000
+	var pnpm, berry strings.Builder
+	pnpm.WriteString("lockfileVersion: '9.0'\npackages:\n")
+	berry.WriteString("__metadata:\n  version: 6\n")
+	for i := range n {
+		fmt.Fprintf(&pnpm, "  p%d@1.0.0: {resolution: {integrity: x}}\n", i)
+		fmt.Fprintf(&berry, "\"p%d@npm:^1.0.0\":\n  version: 1.0.0\n  resolution: \"p%d@npm:1.0.0\"\n", i, i)
+	}
+	for _, f := range []struct{ name, body string }{{"pnpm-lock.yaml", pnpm.String()}, {"yarn.lock", berry.String()}} {
+		t.Run(f.name, func(t *testing.T) {
+			got, err := reduceWithin(t, f.name, f.body, 3*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != n {
+				t.Errorf("%d packages, want %d", len(got), n)
+			}
+		})
+	}
+}
+
+// TestYAMLLockfilesManyKeys: yaml.v3's duplicate check is as quadratic
+// for a struct's mapping as for a map's, whatever keys the struct has
+// fields for: 50,000 keys in a pnpm-lock.yaml's root, a package entry or
+// a berry entry (450 KB) took 9 s each, 100,000 keys 36 s. A struct's
+// mapping is pruned to its fields before yaml.v3 decodes it, and a
+// mapping where no struct belongs is refused before yaml.v3 sees it.
+func TestYAMLLockfilesManyKeys(t *testing.T) {
+	var keys, flow strings.Builder
+	for i := range 100_000 {
+		fmt.Fprintf(&keys, "k%d: 1\n", i)
+		if i > 0 {
+			flow.WriteString(", ")
+		}
+		fmt.Fprintf(&flow, "k%d: 1", i)
+	}
+	indent := func(s, by string) string {
+		return by + strings.ReplaceAll(strings.TrimSuffix(s, "\n"), "\n", "\n"+by) + "\n"
+	}
+	tests := []struct {
+		name, file, body string
+		want             []string
+		wantErr          string
+	}{
+		{"pnpm root", "pnpm-lock.yaml", "lockfileVersion: '9.0'\n" + keys.String() + "packages:\n  a@1.0.0: {}\n", []string{"a@1.0.0"}, ""},
+		{"pnpm package", "pnpm-lock.yaml", "lockfileVersion: '9.0'\npackages:\n  a@1.0.0:\n" + indent(keys.String(), "    "), []string{"a@1.0.0"}, ""},
+		{"pnpm resolution", "pnpm-lock.yaml", "lockfileVersion: '9.0'\npackages:\n  a@1.0.0:\n    resolution:\n" + indent(keys.String(), "      "), []string{"a@1.0.0"}, ""},
+		{"pnpm os", "pnpm-lock.yaml", "lockfileVersion: '9.0'\npackages:\n  a@1.0.0:\n    os: {" + flow.String() + "}\n", []string{"a@1.0.0"}, ""},
+		{"pnpm os list", "pnpm-lock.yaml", "lockfileVersion: '9.0'\npackages:\n  a@1.0.0:\n    os: [{" + flow.String() + "}]\n", []string{"a@1.0.0"}, ""},
+		{"pnpm importer dependency", "pnpm-lock.yaml", "lockfileVersion: '9.0'\nimporters:\n  .:\n    dependencies:\n      a:\n        version: 1.0.0\n" + indent(keys.String(), "        ") + "packages:\n  a@1.0.0: {}\nsnapshots:\n  a@1.0.0: {}\n", []string{"a@1.0.0"}, ""},
+		{"pnpm snapshot", "pnpm-lock.yaml", "lockfileVersion: '9.0'\npackages:\n  a@1.0.0: {}\nsnapshots:\n  a@1.0.0:\n" + indent(keys.String(), "    "), []string{"a@1.0.0"}, ""},
+		{"pnpm mapping as a key", "pnpm-lock.yaml", "lockfileVersion: '9.0'\n? {" + flow.String() + "}\n: 1\n", nil, "as a mapping key"},
+		{"pnpm snapshot dependency a mapping", "pnpm-lock.yaml", "lockfileVersion: '9.0'\nsnapshots:\n  a@1.0.0:\n    dependencies:\n      b: {" + flow.String() + "}\n", nil, "where a string belongs"},
+		{"berry entry", "yarn.lock", "__metadata:\n  version: 6\n\"a@npm:1\":\n  resolution: \"a@npm:1.0.0\"\n" + indent(keys.String(), "  "), []string{"a@1.0.0"}, ""},
+		{"berry root", "yarn.lock", "__metadata:\n  version: 6\n" + strings.ReplaceAll(keys.String(), ": 1\n", ": {}\n") + "\"a@npm:1\":\n  resolution: \"a@npm:1.0.0\"\n", []string{"a@1.0.0"}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := reduceWithin(t, tt.file, tt.body, 2*time.Second)
+			if tt.wantErr != "" {
+				if !errors.Is(err, npm.ErrInvalid) || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Errorf("err = %v; want ErrInvalid mentioning %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestBunLockResolutionCost: bun.lock's dependencies resolve from their
+// package's install path up, as node resolves them. Looking each name up
+// at every level of a path 1,000 deep took minutes for 50,000 names (a
+// 1.5 MB bun.lock), and so did 20,000 entries naming one workspace of
+// 20,000 dependencies (its dependencies were resolved for each).
+func TestBunLockResolutionCost(t *testing.T) {
+	// p -> p/q -> p/q/q -> ... (1,000 deep), whose dependencies are d1
+	// (at the top) and d2 (next to it, not the top one), and 50,000
+	// names found nowhere. The top d1 and d2 are also development
+	// dependencies: d1 is kept only if p/q/.../q's d1 resolves to it.
+	var deep strings.Builder
+	deep.WriteString(`{"lockfileVersion": 1, "workspaces": {"": {"dependencies": {"p": "1"}, "devDependencies": {"d1": "1", "d2": "9"}}}, "packages": {`)
+	deep.WriteString(`"d1": ["d1@1.0.0"], "d2": ["d2@9.0.0"], "p": ["p@1.0.0", "", {"dependencies": {"q": "1"}}], `)
+	key := "p"
+	for range 1000 {
+		key += "/q"
+		fmt.Fprintf(&deep, `%q: ["q@1.0.0", "", {"dependencies": {"q": "1"}}], `, key)
+	}
+	key += "/q"
+	fmt.Fprintf(&deep, `%q: ["q@2.0.0", "", {"dependencies": {"d1": "1", "d2": "2", `, key)
+	for i := range 50_000 {
+		fmt.Fprintf(&deep, `"x%d": "1", `, i)
+	}
+	fmt.Fprintf(&deep, `}}], %q: ["d2@2.0.0"]}}`, key+"/d2")
+	got, err := reduceWithin(t, "bun.lock", deep.String(), 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(got)
+	if diff := cmp.Diff([]string{"d1@1.0.0", "d2@2.0.0", "p@1.0.0", "q@1.0.0", "q@2.0.0"}, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+
+	var ws strings.Builder
+	ws.WriteString(`{"lockfileVersion": 1, "workspaces": {"": {"dependencies": {"w": "workspace:w"}}, "w": {"dependencies": {`)
+	for i := range 20_000 {
+		fmt.Fprintf(&ws, `"d%d": "1", `, i)
+	}
+	ws.WriteString(`}}}, "packages": {"d0": ["d0@1.0.0"], `)
+	for i := range 20_000 {
+		fmt.Fprintf(&ws, `"w%d": ["w@workspace:w"], `, i)
+	}
+	ws.WriteString(`}}`)
+	if got, err = reduceWithin(t, "bun.lock", ws.String(), 2*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"d0@1.0.0"}, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+// TestLockfilePackageLimit: a lockfile's graph costs a few hundred bytes
+// a package (64 MiB of one-line yarn.lock entries were 3 million packages
+// and 1.9 GB), so that one of more packages than an image may hold
+// (extract.DefaultMaxPackages) is refused as it is read.
+func TestLockfilePackageLimit(t *testing.T) {
+	n := extract.DefaultMaxPackages + 1
+	var yarn, lock3, lock1, bun strings.Builder
+	yarn.WriteString("# yarn lockfile v1\n")
+	lock3.WriteString(`{"lockfileVersion": 3, "packages": {`)
+	lock1.WriteString(`{"lockfileVersion": 1, "dependencies": {`)
+	bun.WriteString(`{"lockfileVersion": 1, "packages": {`)
+	for i := range n {
+		fmt.Fprintf(&yarn, "a%d@1:\n  version \"1\"\n", i)
+		sep := map[bool]string{true: "", false: ","}[i == n-1]
+		fmt.Fprintf(&lock3, `"node_modules/a%d":{"version":"1"}%s`, i, sep)
+		fmt.Fprintf(&lock1, `"a%d":{"version":"1"}%s`, i, sep)
+		fmt.Fprintf(&bun, `"a%d":["a%d@1"]%s`, i, i, sep)
+	}
+	for _, f := range []struct{ name, file, body string }{
+		{"yarn v1", "yarn.lock", yarn.String()},
+		{"package-lock 3", "package-lock.json", lock3.String() + "}}"},
+		{"package-lock 1", "package-lock.json", lock1.String() + "}}"},
+		{"bun", "bun.lock", bun.String() + "}}"},
+	} {
+		t.Run(f.name, func(t *testing.T) {
+			out, err := npm.Extractor{}.Reduce("app/"+f.file, []byte(f.body))
+			if !errors.Is(err, npm.ErrInvalid) || !errors.Is(err, extract.ErrTooManyPackages) {
+				t.Errorf("Reduce = %d bytes, %v; want ErrInvalid and ErrTooManyPackages", len(out), err)
+			}
+		})
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"iter"
 	"maps"
 	"path"
 	"slices"
@@ -27,8 +28,20 @@ var (
 // Name implements extract.Extractor.
 func (Extractor) Name() string { return "javascript/npm" }
 
-// Version implements extract.Extractor.
-func (Extractor) Version() int { return 10 } // 4: pnpm 5.x workspace lockfiles; 5: bun.lock; 6: package-lock 2+ git; 7, 8: pnpm 9 walk through file: and git dependencies; 9: Debian's module directories; 10: yarn.lock dev-only packages (package.json), other platforms' packages
+// Version implements extract.Extractor. What each version changed:
+//
+//	 4: pnpm 5.x workspace lockfiles
+//	 5: bun.lock
+//	 6: package-lock 2+ entries resolved from git or file: not reported
+//	 7: pnpm 9 dev-only walk through file: dependencies
+//	 8: pnpm 9 dev-only walk through git dependencies
+//	 9: Debian's module directories; lockfiles inside them not read
+//	10: yarn.lock dev-only packages (package.json); other platforms' packages
+//	11: refused: YAML lockfiles with aliases, merge keys, duplicate keys
+//	    or over 2M nodes; JSON and yarn classic lockfiles and projects'
+//	    package.json over 64 MiB; lockfiles of over 500,000 packages. No
+//	    package with an empty name; at most Input.MaxPackages packages
+func (Extractor) Version() int { return 11 }
 
 // Wants implements extract.Extractor.
 func (Extractor) Wants(p string, fi fs.FileInfo) bool {
@@ -206,12 +219,18 @@ type lockDepV1 struct {
 // 2, which platforms each is for; it records no dependencies (they are
 // not needed: npm marks dev-only packages itself).
 func parseLockfile(data []byte) (*lockGraph, error) {
+	if err := tooLarge("lockfile", data); err != nil {
+		return nil, err
+	}
 	var lf lockfile
 	if err := json.Unmarshal(data, &lf); err != nil {
 		return nil, fmt.Errorf("%w: lockfile: %w", ErrInvalid, err)
 	}
 	g := &lockGraph{}
 	if lf.Packages != nil {
+		if err := tooMany(len(lf.Packages)); err != nil {
+			return nil, fmt.Errorf("%w: lockfile: %w", ErrInvalid, err)
+		}
 		for _, key := range slices.Sorted(maps.Keys(lf.Packages)) {
 			e := lf.Packages[key]
 			i := strings.LastIndex(key, "node_modules/")
@@ -241,6 +260,9 @@ func parseLockfile(data []byte) (*lockGraph, error) {
 				}
 			}
 			if v != "" && !strings.Contains(v, ":") && !strings.Contains(v, "/") {
+				if err := tooMany(len(g.Pkgs) + 1); err != nil {
+					return fmt.Errorf("%w: lockfile: %w", ErrInvalid, err)
+				}
 				g.add(lockPkg{Name: name, Version: v, Dev: d.Dev}) // not file:, git+, tarball URLs
 			}
 			if err := walk(d.Dependencies, depth+1); err != nil {
@@ -276,6 +298,7 @@ func (Extractor) Extract(ctx context.Context, in extract.Input) ([]pkg.Package, 
 			installed[f.Path[:i+len("node_modules")]] = true
 		}
 	}
+	pf := newProjectFiles(projects)
 	t := targetOf(in)
 	var out []pkg.Package
 	for _, f := range files {
@@ -287,9 +310,9 @@ func (Extractor) Extract(ctx context.Context, in extract.Input) ([]pkg.Package, 
 			in.Logger.WarnContext(ctx, "npm file skipped", "path", f.Path, "err", f.Err)
 			continue
 		}
-		var lines []string
+		var lines iter.Seq[string]
 		if base == "package.json" {
-			lines = strings.Split(string(f.Data), "\n")
+			lines = strings.Lines(string(f.Data)) // one line: see parseManifest
 		} else {
 			if installed[path.Join(path.Dir(f.Path), "node_modules")] {
 				continue // the installed packages next to it are reported instead
@@ -300,17 +323,21 @@ func (Extractor) Extract(ctx context.Context, in extract.Input) ([]pkg.Package, 
 				continue
 			}
 			if base == "yarn.lock" {
-				g.useManifests(ctx, in.Logger, path.Dir(f.Path), projects)
+				g.useManifests(ctx, in.Logger, path.Dir(f.Path), pf)
 			}
-			lines = g.installed(t)
+			lines = slices.Values(g.installed(t))
 		}
 		seen := make(map[string]bool)
-		for _, l := range lines {
+		for l := range lines {
+			l = strings.TrimSuffix(l, "\n")
 			name, version, ok := strings.Cut(l, "\t")
-			if !ok || seen[l] {
-				continue
+			if !ok || name == "" || version == "" || seen[l] {
+				continue // an empty name: a lockfile's "node_modules/" key, say
 			}
 			seen[l] = true
+			if err := in.TooMany(len(out) + 1); err != nil {
+				return nil, fmt.Errorf("%s: %w", f.Path, err)
+			}
 			out = append(out, newPackage(name, version, f.Path))
 		}
 	}

@@ -120,7 +120,9 @@ func (l *stringList) UnmarshalYAML(n *yaml.Node) error {
 	var s string
 	if n.Kind == yaml.ScalarNode && n.Decode(&s) == nil {
 		*l = stringList{s}
-	} else if n.Decode((*[]string)(l)) != nil {
+	} else if list, err := yamlDecode[[]string](n); err == nil {
+		*l = list
+	} else {
 		*l = nil
 	}
 	return nil

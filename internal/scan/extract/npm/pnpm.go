@@ -17,19 +17,34 @@ import (
 //	6.x  /name@1.2.3, /@scope/name@1.2.3, /name@1.2.3(peer@4.5.6)
 //	9.x  name@1.2.3, @scope/name@1.2.3 (peer variants live in "snapshots")
 type pnpmLock struct {
-	LockfileVersion any                     `yaml:"lockfileVersion"`
-	Packages        map[string]pnpmPackage  `yaml:"packages"`
-	Importers       map[string]pnpmImporter `yaml:"importers"` // 9.x (and 6.x workspaces)
-	Snapshots       map[string]pnpmSnapshot `yaml:"snapshots"` // 9.x
+	LockfileVersion any
+	Packages        map[string]pnpmPackage
+	Importers       map[string]pnpmImporter // 9.x (and 6.x workspaces)
+	Snapshots       map[string]pnpmSnapshot // 9.x
+}
+
+// pnpmLockYAML is how pnpmLock is decoded: its mappings are walked by
+// yamlMap (see yaml.go), not decoded by yaml.v3.
+type pnpmLockYAML struct {
+	LockfileVersion yaml.Node `yaml:"lockfileVersion"`
+	Packages        yaml.Node `yaml:"packages"`
+	Importers       yaml.Node `yaml:"importers"`
+	Snapshots       yaml.Node `yaml:"snapshots"`
 }
 
 // pnpmImporter is a project of the lockfile (".", or a workspace package)
 // with its direct dependencies; a value's version is "1.2.3",
 // "1.2.3(peer@4.5.6)", "real-name@1.2.3" (an alias) or "link:...".
 type pnpmImporter struct {
-	Dependencies         pnpmDirects `yaml:"dependencies"`
-	OptionalDependencies pnpmDirects `yaml:"optionalDependencies"`
-	DevDependencies      pnpmDirects `yaml:"devDependencies"`
+	Dependencies         pnpmDirects
+	OptionalDependencies pnpmDirects
+	DevDependencies      pnpmDirects
+}
+
+type pnpmImporterYAML struct {
+	Dependencies         yaml.Node `yaml:"dependencies"`
+	OptionalDependencies yaml.Node `yaml:"optionalDependencies"`
+	DevDependencies      yaml.Node `yaml:"devDependencies"`
 }
 
 // pnpmDirects are an importer's dependencies of one kind, by name.
@@ -57,21 +72,23 @@ func (d *pnpmDirect) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind == yaml.ScalarNode {
 		return n.Decode(&d.Version)
 	}
-	var m struct {
+	m, err := yamlDecode[struct {
 		Version string `yaml:"version"`
-	}
-	if err := n.Decode(&m); err != nil {
-		return err
-	}
+	}](n)
 	d.Version = m.Version
-	return nil
+	return err
 }
 
 // pnpmSnapshot is a 9.x "snapshots" entry: a resolved package (with its
 // peers) and its dependencies, versions written as in importers.
 type pnpmSnapshot struct {
-	Dependencies         map[string]string `yaml:"dependencies"`
-	OptionalDependencies map[string]string `yaml:"optionalDependencies"`
+	Dependencies         map[string]string
+	OptionalDependencies map[string]string
+}
+
+type pnpmSnapshotYAML struct {
+	Dependencies         yaml.Node `yaml:"dependencies"`
+	OptionalDependencies yaml.Node `yaml:"optionalDependencies"`
 }
 
 // pnpmPackage is a "packages" entry. Name and Version are set for packages
@@ -102,12 +119,15 @@ type pnpmPackage struct {
 // of peers, with their dependencies) are the graph's packages and its
 // importers (the workspace's projects) its projects.
 func parsePnpmLock(data []byte) (*lockGraph, error) {
-	if len(data) > maxYAMLBytes {
-		return nil, fmt.Errorf("%w: pnpm-lock.yaml: %d bytes, over the %d-byte limit for YAML lockfiles", ErrInvalid, len(data), maxYAMLBytes)
+	root, err := parseYAML("pnpm-lock.yaml", data)
+	if err != nil {
+		return nil, err
 	}
 	var lf pnpmLock
-	if err := yaml.Unmarshal(data, &lf); err != nil {
-		return nil, fmt.Errorf("%w: pnpm-lock.yaml: %w", ErrInvalid, err)
+	if root != nil {
+		if lf, err = decodePnpmLock(root); err != nil {
+			return nil, fmt.Errorf("%w: pnpm-lock.yaml: yaml: %w", ErrInvalid, err)
+		}
 	}
 	major, err := pnpmMajor(lf.LockfileVersion)
 	if err != nil {
@@ -182,6 +202,69 @@ func parsePnpmLock(data []byte) (*lockGraph, error) {
 		})
 	}
 	return g, nil
+}
+
+// decodePnpmLock decodes the root mapping of a pnpm-lock.yaml.
+func decodePnpmLock(root *yaml.Node) (pnpmLock, error) {
+	var lf pnpmLock
+	raw, err := yamlDecode[pnpmLockYAML](root)
+	if err != nil {
+		return lf, err
+	}
+	switch v := &raw.LockfileVersion; v.Kind {
+	case 0:
+	case yaml.ScalarNode:
+		if err := v.Decode(&lf.LockfileVersion); err != nil {
+			return lf, err
+		}
+	default:
+		return lf, fmt.Errorf("line %d: lockfileVersion is a %s", v.Line, v.ShortTag())
+	}
+	if err := tooMany(len(raw.Packages.Content)/2 + len(raw.Snapshots.Content)/2); err != nil {
+		return lf, err
+	}
+	if lf.Packages, err = yamlMapOf(&raw.Packages, yamlDecode[pnpmPackage]); err != nil {
+		return lf, fmt.Errorf("packages: %w", err)
+	}
+	direct := func(n *yaml.Node) (pnpmDirects, error) { return yamlMapOf(n, yamlDecode[pnpmDirect]) }
+	lf.Importers, err = yamlMapOf(&raw.Importers, func(n *yaml.Node) (pnpmImporter, error) {
+		var im pnpmImporter
+		raw, err := yamlDecode[pnpmImporterYAML](n)
+		if err != nil {
+			return im, err
+		}
+		if im.Dependencies, err = direct(&raw.Dependencies); err != nil {
+			return im, fmt.Errorf("dependencies: %w", err)
+		}
+		if im.OptionalDependencies, err = direct(&raw.OptionalDependencies); err != nil {
+			return im, fmt.Errorf("optionalDependencies: %w", err)
+		}
+		if im.DevDependencies, err = direct(&raw.DevDependencies); err != nil {
+			return im, fmt.Errorf("devDependencies: %w", err)
+		}
+		return im, nil
+	})
+	if err != nil {
+		return lf, fmt.Errorf("importers: %w", err)
+	}
+	lf.Snapshots, err = yamlMapOf(&raw.Snapshots, func(n *yaml.Node) (pnpmSnapshot, error) {
+		var s pnpmSnapshot
+		raw, err := yamlDecode[pnpmSnapshotYAML](n)
+		if err != nil {
+			return s, err
+		}
+		if s.Dependencies, err = yamlMapOf(&raw.Dependencies, yamlDecode[string]); err != nil {
+			return s, fmt.Errorf("dependencies: %w", err)
+		}
+		if s.OptionalDependencies, err = yamlMapOf(&raw.OptionalDependencies, yamlDecode[string]); err != nil {
+			return s, fmt.Errorf("optionalDependencies: %w", err)
+		}
+		return s, nil
+	})
+	if err != nil {
+		return lf, fmt.Errorf("snapshots: %w", err)
+	}
+	return lf, nil
 }
 
 // snapshotKey returns the snapshot key a dependency (name, version as

@@ -13,11 +13,6 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// maxYAMLBytes caps the YAML lockfiles (yarn berry, pnpm) decoded: a YAML
-// document tree costs several times its size in memory. The largest real
-// monorepo lockfiles are a few tens of MiB.
-const maxYAMLBytes = 64 << 20
-
 // parseYarnLock reads a yarn.lock of either format: yarn classic (v1, its
 // own indented format, "# yarn lockfile v1") or yarn berry (v2 and later,
 // YAML with a "__metadata" entry).
@@ -54,6 +49,9 @@ type yarnV1Entry struct {
 // The lockfile lists no projects: they are in the package.json files,
 // whose dependencies are looked up in Keys (see [lockGraph.useManifests]).
 func parseYarnV1(data []byte) (*lockGraph, error) {
+	if err := tooLarge("yarn.lock", data); err != nil {
+		return nil, err
+	}
 	var entries []*yarnV1Entry
 	var cur *yarnV1Entry
 	section := "" // the current entry's field holding a map
@@ -70,6 +68,9 @@ func parseYarnV1(data []byte) (*lockGraph, error) {
 			}
 			cur = &yarnV1Entry{keys: splitYarnKeys(strings.TrimSuffix(text, ":"))}
 			entries = append(entries, cur)
+			if err := tooMany(len(entries)); err != nil {
+				return nil, fmt.Errorf("%w: yarn.lock: %w", ErrInvalid, err)
+			}
 			section = ""
 		case cur == nil:
 		case strings.HasPrefix(text, "    "):
@@ -205,11 +206,31 @@ func looksLikeGitHub(rng string) bool {
 
 // berryEntry is the part of a yarn berry lockfile entry we read.
 type berryEntry struct {
-	Version      string            `yaml:"version"`
-	Resolution   string            `yaml:"resolution"`
-	Dependencies map[string]string `yaml:"dependencies"`
+	Resolution   string
+	Dependencies map[string]string
 	// Conditions are the package's platforms ("os=darwin & cpu=arm64").
-	Conditions string `yaml:"conditions"`
+	Conditions string
+}
+
+// berryEntryYAML is how berryEntry is decoded: its dependencies are
+// walked by yamlMap (see yaml.go), not decoded by yaml.v3.
+type berryEntryYAML struct {
+	Resolution   string    `yaml:"resolution"`
+	Dependencies yaml.Node `yaml:"dependencies"`
+	Conditions   string    `yaml:"conditions"`
+}
+
+// decodeBerryEntry decodes a yarn berry lockfile entry.
+func decodeBerryEntry(n *yaml.Node) (berryEntry, error) {
+	raw, err := yamlDecode[berryEntryYAML](n)
+	if err != nil {
+		return berryEntry{}, err
+	}
+	deps, err := yamlMapOf(&raw.Dependencies, yamlDecode[string])
+	if err != nil {
+		return berryEntry{}, fmt.Errorf("dependencies: %w", err)
+	}
+	return berryEntry{Resolution: raw.Resolution, Dependencies: deps, Conditions: raw.Conditions}, nil
 }
 
 // parseBerry reads a yarn berry lockfile (YAML). Each entry's resolution
@@ -221,23 +242,27 @@ type berryEntry struct {
 // dependencies of every kind together, which their package.json files
 // tell apart (see [lockGraph.useManifests]).
 func parseBerry(data []byte) (*lockGraph, error) {
-	if len(data) > maxYAMLBytes {
-		return nil, fmt.Errorf("%w: yarn.lock: %d bytes, over the %d-byte limit for YAML lockfiles", ErrInvalid, len(data), maxYAMLBytes)
+	root, err := parseYAML("yarn.lock", data)
+	if err != nil {
+		return nil, err
 	}
-	var lf map[string]yaml.Node
-	if err := yaml.Unmarshal(data, &lf); err != nil {
+	pairs, err := yamlMap(root)
+	if err != nil {
+		return nil, fmt.Errorf("%w: yarn.lock: yaml: %w", ErrInvalid, err)
+	}
+	pairs = slices.DeleteFunc(pairs, func(kv yamlPair) bool { return kv.key == "__metadata" })
+	if err := tooMany(len(pairs)); err != nil {
 		return nil, fmt.Errorf("%w: yarn.lock: %w", ErrInvalid, err)
 	}
-	delete(lf, "__metadata")
-	keys := slices.Sorted(maps.Keys(lf))
-	entries := make([]berryEntry, len(keys))
+	slices.SortFunc(pairs, func(a, b yamlPair) int { return strings.Compare(a.key, b.key) })
+	entries := make([]berryEntry, len(pairs))
 	g := &lockGraph{}
 	r := berryIndex{descs: make(map[string]int), bound: make(map[string][]berryBound), resolutions: make(map[string]int)}
 	workspaces := make(map[int]string) // package -> workspace path
-	for i, key := range keys {
+	for i, kv := range pairs {
+		key := kv.key
 		e := &entries[i]
-		node := lf[key]
-		if err := node.Decode(e); err != nil {
+		if *e, err = decodeBerryEntry(kv.value); err != nil {
 			return nil, fmt.Errorf("%w: yarn.lock: entry %q: %w", ErrInvalid, trim(key), err)
 		}
 		p := lockPkg{}

@@ -2,10 +2,12 @@ package npm_test
 
 import (
 	"bytes"
+	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -141,6 +143,10 @@ dev@1.0.0:
 		{`["packages/*", "tools/**"]`, []string{"a@1.0.0", "b@1.0.0", "c@1.0.0"}},
 		{`{"packages": ["./tools/**/"], "nohoist": ["**"]}`, []string{"b@1.0.0", "c@1.0.0"}},
 		{`["**", "!tools/deep/**"]`, []string{"a@1.0.0", "b@1.0.0"}},
+		{`["**/tb"]`, []string{"b@1.0.0"}},
+		{`["tools/*/tc", "packages/p?"]`, []string{"a@1.0.0", "c@1.0.0"}},
+		{`["*/**/t?"]`, []string{"b@1.0.0", "c@1.0.0"}},
+		{`["**/**/**/**/tc", "tools/**/**/deep/**/*"]`, []string{"c@1.0.0"}},
 	} {
 		t.Run(tt.workspaces, func(t *testing.T) {
 			inv := et.Run(t, []extract.Extractor{npm.Extractor{}}, []lt.Entry{
@@ -152,6 +158,63 @@ dev@1.0.0:
 			})
 			if diff := cmp.Diff(tt.want, pkgs(inv)); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestYarnClassicHostileWorkspaces: finding yarn classic's workspaces
+// costs what the image holds, not its square, nor what a glob's "**" make
+// of deep directories: 8,000 directories of a yarn.lock and its
+// package.json took 15 s (each lockfile went through every package.json,
+// sorting them all), and matching four "**" against a directory 200 deep
+// took a second a package.json.
+func TestYarnClassicHostileWorkspaces(t *testing.T) {
+	lock := "# yarn lockfile v1\n\na@1.0.0:\n  version \"1.0.0\"\n"
+	many := func() []lt.Entry {
+		var entries []lt.Entry
+		for i := range 8000 {
+			entries = append(entries,
+				lt.File(fmt.Sprintf("d%d/package.json", i), `{"workspaces": ["w"], "dependencies": {"a": "1.0.0"}}`),
+				lt.File(fmt.Sprintf("d%d/yarn.lock", i), lock))
+		}
+		return entries
+	}
+	deep := func() []lt.Entry {
+		entries := []lt.Entry{
+			lt.File("app/package.json", `{"workspaces": ["**/**/**/**/x"], "devDependencies": {"a": "1.0.0"}}`),
+			lt.File("app/yarn.lock", lock),
+			lt.File("app/x/package.json", `{"dependencies": {"a": "1.0.0"}}`),
+		}
+		dir := "app" + strings.Repeat("/d", 200)
+		for i := range 30 {
+			entries = append(entries, lt.File(fmt.Sprintf("%s/p%d/package.json", dir, i), `{}`))
+		}
+		return entries
+	}
+	for _, tt := range []struct {
+		name    string
+		entries []lt.Entry
+		want    int
+	}{
+		{"many lockfiles", many(), 8000},
+		{"deep directories", deep(), 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := extract.NewSession(layer.Config{}, []extract.Extractor{npm.Extractor{}}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.ReadLayer(t.Context(), layer.Desc{}, bytes.NewReader(lt.Tar(t, tt.entries...))); err != nil {
+				t.Fatal(err)
+			}
+			start := time.Now()
+			inv, err := s.Extract(t.Context())
+			if took := time.Since(start); took > 3*time.Second {
+				t.Errorf("Extract took %v", took)
+			}
+			if err != nil || len(inv.Packages) != tt.want {
+				t.Errorf("%d packages, %v; want %d", len(inv.Packages), err, tt.want)
 			}
 		})
 	}

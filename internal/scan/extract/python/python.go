@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"io/fs"
 	"path"
 	"regexp"
@@ -88,6 +89,9 @@ func (Extractor) Extract(ctx context.Context, in extract.Input) ([]pkg.Package, 
 		name, version, ok := strings.Cut(string(f.Data), "\t")
 		if !ok {
 			continue
+		}
+		if err := in.TooMany(len(out) + 1); err != nil {
+			return nil, fmt.Errorf("%s: %w", f.Path, err)
 		}
 		out = append(out, pkg.Package{
 			Name: name, Version: version, Type: pkg.TypePyPI, Path: f.Path,

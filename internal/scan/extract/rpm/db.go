@@ -3,6 +3,7 @@ package rpm
 import (
 	"fmt"
 
+	"github.com/drydock/drydock/internal/scan/extract"
 	"github.com/drydock/drydock/internal/scan/extract/rpm/rpmdb"
 )
 
@@ -19,6 +20,9 @@ func Parse(data []byte) ([]rpmdb.Header, error) {
 	}
 	var out []rpmdb.Header
 	add := func(blob []byte) error {
+		if len(out) == extract.DefaultMaxPackages {
+			return fmt.Errorf("%w: more than %d headers", extract.ErrTooManyPackages, extract.DefaultMaxPackages)
+		}
 		h, err := rpmdb.ParseHeader(blob)
 		if err != nil {
 			return fmt.Errorf("package %d: %w", len(out)+1, err)

@@ -11,7 +11,9 @@
 //   - SQLite, rpmdb.sqlite (rpm 4.16+: Fedora 33+, RHEL 9 and its
 //     rebuilds, Amazon Linux 2023): the blob column of the Packages
 //     table, read with modernc.org/sqlite (the driver drydock already
-//     uses) through a read-only VFS over the bytes, opened immutable.
+//     uses) through a read-only VFS over the bytes, opened immutable;
+//     the file's schema decides what SQLite runs, so Packages must be a
+//     plain table and the rows read may not hold more than the file.
 //   - Berkeley DB hash, Packages (RHEL/CentOS 5-8, Amazon Linux 2): read
 //     by drydock's own page reader, [rpmdb.ReadBDB], both byte orders,
 //     hash versions 8 to 10; encrypted or checksummed files and btrees

@@ -40,19 +40,28 @@ func encode(hs []rpmdb.Header) []byte {
 
 var errReduced = errors.New("corrupt reduced rpm database")
 
-// decode reads what encode wrote.
-func decode(b []byte) ([]rpmdb.Header, error) {
+// count returns the number of headers in what encode wrote.
+func count(b []byte) (uint64, error) {
 	if len(b) < len(reducedMagic) || string(b[:len(reducedMagic)]) != reducedMagic {
-		return nil, errReduced
+		return 0, errReduced
 	}
 	b = b[len(reducedMagic):]
-	count, k := binary.Uvarint(b)
+	n, k := binary.Uvarint(b)
 	// Each header takes at least 8 bytes.
-	if k <= 0 || count > uint64(len(b))/8 {
-		return nil, errReduced
+	if k <= 0 || n > uint64(len(b))/8 {
+		return 0, errReduced
 	}
-	b = b[k:]
-	hs := make([]rpmdb.Header, count)
+	return n, nil
+}
+
+// decode reads what encode wrote.
+func decode(b []byte) ([]rpmdb.Header, error) {
+	n, err := count(b)
+	if err != nil {
+		return nil, err
+	}
+	b = b[len(reducedMagic)+uvarintLen(n):]
+	hs := make([]rpmdb.Header, n)
 	for i := range hs {
 		for _, f := range fields(&hs[i]) {
 			l, k := binary.Uvarint(b)
@@ -67,4 +76,10 @@ func decode(b []byte) ([]rpmdb.Header, error) {
 		return nil, fmt.Errorf("%w: %d trailing bytes", errReduced, len(b))
 	}
 	return hs, nil
+}
+
+// uvarintLen is the length of n's uvarint encoding.
+func uvarintLen(n uint64) int {
+	var buf [binary.MaxVarintLen64]byte
+	return binary.PutUvarint(buf[:], n)
 }

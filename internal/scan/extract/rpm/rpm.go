@@ -35,7 +35,7 @@ var (
 func (Extractor) Name() string { return "os/rpm" }
 
 // Version implements extract.Extractor.
-func (Extractor) Version() int { return 3 }
+func (Extractor) Version() int { return 3 } // 3: packages keyed with their architecture; hostile databases refused (overlapping blobs, SQLite views)
 
 // Wants implements extract.Extractor.
 func (Extractor) Wants(p string, fi fs.FileInfo) bool {
@@ -73,6 +73,11 @@ func (Extractor) Extract(ctx context.Context, in extract.Input) ([]pkg.Package, 
 	if f.Err != nil {
 		return nil, fmt.Errorf("rpm: %s: %w", f.Path, f.Err)
 	}
+	if n, err := count(f.Data); err == nil { // n <= len(f.Data)/8
+		if err := in.TooMany(int(n)); err != nil {
+			return nil, fmt.Errorf("rpm: %s: %w", f.Path, err)
+		}
+	}
 	hs, err := decode(f.Data)
 	if err != nil {
 		return nil, fmt.Errorf("rpm: %s: %w", f.Path, err)
@@ -98,7 +103,7 @@ func choose(files []*layer.File) (*layer.File, []string) {
 		dir, file := path.Split(f.Path)
 		r := slices.Index(dbFiles, file)*len(dbDirs) + slices.Index(dbDirs, strings.TrimSuffix(dir, "/"))
 		if f.Err == nil {
-			if hs, err := decode(f.Data); err == nil && len(hs) == 0 {
+			if n, err := count(f.Data); err == nil && n == 0 {
 				r += len(dbFiles) * len(dbDirs)
 			}
 		}

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io/fs"
 	"strings"
 	"time"
 
-	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
+	"modernc.org/sqlite" // also the "sqlite" database/sql driver
+	sqlite3 "modernc.org/sqlite/lib"
 	"modernc.org/sqlite/vfs"
 
 	"github.com/drydock/drydock/internal/scan/extract/rpm/rpmdb"
@@ -17,11 +19,21 @@ import (
 
 // readSQLite calls fn with the blob of every row of the Packages table
 // (rpm's lib/backend/sqlite.c: hnum INTEGER PRIMARY KEY, blob BLOB), in
-// hnum order. The database is read in place from memory through a
-// read-only SQLite VFS: nothing is written anywhere. It is opened
-// immutable, which also lets SQLite read a database in WAL mode (as rpm
-// leaves it) without its -shm and -wal files; a transaction still in the
-// WAL is not seen (rpm checkpoints it when it closes the database).
+// rowid order, which is hnum order. The database is read in place from
+// memory through a read-only SQLite VFS: nothing is written anywhere. It
+// is opened immutable, which also lets SQLite read a database in WAL mode
+// (as rpm leaves it) without its -shm and -wal files; a transaction still
+// in the WAL is not seen (rpm checkpoints it when it closes the database).
+//
+// The schema is the file's, so a hostile file chooses what SQLite runs
+// to read it. The work is therefore bounded: Packages must be a plain
+// table (a view could join a table with itself without end), with no
+// generated columns (one could compute a gigabyte per row); there is no
+// ORDER BY, so no sort reads every row before the first is returned; the
+// blobs read may not add up to more than the file (rows whose records
+// lack the blob column all return its DEFAULT; rows can share overflow
+// pages); and, should SQLite compute a value some other way, none may be
+// longer than a header blob (SQLITE_LIMIT_LENGTH).
 func readSQLite(data []byte, fn func(blob []byte) error) (err error) {
 	name, fsys, err := vfs.New(memFS(data))
 	if err != nil {
@@ -40,15 +52,30 @@ func readSQLite(data []byte, fn func(blob []byte) error) (err error) {
 	db.SetMaxOpenConns(1)
 	// The data is in memory and bounded: no context to honour but this one.
 	ctx := context.Background()
-	rows, err := db.QueryContext(ctx, "SELECT blob FROM Packages ORDER BY hnum")
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return sqliteError(err)
+	}
+	defer conn.Close()
+	if _, err := sqlite.Limit(conn, sqlite3.SQLITE_LIMIT_LENGTH, rpmdb.MaxHeaderLen); err != nil {
+		return fmt.Errorf("sqlite: %w", err)
+	}
+	if err := checkSchema(ctx, conn); err != nil {
+		return err
+	}
+	rows, err := conn.QueryContext(ctx, "SELECT blob FROM Packages")
 	if err != nil {
 		return sqliteError(err)
 	}
 	defer rows.Close()
+	total := 0
 	for rows.Next() {
 		var blob sql.RawBytes
 		if err := rows.Scan(&blob); err != nil {
 			return sqliteError(err)
+		}
+		if total += len(blob); total > len(data) {
+			return fmt.Errorf("%w: the Packages blobs add up to more than the %d-byte file", rpmdb.ErrInvalid, len(data))
 		}
 		if err := fn(blob); err != nil {
 			return err
@@ -56,6 +83,30 @@ func readSQLite(data []byte, fn func(blob []byte) error) (err error) {
 	}
 	if err := rows.Err(); err != nil {
 		return sqliteError(err)
+	}
+	return nil
+}
+
+// checkSchema checks that Packages is a plain table without generated
+// columns.
+func checkSchema(ctx context.Context, conn *sql.Conn) error {
+	var typ, text string
+	err := conn.QueryRowContext(ctx, `SELECT type, sql FROM sqlite_master
+		WHERE name = 'Packages' COLLATE NOCASE AND type IN ('table', 'view')`).Scan(&typ, &text)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("%w: no Packages table", rpmdb.ErrInvalid)
+	case err != nil:
+		return sqliteError(err)
+	case typ != "table" || !strings.HasPrefix(strings.ToUpper(strings.TrimSpace(text)), "CREATE TABLE"):
+		return fmt.Errorf("%w: Packages is a %s, not a table: %.80q", rpmdb.ErrInvalid, typ, text)
+	}
+	var generated int
+	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM pragma_table_xinfo('Packages') WHERE hidden != 0").Scan(&generated); err != nil {
+		return sqliteError(err)
+	}
+	if generated > 0 {
+		return fmt.Errorf("%w: Packages has %d generated columns", rpmdb.ErrInvalid, generated)
 	}
 	return nil
 }

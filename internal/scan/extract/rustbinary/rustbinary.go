@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"strings"
 
@@ -71,10 +72,13 @@ func (Extractor) Extract(ctx context.Context, in extract.Input) ([]pkg.Package, 
 			in.Logger.WarnContext(ctx, "rust binary skipped", "path", f.Path, "err", f.Err)
 			continue
 		}
-		for _, l := range bytes.Split(f.Data, []byte("\n")) {
-			name, version, ok := strings.Cut(string(l), "\t")
+		for l := range bytes.Lines(f.Data) {
+			name, version, ok := strings.Cut(string(bytes.TrimSuffix(l, []byte("\n"))), "\t")
 			if !ok {
 				continue
+			}
+			if err := in.TooMany(len(out) + 1); err != nil {
+				return nil, fmt.Errorf("%s: %w", f.Path, err)
 			}
 			out = append(out, pkg.Package{
 				Name: name, Version: version, Type: pkg.TypeCargo, Path: f.Path,

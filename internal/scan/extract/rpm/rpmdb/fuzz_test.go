@@ -140,3 +140,19 @@ func FuzzRead(f *testing.F) {
 		}
 	})
 }
+
+// TestReadNDBOverlappingSlots: slots that all name one blob (254 here; in
+// a 256 MiB file, 8 million naming one 16 MiB header) are refused once
+// they claim more blocks than the file has, instead of each being parsed.
+func TestReadNDBOverlappingSlots(t *testing.T) {
+	db := makeNDB(seedBlobs(t)[:1])
+	first := db[ndbHeaderLen : ndbHeaderLen+ndbSlotLen]
+	for o := ndbHeaderLen + ndbSlotLen; o < ndbPageLen; o += ndbSlotLen {
+		copy(db[o:], first)
+	}
+	n := 0
+	err := ReadNDB(db, func([]byte) error { n++; return nil })
+	if !errors.Is(err, ErrInvalid) || n != 1 {
+		t.Errorf("ReadNDB read %d blobs, err %v; want 1 and ErrInvalid", n, err)
+	}
+}

@@ -64,6 +64,10 @@ const (
 	maxHeaderLen = preambleLen + maxTags*entrySize + maxData
 )
 
+// MaxHeaderLen is the length of the longest header blob [ParseHeader]
+// accepts (about 17 MiB).
+const MaxHeaderLen = maxHeaderLen
+
 // ParseHeader reads a header blob as rpm stores it in its database: the
 // header's index and data without the lead and magic of a package file
 // (https://rpm-software-management.github.io/rpm/manual/format_header.html):
@@ -75,8 +79,13 @@ const (
 // It checks the blob's size against its counts and the bounds of every
 // entry it reads, and reads only the tags [Header] holds; later entries
 // for a tag replace earlier ones, as entries added after the immutable
-// region do in rpm. NAME, VERSION and RELEASE must be present. Errors
-// wrap [ErrInvalid]; blob is not retained.
+// region do in rpm, and only the last one's string is read (so that a
+// header of 65535 entries pointing at one 16 MiB string costs one scan of
+// it, not 65535). The strings read (each offset once) may not add up to
+// more than the data area, so that a header cannot make its parse
+// allocate more than its size. NAME,
+// VERSION and RELEASE must be present. Errors wrap [ErrInvalid]; blob is
+// not retained.
 func ParseHeader(blob []byte) (Header, error) {
 	var h Header
 	if len(blob) < preambleLen {
@@ -95,28 +104,30 @@ func ParseHeader(blob []byte) (Header, error) {
 		return h, fmt.Errorf("%w: header of %d bytes, its counts say %d", ErrInvalid, len(blob), want)
 	}
 	data := blob[dataStart:]
+	var strs [7]struct{ tag, off uint32 } // the last entry of each tag
+	dsts := [len(strs)]*string{&h.Name, &h.Version, &h.Release, &h.Arch, &h.SourceRPM, &h.Vendor, &h.ModularityLabel}
 	for i := range int(il) {
 		e := blob[preambleLen+i*entrySize:]
 		tag := binary.BigEndian.Uint32(e)
 		typ := binary.BigEndian.Uint32(e[4:])
 		off := binary.BigEndian.Uint32(e[8:])
 		cnt := binary.BigEndian.Uint32(e[12:])
-		var dst *string
+		var slot int
 		switch tag {
 		case tagName:
-			dst = &h.Name
+			slot = 0
 		case tagVersion:
-			dst = &h.Version
+			slot = 1
 		case tagRelease:
-			dst = &h.Release
+			slot = 2
 		case tagArch:
-			dst = &h.Arch
+			slot = 3
 		case tagSourceRPM:
-			dst = &h.SourceRPM
+			slot = 4
 		case tagVendor:
-			dst = &h.Vendor
+			slot = 5
 		case tagModularityLabel:
-			dst = &h.ModularityLabel
+			slot = 6
 		case tagEpoch:
 			if typ != typeInt32 || cnt < 1 || uint64(off)+4 > uint64(dl) {
 				return h, fmt.Errorf("%w: EPOCH entry (type %d, count %d, offset %d of %d)", ErrInvalid, typ, cnt, off, dl)
@@ -129,11 +140,31 @@ func ParseHeader(blob []byte) (Header, error) {
 			}
 			continue
 		}
-		s, err := str(data, typ, off, cnt)
-		if err != nil {
+		if err := checkStr(data, typ, off, cnt); err != nil {
 			return h, fmt.Errorf("%w: tag %d: %w", ErrInvalid, tag, err)
 		}
-		*dst = s
+		strs[slot] = struct{ tag, off uint32 }{tag, off}
+	}
+	total := 0
+strings:
+	for i, e := range strs {
+		if e.tag == 0 {
+			continue
+		}
+		for j := range i {
+			if strs[j].tag != 0 && strs[j].off == e.off {
+				*dsts[i] = *dsts[j] // read once
+				continue strings
+			}
+		}
+		s, err := str(data, e.off)
+		if err != nil {
+			return h, fmt.Errorf("%w: tag %d: %w", ErrInvalid, e.tag, err)
+		}
+		if total += len(s); total > len(data) {
+			return h, fmt.Errorf("%w: the strings of tags NAME to MODULARITYLABEL add up to more than the %d data bytes (they overlap)", ErrInvalid, len(data))
+		}
+		*dsts[i] = s
 	}
 	switch {
 	case h.Name == "":
@@ -144,23 +175,28 @@ func ParseHeader(blob []byte) (Header, error) {
 	return h, nil
 }
 
-// str returns the (first) string of a string entry.
-func str(data []byte, typ, off, cnt uint32) (string, error) {
+// checkStr checks a string entry's type, count and offset.
+func checkStr(data []byte, typ, off, cnt uint32) error {
 	switch typ {
 	case typeString:
 		if cnt != 1 {
-			return "", fmt.Errorf("string with count %d", cnt)
+			return fmt.Errorf("string with count %d", cnt)
 		}
 	case typeStringArray, typeI18NString:
 		if cnt < 1 {
-			return "", fmt.Errorf("empty string array")
+			return fmt.Errorf("empty string array")
 		}
 	default:
-		return "", fmt.Errorf("type %d where a string belongs", typ)
+		return fmt.Errorf("type %d where a string belongs", typ)
 	}
 	if uint64(off) >= uint64(len(data)) {
-		return "", fmt.Errorf("offset %d past the %d data bytes", off, len(data))
+		return fmt.Errorf("offset %d past the %d data bytes", off, len(data))
 	}
+	return nil
+}
+
+// str returns the (first) string of a string entry checked by checkStr.
+func str(data []byte, off uint32) (string, error) {
 	s := data[off:]
 	end := bytes.IndexByte(s, 0)
 	if end < 0 {

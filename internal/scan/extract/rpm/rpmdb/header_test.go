@@ -1,8 +1,10 @@
 package rpmdb
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
+	"runtime"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -92,6 +94,12 @@ func TestParseHeader(t *testing.T) {
 		{name: "too much data", blob: []byte{0, 0, 0, 1, 1, 0, 0, 0}, wantErr: true},
 		{name: "trailing bytes", blob: append(blob(nvr...), 0), wantErr: true},
 		{name: "truncated", blob: blob(nvr...)[:40], wantErr: true},
+		{name: "two tags sharing a string", blob: blob(with(entry{tag: tagSourceRPM, typ: typeString, cnt: 1, off: at(0)})...),
+			want: Header{Name: "bash", Version: "5.1.8", Release: "6.el9", SourceRPM: "bash"}},
+		{name: "every tag on one string, more than the data", blob: blob(
+			entry{tag: tagName, typ: typeString, cnt: 1, data: []byte("0123456789\x00")},
+			entry{tag: tagVersion, typ: typeString, cnt: 1, off: at(0)},
+			entry{tag: tagRelease, typ: typeString, cnt: 1, off: at(1)}), wantErr: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -109,6 +117,32 @@ func TestParseHeader(t *testing.T) {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestParseHeaderHostileBounded: a header whose 4096 NAME entries all
+// point at one 1 MiB string is scanned and copied once, not 4096 times
+// (4 GiB of allocation before; at rpm's 0xffff entries and 16 MiB, 1 TiB
+// and minutes per header).
+func TestParseHeaderHostileBounded(t *testing.T) {
+	long := append(bytes.Repeat([]byte("n"), 1<<20), 0)
+	es := []entry{{tag: tagName, typ: typeString, cnt: 1, data: long}}
+	for range 4095 {
+		es = append(es, entry{tag: tagName, typ: typeString, cnt: 1, off: at(0)})
+	}
+	b := blob(append(es, sEntry(tagVersion, "1"), sEntry(tagRelease, "1"))...)
+	var m0, m1 runtime.MemStats
+	runtime.ReadMemStats(&m0)
+	h, err := ParseHeader(b)
+	runtime.ReadMemStats(&m1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h.Name) != 1<<20 {
+		t.Errorf("name of %d bytes, want %d", len(h.Name), 1<<20)
+	}
+	if alloc := m1.TotalAlloc - m0.TotalAlloc; alloc > 2*uint64(len(b)) {
+		t.Errorf("ParseHeader allocated %d bytes for a %d-byte header", alloc, len(b))
 	}
 }
 

@@ -30,7 +30,10 @@ const (
 // ReadNDB calls fn with every package's header blob, in slot order. It
 // checks what rpm checks when it reads a blob (magics, package index,
 // lengths, bounds) but not the adler32 checksum, which rpm verifies only
-// when it moves or deletes a blob.
+// when it moves or deletes a blob. Blobs never share blocks in a database
+// rpm wrote; slots whose blobs add up to more blocks than the file holds
+// (thousands of slots naming one 16 MiB blob) are refused, so the headers
+// parsed add up to no more than the file.
 func ReadNDB(data []byte, fn func(blob []byte) error) error {
 	le := binary.LittleEndian
 	if len(data) < ndbHeaderLen {
@@ -48,6 +51,7 @@ func ReadNDB(data []byte, fn func(blob []byte) error) error {
 	}
 	fileBlks := uint64(len(data)) / ndbBlkLen
 	minBlk := slotPages * (ndbPageLen / ndbBlkLen)
+	used := uint64(0) // blocks of the blobs read so far
 	for o := uint64(ndbHeaderLen); o < slotPages*ndbPageLen; o += ndbSlotLen {
 		s := data[o : o+ndbSlotLen]
 		if le.Uint32(s) != ndbSlotMagic {
@@ -59,6 +63,9 @@ func ReadNDB(data []byte, fn func(blob []byte) error) error {
 		}
 		if idx == 0 || blkCnt == 0 || blkOff < minBlk || blkOff+blkCnt > fileBlks {
 			return fmt.Errorf("%w: slot at offset %d: package %d in blocks %d-%d of %d (truncated?)", ErrInvalid, o, idx, blkOff, blkOff+blkCnt, fileBlks)
+		}
+		if used += blkCnt; used > fileBlks-minBlk {
+			return fmt.Errorf("%w: slot at offset %d: the slots name more blob blocks than the file's %d (blobs overlap)", ErrInvalid, o, fileBlks-minBlk)
 		}
 		blob, err := ndbBlob(data[blkOff*ndbBlkLen:(blkOff+blkCnt)*ndbBlkLen], idx)
 		if err != nil {

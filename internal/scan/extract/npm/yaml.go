@@ -1,0 +1,243 @@
+package npm
+
+import (
+	"bytes"
+	"fmt"
+	"reflect"
+	"strings"
+	"sync"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/drydock/drydock/internal/scan/extract"
+)
+
+// The YAML lockfiles (yarn berry, pnpm) are read through yaml.v3's node
+// tree, within bounds that a hostile file cannot talk its way past:
+//
+//   - size: at most maxYAMLBytes, and at most maxYAMLNodes nodes as
+//     yamlNodes estimates them before parsing. A node costs about 200
+//     bytes of memory: a lockfile as pnpm writes it (18 bytes a node)
+//     costs 12 times its size, a flow sequence of one-digit numbers ("[1,1,
+//     ...]", 2 bytes a node) 90 times;
+//   - no aliases: pnpm and yarn never write anchors, and an alias repeats
+//     what it names each time it is decoded (a billion laughs, or a
+//     thousand entries naming one big mapping);
+//   - yaml.v3 is never handed a mapping of more keys than a struct has
+//     fields: it compares every key of a mapping it decodes (into a Go
+//     map or a struct alike) with every other for duplicates, so that a
+//     pnpm-lock.yaml of 100,000 packages (2 MB) took two minutes, and a
+//     mapping of 50,000 keys no struct field names (450 KB) 9 s. yamlMap
+//     walks mappings, finding duplicates with a Go map; yamlDecode prunes
+//     a struct's mapping to the struct's fields before yaml.v3 decodes it
+//     (see yamlPrune).
+const (
+	maxYAMLBytes = extract.MaxManifestBytes
+	maxYAMLNodes = 2_000_000 // about 27 MiB of pnpm-lock.yaml, 330 MB of nodes
+)
+
+// parseYAML parses a YAML lockfile into its document's root node (nil for
+// an empty document). what names the file in errors.
+func parseYAML(what string, data []byte) (*yaml.Node, error) {
+	if len(data) > maxYAMLBytes {
+		return nil, fmt.Errorf("%w: %s: %d bytes, over the %d-byte limit for YAML lockfiles", ErrInvalid, what, len(data), maxYAMLBytes)
+	}
+	if n := yamlNodes(data); n > maxYAMLNodes {
+		return nil, fmt.Errorf("%w: %s: about %d YAML nodes, over the %d limit for YAML lockfiles", ErrInvalid, what, n, maxYAMLNodes)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrInvalid, what, err)
+	}
+	if alias := findAlias(&doc); alias != nil {
+		return nil, fmt.Errorf("%w: %s: yaml alias *%s at line %d (lockfiles are written without anchors)", ErrInvalid, what, trim(alias.Value), alias.Line)
+	}
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
+		return nil, nil
+	}
+	return doc.Content[0], nil
+}
+
+// yamlNodes estimates, from above and within a factor of about two, the
+// number of nodes yaml.v3 makes of data: a node starts a line, follows a
+// key's ": " or a sequence's "- ", or follows a flow collection's "[",
+// "{" or "," (counted twice: a flow mapping's pair is two nodes, and JSON
+// writes `"key":value` without a space).
+func yamlNodes(data []byte) int {
+	count := func(s string) int { return bytes.Count(data, []byte(s)) }
+	lines := count("\n") + count("\r") - count("\r\n")
+	return 1 + lines + count(": ") + count(":\t") + count(":\n") + count(":\r") +
+		count("- ") + count("-\t") + count("-\n") + count("-\r") +
+		2*(count(",")+count("[")+count("{"))
+}
+
+// findAlias returns the first alias node under n, nil when there is none.
+func findAlias(n *yaml.Node) *yaml.Node {
+	if n.Kind == yaml.AliasNode {
+		return n
+	}
+	for _, c := range n.Content {
+		if a := findAlias(c); a != nil {
+			return a
+		}
+	}
+	return nil
+}
+
+// yamlPair is a mapping entry: its key (decoded as a string) and value.
+type yamlPair struct {
+	key   string
+	value *yaml.Node
+}
+
+// yamlMap returns the entries of a mapping node in document order: none
+// for an absent or null node, an error for anything but a mapping, for a
+// key that is not a string, for a key given twice, and for a merge key
+// ("<<", which lockfiles do not use).
+func yamlMap(n *yaml.Node) ([]yamlPair, error) {
+	switch {
+	case n == nil || n.Kind == 0 || n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null":
+		return nil, nil
+	case n.Kind != yaml.MappingNode:
+		return nil, fmt.Errorf("line %d: a %s where a mapping belongs", n.Line, n.ShortTag())
+	}
+	out := make([]yamlPair, 0, len(n.Content)/2)
+	seen := make(map[string]int, len(n.Content)/2) // key -> line
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := n.Content[i]
+		if k.Kind == yaml.ScalarNode && k.Value == "<<" && (k.Tag == "" || k.Tag == "!" || k.ShortTag() == "!!merge") {
+			return nil, fmt.Errorf("line %d: a merge key", k.Line)
+		}
+		if k.Kind != yaml.ScalarNode {
+			// yaml.v3 would check a mapping key's own keys for
+			// duplicates before failing to make a string of it.
+			return nil, fmt.Errorf("line %d: a %s as a mapping key", k.Line, k.ShortTag())
+		}
+		var key string
+		if err := k.Decode(&key); err != nil {
+			return nil, err
+		}
+		if line, dup := seen[key]; dup {
+			return nil, fmt.Errorf("line %d: mapping key %q already defined at line %d", k.Line, trim(key), line)
+		}
+		seen[key] = k.Line
+		out = append(out, yamlPair{key, n.Content[i+1]})
+	}
+	return out, nil
+}
+
+// yamlMapOf decodes a mapping node into a Go map, each value with value.
+func yamlMapOf[T any](n *yaml.Node, value func(*yaml.Node) (T, error)) (map[string]T, error) {
+	pairs, err := yamlMap(n)
+	if err != nil || pairs == nil {
+		return nil, err
+	}
+	m := make(map[string]T, len(pairs))
+	for _, p := range pairs {
+		v, err := value(p.value)
+		if err != nil {
+			return nil, fmt.Errorf("%q: %w", trim(p.key), err)
+		}
+		m[p.key] = v
+	}
+	return m, nil
+}
+
+// yamlDecode decodes n into a T with yaml.v3, pruned first (see
+// yamlPrune). T holds no Go map (a yaml.Node field stands for a mapping,
+// which yamlMapOf decodes), no interface but for a scalar, and no inline
+// field; a type of T's with its own UnmarshalYAML decodes what it is
+// handed through yamlDecode too.
+func yamlDecode[T any](n *yaml.Node) (T, error) {
+	var v T
+	n, err := yamlPrune(n, reflect.TypeFor[T]())
+	if err != nil {
+		return v, err
+	}
+	err = n.Decode(&v)
+	return v, err
+}
+
+var (
+	yamlNodeType    = reflect.TypeFor[yaml.Node]()
+	yamlUnmarshaler = reflect.TypeFor[yaml.Unmarshaler]()
+)
+
+// yamlPrune returns n as yaml.v3 is to decode it into a t: a mapping
+// holds only the keys of the struct t's fields (walked by yamlMap, which
+// refuses duplicate keys), their values pruned in turn, and a sequence
+// decoded into a slice its items pruned. A mapping where anything but a
+// struct belongs, and a collection where an interface does, are errors
+// (yaml.v3 would compare their keys first). A yaml.Node, and a type with
+// its own UnmarshalYAML, get n as it is.
+func yamlPrune(n *yaml.Node, t reflect.Type) (*yaml.Node, error) {
+	if t == yamlNodeType || t.Implements(yamlUnmarshaler) || reflect.PointerTo(t).Implements(yamlUnmarshaler) {
+		return n, nil
+	}
+	if t.Kind() == reflect.Pointer {
+		return yamlPrune(n, t.Elem())
+	}
+	switch {
+	case n.Kind == yaml.MappingNode && t.Kind() == reflect.Struct:
+		pairs, err := yamlMap(n)
+		if err != nil {
+			return nil, err
+		}
+		fields := yamlFields(t)
+		out := *n
+		out.Content = nil
+		for _, p := range pairs {
+			ft, ok := fields[p.key]
+			if !ok {
+				continue // yaml.v3 would skip it too
+			}
+			v, err := yamlPrune(p.value, ft)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", p.key, err)
+			}
+			out.Content = append(out.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: p.key, Line: v.Line}, v)
+		}
+		return &out, nil
+	case n.Kind == yaml.MappingNode || n.Kind == yaml.SequenceNode && t.Kind() == reflect.Interface:
+		return nil, fmt.Errorf("line %d: a %s where a %s belongs", n.Line, n.ShortTag(), t)
+	case n.Kind == yaml.SequenceNode && t.Kind() == reflect.Slice:
+		out := *n
+		out.Content = make([]*yaml.Node, len(n.Content))
+		for i, c := range n.Content {
+			var err error
+			if out.Content[i], err = yamlPrune(c, t.Elem()); err != nil {
+				return nil, err
+			}
+		}
+		return &out, nil
+	}
+	return n, nil // a scalar, or a sequence yaml.v3 refuses unread
+}
+
+// yamlFieldTypes caches yamlFields: struct type -> key -> field type.
+var yamlFieldTypes sync.Map
+
+// yamlFields returns the keys yaml.v3 decodes into the fields of the
+// struct type t, and the fields' types.
+func yamlFields(t reflect.Type) map[string]reflect.Type {
+	if m, ok := yamlFieldTypes.Load(t); ok {
+		return m.(map[string]reflect.Type)
+	}
+	m := make(map[string]reflect.Type, t.NumField())
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		key, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		switch key {
+		case "-":
+			continue
+		case "":
+			key = strings.ToLower(f.Name)
+		}
+		m[key] = f.Type
+	}
+	yamlFieldTypes.Store(t, m)
+	return m
+}
