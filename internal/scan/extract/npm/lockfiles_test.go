@@ -52,6 +52,16 @@ func pkgs(inv *extract.Inventory) []string {
 	return out
 }
 
+// pkgPaths is pkgs with the file each package came from.
+func pkgPaths(inv *extract.Inventory) []string {
+	var out []string
+	for _, p := range inv.Packages {
+		out = append(out, p.Name+"@"+p.Version+" "+p.Path)
+	}
+	sort.Strings(out)
+	return out
+}
+
 func TestYarnAndPnpmLockfiles(t *testing.T) {
 	for _, tt := range []struct {
 		name, file, fixture string

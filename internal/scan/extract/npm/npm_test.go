@@ -3,7 +3,6 @@ package npm_test
 import (
 	"os"
 	"path/filepath"
-	"sort"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -119,11 +118,7 @@ func TestInstalledLayouts(t *testing.T) {
 		lt.Symlink("app/node_modules/lodash", ".pnpm/lodash@4.17.21/node_modules/lodash"),
 		lt.File("app/node_modules/.package-lock.json", `{"lockfileVersion":3,"packages":{"node_modules/x":{"version":"1.0.0"}}}`),
 	})
-	var got []string
-	for _, p := range inv.Packages {
-		got = append(got, p.Name+"@"+p.Version+" "+p.Path)
-	}
-	sort.Strings(got)
+	got := pkgPaths(inv)
 	want := []string{
 		"@npmcli/arborist@7.2.1 usr/lib/node_modules/npm/node_modules/@npmcli/arborist/package.json",
 		"lodash@4.17.21 app/node_modules/.pnpm/lodash@4.17.21/node_modules/lodash/package.json",
@@ -176,11 +171,7 @@ func TestDebianModuleDirectories(t *testing.T) {
 		lt.File("usr/lib/x86_64-linux-gnu/nodejs/package-lock.json", `{"lockfileVersion":3,"packages":{"node_modules/z":{"version":"1.0.0"}}}`),
 	)
 	inv := et.Run(t, []extract.Extractor{npm.Extractor{}}, entries)
-	var got []string
-	for _, p := range inv.Packages {
-		got = append(got, p.Name+"@"+p.Version+" "+p.Path)
-	}
-	sort.Strings(got)
+	got := pkgPaths(inv)
 	want := []string{
 		"@types/y18n@5.0.0 usr/share/nodejs/@types/y18n/package.json",
 		"infer-owner@1.0.4 usr/share/nodejs/npm/node_modules/infer-owner/package.json",
