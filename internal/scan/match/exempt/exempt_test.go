@@ -179,3 +179,47 @@ func TestVEXErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestVEXSetLatestAcrossDocuments checks that several documents are one
+// sequence of statements (OpenVEX: each statement overrides the earlier
+// ones): a later document's affected statement un-silences what an earlier
+// document's not_affected statement silenced, whatever order the documents
+// are given in, and an older statement never overrides a newer one.
+func TestVEXSetLatestAcrossDocuments(t *testing.T) {
+	doc := func(id, ts, status, extra string) *VEX {
+		t.Helper()
+		v, err := ParseVEX(strings.NewReader(`{"@context": "https://openvex.dev/ns/v0.2.0", "@id": "` + id + `", "author": "a",
+		  "timestamp": "` + ts + `", "version": 1,
+		  "statements": [{"vulnerability": {"name": "CVE-2017-15873"}, "products": [{"@id": "pkg:apk/alpine/busybox"}],
+		    "status": "` + status + `"` + extra + `}]}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	notAffected := doc("jan", "2026-01-01T00:00:00Z", "not_affected", `, "justification": "vulnerable_code_not_in_execute_path"`)
+	affected := doc("feb", "2026-02-01T00:00:00Z", "affected", `, "action_statement": "upgrade busybox"`)
+	fixed := doc("mar", "2026-03-01T00:00:00Z", "fixed", "")
+	tests := []struct {
+		name string
+		set  VEXSet
+		want string // document that silences; "" for none
+	}{
+		{"one document", VEXSet{notAffected}, "jan"},
+		{"later affected overrides", VEXSet{notAffected, affected}, ""},
+		{"later affected overrides, given first", VEXSet{affected, notAffected}, ""},
+		{"latest fixed decides", VEXSet{fixed, affected, notAffected}, "mar"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := fnd("CVE-2017-15873", "busybox", "", "pkg:apk/alpine/busybox@1.24.2-r12?arch=x86_64")
+			got := tt.set.Exempt(nil, f)
+			if got != (tt.want != "") {
+				t.Fatalf("Exempt = %v, want %v", got, tt.want != "")
+			}
+			if got && (f.VEX == nil || f.VEX.Document != tt.want) {
+				t.Errorf("decided by %+v, want document %s", f.VEX, tt.want)
+			}
+		})
+	}
+}

@@ -33,7 +33,8 @@ const (
 // repository name) with either no subcomponents or one naming the package.
 // Among the statements that apply, the latest (statement timestamp, else
 // the document's) decides: not_affected and fixed silence the finding and
-// say why; affected and under_investigation leave it active.
+// say why; affected and under_investigation leave it active. Several
+// documents are one sequence of statements: see [VEXSet].
 type VEX struct {
 	ID         string
 	Author     string
@@ -217,19 +218,39 @@ func parseTime(s string) (time.Time, error) {
 
 // Exempt silences f when the deciding statement says not_affected or
 // fixed. It reports whether it did; an already silenced finding is left
-// alone.
+// alone. Several documents are decided together by [VEXSet].
 func (v *VEX) Exempt(img *finding.Image, f *finding.Finding) bool {
+	return VEXSet{v}.Exempt(img, f)
+}
+
+// VEXSet is the OpenVEX documents of one scan, read as one sequence of
+// statements: among the statements of every document that apply to a
+// finding, the latest (statement timestamp, else its document's) decides,
+// so that a later document's affected statement overrides an earlier
+// document's not_affected one, as the OpenVEX specification has it ("a
+// sequence of statements, each overriding ... the previous ones"). On a
+// tie the statement that comes last (documents in order, then statements
+// in order) decides.
+type VEXSet []*VEX
+
+// Exempt silences f when the deciding statement of all the documents
+// says not_affected or fixed. It reports whether it did; an already
+// silenced finding is left alone.
+func (vs VEXSet) Exempt(img *finding.Image, f *finding.Finding) bool {
 	if f.Exempted {
 		return false
 	}
 	var decide *Statement
-	for i := range v.Statements {
-		s := &v.Statements[i]
-		if !s.about(f) || !s.covers(img, &f.Package) {
-			continue
-		}
-		if decide == nil || !s.Timestamp.Before(decide.Timestamp) {
-			decide = s
+	var from *VEX
+	for _, v := range vs {
+		for i := range v.Statements {
+			s := &v.Statements[i]
+			if !s.about(f) || !s.covers(img, &f.Package) {
+				continue
+			}
+			if decide == nil || !s.Timestamp.Before(decide.Timestamp) {
+				decide, from = s, v
+			}
 		}
 	}
 	if decide == nil || (decide.Status != StatusNotAffected && decide.Status != StatusFixed) {
@@ -243,10 +264,10 @@ func (v *VEX) Exempt(img *finding.Image, f *finding.Finding) bool {
 		}
 	}
 	f.Exempted = true
-	f.Exemption = &finding.Exemption{Source: finding.ExemptionVEX, Reason: reason, Author: v.Author}
+	f.Exemption = &finding.Exemption{Source: finding.ExemptionVEX, Reason: reason, Author: from.Author}
 	f.VEX = &finding.VEX{
-		Document: v.ID, Status: decide.Status, Justification: decide.Justification,
-		ImpactStatement: decide.ImpactStatement, Author: v.Author, Timestamp: decide.Timestamp,
+		Document: from.ID, Status: decide.Status, Justification: decide.Justification,
+		ImpactStatement: decide.ImpactStatement, Author: from.Author, Timestamp: decide.Timestamp,
 	}
 	return true
 }
