@@ -223,3 +223,34 @@ func TestVEXSetLatestAcrossDocuments(t *testing.T) {
 		})
 	}
 }
+
+// TestVEXIncompleteStatements checks that statements OpenVEX calls invalid
+// are errors instead of silencing findings (or silently matching nothing).
+func TestVEXIncompleteStatements(t *testing.T) {
+	stmt := func(body string) string {
+		return `{"@context": "https://openvex.dev/ns/v0.2.0", "@id": "x", "author": "a", "timestamp": "2026-01-01T00:00:00Z",
+		  "statements": [{"vulnerability": {"name": "CVE-2021-44906"}, ` + body + `}]}`
+	}
+	for _, tt := range []struct{ name, doc, msg string }{
+		{"not_affected without a reason", stmt(`"products": [{"@id": "pkg:npm/minimist"}], "status": "not_affected"`),
+			"not_affected needs a justification or an impact_statement"},
+		{"unknown justification", stmt(`"products": [{"@id": "pkg:npm/minimist"}], "status": "not_affected", "justification": "because"`),
+			`justification "because" is not one of component_not_present,`},
+		{"bad product purl", stmt(`"products": [{"@id": "pkg:%%bad"}], "status": "fixed"`), `product: package URL "pkg:%%bad"`},
+		{"bad subcomponent purl", stmt(`"products": [{"@id": "demo/app", "subcomponents": [{"identifiers": {"purl": "pkg:npm"}}]}], "status": "fixed"`),
+			`subcomponent: package URL "pkg:npm"`},
+		{"no timestamp", `{"@context": "https://openvex.dev/ns/v0.2.0", "@id": "x", "author": "a",
+		  "statements": [{"vulnerability": "CVE-1", "products": ["pkg:npm/x"], "status": "fixed"}]}`, "statement 0 (CVE-1) has no timestamp"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseVEX(strings.NewReader(tt.doc))
+			if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tt.msg) {
+				t.Errorf("err = %v, want ErrInvalid mentioning %q", err, tt.msg)
+			}
+		})
+	}
+	// An impact statement alone is a reason.
+	if _, err := ParseVEX(strings.NewReader(stmt(`"products": [{"@id": "pkg:npm/minimist@1.2.5?foo=bar"}], "status": "not_affected", "impact_statement": "never parses user input"`))); err != nil {
+		t.Errorf("impact statement only: %v", err)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -35,6 +36,11 @@ const (
 // the document's) decides: not_affected and fixed silence the finding and
 // say why; affected and under_investigation leave it active. Several
 // documents are one sequence of statements: see [VEXSet].
+//
+// Statements the specification calls incomplete are errors: not_affected
+// without a justification (one of its labels) or an impact statement, no
+// timestamp in the statement or the document, and a product or
+// subcomponent written as a package URL that does not parse.
 type VEX struct {
 	ID         string
 	Author     string
@@ -140,6 +146,16 @@ func ParseVEX(r io.Reader) (*VEX, error) {
 		default:
 			return nil, fmt.Errorf("%w: VEX statement %d: status %q", ErrInvalid, i, rs.Status)
 		}
+		if s.Status == StatusNotAffected {
+			// OpenVEX: a not_affected statement MUST say why, with a
+			// justification label or an impact statement.
+			if s.Justification == "" && strings.TrimSpace(s.ImpactStatement) == "" {
+				return nil, fmt.Errorf("%w: VEX statement %d: not_affected needs a justification or an impact_statement", ErrInvalid, i)
+			}
+			if s.Justification != "" && !justifications[s.Justification] {
+				return nil, fmt.Errorf("%w: VEX statement %d: justification %q is not one of %s", ErrInvalid, i, s.Justification, justificationList())
+			}
+		}
 		if s.Timestamp, err = parseTime(rs.Timestamp); err != nil {
 			return nil, fmt.Errorf("%w: VEX statement %d: timestamp: %w", ErrInvalid, i, err)
 		}
@@ -163,9 +179,15 @@ func ParseVEX(r io.Reader) (*VEX, error) {
 			if err != nil {
 				return nil, fmt.Errorf("%w: VEX statement %d: product: %w", ErrInvalid, i, err)
 			}
+			if err := checkPURLs(ids); err != nil {
+				return nil, fmt.Errorf("%w: VEX statement %d: product: %w", ErrInvalid, i, err)
+			}
 			prod := Product{IDs: ids}
 			for _, sc := range subs {
 				sids, _, err := parseComponent(sc)
+				if err == nil {
+					err = checkPURLs(sids)
+				}
 				if err != nil {
 					return nil, fmt.Errorf("%w: VEX statement %d: subcomponent: %w", ErrInvalid, i, err)
 				}
@@ -176,9 +198,46 @@ func ParseVEX(r io.Reader) (*VEX, error) {
 		if len(s.Products) == 0 {
 			return nil, fmt.Errorf("%w: VEX statement %d (%s) names no product", ErrInvalid, i, s.Vulnerability[0])
 		}
+		if s.Timestamp.IsZero() {
+			// Without one it cannot be ordered against other statements.
+			return nil, fmt.Errorf("%w: VEX statement %d (%s) has no timestamp, and neither has the document", ErrInvalid, i, s.Vulnerability[0])
+		}
 		v.Statements = append(v.Statements, s)
 	}
 	return v, nil
+}
+
+// justifications are the OpenVEX status justification labels.
+var justifications = map[string]bool{
+	"component_not_present":                             true,
+	"vulnerable_code_not_present":                       true,
+	"vulnerable_code_not_in_execute_path":               true,
+	"vulnerable_code_cannot_be_controlled_by_adversary": true,
+	"inline_mitigations_already_exist":                  true,
+}
+
+func justificationList() string {
+	l := make([]string, 0, len(justifications))
+	for j := range justifications {
+		l = append(l, j)
+	}
+	slices.Sort(l)
+	return strings.Join(l, ", ")
+}
+
+// checkPURLs reports an identifier that is meant to be a package URL (it
+// starts with pkg:) but is not one: it would never match a package, and
+// the statement would silently do nothing.
+func checkPURLs(ids []string) error {
+	for _, id := range ids {
+		if !strings.HasPrefix(id, "pkg:") {
+			continue
+		}
+		if _, err := packageurl.FromString(id); err != nil {
+			return fmt.Errorf("package URL %q: %w", id, err)
+		}
+	}
+	return nil
 }
 
 func parseVulnerability(raw json.RawMessage) ([]string, error) {
