@@ -72,6 +72,7 @@ func TestIgnoreErrors(t *testing.T) {
 		{"unknown key", "ignore:\n  - id: CVE-1\n    reason: x\n    pkg: y\n", "field pkg not found"},
 		{"bad date", "ignore:\n  - id: CVE-1\n    reason: x\n    expires: soon\n", `expires "soon"`},
 		{"not yaml", "ignore: [", "yaml"},
+		{"bad purl", "ignore:\n  - id: CVE-1\n    reason: x\n  - id: CVE-2\n    package: pkg:npm\n    reason: y\n", `line 4: rule CVE-2: package: package URL "pkg:npm"`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := ParseIgnore(strings.NewReader(tt.doc), clock)

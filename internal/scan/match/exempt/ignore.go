@@ -66,8 +66,8 @@ func (t *Time) UnmarshalYAML(n *yaml.Node) error {
 //	  - id: GHSA-p6mc-m468-83gw
 //	    reason: lodash.template is not used
 //
-// Unknown keys, a rule without id or reason, and malformed dates are
-// errors naming the line.
+// Unknown keys, a rule without id or reason, a package URL that does not
+// parse and malformed dates are errors naming the line.
 type Ignore struct {
 	Rules []IgnoreRule
 	now   func() time.Time
@@ -112,6 +112,11 @@ func ParseIgnore(r io.Reader, now func() time.Time) (*Ignore, error) {
 			return nil, fmt.Errorf("%w: ignore file line %d: a rule needs an id", ErrInvalid, n.Line)
 		case rule.Reason == "":
 			return nil, fmt.Errorf("%w: ignore file line %d: rule %s needs a reason", ErrInvalid, n.Line, rule.ID)
+		}
+		// A package URL that does not parse would match nothing, and the
+		// rule would silently not apply.
+		if err := checkPURLs([]string{rule.Package}); err != nil {
+			return nil, fmt.Errorf("%w: ignore file line %d: rule %s: package: %w", ErrInvalid, n.Line, rule.ID, err)
 		}
 		ig.Rules = append(ig.Rules, rule)
 	}
