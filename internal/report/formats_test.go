@@ -3,8 +3,10 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -347,7 +349,7 @@ func TestSARIF(t *testing.T) {
 			if !slices.Contains([]string{"error", "warning", "note"}, res.Level) || res.Message.Text == "" {
 				t.Errorf("result %d: level %q message %q", i, res.Level, res.Message.Text)
 			}
-			if len(res.Locations) != 1 || res.Locations[0].PhysicalLocation.ArtifactLocation.URI != f.Package.Path {
+			if len(res.Locations) != 1 || res.Locations[0].PhysicalLocation.ArtifactLocation.URI != artifactURI(f.Package.Path) {
 				t.Errorf("result %d: locations %+v, want the package's path %s", i, res.Locations, f.Package.Path)
 			}
 			if (len(res.Suppressions) == 1) != f.Exempted {
@@ -355,4 +357,61 @@ func TestSARIF(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestSARIFArtifactURI checks that result locations are URI references
+// (the SARIF schema's "uri-reference" format, which code scanning
+// enforces) that name the package's file: paths with spaces, percent
+// signs, non-ASCII letters or a colon are encoded, plain paths unchanged.
+func TestSARIFArtifactURI(t *testing.T) {
+	// Characters RFC 3986 allows in a relative reference's path.
+	allowed := regexp.MustCompile(`^([A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-F]{2})*$`)
+	paths := []string{
+		"lib/apk/db/installed",
+		"usr/share/java/jsr305-0.1~+svn49.jar",
+		"opt/My App/lib/log4j-core-2.14.1.jar",
+		"srv/100%/node_modules/lodash/package.json",
+		"home/zoë/app/go.sum",
+		"C:/app/x.jar",
+		"a#b?c/package.json",
+	}
+	r := load(t, fixtures[0])
+	if len(r.Findings) == 0 {
+		t.Fatalf("fixture %s has no findings", fixtures[0])
+	}
+	f := r.Findings[0]
+	r.Findings = nil
+	for _, p := range paths {
+		f.Package.Path = p
+		r.Findings = append(r.Findings, f)
+	}
+	var doc struct {
+		Runs []struct {
+			Results []struct {
+				Locations []struct {
+					PhysicalLocation struct {
+						ArtifactLocation struct {
+							URI string `json:"uri"`
+						} `json:"artifactLocation"`
+					} `json:"physicalLocation"`
+				} `json:"locations"`
+			} `json:"results"`
+		} `json:"runs"`
+	}
+	if err := json.Unmarshal(render(t, r, "sarif", Options{}), &doc); err != nil {
+		t.Fatal(err)
+	}
+	for i, res := range doc.Runs[0].Results {
+		path, uri := paths[i], res.Locations[0].PhysicalLocation.ArtifactLocation.URI
+		if !allowed.MatchString(uri) {
+			t.Errorf("%q: uri %q is not a URI reference", path, uri)
+		}
+		u, err := url.Parse(uri)
+		if err != nil || u.Scheme != "" || u.Path != path && u.Path != "./"+path {
+			t.Errorf("%q: uri %q reads back as %+v (err %v)", path, uri, u, err)
+		}
+		if i == 0 && uri != path {
+			t.Errorf("plain path %q changed to %q", path, uri)
+		}
+	}
 }

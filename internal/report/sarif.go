@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -183,6 +184,16 @@ func securitySeverity(f *finding.Finding) string {
 	return ""
 }
 
+// artifactURI is a file path in the image as the relative URI reference
+// SARIF wants (artifactLocation.uri is a "uri-reference"): spaces, '%',
+// non-ASCII and the like percent-encoded, and "./" before a first segment
+// holding a colon so that it is not read as a URI scheme. Code scanning
+// services reject a log whose uri is not a valid URI reference.
+func artifactURI(path string) string {
+	u := url.URL{Path: path}
+	return u.String()
+}
+
 func sarifResult(r *finding.Report, f *finding.Finding, ruleIdx int) *sarif.Result {
 	p := f.Package
 	msg := fmt.Sprintf("%s %s (%s) is affected by %s (%s). %s", p.Name, p.Version, p.Type, f.ID, f.Severity, f.Remediation)
@@ -190,13 +201,13 @@ func sarifResult(r *finding.Report, f *finding.Finding, ruleIdx int) *sarif.Resu
 		WithRuleIndex(ruleIdx).
 		WithLevel(sarifLevel(f.Severity)).
 		WithMessage(sarif.NewTextMessage(strings.TrimSpace(msg)))
-	uri := p.Path
-	if uri == "" {
+	path := p.Path
+	if path == "" {
 		// No file: point at the image itself.
-		uri = r.Image.Repository
+		path = r.Image.Repository
 	}
 	loc := sarif.NewPhysicalLocation().
-		WithArtifactLocation(sarif.NewSimpleArtifactLocation(uri)).
+		WithArtifactLocation(sarif.NewSimpleArtifactLocation(artifactURI(path))).
 		WithRegion(sarif.NewSimpleRegion(1, 1))
 	res.AddLocation(sarif.NewLocationWithPhysicalLocation(loc))
 	res.WithPartialFingerprints(map[string]string{"drydockFinding/v1": strings.Join([]string{f.ID, p.Type, p.Name, p.Version, p.Path}, "|")})
