@@ -257,6 +257,7 @@ func TestSARIF(t *testing.T) {
 						Name  string `json:"name"`
 						Rules []struct {
 							ID               string `json:"id"`
+							Name             string `json:"name"`
 							ShortDescription struct {
 								Text string `json:"text"`
 							} `json:"shortDescription"`
@@ -324,6 +325,11 @@ func TestSARIF(t *testing.T) {
 		for _, rule := range run.Tool.Driver.Rules {
 			if slices.Contains(ruleIDs, rule.ID) {
 				t.Errorf("rule %s appears twice", rule.ID)
+			}
+			if rule.Name == rule.ID {
+				// SARIF 3.49.7 (and the SARIF validator's SARIF1001): a
+				// name, when present, differs from the id.
+				t.Errorf("rule %s has its id as its name", rule.ID)
 			}
 			if rule.ShortDescription.Text == "" {
 				t.Errorf("rule %s has no short description", rule.ID)

@@ -109,8 +109,10 @@ func sarifRule(f *finding.Finding) *sarif.ReportingDescriptor {
 	if short == "" {
 		short = f.ID
 	}
+	// No name: SARIF wants it to differ from the id (a readable name next
+	// to an opaque id), and an advisory id is both; the short description
+	// is the readable part.
 	rule := sarif.NewRule(f.ID).
-		WithName(f.ID).
 		WithShortDescription(sarif.NewMultiformatMessageString().WithText(short))
 	full := f.Description
 	if full == "" {
