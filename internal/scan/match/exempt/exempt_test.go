@@ -69,7 +69,12 @@ func TestIgnoreErrors(t *testing.T) {
 	for _, tt := range []struct{ name, doc, msg string }{
 		{"no reason", "ignore:\n  - id: CVE-1\n", "line 2: rule CVE-1 needs a reason"},
 		{"no id", "ignore:\n  - reason: x\n", "line 2: a rule needs an id"},
-		{"unknown key", "ignore:\n  - id: CVE-1\n    reason: x\n    pkg: y\n", "field pkg not found"},
+		{"unknown key", "ignore:\n  - id: CVE-1\n    reason: x\n    pkg: y\n", `line 4: unknown key "pkg" in a rule (a rule has id, package, expires, reason)`},
+		{"unknown top-level key", "ignores:\n  - id: CVE-1\n", `line 1: unknown key "ignores" (the file has one key, ignore: a list of rules)`},
+		{"rules not a list", "ignore:\n  id: CVE-1\n", "line 2: ignore is a map, want a list of rules"},
+		{"a list, not a map", "- id: CVE-1\n", "line 1: the file is a list, want a map with the key ignore"},
+		{"rule not a map", "ignore:\n  - CVE-1\n", "line 2: a rule is a string, want a map of id, package, expires, reason"},
+		{"id not a string", "ignore:\n  - id: [a, b]\n    reason: x\n", "line 2: a value is a list, want a string"},
 		{"bad date", "ignore:\n  - id: CVE-1\n    reason: x\n    expires: soon\n", `expires "soon"`},
 		{"not yaml", "ignore: [", "yaml"},
 		{"bad purl", "ignore:\n  - id: CVE-1\n    reason: x\n  - id: CVE-2\n    package: pkg:npm\n    reason: y\n", `line 4: rule CVE-2: package: package URL "pkg:npm"`},
@@ -78,6 +83,9 @@ func TestIgnoreErrors(t *testing.T) {
 			_, err := ParseIgnore(strings.NewReader(tt.doc), clock)
 			if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tt.msg) {
 				t.Errorf("err = %v, want ErrInvalid mentioning %q", err, tt.msg)
+			}
+			if err != nil && strings.Contains(err.Error(), "exempt.") {
+				t.Errorf("err = %v names a Go type", err)
 			}
 		})
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 	"time"
 
@@ -91,7 +92,7 @@ func ParseIgnore(r io.Reader, now func() time.Time) (*Ignore, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("%w: ignore file: %w", ErrInvalid, err)
+		return nil, fmt.Errorf("%w: ignore file: %w", ErrInvalid, plainYAMLError(err))
 	}
 	var lines struct {
 		Ignore []yaml.Node `yaml:"ignore"`
@@ -182,4 +183,39 @@ func packageIs(p *finding.Package, s string) bool {
 		return purlMatches(s, p.PURL)
 	}
 	return s == p.Name || (p.SourceName != "" && s == p.SourceName)
+}
+
+// yamlProblems rewrite yaml's messages about the shape of the file, which
+// name Go types, in the file's own terms.
+var yamlProblems = []struct {
+	re   *regexp.Regexp
+	with string
+}{
+	{regexp.MustCompile(`field (\S+) not found in type exempt\.IgnoreRule`), `unknown key "$1" in a rule (a rule has id, package, expires, reason)`},
+	{regexp.MustCompile(`field (\S+) not found in type struct.*`), `unknown key "$1" (the file has one key, ignore: a list of rules)`},
+	{regexp.MustCompile("cannot unmarshal !!(\\w+)(?: `[^`]*`)? into \\[\\]exempt\\.IgnoreRule"), `ignore is a $1, want a list of rules`},
+	{regexp.MustCompile("cannot unmarshal !!(\\w+)(?: `[^`]*`)? into exempt\\.IgnoreRule"), `a rule is a $1, want a map of id, package, expires, reason`},
+	{regexp.MustCompile("cannot unmarshal !!(\\w+)(?: `[^`]*`)? into struct.*"), `the file is a $1, want a map with the key ignore`},
+	{regexp.MustCompile("cannot unmarshal !!(\\w+)(?: `[^`]*`)? into string"), `a value is a $1, want a string`},
+}
+
+// yamlKinds name yaml's tags in words.
+var yamlKinds = strings.NewReplacer(" a map,", " a map,", " a seq,", " a list,", " a str,", " a string,", " a int,", " a number,", " a float,", " a number,", " a bool,", " a boolean,")
+
+// plainYAMLError turns a yaml.TypeError into one message per problem,
+// each with its line number and without Go type names; other errors are
+// returned as they are.
+func plainYAMLError(err error) error {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return err
+	}
+	msgs := make([]string, len(te.Errors))
+	for i, m := range te.Errors {
+		for _, p := range yamlProblems {
+			m = p.re.ReplaceAllString(m, p.with)
+		}
+		msgs[i] = yamlKinds.Replace(m)
+	}
+	return errors.New(strings.Join(msgs, "; "))
 }
