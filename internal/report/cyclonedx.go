@@ -187,6 +187,20 @@ func advisorySource(id string) cdx.Source {
 	return cdx.Source{Name: "OSV", URL: "https://osv.dev/vulnerability/" + id}
 }
 
+// advisoryURL is the page of f's advisory: the first of its references
+// that names the advisory id (the feed's own page, as Alpine's
+// security.alpinelinux.org/vuln/CVE-...), else the id's home page
+// (advisorySource). A first reference is often a fix commit or an issue,
+// not the advisory.
+func advisoryURL(f *finding.Finding) string {
+	for _, u := range f.References {
+		if strings.Contains(strings.ToLower(u), strings.ToLower(f.ID)) {
+			return u
+		}
+	}
+	return advisorySource(f.ID).URL
+}
+
 func cvssMethod(version string) cdx.ScoringMethod {
 	switch version {
 	case "2.0", "2":

@@ -421,3 +421,70 @@ func TestSARIFArtifactURI(t *testing.T) {
 		}
 	}
 }
+
+// TestAdvisoryURL checks that the SPDX advisory reference and the SARIF
+// rule's helpUri point at the advisory itself: the reference that names
+// its id, else the id's home page, never a fix commit that happens to be
+// the first reference (as in the Go vulnerability database's entries).
+func TestAdvisoryURL(t *testing.T) {
+	r := load(t, fixtures[0])
+	if len(r.Findings) == 0 {
+		t.Fatalf("fixture %s has no findings", fixtures[0])
+	}
+	goFinding := r.Findings[0]
+	goFinding.ID, goFinding.Aliases = "GO-2020-0017", []string{"CVE-2020-26160"}
+	goFinding.References = []string{
+		"https://github.com/dgrijalva/jwt-go/commit/ec0a89a131e3e8567adcb21254a5cd20a70ea4ab",
+		"https://github.com/dgrijalva/jwt-go/issues/422",
+	}
+	ghsa := r.Findings[0]
+	ghsa.ID, ghsa.Aliases = "GHSA-p6mc-m468-83gw", []string{"CVE-2020-8203"}
+	ghsa.References = []string{"https://nvd.nist.gov/vuln/detail/CVE-2020-8203", "https://github.com/advisories/GHSA-p6mc-m468-83gw"}
+	r.Findings = []finding.Finding{goFinding, ghsa}
+	want := []string{"https://pkg.go.dev/vuln/GO-2020-0017", "https://github.com/advisories/GHSA-p6mc-m468-83gw"}
+
+	var sarifDoc struct {
+		Runs []struct {
+			Tool struct {
+				Driver struct {
+					Rules []struct {
+						HelpURI string `json:"helpUri"`
+					} `json:"rules"`
+				} `json:"driver"`
+			} `json:"tool"`
+		} `json:"runs"`
+	}
+	if err := json.Unmarshal(render(t, r, "sarif", Options{}), &sarifDoc); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, rule := range sarifDoc.Runs[0].Tool.Driver.Rules {
+		got = append(got, rule.HelpURI)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("SARIF helpUri %q, want %q", got, want)
+	}
+
+	var spdxDoc struct {
+		Packages []struct {
+			ExternalRefs []struct {
+				Category string `json:"referenceCategory"`
+				Locator  string `json:"referenceLocator"`
+			} `json:"externalRefs"`
+		} `json:"packages"`
+	}
+	if err := json.Unmarshal(render(t, r, "spdx", Options{}), &spdxDoc); err != nil {
+		t.Fatal(err)
+	}
+	got = nil
+	for _, p := range spdxDoc.Packages {
+		for _, ref := range p.ExternalRefs {
+			if ref.Category == "SECURITY" {
+				got = append(got, ref.Locator)
+			}
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("SPDX advisory references %q, want %q", got, want)
+	}
+}

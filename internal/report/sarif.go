@@ -135,8 +135,8 @@ func sarifRule(f *finding.Finding) *sarif.ReportingDescriptor {
 		for _, u := range f.References {
 			fmt.Fprintf(&md, "\n- <%s>", u)
 		}
-		rule.WithHelpURI(f.References[0])
 	}
+	rule.WithHelpURI(advisoryURL(f))
 	rule.WithHelp(sarif.NewMultiformatMessageString().WithText(full).WithMarkdown(md.String()))
 	setRuleSeverity(rule, f)
 	return rule
