@@ -488,3 +488,51 @@ func TestAdvisoryURL(t *testing.T) {
 		t.Errorf("SPDX advisory references %q, want %q", got, want)
 	}
 }
+
+// TestSARIFSecuritySeverity checks that the rule's security-severity,
+// which GitHub code scanning turns into its own severity, agrees with the
+// severity the report gives (the database's policy), also when the CVSS
+// score of the finding would put it in another bucket.
+func TestSARIFSecuritySeverity(t *testing.T) {
+	r := load(t, fixtures[0])
+	if len(r.Findings) == 0 {
+		t.Fatalf("fixture %s has no findings", fixtures[0])
+	}
+	base := r.Findings[0]
+	mk := func(id string, sev finding.Severity, score float64) finding.Finding {
+		f := base
+		f.ID, f.Aliases, f.Severity, f.CVSS = id, nil, sev, nil
+		if score > 0 {
+			f.CVSS = &finding.CVSS{Version: "3.1", Score: score, Vector: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}
+		}
+		return f
+	}
+	r.Findings = []finding.Finding{
+		mk("CVE-2024-0001", finding.High, 9.8),   // vendor "Important" over NVD 9.8
+		mk("CVE-2024-0002", finding.Medium, 7.5), // vendor "Moderate" over 7.5
+		mk("CVE-2024-0003", finding.Critical, 9.1),
+		mk("CVE-2024-0004", finding.Low, 0),
+		mk("CVE-2024-0005", finding.Unknown, 0),
+	}
+	want := []string{"8.0", "5.5", "9.1", "2.0", ""}
+	var doc struct {
+		Runs []struct {
+			Tool struct {
+				Driver struct {
+					Rules []struct {
+						Properties map[string]any `json:"properties"`
+					} `json:"rules"`
+				} `json:"driver"`
+			} `json:"tool"`
+		} `json:"runs"`
+	}
+	if err := json.Unmarshal(render(t, r, "sarif", Options{}), &doc); err != nil {
+		t.Fatal(err)
+	}
+	for i, rule := range doc.Runs[0].Tool.Driver.Rules {
+		got, _ := rule.Properties["security-severity"].(string)
+		if got != want[i] {
+			t.Errorf("%s (%s): security-severity %q, want %q", r.Findings[i].ID, r.Findings[i].Severity, got, want[i])
+		}
+	}
+}

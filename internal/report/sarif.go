@@ -166,24 +166,31 @@ func ruleSeverity(rule *sarif.ReportingDescriptor) finding.Severity {
 	return v
 }
 
-// securitySeverity is the CVSS score, or a representative score for the
-// severity when there is none (GitHub buckets: >=9 critical, >=7 high,
-// >=4 medium, >0 low).
+// securitySeverity is the score GitHub code scanning buckets into its
+// severities (>=9 critical, >=7 high, >=4 medium, >0 low): the CVSS score
+// when it falls in the bucket of the finding's severity, else a
+// representative score for that severity. The severity comes from the
+// database's policy and can differ from the CVSS score's (a distribution
+// rating "Important" over an NVD score of 9.8), and code scanning must show
+// the severity the report gives.
 func securitySeverity(f *finding.Finding) string {
-	if f.CVSS != nil && f.CVSS.Score > 0 {
-		return strconv.FormatFloat(f.CVSS.Score, 'f', 1, 64)
-	}
+	lo, hi, rep := 0.0, 0.0, ""
 	switch f.Severity {
 	case finding.Critical:
-		return "9.5"
+		lo, hi, rep = 9.0, 10.0, "9.5"
 	case finding.High:
-		return "8.0"
+		lo, hi, rep = 7.0, 8.9, "8.0"
 	case finding.Medium:
-		return "5.5"
+		lo, hi, rep = 4.0, 6.9, "5.5"
 	case finding.Low:
-		return "2.0"
+		lo, hi, rep = 0.1, 3.9, "2.0"
+	default:
+		return ""
 	}
-	return ""
+	if f.CVSS != nil && f.CVSS.Score >= lo && f.CVSS.Score <= hi {
+		return strconv.FormatFloat(f.CVSS.Score, 'f', 1, 64)
+	}
+	return rep
 }
 
 // artifactURI is a file path in the image as the relative URI reference
