@@ -229,6 +229,35 @@ func cyclonedxSeverity(s finding.Severity) cdx.Severity {
 	return cdx.SeverityUnknown
 }
 
+// cyclonedxRatings is the finding's severity as ratings: one, with the
+// CVSS score, method and vector, when the score's own rating is the
+// finding's severity; else two, the severity as the database's policy
+// rates it (a distribution's "Important", method other) and the CVSS with
+// the severity its score means, so that no rating pairs a score with a
+// severity the score does not have (High with 9.8).
+func cyclonedxRatings(f *finding.Finding) *[]cdx.VulnerabilityRating {
+	rating := cdx.VulnerabilityRating{Severity: cyclonedxSeverity(f.Severity)}
+	if f.SeveritySource != "" {
+		rating.Source = &cdx.Source{Name: f.SeveritySource}
+	}
+	if f.CVSS == nil {
+		return &[]cdx.VulnerabilityRating{rating}
+	}
+	score := f.CVSS.Score
+	cvss := cdx.VulnerabilityRating{
+		Score:    &score,
+		Method:   cvssMethod(f.CVSS.Version),
+		Vector:   f.CVSS.Vector,
+		Severity: cyclonedxSeverity(finding.SeverityFromScore(score)),
+	}
+	if finding.SeverityFromScore(score) == f.Severity {
+		cvss.Source = rating.Source
+		return &[]cdx.VulnerabilityRating{cvss}
+	}
+	rating.Method = cdx.ScoringMethodOther
+	return &[]cdx.VulnerabilityRating{rating, cvss}
+}
+
 // vexJustification maps OpenVEX justifications to CycloneDX ones (as CISA's
 // "Minimum Requirements for VEX" pairs them).
 var vexJustification = map[string]cdx.ImpactAnalysisJustification{
@@ -263,17 +292,7 @@ func cyclonedxVulnerability(f *finding.Finding, ref string) cdx.Vulnerability {
 		}
 		v.References = &refs
 	}
-	rating := cdx.VulnerabilityRating{Severity: cyclonedxSeverity(f.Severity)}
-	if f.SeveritySource != "" {
-		rating.Source = &cdx.Source{Name: f.SeveritySource}
-	}
-	if f.CVSS != nil {
-		score := f.CVSS.Score
-		rating.Score = &score
-		rating.Method = cvssMethod(f.CVSS.Version)
-		rating.Vector = f.CVSS.Vector
-	}
-	v.Ratings = &[]cdx.VulnerabilityRating{rating}
+	v.Ratings = cyclonedxRatings(f)
 	if len(f.References) > 0 {
 		adv := make([]cdx.Advisory, 0, len(f.References))
 		for _, u := range f.References {

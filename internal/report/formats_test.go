@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -533,6 +534,56 @@ func TestSARIFSecuritySeverity(t *testing.T) {
 		got, _ := rule.Properties["security-severity"].(string)
 		if got != want[i] {
 			t.Errorf("%s (%s): security-severity %q, want %q", r.Findings[i].ID, r.Findings[i].Severity, got, want[i])
+		}
+	}
+}
+
+// TestCycloneDXRatings checks that no CycloneDX rating pairs a CVSS score
+// with a severity the score does not have: a policy severity that differs
+// from its CVSS score's is a rating of its own beside the CVSS one.
+func TestCycloneDXRatings(t *testing.T) {
+	r := load(t, fixtures[0])
+	if len(r.Findings) == 0 {
+		t.Fatalf("fixture %s has no findings", fixtures[0])
+	}
+	base := r.Findings[0]
+	mk := func(id string, sev finding.Severity, score float64) finding.Finding {
+		f := base
+		f.ID, f.Aliases, f.Severity, f.SeveritySource, f.CVSS = id, nil, sev, "advisory rating", nil
+		if score > 0 {
+			f.CVSS = &finding.CVSS{Version: "3.1", Score: score, Vector: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}
+		}
+		return f
+	}
+	r.Findings = []finding.Finding{
+		mk("CVE-2024-0001", finding.High, 9.8),
+		mk("CVE-2024-0002", finding.Critical, 9.8),
+		mk("CVE-2024-0003", finding.Low, 0),
+	}
+	want := [][]string{
+		{"high other -", "critical CVSSv31 9.8"},
+		{"critical CVSSv31 9.8"},
+		{"low other -"},
+	}
+	bom := new(cdx.BOM)
+	if err := cdx.NewBOMDecoder(bytes.NewReader(render(t, r, "cyclonedx", Options{})), cdx.BOMFileFormatJSON).Decode(bom); err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range *bom.Vulnerabilities {
+		var got []string
+		for _, rt := range *v.Ratings {
+			score := "-"
+			if rt.Score != nil {
+				score = strconv.FormatFloat(*rt.Score, 'f', 1, 64)
+			}
+			method := string(rt.Method)
+			if method == "" {
+				method = "other"
+			}
+			got = append(got, string(rt.Severity)+" "+method+" "+score)
+		}
+		if !slices.Equal(got, want[i]) {
+			t.Errorf("%s: ratings %q, want %q", v.ID, got, want[i])
 		}
 	}
 }
