@@ -263,3 +263,30 @@ func TestVEXIncompleteStatements(t *testing.T) {
 		t.Errorf("impact statement only: %v", err)
 	}
 }
+
+// TestVEXPURLNames checks that a product's package URL matches the package
+// however its writer spelled a name the purl specification normalizes
+// (PyPI: case and separators, "." included; npm, apk, deb: case).
+func TestVEXPURLNames(t *testing.T) {
+	for _, tt := range []struct {
+		product, have string
+		want          bool
+	}{
+		{"pkg:pypi/PyYAML@6.0", "pkg:pypi/pyyaml@6.0", true},
+		{"pkg:pypi/typing_extensions", "pkg:pypi/typing-extensions@4.4.0", true},
+		{"pkg:pypi/zope.interface", "pkg:pypi/zope-interface@5.5.2", true},
+		{"pkg:pypi/pyyaml", "pkg:pypi/ruamel-yaml@0.17.21", false},
+		{"pkg:npm/JSON5@2.2.1", "pkg:npm/json5@2.2.1", true},
+		{"pkg:golang/github.com/burntsushi/toml", "pkg:golang/github.com/BurntSushi/toml@v0.3.1", true}, // namespace: case-insensitive
+	} {
+		v, err := ParseVEX(strings.NewReader(`{"@context": "https://openvex.dev/ns/v0.2.0", "@id": "x", "author": "a", "timestamp": "2026-01-01T00:00:00Z",
+		  "statements": [{"vulnerability": "CVE-1", "products": ["` + tt.product + `"], "status": "fixed"}]}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := fnd("CVE-1", "x", "", tt.have)
+		if got := v.Exempt(nil, f); got != tt.want {
+			t.Errorf("product %s, package %s: silenced %v, want %v", tt.product, tt.have, got, tt.want)
+		}
+	}
+}

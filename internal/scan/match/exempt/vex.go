@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -393,6 +394,25 @@ func isImage(id string, img *finding.Image) bool {
 	return id == img.Repository || strings.HasPrefix(id, img.Repository+":") || strings.HasPrefix(id, img.Repository+"@")
 }
 
+// pep503Separators are the runs of separators PEP 503 folds into one "-".
+var pep503Separators = regexp.MustCompile(`[-_.]+`)
+
+// purlName is a package URL's name as the purl specification has it
+// compared, on top of what packageurl.FromString already folds (PyPI case
+// and "_"): PyPI names in their PEP 503 form (runs of "-", "_" and "." are
+// one "-": pkg:pypi/zope.interface is drydock's pkg:pypi/zope-interface),
+// lowercase for the types whose names the specification lowercases
+// (pkg:npm/JSON5 is pkg:npm/json5), as written for the rest.
+func purlName(typ, name string) string {
+	switch strings.ToLower(typ) {
+	case "pypi":
+		return pep503Separators.ReplaceAllString(strings.ToLower(name), "-")
+	case "npm", "apk", "deb", "alpm", "composer", "github", "bitbucket", "hex":
+		return strings.ToLower(name)
+	}
+	return name
+}
+
 // purlMatches reports whether the package URL want (from a rule or a
 // statement) names the package whose URL is have: same type, namespace and
 // name; want's version and qualifiers, when given, must agree.
@@ -408,7 +428,8 @@ func purlMatches(want, have string) bool {
 	if err != nil {
 		return false
 	}
-	if !strings.EqualFold(w.Type, h.Type) || !strings.EqualFold(w.Namespace, h.Namespace) || w.Name != h.Name {
+	if !strings.EqualFold(w.Type, h.Type) || !strings.EqualFold(w.Namespace, h.Namespace) ||
+		purlName(w.Type, w.Name) != purlName(h.Type, h.Name) {
 		return false
 	}
 	if w.Version != "" && w.Version != h.Version {
