@@ -97,7 +97,10 @@ packages and its status is pending.
 
 --vex reads OpenVEX documents: not_affected (and fixed) statements about a
 finding's package, or about the image and that package, silence it and say
-why. Silenced findings stay in the report, marked exempted.
+why. The documents are one sequence of statements: of those about a
+finding, the latest (by timestamp) decides, so a later affected statement
+overrides an earlier not_affected one. Silenced findings stay in the report,
+marked exempted.
 
 --fail-on-unchecked makes packages that could not be checked a failure: those
 of an OS release or ecosystem the advisory database has no data for, or of an
@@ -358,6 +361,9 @@ func loadExempters(g *globals, f *scanFlags, now func() time.Time) ([]scan.Exemp
 		}
 		out = append(out, ig)
 	}
+	// All the VEX documents are one exempter: the latest statement about a
+	// finding decides, whichever document it is in.
+	var vex exempt.VEXSet
 	for _, p := range f.vex {
 		r, err := os.Open(p)
 		if err != nil {
@@ -368,7 +374,10 @@ func loadExempters(g *globals, f *scanFlags, now func() time.Time) ([]scan.Exemp
 		if err != nil {
 			return nil, usageError{fmt.Errorf("--vex %s: %w", p, err)}
 		}
-		out = append(out, v)
+		vex = append(vex, v)
+	}
+	if len(vex) > 0 {
+		out = append(out, vex)
 	}
 	return out, nil
 }

@@ -169,6 +169,7 @@ func TestScanCommand(t *testing.T) {
 	layout := appLayout(t)
 	ignore := filepath.Join("testdata", "scan", "ignore.yaml")
 	vex := filepath.Join("testdata", "scan", "vex.json")
+	laterVEX := filepath.Join("testdata", "scan", "vex-later.json")
 	empty := t.TempDir()
 	minimist := filepath.Join(t.TempDir(), "ignore.yaml")
 	if err := os.WriteFile(minimist, []byte("ignore:\n  - id: CVE-2021-44906\n    package: pkg:npm/minimist\n    reason: only parses our own arguments\n"), 0o644); err != nil {
@@ -213,6 +214,31 @@ func TestScanCommand(t *testing.T) {
 			t.Errorf("no warning about the expired rule: %s", errs)
 		}
 	})
+
+	// A later VEX document overrides an earlier one, given before or after
+	// it: its affected statement brings busybox-suid's finding back.
+	for _, order := range [][]string{{vex, laterVEX}, {laterVEX, vex}} {
+		t.Run("later VEX document decides", func(t *testing.T) {
+			args := []string{"--data", empty, "scan", "--db", db, "--format", "json", "--vex", order[0], "--vex", order[1], "oci:" + layout}
+			code, out, errs := run(t, args...)
+			if code != ExitOK {
+				t.Fatalf("exit %d, stderr %s", code, errs)
+			}
+			var r finding.Report
+			if err := json.Unmarshal([]byte(out), &r); err != nil {
+				t.Fatal(err)
+			}
+			var silenced []string
+			for _, f := range r.Findings {
+				if f.Exempted {
+					silenced = append(silenced, f.Package.Name+" "+f.ID)
+				}
+			}
+			if diff := cmp.Diff([]string{"lodash GHSA-p6mc-m468-83gw"}, silenced); diff != "" {
+				t.Errorf("silenced with --vex %s --vex %s (-want +got):\n%s", order[0], order[1], diff)
+			}
+		})
+	}
 
 	runCases(t, nil, []cliCase{
 		{name: "fail-on high", args: append(base, "--fail-on", "high", "oci:"+layout), code: ExitFindings, stderr: "3 finding(s) at or above High (--fail-on)"},

@@ -149,6 +149,9 @@ func (u *Upgrade) sentence() string {
 		fixes += " of " + plural(len(u.Fixes), "advisory")
 	}
 	detail = append(detail, "fixes "+fixes)
+	if u.Type == "go-module" && u.Package == "stdlib" {
+		return fmt.Sprintf("Rebuild the binaries built with Go %s using Go %s or later (%s).", u.InstalledVersion, u.UpgradeTo, strings.Join(detail, "; "))
+	}
 	return fmt.Sprintf("Upgrade %s from %s to %s (%s).", u.Package, u.InstalledVersion, u.UpgradeTo, strings.Join(detail, "; "))
 }
 

@@ -3,6 +3,7 @@ package finding
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -158,5 +159,24 @@ func TestPlanErrors(t *testing.T) {
 	}
 	if diff := cmp.Diff(&RemediationPlan{Upgrades: []Upgrade{}}, got); diff != "" {
 		t.Errorf("Plan(nil) (-want +got):\n%s", diff)
+	}
+}
+
+// TestPlanGoStandardLibrary checks that the plan's step for the Go standard
+// library says what to do (rebuild with a newer Go), not "upgrade stdlib",
+// which is no package anyone can upgrade.
+func TestPlanGoStandardLibrary(t *testing.T) {
+	std := Package{Name: "stdlib", Version: "1.20.14", Type: "go-module", Path: "usr/local/bin/vulnfixture"}
+	findings := []Finding{
+		{ID: "GO-2024-2598", FixStatus: FixAvailable, FixedVersion: "1.21.8", Package: std},
+		{ID: "GO-2024-2599", FixStatus: FixAvailable, FixedVersion: "1.21.9", Package: std},
+	}
+	got, err := Plan(findings, func(_, a, b string) (int, error) { return strings.Compare(a, b), nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "Rebuild the binaries built with Go 1.20.14 using Go 1.21.9 or later (fixes 2 findings)."
+	if len(got.Upgrades) != 1 || got.Upgrades[0].Remediation != want {
+		t.Errorf("plan %+v, want one step: %s", got.Upgrades, want)
 	}
 }

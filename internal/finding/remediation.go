@@ -6,7 +6,9 @@ import "fmt"
 // fix status:
 //
 //   - fix available: "Upgrade zlib from 1.2.8-r2 to 1.2.11-r0 or later.",
-//     naming the source package when the fix is for it;
+//     naming the source package when the fix is for it; for the Go
+//     standard library of a binary, "Rebuild usr/local/bin/app using Go
+//     1.21.8 or later (built with Go 1.20.14).";
 //   - no fix yet: "No fix is available yet for CVE-… in pkg ver; …";
 //   - won't fix: "The maintainers will not fix CVE-… in pkg ver; …";
 //   - unknown, or a fix without a known version: "No fixed version of pkg is
@@ -19,6 +21,14 @@ func Remediation(f *Finding) string {
 	switch {
 	case f.Fixable():
 		switch {
+		case p.Type == "go-module" && p.Name == "stdlib":
+			// The Go standard library is compiled into the binary: the
+			// fix is a rebuild with a newer Go toolchain.
+			where := "the binary"
+			if p.Path != "" {
+				where = p.Path
+			}
+			return fmt.Sprintf("Rebuild %s using Go %s or later (built with Go %s).", where, f.FixedVersion, p.Version)
 		case p.SourceVersion != "" && p.SourceVersion != p.Version:
 			// The fixed version is the source package's: the binary's
 			// own version number after the fix is not known.

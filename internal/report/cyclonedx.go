@@ -187,6 +187,20 @@ func advisorySource(id string) cdx.Source {
 	return cdx.Source{Name: "OSV", URL: "https://osv.dev/vulnerability/" + id}
 }
 
+// advisoryURL is the page of f's advisory: the first of its references
+// that names the advisory id (the feed's own page, as Alpine's
+// security.alpinelinux.org/vuln/CVE-...), else the id's home page
+// (advisorySource). A first reference is often a fix commit or an issue,
+// not the advisory.
+func advisoryURL(f *finding.Finding) string {
+	for _, u := range f.References {
+		if strings.Contains(strings.ToLower(u), strings.ToLower(f.ID)) {
+			return u
+		}
+	}
+	return advisorySource(f.ID).URL
+}
+
 func cvssMethod(version string) cdx.ScoringMethod {
 	switch version {
 	case "2.0", "2":
@@ -213,6 +227,35 @@ func cyclonedxSeverity(s finding.Severity) cdx.Severity {
 		return cdx.SeverityLow
 	}
 	return cdx.SeverityUnknown
+}
+
+// cyclonedxRatings is the finding's severity as ratings: one, with the
+// CVSS score, method and vector, when the score's own rating is the
+// finding's severity; else two, the severity as the database's policy
+// rates it (a distribution's "Important", method other) and the CVSS with
+// the severity its score means, so that no rating pairs a score with a
+// severity the score does not have (High with 9.8).
+func cyclonedxRatings(f *finding.Finding) *[]cdx.VulnerabilityRating {
+	rating := cdx.VulnerabilityRating{Severity: cyclonedxSeverity(f.Severity)}
+	if f.SeveritySource != "" {
+		rating.Source = &cdx.Source{Name: f.SeveritySource}
+	}
+	if f.CVSS == nil {
+		return &[]cdx.VulnerabilityRating{rating}
+	}
+	score := f.CVSS.Score
+	cvss := cdx.VulnerabilityRating{
+		Score:    &score,
+		Method:   cvssMethod(f.CVSS.Version),
+		Vector:   f.CVSS.Vector,
+		Severity: cyclonedxSeverity(finding.SeverityFromScore(score)),
+	}
+	if finding.SeverityFromScore(score) == f.Severity {
+		cvss.Source = rating.Source
+		return &[]cdx.VulnerabilityRating{cvss}
+	}
+	rating.Method = cdx.ScoringMethodOther
+	return &[]cdx.VulnerabilityRating{rating, cvss}
 }
 
 // vexJustification maps OpenVEX justifications to CycloneDX ones (as CISA's
@@ -249,17 +292,7 @@ func cyclonedxVulnerability(f *finding.Finding, ref string) cdx.Vulnerability {
 		}
 		v.References = &refs
 	}
-	rating := cdx.VulnerabilityRating{Severity: cyclonedxSeverity(f.Severity)}
-	if f.SeveritySource != "" {
-		rating.Source = &cdx.Source{Name: f.SeveritySource}
-	}
-	if f.CVSS != nil {
-		score := f.CVSS.Score
-		rating.Score = &score
-		rating.Method = cvssMethod(f.CVSS.Version)
-		rating.Vector = f.CVSS.Vector
-	}
-	v.Ratings = &[]cdx.VulnerabilityRating{rating}
+	v.Ratings = cyclonedxRatings(f)
 	if len(f.References) > 0 {
 		adv := make([]cdx.Advisory, 0, len(f.References))
 		for _, u := range f.References {

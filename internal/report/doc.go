@@ -14,7 +14,8 @@
 //
 // # Formats
 //
-//   - table: for people. Findings grouped by package, worst first, the
+//   - table: for people. Findings grouped by package, worst first (a
+//     silenced one marked, with its reason under it), the
 //     remediation plan and a summary line with the advisory database's
 //     age. ANSI colors only when the writer is a terminal.
 //   - json: the canonical report (PRODUCT.md, "Scan report JSON").

@@ -3,9 +3,12 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -255,6 +258,7 @@ func TestSARIF(t *testing.T) {
 						Name  string `json:"name"`
 						Rules []struct {
 							ID               string `json:"id"`
+							Name             string `json:"name"`
 							ShortDescription struct {
 								Text string `json:"text"`
 							} `json:"shortDescription"`
@@ -323,6 +327,11 @@ func TestSARIF(t *testing.T) {
 			if slices.Contains(ruleIDs, rule.ID) {
 				t.Errorf("rule %s appears twice", rule.ID)
 			}
+			if rule.Name == rule.ID {
+				// SARIF 3.49.7 (and the SARIF validator's SARIF1001): a
+				// name, when present, differs from the id.
+				t.Errorf("rule %s has its id as its name", rule.ID)
+			}
 			if rule.ShortDescription.Text == "" {
 				t.Errorf("rule %s has no short description", rule.ID)
 			}
@@ -347,7 +356,7 @@ func TestSARIF(t *testing.T) {
 			if !slices.Contains([]string{"error", "warning", "note"}, res.Level) || res.Message.Text == "" {
 				t.Errorf("result %d: level %q message %q", i, res.Level, res.Message.Text)
 			}
-			if len(res.Locations) != 1 || res.Locations[0].PhysicalLocation.ArtifactLocation.URI != f.Package.Path {
+			if len(res.Locations) != 1 || res.Locations[0].PhysicalLocation.ArtifactLocation.URI != artifactURI(f.Package.Path) {
 				t.Errorf("result %d: locations %+v, want the package's path %s", i, res.Locations, f.Package.Path)
 			}
 			if (len(res.Suppressions) == 1) != f.Exempted {
@@ -355,4 +364,226 @@ func TestSARIF(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestSARIFArtifactURI checks that result locations are URI references
+// (the SARIF schema's "uri-reference" format, which code scanning
+// enforces) that name the package's file: paths with spaces, percent
+// signs, non-ASCII letters or a colon are encoded, plain paths unchanged.
+func TestSARIFArtifactURI(t *testing.T) {
+	// Characters RFC 3986 allows in a relative reference's path.
+	allowed := regexp.MustCompile(`^([A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-F]{2})*$`)
+	paths := []string{
+		"lib/apk/db/installed",
+		"usr/share/java/jsr305-0.1~+svn49.jar",
+		"opt/My App/lib/log4j-core-2.14.1.jar",
+		"srv/100%/node_modules/lodash/package.json",
+		"home/zoë/app/go.sum",
+		"C:/app/x.jar",
+		"a#b?c/package.json",
+	}
+	r := load(t, fixtures[0])
+	if len(r.Findings) == 0 {
+		t.Fatalf("fixture %s has no findings", fixtures[0])
+	}
+	f := r.Findings[0]
+	r.Findings = nil
+	for _, p := range paths {
+		f.Package.Path = p
+		r.Findings = append(r.Findings, f)
+	}
+	var doc struct {
+		Runs []struct {
+			Results []struct {
+				Locations []struct {
+					PhysicalLocation struct {
+						ArtifactLocation struct {
+							URI string `json:"uri"`
+						} `json:"artifactLocation"`
+					} `json:"physicalLocation"`
+				} `json:"locations"`
+			} `json:"results"`
+		} `json:"runs"`
+	}
+	if err := json.Unmarshal(render(t, r, "sarif", Options{}), &doc); err != nil {
+		t.Fatal(err)
+	}
+	for i, res := range doc.Runs[0].Results {
+		path, uri := paths[i], res.Locations[0].PhysicalLocation.ArtifactLocation.URI
+		if !allowed.MatchString(uri) {
+			t.Errorf("%q: uri %q is not a URI reference", path, uri)
+		}
+		u, err := url.Parse(uri)
+		if err != nil || u.Scheme != "" || u.Path != path && u.Path != "./"+path {
+			t.Errorf("%q: uri %q reads back as %+v (err %v)", path, uri, u, err)
+		}
+		if i == 0 && uri != path {
+			t.Errorf("plain path %q changed to %q", path, uri)
+		}
+	}
+}
+
+// TestAdvisoryURL checks that the SPDX advisory reference and the SARIF
+// rule's helpUri point at the advisory itself: the reference that names
+// its id, else the id's home page, never a fix commit that happens to be
+// the first reference (as in the Go vulnerability database's entries).
+func TestAdvisoryURL(t *testing.T) {
+	r := load(t, fixtures[0])
+	if len(r.Findings) == 0 {
+		t.Fatalf("fixture %s has no findings", fixtures[0])
+	}
+	goFinding := r.Findings[0]
+	goFinding.ID, goFinding.Aliases = "GO-2020-0017", []string{"CVE-2020-26160"}
+	goFinding.References = []string{
+		"https://github.com/dgrijalva/jwt-go/commit/ec0a89a131e3e8567adcb21254a5cd20a70ea4ab",
+		"https://github.com/dgrijalva/jwt-go/issues/422",
+	}
+	ghsa := r.Findings[0]
+	ghsa.ID, ghsa.Aliases = "GHSA-p6mc-m468-83gw", []string{"CVE-2020-8203"}
+	ghsa.References = []string{"https://nvd.nist.gov/vuln/detail/CVE-2020-8203", "https://github.com/advisories/GHSA-p6mc-m468-83gw"}
+	r.Findings = []finding.Finding{goFinding, ghsa}
+	want := []string{"https://pkg.go.dev/vuln/GO-2020-0017", "https://github.com/advisories/GHSA-p6mc-m468-83gw"}
+
+	var sarifDoc struct {
+		Runs []struct {
+			Tool struct {
+				Driver struct {
+					Rules []struct {
+						HelpURI string `json:"helpUri"`
+					} `json:"rules"`
+				} `json:"driver"`
+			} `json:"tool"`
+		} `json:"runs"`
+	}
+	if err := json.Unmarshal(render(t, r, "sarif", Options{}), &sarifDoc); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, rule := range sarifDoc.Runs[0].Tool.Driver.Rules {
+		got = append(got, rule.HelpURI)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("SARIF helpUri %q, want %q", got, want)
+	}
+
+	var spdxDoc struct {
+		Packages []struct {
+			ExternalRefs []struct {
+				Category string `json:"referenceCategory"`
+				Locator  string `json:"referenceLocator"`
+			} `json:"externalRefs"`
+		} `json:"packages"`
+	}
+	if err := json.Unmarshal(render(t, r, "spdx", Options{}), &spdxDoc); err != nil {
+		t.Fatal(err)
+	}
+	got = nil
+	for _, p := range spdxDoc.Packages {
+		for _, ref := range p.ExternalRefs {
+			if ref.Category == "SECURITY" {
+				got = append(got, ref.Locator)
+			}
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("SPDX advisory references %q, want %q", got, want)
+	}
+}
+
+// TestSARIFSecuritySeverity checks that the rule's security-severity,
+// which GitHub code scanning turns into its own severity, agrees with the
+// severity the report gives (the database's policy), also when the CVSS
+// score of the finding would put it in another bucket.
+func TestSARIFSecuritySeverity(t *testing.T) {
+	r := load(t, fixtures[0])
+	if len(r.Findings) == 0 {
+		t.Fatalf("fixture %s has no findings", fixtures[0])
+	}
+	base := r.Findings[0]
+	mk := func(id string, sev finding.Severity, score float64) finding.Finding {
+		f := base
+		f.ID, f.Aliases, f.Severity, f.CVSS = id, nil, sev, nil
+		if score > 0 {
+			f.CVSS = &finding.CVSS{Version: "3.1", Score: score, Vector: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}
+		}
+		return f
+	}
+	r.Findings = []finding.Finding{
+		mk("CVE-2024-0001", finding.High, 9.8),   // vendor "Important" over NVD 9.8
+		mk("CVE-2024-0002", finding.Medium, 7.5), // vendor "Moderate" over 7.5
+		mk("CVE-2024-0003", finding.Critical, 9.1),
+		mk("CVE-2024-0004", finding.Low, 0),
+		mk("CVE-2024-0005", finding.Unknown, 0),
+	}
+	want := []string{"8.0", "5.5", "9.1", "2.0", ""}
+	var doc struct {
+		Runs []struct {
+			Tool struct {
+				Driver struct {
+					Rules []struct {
+						Properties map[string]any `json:"properties"`
+					} `json:"rules"`
+				} `json:"driver"`
+			} `json:"tool"`
+		} `json:"runs"`
+	}
+	if err := json.Unmarshal(render(t, r, "sarif", Options{}), &doc); err != nil {
+		t.Fatal(err)
+	}
+	for i, rule := range doc.Runs[0].Tool.Driver.Rules {
+		got, _ := rule.Properties["security-severity"].(string)
+		if got != want[i] {
+			t.Errorf("%s (%s): security-severity %q, want %q", r.Findings[i].ID, r.Findings[i].Severity, got, want[i])
+		}
+	}
+}
+
+// TestCycloneDXRatings checks that no CycloneDX rating pairs a CVSS score
+// with a severity the score does not have: a policy severity that differs
+// from its CVSS score's is a rating of its own beside the CVSS one.
+func TestCycloneDXRatings(t *testing.T) {
+	r := load(t, fixtures[0])
+	if len(r.Findings) == 0 {
+		t.Fatalf("fixture %s has no findings", fixtures[0])
+	}
+	base := r.Findings[0]
+	mk := func(id string, sev finding.Severity, score float64) finding.Finding {
+		f := base
+		f.ID, f.Aliases, f.Severity, f.SeveritySource, f.CVSS = id, nil, sev, "advisory rating", nil
+		if score > 0 {
+			f.CVSS = &finding.CVSS{Version: "3.1", Score: score, Vector: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}
+		}
+		return f
+	}
+	r.Findings = []finding.Finding{
+		mk("CVE-2024-0001", finding.High, 9.8),
+		mk("CVE-2024-0002", finding.Critical, 9.8),
+		mk("CVE-2024-0003", finding.Low, 0),
+	}
+	want := [][]string{
+		{"high other -", "critical CVSSv31 9.8"},
+		{"critical CVSSv31 9.8"},
+		{"low other -"},
+	}
+	bom := new(cdx.BOM)
+	if err := cdx.NewBOMDecoder(bytes.NewReader(render(t, r, "cyclonedx", Options{})), cdx.BOMFileFormatJSON).Decode(bom); err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range *bom.Vulnerabilities {
+		var got []string
+		for _, rt := range *v.Ratings {
+			score := "-"
+			if rt.Score != nil {
+				score = strconv.FormatFloat(*rt.Score, 'f', 1, 64)
+			}
+			method := string(rt.Method)
+			if method == "" {
+				method = "other"
+			}
+			got = append(got, string(rt.Severity)+" "+method+" "+score)
+		}
+		if !slices.Equal(got, want[i]) {
+			t.Errorf("%s: ratings %q, want %q", v.ID, got, want[i])
+		}
+	}
 }

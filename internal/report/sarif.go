@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -108,8 +109,10 @@ func sarifRule(f *finding.Finding) *sarif.ReportingDescriptor {
 	if short == "" {
 		short = f.ID
 	}
+	// No name: SARIF wants it to differ from the id (a readable name next
+	// to an opaque id), and an advisory id is both; the short description
+	// is the readable part.
 	rule := sarif.NewRule(f.ID).
-		WithName(f.ID).
 		WithShortDescription(sarif.NewMultiformatMessageString().WithText(short))
 	full := f.Description
 	if full == "" {
@@ -132,8 +135,8 @@ func sarifRule(f *finding.Finding) *sarif.ReportingDescriptor {
 		for _, u := range f.References {
 			fmt.Fprintf(&md, "\n- <%s>", u)
 		}
-		rule.WithHelpURI(f.References[0])
 	}
+	rule.WithHelpURI(advisoryURL(f))
 	rule.WithHelp(sarif.NewMultiformatMessageString().WithText(full).WithMarkdown(md.String()))
 	setRuleSeverity(rule, f)
 	return rule
@@ -163,24 +166,41 @@ func ruleSeverity(rule *sarif.ReportingDescriptor) finding.Severity {
 	return v
 }
 
-// securitySeverity is the CVSS score, or a representative score for the
-// severity when there is none (GitHub buckets: >=9 critical, >=7 high,
-// >=4 medium, >0 low).
+// securitySeverity is the score GitHub code scanning buckets into its
+// severities (>=9 critical, >=7 high, >=4 medium, >0 low): the CVSS score
+// when it falls in the bucket of the finding's severity, else a
+// representative score for that severity. The severity comes from the
+// database's policy and can differ from the CVSS score's (a distribution
+// rating "Important" over an NVD score of 9.8), and code scanning must show
+// the severity the report gives.
 func securitySeverity(f *finding.Finding) string {
-	if f.CVSS != nil && f.CVSS.Score > 0 {
-		return strconv.FormatFloat(f.CVSS.Score, 'f', 1, 64)
-	}
+	lo, hi, rep := 0.0, 0.0, ""
 	switch f.Severity {
 	case finding.Critical:
-		return "9.5"
+		lo, hi, rep = 9.0, 10.0, "9.5"
 	case finding.High:
-		return "8.0"
+		lo, hi, rep = 7.0, 8.9, "8.0"
 	case finding.Medium:
-		return "5.5"
+		lo, hi, rep = 4.0, 6.9, "5.5"
 	case finding.Low:
-		return "2.0"
+		lo, hi, rep = 0.1, 3.9, "2.0"
+	default:
+		return ""
 	}
-	return ""
+	if f.CVSS != nil && f.CVSS.Score >= lo && f.CVSS.Score <= hi {
+		return strconv.FormatFloat(f.CVSS.Score, 'f', 1, 64)
+	}
+	return rep
+}
+
+// artifactURI is a file path in the image as the relative URI reference
+// SARIF wants (artifactLocation.uri is a "uri-reference"): spaces, '%',
+// non-ASCII and the like percent-encoded, and "./" before a first segment
+// holding a colon so that it is not read as a URI scheme. Code scanning
+// services reject a log whose uri is not a valid URI reference.
+func artifactURI(path string) string {
+	u := url.URL{Path: path}
+	return u.String()
 }
 
 func sarifResult(r *finding.Report, f *finding.Finding, ruleIdx int) *sarif.Result {
@@ -190,13 +210,13 @@ func sarifResult(r *finding.Report, f *finding.Finding, ruleIdx int) *sarif.Resu
 		WithRuleIndex(ruleIdx).
 		WithLevel(sarifLevel(f.Severity)).
 		WithMessage(sarif.NewTextMessage(strings.TrimSpace(msg)))
-	uri := p.Path
-	if uri == "" {
+	path := p.Path
+	if path == "" {
 		// No file: point at the image itself.
-		uri = r.Image.Repository
+		path = r.Image.Repository
 	}
 	loc := sarif.NewPhysicalLocation().
-		WithArtifactLocation(sarif.NewSimpleArtifactLocation(uri)).
+		WithArtifactLocation(sarif.NewSimpleArtifactLocation(artifactURI(path))).
 		WithRegion(sarif.NewSimpleRegion(1, 1))
 	res.AddLocation(sarif.NewLocationWithPhysicalLocation(loc))
 	res.WithPartialFingerprints(map[string]string{"drydockFinding/v1": strings.Join([]string{f.ID, p.Type, p.Name, p.Version, p.Path}, "|")})

@@ -162,10 +162,7 @@ func buildSPDX(r *finding.Report, version string) *spdx.Document {
 	for i := range r.Findings {
 		f := &r.Findings[i]
 		p := addPackage(&f.Package)
-		url := advisorySource(f.ID).URL
-		if len(f.References) > 0 {
-			url = f.References[0]
-		}
+		url := advisoryURL(f)
 		comment := fmt.Sprintf("%s, severity %s, %s", f.ID, f.Severity, f.FixStatus)
 		if f.FixedVersion != "" {
 			comment += " (fixed in " + f.FixedVersion + ")"

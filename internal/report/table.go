@@ -193,6 +193,9 @@ func cmpBool(a, b bool) int {
 type row struct {
 	cells [4]string
 	sgr   [4]string
+	// why, for a silenced finding, is the exemption's reason, written
+	// under the row.
+	why string
 }
 
 func (t *tableWriter) findings(groups []*group) {
@@ -214,6 +217,9 @@ func (t *tableWriter) findings(groups []*group) {
 		t.row(head, widths, sgrDim)
 		for _, r := range rows[i] {
 			t.row(r, widths, "")
+			if r.why != "" {
+				fmt.Fprintln(t.b, "    "+t.paint(sgrDim, r.why))
+			}
 		}
 	}
 }
@@ -286,6 +292,13 @@ func findingRow(f *finding.Finding) row {
 		title = strings.Join(tags, " ") + " " + title
 	}
 	r.cells[3] = truncate(clean(strings.Join(strings.Fields(title), " ")), titleWidth)
+	if e := f.Exemption; f.Exempted && e != nil && e.Reason != "" {
+		why := "why: " + strings.Join(strings.Fields(e.Reason), " ")
+		if !e.ExpiresAt.IsZero() {
+			why += " (until " + e.ExpiresAt.UTC().Format(time.DateOnly) + ")"
+		}
+		r.why = clean(why)
+	}
 	if !f.Active() {
 		r.sgr = [4]string{sgrDim, sgrDim, sgrDim, sgrDim}
 	}

@@ -69,14 +69,23 @@ func TestIgnoreErrors(t *testing.T) {
 	for _, tt := range []struct{ name, doc, msg string }{
 		{"no reason", "ignore:\n  - id: CVE-1\n", "line 2: rule CVE-1 needs a reason"},
 		{"no id", "ignore:\n  - reason: x\n", "line 2: a rule needs an id"},
-		{"unknown key", "ignore:\n  - id: CVE-1\n    reason: x\n    pkg: y\n", "field pkg not found"},
+		{"unknown key", "ignore:\n  - id: CVE-1\n    reason: x\n    pkg: y\n", `line 4: unknown key "pkg" in a rule (a rule has id, package, expires, reason)`},
+		{"unknown top-level key", "ignores:\n  - id: CVE-1\n", `line 1: unknown key "ignores" (the file has one key, ignore: a list of rules)`},
+		{"rules not a list", "ignore:\n  id: CVE-1\n", "line 2: ignore is a map, want a list of rules"},
+		{"a list, not a map", "- id: CVE-1\n", "line 1: the file is a list, want a map with the key ignore"},
+		{"rule not a map", "ignore:\n  - CVE-1\n", "line 2: a rule is a string, want a map of id, package, expires, reason"},
+		{"id not a string", "ignore:\n  - id: [a, b]\n    reason: x\n", "line 2: a value is a list, want a string"},
 		{"bad date", "ignore:\n  - id: CVE-1\n    reason: x\n    expires: soon\n", `expires "soon"`},
 		{"not yaml", "ignore: [", "yaml"},
+		{"bad purl", "ignore:\n  - id: CVE-1\n    reason: x\n  - id: CVE-2\n    package: pkg:npm\n    reason: y\n", `line 4: rule CVE-2: package: package URL "pkg:npm"`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := ParseIgnore(strings.NewReader(tt.doc), clock)
 			if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tt.msg) {
 				t.Errorf("err = %v, want ErrInvalid mentioning %q", err, tt.msg)
+			}
+			if err != nil && strings.Contains(err.Error(), "exempt.") {
+				t.Errorf("err = %v names a Go type", err)
 			}
 		})
 	}
@@ -177,5 +186,107 @@ func TestVEXErrors(t *testing.T) {
 				t.Errorf("err = %v, want ErrInvalid mentioning %q", err, tt.msg)
 			}
 		})
+	}
+}
+
+// TestVEXSetLatestAcrossDocuments checks that several documents are one
+// sequence of statements (OpenVEX: each statement overrides the earlier
+// ones): a later document's affected statement un-silences what an earlier
+// document's not_affected statement silenced, whatever order the documents
+// are given in, and an older statement never overrides a newer one.
+func TestVEXSetLatestAcrossDocuments(t *testing.T) {
+	doc := func(id, ts, status, extra string) *VEX {
+		t.Helper()
+		v, err := ParseVEX(strings.NewReader(`{"@context": "https://openvex.dev/ns/v0.2.0", "@id": "` + id + `", "author": "a",
+		  "timestamp": "` + ts + `", "version": 1,
+		  "statements": [{"vulnerability": {"name": "CVE-2017-15873"}, "products": [{"@id": "pkg:apk/alpine/busybox"}],
+		    "status": "` + status + `"` + extra + `}]}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	notAffected := doc("jan", "2026-01-01T00:00:00Z", "not_affected", `, "justification": "vulnerable_code_not_in_execute_path"`)
+	affected := doc("feb", "2026-02-01T00:00:00Z", "affected", `, "action_statement": "upgrade busybox"`)
+	fixed := doc("mar", "2026-03-01T00:00:00Z", "fixed", "")
+	tests := []struct {
+		name string
+		set  VEXSet
+		want string // document that silences; "" for none
+	}{
+		{"one document", VEXSet{notAffected}, "jan"},
+		{"later affected overrides", VEXSet{notAffected, affected}, ""},
+		{"later affected overrides, given first", VEXSet{affected, notAffected}, ""},
+		{"latest fixed decides", VEXSet{fixed, affected, notAffected}, "mar"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := fnd("CVE-2017-15873", "busybox", "", "pkg:apk/alpine/busybox@1.24.2-r12?arch=x86_64")
+			got := tt.set.Exempt(nil, f)
+			if got != (tt.want != "") {
+				t.Fatalf("Exempt = %v, want %v", got, tt.want != "")
+			}
+			if got && (f.VEX == nil || f.VEX.Document != tt.want) {
+				t.Errorf("decided by %+v, want document %s", f.VEX, tt.want)
+			}
+		})
+	}
+}
+
+// TestVEXIncompleteStatements checks that statements OpenVEX calls invalid
+// are errors instead of silencing findings (or silently matching nothing).
+func TestVEXIncompleteStatements(t *testing.T) {
+	stmt := func(body string) string {
+		return `{"@context": "https://openvex.dev/ns/v0.2.0", "@id": "x", "author": "a", "timestamp": "2026-01-01T00:00:00Z",
+		  "statements": [{"vulnerability": {"name": "CVE-2021-44906"}, ` + body + `}]}`
+	}
+	for _, tt := range []struct{ name, doc, msg string }{
+		{"not_affected without a reason", stmt(`"products": [{"@id": "pkg:npm/minimist"}], "status": "not_affected"`),
+			"not_affected needs a justification or an impact_statement"},
+		{"unknown justification", stmt(`"products": [{"@id": "pkg:npm/minimist"}], "status": "not_affected", "justification": "because"`),
+			`justification "because" is not one of component_not_present,`},
+		{"bad product purl", stmt(`"products": [{"@id": "pkg:%%bad"}], "status": "fixed"`), `product: package URL "pkg:%%bad"`},
+		{"bad subcomponent purl", stmt(`"products": [{"@id": "demo/app", "subcomponents": [{"identifiers": {"purl": "pkg:npm"}}]}], "status": "fixed"`),
+			`subcomponent: package URL "pkg:npm"`},
+		{"no timestamp", `{"@context": "https://openvex.dev/ns/v0.2.0", "@id": "x", "author": "a",
+		  "statements": [{"vulnerability": "CVE-1", "products": ["pkg:npm/x"], "status": "fixed"}]}`, "statement 0 (CVE-1) has no timestamp"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseVEX(strings.NewReader(tt.doc))
+			if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tt.msg) {
+				t.Errorf("err = %v, want ErrInvalid mentioning %q", err, tt.msg)
+			}
+		})
+	}
+	// An impact statement alone is a reason.
+	if _, err := ParseVEX(strings.NewReader(stmt(`"products": [{"@id": "pkg:npm/minimist@1.2.5?foo=bar"}], "status": "not_affected", "impact_statement": "never parses user input"`))); err != nil {
+		t.Errorf("impact statement only: %v", err)
+	}
+}
+
+// TestVEXPURLNames checks that a product's package URL matches the package
+// however its writer spelled a name the purl specification normalizes
+// (PyPI: case and separators, "." included; npm, apk, deb: case).
+func TestVEXPURLNames(t *testing.T) {
+	for _, tt := range []struct {
+		product, have string
+		want          bool
+	}{
+		{"pkg:pypi/PyYAML@6.0", "pkg:pypi/pyyaml@6.0", true},
+		{"pkg:pypi/typing_extensions", "pkg:pypi/typing-extensions@4.4.0", true},
+		{"pkg:pypi/zope.interface", "pkg:pypi/zope-interface@5.5.2", true},
+		{"pkg:pypi/pyyaml", "pkg:pypi/ruamel-yaml@0.17.21", false},
+		{"pkg:npm/JSON5@2.2.1", "pkg:npm/json5@2.2.1", true},
+		{"pkg:golang/github.com/burntsushi/toml", "pkg:golang/github.com/BurntSushi/toml@v0.3.1", true}, // namespace: case-insensitive
+	} {
+		v, err := ParseVEX(strings.NewReader(`{"@context": "https://openvex.dev/ns/v0.2.0", "@id": "x", "author": "a", "timestamp": "2026-01-01T00:00:00Z",
+		  "statements": [{"vulnerability": "CVE-1", "products": ["` + tt.product + `"], "status": "fixed"}]}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := fnd("CVE-1", "x", "", tt.have)
+		if got := v.Exempt(nil, f); got != tt.want {
+			t.Errorf("product %s, package %s: silenced %v, want %v", tt.product, tt.have, got, tt.want)
+		}
 	}
 }

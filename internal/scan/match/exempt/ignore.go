@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 	"time"
 
@@ -66,8 +67,8 @@ func (t *Time) UnmarshalYAML(n *yaml.Node) error {
 //	  - id: GHSA-p6mc-m468-83gw
 //	    reason: lodash.template is not used
 //
-// Unknown keys, a rule without id or reason, and malformed dates are
-// errors naming the line.
+// Unknown keys, a rule without id or reason, a package URL that does not
+// parse and malformed dates are errors naming the line.
 type Ignore struct {
 	Rules []IgnoreRule
 	now   func() time.Time
@@ -91,7 +92,7 @@ func ParseIgnore(r io.Reader, now func() time.Time) (*Ignore, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("%w: ignore file: %w", ErrInvalid, err)
+		return nil, fmt.Errorf("%w: ignore file: %w", ErrInvalid, plainYAMLError(err))
 	}
 	var lines struct {
 		Ignore []yaml.Node `yaml:"ignore"`
@@ -112,6 +113,11 @@ func ParseIgnore(r io.Reader, now func() time.Time) (*Ignore, error) {
 			return nil, fmt.Errorf("%w: ignore file line %d: a rule needs an id", ErrInvalid, n.Line)
 		case rule.Reason == "":
 			return nil, fmt.Errorf("%w: ignore file line %d: rule %s needs a reason", ErrInvalid, n.Line, rule.ID)
+		}
+		// A package URL that does not parse would match nothing, and the
+		// rule would silently not apply.
+		if err := checkPURLs([]string{rule.Package}); err != nil {
+			return nil, fmt.Errorf("%w: ignore file line %d: rule %s: package: %w", ErrInvalid, n.Line, rule.ID, err)
 		}
 		ig.Rules = append(ig.Rules, rule)
 	}
@@ -177,4 +183,39 @@ func packageIs(p *finding.Package, s string) bool {
 		return purlMatches(s, p.PURL)
 	}
 	return s == p.Name || (p.SourceName != "" && s == p.SourceName)
+}
+
+// yamlProblems rewrite yaml's messages about the shape of the file, which
+// name Go types, in the file's own terms.
+var yamlProblems = []struct {
+	re   *regexp.Regexp
+	with string
+}{
+	{regexp.MustCompile(`field (\S+) not found in type exempt\.IgnoreRule`), `unknown key "$1" in a rule (a rule has id, package, expires, reason)`},
+	{regexp.MustCompile(`field (\S+) not found in type struct.*`), `unknown key "$1" (the file has one key, ignore: a list of rules)`},
+	{regexp.MustCompile("cannot unmarshal !!(\\w+)(?: `[^`]*`)? into \\[\\]exempt\\.IgnoreRule"), `ignore is a $1, want a list of rules`},
+	{regexp.MustCompile("cannot unmarshal !!(\\w+)(?: `[^`]*`)? into exempt\\.IgnoreRule"), `a rule is a $1, want a map of id, package, expires, reason`},
+	{regexp.MustCompile("cannot unmarshal !!(\\w+)(?: `[^`]*`)? into struct.*"), `the file is a $1, want a map with the key ignore`},
+	{regexp.MustCompile("cannot unmarshal !!(\\w+)(?: `[^`]*`)? into string"), `a value is a $1, want a string`},
+}
+
+// yamlKinds name yaml's tags in words.
+var yamlKinds = strings.NewReplacer(" a map,", " a map,", " a seq,", " a list,", " a str,", " a string,", " a int,", " a number,", " a float,", " a number,", " a bool,", " a boolean,")
+
+// plainYAMLError turns a yaml.TypeError into one message per problem,
+// each with its line number and without Go type names; other errors are
+// returned as they are.
+func plainYAMLError(err error) error {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return err
+	}
+	msgs := make([]string, len(te.Errors))
+	for i, m := range te.Errors {
+		for _, p := range yamlProblems {
+			m = p.re.ReplaceAllString(m, p.with)
+		}
+		msgs[i] = yamlKinds.Replace(m)
+	}
+	return errors.New(strings.Join(msgs, "; "))
 }

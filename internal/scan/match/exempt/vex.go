@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -33,7 +35,13 @@ const (
 // repository name) with either no subcomponents or one naming the package.
 // Among the statements that apply, the latest (statement timestamp, else
 // the document's) decides: not_affected and fixed silence the finding and
-// say why; affected and under_investigation leave it active.
+// say why; affected and under_investigation leave it active. Several
+// documents are one sequence of statements: see [VEXSet].
+//
+// Statements the specification calls incomplete are errors: not_affected
+// without a justification (one of its labels) or an impact statement, no
+// timestamp in the statement or the document, and a product or
+// subcomponent written as a package URL that does not parse.
 type VEX struct {
 	ID         string
 	Author     string
@@ -139,6 +147,16 @@ func ParseVEX(r io.Reader) (*VEX, error) {
 		default:
 			return nil, fmt.Errorf("%w: VEX statement %d: status %q", ErrInvalid, i, rs.Status)
 		}
+		if s.Status == StatusNotAffected {
+			// OpenVEX: a not_affected statement MUST say why, with a
+			// justification label or an impact statement.
+			if s.Justification == "" && strings.TrimSpace(s.ImpactStatement) == "" {
+				return nil, fmt.Errorf("%w: VEX statement %d: not_affected needs a justification or an impact_statement", ErrInvalid, i)
+			}
+			if s.Justification != "" && !justifications[s.Justification] {
+				return nil, fmt.Errorf("%w: VEX statement %d: justification %q is not one of %s", ErrInvalid, i, s.Justification, justificationList())
+			}
+		}
 		if s.Timestamp, err = parseTime(rs.Timestamp); err != nil {
 			return nil, fmt.Errorf("%w: VEX statement %d: timestamp: %w", ErrInvalid, i, err)
 		}
@@ -162,9 +180,15 @@ func ParseVEX(r io.Reader) (*VEX, error) {
 			if err != nil {
 				return nil, fmt.Errorf("%w: VEX statement %d: product: %w", ErrInvalid, i, err)
 			}
+			if err := checkPURLs(ids); err != nil {
+				return nil, fmt.Errorf("%w: VEX statement %d: product: %w", ErrInvalid, i, err)
+			}
 			prod := Product{IDs: ids}
 			for _, sc := range subs {
 				sids, _, err := parseComponent(sc)
+				if err == nil {
+					err = checkPURLs(sids)
+				}
 				if err != nil {
 					return nil, fmt.Errorf("%w: VEX statement %d: subcomponent: %w", ErrInvalid, i, err)
 				}
@@ -175,9 +199,46 @@ func ParseVEX(r io.Reader) (*VEX, error) {
 		if len(s.Products) == 0 {
 			return nil, fmt.Errorf("%w: VEX statement %d (%s) names no product", ErrInvalid, i, s.Vulnerability[0])
 		}
+		if s.Timestamp.IsZero() {
+			// Without one it cannot be ordered against other statements.
+			return nil, fmt.Errorf("%w: VEX statement %d (%s) has no timestamp, and neither has the document", ErrInvalid, i, s.Vulnerability[0])
+		}
 		v.Statements = append(v.Statements, s)
 	}
 	return v, nil
+}
+
+// justifications are the OpenVEX status justification labels.
+var justifications = map[string]bool{
+	"component_not_present":                             true,
+	"vulnerable_code_not_present":                       true,
+	"vulnerable_code_not_in_execute_path":               true,
+	"vulnerable_code_cannot_be_controlled_by_adversary": true,
+	"inline_mitigations_already_exist":                  true,
+}
+
+func justificationList() string {
+	l := make([]string, 0, len(justifications))
+	for j := range justifications {
+		l = append(l, j)
+	}
+	slices.Sort(l)
+	return strings.Join(l, ", ")
+}
+
+// checkPURLs reports an identifier that is meant to be a package URL (it
+// starts with pkg:) but is not one: it would never match a package, and
+// the statement would silently do nothing.
+func checkPURLs(ids []string) error {
+	for _, id := range ids {
+		if !strings.HasPrefix(id, "pkg:") {
+			continue
+		}
+		if _, err := packageurl.FromString(id); err != nil {
+			return fmt.Errorf("package URL %q: %w", id, err)
+		}
+	}
+	return nil
 }
 
 func parseVulnerability(raw json.RawMessage) ([]string, error) {
@@ -217,19 +278,39 @@ func parseTime(s string) (time.Time, error) {
 
 // Exempt silences f when the deciding statement says not_affected or
 // fixed. It reports whether it did; an already silenced finding is left
-// alone.
+// alone. Several documents are decided together by [VEXSet].
 func (v *VEX) Exempt(img *finding.Image, f *finding.Finding) bool {
+	return VEXSet{v}.Exempt(img, f)
+}
+
+// VEXSet is the OpenVEX documents of one scan, read as one sequence of
+// statements: among the statements of every document that apply to a
+// finding, the latest (statement timestamp, else its document's) decides,
+// so that a later document's affected statement overrides an earlier
+// document's not_affected one, as the OpenVEX specification has it ("a
+// sequence of statements, each overriding ... the previous ones"). On a
+// tie the statement that comes last (documents in order, then statements
+// in order) decides.
+type VEXSet []*VEX
+
+// Exempt silences f when the deciding statement of all the documents
+// says not_affected or fixed. It reports whether it did; an already
+// silenced finding is left alone.
+func (vs VEXSet) Exempt(img *finding.Image, f *finding.Finding) bool {
 	if f.Exempted {
 		return false
 	}
 	var decide *Statement
-	for i := range v.Statements {
-		s := &v.Statements[i]
-		if !s.about(f) || !s.covers(img, &f.Package) {
-			continue
-		}
-		if decide == nil || !s.Timestamp.Before(decide.Timestamp) {
-			decide = s
+	var from *VEX
+	for _, v := range vs {
+		for i := range v.Statements {
+			s := &v.Statements[i]
+			if !s.about(f) || !s.covers(img, &f.Package) {
+				continue
+			}
+			if decide == nil || !s.Timestamp.Before(decide.Timestamp) {
+				decide, from = s, v
+			}
 		}
 	}
 	if decide == nil || (decide.Status != StatusNotAffected && decide.Status != StatusFixed) {
@@ -243,10 +324,10 @@ func (v *VEX) Exempt(img *finding.Image, f *finding.Finding) bool {
 		}
 	}
 	f.Exempted = true
-	f.Exemption = &finding.Exemption{Source: finding.ExemptionVEX, Reason: reason, Author: v.Author}
+	f.Exemption = &finding.Exemption{Source: finding.ExemptionVEX, Reason: reason, Author: from.Author}
 	f.VEX = &finding.VEX{
-		Document: v.ID, Status: decide.Status, Justification: decide.Justification,
-		ImpactStatement: decide.ImpactStatement, Author: v.Author, Timestamp: decide.Timestamp,
+		Document: from.ID, Status: decide.Status, Justification: decide.Justification,
+		ImpactStatement: decide.ImpactStatement, Author: from.Author, Timestamp: decide.Timestamp,
 	}
 	return true
 }
@@ -313,6 +394,25 @@ func isImage(id string, img *finding.Image) bool {
 	return id == img.Repository || strings.HasPrefix(id, img.Repository+":") || strings.HasPrefix(id, img.Repository+"@")
 }
 
+// pep503Separators are the runs of separators PEP 503 folds into one "-".
+var pep503Separators = regexp.MustCompile(`[-_.]+`)
+
+// purlName is a package URL's name as the purl specification has it
+// compared, on top of what packageurl.FromString already folds (PyPI case
+// and "_"): PyPI names in their PEP 503 form (runs of "-", "_" and "." are
+// one "-": pkg:pypi/zope.interface is drydock's pkg:pypi/zope-interface),
+// lowercase for the types whose names the specification lowercases
+// (pkg:npm/JSON5 is pkg:npm/json5), as written for the rest.
+func purlName(typ, name string) string {
+	switch strings.ToLower(typ) {
+	case "pypi":
+		return pep503Separators.ReplaceAllString(strings.ToLower(name), "-")
+	case "npm", "apk", "deb", "alpm", "composer", "github", "bitbucket", "hex":
+		return strings.ToLower(name)
+	}
+	return name
+}
+
 // purlMatches reports whether the package URL want (from a rule or a
 // statement) names the package whose URL is have: same type, namespace and
 // name; want's version and qualifiers, when given, must agree.
@@ -328,7 +428,8 @@ func purlMatches(want, have string) bool {
 	if err != nil {
 		return false
 	}
-	if !strings.EqualFold(w.Type, h.Type) || !strings.EqualFold(w.Namespace, h.Namespace) || w.Name != h.Name {
+	if !strings.EqualFold(w.Type, h.Type) || !strings.EqualFold(w.Namespace, h.Namespace) ||
+		purlName(w.Type, w.Name) != purlName(h.Type, h.Name) {
 		return false
 	}
 	if w.Version != "" && w.Version != h.Version {
