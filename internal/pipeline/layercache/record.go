@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/drydock/drydock/internal/scan/layer"
+	"github.com/drydock/drydock/internal/scan/layer/tarfast"
 )
 
 // errUnsupported reports a layer the cache does not record; the image is
@@ -105,7 +106,7 @@ func recordLayer(ctx context.Context, i int, src io.Reader, desc layer.Desc, cfg
 		}
 		return fmt.Errorf("%w: %w", errUnsupported, err)
 	}
-	tr := tar.NewReader(st)
+	tr := tarfast.NewReader(st)
 	sk := &Skeleton{Selectors: make([]string, len(sels))}
 	for i, s := range sels {
 		sk.Selectors[i] = s.key
