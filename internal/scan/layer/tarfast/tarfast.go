@@ -243,13 +243,29 @@ func parse(b *[blockSize]byte, types []byte) (*tar.Header, blockKind) {
 	if !ok {
 		return nil, notPlain
 	}
-	var unsigned, signed int64
-	for i, c := range b {
-		if 148 <= i && i < 156 {
-			c = ' '
-		}
+	// The checksum is the sum of the block's bytes, the checksum field
+	// counting as spaces, as unsigned or (old writers) signed bytes.
+	var unsigned int64
+	var high byte // OR of every byte: bit 7 set when one is not ASCII
+	for _, c := range b[:148] {
 		unsigned += int64(c)
-		signed += int64(int8(c))
+		high |= c
+	}
+	for _, c := range b[148:156] {
+		high |= c
+	}
+	for _, c := range b[156:] {
+		unsigned += int64(c)
+		high |= c
+	}
+	unsigned += 8 * ' '
+	signed := unsigned
+	if high&0x80 != 0 {
+		for i, c := range b {
+			if c >= 0x80 && (i < 148 || i >= 156) {
+				signed -= 256
+			}
+		}
 	}
 	if sum != unsigned && sum != signed {
 		return nil, notPlain // archive/tar reports the bad checksum
@@ -282,11 +298,8 @@ func parse(b *[blockSize]byte, types []byte) (*tar.Header, blockKind) {
 	kind := gnuPlain
 	if ustar {
 		hdr.Format, kind = tar.FormatUSTAR, ustarClean
-		for _, c := range b {
-			if c >= 0x80 {
-				hdr.Format, kind = tar.FormatUnknown, ustarUnclean
-				break
-			}
+		if high&0x80 != 0 {
+			hdr.Format, kind = tar.FormatUnknown, ustarUnclean // not ASCII
 		}
 		for _, end := range [...]int{135, 107, 115, 123, 147, 336, 344} {
 			if b[end] != 0 {
