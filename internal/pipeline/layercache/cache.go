@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"runtime"
 	"slices"
 	"sync"
@@ -32,8 +33,10 @@ type Config struct {
 	// Limits are the layer reader limits of the scans (scan.Options.Limits).
 	Limits layer.Config
 	// MaxEntries caps the tar entries of a layer the cache records; a
-	// larger layer is read the ordinary way every time. Default 1,000,000
-	// (a skeleton costs about 100 bytes per entry in memory).
+	// larger layer is read the ordinary way every time. Default: the
+	// reader's own cap over all layers (Limits.MaxEntries), so that every
+	// layer a scan can read is recorded once (a skeleton costs about 25
+	// bytes per entry in memory; see [Skeleton]).
 	MaxEntries int
 	// MemoryBytes bounds the decoded skeletons kept in memory. Default
 	// 64 MiB.
@@ -111,7 +114,7 @@ func New(cfg Config, objs objects.Store, exs []extract.Extractor, log *slog.Logg
 		cfg.Parallel = min(runtime.GOMAXPROCS(0), maxDefaultParallel)
 	}
 	if cfg.MaxEntries == 0 {
-		cfg.MaxEntries = 1_000_000
+		cfg.MaxEntries = int(min(cmp.Or(cfg.Limits.MaxEntries, layer.DefaultMaxEntries), math.MaxInt32))
 	}
 	if cfg.MemoryBytes == 0 {
 		cfg.MemoryBytes = 64 << 20
@@ -243,9 +246,9 @@ func failsLayer(err error) bool {
 // pinnedAll reports whether every entry named is already pinned in sk.
 func pinnedAll(sk *Skeleton, names map[string]bool) bool {
 	pinned := map[string]bool{}
-	for i := range sk.Entries {
-		if sk.Entries[i].Pinned {
-			pinned[sk.Entries[i].Name] = true
+	for _, e := range sk.All() {
+		if e.Pinned {
+			pinned[e.Name] = true
 		}
 	}
 	for n := range names {
@@ -371,7 +374,7 @@ func (c *Cache) record(ctx context.Context, im *source.Image, i int) (*Skeleton,
 // rerecord records layer i again, keeping the pinned entries of prev and
 // names.
 func (c *Cache) rerecord(ctx context.Context, im *source.Image, i int, prev *Skeleton, names map[string]bool) (*Skeleton, error) {
-	for _, e := range prev.Entries {
+	for _, e := range prev.All() {
 		if e.Pinned {
 			names[e.Name] = true
 		}
@@ -397,7 +400,10 @@ func (c *Cache) recordNow(ctx context.Context, im *source.Image, i int, pinned m
 		return nil, err
 	}
 	c.recorded.Add(1)
-	if err := c.objs.Put(ctx, objectName(l.Digest), sk.Marshal()); err != nil {
+	// A store that keeps nothing (drydock scan --no-cache) is not handed
+	// an encoding to throw away.
+	if _, discard := c.objs.(objects.Discard); discard {
+	} else if err := c.objs.Put(ctx, objectName(l.Digest), sk.Marshal()); err != nil {
 		c.log.WarnContext(ctx, "store layer skeleton", "layer", l.Digest, "err", err)
 	}
 	c.mem.put(l.Digest, sk)

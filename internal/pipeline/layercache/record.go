@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/drydock/drydock/internal/scan/layer"
+	"github.com/drydock/drydock/internal/scan/layer/tarfast"
 )
 
 // errUnsupported reports a layer the cache does not record; the image is
@@ -58,8 +59,7 @@ func (e *Entry) header() *tar.Header {
 // only reducers want. Files over the size limits need nothing: the reader
 // does not read them.
 func complete(sk *Skeleton, sels []selector, lim limits) bool {
-	for i := range sk.Entries {
-		e := &sk.Entries[i]
+	for _, e := range sk.All() {
 		if !e.isRegular() || e.HasContent {
 			continue
 		}
@@ -106,7 +106,7 @@ func recordLayer(ctx context.Context, i int, src io.Reader, desc layer.Desc, cfg
 		}
 		return fmt.Errorf("%w: %w", errUnsupported, err)
 	}
-	tr := tar.NewReader(st)
+	tr := tarfast.NewReader(st)
 	sk := &Skeleton{Selectors: make([]string, len(sels))}
 	for i, s := range sels {
 		sk.Selectors[i] = s.key
@@ -121,7 +121,7 @@ func recordLayer(ctx context.Context, i int, src io.Reader, desc layer.Desc, cfg
 		if err != nil {
 			return nil, unrecordable(fmt.Errorf("tar: %w", err))
 		}
-		if len(sk.Entries) >= lim.maxEntries {
+		if sk.Len() >= lim.maxEntries {
 			return nil, fmt.Errorf("%w: more than %d entries", errUnsupported, lim.maxEntries)
 		}
 		e := Entry{Name: hdr.Name, Link: hdr.Linkname, Type: hdr.Typeflag, Mode: hdr.Mode, Size: hdr.Size, ModTime: hdr.ModTime.Unix()}
@@ -163,7 +163,7 @@ func recordLayer(ctx context.Context, i int, src io.Reader, desc layer.Desc, cfg
 				}
 			}
 		}
-		sk.Entries = append(sk.Entries, e)
+		sk.add(e)
 	}
 	// Drain what follows the tar's end and verify the diff_id, as the
 	// layer reader does.

@@ -27,7 +27,7 @@ const paxEntry = "DRYDOCK.entry"
 // returns its recorded output).
 type entries struct {
 	sk    *Skeleton
-	next  int
+	at    cursor
 	data  []byte // unread kept contents of the current entry
 	zeros int64  // or: unread zeros in place of its contents
 }
@@ -36,12 +36,11 @@ func newEntries(sk *Skeleton) *entries { return &entries{sk: sk} }
 
 // Next implements layer.Entries.
 func (s *entries) Next() (*tar.Header, error) {
-	if s.next == len(s.sk.Entries) {
+	if s.at.i == s.sk.Len() {
 		return nil, io.EOF
 	}
-	i := s.next
-	s.next++
-	e := &s.sk.Entries[i]
+	i := s.at.i
+	e := s.sk.next(&s.at)
 	hdr := e.header()
 	s.data, s.zeros = nil, 0
 	switch {
@@ -106,8 +105,8 @@ type replayState struct {
 }
 
 func (st *replayState) need(i int) {
-	if i >= 0 && i < len(st.sks[st.layer].Entries) {
-		st.pins = append(st.pins, pin{layer: st.layer, name: st.sks[st.layer].Entries[i].Name})
+	if sk := st.sks[st.layer]; i >= 0 && i < sk.Len() {
+		st.pins = append(st.pins, pin{layer: st.layer, name: sk.At(i).Name})
 	}
 }
 
@@ -141,7 +140,7 @@ func (r *reducerExtractor) Reduce(p string, data []byte) ([]byte, error) {
 	if r.cur < 0 {
 		return r.red.Reduce(p, data)
 	}
-	e := &r.st.sks[r.st.layer].Entries[r.cur]
+	e := r.st.sks[r.st.layer].At(r.cur)
 	o, ok := e.Reduced[r.key]
 	if clean, _ := cleanPath(e.Name); !ok || p != clean {
 		r.st.need(r.cur)

@@ -2,9 +2,11 @@ package layercache
 
 import (
 	"archive/tar"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"iter"
 	"path"
 	"slices"
 	"strings"
@@ -17,6 +19,12 @@ import (
 // and the contents of the regular files some selector keeps whole, or, for
 // files only reducers want, each reducer's output. Everything else (the
 // contents no selector wants) is left out: a replay gives zeros there.
+//
+// A layer may hold a million entries, so a skeleton keeps their headers
+// encoded (see [entryCodec]: each name shares its prefix with the one
+// before, about 25 bytes an entry against 150 as structs) and the few
+// entries with contents or reducer outputs beside them. Entries are read
+// in order with [Skeleton.All], or one by one with [Skeleton.At].
 type Skeleton struct {
 	// DiffID is the digest of the uncompressed layer, as computed when
 	// recording it.
@@ -24,8 +32,20 @@ type Skeleton struct {
 	// Selectors are the selectors ("name@version") whose wishes the
 	// skeleton was recorded for.
 	Selectors []string
-	// Entries are the tar entries, in stream order.
-	Entries []Entry
+
+	n     int           // entries
+	hdrs  []byte        // encoded headers, in stream order
+	marks []int32       // offset in hdrs of every markEvery-th entry
+	more  map[int]*more // by entry index: kept contents, reducer outputs
+	last  cursor        // where add continues
+}
+
+// more is what an entry holds beyond its header.
+type more struct {
+	content    []byte
+	hasContent bool
+	pinned     bool
+	reduced    map[string]Output
 }
 
 // Entry is one tar entry of a skeleton.
@@ -46,6 +66,128 @@ type Entry struct {
 	// Reduced holds reducer outputs by selector, for files whose contents
 	// are not kept.
 	Reduced map[string]Output
+}
+
+// newSkeleton returns a skeleton holding entries.
+func newSkeleton(diffID string, selectors []string, entries ...Entry) *Skeleton {
+	s := &Skeleton{DiffID: diffID, Selectors: selectors}
+	for _, e := range entries {
+		s.add(e)
+	}
+	return s
+}
+
+// Len returns the number of entries.
+func (s *Skeleton) Len() int { return s.n }
+
+// markEvery is how many entries lie between two marks: [Skeleton.At]
+// decodes at most that many.
+const markEvery = 64
+
+// entryCodec: each entry's header is
+//
+//	type byte | flags byte | shared uvarint | suffix string | link string |
+//	mode varint | size varint | mtime delta varint
+//
+// where the name is the first shared bytes of the previous entry's name
+// followed by suffix, and mtime is relative to the previous entry's. Every
+// markEvery-th entry starts afresh (shared 0, mtime relative to 0), so
+// decoding can start at any mark. Strings are uvarint length + bytes.
+const (
+	hdrMore = 1 << 0 // the entry has a more record
+)
+
+// cursor is a position in a skeleton's encoded headers.
+type cursor struct {
+	i     int // index of the next entry
+	off   int // its offset in hdrs
+	name  []byte
+	mtime int64
+}
+
+// add appends e.
+func (s *Skeleton) add(e Entry) {
+	c := &s.last
+	if c.i%markEvery == 0 {
+		s.marks = append(s.marks, int32(len(s.hdrs)))
+		c.name, c.mtime = c.name[:0], 0
+	}
+	shared := 0
+	for shared < len(c.name) && shared < len(e.Name) && c.name[shared] == e.Name[shared] {
+		shared++
+	}
+	var flags byte
+	if e.HasContent || e.Pinned || e.Reduced != nil {
+		flags |= hdrMore
+		if s.more == nil {
+			s.more = map[int]*more{}
+		}
+		s.more[c.i] = &more{content: e.Content, hasContent: e.HasContent, pinned: e.Pinned, reduced: e.Reduced}
+	}
+	b := append(s.hdrs, e.Type, flags)
+	b = binary.AppendUvarint(b, uint64(shared))
+	b = appendString(b, e.Name[shared:])
+	b = appendString(b, e.Link)
+	b = binary.AppendVarint(b, e.Mode)
+	b = binary.AppendVarint(b, e.Size)
+	b = binary.AppendVarint(b, e.ModTime-c.mtime)
+	s.hdrs = b
+	c.name = append(c.name[:0], e.Name...)
+	c.mtime = e.ModTime
+	c.i++
+	c.off = len(b)
+	s.n++
+}
+
+// next decodes the entry at c and advances c. The headers were written by
+// add, so they decode.
+func (s *Skeleton) next(c *cursor) Entry {
+	if c.i%markEvery == 0 {
+		c.name, c.mtime = c.name[:0], 0
+	}
+	r := &reader{b: s.hdrs[c.off:]}
+	var e Entry
+	e.Type = r.byte()
+	flags := r.byte()
+	shared := int(r.uvarint())
+	suffix := r.bytes(int(r.uvarint()))
+	c.name = append(c.name[:min(shared, len(c.name))], suffix...)
+	e.Name = string(c.name)
+	e.Link = r.string()
+	e.Mode, e.Size = r.varint(), r.varint()
+	c.mtime += r.varint()
+	e.ModTime = c.mtime
+	if flags&hdrMore != 0 {
+		if m := s.more[c.i]; m != nil {
+			e.Content, e.HasContent, e.Pinned, e.Reduced = m.content, m.hasContent, m.pinned, m.reduced
+		}
+	}
+	c.off = len(s.hdrs) - len(r.b)
+	c.i++
+	return e
+}
+
+// All yields the entries in stream order.
+func (s *Skeleton) All() iter.Seq2[int, Entry] {
+	return func(yield func(int, Entry) bool) {
+		var c cursor
+		for c.i < s.n {
+			i := c.i
+			if !yield(i, s.next(&c)) {
+				return
+			}
+		}
+	}
+}
+
+// At returns entry i (0 <= i < Len).
+func (s *Skeleton) At(i int) Entry {
+	m := i / markEvery
+	c := cursor{i: m * markEvery, off: int(s.marks[m])}
+	for c.i < i {
+		s.next(&c)
+	}
+	return s.next(&c)
 }
 
 // Output is what a reducer returned for a file.
@@ -73,11 +215,10 @@ func isWhiteout(p string) bool { return strings.HasPrefix(path.Base(p), ".wh.") 
 
 // size estimates the memory a decoded skeleton holds.
 func (s *Skeleton) size() int64 {
-	n := int64(64)
-	for i := range s.Entries {
-		e := &s.Entries[i]
-		n += int64(len(e.Name)+len(e.Link)+len(e.Content)) + 64
-		for k, o := range e.Reduced {
+	n := int64(64 + cap(s.hdrs) + 4*cap(s.marks))
+	for _, m := range s.more {
+		n += int64(len(m.content)) + 64
+		for k, o := range m.reduced {
 			n += int64(len(k)+len(o.Data)+len(o.Err)) + 32
 		}
 	}
@@ -116,18 +257,22 @@ var (
 	}}
 )
 
-// Marshal encodes s.
+// Marshal encodes s. The encoding is compressed as it is written, so a
+// skeleton of a million entries never exists uncompressed in memory.
 func (s *Skeleton) Marshal() []byte {
-	b := append([]byte(nil), magic...)
+	var out bytes.Buffer
+	enc := encoders.Get().(*zstd.Encoder)
+	defer encoders.Put(enc)
+	enc.Reset(&out)
+	b := append(make([]byte, 0, marshalChunk+1024), magic...)
 	b = binary.AppendUvarint(b, formatVersion)
 	b = appendString(b, s.DiffID)
 	b = binary.AppendUvarint(b, uint64(len(s.Selectors)))
 	for _, sel := range s.Selectors {
 		b = appendString(b, sel)
 	}
-	b = binary.AppendUvarint(b, uint64(len(s.Entries)))
-	for i := range s.Entries {
-		e := &s.Entries[i]
+	b = binary.AppendUvarint(b, uint64(s.n))
+	for _, e := range s.All() {
 		var flags byte
 		if e.HasContent {
 			flags |= flagContent
@@ -164,11 +309,18 @@ func (s *Skeleton) Marshal() []byte {
 				b = appendString(b, string(o.Data))
 			}
 		}
+		if len(b) >= marshalChunk {
+			_, _ = enc.Write(b) // writes to a bytes.Buffer: no error
+			b = b[:0]
+		}
 	}
-	enc := encoders.Get().(*zstd.Encoder)
-	defer encoders.Put(enc)
-	return enc.EncodeAll(b, nil)
+	_, _ = enc.Write(b)
+	_ = enc.Close()
+	return out.Bytes()
 }
+
+// marshalChunk is how much encoding Marshal hands the compressor at once.
+const marshalChunk = 64 << 10
 
 func appendString(b []byte, s string) []byte {
 	b = binary.AppendUvarint(b, uint64(len(s)))
@@ -198,7 +350,6 @@ func Unmarshal(data []byte) (*Skeleton, error) {
 		s.Selectors = append(s.Selectors, r.string())
 	}
 	n := r.count()
-	s.Entries = make([]Entry, 0, n)
 	for ; n > 0 && r.err == nil; n-- {
 		var e Entry
 		e.Type = r.byte()
@@ -226,7 +377,7 @@ func Unmarshal(data []byte) (*Skeleton, error) {
 			}
 			e.Reduced[key] = o
 		}
-		s.Entries = append(s.Entries, e)
+		s.add(e)
 	}
 	if r.err != nil {
 		return nil, fmt.Errorf("%w: %w", errCorrupt, r.err)

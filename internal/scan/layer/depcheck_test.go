@@ -18,7 +18,8 @@ func TestImports(t *testing.T) {
 		switch {
 		case !strings.Contains(first, "."):
 		case imp == "github.com/drydock/drydock/internal/oci":
-		case imp == "github.com/drydock/drydock/internal/scan/layer/gunzip":
+		case imp == "github.com/drydock/drydock/internal/scan/layer/gunzip",
+			imp == "github.com/drydock/drydock/internal/scan/layer/tarfast":
 		case strings.HasPrefix(imp, "github.com/klauspost/compress/"):
 		case imp == "golang.org/x/sync/semaphore": // ReadWhole's budget
 		default:

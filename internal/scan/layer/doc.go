@@ -12,6 +12,9 @@
 //     goroutine, ahead of tar parsing; the diff_id hash in another, on the
 //     same chunks; contents no selector wants are skipped without being
 //     copied ([Stream], also used by the pipeline's layer cache).
+//   - Tar headers parsed by package tarfast: archive/tar's results, about
+//     five times faster on the plain and PAX headers layers are made of
+//     (archive/tar reads the rest).
 //   - OCI whiteouts (https://github.com/opencontainers/image-spec/blob/v1.1.1/layer.md#whiteouts):
 //     ".wh.<name>" deletes name, ".wh..wh..opq" hides a directory's lower
 //     contents; both act on lower layers only, wherever they appear in the

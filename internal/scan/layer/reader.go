@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/drydock/drydock/internal/oci"
+	"github.com/drydock/drydock/internal/scan/layer/tarfast"
 )
 
 // Selector chooses the files a [Reader] keeps. Extractors are selectors.
@@ -155,7 +156,7 @@ func (r *Reader) ReadLayer(ctx context.Context, desc Desc, src io.Reader) error 
 			return nil, Info{}, err
 		}
 		defer st.Close()
-		d, entries, err := r.readEntries(ctx, idx, desc, tar.NewReader(st), st.classify)
+		d, entries, err := r.readEntries(ctx, idx, desc, tarfast.NewReader(st), st.classify)
 		if err != nil {
 			return nil, Info{}, err
 		}
