@@ -57,7 +57,7 @@ func OpenRegistry(ref string, opts Options) (*Registry, error) {
 		}
 	}
 	t = answerDeadline{inner: t, after: cmp.Or(opts.AnswerTimeout, DefaultAnswerTimeout)}
-	kc := dockerConfigKeychain{path: opts.DockerConfig, used: &credSource{}}
+	kc := dockerConfigKeychain{path: opts.DockerConfig, used: &credSource{}, broken: &brokenConfig{warnings: opts.Warnings}}
 	p, err := remote.NewPuller(
 		remote.WithAuthFromKeychain(kc),
 		remote.WithTransport(t),
@@ -95,7 +95,7 @@ func (r *Registry) Name() string { return r.ref.Context().Name() }
 
 // wrap explains the error of a request for ref (see explain).
 func (r *Registry) wrap(ref name.Reference, blob bool, err error) error {
-	return explain(ref, blob, r.keychain.used.String(), r.keychain.file(), err)
+	return explain(ref, blob, r.keychain.used.String(), r.keychain.file(), r.keychain.broken.String(), err)
 }
 
 // registryFetcher reads manifests and blobs of r's repository.
