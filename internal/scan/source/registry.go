@@ -78,9 +78,10 @@ func (r *Registry) Images(ctx context.Context) ([]*Image, error) {
 	// No media type: the document's own decides (see registryFetcher.manifest).
 	desc := oci.Descriptor{Digest: oci.Digest(d.Digest.String()), Size: d.Size}
 	if int64(len(d.Manifest)) > MaxManifestBytes {
-		return nil, fmt.Errorf("%w: manifest of %s is over the %d byte cap", ErrInvalid, r.ref, MaxManifestBytes)
+		return nil, rootError(r.ref.String(), r.ref.Context().Name(), d.Manifest,
+			fmt.Errorf("%w: manifest of %s is over the %d byte cap", ErrInvalid, r.ref, MaxManifestBytes))
 	}
-	res, err := newResolver(registryFetcher{r}, r.ref.Context().Name(), r.opts, false)
+	res, err := newResolver(registryFetcher{r}, r.ref.String(), r.ref.Context().Name(), r.opts, false)
 	if err != nil {
 		return nil, err
 	}
