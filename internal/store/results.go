@@ -151,8 +151,13 @@ type FindingRecord struct {
 
 // Key identifies a finding within an image: the advisory and the
 // package's full identity (as pkg.Package.Key: type, name, version,
-// architecture and path).
+// architecture and path). Without an architecture it is LocationKey, so
+// that the keys (and the pipeline's fingerprints) of findings of language
+// packages are what they were before architectures were recorded.
 func (f *FindingRecord) Key() string {
+	if f.PackageArch == "" {
+		return f.LocationKey()
+	}
 	return f.LocationKey() + "\x00" + f.PackageArch
 }
 
