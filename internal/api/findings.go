@@ -71,8 +71,11 @@ func findingFilter(c *call) (store.FindingFilter, error) {
 }
 
 // csvHeader are the columns of the findings CSV.
+// csvHeader names the CSV columns; arch comes last, after the columns of
+// the first version of the export, so that readers by position go on
+// working.
 var csvHeader = []string{"subscription", "registry", "repository", "digest", "platform", "advisory", "severity", "package",
-	"version", "type", "path", "fixed_version", "fix_status", "exempted", "first_seen", "title"}
+	"version", "type", "path", "fixed_version", "fix_status", "exempted", "first_seen", "title", "arch"}
 
 func (h *Handler) listFindings(w http.ResponseWriter, r *http.Request, c *call) error {
 	f, err := findingFilter(c)
@@ -145,7 +148,7 @@ func (h *Handler) findingsCSV(w http.ResponseWriter, r *http.Request, c *call, f
 			rec := []string{row.SubscriptionID, row.Registry, row.Repository, string(row.Digest), row.Platform, row.AdvisoryID,
 				finding.Severity(row.Severity).String(), row.PackageName, row.PackageVersion, row.PackageType, row.PackagePath,
 				row.FixedVersion, row.FixStatus, strconv.FormatBool(row.Exempted), row.FirstSeenAt.UTC().Format(time.RFC3339),
-				row.Title}
+				row.Title, row.PackageArch}
 			if err := cw.Write(sanitize(rec)); err != nil {
 				return nil
 			}
@@ -201,7 +204,7 @@ func (h *Handler) listFindingChanges(w http.ResponseWriter, r *http.Request, c *
 			continue
 		}
 		out = append(out, changeJSON{Change: ch.Change, ID: ch.AdvisoryID, Severity: finding.Severity(ch.Severity).String(),
-			Package:    packageJSON{Name: ch.PackageName, Version: ch.PackageVersion, Type: ch.PackageType},
+			Package:    packageJSON{Name: ch.PackageName, Version: ch.PackageVersion, Type: ch.PackageType, Arch: ch.PackageArch},
 			Repository: ch.Repository, Digest: string(ch.Digest), DBVersion: ch.DBVersion, At: ch.At.UTC()})
 	}
 	next := ""

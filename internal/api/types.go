@@ -169,6 +169,7 @@ type packageJSON struct {
 	Name    string `json:"name"`
 	Version string `json:"version"`
 	Type    string `json:"type"`
+	Arch    string `json:"arch,omitempty"`
 	PURL    string `json:"purl,omitempty"`
 	Path    string `json:"path,omitempty"`
 }
@@ -185,8 +186,9 @@ func findingOf(f store.FindingRow) findingJSON {
 		ID: f.AdvisoryID, Severity: finding.Severity(f.Severity).String(), FixedVersion: f.FixedVersion, FixStatus: f.FixStatus,
 		Title: f.Title, Layer: f.Layer, Exempted: f.Exempted, ExemptionID: f.ExemptionID, FirstSeenAt: f.FirstSeenAt.UTC(),
 		SubscriptionID: f.SubscriptionID,
-		Package:        packageJSON{Name: f.PackageName, Version: f.PackageVersion, Type: f.PackageType, PURL: f.PURL, Path: f.PackagePath},
-		Image:          imageRefJSON{Registry: f.Registry, Repository: f.Repository, Digest: string(f.Digest), Platform: f.Platform},
+		Package: packageJSON{Name: f.PackageName, Version: f.PackageVersion, Type: f.PackageType, Arch: f.PackageArch,
+			PURL: f.PURL, Path: f.PackagePath},
+		Image: imageRefJSON{Registry: f.Registry, Repository: f.Repository, Digest: string(f.Digest), Platform: f.Platform},
 	}
 }
 

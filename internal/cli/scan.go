@@ -197,7 +197,7 @@ func runScan(ctx context.Context, g *globals, ref string, f *scanFlags) error {
 		return err
 	}
 
-	src, err := source.Open(ctx, ref, source.Options{Platform: f.platform, Insecure: f.insecure})
+	src, err := source.Open(ctx, ref, source.Options{Platform: f.platform, Insecure: f.insecure, Warnings: g.stderr})
 	if err != nil {
 		if errors.Is(err, source.ErrInvalidReference) {
 			return usageError{err}

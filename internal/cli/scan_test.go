@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
+	"log"
 	"log/slog"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -15,6 +18,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
 
 	"github.com/drydock/drydock/internal/finding"
 	et "github.com/drydock/drydock/internal/scan/extract/extracttest"
@@ -346,5 +350,34 @@ func TestScanCommandTimeout(t *testing.T) {
 		if code != ExitFailure || r.Status != finding.StatusFailed || !strings.Contains(r.Reason, "still reading layers after 1ns") {
 			t.Errorf("%s: exit %d, status %s, reason %q", cache, code, r.Status, r.Reason)
 		}
+	}
+}
+
+// TestScanBrokenDockerConfig: a Docker config file that cannot be parsed
+// does not stop drydock scan of a registry that allows anonymous pulls:
+// one warning on stderr naming the file and the parse error (docker warns
+// the same way), and the scan goes on.
+func TestScanBrokenDockerConfig(t *testing.T) {
+	t.Setenv("SOURCE_DATE_EPOCH", fmt.Sprint(scanEpoch.Unix()))
+	reg := ggcrregistry.New(ggcrregistry.Logger(log.New(io.Discard, "", 0)))
+	layer := lt.Tar(t, lt.File("etc/os-release", "ID=alpine\nVERSION_ID=3.20.3\n"))
+	st.Push(t, reg, "team/app", "v1", st.Index(t,
+		st.Image(t, st.ImageSpec{Platform: "linux/amd64", Layers: [][]byte{layer}}),
+		st.Image(t, st.ImageSpec{Platform: "linux/arm64", Layers: [][]byte{layer}})))
+	srv := httptest.NewServer(reg)
+	defer srv.Close()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "config.json")
+	if err := os.WriteFile(file, []byte(`{"auths": {"registry.example.com": {"auth": "`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("DOCKER_CONFIG", dir)
+	code, out, errs := run(t, "--data", t.TempDir(), "scan", "--format", "json", srv.Listener.Addr().String()+"/team/app:v1")
+	if code != ExitOK || strings.Count(out, `"schema"`) != 2 {
+		t.Fatalf("exit %d, stdout %.200q, stderr %q", code, out, errs)
+	}
+	want := "drydock: warning: the Docker config file " + file + " cannot be parsed (unexpected EOF); ignoring it, pulling without credentials\n"
+	if strings.Count(errs, "Docker config") != 1 || !strings.Contains(errs, want) {
+		t.Errorf("stderr %q: want once %q", errs, want)
 	}
 }

@@ -11,6 +11,12 @@ type Package struct {
 	Type string `json:"type"`
 	// PURL is the package URL (https://github.com/package-url/purl-spec).
 	PURL string `json:"purl"`
+	// Arch is the architecture the package was built for ("amd64",
+	// "i386", "x86_64", "noarch"), when its package database records it:
+	// a multi-arch dpkg database (or an RPM database with multilib
+	// packages) lists libc6 for amd64 and for i386 under one name,
+	// version and path, and only Arch tells them apart.
+	Arch string `json:"arch,omitempty"`
 	// Layer is the digest of the layer that introduced the package.
 	Layer string `json:"layer,omitempty"`
 	// Path is the file the package was read from, relative to the image root

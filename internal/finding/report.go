@@ -97,6 +97,12 @@ type Image struct {
 	Digest string `json:"digest"`
 	// Platform as os/arch[/variant], e.g. "linux/amd64".
 	Platform string `json:"platform"`
+	// Reference is the reference the image was asked for
+	// ("registry.example.com/team/app:1.0", "oci:/srv/layout:v1"), set on
+	// the failed report of a root manifest that could not be made into
+	// images (its digest is then the sha256 of the bytes received): with
+	// no platform image to name, it says what was scanned.
+	Reference string `json:"reference,omitempty"`
 	// OS is the detected operating system release.
 	OS OS `json:"os"`
 }

@@ -30,14 +30,15 @@ func evaluation(ref store.ImageRef, r *finding.Report, inventory string) store.E
 		f := &r.Findings[i]
 		rec := store.FindingRecord{
 			AdvisoryID: f.ID, PackageType: f.Package.Type, PackageName: f.Package.Name,
-			PackageVersion: f.Package.Version, PackagePath: f.Package.Path, PURL: f.Package.PURL,
+			PackageVersion: f.Package.Version, PackageArch: f.Package.Arch, PackagePath: f.Package.Path, PURL: f.Package.PURL,
 			Severity: int(f.Severity), FixedVersion: f.FixedVersion, FixStatus: f.FixStatus.String(),
 			Title: f.Title, Layer: f.Layer, Exempted: f.Exempted,
 		}
 		if f.Exemption != nil {
 			rec.ExemptionID = f.Exemption.ID
 		}
-		// One finding per advisory and package location.
+		// One finding per advisory and package (type, name, version,
+		// architecture and path).
 		if k := rec.Key(); !seen[k] {
 			seen[k] = true
 			ev.Findings = append(ev.Findings, rec)

@@ -414,6 +414,108 @@ func TestNewAdvisoryData(t *testing.T) {
 	}
 }
 
+// glibcAdvisory is a small OSV record (not a real advisory) affecting the
+// glibc of Debian 13 up to 2.41-12+deb13u5, the libc6 of the multi-arch
+// fixture.
+const glibcAdvisory = `{"schema_version":"1.6.0","id":"DRYDOCK-TEST-0002","modified":"2026-08-01T00:00:00Z",
+"published":"2026-08-01T00:00:00Z","summary":"test advisory for glibc","details":"Test data.",
+"affected":[{"package":{"ecosystem":"Debian:13","name":"glibc"},
+"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"2.41-12+deb13u6"}]}]}],
+"database_specific":{"severity":"HIGH"}}`
+
+// multiArchImage is a Debian 13 image whose base layer has libc6:amd64
+// and whose second layer added i386 (dpkg --add-architecture i386, then
+// libc6:i386): real status files of trixie roots.
+func multiArchImage(t *testing.T) *st.Artifact {
+	t.Helper()
+	read := func(path string) string {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	dpkg := filepath.Join("..", "scan", "extract", "dpkg", "testdata", "multiarch")
+	base := st.Tar(t, lt.File("etc/os-release", read(filepath.Join("testdata", "trixie", "os-release"))),
+		lt.File("var/lib/dpkg/status", read(filepath.Join(dpkg, "status.amd64"))))
+	i386 := st.Tar(t, lt.File("var/lib/dpkg/status", read(filepath.Join(dpkg, "status.amd64+i386"))))
+	return st.Image(t, st.ImageSpec{Layers: [][]byte{base, i386}})
+}
+
+// TestMultiArch scans a multi-arch Debian image through the pipeline: the
+// server stores the findings of libc6:amd64 and libc6:i386 (same name,
+// version and status file) as two, each with its architecture and layer,
+// as the report (the one drydock scan prints) lists them; a
+// re-evaluation against new advisory data keeps both without raising
+// anything for them.
+func TestMultiArch(t *testing.T) {
+	db := importDB(t, map[string]string{"DRYDOCK-TEST-0002.json": glibcAdvisory})
+	e := newEnv(t, pipeline.Config{}, db)
+	e.start()
+	ctx := t.Context()
+	img := multiArchImage(t)
+	d := e.push("team/debian", "multiarch", img)
+	im := e.waitImage("team/debian", d, nil)
+	if im.Status != store.StatusUnhealthy || im.OSFamily != "debian" || im.OSVersion != "13" || im.Summary.High != 2 {
+		t.Fatalf("image: %+v; want unhealthy with 2 high findings", im)
+	}
+	var m struct{ Layers []oci.Descriptor }
+	if err := json.Unmarshal(img.Root.Data, &m); err != nil || len(m.Layers) != 2 {
+		t.Fatalf("manifest: %v, %+v", err, m)
+	}
+	layers := m.Layers
+	stored := func() []string {
+		t.Helper()
+		rows, err := e.meta.ListFindings(ctx, store.FindingFilter{Repository: "team/debian", Digest: d, Limit: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, r := range rows {
+			out = append(out, r.AdvisoryID+" "+r.PackageName+":"+r.PackageArch+" "+r.PackageVersion+" "+r.PackagePath+" "+r.Layer)
+		}
+		slices.Sort(out)
+		return out
+	}
+	want := []string{
+		"DRYDOCK-TEST-0002 libc6:amd64 2.41-12+deb13u5 var/lib/dpkg/status " + string(layers[0].Digest),
+		"DRYDOCK-TEST-0002 libc6:i386 2.41-12+deb13u5 var/lib/dpkg/status " + string(layers[1].Digest),
+	}
+	if diff := cmp.Diff(want, stored()); diff != "" {
+		t.Errorf("stored findings (-want +got):\n%s", diff)
+	}
+	// The report of the stored image lists the same findings.
+	rep, err := e.p.Report(ctx, im)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reported []string
+	for _, f := range rep.Findings {
+		reported = append(reported, f.ID+" "+f.Package.Name+":"+f.Package.Arch+" "+f.Package.Version+" "+f.Package.Path+" "+f.Layer)
+	}
+	slices.Sort(reported)
+	if diff := cmp.Diff(want, reported); diff != "" {
+		t.Errorf("report findings (-want +got):\n%s", diff)
+	}
+	// New advisory data that changes nothing for libc6: re-evaluated,
+	// both findings kept, no finding event.
+	db2 := importDB(t, map[string]string{"DRYDOCK-TEST-0002.json": glibcAdvisory, "DRYDOCK-TEST-0001.json": busyboxAdvisory})
+	e.adv.p.Store(db2)
+	e.p.DBChanged()
+	e.waitImage("team/debian", d, func(im store.ImageRecord) bool { return im.DBVersion == db2.Version() })
+	if diff := cmp.Diff(want, stored()); diff != "" {
+		t.Errorf("stored findings after the re-evaluation (-want +got):\n%s", diff)
+	}
+	ev := events(t, e.meta)
+	if n, m := len(ev["finding.new"]), len(ev["finding.resolved"]); n != 0 || m != 0 {
+		t.Errorf("%d finding.new and %d finding.resolved events, want none", n, m)
+	}
+	var p struct{ Summary struct{ High int } }
+	if err := json.Unmarshal(ev["scan.completed"][0], &p); err != nil || p.Summary.High != 2 {
+		t.Errorf("scan.completed: %s, %v", ev["scan.completed"][0], err)
+	}
+}
+
 // TestRetries: a transient blob store failure is retried with backoff; a
 // lasting one ends failed with the reason after the attempts.
 func TestRetries(t *testing.T) {

@@ -28,7 +28,9 @@
 // sub-assessment {assessment id}/subAssessments/{name}. The name is
 // [SubAssessmentName]: a version 5 UUID of the repository, the image
 // digest and the finding (advisory, package type, name, version and
-// path), stable across re-evaluations and the same under both keys.
+// path; and architecture for packages of the image that differ by it
+// alone, as libc6:amd64 and libc6:i386), stable across re-evaluations and
+// the same under both keys.
 //
 // # Assessments
 //

@@ -31,11 +31,43 @@ func SubscriptionID(sub string) string {
 }
 
 // SubAssessmentName is the stable name of the sub-assessments of one
-// finding (advisory x package location x image): a version 5 UUID of the
-// repository, the image digest and the finding's key. The same finding has
-// the same name under both assessment keys and across re-evaluations.
-func SubAssessmentName(repository, digest string, f *store.FindingRecord) string {
-	return uuid.NewSHA1(nsSubAssessment, []byte(repository+"\x00"+digest+"\x00"+f.Key())).String()
+// finding (advisory x package x image): a version 5 UUID of the
+// repository, the image digest and the finding's location key (advisory,
+// package type, name, version and path), plus its architecture when
+// byArch. byArch is set for the findings of an image whose packages
+// differ by architecture alone (libc6:amd64 and libc6:i386, see
+// [ArchDistinct]), so that they get two names while every other finding
+// keeps the name it had before drydock told architectures apart. The
+// same finding has the same name under both assessment keys and across
+// re-evaluations.
+func SubAssessmentName(repository, digest string, f *store.FindingRecord, byArch bool) string {
+	key := f.LocationKey()
+	if byArch {
+		key = f.Key()
+	}
+	return uuid.NewSHA1(nsSubAssessment, []byte(repository+"\x00"+digest+"\x00"+key)).String()
+}
+
+// ArchDistinct returns the location keys ([store.FindingRecord.LocationKey])
+// that more than one of fs hold with different architectures: the
+// findings whose sub-assessment names need the architecture.
+func ArchDistinct(fs []store.FindingRecord) map[string]bool {
+	arch := make(map[string]string, len(fs))
+	var out map[string]bool
+	for i := range fs {
+		k := fs[i].LocationKey()
+		a, seen := arch[k]
+		switch {
+		case !seen:
+			arch[k] = fs[i].PackageArch
+		case a != fs[i].PackageArch:
+			if out == nil {
+				out = map[string]bool{}
+			}
+			out[k] = true
+		}
+	}
+	return out
 }
 
 // Provider namespaces and resource types.

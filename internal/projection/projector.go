@@ -327,7 +327,10 @@ func (p *Projector) SubAssessment(ctx context.Context, sc Scope, key, name strin
 		}
 		for i := range rows {
 			row := &rows[i]
-			if SubAssessmentName(row.Repository, string(row.Digest), &row.FindingRecord) != name {
+			// The row's name has its architecture or not depending on the
+			// image's other findings: try both, the report decides.
+			if SubAssessmentName(row.Repository, string(row.Digest), &row.FindingRecord, false) != name &&
+				SubAssessmentName(row.Repository, string(row.Digest), &row.FindingRecord, true) != name {
 				continue
 			}
 			var found *Resource

@@ -142,11 +142,16 @@ func (c Config) SubAssessments(key string, im Image, rep *finding.Report, det De
 	seen := make(map[string]bool, len(rep.Findings))
 	out := make([]Resource, 0, len(rep.Findings))
 	assessmentID := AssessmentResourceID(RegistryResourceID(SubscriptionID(im.Subscription), c.ResourceGroup, im.Registry), key)
+	recs := make([]store.FindingRecord, len(rep.Findings))
 	for i := range rep.Findings {
 		f := &rep.Findings[i]
-		rec := store.FindingRecord{AdvisoryID: f.ID, PackageType: f.Package.Type, PackageName: f.Package.Name,
-			PackageVersion: f.Package.Version, PackagePath: f.Package.Path}
-		name := SubAssessmentName(im.Repository, im.Digest, &rec)
+		recs[i] = store.FindingRecord{AdvisoryID: f.ID, PackageType: f.Package.Type, PackageName: f.Package.Name,
+			PackageVersion: f.Package.Version, PackageArch: f.Package.Arch, PackagePath: f.Package.Path}
+	}
+	byArch := ArchDistinct(recs)
+	for i := range rep.Findings {
+		f, rec := &rep.Findings[i], &recs[i]
+		name := SubAssessmentName(im.Repository, im.Digest, rec, byArch[rec.LocationKey()])
 		if seen[name] {
 			continue
 		}

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -146,6 +147,43 @@ func TestSubAssessmentNames(t *testing.T) {
 	im.Digest = "sha256:" + strings.Repeat("0", 64)
 	if other := testConfig.SubAssessments(KeyContainerRegistry, im, rep, nil); other[0].Name == a[0].Name {
 		t.Error("two images share a sub-assessment name")
+	}
+}
+
+// TestSubAssessmentNamesByArch: the findings of two packages that differ
+// by architecture alone (musl for x86_64 and for x86, as on a multi-arch
+// image) get two sub-assessments with two names; every other finding
+// keeps the name it has in a report without the second architecture.
+func TestSubAssessmentNamesByArch(t *testing.T) {
+	rep := alpineReport(t)
+	im := alpineImage(rep)
+	before := map[string]bool{}
+	for _, r := range testConfig.SubAssessments(KeyContainerRegistry, im, rep, nil) {
+		before[r.Name] = true
+	}
+	i := slices.IndexFunc(rep.Findings, func(f finding.Finding) bool { return f.Package.Name == "musl" })
+	if i < 0 {
+		t.Fatal("no musl finding in the report")
+	}
+	rep.Findings[i].Package.Arch = "x86_64"
+	other := rep.Findings[i]
+	other.Package.Arch = "x86"
+	other.Package.PURL = strings.Replace(other.Package.PURL, "arch=x86_64", "arch=x86", 1)
+	rep.Findings = append(rep.Findings, other)
+	after := testConfig.SubAssessments(KeyContainerRegistry, im, rep, nil)
+	if len(after) != len(before)+1 {
+		t.Fatalf("%d sub-assessments, want %d", len(after), len(before)+1)
+	}
+	var kept, renamed []string
+	for _, r := range after {
+		if before[r.Name] {
+			kept = append(kept, r.Name)
+		} else {
+			renamed = append(renamed, r.Name)
+		}
+	}
+	if len(kept) != len(before)-1 || len(renamed) != 2 || renamed[0] == renamed[1] {
+		t.Errorf("%d names kept, new names %v; want all but musl's kept, two new", len(kept), renamed)
 	}
 }
 

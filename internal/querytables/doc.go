@@ -31,17 +31,18 @@
 // unknown, exempted (long), dbVersion (string), pushedAt, lastPulledAt,
 // scannedAt, firstScannedAt (datetime).
 //
-// findings (one row per stored finding, advisory x package location x
-// image): subscriptionId, subscription, registry, repository, digest,
-// platform, id (the advisory), package, version, type, path, purl,
+// findings (one row per stored finding, advisory x package x image):
+// subscriptionId, subscription, registry, repository, digest, platform,
+// id (the advisory), package, version, type, arch (the package's
+// architecture: libc6 of amd64 and of i386 are two rows), path, purl,
 // fixedVersion, fixStatus, severity (Critical, High, Medium, Low,
 // Unknown), title, layer (string), exempted (bool), exemptionId (string),
 // firstSeenAt (datetime).
 //
 // packages (one row per package of an image's inventory): subscriptionId,
 // subscription, registry, repository, digest, platform, os, osVersion,
-// name, version, type, purl, path, layer, sourceName, sourceVersion
-// (string).
+// name, version, type, arch, purl, path, layer, sourceName,
+// sourceVersion (string).
 //
 // advisories (one row per advisory with findings in the caller's images):
 // id (string), aliases (dynamic), title, description, severity,

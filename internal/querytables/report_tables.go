@@ -48,8 +48,8 @@ var packageColumns = []kql.Column{
 	col("subscriptionId", kql.TypeString), col("subscription", kql.TypeString), col("registry", kql.TypeString),
 	col("repository", kql.TypeString), col("digest", kql.TypeString), col("platform", kql.TypeString),
 	col("os", kql.TypeString), col("osVersion", kql.TypeString),
-	col("name", kql.TypeString), col("version", kql.TypeString), col("type", kql.TypeString), col("purl", kql.TypeString),
-	col("path", kql.TypeString), col("layer", kql.TypeString), col("sourceName", kql.TypeString), col("sourceVersion", kql.TypeString),
+	col("name", kql.TypeString), col("version", kql.TypeString), col("type", kql.TypeString), col("arch", kql.TypeString),
+	col("purl", kql.TypeString), col("path", kql.TypeString), col("layer", kql.TypeString), col("sourceName", kql.TypeString), col("sourceVersion", kql.TypeString),
 }
 
 func (t *Tables) packages(ctx context.Context, sc projection.Scope, f filters) (kql.RowIter, error) {
@@ -68,7 +68,7 @@ func (t *Tables) packages(ctx context.Context, sc projection.Scope, f filters) (
 				}
 				rows = append(rows, kql.Row{str(projection.SubscriptionID(im.SubscriptionID)), str(im.SubscriptionID), str(im.Registry),
 					str(im.Repository), str(string(im.Digest)), str(im.Platform), str(rep.Image.OS.Family), str(rep.Image.OS.Version),
-					str(p.Name), str(p.Version), str(p.Type), str(p.PURL), str(p.Path), str(p.Layer), str(p.SourceName), str(p.SourceVersion)})
+					str(p.Name), str(p.Version), str(p.Type), str(p.Arch), str(p.PURL), str(p.Path), str(p.Layer), str(p.SourceName), str(p.SourceVersion)})
 			}
 		})
 		return rows, done, err

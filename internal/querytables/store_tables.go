@@ -53,12 +53,13 @@ func (t *Tables) images(ctx context.Context, sc projection.Scope, f filters) (kq
 }
 
 // findingColumns are the columns of findings: one row per stored finding
-// (advisory x package location x image).
+// (advisory x package x image; arch tells apart packages that differ by
+// architecture alone, as libc6:amd64 and libc6:i386).
 var findingColumns = []kql.Column{
 	col("subscriptionId", kql.TypeString), col("subscription", kql.TypeString), col("registry", kql.TypeString),
 	col("repository", kql.TypeString), col("digest", kql.TypeString), col("platform", kql.TypeString),
 	col("id", kql.TypeString), col("package", kql.TypeString), col("version", kql.TypeString), col("type", kql.TypeString),
-	col("path", kql.TypeString), col("purl", kql.TypeString), col("fixedVersion", kql.TypeString), col("fixStatus", kql.TypeString),
+	col("arch", kql.TypeString), col("path", kql.TypeString), col("purl", kql.TypeString), col("fixedVersion", kql.TypeString), col("fixStatus", kql.TypeString),
 	col("severity", kql.TypeString), col("title", kql.TypeString), col("layer", kql.TypeString), col("exempted", kql.TypeBool),
 	col("exemptionId", kql.TypeString), col("firstSeenAt", kql.TypeDateTime),
 }
@@ -95,7 +96,7 @@ func (t *Tables) findings(ctx context.Context, sc projection.Scope, f filters) (
 			}
 			rows = append(rows, kql.Row{str(projection.SubscriptionID(x.SubscriptionID)), str(x.SubscriptionID), str(x.Registry),
 				str(x.Repository), str(string(x.Digest)), str(x.Platform), str(x.AdvisoryID), str(x.PackageName),
-				str(x.PackageVersion), str(x.PackageType), str(x.PackagePath), str(x.PURL), str(x.FixedVersion), str(x.FixStatus),
+				str(x.PackageVersion), str(x.PackageType), str(x.PackageArch), str(x.PackagePath), str(x.PURL), str(x.FixedVersion), str(x.FixStatus),
 				str(finding.Severity(x.Severity).String()), str(x.Title), str(x.Layer), kql.Bool(x.Exempted), str(x.ExemptionID),
 				when(x.FirstSeenAt)})
 		}

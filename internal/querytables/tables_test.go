@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -189,6 +190,60 @@ func TestTenantIsolation(t *testing.T) {
 		if res := run(t, tb.Catalog(&access.Identity{Subscriptions: []string{}}, "h"), name, pt.ScannedAt); len(res.Rows) != 0 {
 			t.Errorf("%s: %d rows for nobody", name, len(res.Rows))
 		}
+	}
+}
+
+// TestArch: on an image whose packages differ by architecture alone
+// (musl for x86_64 and for x86, as on a multi-arch image), findings,
+// packages and the sub-assessments of securityresources have one row per
+// architecture, and the arch column tells them apart.
+func TestArch(t *testing.T) {
+	tb, f := newTables(t)
+	rep := *f.Report
+	rep.Findings = slices.Clone(rep.Findings)
+	rep.Packages = slices.Clone(rep.Packages)
+	for i := range rep.Findings {
+		if rep.Findings[i].Package.Name == "musl" {
+			rep.Findings[i].Package.Arch = "x86_64"
+			other := rep.Findings[i]
+			other.Package.Arch = "x86"
+			rep.Findings = append(rep.Findings, other)
+			break
+		}
+	}
+	for i := range rep.Packages {
+		if rep.Packages[i].Name == "musl" {
+			rep.Packages[i].Arch = "x86_64"
+			other := rep.Packages[i]
+			other.Arch = "x86"
+			rep.Packages = append(rep.Packages, other)
+			break
+		}
+	}
+	f.Scanned(t, pt.TenantA, "alpha/multi", "v1", &rep)
+	cat := tb.Catalog(alice, "h")
+	for _, q := range []string{
+		`findings | where repository == "alpha/multi" and package == "musl" | project arch | order by arch asc`,
+		`packages | where repository == "alpha/multi" and name == "musl" | project arch | order by arch asc`,
+	} {
+		res := run(t, cat, q, pt.ScannedAt)
+		var got []string
+		for _, r := range res.Rows {
+			got = append(got, r[0].String())
+		}
+		if diff := cmp.Diff([]string{"x86", "x86_64"}, got); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", q, diff)
+		}
+	}
+	n := func(q string) int64 {
+		t.Helper()
+		return run(t, cat, q, pt.ScannedAt).Rows[0][0].Interface().(int64)
+	}
+	findings := n(`findings | where repository == "alpha/multi" | count`)
+	subs := n(`securityresources | where type == "microsoft.security/assessments/subassessments" and id contains "/assessments/` +
+		projection.KeyContainerRegistry + `/" and properties.resourceDetails.id contains "alpha/multi" | count`)
+	if findings != int64(len(f.Report.Findings))+1 || subs != findings {
+		t.Errorf("alpha/multi: %d findings, %d sub-assessments; want %d each", findings, subs, len(f.Report.Findings)+1)
 	}
 }
 

@@ -3,11 +3,13 @@ package report
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -272,6 +274,61 @@ func TestTableColor(t *testing.T) {
 	defer pw.Close()
 	if isTerminal(pw) {
 		t.Error("isTerminal(pipe) = true")
+	}
+}
+
+// TestArch: the findings of two packages that differ by architecture
+// alone (libc6 for amd64 and i386 of a multi-arch Debian image) are two
+// table groups whose titles name the architecture (other titles do not),
+// and two SARIF results with two fingerprints (the others unchanged).
+func TestArch(t *testing.T) {
+	r := load(t, "alpine-3.4.6")
+	i := slices.IndexFunc(r.Findings, func(f finding.Finding) bool { return f.Package.Name == "musl" })
+	if i < 0 {
+		t.Fatal("no musl finding")
+	}
+	r.Findings[i].Package.Arch = "x86_64"
+	other := r.Findings[i]
+	other.Package.Arch = "x86"
+	r.Findings = append(r.Findings, other)
+	out := string(render(t, r, "table", Options{Color: ColorNever}))
+	for _, want := range []string{
+		"musl 1.1.14-r14  apk, arch x86, lib/apk/db/installed  (1 finding)",
+		"musl 1.1.14-r14  apk, arch x86_64, lib/apk/db/installed  (1 finding)",
+		"zlib 1.2.8-r2  apk, lib/apk/db/installed  (4 findings)",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q", want)
+		}
+	}
+	fingerprints := func(r *finding.Report) map[string]bool {
+		t.Helper()
+		var doc struct {
+			Runs []struct {
+				Results []struct{ PartialFingerprints map[string]string }
+			}
+		}
+		if err := json.Unmarshal(render(t, r, "sarif", Options{}), &doc); err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]bool{}
+		for _, res := range doc.Runs[0].Results {
+			out[res.PartialFingerprints["drydockFinding/v1"]] = true
+		}
+		return out
+	}
+	before, after := fingerprints(load(t, "alpine-3.4.6")), fingerprints(r)
+	if len(after) != len(r.Findings) {
+		t.Errorf("%d distinct fingerprints for %d findings", len(after), len(r.Findings))
+	}
+	kept := 0
+	for fp := range after {
+		if before[fp] {
+			kept++
+		}
+	}
+	if kept != len(before)-1 {
+		t.Errorf("%d of %d fingerprints kept, want all but musl's", kept, len(before))
 	}
 }
 

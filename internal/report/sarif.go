@@ -84,6 +84,7 @@ func buildSARIF(r *finding.Report, version string) *sarif.Report {
 	run.WithProperties(props)
 
 	rules := map[string]int{}
+	byArch := archDistinct(r.Findings)
 	for i := range r.Findings {
 		f := &r.Findings[i]
 		idx, ok := rules[f.ID]
@@ -96,7 +97,7 @@ func buildSARIF(r *finding.Report, version string) *sarif.Report {
 			// carries the highest.
 			setRuleSeverity(rule, f)
 		}
-		run.AddResult(sarifResult(r, f, idx))
+		run.AddResult(sarifResult(r, f, idx, byArch[sarifFingerprint(f, false)]))
 	}
 	return sarif.NewReport().AddRun(run)
 }
@@ -203,9 +204,44 @@ func artifactURI(path string) string {
 	return u.String()
 }
 
-func sarifResult(r *finding.Report, f *finding.Finding, ruleIdx int) *sarif.Result {
+// sarifFingerprint is the drydockFinding/v1 partial fingerprint of a
+// finding: advisory, package type, name, version and path, and the
+// package's architecture when withArch.
+func sarifFingerprint(f *finding.Finding, withArch bool) string {
 	p := f.Package
-	msg := fmt.Sprintf("%s %s (%s) is affected by %s (%s). %s", p.Name, p.Version, p.Type, f.ID, f.Severity, f.Remediation)
+	fp := strings.Join([]string{f.ID, p.Type, p.Name, p.Version, p.Path}, "|")
+	if withArch {
+		fp += "|" + p.Arch
+	}
+	return fp
+}
+
+// archDistinct returns the fingerprints (without architecture) that
+// several findings hold for different architectures: libc6:amd64 and
+// libc6:i386 of a multi-arch image. Their fingerprints take the
+// architecture, so that code scanning keeps two alerts; every other
+// fingerprint stays as it was before drydock told architectures apart.
+func archDistinct(fs []finding.Finding) map[string]bool {
+	arch := map[string]string{}
+	out := map[string]bool{}
+	for i := range fs {
+		k := sarifFingerprint(&fs[i], false)
+		if a, seen := arch[k]; !seen {
+			arch[k] = fs[i].Package.Arch
+		} else if a != fs[i].Package.Arch {
+			out[k] = true
+		}
+	}
+	return out
+}
+
+func sarifResult(r *finding.Report, f *finding.Finding, ruleIdx int, byArch bool) *sarif.Result {
+	p := f.Package
+	kind := p.Type
+	if byArch {
+		kind += ", " + p.Arch
+	}
+	msg := fmt.Sprintf("%s %s (%s) is affected by %s (%s). %s", p.Name, p.Version, kind, f.ID, f.Severity, f.Remediation)
 	res := sarif.NewRuleResult(f.ID).
 		WithRuleIndex(ruleIdx).
 		WithLevel(sarifLevel(f.Severity)).
@@ -219,12 +255,15 @@ func sarifResult(r *finding.Report, f *finding.Finding, ruleIdx int) *sarif.Resu
 		WithArtifactLocation(sarif.NewSimpleArtifactLocation(artifactURI(path))).
 		WithRegion(sarif.NewSimpleRegion(1, 1))
 	res.AddLocation(sarif.NewLocationWithPhysicalLocation(loc))
-	res.WithPartialFingerprints(map[string]string{"drydockFinding/v1": strings.Join([]string{f.ID, p.Type, p.Name, p.Version, p.Path}, "|")})
+	res.WithPartialFingerprints(map[string]string{"drydockFinding/v1": sarifFingerprint(f, byArch)})
 	props := sarif.NewPropertyBag().
 		Add("packageName", p.Name).
 		Add("packageVersion", p.Version).
 		Add("packageType", p.Type).
 		Add("fixStatus", f.FixStatus.String())
+	if p.Arch != "" {
+		props.Add("packageArch", p.Arch)
+	}
 	if p.PURL != "" {
 		props.Add("purl", p.PURL)
 	}

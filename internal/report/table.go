@@ -91,6 +91,10 @@ type group struct {
 	findings []*finding.Finding
 	worst    finding.Severity // highest active severity
 	active   int
+	// byArch is set when another group has the same package but for
+	// another architecture (libc6 for amd64 and for i386): the title
+	// names the architecture.
+	byArch bool
 }
 
 func (t *tableWriter) render(r *finding.Report, now time.Time) {
@@ -136,20 +140,28 @@ func (t *tableWriter) header(r *finding.Report) {
 
 // groupFindings groups findings by installed package: groups with the
 // worst active severity first, then by number of active findings, name,
-// version and path; inside a group active findings first, then by
-// severity, then by id.
+// version, path and architecture; inside a group active findings first,
+// then by severity, then by id.
 func groupFindings(fs []finding.Finding) []*group {
-	type key struct{ typ, name, version, path, purl string }
+	type key struct{ typ, name, version, arch, path, purl string }
+	type location struct{ typ, name, version, path string }
 	idx := map[key]*group{}
+	archOf := map[location]*group{} // the first group of a package location
 	var groups []*group
 	for i := range fs {
 		f := &fs[i]
-		k := key{f.Package.Type, f.Package.Name, f.Package.Version, f.Package.Path, f.Package.PURL}
+		k := key{f.Package.Type, f.Package.Name, f.Package.Version, f.Package.Arch, f.Package.Path, f.Package.PURL}
 		g, ok := idx[k]
 		if !ok {
 			g = &group{pkg: f.Package}
 			idx[k] = g
 			groups = append(groups, g)
+			loc := location{f.Package.Type, f.Package.Name, f.Package.Version, f.Package.Path}
+			if first, ok := archOf[loc]; !ok {
+				archOf[loc] = g
+			} else if first.pkg.Arch != g.pkg.Arch {
+				first.byArch, g.byArch = true, true
+			}
 		}
 		g.findings = append(g.findings, f)
 		if f.Active() {
@@ -174,6 +186,7 @@ func groupFindings(fs []finding.Finding) []*group {
 			strings.Compare(a.pkg.Name, b.pkg.Name),
 			strings.Compare(a.pkg.Version, b.pkg.Version),
 			strings.Compare(a.pkg.Path, b.pkg.Path),
+			strings.Compare(a.pkg.Arch, b.pkg.Arch),
 		)
 	})
 	return groups
@@ -231,6 +244,9 @@ func (t *tableWriter) groupTitle(g *group) string {
 	var about []string
 	if p.Type != "" {
 		about = append(about, p.Type)
+	}
+	if g.byArch {
+		about = append(about, "arch "+clean(p.Arch))
 	}
 	if name, version := p.Source(); name != p.Name || version != p.Version {
 		about = append(about, "source "+strings.TrimSpace(name+" "+ifDiff(version, p.Version)))

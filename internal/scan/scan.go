@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -82,6 +83,12 @@ func Scan(ctx context.Context, src source.Source, opts Options) ([]*finding.Repo
 				return nil, err
 			}
 			r := newReport(&source.Image{Repository: src.Name()}, opts)
+			// A root manifest received but unusable: name it by the
+			// digest of its bytes.
+			if re := (*source.RootError)(nil); errors.As(err, &re) {
+				r.Image.Repository = cmp.Or(re.Repository, r.Image.Repository)
+				r.Image.Digest, r.Image.Reference = string(re.Digest), re.Reference
+			}
 			return []*finding.Report{fail(ctx, r, err, opts, opts.logger())}, nil
 		}
 		return nil, fmt.Errorf("scan: %w", err)

@@ -653,35 +653,86 @@ func TestExempters(t *testing.T) {
 	}
 }
 
-// TestInvalidRoot checks that an image whose manifest is not a manifest
-// gets a failed report, not an error.
+// TestInvalidRoot checks that an image whose root manifest is not a
+// manifest (or not the one asked for) gets a failed report, not an error,
+// and that the report names the manifest received by the sha256 digest of
+// its bytes, and the reference it was asked for: from an OCI layout and
+// from a registry.
 func TestInvalidRoot(t *testing.T) {
-	dir := t.TempDir()
 	body := []byte(`{"schemaVersion": 2, "layers": "not a list"}`)
 	d := digest.FromBytes(body)
-	for name, data := range map[string][]byte{
-		"oci-layout":                  []byte(`{"imageLayoutVersion":"1.0.0"}`),
-		"blobs/sha256/" + d.Encoded(): body,
-		"index.json":                  []byte(fmt.Sprintf(`{"schemaVersion":2,"manifests":[{"mediaType":%q,"digest":%q,"size":%d}]}`, oci.MediaTypeImageManifest, d, len(body))),
+	layout := func(t *testing.T, listed digest.Digest) string {
+		dir := t.TempDir()
+		for name, data := range map[string][]byte{
+			"oci-layout":                       []byte(`{"imageLayoutVersion":"1.0.0"}`),
+			"blobs/sha256/" + listed.Encoded(): body,
+			"index.json": []byte(fmt.Sprintf(`{"schemaVersion":2,"manifests":[{"mediaType":%q,"digest":%q,"size":%d,`+
+				`"annotations":{"org.opencontainers.image.ref.name":"v1"}}]}`, oci.MediaTypeImageManifest, listed, len(body))),
+		} {
+			p := filepath.Join(dir, filepath.FromSlash(name))
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return dir
+	}
+	// A registry that serves body as the manifest of team/app:v1.
+	reg := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/v2/":
+			w.WriteHeader(http.StatusOK)
+		case "/v2/team/app/manifests/v1":
+			w.Header().Set("Content-Type", oci.MediaTypeImageManifest)
+			w.Header().Set("Docker-Content-Digest", d.String())
+			w.Header().Set("Content-Length", fmt.Sprint(len(body)))
+			if r.Method != http.MethodHead {
+				w.Write(body)
+			}
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer reg.Close()
+	host := reg.Listener.Addr().String()
+
+	ok := layout(t, d)
+	// The index lists another digest than the blob's content hashes to:
+	// the report names the bytes received, not the digest asked for.
+	other := digest.FromString("another manifest")
+	mismatch := layout(t, other)
+	for _, tt := range []struct {
+		name, ref, repo, reason string
+	}{
+		{"layout", "oci:" + ok, "oci:" + ok, "invalid manifest"},
+		{"layout, by tag", "oci:" + ok + ":v1", "oci:" + ok, "invalid manifest"},
+		{"layout, digest mismatch", "oci:" + mismatch + ":v1", "oci:" + mismatch, "content of " + other.String() + " hashes to " + d.String()},
+		{"registry", host + "/team/app:v1", host + "/team/app", "invalid manifest"},
 	} {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	src, err := source.Open(t.Context(), "oci:"+dir, source.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rs, err := scan.Scan(t.Context(), src, opts(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(rs) != 1 || rs[0].Status != finding.StatusFailed || !strings.Contains(rs[0].Reason, "invalid manifest") || rs[0].Image.Repository != "oci:"+dir {
-		t.Errorf("reports %+v", rs)
+		t.Run(tt.name, func(t *testing.T) {
+			src, err := source.Open(t.Context(), tt.ref, source.Options{DockerConfig: filepath.Join(t.TempDir(), "none.json")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer src.Close()
+			rs, err := scan.Scan(t.Context(), src, opts(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rs) != 1 {
+				t.Fatalf("%d reports", len(rs))
+			}
+			r := rs[0]
+			if r.Status != finding.StatusFailed || !strings.Contains(r.Reason, tt.reason) {
+				t.Errorf("status %s, reason %q; want failed, %q", r.Status, r.Reason, tt.reason)
+			}
+			want := finding.Image{Repository: tt.repo, Digest: d.String(), Reference: tt.ref}
+			if diff := cmp.Diff(want, r.Image); diff != "" {
+				t.Errorf("image (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
 

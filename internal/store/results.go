@@ -131,20 +131,40 @@ type FindingRecord struct {
 	PackageType    string
 	PackageName    string
 	PackageVersion string
-	PackagePath    string
-	PURL           string
-	Severity       int // 0 Unknown .. 4 Critical (finding.Severity)
-	FixedVersion   string
-	FixStatus      string
-	Title          string
-	Layer          string
-	Exempted       bool
-	ExemptionID    string
-	FirstSeenAt    time.Time // set by the store
+	// PackageArch is the package's architecture when its database records
+	// one: libc6:amd64 and libc6:i386 of a multi-arch image share name,
+	// version and path, and are two findings. Empty for findings stored
+	// before the architecture was recorded, until their image is
+	// re-evaluated.
+	PackageArch  string
+	PackagePath  string
+	PURL         string
+	Severity     int // 0 Unknown .. 4 Critical (finding.Severity)
+	FixedVersion string
+	FixStatus    string
+	Title        string
+	Layer        string
+	Exempted     bool
+	ExemptionID  string
+	FirstSeenAt  time.Time // set by the store
 }
 
-// Key identifies a finding within an image.
+// Key identifies a finding within an image: the advisory and the
+// package's full identity (as pkg.Package.Key: type, name, version,
+// architecture and path). Without an architecture it is LocationKey, so
+// that the keys (and the pipeline's fingerprints) of findings of language
+// packages are what they were before architectures were recorded.
 func (f *FindingRecord) Key() string {
+	if f.PackageArch == "" {
+		return f.LocationKey()
+	}
+	return f.LocationKey() + "\x00" + f.PackageArch
+}
+
+// LocationKey is Key without the architecture: what identified a finding
+// before the architecture was recorded. Only packages that differ by
+// architecture alone share it.
+func (f *FindingRecord) LocationKey() string {
 	return f.AdvisoryID + "\x00" + f.PackageType + "\x00" + f.PackageName + "\x00" + f.PackageVersion + "\x00" + f.PackagePath
 }
 
@@ -347,6 +367,7 @@ type FindingChange struct {
 	PackageType    string
 	PackageName    string
 	PackageVersion string
+	PackageArch    string
 	Severity       int
 	DBVersion      string
 	At             time.Time

@@ -107,6 +107,11 @@ auth:
 
 	noCreds := dockerConfigDir(t, "", "", "")
 	wrong := dockerConfigDir(t, addr, user, "wrong-password")
+	// A config.json cut short while being edited: ignored with a
+	// warning, and named in the error when the registry asks for
+	// credentials.
+	broken := t.TempDir()
+	mustWriteFile(t, filepath.Join(broken, "config.json"), `{"auths":{"`+addr+`":{"auth":"`)
 	data := t.TempDir()
 	dbImport(t, data, filepath.Join(sharedTestdata, "vulndb", "alpine-secdb"))
 	tests := []struct {
@@ -131,6 +136,9 @@ auth:
 			code: 1, stderr: "asks for credentials and the Docker config file"},
 		{name: "wrong password", env: []string{"DOCKER_CONFIG=" + wrong, "SSL_CERT_FILE=" + caFile}, args: []string{addr + "/team/app:1.0"},
 			code: 1, stderr: "rejected the credentials from the auths entry"},
+		{name: "malformed config", env: []string{"DOCKER_CONFIG=" + broken, "SSL_CERT_FILE=" + caFile}, args: []string{addr + "/team/app:1.0"},
+			code: 1, stderr: "asks for credentials, and none were sent: the Docker config file " + filepath.Join(broken, "config.json") +
+				" cannot be parsed (unexpected EOF)"},
 		{name: "CA not trusted", env: []string{"DOCKER_CONFIG=" + withCreds}, args: []string{addr + "/team/app:1.0"},
 			code: 1, stderr: "is not trusted"},
 		{name: "CA not trusted, --insecure", env: []string{"DOCKER_CONFIG=" + withCreds}, args: []string{"--insecure", "--platform", "linux/amd64", addr + "/team/app:1.0"},

@@ -112,6 +112,14 @@ func New(t testing.TB) *Fixture {
 	return f
 }
 
+// Scanned adds an image to the fixture: a manifest pushed to repository
+// name of sub, tagged tag, and the evaluation of report rep saved for it,
+// as the pipeline would.
+func (f *Fixture) Scanned(t testing.TB, sub, name, tag string, rep *finding.Report) oci.Digest {
+	t.Helper()
+	return f.scanned(t, sub, name, tag, rep)
+}
+
 // scanned pushes a manifest to repository name of sub, tagged tag, and
 // saves the evaluation of report rep for it, as the pipeline would.
 func (f *Fixture) scanned(t testing.TB, sub, name, tag string, rep *finding.Report) oci.Digest {
@@ -153,7 +161,8 @@ func (f *Fixture) scanned(t testing.TB, sub, name, tag string, rep *finding.Repo
 	for i := range r.Findings {
 		x := &r.Findings[i]
 		rec := store.FindingRecord{AdvisoryID: x.ID, PackageType: x.Package.Type, PackageName: x.Package.Name,
-			PackageVersion: x.Package.Version, PackagePath: x.Package.Path, PURL: x.Package.PURL, Severity: int(x.Severity),
+			PackageVersion: x.Package.Version, PackageArch: x.Package.Arch, PackagePath: x.Package.Path, PURL: x.Package.PURL,
+			Severity:     int(x.Severity),
 			FixedVersion: x.FixedVersion, FixStatus: x.FixStatus.String(), Title: x.Title, Layer: x.Layer, Exempted: x.Exempted}
 		if x.Exemption != nil {
 			rec.ExemptionID = x.Exemption.ID

@@ -320,7 +320,7 @@ func build(db DB, p *pkg.Package, g []hit) (finding.Finding, error) {
 // Package converts an inventory package to its report form.
 func Package(p *pkg.Package) finding.Package {
 	fp := finding.Package{
-		Name: p.Name, Version: p.Version, Type: string(p.Type), PURL: p.PURL,
+		Name: p.Name, Version: p.Version, Type: string(p.Type), PURL: p.PURL, Arch: p.Arch,
 		Layer: string(p.LayerDigest), Path: p.Path, OwnedBy: p.OwnedBy,
 	}
 	if p.SourceName != "" && p.SourceName != p.Name {

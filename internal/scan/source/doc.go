@@ -64,10 +64,12 @@
 // the registry's 401 challenge asks for, with credentials from the Docker
 // config file ([DefaultDockerConfig], or [Options.DockerConfig]): "auths"
 // entries (base64 "auth", username/password, identity tokens) and the
-// credential helpers it names.
+// credential helpers it names. A config file that cannot be read or
+// parsed is ignored, as docker ignores it: a warning on
+// [Options.Warnings], once, and the pull goes on without credentials.
 //
 // Errors say what to do: sign in (no credentials, and which config file
-// was read), sign in again (credentials rejected, and where they came
+// was read, or why it was ignored), sign in again (credentials rejected, and where they came
 // from), trust the CA or pass --insecure (an untrusted certificate, a
 // registry that answers plain HTTP), check the name (no such tag,
 // repository or manifest: [ErrNotFound]), or check that the registry runs.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -20,13 +21,60 @@ import (
 // file: "auths" entries (the base64 "auth" field, or username and
 // password, or an identity token), and the credential helpers it names
 // ("credsStore", "credHelpers"), as docker itself does. No file, or no
-// entry for the registry, means anonymous access.
+// entry for the registry, means anonymous access. A file that cannot be
+// read or parsed means anonymous access too, with a warning, as docker
+// warns and goes on: an anonymous pull must not fail on a broken
+// config.json.
 type dockerConfigKeychain struct {
 	// path is the config file; empty means the default location.
 	path string
 	// used, when not nil, records where the last credentials found came
 	// from, for error messages.
 	used *credSource
+	// broken, when not nil, records why the config file was ignored (for
+	// error messages) and warns about it once.
+	broken *brokenConfig
+}
+
+// brokenConfig is a Docker config file that could not be read or parsed:
+// the keychain ignored it and went on without credentials.
+type brokenConfig struct {
+	// warnings receives the warning, once; nil discards it.
+	warnings io.Writer
+	once     sync.Once
+	mu       sync.Mutex
+	why      string // "/root/.docker/config.json cannot be parsed (unexpected EOF)"
+}
+
+// ignore records that the config file path was ignored because it cannot
+// be read or parsed (what) for err, and warns about it the first time.
+func (b *brokenConfig) ignore(path, what string, err error) {
+	if b == nil {
+		return
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) && pe.Path == path {
+		err = pe.Err // the path is said already
+	}
+	why := fmt.Sprintf("%s cannot be %s (%v)", path, what, err)
+	b.mu.Lock()
+	b.why = why
+	b.mu.Unlock()
+	b.once.Do(func() {
+		if b.warnings != nil {
+			fmt.Fprintf(b.warnings, "drydock: warning: the Docker config file %s; ignoring it, pulling without credentials\n", why)
+		}
+	})
+}
+
+// String says why the config file was ignored, "" when it was not.
+func (b *brokenConfig) String() string {
+	if b == nil {
+		return ""
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.why
 }
 
 // credSource describes where credentials came from: "the auths entry for
@@ -94,12 +142,14 @@ func (k dockerConfigKeychain) ResolveContext(_ context.Context, target authn.Res
 		if errors.Is(err, fs.ErrNotExist) {
 			return authn.Anonymous, nil
 		}
-		return nil, fmt.Errorf("docker config: %w", err)
+		k.broken.ignore(path, "read", err)
+		return authn.Anonymous, nil
 	}
 	defer f.Close()
 	cf, err := config.LoadFromReader(f)
 	if err != nil {
-		return nil, fmt.Errorf("docker config %s: %w", path, err)
+		k.broken.ignore(path, "parsed", err)
+		return authn.Anonymous, nil
 	}
 	cf.Filename = path
 	var empty types.AuthConfig

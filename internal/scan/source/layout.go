@@ -107,7 +107,11 @@ func layoutImages(ctx context.Context, root fs.FS, name, sel string, opts Option
 		return nil, err
 	}
 	desc.MediaType = mt
-	r, err := newResolver(lf, repo, opts, true)
+	ref := name
+	if sel != "" {
+		ref += ":" + sel
+	}
+	r, err := newResolver(lf, ref, repo, opts, true)
 	if err != nil {
 		return nil, err
 	}

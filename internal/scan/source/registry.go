@@ -57,7 +57,7 @@ func OpenRegistry(ref string, opts Options) (*Registry, error) {
 		}
 	}
 	t = answerDeadline{inner: t, after: cmp.Or(opts.AnswerTimeout, DefaultAnswerTimeout)}
-	kc := dockerConfigKeychain{path: opts.DockerConfig, used: &credSource{}}
+	kc := dockerConfigKeychain{path: opts.DockerConfig, used: &credSource{}, broken: &brokenConfig{warnings: opts.Warnings}}
 	p, err := remote.NewPuller(
 		remote.WithAuthFromKeychain(kc),
 		remote.WithTransport(t),
@@ -78,9 +78,10 @@ func (r *Registry) Images(ctx context.Context) ([]*Image, error) {
 	// No media type: the document's own decides (see registryFetcher.manifest).
 	desc := oci.Descriptor{Digest: oci.Digest(d.Digest.String()), Size: d.Size}
 	if int64(len(d.Manifest)) > MaxManifestBytes {
-		return nil, fmt.Errorf("%w: manifest of %s is over the %d byte cap", ErrInvalid, r.ref, MaxManifestBytes)
+		return nil, rootError(r.ref.String(), r.ref.Context().Name(), d.Manifest,
+			fmt.Errorf("%w: manifest of %s is over the %d byte cap", ErrInvalid, r.ref, MaxManifestBytes))
 	}
-	res, err := newResolver(registryFetcher{r}, r.ref.Context().Name(), r.opts, false)
+	res, err := newResolver(registryFetcher{r}, r.ref.String(), r.ref.Context().Name(), r.opts, false)
 	if err != nil {
 		return nil, err
 	}
@@ -95,7 +96,7 @@ func (r *Registry) Name() string { return r.ref.Context().Name() }
 
 // wrap explains the error of a request for ref (see explain).
 func (r *Registry) wrap(ref name.Reference, blob bool, err error) error {
-	return explain(ref, blob, r.keychain.used.String(), r.keychain.file(), err)
+	return explain(ref, blob, r.keychain.used.String(), r.keychain.file(), r.keychain.broken.String(), err)
 }
 
 // registryFetcher reads manifests and blobs of r's repository.

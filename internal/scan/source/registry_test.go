@@ -291,6 +291,91 @@ func TestRegistryErrors(t *testing.T) {
 	}
 }
 
+// TestRegistryBrokenDockerConfig: a Docker config file that cannot be
+// parsed does not stop an anonymous pull: docker warns and goes on, and so
+// does drydock, once per scan on Options.Warnings, naming the file and
+// the parse error. A registry that then asks for credentials gets an
+// error that names the file.
+func TestRegistryBrokenDockerConfig(t *testing.T) {
+	reg := ggcrregistry.New(ggcrregistry.Logger(log.New(io.Discard, "", 0)))
+	// An index of two platforms: several requests, each resolving
+	// credentials.
+	st.Push(t, reg, "team/app", "v1", st.Index(t, twoLayers(t, "linux/amd64"), twoLayers(t, "linux/arm64")))
+	anon := httptest.NewServer(reg)
+	defer anon.Close()
+	var tokens atomic.Int32
+	basic := httptest.NewServer(authRegistry(reg, "basic", "alice", "pa55-w0rd", &tokens))
+	defer basic.Close()
+	host := func(s *httptest.Server) string { return s.Listener.Addr().String() }
+
+	for _, tt := range []struct {
+		name, content, parseErr string
+		env                     bool // found through DOCKER_CONFIG, not Options.DockerConfig
+	}{
+		// An edit cut short: the file ends inside an object.
+		{name: "truncated", content: `{"auths": {"` + host(anon) + `": {"auth": "YWxpY2U6cGE1NS13MHJk"}`,
+			parseErr: "unexpected EOF"},
+		{name: "not JSON, through DOCKER_CONFIG", content: "auths:\n  registry.example.com: {}\n", env: true,
+			parseErr: "invalid character 'a' looking for beginning of value"},
+		{name: "auth not base64", content: `{"auths": {"registry.example.com": {"auth": "alice:pa55-w0rd"}}}`,
+			parseErr: "illegal base64 data"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			file := filepath.Join(dir, "config.json")
+			mustWrite(t, file, tt.content)
+			opts := func(w io.Writer) source.Options {
+				if tt.env {
+					t.Setenv("DOCKER_CONFIG", dir)
+					return source.Options{Warnings: w}
+				}
+				return source.Options{DockerConfig: file, Warnings: w}
+			}
+			var warnings strings.Builder
+			src, err := source.Open(t.Context(), host(anon)+"/team/app:v1", opts(&warnings))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ims, err := src.Images(t.Context())
+			if err != nil || len(ims) != 2 {
+				t.Fatalf("anonymous pull: %d images, %v", len(ims), err)
+			}
+			for _, im := range ims {
+				rc, err := im.OpenLayer(t.Context(), 0)
+				if err != nil {
+					t.Fatalf("layer of %s: %v", im.Platform, err)
+				}
+				if _, err := io.Copy(io.Discard, rc); err != nil {
+					t.Fatalf("layer of %s: %v", im.Platform, err)
+				}
+				rc.Close()
+			}
+			lines := strings.Split(strings.TrimSuffix(warnings.String(), "\n"), "\n")
+			if len(lines) != 1 || !strings.Contains(lines[0], "warning: the Docker config file "+file+" cannot be parsed ("+tt.parseErr) {
+				t.Errorf("warnings %q: want one line naming %s and %q", warnings.String(), file, tt.parseErr)
+			}
+			if strings.Contains(warnings.String(), "pa55-w0rd") || strings.Contains(warnings.String(), "YWxpY2U6cGE1NS13MHJk") {
+				t.Errorf("the warning shows a credential: %q", warnings.String())
+			}
+
+			src, err = source.Open(t.Context(), host(basic)+"/team/app:v1", opts(io.Discard))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = src.Images(t.Context())
+			if err == nil {
+				t.Fatal("no error from a registry that asks for credentials")
+			}
+			for _, want := range []string{host(basic) + " asks for credentials", "the Docker config file " + file + " cannot be parsed (" +
+				tt.parseErr, "401 Unauthorized"} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q\ndoes not say %q", err, want)
+				}
+			}
+		})
+	}
+}
+
 // TestRegistryPlainHTTP: a registry that is not on this machine's loopback
 // address and answers plain HTTP needs --insecure, and the message says so.
 func TestRegistryPlainHTTP(t *testing.T) {

@@ -34,8 +34,9 @@ func (e *registryError) Unwrap() []error {
 // explain turns the error of a request for ref (a manifest, or with blob
 // set a config or layer) into a registryError. creds describes where the
 // credentials sent came from ("" for none); config is the Docker config
-// file they were looked up in.
-func explain(ref name.Reference, blob bool, creds, config string, err error) error {
+// file they were looked up in, and broken why it was ignored ("" when it
+// was read).
+func explain(ref name.Reference, blob bool, creds, config, broken string, err error) error {
 	host := ref.Context().RegistryStr()
 	repo := ref.Context().RepositoryStr()
 	// First: on a local address the plain HTTP attempt that follows a
@@ -66,6 +67,10 @@ func explain(ref name.Reference, blob bool, creds, config string, err error) err
 		case http.StatusUnauthorized, http.StatusForbidden:
 			var what string
 			switch {
+			case creds == "" && broken != "":
+				what = fmt.Sprintf("%s asks for credentials, and none were sent: the Docker config file %s: "+
+					"fix the file (or remove it and sign in again with 'docker login %s'), or set DOCKER_CONFIG to the directory of a valid config.json",
+					host, broken, host)
 			case creds == "":
 				what = fmt.Sprintf("%s asks for credentials and the Docker config file %s has none for it: "+
 					"sign in with 'docker login %s', or set DOCKER_CONFIG to the directory of a config.json that has them", host, config, host)

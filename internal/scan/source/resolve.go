@@ -12,8 +12,40 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/opencontainers/go-digest"
+
 	"github.com/drydock/drydock/internal/oci"
 )
+
+// RootError is the error of a source whose root manifest was received but
+// cannot be made into images: it does not parse, does not match the
+// digest it was asked for, or is over its size cap. It names the manifest
+// by the sha256 digest of the bytes received (whatever digest they were
+// asked for by), so that the failed report says which manifest it was.
+// It wraps the cause, an [ErrInvalid].
+type RootError struct {
+	// Reference is the reference the source was opened with
+	// ("registry.example.com/team/app:1.0", "oci:/srv/layout:v1").
+	Reference string
+	// Repository is the name the image's reports would carry.
+	Repository string
+	// Digest is the sha256 digest of the bytes received.
+	Digest oci.Digest
+	Err    error
+}
+
+func (e *RootError) Error() string { return e.Err.Error() }
+
+func (e *RootError) Unwrap() error { return e.Err }
+
+// rootError wraps err, the error of root manifest body, in a RootError
+// when it is an ErrInvalid.
+func rootError(ref, repo string, body []byte, err error) error {
+	if !errors.Is(err, ErrInvalid) {
+		return err
+	}
+	return &RootError{Reference: ref, Repository: repo, Digest: digest.SHA256.FromBytes(body), Err: err}
+}
 
 // fetcher reads the content of one source by descriptor. Every source kind
 // with manifests (registry, OCI layout, archive, blob store) implements it;
@@ -35,11 +67,13 @@ type resolver struct {
 	// partial is set for local sources (layouts, archives), which often
 	// hold only some platforms of an index: absent children are skipped.
 	partial bool
-	log     *slog.Logger
+	// ref is the reference the source was opened with, for a RootError.
+	ref string
+	log *slog.Logger
 }
 
-func newResolver(f fetcher, repo string, opts Options, partial bool) (*resolver, error) {
-	r := &resolver{f: f, repo: repo, partial: partial, log: slog.New(slog.DiscardHandler)}
+func newResolver(f fetcher, ref, repo string, opts Options, partial bool) (*resolver, error) {
+	r := &resolver{f: f, ref: ref, repo: repo, partial: partial, log: slog.New(slog.DiscardHandler)}
 	if opts.Platform != "" {
 		p, err := ParsePlatform(opts.Platform)
 		if err != nil {
@@ -54,11 +88,11 @@ func newResolver(f fetcher, repo string, opts Options, partial bool) (*resolver,
 // body).
 func (r *resolver) resolve(ctx context.Context, desc oci.Descriptor, body []byte) ([]*Image, error) {
 	if err := verify(desc, body); err != nil {
-		return nil, err
+		return nil, rootError(r.ref, r.repo, body, err)
 	}
 	m, err := oci.ParseManifest(desc.MediaType, body)
 	if err != nil {
-		return nil, fmt.Errorf("%w: manifest %s: %w", ErrInvalid, desc.Digest, err)
+		return nil, rootError(r.ref, r.repo, body, fmt.Errorf("%w: manifest %s: %w", ErrInvalid, cmp.Or(desc.Digest, digest.SHA256.FromBytes(body)), err))
 	}
 	desc.MediaType = m.MediaType
 	if !m.IsIndex() {

@@ -169,8 +169,14 @@ type Options struct {
 	Transport http.RoundTripper
 	// DockerConfig is the Docker client config file holding registry
 	// credentials; empty means $DOCKER_CONFIG/config.json, or
-	// ~/.docker/config.json when DOCKER_CONFIG is not set.
+	// ~/.docker/config.json when DOCKER_CONFIG is not set. A file that
+	// cannot be read or parsed is ignored with a warning (pulls go on
+	// without credentials, as docker's do), and named in the error of a
+	// registry that then asks for credentials.
 	DockerConfig string
+	// Warnings receives warnings about the environment, one line each (a
+	// Docker config file ignored); nil discards them.
+	Warnings io.Writer
 	// UserAgent is sent to registries; empty uses a default.
 	UserAgent string
 	// AnswerTimeout bounds how long a registry may take to answer a

@@ -50,7 +50,7 @@ func (s *Stored) Images(ctx context.Context) ([]*Image, error) {
 	}
 	desc := s.root
 	desc.MediaType = mt
-	r, err := newResolver(f, s.repo, s.opts, true)
+	r, err := newResolver(f, s.repo+"@"+string(s.root.Digest), s.repo, s.opts, true)
 	if err != nil {
 		return nil, err
 	}

@@ -270,7 +270,7 @@ func (s *Store) ListFindings(ctx context.Context, f store.FindingFilter) ([]stor
 	if f.Exempted != nil {
 		w.add("f.exempted = ?", bit(*f.Exempted))
 	}
-	q := `SELECT f.id, f.advisory_id, f.package_type, f.package_name, f.package_version, f.package_path, f.purl, f.severity,
+	q := `SELECT f.id, f.advisory_id, f.package_type, f.package_name, f.package_version, f.package_arch, f.package_path, f.purl, f.severity,
 			f.fixed_version, f.fix_status, f.title, f.layer, f.exempted, f.exemption_id, f.first_seen_at,
 			f.subscription_id, g.name, r.name, i.digest, i.platform
 		FROM findings f JOIN images i ON i.id = f.image_id JOIN repositories r ON r.id = f.repository_id
@@ -285,7 +285,7 @@ func (s *Store) ListFindings(ctx context.Context, f store.FindingFilter) ([]stor
 		var r store.FindingRow
 		var exempted, first int64
 		var digest string
-		if err := rows.Scan(&r.ID, &r.AdvisoryID, &r.PackageType, &r.PackageName, &r.PackageVersion, &r.PackagePath, &r.PURL,
+		if err := rows.Scan(&r.ID, &r.AdvisoryID, &r.PackageType, &r.PackageName, &r.PackageVersion, &r.PackageArch, &r.PackagePath, &r.PURL,
 			&r.Severity, &r.FixedVersion, &r.FixStatus, &r.Title, &r.Layer, &exempted, &r.ExemptionID, &first,
 			&r.SubscriptionID, &r.Registry, &r.Repository, &digest, &r.Platform); err != nil {
 			return nil, fmt.Errorf("sqlmeta: list findings: %w", err)
@@ -314,7 +314,7 @@ func (s *Store) FindingChanges(ctx context.Context, subscriptions []string, repo
 		w.add("r.name = ?", repository)
 	}
 	rows, err := query(ctx, s.rq, `SELECT c.id, c.subscription_id, r.name, c.digest, c.change, c.advisory_id, c.package_type,
-			c.package_name, c.package_version, c.severity, c.db_version, c.at
+			c.package_name, c.package_version, c.package_arch, c.severity, c.db_version, c.at
 		FROM finding_changes c JOIN repositories r ON r.id = c.repository_id`+w.String()+` ORDER BY c.id`+limitQ,
 		append(w.args, limitArg(limit))...)
 	if err != nil {
@@ -327,7 +327,7 @@ func (s *Store) FindingChanges(ctx context.Context, subscriptions []string, repo
 		var digest string
 		var at int64
 		if err := rows.Scan(&c.ID, &c.SubscriptionID, &c.Repository, &digest, &c.Change, &c.AdvisoryID, &c.PackageType,
-			&c.PackageName, &c.PackageVersion, &c.Severity, &c.DBVersion, &at); err != nil {
+			&c.PackageName, &c.PackageVersion, &c.PackageArch, &c.Severity, &c.DBVersion, &at); err != nil {
 			return nil, fmt.Errorf("sqlmeta: finding changes: %w", err)
 		}
 		c.Digest, c.At = oci.Digest(digest), fromNanos(at)

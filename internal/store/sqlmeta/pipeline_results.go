@@ -209,6 +209,7 @@ type packagePayload struct {
 	Name    string `json:"name"`
 	Version string `json:"version"`
 	Type    string `json:"type"`
+	Arch    string `json:"arch,omitempty"`
 	PURL    string `json:"purl,omitempty"`
 	Path    string `json:"path,omitempty"`
 }
@@ -270,15 +271,19 @@ func findingOf(f *store.FindingRecord) findingPayload {
 	return findingPayload{
 		ID: f.AdvisoryID, Severity: severityName(f.Severity), FixedVersion: f.FixedVersion, FixStatus: f.FixStatus,
 		Title: f.Title, Exempted: f.Exempted,
-		Package: packagePayload{Name: f.PackageName, Version: f.PackageVersion, Type: f.PackageType, PURL: f.PURL, Path: f.PackagePath},
+		Package: packagePayload{Name: f.PackageName, Version: f.PackageVersion, Type: f.PackageType, Arch: f.PackageArch,
+			PURL: f.PURL, Path: f.PackagePath},
 	}
 }
 
 // diffFindings replaces the stored findings of an image by ev.Findings,
-// writing only the difference.
+// writing only the difference. A stored finding without an architecture
+// (written before migration 0010) is the same finding as a new one of
+// the same advisory and package location with one: its architecture is
+// filled in, nothing appears or disappears.
 func (s *Store) diffFindings(ctx context.Context, tx *wtx, repo store.Repository, old storedImage, ev store.Evaluation,
 	ectx eventContext, res *store.EvaluationResult) error {
-	rows, err := query(ctx, tx, `SELECT id, advisory_id, package_type, package_name, package_version, package_path,
+	rows, err := query(ctx, tx, `SELECT id, advisory_id, package_type, package_name, package_version, package_arch, package_path,
 			severity, fixed_version, fix_status, title, layer, exempted, exemption_id, purl
 		FROM findings WHERE image_id = ?`, old.id)
 	if err != nil {
@@ -289,17 +294,21 @@ func (s *Store) diffFindings(ctx context.Context, tx *wtx, repo store.Repository
 		f  store.FindingRecord
 	}
 	have := map[string]stored{}
+	legacy := map[string]string{} // location key -> key of a stored finding without an architecture
 	for rows.Next() {
 		var st stored
 		var exempted int64
 		if err := rows.Scan(&st.id, &st.f.AdvisoryID, &st.f.PackageType, &st.f.PackageName, &st.f.PackageVersion,
-			&st.f.PackagePath, &st.f.Severity, &st.f.FixedVersion, &st.f.FixStatus, &st.f.Title, &st.f.Layer,
+			&st.f.PackageArch, &st.f.PackagePath, &st.f.Severity, &st.f.FixedVersion, &st.f.FixStatus, &st.f.Title, &st.f.Layer,
 			&exempted, &st.f.ExemptionID, &st.f.PURL); err != nil {
 			rows.Close()
 			return err
 		}
 		st.f.Exempted = exempted != 0
 		have[st.f.Key()] = st
+		if st.f.PackageArch == "" {
+			legacy[st.f.LocationKey()] = st.f.Key()
+		}
 	}
 	if err := rows.Close(); err != nil {
 		return err
@@ -311,25 +320,36 @@ func (s *Store) diffFindings(ctx context.Context, tx *wtx, repo store.Repository
 	for i := range ev.Findings {
 		f := &ev.Findings[i]
 		key := f.Key()
-		if st, ok := have[key]; ok {
+		st, ok := have[key]
+		if !ok && f.PackageArch != "" {
+			// The first of the packages that differ by architecture
+			// alone takes over the stored finding they shared.
+			if old, found := legacy[f.LocationKey()]; found {
+				delete(legacy, f.LocationKey())
+				key = old
+				st, ok = have[key]
+			}
+		}
+		if ok {
 			delete(have, key)
-			if st.f.Severity != f.Severity || st.f.FixedVersion != f.FixedVersion || st.f.FixStatus != f.FixStatus ||
+			if st.f.PackageArch != f.PackageArch || st.f.Severity != f.Severity || st.f.FixedVersion != f.FixedVersion || st.f.FixStatus != f.FixStatus ||
 				st.f.Title != f.Title || st.f.Layer != f.Layer || st.f.Exempted != f.Exempted ||
 				st.f.ExemptionID != f.ExemptionID || st.f.PURL != f.PURL {
-				if _, err := exec(ctx, tx, `UPDATE findings SET severity = ?, fixed_version = ?, fix_status = ?, title = ?,
-						layer = ?, exempted = ?, exemption_id = ?, purl = ? WHERE id = ?`,
-					f.Severity, f.FixedVersion, f.FixStatus, f.Title, f.Layer, bit(f.Exempted), f.ExemptionID, f.PURL, st.id); err != nil {
+				if _, err := exec(ctx, tx, `UPDATE findings SET package_arch = ?, severity = ?, fixed_version = ?, fix_status = ?,
+						title = ?, layer = ?, exempted = ?, exemption_id = ?, purl = ? WHERE id = ?`,
+					f.PackageArch, f.Severity, f.FixedVersion, f.FixStatus, f.Title, f.Layer, bit(f.Exempted), f.ExemptionID,
+					f.PURL, st.id); err != nil {
 					return err
 				}
 			}
 			continue
 		}
 		if _, err := exec(ctx, tx, `INSERT INTO findings (image_id, subscription_id, registry_id, repository_id, advisory_id,
-				package_type, package_name, package_version, package_path, purl, severity, fixed_version, fix_status,
-				title, layer, exempted, exemption_id, first_seen_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				package_type, package_name, package_version, package_arch, package_path, purl, severity, fixed_version,
+				fix_status, title, layer, exempted, exemption_id, first_seen_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			old.id, repo.SubscriptionID, repo.RegistryID, repo.ID, f.AdvisoryID, f.PackageType, f.PackageName,
-			f.PackageVersion, f.PackagePath, f.PURL, f.Severity, f.FixedVersion, f.FixStatus, f.Title, f.Layer,
+			f.PackageVersion, f.PackageArch, f.PackagePath, f.PURL, f.Severity, f.FixedVersion, f.FixStatus, f.Title, f.Layer,
 			bit(f.Exempted), f.ExemptionID, nanos(ev.At)); err != nil {
 			return err
 		}
@@ -362,10 +382,10 @@ func (s *Store) diffFindings(ctx context.Context, tx *wtx, repo store.Repository
 
 func recordChange(ctx context.Context, tx *wtx, repo store.Repository, digest, change string, f *store.FindingRecord, dbVersion string, at time.Time) error {
 	_, err := exec(ctx, tx, `INSERT INTO finding_changes (subscription_id, repository_id, digest, change, advisory_id,
-			package_type, package_name, package_version, severity, db_version, at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			package_type, package_name, package_version, package_arch, severity, db_version, at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		repo.SubscriptionID, repo.ID, digest, change, f.AdvisoryID, f.PackageType, f.PackageName, f.PackageVersion,
-		f.Severity, dbVersion, nanos(at))
+		f.PackageArch, f.Severity, dbVersion, nanos(at))
 	return err
 }
 

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"path/filepath"
+	"slices"
 	"sort"
 	"sync"
 	"testing"
@@ -245,6 +246,174 @@ func TestMigration8(t *testing.T) {
 	}
 	if im, err := s.GetImage(ctx, repo.ID, d); err != nil || im.Packages != 14 || im.Unchecked != 0 {
 		t.Errorf("image after the upgrade: %+v, %v", im, err)
+	}
+}
+
+// libc6Rec is a finding of Debian's libc6 for one architecture ("" as
+// stored before migration 0010).
+func libc6Rec(arch string) store.FindingRecord {
+	return store.FindingRecord{AdvisoryID: "CVE-2025-4802", PackageType: "deb", PackageName: "libc6",
+		PackageVersion: "2.41-12+deb13u5", PackageArch: arch, PackagePath: "var/lib/dpkg/status", Severity: 3,
+		FixedVersion: "2.41-12+deb13u6", FixStatus: "FixAvailable"}
+}
+
+// findingKeys lists the stored findings of an image as
+// "advisory package:arch" in id order, with their ids.
+func findingKeys(t *testing.T, s *sqlmeta.Store, d oci.Digest) ([]string, []int64) {
+	t.Helper()
+	rows, err := s.ListFindings(t.Context(), store.FindingFilter{Digest: d, Limit: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	var ids []int64
+	for _, r := range rows {
+		keys = append(keys, r.AdvisoryID+" "+r.PackageName+":"+r.PackageArch)
+		ids = append(ids, r.ID)
+	}
+	return keys, ids
+}
+
+// findingEvents lists the finding.new and finding.resolved events as
+// "type advisory package:arch".
+func findingEvents(t *testing.T, s *sqlmeta.Store) []string {
+	t.Helper()
+	evs, err := s.PendingEvents(t.Context(), -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range evs {
+		if e.Type != sqlmeta.EventFindingNew && e.Type != sqlmeta.EventFindingResolved {
+			continue
+		}
+		var p struct {
+			Finding struct {
+				ID      string
+				Package struct{ Name, Arch string }
+			}
+		}
+		if err := json.Unmarshal(e.Payload, &p); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, e.Type+" "+p.Finding.ID+" "+p.Finding.Package.Name+":"+p.Finding.Package.Arch)
+	}
+	return out
+}
+
+// TestFindingsByArch stores the findings of libc6:amd64 and libc6:i386
+// of a multi-arch Debian image (same advisory, name, version and status
+// file) as two findings, and follows each on its own.
+func TestFindingsByArch(t *testing.T) {
+	s, c := openPipeline(t)
+	ctx := t.Context()
+	_, d, ref := scanningImage(t, s, c)
+	ev := store.Evaluation{Image: ref, Status: store.StatusUnhealthy, Inventory: "inv1", Packages: 2,
+		Summary: store.Summary{High: 2}, Findings: []store.FindingRecord{libc6Rec("amd64"), libc6Rec("i386")},
+		Fingerprint: "f1", DBVersion: "db1", At: c.Now(), Scan: true, Attempts: 1}
+	if res, err := s.SaveEvaluation(ctx, ev); err != nil || res.NewFindings != 2 {
+		t.Fatalf("first scan: %+v, %v; want 2 new findings", res, err)
+	}
+	keys, _ := findingKeys(t, s, d)
+	if diff := cmp.Diff([]string{"CVE-2025-4802 libc6:amd64", "CVE-2025-4802 libc6:i386"}, keys); diff != "" {
+		t.Errorf("stored findings (-want +got):\n%s", diff)
+	}
+	// libc6:i386 removed: only its finding is resolved.
+	ev2 := ev
+	ev2.Findings, ev2.Fingerprint, ev2.At, ev2.Scan = []store.FindingRecord{libc6Rec("amd64")}, "f2", c.Now().Add(time.Hour), false
+	if res, err := s.SaveEvaluation(ctx, ev2); err != nil || res.NewFindings != 0 || res.Resolved != 1 {
+		t.Fatalf("re-match: %+v, %v; want 1 resolved", res, err)
+	}
+	if diff := cmp.Diff([]string{"finding.resolved CVE-2025-4802 libc6:i386"}, findingEvents(t, s)); diff != "" {
+		t.Errorf("events (-want +got):\n%s", diff)
+	}
+	changes, err := s.FindingChanges(ctx, nil, "", 0, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, ch := range changes {
+		got = append(got, ch.Change+" "+ch.PackageName+":"+ch.PackageArch)
+	}
+	if diff := cmp.Diff([]string{"new libc6:amd64", "new libc6:i386", "resolved libc6:i386"}, got); diff != "" {
+		t.Errorf("finding changes (-want +got):\n%s", diff)
+	}
+}
+
+// TestMigration10 upgrades a database written before findings recorded
+// the architecture, where libc6:amd64 and libc6:i386 shared one finding:
+// it opens with its findings intact, the images with OS package findings
+// are marked stale, and their re-evaluation fills the architecture in on
+// the stored finding (same id, first seen unchanged, no event) and adds
+// the finding the old key had merged.
+func TestMigration10(t *testing.T) {
+	s, c := openPipeline(t)
+	ctx := t.Context()
+	_, d, ref := scanningImage(t, s, c)
+	first := c.Now()
+	old := store.Evaluation{Image: ref, Status: store.StatusUnhealthy, Inventory: "inv1", Packages: 3,
+		Summary: store.Summary{High: 3}, Findings: []store.FindingRecord{libc6Rec(""), findingRec("CVE-1", "zlib", 3)},
+		Fingerprint: "f1", DBVersion: "db1", At: first, Scan: true, Attempts: 1}
+	if _, err := s.SaveEvaluation(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	// An image with only language package findings (no architecture)
+	// needs no re-evaluation.
+	repo2, d2 := pushImage(t, s, "reg/other", "v1")
+	ref2 := store.ImageRef{RepositoryID: repo2.ID, Digest: d2, Platform: "linux/amd64"}
+	npm := store.FindingRecord{AdvisoryID: "GHSA-1", PackageType: "npm", PackageName: "lodash", PackageVersion: "4.17.20",
+		PackagePath: "app/node_modules/lodash/package.json", Severity: 3}
+	if _, err := s.SaveEvaluation(ctx, store.Evaluation{Image: ref2, Status: store.StatusUnhealthy, Inventory: "inv2",
+		Packages: 1, Findings: []store.FindingRecord{npm}, Fingerprint: "g1", DBVersion: "db1",
+		At: first, Scan: true, Attempts: 1}); err != nil {
+		t.Fatal(err)
+	}
+	wantKeys, wantIDs := findingKeys(t, s, d)
+	if err := sqlmeta.UndoMigration10(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := s.SchemaVersion(ctx); err != nil || v != 9 {
+		t.Fatalf("schema version after the undo: %d, %v", v, err)
+	}
+	if err := sqlmeta.Migrate(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := s.SchemaVersion(ctx); err != nil || v != 10 {
+		t.Fatalf("schema version after the upgrade: %d, %v", v, err)
+	}
+	keys, ids := findingKeys(t, s, d)
+	if diff := cmp.Diff(wantKeys, keys); diff != "" || !slices.Equal(wantIDs, ids) {
+		t.Errorf("findings after the upgrade (-want +got):\n%s\nids %v, want %v", diff, ids, wantIDs)
+	}
+	due, err := s.DueEvaluations(ctx, "db1", 0, 10)
+	if err != nil || len(due) != 1 || due[0].Ref.Digest != d {
+		t.Fatalf("due after the upgrade: %+v, %v; want the image with OS package findings only", due, err)
+	}
+	// The re-evaluation from the inventory: both architectures.
+	c.Add(time.Hour)
+	ev := old
+	ev.Findings = []store.FindingRecord{libc6Rec("amd64"), libc6Rec("i386"), findingRec("CVE-1", "zlib", 3)}
+	ev.Summary, ev.Fingerprint, ev.At, ev.Scan = store.Summary{High: 4}, "f2", c.Now(), false
+	res, err := s.SaveEvaluation(ctx, ev)
+	if err != nil || res.NewFindings != 1 || res.Resolved != 0 {
+		t.Fatalf("re-evaluation: %+v, %v; want 1 new (libc6:i386), none resolved", res, err)
+	}
+	keys, ids = findingKeys(t, s, d)
+	if diff := cmp.Diff([]string{"CVE-2025-4802 libc6:amd64", "CVE-1 zlib:", "CVE-2025-4802 libc6:i386"}, keys); diff != "" {
+		t.Errorf("findings after the re-evaluation (-want +got):\n%s", diff)
+	}
+	if !slices.Equal(wantIDs, ids[:2]) {
+		t.Errorf("finding ids %v, want %v kept", ids, wantIDs)
+	}
+	rows, err := s.ListFindings(ctx, store.FindingFilter{Digest: d, Limit: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rows[0].FirstSeenAt.Equal(first) || !rows[2].FirstSeenAt.Equal(c.Now()) {
+		t.Errorf("first seen: %v and %v, want %v and %v", rows[0].FirstSeenAt, rows[2].FirstSeenAt, first, c.Now())
+	}
+	if diff := cmp.Diff([]string{"finding.new CVE-2025-4802 libc6:i386"}, findingEvents(t, s)); diff != "" {
+		t.Errorf("events (-want +got):\n%s", diff)
 	}
 }
 
