@@ -15,6 +15,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -35,7 +36,8 @@ func (m *multiFlag) Set(s string) error { *m = append(*m, s); return nil }
 
 // mkimage builds one linux/amd64 image whose layers are the given
 // directories, in order. A layer argument is DIR or DIR=PREFIX (the
-// directory's contents are placed under PREFIX in the image). Entries are
+// directory's contents are placed under PREFIX in the image), or many:N
+// (N small files made up on the spot, see tarMany). Entries are
 // written in lexical order with their real modes, owners, symlinks,
 // hardlinks and device nodes; sockets are skipped.
 //
@@ -192,7 +194,11 @@ func writeLayer(layout, dir, prefix, comp string, excludes []string) (descriptor
 	}
 	diffHash := sha256.New()
 	tw := tar.NewWriter(io.MultiWriter(zw, diffHash))
-	if err := tarDir(tw, dir, prefix, excludes); err != nil {
+	if n, ok := strings.CutPrefix(dir, "many:"); ok {
+		if err := tarMany(tw, n); err != nil {
+			return descriptor{}, "", err
+		}
+	} else if err := tarDir(tw, dir, prefix, excludes); err != nil {
 		return descriptor{}, "", err
 	}
 	if err := tw.Close(); err != nil {
@@ -216,6 +222,34 @@ func writeLayer(layout, dir, prefix, comp string, excludes []string) (descriptor
 		return descriptor{}, "", err
 	}
 	return d, digestOf(diffHash), nil
+}
+
+// tarMany writes the layer argument many:N: N files of 12 bytes, a
+// thousand to a directory, as a layer of many small files (a build cache,
+// a large node_modules) stresses a scanner's per-entry costs.
+func tarMany(tw *tar.Writer, count string) error {
+	n, err := strconv.Atoi(count)
+	if err != nil || n < 0 {
+		return fmt.Errorf("many:%s: want a file count", count)
+	}
+	data := []byte("hello world\n")
+	for i := range n {
+		if i%1000 == 0 {
+			dir := &tar.Header{Name: fmt.Sprintf("usr/share/many/d%04d/", i/1000), Typeflag: tar.TypeDir, Mode: 0o755, ModTime: created}
+			if err := tw.WriteHeader(dir); err != nil {
+				return err
+			}
+		}
+		h := &tar.Header{Name: fmt.Sprintf("usr/share/many/d%04d/file-%07d.txt", i/1000, i), Typeflag: tar.TypeReg,
+			Mode: 0o644, Size: int64(len(data)), ModTime: created}
+		if err := tw.WriteHeader(h); err != nil {
+			return err
+		}
+		if _, err := tw.Write(data); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 type nopCloser struct{ io.Writer }

@@ -9,6 +9,9 @@
 #        RUNS=N                   timed runs per tool and image (default 5; median)
 #        DRYDOCK_BIN=path         measure this drydock binary instead of building one
 #        SKIP_BIG=1               skip the 2 GB image (its build takes a few minutes)
+#        SKIP_MANY=1              skip the image of a million small files
+#        RUNS_MANY=N              timed runs on it (default 1: syft and osv-scanner
+#                                 take ~50 s and 1-4 GB each)
 #        SKIP_BIGDB=1             skip the runs with a real-size advisory database
 #        IMAGES_ONLY=1            build the images and stop (no peers, no runs)
 #        DIFF_ONLY=1              no timed runs: each tool once per image, and the diff
@@ -42,6 +45,10 @@
 #        big                      ~2 GB (1.96 GB uncompressed) in 13 gzip layers
 #                                 (the lang content at the root and three more
 #                                 times under /opt): drydock's peak RSS only;
+#        many                     the Debian image plus a gzip layer of 1,000,000
+#                                 12-byte files (1 GB uncompressed): per-entry
+#                                 costs; timed RUNS_MANY times with the floor,
+#                                 verify row and every peer
 #   4. imports shared/testdata/vulndb into drydock's database (`drydock db
 #      import`) and builds osv-scanner's offline database from the same files
 #      (bench/scan osvdb); unless SKIP_BIGDB=1, also a real-size database:
@@ -218,6 +225,11 @@ if [[ "${SKIP_BIG:-0}" != 1 ]]; then
 	done
 	mkimg big -compress gzip "${APT_EXCLUDES[@]}" "${big[@]}"
 fi
+if [[ "${SKIP_MANY:-0}" != 1 ]]; then
+	# A layer of a million small files on the Debian base: per-entry costs
+	# (tar headers, the layer cache's record of every entry, memory).
+	mkimg many -compress gzip "${APT_EXCLUDES[@]}" "$DEB" many:1000000
+fi
 
 # The real cases of shared/testdata/manifests, at the paths they have in an image.
 M="$TESTDATA/manifests"
@@ -388,7 +400,7 @@ timed() { # image, tool, run
 }
 
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
-[[ "${DIFF_ONLY:-0}" == 1 ]] && RUNS=0 SKIP_BIG=1
+[[ "${DIFF_ONLY:-0}" == 1 ]] && RUNS=0 SKIP_BIG=1 SKIP_MANY=1
 for im in debian-gz debian-tar lang; do
 	floors=(floor-klauspost floor-stdlib floor-pgzip floor-drydock verify-drydock)
 	[[ $im == debian-tar ]] && floors=(floor-klauspost verify-klauspost) # uncompressed: reading only
@@ -401,6 +413,14 @@ for im in debian-gz debian-tar lang; do
 		done
 	done
 done
+if [[ "${SKIP_MANY:-0}" != 1 && "${RUNS:-0}" != 0 ]]; then
+	# syft and osv-scanner take about 50 s and 1-4 GB here: RUNS_MANY runs.
+	for run in $(seq 1 "${RUNS_MANY:-1}"); do
+		for tool in floor-drydock verify-drydock drydock syft trivy osv-scanner; do
+			timed many "$tool" "$run"
+		done
+	done
+fi
 if [[ "${SKIP_BIG:-0}" != 1 ]]; then
 	for run in 1 2; do
 		timed big drydock "$run"
@@ -436,7 +456,7 @@ RESULT="$OUT/results-$stamp.md"
 	echo "Load average (1/5/15 min) before: $load_start; after: $load_end. A load above the core count means other work shared the machine and timings are noisy."
 	echo
 	echo "Images (docker save archives):"
-	for im in debian-gz debian-tar lang big; do
+	for im in debian-gz debian-tar lang many big; do
 		[[ -f "$IMAGES/$im.tar" ]] || continue
 		echo "- $im: $(du -m "$IMAGES/$im.tar" | cut -f1) MB archive, $(tar -xOf "$IMAGES/$im.tar" manifest.json | jq '.[0].Layers | length') layer(s)"
 	done
