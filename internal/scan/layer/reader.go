@@ -191,8 +191,8 @@ func (r *Reader) read(ctx context.Context, fn func(ctx context.Context, idx int)
 }
 
 // Entries is a layer as a sequence of entries instead of a tar stream: a
-// *tar.Reader or a *tarfast.Reader is one, and a layer cache replays its record of a layer as
-// another, without writing and parsing a tar stream.
+// *tar.Reader or a *tarfast.Reader is one, and a layer cache replays its
+// record of a layer as another, without writing and parsing a tar stream.
 type Entries interface {
 	// Next advances to the next entry and returns its header; io.EOF
 	// after the last one.
