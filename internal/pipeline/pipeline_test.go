@@ -627,3 +627,44 @@ func TestExemptions(t *testing.T) {
 		t.Errorf("after expiry: %+v", im.Summary)
 	}
 }
+
+// TestIndexAttestation: an index as docker buildx pushes it, with an
+// attestation manifest beside its platforms (platform unknown/unknown, an
+// in-toto statement as its layer). The attestation is pushed before the
+// index, so it is scanned on its own (notApplicable), but it is no platform
+// of the index: the index lists its Linux platforms only, as drydock scan
+// does.
+func TestIndexAttestation(t *testing.T) {
+	e := newEnv(t, pipeline.Config{}, importDB(t, nil))
+	e.start()
+	amd := st.Image(t, st.ImageSpec{Platform: "linux/amd64", Layers: [][]byte{st.Tar(t, alpine(t, "3.4.6")...)}})
+	arm := st.Image(t, st.ImageSpec{Platform: "linux/arm64/v8", Layers: [][]byte{st.Tar(t, alpine(t, "3.11.13")...)}})
+	statement := `{"_type":"https://in-toto.io/Statement/v0.1","predicateType":"https://spdx.dev/Document","subject":[{"name":"mp","digest":{"sha256":"` +
+		amd.Root.Desc.Digest.Encoded() + `"}}],"predicate":{}}`
+	att := st.Image(t, st.ImageSpec{Platform: "unknown/unknown", LayerMediaType: "application/vnd.in-toto+json", Layers: [][]byte{[]byte(statement)}})
+	idx := e.push("team/multi", "v1", st.Index(t, amd, arm, att))
+	if im := e.waitImage("team/multi", att.Root.Desc.Digest, nil); im.Status != store.StatusNotApplicable {
+		t.Errorf("attestation on its own: %+v", im)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		states, err := e.meta.ManifestStates(t.Context(), e.repo("team/multi").ID, idx, "", 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(states) == 1 && states[0].Job == store.JobDone {
+			var got []string
+			for _, im := range states[0].Images {
+				got = append(got, im.Platform+" "+im.Status)
+			}
+			if diff := cmp.Diff([]string{"linux/amd64 unhealthy", "linux/arm64/v8 healthy"}, got); diff != "" {
+				t.Errorf("index platforms (-want +got):\n%s", diff)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("index job not done: %+v", states)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -309,8 +309,9 @@ type ImageFilter struct {
 
 // ManifestState is a manifest of a repository with its scan state: its own
 // image row (a single-platform image or an artifact), or its platforms'
-// rows (an index); Job is the state of its latest scan job ("" if none)
-// and JobNote why it was skipped or failed.
+// rows (an index; the attestation manifests it lists are no platforms and
+// are left out, see [oci.IsAttestation]); Job is the state of its latest
+// scan job ("" if none) and JobNote why it was skipped or failed.
 type ManifestState struct {
 	RepositoryID   int64
 	Repository     string

@@ -23,8 +23,9 @@
 //
 // Every kind with manifests shares one resolver: an image index (or Docker
 // manifest list, nested up to four deep) yields one [Image] per platform, or
-// only the one [Options.Platform] names ("os/arch[/variant]";
-// [ErrNoPlatform] lists the platforms there are when none matches).
+// only the one [Options.Platform] names ("os/arch[/variant]", matched as
+// docker pull --platform matches it: see [Platform.Matches]; [ErrNoPlatform]
+// lists the platforms there are when none matches).
 // Attestation manifests (in-toto provenance and SBOMs, as BuildKit attaches
 // them) are left out, whether the index marks them (annotation, platform
 // unknown/unknown) or only their in-toto layers show it. Images for other

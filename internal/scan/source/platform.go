@@ -1,6 +1,7 @@
 package source
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 
@@ -35,16 +36,48 @@ func (p Platform) String() string {
 }
 
 // Matches reports whether an image of platform q satisfies the request p.
-// A request without a variant accepts any variant; arm64's default variant
-// is v8, so "linux/arm64/v8" also matches an arm64 image that names none.
+// A request without a variant accepts any variant. Both sides are compared
+// in the spelling the container runtimes use ("aarch64" is arm64,
+// "x86_64" amd64, "armhf" arm/v7, "armel" arm/v6, arm variant "7" is
+// "v7"), and an image that names no variant has its architecture's default
+// one: v8 for arm64, v7 for arm, v1 for amd64. So "linux/arm64/v8" matches
+// an arm64 image that names none, and "linux/arm/v7" an arm image that
+// names none, as docker pull --platform does.
 func (p Platform) Matches(q Platform) bool {
+	p, q = p.canonical(), q.canonical()
 	if p.OS != q.OS || p.Arch != q.Arch {
 		return false
 	}
-	if p.Variant == "" || p.Variant == q.Variant {
+	if p.Variant == "" {
 		return true
 	}
-	return p.Arch == "arm64" && q.Variant == "" && p.Variant == "v8"
+	return p.Variant == cmp.Or(q.Variant, defaultVariant[q.Arch])
+}
+
+// defaultVariant is the variant of an architecture's image that names none.
+var defaultVariant = map[string]string{"arm64": "v8", "arm": "v7", "amd64": "v1"}
+
+// canonical spells p as GOARCH and the OCI image spec do: architecture
+// aliases (uname and Debian names) mapped to GOARCH, variants with their
+// "v" ("8" and "v8.0" are "v8").
+func (p Platform) canonical() Platform {
+	switch p.Arch {
+	case "aarch64":
+		p.Arch = "arm64"
+	case "x86_64", "x86-64":
+		p.Arch = "amd64"
+	case "i386", "i686":
+		p.Arch = "386"
+	case "armhf":
+		p.Arch, p.Variant = "arm", cmp.Or(p.Variant, "v7")
+	case "armel":
+		p.Arch, p.Variant = "arm", cmp.Or(p.Variant, "v6")
+	}
+	if p.Variant != "" && p.Variant[0] >= '0' && p.Variant[0] <= '9' {
+		p.Variant = "v" + p.Variant
+	}
+	p.Variant = strings.TrimSuffix(p.Variant, ".0")
+	return p
 }
 
 func fromOCI(p *oci.Platform) Platform {

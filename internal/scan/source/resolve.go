@@ -133,7 +133,7 @@ func (r *resolver) index(ctx context.Context, m *oci.Manifest, depth int, seen *
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		if isAttestation(child) {
+		if oci.IsAttestation(child) {
 			continue
 		}
 		if !oci.IsManifestMediaType(child.MediaType) {
@@ -208,16 +208,6 @@ func (r *resolver) index(ctx context.Context, m *oci.Manifest, depth int, seen *
 		out = append(out, im)
 	}
 	return out, nil
-}
-
-// isAttestation reports whether an index entry is a BuildKit attestation
-// manifest (provenance, SBOM), which describes another entry and is not an
-// image of its own.
-func isAttestation(d oci.Descriptor) bool {
-	if d.Annotations["vnd.docker.reference.type"] == "attestation-manifest" {
-		return true
-	}
-	return d.Platform != nil && d.Platform.OS == "unknown" && d.Platform.Architecture == "unknown"
 }
 
 // imageConfig is the part of an OCI/Docker image config the scanner reads.

@@ -752,3 +752,73 @@ func TestParsePlatform(t *testing.T) {
 		}
 	}
 }
+
+// TestPlatformMatches: --platform is read as docker pull --platform reads
+// it: architecture aliases and variant spellings are the same platform, and
+// an image that names no variant has its architecture's default one.
+func TestPlatformMatches(t *testing.T) {
+	for _, tt := range []struct {
+		request, image string
+		want           bool
+	}{
+		{"linux/amd64", "linux/amd64", true},
+		{"linux/arm64", "linux/arm64/v8", true},
+		{"linux/arm64/v8", "linux/arm64", true},
+		{"linux/arm/v7", "linux/arm", true}, // arm's default variant
+		{"linux/arm/v6", "linux/arm", false},
+		{"linux/arm/v6", "linux/arm/v7", false},
+		{"linux/amd64/v1", "linux/amd64", true}, // amd64's default variant
+		{"linux/amd64/v2", "linux/amd64", false},
+		{"linux/aarch64", "linux/arm64/v8", true},
+		{"linux/arm64/8", "linux/arm64", true},
+		{"linux/arm64/v8.0", "linux/arm64/v8", true},
+		{"linux/x86_64", "linux/amd64", true},
+		{"linux/armhf", "linux/arm/v7", true},
+		{"linux/armel", "linux/arm/v7", false},
+		{"linux/arm/7", "linux/arm/v7", true},
+		{"linux/arm/v8", "linux/arm64/v8", false},
+		{"linux/amd64", "windows/amd64", false},
+	} {
+		p, err := source.ParsePlatform(tt.request)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q, err := source.ParsePlatform(tt.image)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := p.Matches(q); got != tt.want {
+			t.Errorf("%s matches %s = %v, want %v", tt.request, tt.image, got, tt.want)
+		}
+	}
+}
+
+// TestLayoutPlatformDefaultVariant: an index whose arm entry names no
+// variant (as manifest lists made before variants were common do) is the
+// image `docker pull --platform linux/arm/v7` pulls, and linux/x86_64 is
+// its amd64 image.
+func TestLayoutPlatformDefaultVariant(t *testing.T) {
+	amd, arm := twoLayers(t, "linux/amd64"), twoLayers(t, "linux/arm")
+	dir := t.TempDir()
+	st.WriteLayout(t, dir, "", st.Index(t, amd, arm))
+	for platform, wantImage := range map[string]string{
+		"linux/arm/v7":   want(arm, "linux/arm"),
+		"linux/armhf":    want(arm, "linux/arm"),
+		"linux/x86_64":   want(amd, "linux/amd64"),
+		"linux/amd64/v1": want(amd, "linux/amd64"),
+	} {
+		src, err := source.Open(t.Context(), "oci:"+dir, source.Options{Platform: platform})
+		if err != nil {
+			t.Fatal(err)
+		}
+		images, err := src.Images(t.Context())
+		src.Close()
+		if err != nil {
+			t.Errorf("--platform %s: %v", platform, err)
+			continue
+		}
+		if got := summary(t, images); len(got) != 1 || got[0] != wantImage {
+			t.Errorf("--platform %s: %q, want %q", platform, got, wantImage)
+		}
+	}
+}

@@ -160,11 +160,13 @@ func (s *Store) ManifestStates(ctx context.Context, repoID int64, d oci.Digest, 
 	if err := queryRow(ctx, s.rq, `SELECT type FROM registries WHERE id = ?`, repo.RegistryID).Scan(&typ); err != nil {
 		return nil, fmt.Errorf("sqlmeta: manifest states: %w", err)
 	}
+	// An index's content names which of its children are attestations.
 	q := `SELECT m.id, m.digest, m.media_type, m.artifact_type, m.pushed_at, COALESCE(m.last_pulled_at, 0),
+			CASE WHEN m.media_type IN (?, ?) THEN m.content END,
 			COALESCE((SELECT j.state FROM scan_jobs j WHERE j.digest = m.digest AND j.repository_id = m.repository_id ORDER BY j.id DESC LIMIT 1), ''),
 			COALESCE((SELECT j.last_error FROM scan_jobs j WHERE j.digest = m.digest AND j.repository_id = m.repository_id ORDER BY j.id DESC LIMIT 1), '')
 		FROM manifests m WHERE m.repository_id = ?`
-	args := []any{repoID}
+	args := []any{oci.MediaTypeImageIndex, oci.MediaTypeDockerList, repoID}
 	if d != "" {
 		q += ` AND m.digest = ?`
 		args = append(args, string(d))
@@ -178,12 +180,14 @@ func (s *Store) ManifestStates(ctx context.Context, repoID int64, d oci.Digest, 
 	}
 	var out []store.ManifestState
 	var ids []int64
+	var contents [][]byte
 	for rows.Next() {
 		ms := store.ManifestState{RepositoryID: repo.ID, Repository: repo.Name, Registry: repo.Registry,
 			RegistryType: typ, SubscriptionID: repo.SubscriptionID, Tags: []string{}, Images: []store.ImageRecord{}}
 		var id, pushed, pulled int64
 		var digest string
-		if err := rows.Scan(&id, &digest, &ms.MediaType, &ms.ArtifactType, &pushed, &pulled, &ms.Job, &ms.JobNote); err != nil {
+		var content []byte
+		if err := rows.Scan(&id, &digest, &ms.MediaType, &ms.ArtifactType, &pushed, &pulled, &content, &ms.Job, &ms.JobNote); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("sqlmeta: manifest states: %w", err)
 		}
@@ -191,6 +195,7 @@ func (s *Store) ManifestStates(ctx context.Context, repoID int64, d oci.Digest, 
 		ms.PushedAt, ms.LastPulledAt = fromNanos(pushed), whenSet(pulled)
 		out = append(out, ms)
 		ids = append(ids, id)
+		contents = append(contents, content)
 	}
 	if err := rows.Close(); err != nil {
 		return nil, fmt.Errorf("sqlmeta: manifest states: %w", err)
@@ -216,12 +221,42 @@ func (s *Store) ManifestStates(ctx context.Context, repoID int64, d oci.Digest, 
 		if err != nil {
 			return nil, fmt.Errorf("sqlmeta: manifest states: %w", err)
 		}
+		if ms.Index {
+			imgs = withoutAttestations(imgs, ms.MediaType, contents[i])
+		}
 		ms.Images = imgs
 	}
 	if out == nil {
 		out = []store.ManifestState{}
 	}
 	return out, nil
+}
+
+// withoutAttestations leaves out of an index's child images those that the
+// index (content, of media type mt) lists as attestation manifests: they
+// were pushed, so scanned, as manifests of their own, but they are no
+// platform of the index (drydock scan leaves them out too).
+func withoutAttestations(imgs []store.ImageRecord, mt string, content []byte) []store.ImageRecord {
+	m, err := oci.ParseManifest(mt, content)
+	if err != nil {
+		return imgs // accepted when pushed; nothing to go by otherwise
+	}
+	att := map[oci.Digest]bool{}
+	for _, d := range m.Manifests {
+		if oci.IsAttestation(d) {
+			att[d.Digest] = true
+		}
+	}
+	if len(att) == 0 {
+		return imgs
+	}
+	out := imgs[:0]
+	for _, im := range imgs {
+		if !att[im.Digest] {
+			out = append(out, im)
+		}
+	}
+	return out
 }
 
 func (s *Store) images(ctx context.Context, q string, args ...any) ([]store.ImageRecord, error) {

@@ -1,10 +1,13 @@
 package python
 
 import (
+	"archive/zip"
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"path"
 	"regexp"
@@ -27,7 +30,7 @@ var (
 func (Extractor) Name() string { return "python/dist" }
 
 // Version implements extract.Extractor.
-func (Extractor) Version() int { return 1 }
+func (Extractor) Version() int { return 2 }
 
 // Wants implements extract.Extractor.
 func (Extractor) Wants(p string, fi fs.FileInfo) bool {
@@ -42,16 +45,70 @@ func (Extractor) Wants(p string, fi fs.FileInfo) bool {
 	case "PKG-INFO":
 		return strings.HasSuffix(dir, ".egg-info") || strings.HasSuffix(dir, ".egg/EGG-INFO")
 	}
-	return strings.HasSuffix(base, ".egg-info") // single-file egg-info
+	// A single-file egg-info, or a zipped egg (its EGG-INFO/PKG-INFO
+	// inside).
+	return strings.HasSuffix(base, ".egg-info") || strings.HasSuffix(base, ".egg")
 }
 
 // Reduce implements layer.Reducer: it keeps "name\tversion".
 func (Extractor) Reduce(p string, data []byte) ([]byte, error) {
+	if strings.HasSuffix(p, ".egg") {
+		var err error
+		if data, err = eggMetadata(data); err != nil || data == nil {
+			return nil, err
+		}
+	}
 	name, version := parseHeader(data)
 	if name == "" || version == "" {
 		return nil, nil
 	}
 	return []byte(name + "\t" + version), nil
+}
+
+// Bounds of a zipped egg's reading: its central directory records (zip
+// reads them all before the entries can be looked up) and its PKG-INFO.
+const (
+	maxEggEntries   = 100_000
+	maxPKGInfoBytes = 1 << 20
+)
+
+// centralDirSig starts each central directory record of a zip archive.
+var centralDirSig = []byte("PK\x01\x02")
+
+// ErrLimit reports a zipped egg beyond the bounds above.
+var ErrLimit = errors.New("python egg too large")
+
+// eggMetadata returns the EGG-INFO/PKG-INFO of a zipped egg (as
+// easy_install and `setup.py install` leave them in site-packages), or nil
+// for a file that is no zip archive or has none.
+func eggMetadata(data []byte) ([]byte, error) {
+	if n := bytes.Count(data, centralDirSig); n > maxEggEntries {
+		return nil, fmt.Errorf("%w: up to %d entries, over %d", ErrLimit, n, maxEggEntries)
+	}
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		return nil, nil // not an egg archive
+	}
+	for _, f := range zr.File {
+		if f.Name != "EGG-INFO/PKG-INFO" {
+			continue
+		}
+		rc, err := f.Open()
+		if err != nil {
+			return nil, fmt.Errorf("EGG-INFO/PKG-INFO: %w", err)
+		}
+		defer rc.Close()
+		// The declared size may lie: read one byte more than allowed.
+		b, err := io.ReadAll(io.LimitReader(rc, maxPKGInfoBytes+1))
+		if err != nil {
+			return nil, fmt.Errorf("EGG-INFO/PKG-INFO: %w", err)
+		}
+		if len(b) > maxPKGInfoBytes {
+			return nil, fmt.Errorf("%w: EGG-INFO/PKG-INFO is over %d bytes", ErrLimit, maxPKGInfoBytes)
+		}
+		return b, nil
+	}
+	return nil, nil
 }
 
 // parseHeader reads Name and Version from the RFC 822 header of a core

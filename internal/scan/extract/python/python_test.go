@@ -1,6 +1,9 @@
 package python_test
 
 import (
+	"archive/zip"
+	"bytes"
+	"os"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -60,9 +63,43 @@ func TestLayouts(t *testing.T) {
 	}
 }
 
+// TestZippedEgg: a zipped egg (a real one, see testdata/README.md) is read
+// for the EGG-INFO/PKG-INFO inside it; a file named .egg that is no zip
+// archive, or a zip without PKG-INFO, is no package.
+func TestZippedEgg(t *testing.T) {
+	egg, err := os.ReadFile("testdata/six-1.16.0-py3.11.egg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var noInfo bytes.Buffer
+	zw := zip.NewWriter(&noInfo)
+	w, _ := zw.Create("six.py")
+	w.Write([]byte("# no metadata\n"))
+	zw.Close()
+	const site = "usr/local/lib/python3.11/site-packages/"
+	inv := et.Run(t, []extract.Extractor{python.Extractor{}}, []lt.Entry{
+		lt.File(site+"six-1.16.0-py3.11.egg", string(egg)),
+		lt.File(site+"easy-install.pth", "./six-1.16.0-py3.11.egg\n"),
+		lt.File(site+"not-a-zip-1.0.egg", "Name: nope\nVersion: 1.0\n"),
+		lt.File(site+"no-info-1.0.egg", noInfo.String()),
+	})
+	var got []string
+	for _, p := range inv.Packages {
+		got = append(got, p.Name+"@"+p.Version+" "+p.PURL+" "+p.Path)
+	}
+	want := []string{"six@1.16.0 pkg:pypi/six@1.16.0 " + site + "six-1.16.0-py3.11.egg"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
 func FuzzReduce(f *testing.F) {
 	f.Add([]byte(et.Fixture(f, "python/debian-bookworm/PyYAML-6.0.dist-info/METADATA")))
+	if egg, err := os.ReadFile("testdata/six-1.16.0-py3.11.egg"); err == nil {
+		f.Add(egg)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		_, _ = python.Extractor{}.Reduce("x.dist-info/METADATA", data)
+		_, _ = python.Extractor{}.Reduce("x-1.0.egg", data)
 	})
 }
