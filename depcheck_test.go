@@ -21,12 +21,13 @@ var allowed = map[string][]string{
 	"internal/registry":      {"internal/oci", "internal/store", "internal/access"},
 	// The scanner is a library: it knows nothing of the server, the
 	// registry or the metadata store.
-	"internal/pkg":               {"internal/oci"},
-	"internal/finding":           {},
-	"internal/report":            {"internal/finding"},
-	"internal/scan/layer":        {"internal/oci", "internal/scan/layer/gunzip"},
-	"internal/scan/layer/gunzip": {},
-	"internal/scan/extract":      {"internal/pkg", "internal/scan/layer", "internal/scan/osinfo"},
+	"internal/pkg":                {"internal/oci"},
+	"internal/finding":            {},
+	"internal/report":             {"internal/finding"},
+	"internal/scan/layer":         {"internal/oci", "internal/scan/layer/gunzip", "internal/scan/layer/tarfast"},
+	"internal/scan/layer/gunzip":  {},
+	"internal/scan/layer/tarfast": {},
+	"internal/scan/extract":       {"internal/pkg", "internal/scan/layer", "internal/scan/osinfo"},
 }
 
 func TestImportDirection(t *testing.T) {
