@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/klauspost/compress/zstd"
@@ -18,9 +20,24 @@ import (
 // storedInventory is the part of an inventory the pipeline keeps per
 // image: what matching needs. It is the image's SBOM.
 type storedInventory struct {
-	Schema   string        `json:"schema"`
-	Distro   *pkg.Distro   `json:"distro,omitempty"`
-	Packages []pkg.Package `json:"packages"`
+	Schema string `json:"schema"`
+	// Extractors are the extractors that made it ("name@version",
+	// sorted); an inventory made by others is out of date: the image is
+	// scanned again (see Pipeline.Run). Inventories stored before drydock
+	// recorded them have none.
+	Extractors []string      `json:"extractors,omitempty"`
+	Distro     *pkg.Distro   `json:"distro,omitempty"`
+	Packages   []pkg.Package `json:"packages"`
+}
+
+// extractorKeys names extractors as stored inventories record them.
+func extractorKeys(exs []extract.Extractor) []string {
+	keys := make([]string, len(exs))
+	for i, ex := range exs {
+		keys[i] = fmt.Sprintf("%s@%d", ex.Name(), ex.Version())
+	}
+	slices.Sort(keys)
+	return keys
 }
 
 const inventorySchema = "drydock.inventory/v1"
@@ -47,9 +64,10 @@ var (
 	}}
 )
 
-// putInventory stores the inventory of image d and returns its name.
-func putInventory(ctx context.Context, objs objects.Store, d oci.Digest, inv *extract.Inventory) (string, error) {
-	b, err := json.Marshal(storedInventory{Schema: inventorySchema, Distro: inv.Distro, Packages: inv.Packages})
+// putInventory stores the inventory of image d, made by the extractors
+// named, and returns its name.
+func putInventory(ctx context.Context, objs objects.Store, d oci.Digest, inv *extract.Inventory, extractors []string) (string, error) {
+	b, err := json.Marshal(storedInventory{Schema: inventorySchema, Extractors: extractors, Distro: inv.Distro, Packages: inv.Packages})
 	if err != nil {
 		return "", fmt.Errorf("pipeline: encode inventory of %s: %w", d, err)
 	}
@@ -67,27 +85,61 @@ func putInventory(ctx context.Context, objs objects.Store, d oci.Digest, inv *ex
 // the image must be scanned again.
 var errInventoryLost = errors.New("pipeline: stored inventory lost")
 
-// getInventory reads a stored inventory.
-func getInventory(ctx context.Context, objs objects.Store, name string) (*extract.Inventory, error) {
+// getInventory reads a stored inventory and the extractors that made it.
+func getInventory(ctx context.Context, objs objects.Store, name string) (*extract.Inventory, []string, error) {
 	z, err := objs.Get(ctx, name)
 	if errors.Is(err, objects.ErrNotFound) {
-		return nil, fmt.Errorf("%w: %s", errInventoryLost, name)
+		return nil, nil, fmt.Errorf("%w: %s", errInventoryLost, name)
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	dec := invDecoders.Get().(*zstd.Decoder)
 	b, err := dec.DecodeAll(z, nil)
 	invDecoders.Put(dec)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %w", errInventoryLost, name, err)
+		return nil, nil, fmt.Errorf("%w: %s: %w", errInventoryLost, name, err)
 	}
 	var s storedInventory
 	if err := json.Unmarshal(b, &s); err != nil || s.Schema != inventorySchema {
-		return nil, fmt.Errorf("%w: %s: not an inventory (%v)", errInventoryLost, name, err)
+		return nil, nil, fmt.Errorf("%w: %s: not an inventory (%v)", errInventoryLost, name, err)
 	}
 	if s.Packages == nil {
 		s.Packages = []pkg.Package{}
 	}
-	return &extract.Inventory{Distro: s.Distro, Packages: s.Packages}, nil
+	return &extract.Inventory{Distro: s.Distro, Packages: s.Packages}, s.Extractors, nil
+}
+
+// extractorsObject records the extractors of the last drydock serve to
+// start on this data (their keys, one per line).
+const extractorsObject = "pipeline/extractors"
+
+// checkExtractors compares the scan's extractors with those the last start
+// recorded. When they differ (drydock was upgraded and an extractor reads
+// more, or differently), every stored image is marked for re-evaluation,
+// which scans again the images whose inventories other extractors made
+// (see reevaluateBatch). Those scans read only the layers holding files a
+// changed extractor wants: the layer cache replays the rest.
+func (p *Pipeline) checkExtractors(ctx context.Context) {
+	want := strings.Join(p.extractors, "\n")
+	had, err := p.d.Objects.Get(ctx, extractorsObject)
+	switch {
+	case err == nil && string(had) == want:
+		return
+	case err != nil && !errors.Is(err, objects.ErrNotFound):
+		p.log.WarnContext(ctx, "read the extractors of the last start", "err", err)
+		return
+	}
+	n, err := p.d.Results.MarkStale(ctx, "")
+	if err != nil {
+		p.log.WarnContext(ctx, "extractors changed: mark images for re-evaluation", "err", err)
+		return
+	}
+	if err := p.d.Objects.Put(ctx, extractorsObject, []byte(want)); err != nil {
+		p.log.WarnContext(ctx, "record the extractors", "err", err)
+	}
+	if n > 0 {
+		p.log.InfoContext(ctx, "extractors changed since the last start: images whose inventories they did not make will be scanned again",
+			"images", n)
+	}
 }

@@ -35,7 +35,7 @@ func newMetrics(reg *prometheus.Registry, cache *layercache.Cache) (*metrics, er
 			Buckets: prometheus.ExponentialBuckets(0.001, 2, 16),
 		}),
 		reevaluated: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "drydock_reevaluations_total", Help: "Stored images re-matched, by outcome (unchanged, changed, lost).",
+			Name: "drydock_reevaluations_total", Help: "Stored images re-matched, by outcome (unchanged, changed, lost; outdated: also queued for a new scan, their inventories made by other extractors).",
 		}, []string{"outcome"}),
 	}
 	if reg == nil {

@@ -84,10 +84,11 @@ type Pipeline struct {
 	now   func() time.Time
 	m     *metrics
 
-	rules  *rules
-	reeval chan struct{} // a re-evaluation is wanted
-	mu     sync.Mutex
-	state  ReevalState
+	rules      *rules
+	extractors []string      // extractorKeys of d.Extractors
+	reeval     chan struct{} // a re-evaluation is wanted
+	mu         sync.Mutex
+	state      ReevalState
 }
 
 // ReevalState describes the re-evaluation work.
@@ -125,7 +126,8 @@ func New(cfg Config, d Deps) (*Pipeline, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pipeline: %w", err)
 	}
-	p := &Pipeline{cfg: cfg, d: d, cache: cache, log: d.Logger, now: d.Now, reeval: make(chan struct{}, 1)}
+	p := &Pipeline{cfg: cfg, d: d, cache: cache, log: d.Logger, now: d.Now, reeval: make(chan struct{}, 1),
+		extractors: extractorKeys(d.Extractors)}
 	if d.Exemptions != nil {
 		p.rules = &rules{store: d.Exemptions, now: d.Now, cache: map[string]cachedRules{}}
 		if d.Exempters == nil {
@@ -165,6 +167,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	} else if n > 0 {
 		p.log.InfoContext(ctx, "scan jobs taken back after a restart", "jobs", n, "worker", p.cfg.WorkerName)
 	}
+	p.checkExtractors(ctx)
 	p.waitForDB(ctx)
 	p.log.InfoContext(ctx, "scan pipeline started", "workers", p.cfg.Workers, "worker", p.cfg.WorkerName,
 		"time_budget", p.cfg.TimeBudget, "max_attempts", p.cfg.MaxAttempts)

@@ -21,6 +21,8 @@ import (
 	"github.com/drydock/drydock/internal/pipeline"
 	"github.com/drydock/drydock/internal/pipeline/objects"
 	"github.com/drydock/drydock/internal/registry"
+	"github.com/drydock/drydock/internal/scan/extract"
+	"github.com/drydock/drydock/internal/scan/extract/list"
 	lt "github.com/drydock/drydock/internal/scan/layer/layertest"
 	st "github.com/drydock/drydock/internal/scan/source/sourcetest"
 	"github.com/drydock/drydock/internal/store"
@@ -84,6 +86,8 @@ type env struct {
 	blobs *flakyBlobs
 	reg   *registry.Registry
 	adv   *advisories
+	objs  *objects.Dir
+	cfg   pipeline.Config
 	p     *pipeline.Pipeline
 	stop  func()
 }
@@ -114,7 +118,7 @@ func newEnv(t *testing.T, cfg pipeline.Config, db *vulndb.DB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, meta: meta, blobs: blobs, reg: reg, adv: &advisories{}}
+	e := &env{t: t, meta: meta, blobs: blobs, reg: reg, adv: &advisories{}, objs: objs}
 	e.adv.p.Store(db)
 	if cfg.Poll == 0 {
 		cfg.Poll = 5 * time.Millisecond
@@ -122,12 +126,21 @@ func newEnv(t *testing.T, cfg pipeline.Config, db *vulndb.DB) *env {
 	if cfg.Backoff == 0 {
 		cfg.Backoff = 20 * time.Millisecond
 	}
-	e.p, err = pipeline.New(cfg, pipeline.Deps{Queue: meta, Results: meta, Manifests: meta, Blobs: blobs, Objects: objs,
-		Advisories: e.adv, Plans: meta, Exemptions: meta, Artifacts: meta, Logger: log, Metrics: prometheus.NewRegistry()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e.cfg = cfg
+	e.p = e.pipeline(nil)
 	return e
+}
+
+// pipeline returns a pipeline over e's stores with extractors exs (nil:
+// the default), as a drydock serve process starting on e's data.
+func (e *env) pipeline(exs []extract.Extractor) *pipeline.Pipeline {
+	p, err := pipeline.New(e.cfg, pipeline.Deps{Queue: e.meta, Results: e.meta, Manifests: e.meta, Blobs: e.blobs, Objects: e.objs,
+		Advisories: e.adv, Plans: e.meta, Exemptions: e.meta, Artifacts: e.meta, Extractors: exs,
+		Logger: slog.New(slog.DiscardHandler), Metrics: prometheus.NewRegistry()})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return p
 }
 
 // start runs the pipeline until the test ends (or stop is called).
@@ -666,5 +679,44 @@ func TestIndexAttestation(t *testing.T) {
 			t.Fatalf("index job not done: %+v", states)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestExtractorsUpgraded: images scanned by a drydock whose extractors
+// differ from the running one's (an upgrade) are scanned again at start:
+// here the first process has no apk extractor and finds Alpine 3.4.6
+// without packages; the next, with every extractor, finds its 20 CVEs
+// without a push. A third start with the same extractors rescans nothing.
+func TestExtractorsUpgraded(t *testing.T) {
+	db := importDB(t, nil)
+	e := newEnv(t, pipeline.Config{}, db)
+	var noApk []extract.Extractor
+	for _, ex := range list.All() {
+		if ex.Name() != "os/apk" {
+			noApk = append(noApk, ex)
+		}
+	}
+	e.p = e.pipeline(noApk)
+	e.start()
+	d := e.push("team/alpine", "3.4.6", st.Image(t, st.ImageSpec{Layers: [][]byte{st.Tar(t, alpine(t, "3.4.6")...)}}))
+	if im := e.waitImage("team/alpine", d, nil); im.Packages != 0 || im.Status == store.StatusUnhealthy {
+		t.Fatalf("without the apk extractor: %+v", im)
+	}
+	e.stop()
+
+	e.p = e.pipeline(nil)
+	e.start()
+	im := e.waitImage("team/alpine", d, func(im store.ImageRecord) bool { return im.Packages > 0 })
+	if im.Status != store.StatusUnhealthy || im.Packages != 16 || len(advisoryIDs(t, e.meta, "team/alpine", d)) != 20 {
+		t.Errorf("after the upgrade: %+v, %d advisories", im, len(advisoryIDs(t, e.meta, "team/alpine", d)))
+	}
+	e.stop()
+
+	scanned := im.ScannedAt
+	e.p = e.pipeline(nil)
+	e.start()
+	time.Sleep(300 * time.Millisecond) // time enough for a rescan, were one queued
+	if again := e.waitImage("team/alpine", d, nil); !again.ScannedAt.Equal(scanned) {
+		t.Errorf("the same extractors scanned the image again: scanned at %v, then %v", scanned, again.ScannedAt)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -123,10 +124,11 @@ const saveBatch = 100
 func (p *Pipeline) reevaluateBatch(ctx context.Context, db *vulndb.DB, version string, targets []store.EvalTarget) error {
 	at := p.now().UTC()
 	type result struct {
-		ev      store.Evaluation
-		changed bool
-		lost    bool
-		err     error
+		ev       store.Evaluation
+		changed  bool
+		lost     bool
+		outdated bool // other extractors made the inventory: scan again
+		err      error
 	}
 	results := make([]result, len(targets))
 	var wg sync.WaitGroup
@@ -135,15 +137,17 @@ func (p *Pipeline) reevaluateBatch(ctx context.Context, db *vulndb.DB, version s
 		wg.Go(func() {
 			for i := range next {
 				t := targets[i]
-				r, err := p.rematch(ctx, db, t, at)
+				r, outdated, err := p.rematch(ctx, db, t, at)
 				switch {
 				case errors.Is(err, errInventoryLost):
 					results[i] = result{lost: true}
 				case err != nil:
 					results[i] = result{err: err}
 				default:
+					// An outdated inventory is matched all the same: its
+					// findings stay current until the new scan replaces it.
 					ev := evaluation(t.Ref, r, t.Inventory)
-					results[i] = result{ev: ev, changed: ev.Fingerprint != t.Fingerprint}
+					results[i] = result{ev: ev, changed: ev.Fingerprint != t.Fingerprint, outdated: outdated}
 				}
 			}
 		})
@@ -162,8 +166,18 @@ func (p *Pipeline) reevaluateBatch(ctx context.Context, db *vulndb.DB, version s
 	var unchanged []int64
 	var changedEvs []store.Evaluation
 	changed := 0
+	outdated := 0
 	for i, r := range results {
 		t := targets[i]
+		if r.outdated && r.err == nil {
+			// Other extractors (an older drydock) made the inventory:
+			// scan the image again, after the work users asked for.
+			outdated++
+			if _, err := p.d.Queue.EnqueueScans(ctx, store.ScanScope{SubscriptionID: t.SubscriptionID, Repository: t.Repository,
+				Digest: t.Ref.Digest}, store.ReasonRescan, store.PriorityBulk); err != nil {
+				return err
+			}
+		}
 		switch {
 		case r.err != nil:
 			return fmt.Errorf("pipeline: re-evaluate %s@%s: %w", t.Repository, t.Ref.Digest, r.err)
@@ -198,18 +212,21 @@ func (p *Pipeline) reevaluateBatch(ctx context.Context, db *vulndb.DB, version s
 	}
 	p.m.reevaluated.WithLabelValues("changed").Add(float64(changed))
 	p.m.reevaluated.WithLabelValues("unchanged").Add(float64(len(unchanged)))
+	p.m.reevaluated.WithLabelValues("outdated").Add(float64(outdated))
 	p.setState(func(s *ReevalState) { s.Evaluated += len(targets); s.Changed += changed })
 	return nil
 }
 
 // rematch matches a stored image's inventory against db, with the
-// exemptions that apply to it now.
-func (p *Pipeline) rematch(ctx context.Context, db *vulndb.DB, t store.EvalTarget, at time.Time) (*finding.Report, error) {
-	inv, err := getInventory(ctx, p.d.Objects, t.Inventory)
+// exemptions that apply to it now. outdated reports an inventory made by
+// other extractors than the pipeline's.
+func (p *Pipeline) rematch(ctx context.Context, db *vulndb.DB, t store.EvalTarget, at time.Time) (r *finding.Report, outdated bool, err error) {
+	inv, exs, err := getInventory(ctx, p.d.Objects, t.Inventory)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return p.reportFrom(ctx, db, t.SubscriptionID, t.Registry, t.Repository, t.Ref, inv, at)
+	r, err = p.reportFrom(ctx, db, t.SubscriptionID, t.Registry, t.Repository, t.Ref, inv, at)
+	return r, !slices.Equal(exs, p.extractors), err
 }
 
 // reportFrom builds the report of a stored image from its inventory.

@@ -25,7 +25,7 @@ func (p *Pipeline) Report(ctx context.Context, im store.ImageRecord) (*finding.R
 	ref := store.ImageRef{RepositoryID: im.RepositoryID, Digest: im.Digest, ParentDigest: im.ParentDigest, Platform: im.Platform}
 	if im.Inventory != "" {
 		db, _ := p.currentDB()
-		inv, err := getInventory(ctx, p.d.Objects, im.Inventory)
+		inv, _, err := getInventory(ctx, p.d.Objects, im.Inventory)
 		if err != nil {
 			return nil, err
 		}

@@ -235,7 +235,7 @@ func (p *Pipeline) saveScan(ctx context.Context, job store.ClaimedJob, ref store
 	name := ""
 	if inv != nil {
 		var err error
-		if name, err = putInventory(ctx, p.d.Objects, ref.Digest, inv); err != nil {
+		if name, err = putInventory(ctx, p.d.Objects, ref.Digest, inv, p.extractors); err != nil {
 			return "", "", err
 		}
 	}
