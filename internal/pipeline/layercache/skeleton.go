@@ -37,7 +37,7 @@ type Skeleton struct {
 	hdrs  []byte        // encoded headers, in stream order
 	marks []int32       // offset in hdrs of every markEvery-th entry
 	more  map[int]*more // by entry index: kept contents, reducer outputs
-	last  cursor        // where add continues
+	last  cursor        // where add continues (its i, name and mtime)
 }
 
 // more is what an entry holds beyond its header.
@@ -135,7 +135,6 @@ func (s *Skeleton) add(e Entry) {
 	c.name = append(c.name[:0], e.Name...)
 	c.mtime = e.ModTime
 	c.i++
-	c.off = len(b)
 	s.n++
 }
 

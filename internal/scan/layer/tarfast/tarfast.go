@@ -92,6 +92,7 @@ func (t *Reader) next() (*tar.Header, error) {
 		return t.extended()
 	}
 	if hdr, kind := parse(&t.blk, plainTypes); kind != notPlain {
+		legacyType(hdr)
 		t.contents(hdr)
 		return hdr, nil
 	}
@@ -125,14 +126,21 @@ func (t *Reader) extended() (*tar.Header, error) {
 	if xkind == ustarClean && kind == ustarClean {
 		hdr.Format = tar.FormatPAX
 	}
-	if t.blk[156] == tar.TypeRegA {
+	legacyType(hdr)
+	t.contents(hdr)
+	return hdr, nil
+}
+
+// legacyType turns the old regular-file flag ('\x00') into a directory's
+// when the name ends in a slash, as old archives meant, else into a
+// regular file's: archive/tar does so once PAX records are applied.
+func legacyType(hdr *tar.Header) {
+	if hdr.Typeflag == tar.TypeRegA {
 		hdr.Typeflag = tar.TypeReg
 		if strings.HasSuffix(hdr.Name, "/") {
 			hdr.Typeflag = tar.TypeDir
 		}
 	}
-	t.contents(hdr)
-	return hdr, nil
 }
 
 // maxRecords bounds the PAX records read here; archive/tar reads larger
@@ -230,7 +238,8 @@ var (
 )
 
 // parse parses b when it is a plain header of one of types, as
-// archive/tar's Next would return it if nothing preceded it.
+// archive/tar's Next would return it if nothing preceded it, but for the
+// legacy type flag (see legacyType).
 func parse(b *[blockSize]byte, types []byte) (*tar.Header, blockKind) {
 	gnu := string(b[257:265]) == "ustar  \x00"
 	ustar := string(b[257:263]) == "ustar\x00" && string(b[508:512]) != "tar\x00"
@@ -294,12 +303,6 @@ func parse(b *[blockSize]byte, types []byte) (*tar.Header, blockKind) {
 		}
 		if prefix := cstring(b[345:500]); prefix != "" {
 			hdr.Name = prefix + "/" + hdr.Name
-		}
-	}
-	if hdr.Typeflag == tar.TypeRegA {
-		hdr.Typeflag = tar.TypeReg
-		if strings.HasSuffix(hdr.Name, "/") {
-			hdr.Typeflag = tar.TypeDir
 		}
 	}
 	return hdr, kind
