@@ -115,6 +115,17 @@ func written(t testing.TB) map[string][]byte {
 		add(&tar.Header{Name: "ünï.txt", Typeflag: tar.TypeReg}, "non-ASCII name")
 		add(&tar.Header{Name: "opt/.wh..wh..opq", Typeflag: tar.TypeReg}, "")
 		add(&tar.Header{Name: "x", Typeflag: tar.TypeReg, PAXRecords: map[string]string{"SCHILY.xattr.security.capability": "\x01\x00"}}, "xattr")
+		// Times PAX carries (BuildKit and containerd write sub-second
+		// mtimes), before 1970 too, and records with no meaning to tar.
+		sub := &tar.Header{Name: "sub/second", Typeflag: tar.TypeReg, PAXRecords: map[string]string{"comment": "made by a test", "LIBARCHIVE.creationtime": "1700000000"}}
+		if f == tar.FormatPAX {
+			if err := w.WriteHeader(&tar.Header{Name: "sub/", Typeflag: tar.TypeDir, Format: f, ModTime: time.Unix(1700000000, 123456789),
+				AccessTime: time.Unix(1700000001, 5), ChangeTime: time.Unix(-86400, -1)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		add(sub, "pax records")
+		add(&tar.Header{Name: "old/", Typeflag: tar.TypeDir, Linkname: strings.Repeat("l", 120)}, "")
 		if err := w.Close(); err != nil {
 			t.Fatal(err)
 		}
@@ -172,7 +183,7 @@ func TestPlainHeadersParsedHere(t *testing.T) {
 	data := corpus(t)
 	for name, maxHanded := range map[string]int{
 		"gnu.tar": 2, "oldgnu.tar": 2, "ustar.tar": 0, "posix.tar": 0, "v7.tar": 99,
-		"written-USTAR": 0, "written-GNU": 2, "written-PAX": 0,
+		"written-USTAR": 0, "written-GNU": 3, "written-PAX": 0,
 	} {
 		r := NewReader(bytes.NewReader(data[name]))
 		n := 0
