@@ -702,6 +702,7 @@ func TestExtractorsUpgraded(t *testing.T) {
 	if im := e.waitImage("team/alpine", d, nil); im.Packages != 0 || im.Status == store.StatusUnhealthy {
 		t.Fatalf("without the apk extractor: %+v", im)
 	}
+	e.settle("team/alpine", d)
 	e.stop()
 
 	e.p = e.pipeline(nil)
@@ -710,13 +711,39 @@ func TestExtractorsUpgraded(t *testing.T) {
 	if im.Status != store.StatusUnhealthy || im.Packages != 16 || len(advisoryIDs(t, e.meta, "team/alpine", d)) != 20 {
 		t.Errorf("after the upgrade: %+v, %d advisories", im, len(advisoryIDs(t, e.meta, "team/alpine", d)))
 	}
+	e.settle("team/alpine", d)
 	e.stop()
 
 	scanned := im.ScannedAt
+	jobs, err := e.meta.CountScanJobs(t.Context(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
 	e.p = e.pipeline(nil)
 	e.start()
 	time.Sleep(300 * time.Millisecond) // time enough for a rescan, were one queued
 	if again := e.waitImage("team/alpine", d, nil); !again.ScannedAt.Equal(scanned) {
 		t.Errorf("the same extractors scanned the image again: scanned at %v, then %v", scanned, again.ScannedAt)
 	}
+	if n, err := e.meta.CountScanJobs(t.Context(), ""); err != nil || n != jobs {
+		t.Errorf("scan jobs: %d before the start with the same extractors, %d after (%v)", jobs, n, err)
+	}
+}
+
+// settle waits until the manifest has no queued or running scan job: a
+// job's result is saved before the job is marked done, and a process
+// stopped in between has its successor run the job again.
+func (e *env) settle(repo string, d oci.Digest) {
+	e.t.Helper()
+	r := e.repo(repo)
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		pending, err := e.meta.PendingScanJob(e.t.Context(), r.ID, d)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		if !pending {
+			return
+		}
+	}
+	e.t.Fatalf("%s@%s: scan job still pending", repo, d)
 }

@@ -169,12 +169,11 @@ func (p *Pipeline) reevaluateBatch(ctx context.Context, db *vulndb.DB, version s
 	outdated := 0
 	for i, r := range results {
 		t := targets[i]
-		if r.outdated && r.err == nil {
+		if r.outdated {
 			// Other extractors (an older drydock) made the inventory:
 			// scan the image again, after the work users asked for.
 			outdated++
-			if _, err := p.d.Queue.EnqueueScans(ctx, store.ScanScope{SubscriptionID: t.SubscriptionID, Repository: t.Repository,
-				Digest: t.Ref.Digest}, store.ReasonRescan, store.PriorityBulk); err != nil {
+			if err := p.scanAgain(ctx, t, store.PriorityBulk); err != nil {
 				return err
 			}
 		}
@@ -185,8 +184,7 @@ func (p *Pipeline) reevaluateBatch(ctx context.Context, db *vulndb.DB, version s
 			// The inventory is gone: scan the image again.
 			p.m.reevaluated.WithLabelValues("lost").Inc()
 			p.log.WarnContext(ctx, "stored inventory lost; rescanning", "repo", t.Repository, "digest", t.Ref.Digest)
-			if _, err := p.d.Queue.EnqueueScans(ctx, store.ScanScope{SubscriptionID: t.SubscriptionID, Repository: t.Repository,
-				Digest: t.Ref.Digest}, store.ReasonRescan, store.PriorityRescan); err != nil {
+			if err := p.scanAgain(ctx, t, store.PriorityRescan); err != nil {
 				return err
 			}
 			unchanged = append(unchanged, t.ImageID)
@@ -215,6 +213,13 @@ func (p *Pipeline) reevaluateBatch(ctx context.Context, db *vulndb.DB, version s
 	p.m.reevaluated.WithLabelValues("outdated").Add(float64(outdated))
 	p.setState(func(s *ReevalState) { s.Evaluated += len(targets); s.Changed += changed })
 	return nil
+}
+
+// scanAgain queues a scan of a stored image at priority.
+func (p *Pipeline) scanAgain(ctx context.Context, t store.EvalTarget, priority int) error {
+	_, err := p.d.Queue.EnqueueScans(ctx, store.ScanScope{SubscriptionID: t.SubscriptionID, Repository: t.Repository,
+		Digest: t.Ref.Digest}, store.ReasonRescan, priority)
+	return err
 }
 
 // rematch matches a stored image's inventory against db, with the

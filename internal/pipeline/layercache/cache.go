@@ -402,9 +402,10 @@ func (c *Cache) recordNow(ctx context.Context, im *source.Image, i int, pinned m
 	c.recorded.Add(1)
 	// A store that keeps nothing (drydock scan --no-cache) is not handed
 	// an encoding to throw away.
-	if _, discard := c.objs.(objects.Discard); discard {
-	} else if err := c.objs.Put(ctx, objectName(l.Digest), sk.Marshal()); err != nil {
-		c.log.WarnContext(ctx, "store layer skeleton", "layer", l.Digest, "err", err)
+	if _, discard := c.objs.(objects.Discard); !discard {
+		if err := c.objs.Put(ctx, objectName(l.Digest), sk.Marshal()); err != nil {
+			c.log.WarnContext(ctx, "store layer skeleton", "layer", l.Digest, "err", err)
+		}
 	}
 	c.mem.put(l.Digest, sk)
 	return sk, nil
