@@ -659,6 +659,10 @@ func TestIndexAttestation(t *testing.T) {
 	if im := e.waitImage("team/multi", att.Root.Desc.Digest, nil); im.Status != store.StatusNotApplicable {
 		t.Errorf("attestation on its own: %+v", im)
 	}
+	// The platforms are scanned by their own jobs, which may end after the
+	// index's.
+	e.waitImage("team/multi", amd.Root.Desc.Digest, nil)
+	e.waitImage("team/multi", arm.Root.Desc.Digest, nil)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		states, err := e.meta.ManifestStates(t.Context(), e.repo("team/multi").ID, idx, "", 1)
