@@ -147,6 +147,7 @@ func (p *Pipeline) reevaluateBatch(ctx context.Context, db *vulndb.DB, version s
 					// An outdated inventory is matched all the same: its
 					// findings stay current until the new scan replaces it.
 					ev := evaluation(t.Ref, r, t.Inventory)
+					ev.Base = t.ScannedAt
 					results[i] = result{ev: ev, changed: ev.Fingerprint != t.Fingerprint, outdated: outdated}
 				}
 			}

@@ -194,6 +194,11 @@ type Evaluation struct {
 	// emits scan.completed or scan.failed.
 	Scan     bool
 	Attempts int
+	// Base, for a re-match, is the image's ScannedAt when its inventory
+	// was read (EvalTarget.ScannedAt). A re-match of an image evaluated
+	// since (a scan landed meanwhile, with a newer inventory) is not
+	// saved: it was made from what the scan replaced.
+	Base time.Time
 }
 
 // EvaluationResult reports what SaveEvaluation changed.

@@ -90,8 +90,9 @@ func (s *Store) SaveEvaluation(ctx context.Context, ev store.Evaluation) (store.
 }
 
 // SaveEvaluations writes several evaluations in one transaction (a batch
-// of re-evaluations); evaluations of manifests deleted meanwhile are
-// skipped (their result has ImageID 0).
+// of re-evaluations); evaluations of manifests deleted meanwhile, and
+// re-matches of images evaluated since their Base, are skipped (their
+// result has ImageID 0).
 func (s *Store) SaveEvaluations(ctx context.Context, evs []store.Evaluation) ([]store.EvaluationResult, error) {
 	out := make([]store.EvaluationResult, len(evs))
 	err := s.write(ctx, func(tx *wtx) error {
@@ -139,6 +140,9 @@ func (s *Store) saveEvaluation(ctx context.Context, tx *wtx, ev store.Evaluation
 		WHERE repository_id = ? AND digest = ?`, ref.RepositoryID, string(ref.Digest)).Scan(
 		&old.id, &old.status, &old.fingerprint, &old.scannedAt, &old.firstScan); err != nil {
 		return res, err
+	}
+	if !ev.Scan && !ev.Base.IsZero() && old.scannedAt != nanos(ev.Base) {
+		return res, nil // superseded: the image was evaluated since (ImageID 0)
 	}
 	res.ImageID = old.id
 	if old.scannedAt > 0 {

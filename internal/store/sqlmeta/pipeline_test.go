@@ -417,6 +417,52 @@ func TestMigration10(t *testing.T) {
 	}
 }
 
+// TestSaveEvaluationSuperseded: a re-match made from the inventory an
+// image had at its Base is not saved once a scan evaluated the image
+// since (the scan's newer inventory would be overwritten by the older
+// one's result); made from the current evaluation, it is.
+func TestSaveEvaluationSuperseded(t *testing.T) {
+	s, c := openPipeline(t)
+	ctx := t.Context()
+	repo, d, ref := scanningImage(t, s, c)
+	scan := func(inv string, pkgs int) {
+		t.Helper()
+		ev := store.Evaluation{Image: ref, Status: store.StatusHealthy, Inventory: inv, Packages: pkgs, Fingerprint: inv,
+			DBVersion: "db1", At: c.Now(), Scan: true, Attempts: 1}
+		if _, err := s.SaveEvaluation(ctx, ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	scan("old", 0)
+	before, err := s.GetImage(ctx, repo.ID, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Add(time.Minute)
+	scan("new", 16) // lands while a re-match of "old" is under way
+	c.Add(time.Minute)
+	rematch := store.Evaluation{Image: ref, Status: store.StatusUnhealthy, Inventory: "old", Packages: 0, Fingerprint: "old-db2",
+		DBVersion: "db2", At: c.Now(), Base: before.ScannedAt}
+	res, err := s.SaveEvaluations(ctx, []store.Evaluation{rematch})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res[0].ImageID != 0 {
+		t.Errorf("superseded re-match saved: %+v", res[0])
+	}
+	im, err := s.GetImage(ctx, repo.ID, d)
+	if err != nil || im.Inventory != "new" || im.Packages != 16 || im.Status != store.StatusHealthy {
+		t.Fatalf("after a superseded re-match: %+v, %v; want the scan's", im, err)
+	}
+	rematch.Inventory, rematch.Packages, rematch.Base = "new", 16, im.ScannedAt
+	if res, err = s.SaveEvaluations(ctx, []store.Evaluation{rematch}); err != nil || res[0].ImageID == 0 {
+		t.Fatalf("current re-match: %+v, %v", res, err)
+	}
+	if im, err := s.GetImage(ctx, repo.ID, d); err != nil || im.Status != store.StatusUnhealthy || im.DBVersion != "db2" {
+		t.Errorf("after the current re-match: %+v, %v", im, err)
+	}
+}
+
 func TestSaveEvaluation(t *testing.T) {
 	s, c := openPipeline(t)
 	ctx := t.Context()
