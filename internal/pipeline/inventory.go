@@ -15,6 +15,7 @@ import (
 	"github.com/drydock/drydock/internal/pipeline/objects"
 	"github.com/drydock/drydock/internal/pkg"
 	"github.com/drydock/drydock/internal/scan/extract"
+	"github.com/drydock/drydock/internal/store"
 )
 
 // storedInventory is the part of an inventory the pipeline keeps per
@@ -110,36 +111,60 @@ func getInventory(ctx context.Context, objs objects.Store, name string) (*extrac
 	return &extract.Inventory{Distro: s.Distro, Packages: s.Packages}, s.Extractors, nil
 }
 
-// extractorsObject records the extractors of the last drydock serve to
-// start on this data (their keys, one per line).
-const extractorsObject = "pipeline/extractors"
+// scanConfigObject records what decided the inventories of the last
+// drydock serve to start on this data: its extractors (their keys, one
+// per line) and its limits.
+const scanConfigObject = "pipeline/extractors"
 
-// checkExtractors compares the scan's extractors with those the last start
-// recorded. When they differ (drydock was upgraded and an extractor reads
-// more, or differently), every stored image is marked for re-evaluation,
-// which scans again the images whose inventories other extractors made
-// (see reevaluateBatch). Those scans read only the layers holding files a
-// changed extractor wants: the layer cache replays the rest.
-func (p *Pipeline) checkExtractors(ctx context.Context) {
-	want := strings.Join(p.extractors, "\n")
-	had, err := p.d.Objects.Get(ctx, extractorsObject)
+// scanConfig is what scanConfigObject records for this pipeline.
+func (p *Pipeline) scanConfig() (string, error) {
+	lim, err := json.Marshal(p.cfg.Limits)
+	if err != nil {
+		return "", fmt.Errorf("limits: %w", err)
+	}
+	return strings.Join(p.extractors, "\n") + "\nlimits " + string(lim), nil
+}
+
+// checkScanConfig compares the scan's extractors and limits with those
+// the last start recorded. When they differ (drydock was upgraded and an
+// extractor reads more, or differently; or the limits were changed):
+//   - every stored image is marked for re-evaluation, which scans again
+//     the images whose inventories other extractors made (see
+//     reevaluateBatch). Those scans read only the layers holding files a
+//     changed extractor wants: the layer cache replays the rest;
+//   - every image whose scan failed is scanned again: it has no inventory
+//     to compare, and what failed it (a limit, an extractor's error) may
+//     be what changed.
+func (p *Pipeline) checkScanConfig(ctx context.Context) {
+	want, err := p.scanConfig()
+	if err != nil {
+		p.log.WarnContext(ctx, "scan configuration", "err", err)
+		return
+	}
+	had, err := p.d.Objects.Get(ctx, scanConfigObject)
 	switch {
 	case err == nil && string(had) == want:
 		return
 	case err != nil && !errors.Is(err, objects.ErrNotFound):
-		p.log.WarnContext(ctx, "read the extractors of the last start", "err", err)
+		p.log.WarnContext(ctx, "read the scan configuration of the last start", "err", err)
 		return
 	}
 	n, err := p.d.Results.MarkStale(ctx, "")
 	if err != nil {
-		p.log.WarnContext(ctx, "extractors changed: mark images for re-evaluation", "err", err)
+		p.log.WarnContext(ctx, "extractors or limits changed: mark images for re-evaluation", "err", err)
 		return
 	}
-	if err := p.d.Objects.Put(ctx, extractorsObject, []byte(want)); err != nil {
-		p.log.WarnContext(ctx, "record the extractors", "err", err)
+	failed, err := p.d.Queue.EnqueueFailedScans(ctx, store.ReasonUpgrade, store.PriorityBulk)
+	if err != nil {
+		// The marker is not written: the next start tries again.
+		p.log.WarnContext(ctx, "extractors or limits changed: queue the failed images", "err", err)
+		return
 	}
-	if n > 0 {
-		p.log.InfoContext(ctx, "extractors changed since the last start: images whose inventories they did not make will be scanned again",
-			"images", n)
+	if err := p.d.Objects.Put(ctx, scanConfigObject, []byte(want)); err != nil {
+		p.log.WarnContext(ctx, "record the scan configuration", "err", err)
+	}
+	if n > 0 || failed > 0 {
+		p.log.InfoContext(ctx, "extractors or limits changed since the last start: images whose inventories they did not make, and failed images, will be scanned again",
+			"images", n, "failed_queued", failed)
 	}
 }

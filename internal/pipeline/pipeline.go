@@ -167,7 +167,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	} else if n > 0 {
 		p.log.InfoContext(ctx, "scan jobs taken back after a restart", "jobs", n, "worker", p.cfg.WorkerName)
 	}
-	p.checkExtractors(ctx)
+	p.checkScanConfig(ctx)
 	p.waitForDB(ctx)
 	p.log.InfoContext(ctx, "scan pipeline started", "workers", p.cfg.Workers, "worker", p.cfg.WorkerName,
 		"time_budget", p.cfg.TimeBudget, "max_attempts", p.cfg.MaxAttempts)

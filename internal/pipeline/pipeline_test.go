@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -23,6 +24,7 @@ import (
 	"github.com/drydock/drydock/internal/registry"
 	"github.com/drydock/drydock/internal/scan/extract"
 	"github.com/drydock/drydock/internal/scan/extract/list"
+	"github.com/drydock/drydock/internal/scan/layer"
 	lt "github.com/drydock/drydock/internal/scan/layer/layertest"
 	st "github.com/drydock/drydock/internal/scan/source/sourcetest"
 	"github.com/drydock/drydock/internal/store"
@@ -731,6 +733,42 @@ func TestExtractorsUpgraded(t *testing.T) {
 	}
 	if n, err := e.meta.CountScanJobs(t.Context(), ""); err != nil || n != jobs {
 		t.Errorf("scan jobs: %d before the start with the same extractors, %d after (%v)", jobs, n, err)
+	}
+}
+
+// TestFailedScannedAfterLimitsChange: an image that failed on a limit is
+// scanned again by the first start with other limits (or extractors),
+// and by no later start with the same ones.
+func TestFailedScannedAfterLimitsChange(t *testing.T) {
+	e := newEnv(t, pipeline.Config{MaxAttempts: 1, Limits: layer.Config{MaxEntries: 1}}, importDB(t, nil))
+	e.start()
+	d := e.push("team/alpine", "3.4.6", st.Image(t, st.ImageSpec{Layers: [][]byte{st.Tar(t, alpine(t, "3.4.6")...)}}))
+	if im := e.waitImage("team/alpine", d, nil); im.Status != store.StatusFailed || !strings.Contains(im.Reason, "entries") {
+		t.Fatalf("with max-entries 1: %+v", im)
+	}
+	e.settle("team/alpine", d)
+	e.stop()
+
+	e.cfg.Limits = layer.Config{}
+	e.p = e.pipeline(nil)
+	e.start()
+	im := e.waitImage("team/alpine", d, func(im store.ImageRecord) bool { return im.Status != store.StatusFailed })
+	if im.Status != store.StatusUnhealthy || im.Packages != 16 || len(advisoryIDs(t, e.meta, "team/alpine", d)) != 20 {
+		t.Errorf("after raising the limit: %+v, %d advisories", im, len(advisoryIDs(t, e.meta, "team/alpine", d)))
+	}
+	e.settle("team/alpine", d)
+	e.stop()
+
+	jobs, err := e.meta.CountScanJobs(t.Context(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.p = e.pipeline(nil)
+	e.start()
+	time.Sleep(300 * time.Millisecond) // time enough for a rescan, were one queued
+	e.stop()
+	if n, err := e.meta.CountScanJobs(t.Context(), ""); err != nil || n != jobs {
+		t.Errorf("scan jobs: %d before a start with the same limits, %d after (%v)", jobs, n, err)
 	}
 }
 

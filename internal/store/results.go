@@ -37,6 +37,9 @@ const (
 	ReasonPush   = "push"
 	ReasonRescan = "rescan"
 	ReasonPlan   = "plan" // scanning was switched on
+	// ReasonUpgrade: what decides an inventory (the extractors, the
+	// limits) changed since the image failed.
+	ReasonUpgrade = "upgrade"
 )
 
 // ClaimedJob is a scan job leased to one worker.
@@ -83,6 +86,12 @@ type ScanQueue interface {
 	// job per manifest: manifests already queued are skipped) and returns
 	// how many were queued. Only registries of type standard are included.
 	EnqueueScans(ctx context.Context, scope ScanScope, reason string, priority int) (int, error)
+	// EnqueueFailedScans queues, in every subscription, one job per
+	// manifest whose scan ended failed: the manifest of the failed image,
+	// or the index it is a platform of. Manifests already queued and
+	// registries of other types than standard are skipped. It returns how
+	// many were queued.
+	EnqueueFailedScans(ctx context.Context, reason string, priority int) (int, error)
 }
 
 // ScanScope selects manifests to scan. SubscriptionID is required; the

@@ -203,6 +203,36 @@ func (s *Store) EnqueueScans(ctx context.Context, scope store.ScanScope, reason 
 	return int(n), nil
 }
 
+// EnqueueFailedScans implements [store.ScanQueue].
+func (s *Store) EnqueueFailedScans(ctx context.Context, reason string, priority int) (int, error) {
+	// The job is for the manifest that was pushed: a failed platform's
+	// index, when it has one (its job scans every platform again; the
+	// layer cache replays the ones that did not fail).
+	q := `INSERT INTO scan_jobs (subscription_id, repository_id, digest, reason, priority, state, attempts, run_after, created_at, updated_at)
+		SELECT DISTINCT r.subscription_id, m.repository_id, m.digest, CAST(? AS TEXT), CAST(? AS BIGINT), 'queued', 0,
+			CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT)
+		FROM images i
+		JOIN manifests m ON m.repository_id = i.repository_id
+			AND m.digest = CASE WHEN i.parent_digest <> '' THEN i.parent_digest ELSE i.digest END
+		JOIN repositories r ON r.id = m.repository_id JOIN registries g ON g.id = r.registry_id
+		WHERE i.status = ? AND g.type = 'standard'
+		  AND NOT EXISTS (SELECT 1 FROM scan_jobs j WHERE j.digest = m.digest AND j.repository_id = m.repository_id AND j.state = 'queued')`
+	now := nanos(s.now())
+	var n int64
+	err := s.write(ctx, func(tx *wtx) error {
+		res, err := exec(ctx, tx, q, reason, priority, now, now, now, store.StatusFailed)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("sqlmeta: enqueue failed scans: %w", err)
+	}
+	return int(n), nil
+}
+
 // bit stores a bool as 0 or 1.
 func bit(b bool) int64 {
 	if b {

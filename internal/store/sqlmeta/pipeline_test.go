@@ -591,3 +591,71 @@ func TestSaveEvaluation(t *testing.T) {
 }
 
 var _ = oci.Digest("")
+
+// TestEnqueueFailedScans: after an upgrade, a job for every manifest
+// whose scan failed (the index, for a failed platform), none for the
+// others or for manifests already queued.
+func TestEnqueueFailedScans(t *testing.T) {
+	s, c := openPipeline(t)
+	ctx := t.Context()
+	ra, da := pushImage(t, s, "reg/a", "v1")
+	rb, idx := pushImage(t, s, "reg/b", "v1") // stands for an index
+	rc, dc := pushImage(t, s, "reg/c", "v1")
+	plats := map[string]oci.Digest{}
+	for _, p := range []string{"amd64", "arm64", "s390x"} {
+		_, plats[p] = pushVariant(t, s, "reg/b", "", p)
+	}
+	for range 6 {
+		j, ok := claim(t, s, "w1")
+		if !ok {
+			t.Fatal("push job missing")
+		}
+		if err := s.FinishScanJob(ctx, j.ID, "w1", store.JobDone, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	save := func(ref store.ImageRef, status string) {
+		t.Helper()
+		if err := s.MarkScanning(ctx, ref, c.Now()); err != nil {
+			t.Fatal(err)
+		}
+		ev := store.Evaluation{Image: ref, Status: status, DBVersion: "db1", At: c.Now(), Scan: true, Attempts: 1}
+		if status == store.StatusFailed {
+			ev.Reason = "layer over max-layer-bytes"
+		} else {
+			ev.Inventory = "inv"
+		}
+		if _, err := s.SaveEvaluation(ctx, ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	save(store.ImageRef{RepositoryID: ra.ID, Digest: da, Platform: "linux/amd64"}, store.StatusFailed)
+	plat := func(p string) oci.Digest { return plats[p] }
+	save(store.ImageRef{RepositoryID: rb.ID, Digest: plat("amd64"), ParentDigest: idx, Platform: "linux/amd64"}, store.StatusHealthy)
+	save(store.ImageRef{RepositoryID: rb.ID, Digest: plat("arm64"), ParentDigest: idx, Platform: "linux/arm64"}, store.StatusFailed)
+	save(store.ImageRef{RepositoryID: rb.ID, Digest: plat("s390x"), ParentDigest: idx, Platform: "linux/s390x"}, store.StatusFailed)
+	save(store.ImageRef{RepositoryID: rc.ID, Digest: dc, Platform: "linux/amd64"}, store.StatusHealthy)
+
+	if n, err := s.EnqueueFailedScans(ctx, store.ReasonUpgrade, store.PriorityBulk); err != nil || n != 2 {
+		t.Fatalf("EnqueueFailedScans = %d, %v; want 2 (reg/a, reg/b's index once)", n, err)
+	}
+	if n, err := s.EnqueueFailedScans(ctx, store.ReasonUpgrade, store.PriorityBulk); err != nil || n != 0 {
+		t.Fatalf("again while queued: %d, %v", n, err)
+	}
+	var got []string
+	for {
+		j, ok := claim(t, s, "w2")
+		if !ok {
+			break
+		}
+		if j.Reason != store.ReasonUpgrade {
+			t.Errorf("%s: reason %q", j.Repository, j.Reason)
+		}
+		got = append(got, j.Repository+"@"+string(j.Digest))
+	}
+	sort.Strings(got)
+	want := []string{"reg/a@" + string(da), "reg/b@" + string(idx)}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("jobs (-want +got)\n%s", d)
+	}
+}

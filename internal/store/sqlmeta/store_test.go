@@ -22,6 +22,12 @@ import (
 // name of subscription "s1" and returns the repository and digest.
 func pushImage(t *testing.T, s *sqlmeta.Store, name, tag string) (store.Repository, oci.Digest) {
 	t.Helper()
+	return pushVariant(t, s, name, tag, "")
+}
+
+// pushVariant is pushImage of a manifest that differs by seed.
+func pushVariant(t *testing.T, s *sqlmeta.Store, name, tag, seed string) (store.Repository, oci.Digest) {
+	t.Helper()
 	ctx := t.Context()
 	if _, err := s.EnsureSubscription(ctx, "s1", "One"); err != nil {
 		t.Fatal(err)
@@ -30,7 +36,7 @@ func pushImage(t *testing.T, s *sqlmeta.Store, name, tag string) (store.Reposito
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, layer := digest.FromString(name+"config"), digest.FromString(name+"layer")
+	cfg, layer := digest.FromString(name+"config"+seed), digest.FromString(name+"layer"+seed)
 	for _, d := range []oci.Digest{cfg, layer} {
 		if _, err := s.CommitBlob(ctx, repo, d, func() (store.BlobInfo, error) { return store.BlobInfo{Digest: d, Size: 7}, nil }); err != nil {
 			t.Fatal(err)
