@@ -15,6 +15,7 @@ import (
 	"github.com/drydock/drydock/internal/pipeline/objects"
 	"github.com/drydock/drydock/internal/policy"
 	"github.com/drydock/drydock/internal/querytables"
+	"github.com/drydock/drydock/internal/scan/layer"
 	"github.com/drydock/drydock/internal/store"
 	"github.com/drydock/drydock/internal/store/sqlmeta"
 	"github.com/drydock/drydock/internal/vulndb"
@@ -42,7 +43,7 @@ func servePipeline(cfg config.Config, meta *sqlmeta.Store, blobs store.Blobs, ad
 		Workers: sc.Workers, TimeBudget: sc.TimeBudget.D(), MaxAttempts: sc.MaxAttempts,
 		Backoff: sc.Backoff.D(), MaxBackoff: sc.MaxBackoff.D(), Lease: sc.Lease.D(), Poll: sc.Poll.D(),
 		WorkerName: sc.WorkerName, DisabledByDefault: !sc.EnabledByDefault, PlanWindow: sc.PlanWindow.D(), Reevaluate: reeval,
-		AttachSBOM: sc.AttachSBOM, ToolVersion: toolVersion(),
+		AttachSBOM: sc.AttachSBOM, ToolVersion: toolVersion(), Limits: scanLimits(sc.Limits),
 	}, pipeline.Deps{Queue: meta, Results: meta, Manifests: meta, Blobs: blobs, Objects: objs, Advisories: advisories,
 		Plans: meta, Artifacts: meta, Exemptions: meta, Logger: log, Metrics: metrics})
 	if err != nil {
@@ -69,4 +70,11 @@ func externalRoles() map[string]string {
 		}
 	}
 	return roles
+}
+
+// scanLimits turns the configured limits into the layer reader's (the
+// other fields keep the reader's defaults).
+func scanLimits(l config.ScanLimits) layer.Config {
+	return layer.Config{MaxLayerBytes: int64(l.MaxLayerBytes), MaxEntries: int64(l.MaxEntries),
+		MaxFileBytes: int64(l.MaxFileBytes), MaxRatio: int64(l.MaxRatio)}
 }

@@ -115,6 +115,25 @@ type Scan struct {
 	// AttachSBOM writes each scanned image's CycloneDX SBOM into its
 	// repository as an OCI referrer of the image.
 	AttachSBOM bool `yaml:"attachSBOM"`
+	// Limits bound the work one image may cause (with TimeBudget); an
+	// image past one ends failed, with the limit named in its reason.
+	// After a change, the next start scans the failed images again.
+	Limits ScanLimits `yaml:"limits"`
+}
+
+// ScanLimits are the scan pipeline's caps on one image, as `drydock scan`
+// takes them in flags. The defaults admit every real image seen so far.
+type ScanLimits struct {
+	// MaxLayerBytes caps the uncompressed size of one layer.
+	MaxLayerBytes ByteSize `yaml:"maxLayerBytes"`
+	// MaxEntries caps the tar entries over all layers of an image.
+	MaxEntries int `yaml:"maxEntries"`
+	// MaxFileBytes caps the size of one file an extractor reads whole (a
+	// package database, a lockfile); a larger one is skipped with a
+	// warning in the report.
+	MaxFileBytes ByteSize `yaml:"maxFileBytes"`
+	// MaxRatio caps a compressed layer's decompression ratio.
+	MaxRatio int `yaml:"maxRatio"`
 }
 
 // VulnDB configures how the server keeps the advisory database current.
@@ -279,6 +298,7 @@ func Default() Config {
 			EnabledByDefault:   true,
 			PlanWindow:         Duration(30 * 24 * time.Hour),
 			ReevaluateInterval: Duration(24 * time.Hour),
+			Limits:             ScanLimits{MaxLayerBytes: 16 << 30, MaxEntries: 4_000_000, MaxFileBytes: 64 << 20, MaxRatio: 256},
 		},
 		Webhooks: Webhooks{
 			Workers:        4,
@@ -372,6 +392,9 @@ func (c Config) Validate() error {
 	if sc := c.Scan; sc.Workers < 0 || sc.MaxAttempts < 1 || sc.TimeBudget <= 0 || sc.Backoff <= 0 || sc.MaxBackoff < sc.Backoff ||
 		sc.Lease <= 0 || sc.Poll <= 0 || sc.PlanWindow <= 0 || sc.ReevaluateInterval < 0 {
 		errs = append(errs, errors.New("scan: workers must not be negative, maxAttempts at least 1, durations positive (reevaluateInterval may be 0), maxBackoff at least backoff"))
+	}
+	if l := c.Scan.Limits; l.MaxLayerBytes <= 0 || l.MaxEntries <= 0 || l.MaxFileBytes <= 0 || l.MaxRatio <= 0 {
+		errs = append(errs, errors.New("scan.limits: maxLayerBytes, maxEntries, maxFileBytes and maxRatio must be positive"))
 	}
 	if c.Auth.Enabled && c.Auth.AdminUser == "" {
 		errs = append(errs, errors.New("auth.adminUser is empty"))

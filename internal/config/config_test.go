@@ -35,7 +35,11 @@ func TestLoadLayers(t *testing.T) {
 			"DRYDOCK_ADDR":                     "127.0.0.1:9",
 			"DRYDOCK_DATA":                     "/x",
 			"DRYDOCK_STORAGE_SYNC":             "true",
+			"DRYDOCK_SCAN_LIMITS_MAXENTRIES":   "10000000",
+			"DRYDOCK_SCAN_LIMITS_MAXFILEBYTES": "128MiB",
 		}, want: func(c *Config) {
+			c.Scan.Limits.MaxEntries = 10_000_000
+			c.Scan.Limits.MaxFileBytes = 128 << 20
 			c.Registry.MaxManifestSize = 1000 * 1000
 			c.Registry.AutoCreateRegistries = false
 			c.GC.Interval = Duration(5 * time.Minute)
@@ -75,8 +79,9 @@ func TestLoadErrors(t *testing.T) {
 	c := Default()
 	c.Log.Level = "loud"
 	c.Server.TLSCert = "x"
+	c.Scan.Limits.MaxRatio = 0
 	err := c.Validate()
-	if err == nil || !strings.Contains(err.Error(), "loud") || !strings.Contains(err.Error(), "tlsKey") {
+	if err == nil || !strings.Contains(err.Error(), "loud") || !strings.Contains(err.Error(), "tlsKey") || !strings.Contains(err.Error(), "scan.limits") {
 		t.Errorf("validate: %v", err)
 	}
 	empty := filepath.Join(dir, "empty.yaml")
