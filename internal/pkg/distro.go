@@ -25,12 +25,31 @@ type Distro struct {
 // Variants.
 const VariantDistroless = "distroless"
 
-// String returns "ID VersionID" ("alpine 3.4.6").
+// Version names the release for people: VersionID, or for a release
+// without one its code name, as its os-release's PRETTY_NAME gives it
+// when that ends in it ("forky/sid": Debian testing and unstable cannot
+// be told apart), else the bare code name; "" when neither is known.
+func (d *Distro) Version() string {
+	if d == nil {
+		return ""
+	}
+	if d.VersionID != "" || d.Codename == "" {
+		return d.VersionID
+	}
+	if f := strings.Fields(d.PrettyName); len(f) > 0 {
+		if last := f[len(f)-1]; strings.HasPrefix(last, d.Codename+"/") {
+			return last
+		}
+	}
+	return d.Codename
+}
+
+// String returns "ID Version" ("alpine 3.4.6", "debian forky/sid").
 func (d *Distro) String() string {
 	if d == nil {
 		return ""
 	}
-	return strings.TrimSpace(d.ID + " " + d.VersionID)
+	return strings.TrimSpace(d.ID + " " + d.Version())
 }
 
 // PURLQualifier returns the purl "distro" qualifier value ("alpine-3.4.6",

@@ -423,7 +423,7 @@ func (o *Options) waitDB() error {
 // fillInventory copies the inventory's OS and packages into r.
 func fillInventory(r *finding.Report, inv *extract.Inventory, opts Options) {
 	if d := inv.Distro; d != nil {
-		r.Image.OS = finding.OS{Family: d.ID, Version: d.VersionID, EOL: match.ReleaseOf(d).EndOfLife(opts.now())}
+		r.Image.OS = finding.OS{Family: d.ID, Version: d.Version(), EOL: match.ReleaseOf(d).EndOfLife(opts.now())}
 	}
 	for i := range inv.Packages {
 		r.Packages = append(r.Packages, match.Package(&inv.Packages[i]))
