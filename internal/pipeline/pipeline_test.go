@@ -720,19 +720,26 @@ func TestExtractorsUpgraded(t *testing.T) {
 	e.settle("team/alpine", d)
 	e.stop()
 
-	scanned := im.ScannedAt
-	jobs, err := e.meta.CountScanJobs(t.Context(), "")
+	e.restartQueuesNothing("the same extractors")
+	if again := e.waitImage("team/alpine", d, nil); !again.ScannedAt.Equal(im.ScannedAt) {
+		t.Errorf("the same extractors scanned the image again: scanned at %v, then %v", im.ScannedAt, again.ScannedAt)
+	}
+}
+
+// restartQueuesNothing starts and stops a pipeline like the last one
+// (same extractors and limits) and checks that it queued no scan.
+func (e *env) restartQueuesNothing(same string) {
+	e.t.Helper()
+	jobs, err := e.meta.CountScanJobs(e.t.Context(), "")
 	if err != nil {
-		t.Fatal(err)
+		e.t.Fatal(err)
 	}
 	e.p = e.pipeline(nil)
 	e.start()
 	time.Sleep(300 * time.Millisecond) // time enough for a rescan, were one queued
-	if again := e.waitImage("team/alpine", d, nil); !again.ScannedAt.Equal(scanned) {
-		t.Errorf("the same extractors scanned the image again: scanned at %v, then %v", scanned, again.ScannedAt)
-	}
-	if n, err := e.meta.CountScanJobs(t.Context(), ""); err != nil || n != jobs {
-		t.Errorf("scan jobs: %d before the start with the same extractors, %d after (%v)", jobs, n, err)
+	e.stop()
+	if n, err := e.meta.CountScanJobs(e.t.Context(), ""); err != nil || n != jobs {
+		e.t.Errorf("scan jobs: %d before a start with %s, %d after (%v)", jobs, same, n, err)
 	}
 }
 
@@ -759,17 +766,7 @@ func TestFailedScannedAfterLimitsChange(t *testing.T) {
 	e.settle("team/alpine", d)
 	e.stop()
 
-	jobs, err := e.meta.CountScanJobs(t.Context(), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.p = e.pipeline(nil)
-	e.start()
-	time.Sleep(300 * time.Millisecond) // time enough for a rescan, were one queued
-	e.stop()
-	if n, err := e.meta.CountScanJobs(t.Context(), ""); err != nil || n != jobs {
-		t.Errorf("scan jobs: %d before a start with the same limits, %d after (%v)", jobs, n, err)
-	}
+	e.restartQueuesNothing("the same limits")
 }
 
 // settle waits until the manifest has no queued or running scan job: a

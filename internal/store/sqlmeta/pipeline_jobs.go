@@ -143,20 +143,12 @@ func (s *Store) RetryScanJob(ctx context.Context, id int64, worker string, runAf
 // RequeueScanJobs queues again the jobs of dead workers: expired leases,
 // and the jobs of worker and of its sub-workers ("worker/N").
 func (s *Store) RequeueScanJobs(ctx context.Context, worker string) (int, error) {
-	var n int64
-	err := s.write(ctx, func(tx *wtx) error {
-		now := nanos(s.now())
-		res, err := exec(ctx, tx, qRequeueJobs, now, now, worker, len(worker)+1, worker+"/")
-		if err != nil {
-			return err
-		}
-		n, err = res.RowsAffected()
-		return err
-	})
+	now := nanos(s.now())
+	n, err := s.writeCount(ctx, qRequeueJobs, now, now, worker, len(worker)+1, worker+"/")
 	if err != nil {
 		return 0, fmt.Errorf("sqlmeta: requeue scan jobs: %w", err)
 	}
-	return int(n), nil
+	return n, nil
 }
 
 // EnqueueScans queues one job per manifest of scope that has none queued.
@@ -188,19 +180,11 @@ func (s *Store) EnqueueScans(ctx context.Context, scope store.ScanScope, reason 
 		q += ` AND (m.pushed_at >= ? OR m.last_pulled_at >= ?)`
 		args = append(args, nanos(scope.Since), nanos(scope.Since))
 	}
-	var n int64
-	err := s.write(ctx, func(tx *wtx) error {
-		res, err := exec(ctx, tx, q, args...)
-		if err != nil {
-			return err
-		}
-		n, err = res.RowsAffected()
-		return err
-	})
+	n, err := s.writeCount(ctx, q, args...)
 	if err != nil {
 		return 0, fmt.Errorf("sqlmeta: enqueue scans: %w", err)
 	}
-	return int(n), nil
+	return n, nil
 }
 
 // EnqueueFailedScans implements [store.ScanQueue].
@@ -218,19 +202,11 @@ func (s *Store) EnqueueFailedScans(ctx context.Context, reason string, priority 
 		WHERE i.status = ? AND g.type = 'standard'
 		  AND NOT EXISTS (SELECT 1 FROM scan_jobs j WHERE j.digest = m.digest AND j.repository_id = m.repository_id AND j.state = 'queued')`
 	now := nanos(s.now())
-	var n int64
-	err := s.write(ctx, func(tx *wtx) error {
-		res, err := exec(ctx, tx, q, reason, priority, now, now, now, store.StatusFailed)
-		if err != nil {
-			return err
-		}
-		n, err = res.RowsAffected()
-		return err
-	})
+	n, err := s.writeCount(ctx, q, reason, priority, now, now, now, store.StatusFailed)
 	if err != nil {
 		return 0, fmt.Errorf("sqlmeta: enqueue failed scans: %w", err)
 	}
-	return int(n), nil
+	return n, nil
 }
 
 // bit stores a bool as 0 or 1.

@@ -556,23 +556,15 @@ func (s *Store) CountDueEvaluations(ctx context.Context, dbVersion string) (int6
 
 // MarkStale asks for the re-evaluation of a subscription's images.
 func (s *Store) MarkStale(ctx context.Context, subscriptionID string) (int, error) {
-	var n int64
-	err := s.write(ctx, func(tx *wtx) error {
-		q := `UPDATE images SET stale = 1 WHERE inventory <> ''`
-		var args []any
-		if subscriptionID != "" {
-			q += ` AND subscription_id = ?`
-			args = append(args, subscriptionID)
-		}
-		r, err := exec(ctx, tx, q, args...)
-		if err != nil {
-			return err
-		}
-		n, err = r.RowsAffected()
-		return err
-	})
+	q := `UPDATE images SET stale = 1 WHERE inventory <> ''`
+	var args []any
+	if subscriptionID != "" {
+		q += ` AND subscription_id = ?`
+		args = append(args, subscriptionID)
+	}
+	n, err := s.writeCount(ctx, q, args...)
 	if err != nil {
 		return 0, fmt.Errorf("sqlmeta: mark stale: %w", err)
 	}
-	return int(n), nil
+	return n, nil
 }

@@ -218,6 +218,21 @@ func exec(ctx context.Context, tx *wtx, query string, args ...any) (sql.Result, 
 	return tx.ExecContext(ctx, rebind(query), args...)
 }
 
+// writeCount runs one statement in a write transaction and returns the
+// rows it changed.
+func (s *Store) writeCount(ctx context.Context, query string, args ...any) (int, error) {
+	var n int64
+	err := s.write(ctx, func(tx *wtx) error {
+		res, err := exec(ctx, tx, query, args...)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return int(n), err
+}
+
 func queryRow(ctx context.Context, q querier, query string, args ...any) *sql.Row {
 	return q.QueryRowContext(ctx, rebind(query), args...)
 }
