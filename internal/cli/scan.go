@@ -44,6 +44,7 @@ type scanFlags struct {
 	limits     layer.Config
 	noCache    bool
 	cacheBytes int64
+	output     string
 	// failUnchecked makes packages that were not checked (see
 	// finding.Report.Unchecked) a failure.
 	failUnchecked bool
@@ -126,12 +127,14 @@ SOURCE_DATE_EPOCH to fix the scan time for reproducible output.`,
 	fl.StringVar(&f.platform, "platform", "", "scan only this platform of a multi-platform image, os/arch[/variant]")
 	fl.BoolVar(&f.insecure, "insecure", false, "allow plain HTTP and unverified TLS for registry images")
 	fl.DurationVar(&f.timeout, "timeout", 10*time.Minute, "an image still reading its layers after this long fails, with a report saying so (0: no limit)")
-	fl.Int64Var(&f.limits.MaxLayerBytes, "max-layer-bytes", layer.DefaultMaxLayerBytes, "largest uncompressed layer")
+	fl.StringVarP(&f.output, "output", "o", "", "write the report to this file instead of standard output (replaced only once the report is complete)")
+	f.limits.MaxLayerBytes, f.limits.MaxFileBytes, f.cacheBytes = layer.DefaultMaxLayerBytes, layer.DefaultMaxFileBytes, cache.DefaultMaxBytes
+	fl.Var((*byteSize)(&f.limits.MaxLayerBytes), "max-layer-bytes", "largest uncompressed layer (bytes, or with a unit: 512MiB, 2GB)")
 	fl.Int64Var(&f.limits.MaxEntries, "max-entries", layer.DefaultMaxEntries, "most tar entries over all layers")
-	fl.Int64Var(&f.limits.MaxFileBytes, "max-file-bytes", layer.DefaultMaxFileBytes, "largest file read by an extractor")
+	fl.Var((*byteSize)(&f.limits.MaxFileBytes), "max-file-bytes", "largest file read by an extractor (bytes, or with a unit)")
 	fl.Int64Var(&f.limits.MaxRatio, "max-ratio", layer.DefaultMaxRatio, "largest decompression ratio of a layer")
 	fl.BoolVar(&f.noCache, "no-cache", false, "read every layer; do not use or fill the layer cache in DATA/cache")
-	fl.Int64Var(&f.cacheBytes, "cache-max-bytes", cache.DefaultMaxBytes, "size of the layer cache; least recently used layers are evicted beyond it")
+	fl.Var((*byteSize)(&f.cacheBytes), "cache-max-bytes", "size of the layer cache; least recently used layers are evicted beyond it (bytes, or with a unit)")
 	return cmd
 }
 
@@ -246,7 +249,7 @@ func runScan(ctx context.Context, g *globals, ref string, f *scanFlags) error {
 		return usageError{fmt.Errorf("%s has %d platforms (%s); --format %s writes one image: choose one with --platform",
 			ref, len(reports), strings.Join(plats, ", "), f.format)}
 	}
-	if err := writeReports(ctx, g.stdout, f.format, reports, now); err != nil {
+	if err := writeOutput(g.stdout, f.output, func(w io.Writer) error { return writeReports(ctx, w, f.format, reports, now) }); err != nil {
 		return err
 	}
 	return scanOutcome(reports, f.failOn != "", threshold, f.failUnchecked)
@@ -380,6 +383,34 @@ func loadExempters(g *globals, f *scanFlags, now func() time.Time) ([]scan.Exemp
 		out = append(out, vex)
 	}
 	return out, nil
+}
+
+// writeOutput runs write on stdout, or (path set) on a new file beside
+// path that replaces it once write succeeded: a CI job never reads half a
+// report, and a failed write leaves an earlier report in place.
+func writeOutput(stdout io.Writer, path string, write func(io.Writer) error) error {
+	if path == "" {
+		return write(stdout)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("--output: %w", err)
+	}
+	err = write(tmp)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("--output %s: %w", path, err)
+	}
+	return nil
 }
 
 // writeReports writes each report in format: JSON documents one after

@@ -381,3 +381,61 @@ func TestScanBrokenDockerConfig(t *testing.T) {
 		t.Errorf("stderr %q: want once %q", errs, want)
 	}
 }
+
+// TestScanOutputFile: --output writes what standard output would get to a
+// file, replaced only by a complete report (the exit code still gates);
+// size flags take units.
+func TestScanOutputFile(t *testing.T) {
+	t.Setenv("SOURCE_DATE_EPOCH", fmt.Sprint(scanEpoch.Unix()))
+	t.Setenv("NO_COLOR", "1")
+	db := goldenDB(t)
+	layout := appLayout(t)
+	base := []string{"--data", t.TempDir(), "scan", "--db", db, "--no-cache"}
+	code, want, errs := run(t, append(base, "--format", "sarif", "--fail-on", "critical", "oci:"+layout)...)
+	if code != ExitFindings {
+		t.Fatalf("to stdout: exit %d, stderr %s", code, errs)
+	}
+	dir := t.TempDir()
+	file := filepath.Join(dir, "drydock.sarif")
+	if err := os.WriteFile(file, []byte("an earlier report"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := run(t, append(base, "--format", "sarif", "--fail-on", "critical", "-o", file, "oci:"+layout)...)
+	if code != ExitFindings || out != "" {
+		t.Fatalf("--output: exit %d, stdout %q, stderr %s", code, out, errs)
+	}
+	got, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != want {
+		t.Errorf("--output file differs from standard output:\n%s", cmp.Diff(want, string(got)))
+	}
+	if fi, err := os.Stat(file); err != nil || fi.Mode().Perm() != 0o644 {
+		t.Errorf("report file mode: %v, %v", fi.Mode(), err)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+		t.Errorf("%d files beside the report, want none", len(ents)-1)
+	}
+
+	// A scan that stops before its report leaves the earlier one.
+	code, _, _ = run(t, append(base, "--format", "sarif", "-o", file, "oci:"+filepath.Join(dir, "missing"))...)
+	if got2, _ := os.ReadFile(file); code != ExitFailure || string(got2) != want {
+		t.Errorf("failed scan: exit %d, report file changed", code)
+	}
+	if code, _, errs := run(t, append(base, "-o", filepath.Join(dir, "no", "such", "dir", "r.json"), "oci:"+layout)...); code != ExitFailure || !strings.Contains(errs, "--output") {
+		t.Errorf("unwritable --output: exit %d, stderr %q", code, errs)
+	}
+
+	// Sizes: with units or in bytes, the same limit (the apk database is
+	// larger: the scan fails on it).
+	for _, size := range []string{"1KiB", "1024"} {
+		code, _, errs := run(t, append(base, "--format", "json", "--max-file-bytes", size, "oci:"+layout)...)
+		if code != ExitFailure || !strings.Contains(errs, "file larger than 1024 bytes") {
+			t.Errorf("--max-file-bytes %s: exit %d, stderr %q", size, code, errs)
+		}
+	}
+	if code, _, errs := run(t, append(base, "--max-layer-bytes", "lots", "oci:"+layout)...); code != ExitUsage || !strings.Contains(errs, "not a size") {
+		t.Errorf("--max-layer-bytes lots: exit %d, stderr %q", code, errs)
+	}
+}
