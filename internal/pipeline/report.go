@@ -24,7 +24,8 @@ var ErrNotEvaluated = errors.New("the image has not been scanned yet")
 // from it against the current advisory database and exemptions, so the
 // report shows what is known now; scannedAt is the image's last
 // evaluation. A notApplicable or failed image gets a report with its
-// reason.
+// reason (and the packages found, when its scan failed after reading its
+// layers: see storedInventory.Failure).
 func (p *Pipeline) Report(ctx context.Context, im store.ImageRecord) (*finding.Report, error) {
 	if im.ScannedAt.IsZero() || !final(im.Status) {
 		return nil, fmt.Errorf("%w (status %s)", ErrNotEvaluated, im.Status)
@@ -32,11 +33,11 @@ func (p *Pipeline) Report(ctx context.Context, im store.ImageRecord) (*finding.R
 	ref := store.ImageRef{RepositoryID: im.RepositoryID, Digest: im.Digest, ParentDigest: im.ParentDigest, Platform: im.Platform}
 	db, _ := p.currentDB()
 	if im.Inventory != "" {
-		inv, _, err := getInventory(ctx, p.d.Objects, im.Inventory)
+		li, err := getInventory(ctx, p.d.Objects, im.Inventory)
 		if err != nil {
 			return nil, err
 		}
-		return p.reportFrom(ctx, db, im.SubscriptionID, im.Registry, im.Repository, ref, inv, im.ScannedAt)
+		return p.reportFrom(ctx, db, im.SubscriptionID, im.Registry, im.Repository, ref, li.inv, li.failure, im.ScannedAt)
 	}
 	if im.Status == store.StatusFailed || im.Status == store.StatusNotApplicable {
 		// Made as scan.ScanImage makes the report of an image it does
