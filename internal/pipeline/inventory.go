@@ -57,6 +57,12 @@ func extractorKeys(exs []extract.Extractor) []string {
 
 const inventorySchema = "drydock.inventory/v1"
 
+// failedInventorySchema is the schema of an inventory with a Failure: a
+// drydock that predates Failure (after a downgrade) does not know it, and
+// takes the inventory for lost, scanning the image again, not for a
+// complete one that would turn the failed image healthy.
+const failedInventorySchema = inventorySchema + "+failure"
+
 // inventoryName is the object holding the inventory of image d. An
 // image's inventory depends only on its content (and the extractors), so
 // images of the same digest share it.
@@ -83,7 +89,11 @@ var (
 // named, and returns its name. failure is the reason its scan failed,
 // empty when it did not (see storedInventory.Failure).
 func putInventory(ctx context.Context, objs objects.Store, d oci.Digest, inv *extract.Inventory, extractors []string, failure string) (string, error) {
-	b, err := json.Marshal(storedInventory{Schema: inventorySchema, Extractors: extractors, Failure: failure,
+	schema := inventorySchema
+	if failure != "" {
+		schema = failedInventorySchema
+	}
+	b, err := json.Marshal(storedInventory{Schema: schema, Extractors: extractors, Failure: failure,
 		Distro: inv.Distro, Packages: inv.Packages})
 	if err != nil {
 		return "", fmt.Errorf("pipeline: encode inventory of %s: %w", d, err)
@@ -118,7 +128,7 @@ func getInventory(ctx context.Context, objs objects.Store, name string) (*loaded
 		return nil, fmt.Errorf("%w: %s: %w", errInventoryLost, name, err)
 	}
 	var s storedInventory
-	if err := json.Unmarshal(b, &s); err != nil || s.Schema != inventorySchema {
+	if err := json.Unmarshal(b, &s); err != nil || (s.Schema != inventorySchema && s.Schema != failedInventorySchema) {
 		return nil, fmt.Errorf("%w: %s: not an inventory (%v)", errInventoryLost, name, err)
 	}
 	if s.Packages == nil {
