@@ -23,7 +23,10 @@
 // notApplicable) and each image scanned with scan.ScanImage, whose
 // inventory comes from package layercache (per-layer skeletons, a base
 // layer read once). The inventory is stored per image digest (package
-// objects): it is the image's SBOM and what re-evaluation matches. The
+// objects): it is the image's SBOM and what re-evaluation matches. A scan
+// that failed after reading the layers (an extractor could not read a
+// file) stores what the other extractors found, with the reason: its
+// report, like drydock scan's, fails and lists those packages. The
 // evaluation (status, summary, findings) is saved with its findings
 // difference, usage record, registry assessment and outbox events in one
 // transaction (store.ScanResults.SaveEvaluation).

@@ -26,9 +26,24 @@ type storedInventory struct {
 	// sorted); an inventory made by others is out of date: the image is
 	// scanned again (see Pipeline.Run). Inventories stored before drydock
 	// recorded them have none.
-	Extractors []string      `json:"extractors,omitempty"`
-	Distro     *pkg.Distro   `json:"distro,omitempty"`
-	Packages   []pkg.Package `json:"packages"`
+	Extractors []string `json:"extractors,omitempty"`
+	// Failure is the reason the scan that took the inventory failed,
+	// empty when it did not: an extractor could not read a file (a
+	// corrupt rpm database, say), so the inventory holds what the others
+	// found. Its report fails with this reason and lists those packages,
+	// as drydock scan's report of the image does.
+	Failure  string        `json:"failure,omitempty"`
+	Distro   *pkg.Distro   `json:"distro,omitempty"`
+	Packages []pkg.Package `json:"packages"`
+}
+
+// loadedInventory is a stored inventory read back.
+type loadedInventory struct {
+	inv *extract.Inventory
+	// extractors made it (see storedInventory.Extractors).
+	extractors []string
+	// failure is storedInventory.Failure.
+	failure string
 }
 
 // extractorKeys names extractors as stored inventories record them.
@@ -42,6 +57,12 @@ func extractorKeys(exs []extract.Extractor) []string {
 }
 
 const inventorySchema = "drydock.inventory/v1"
+
+// failedInventorySchema is the schema of an inventory with a Failure: a
+// drydock that predates Failure (after a downgrade) does not know it, and
+// takes the inventory for lost, scanning the image again, not for a
+// complete one that would turn the failed image healthy.
+const failedInventorySchema = inventorySchema + "+failure"
 
 // inventoryName is the object holding the inventory of image d. An
 // image's inventory depends only on its content (and the extractors), so
@@ -66,9 +87,15 @@ var (
 )
 
 // putInventory stores the inventory of image d, made by the extractors
-// named, and returns its name.
-func putInventory(ctx context.Context, objs objects.Store, d oci.Digest, inv *extract.Inventory, extractors []string) (string, error) {
-	b, err := json.Marshal(storedInventory{Schema: inventorySchema, Extractors: extractors, Distro: inv.Distro, Packages: inv.Packages})
+// named, and returns its name. failure is the reason its scan failed,
+// empty when it did not (see storedInventory.Failure).
+func putInventory(ctx context.Context, objs objects.Store, d oci.Digest, inv *extract.Inventory, extractors []string, failure string) (string, error) {
+	schema := inventorySchema
+	if failure != "" {
+		schema = failedInventorySchema
+	}
+	b, err := json.Marshal(storedInventory{Schema: schema, Extractors: extractors, Failure: failure,
+		Distro: inv.Distro, Packages: inv.Packages})
 	if err != nil {
 		return "", fmt.Errorf("pipeline: encode inventory of %s: %w", d, err)
 	}
@@ -86,29 +113,30 @@ func putInventory(ctx context.Context, objs objects.Store, d oci.Digest, inv *ex
 // the image must be scanned again.
 var errInventoryLost = errors.New("pipeline: stored inventory lost")
 
-// getInventory reads a stored inventory and the extractors that made it.
-func getInventory(ctx context.Context, objs objects.Store, name string) (*extract.Inventory, []string, error) {
+// getInventory reads a stored inventory.
+func getInventory(ctx context.Context, objs objects.Store, name string) (*loadedInventory, error) {
 	z, err := objs.Get(ctx, name)
 	if errors.Is(err, objects.ErrNotFound) {
-		return nil, nil, fmt.Errorf("%w: %s", errInventoryLost, name)
+		return nil, fmt.Errorf("%w: %s", errInventoryLost, name)
 	}
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	dec := invDecoders.Get().(*zstd.Decoder)
 	b, err := dec.DecodeAll(z, nil)
 	invDecoders.Put(dec)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: %s: %w", errInventoryLost, name, err)
+		return nil, fmt.Errorf("%w: %s: %w", errInventoryLost, name, err)
 	}
 	var s storedInventory
-	if err := json.Unmarshal(b, &s); err != nil || s.Schema != inventorySchema {
-		return nil, nil, fmt.Errorf("%w: %s: not an inventory (%v)", errInventoryLost, name, err)
+	if err := json.Unmarshal(b, &s); err != nil || (s.Schema != inventorySchema && s.Schema != failedInventorySchema) {
+		return nil, fmt.Errorf("%w: %s: not an inventory (%v)", errInventoryLost, name, err)
 	}
 	if s.Packages == nil {
 		s.Packages = []pkg.Package{}
 	}
-	return &extract.Inventory{Distro: s.Distro, Packages: s.Packages}, s.Extractors, nil
+	return &loadedInventory{inv: &extract.Inventory{Distro: s.Distro, Packages: s.Packages}, extractors: s.Extractors,
+		failure: s.Failure}, nil
 }
 
 // scanConfigObject records what decided the inventories of the last

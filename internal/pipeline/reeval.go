@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"sync"
 	"time"
@@ -227,27 +228,36 @@ func (p *Pipeline) scanAgain(ctx context.Context, t store.EvalTarget, priority i
 // exemptions that apply to it now. outdated reports an inventory made by
 // other extractors than the pipeline's.
 func (p *Pipeline) rematch(ctx context.Context, db *vulndb.DB, t store.EvalTarget, at time.Time) (r *finding.Report, outdated bool, err error) {
-	inv, exs, err := getInventory(ctx, p.d.Objects, t.Inventory)
+	li, err := getInventory(ctx, p.d.Objects, t.Inventory)
 	if err != nil {
 		return nil, false, err
 	}
-	r, err = p.reportFrom(ctx, db, t.SubscriptionID, t.Registry, t.Repository, t.Ref, inv, at)
-	return r, !slices.Equal(exs, p.extractors), err
+	r, err = p.reportFrom(ctx, db, t.SubscriptionID, t.Registry, t.Repository, t.Ref, li.inv, li.failure, at)
+	return r, !slices.Equal(li.extractors, p.extractors), err
 }
 
-// reportFrom builds the report of a stored image from its inventory.
+// reportFrom builds the report of a stored image from its inventory, as
+// scan.ScanImage builds it from the layers: failure, when set, is why the
+// scan that took the inventory failed (see storedInventory.Failure), and
+// the report fails with it, listing the packages found.
 func (p *Pipeline) reportFrom(ctx context.Context, db *vulndb.DB, sub, registry, repo string, ref store.ImageRef,
-	inv *extract.Inventory, at time.Time) (*finding.Report, error) {
+	inv *extract.Inventory, failure string, at time.Time) (*finding.Report, error) {
 	exs, err := p.exemptersFor(ctx, ImageScope{SubscriptionID: sub, Registry: registry, Repository: repo, Digest: ref.Digest,
 		Parent: ref.ParentDigest})
 	if err != nil {
 		return nil, err
 	}
+	var invErr error
+	log := p.log
+	if failure != "" {
+		// The scan logged the failure; each report of it would again.
+		invErr, log = errors.New(failure), slog.New(slog.DiscardHandler)
+	}
 	im := &source.Image{Repository: repo, Digest: ref.Digest, Platform: ref.Platform}
 	return scan.ScanImage(ctx, im, scan.Options{
-		DB: db, Extractors: p.d.Extractors, Exempters: exs, Logger: p.log, Now: func() time.Time { return at },
+		DB: db, Extractors: p.d.Extractors, Exempters: exs, Logger: log, Now: func() time.Time { return at },
 		Inventory: func(context.Context, *source.Image, func(context.Context) (*extract.Inventory, error)) (*extract.Inventory, error) {
-			return inv, nil
+			return inv, invErr
 		},
 	})
 }

@@ -1,11 +1,16 @@
 package pipeline
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"time"
 
 	"github.com/drydock/drydock/internal/finding"
+	"github.com/drydock/drydock/internal/scan"
+	"github.com/drydock/drydock/internal/scan/source"
 	"github.com/drydock/drydock/internal/store"
 )
 
@@ -14,23 +19,39 @@ import (
 var ErrNotEvaluated = errors.New("the image has not been scanned yet")
 
 // Report returns the scan report of a stored image (schema
-// drydock.report/v1). An image with an inventory is matched again from it
-// against the current advisory database and exemptions, so the report
-// shows what is known now; scannedAt is the image's last evaluation. A
-// notApplicable or failed image gets a report with its reason.
+// drydock.report/v1), the report drydock scan gives of the same image
+// with the same database. An image with an inventory is matched again
+// from it against the current advisory database and exemptions, so the
+// report shows what is known now; scannedAt is the image's last
+// evaluation. A notApplicable or failed image gets a report with its
+// reason (and the packages found, when its scan failed after reading its
+// layers: see storedInventory.Failure).
 func (p *Pipeline) Report(ctx context.Context, im store.ImageRecord) (*finding.Report, error) {
 	if im.ScannedAt.IsZero() || !final(im.Status) {
 		return nil, fmt.Errorf("%w (status %s)", ErrNotEvaluated, im.Status)
 	}
 	ref := store.ImageRef{RepositoryID: im.RepositoryID, Digest: im.Digest, ParentDigest: im.ParentDigest, Platform: im.Platform}
+	db, _ := p.currentDB()
 	if im.Inventory != "" {
-		db, _ := p.currentDB()
-		inv, _, err := getInventory(ctx, p.d.Objects, im.Inventory)
+		li, err := getInventory(ctx, p.d.Objects, im.Inventory)
 		if err != nil {
 			return nil, err
 		}
-		return p.reportFrom(ctx, db, im.SubscriptionID, im.Registry, im.Repository, ref, inv, im.ScannedAt)
+		return p.reportFrom(ctx, db, im.SubscriptionID, im.Registry, im.Repository, ref, li.inv, li.failure, im.ScannedAt)
 	}
+	if im.Status == store.StatusFailed || im.Status == store.StatusNotApplicable {
+		// Made as scan.ScanImage makes the report of an image it does
+		// not scan or could not read: the reason, and the database.
+		src := &source.Image{Repository: im.Repository, Digest: im.Digest, Platform: im.Platform}
+		if im.Status == store.StatusNotApplicable {
+			src.NotApplicable = cmp.Or(im.Reason, "not a container image drydock scans")
+		} else {
+			src.Err = errors.New(cmp.Or(im.Reason, "the scan failed"))
+		}
+		return scan.ScanImage(ctx, src, scan.Options{DB: db, Logger: slog.New(slog.DiscardHandler),
+			Now: func() time.Time { return im.ScannedAt }})
+	}
+	// An image evaluated without an inventory: nothing to list.
 	r := &finding.Report{
 		Schema:    finding.SchemaV1,
 		Image:     finding.Image{Repository: im.Repository, Digest: string(im.Digest), Platform: im.Platform},
@@ -40,9 +61,7 @@ func (p *Pipeline) Report(ctx context.Context, im store.ImageRecord) (*finding.R
 		Packages:  []finding.Package{},
 		Findings:  []finding.Finding{},
 	}
-	c := finding.Conditions{Failed: im.Status == store.StatusFailed, NotApplicable: im.Status == store.StatusNotApplicable,
-		NoDatabase: im.DBVersion == ""}
-	if err := r.Finalize(nil, c); err != nil {
+	if err := r.Finalize(nil, finding.Conditions{NoDatabase: im.DBVersion == ""}); err != nil {
 		return nil, err
 	}
 	return r, nil

@@ -71,7 +71,7 @@ func (p *Pipeline) attachSBOM(ctx context.Context, job store.ClaimedJob, ref sto
 		}
 	}
 	db, _ := p.currentDB()
-	rep, err := p.reportFrom(ctx, db, job.SubscriptionID, job.Registry, job.Repository, ref, inv, r.ScannedAt)
+	rep, err := p.reportFrom(ctx, db, job.SubscriptionID, job.Registry, job.Repository, ref, inv, "", r.ScannedAt)
 	if err != nil {
 		return err
 	}

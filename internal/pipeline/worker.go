@@ -11,6 +11,7 @@ import (
 	"github.com/drydock/drydock/internal/oci"
 	"github.com/drydock/drydock/internal/scan"
 	"github.com/drydock/drydock/internal/scan/extract"
+	"github.com/drydock/drydock/internal/scan/layer"
 	"github.com/drydock/drydock/internal/scan/source"
 	"github.com/drydock/drydock/internal/store"
 )
@@ -180,7 +181,7 @@ func (p *Pipeline) scanJob(ctx context.Context, job store.ClaimedJob) (state, no
 		if _, _, err := p.saveScan(ctx, job, ref, r, inv); err != nil {
 			return "", "", err
 		}
-		if p.cfg.AttachSBOM && inv != nil {
+		if p.cfg.AttachSBOM && inv != nil && r.Status != finding.StatusFailed {
 			// The scan is recorded: a failed attach is logged, not retried
 			// (the next scan of the image tries again).
 			if err := p.attachSBOM(ctx, job, ref, r, inv); err != nil {
@@ -206,13 +207,20 @@ func (p *Pipeline) scanImage(ctx context.Context, job store.ClaimedJob, im *sour
 		return nil, nil, err
 	}
 	var taken *extract.Inventory
+	partial := false
 	start := p.now()
 	r, err := scan.ScanImage(ctx, im, scan.Options{
 		DB: db, Extractors: p.d.Extractors, Limits: p.cfg.Limits, Exempters: exs, Logger: p.log, Now: p.now,
 		Inventory: func(ctx context.Context, im *source.Image, read func(context.Context) (*extract.Inventory, error)) (*extract.Inventory, error) {
 			inv, err := p.cache.Inventory(ctx, im, read)
-			if err == nil {
+			switch {
+			case err == nil:
 				taken = inv
+			case inv != nil && keepPartial(err):
+				// The report fails and lists what the other extractors
+				// found: the stored inventory keeps it for the image's
+				// report (see storedInventory.Failure).
+				taken, partial = inv, true
 			}
 			return inv, err
 		},
@@ -224,10 +232,19 @@ func (p *Pipeline) scanImage(ctx context.Context, job store.ClaimedJob, im *sour
 		return nil, nil, err
 	}
 	p.m.imageSeconds.Observe(p.now().Sub(start).Seconds())
-	if r.Status == finding.StatusFailed || r.Status == finding.StatusNotApplicable {
+	if r.Status == finding.StatusNotApplicable || (r.Status == finding.StatusFailed && !partial) {
 		taken = nil
 	}
 	return r, taken, nil
+}
+
+// keepPartial reports whether the inventory a failed read returned with
+// err is worth keeping: what the image holds (an extractor could not read
+// a file), not where a clock stopped the read.
+func keepPartial(err error) bool {
+	var le *layer.LimitError
+	return !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) &&
+		!(errors.As(err, &le) && le.Limit == layer.LimitTime)
 }
 
 // saveScan stores the inventory (when one was taken) and the evaluation.
@@ -235,7 +252,11 @@ func (p *Pipeline) saveScan(ctx context.Context, job store.ClaimedJob, ref store
 	name := ""
 	if inv != nil {
 		var err error
-		if name, err = putInventory(ctx, p.d.Objects, ref.Digest, inv, p.extractors); err != nil {
+		failure := ""
+		if r.Status == finding.StatusFailed {
+			failure = r.Reason
+		}
+		if name, err = putInventory(ctx, p.d.Objects, ref.Digest, inv, p.extractors, failure); err != nil {
 			return "", "", err
 		}
 	}
