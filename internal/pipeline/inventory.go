@@ -160,9 +160,9 @@ func (p *Pipeline) scanConfig() (string, error) {
 //     the images whose inventories other extractors made (see
 //     reevaluateBatch). Those scans read only the layers holding files a
 //     changed extractor wants: the layer cache replays the rest;
-//   - every image whose scan failed is scanned again: it has no inventory
-//     to compare, and what failed it (a limit, an extractor's error) may
-//     be what changed.
+//   - every image whose scan failed is scanned again: most have no
+//     inventory to compare, and what failed it (a limit, an extractor's
+//     error) may be what changed.
 func (p *Pipeline) checkScanConfig(ctx context.Context) {
 	want, err := p.scanConfig()
 	if err != nil {

@@ -186,7 +186,9 @@ type Evaluation struct {
 	OSVersion string
 	OSEOL     bool
 	// Inventory names the stored inventory object; empty when none was
-	// taken (notApplicable, failed).
+	// taken (notApplicable; failed before the layers were read, or on a
+	// time limit). A failed scan whose extractor could not read a file
+	// keeps what the others found.
 	Inventory string
 	Packages  int
 	// Unchecked counts the packages that could not be matched against
