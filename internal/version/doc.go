@@ -84,15 +84,16 @@
 //     are invalid, as in packaging ≥ 22. Written here:
 //     github.com/aquasecurity/go-pep440-version splits local versions only
 //     on '.' ("1.0+abc-1" ≠ "1.0+abc.1") and fails on numbers ≥ 2^64.
-//   - [Maven]: a port of Apache Maven's ComparableVersion in its Maven 4 /
-//     3.9 form (with MNG-6964, MNG-7644 "1.0.0.RC1 < 1.0.0-RC2", MNG-7714
-//     and the combination items), qualifiers alpha < beta < milestone <
-//     rc = cr < snapshot < "" = ga = final = release < sp < other words <
-//     numbers. Written here: github.com/masahiro331/go-mvn-version follows
-//     Maven 3.8 and differs on MNG-7644/7714 cases and on numbers ≥ 2^63.
-//     Maven accepts any string; only empty strings and white space are
-//     rejected. Like Maven's, this order is not transitive on a few exotic
-//     versions (1 < 1-a < 1-0.alpha, yet 1 > 1-0.alpha).
+//   - [Maven]: a port of Apache Maven's ComparableVersion in its Maven 4
+//     form (with MNG-6964, MNG-7644 "1.0.0.RC1 < 1.0.0-RC2", MNG-7714, the
+//     combination items, and master's transitivity fixes: a qualifier list
+//     such as "-redhat-00001" compares its first item with a qualifier,
+//     so 2.2.11.Final-redhat-00001 > 2.2.11.Final, and "ga1" > ""),
+//     qualifiers alpha < beta < milestone < rc = cr < snapshot < "" = ga =
+//     final = release < sp < other words < numbers. Written here:
+//     github.com/masahiro331/go-mvn-version follows Maven 3.8 and differs
+//     on MNG-7644/7714 cases and on numbers ≥ 2^63. Maven accepts any
+//     string; only empty strings and white space are rejected.
 //   - [RubyGems]: Gem::Version: a letter makes a pre-release, "-" means
 //     ".pre.", trailing zeros of the release and pre-release parts are
 //     ignored, letter runs compare as strings. Written here:
@@ -126,8 +127,8 @@
 // dpkg, rpm, PEP 440, RubyGems, Composer and SemVer fixtures were checked
 // line by line against the reference tools (dpkg/libapt, rpm 4.18,
 // packaging 23.0, RubyGems 3.3, composer/semver with PHP 8.2, npm semver 7),
-// the Maven fixture against Maven's ComparableVersion (Maven 3.8.7 differs
-// only on the MNG-7714 lines), and the apk scheme against the 380
+// the Maven fixture against Maven's ComparableVersion (apache/maven master
+// 0288c858; Maven 3.8.7 differs only on the MNG-7714 lines), and the apk scheme against the 380
 // comparisons of apk-tools' own test data. Beyond the fixtures, 150,000 to
 // 300,000 randomly generated pairs per scheme (dpkg, rpm, PEP 440,
 // RubyGems, Composer, SemVer, Maven) were compared with the same tools

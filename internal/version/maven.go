@@ -23,8 +23,10 @@ type mvnItem struct {
 var mvnZero = &mvnItem{kind: mvnNumber, num: "0"}
 
 // mavenVersion is a Maven artifact version, ordered like Apache Maven's
-// org.apache.maven.artifact.versioning.ComparableVersion (Maven 4 / 3.9
-// semantics, including MNG-6964, MNG-7644 and MNG-7714).
+// org.apache.maven.artifact.versioning.ComparableVersion (Maven 4
+// semantics, including MNG-6964, MNG-7644 and MNG-7714, and master's
+// comparison of qualifier lists with qualifiers, which makes the order
+// transitive).
 type mavenVersion struct {
 	s     string
 	items *mvnItem
@@ -196,6 +198,11 @@ func (it *mvnItem) normalize() {
 			it.items = append(it.items[:i:i], it.items[i+1:]...)
 		}
 	}
+	// Removing a zero prefix must not leave an extra nesting level:
+	// "0.0.0-2021..." and "2021..." hold the same list.
+	if len(it.items) == 1 && it.items[0].kind == mvnList {
+		it.items = it.items[0].items
+	}
 }
 
 var mvnQualifiers = map[string]int{
@@ -234,24 +241,37 @@ func (it *mvnItem) compare(b *mvnItem) int {
 		switch {
 		case b == nil:
 			return mvnCompareQualifiers(it.str, "") // 1-rc < 1, 1-ga = 1, 1-sp > 1
-		case b.kind == mvnNumber || b.kind == mvnList:
+		case b.kind == mvnNumber:
 			return -1
+		case b.kind == mvnList:
+			return -b.compare(it)
 		case b.kind == mvnString:
 			return mvnCompareQualifiers(it.str, b.str)
 		}
 		if c := mvnCompareQualifiers(it.str, b.str); c != 0 {
 			return c
 		}
+		if mvnCompareQualifiers(it.str, "") == 0 {
+			return -b.numCompareNull() // 1-ga = 1-ga0 < 1-ga1
+		}
 		return -1 // X < X1
 	case mvnCombination:
 		switch {
 		case b == nil:
-			return mvnCompareQualifiers(it.str, "")
-		case b.kind == mvnNumber || b.kind == mvnList:
+			if c := mvnCompareQualifiers(it.str, ""); c != 0 {
+				return c // 1-rc1 < 1, 1-sp1 > 1
+			}
+			return it.numCompareNull() // 1-ga1 > 1, 1-ga0 = 1
+		case b.kind == mvnNumber:
 			return -1
+		case b.kind == mvnList:
+			return -b.compare(it)
 		case b.kind == mvnString:
 			if c := mvnCompareQualifiers(it.str, b.str); c != 0 {
 				return c
+			}
+			if mvnCompareQualifiers(it.str, "") == 0 {
+				return it.numCompareNull()
 			}
 			return 1 // X1 > X
 		}
@@ -273,7 +293,18 @@ func (it *mvnItem) compare(b *mvnItem) int {
 	case mvnNumber:
 		return -1 // 1-1 < 1.0.x
 	case mvnString, mvnCombination:
-		return 1 // 1-1 > 1-sp
+		// The list's first item against the qualifier, then the rest
+		// against nothing: 1-sp-1 > 1-sp, 1-1 > 1-sp, 1-alpha < 1.beta.
+		c := 0
+		if len(it.items) == 0 {
+			c = -b.compare(nil)
+		} else {
+			c = it.items[0].compare(b)
+		}
+		for i := 1; c == 0 && i < len(it.items); i++ {
+			c = it.items[i].compare(nil)
+		}
+		return c
 	}
 	for i := 0; i < len(it.items) || i < len(b.items); i++ {
 		var c int
@@ -290,6 +321,15 @@ func (it *mvnItem) compare(b *mvnItem) int {
 		}
 	}
 	return 0
+}
+
+// numCompareNull compares a combination's number with nothing: 0 when it
+// is zero, else 1.
+func (it *mvnItem) numCompareNull() int {
+	if isZero(it.num) {
+		return 0
+	}
+	return 1
 }
 
 func (v *mavenVersion) String() string { return v.s }
