@@ -15,6 +15,7 @@ import (
 	"github.com/drydock/drydock/internal/pipeline/objects"
 	"github.com/drydock/drydock/internal/pkg"
 	"github.com/drydock/drydock/internal/scan/extract"
+	"github.com/drydock/drydock/internal/scan/match"
 	"github.com/drydock/drydock/internal/store"
 )
 
@@ -139,9 +140,9 @@ func getInventory(ctx context.Context, objs objects.Store, name string) (*loaded
 		failure: s.Failure}, nil
 }
 
-// scanConfigObject records what decided the inventories of the last
-// drydock serve to start on this data: its extractors (their keys, one
-// per line) and its limits.
+// scanConfigObject records what decided the inventories and verdicts of
+// the last drydock serve to start on this data: its extractors (their
+// keys, one per line), its limits and its matching rules' revision.
 const scanConfigObject = "pipeline/extractors"
 
 // scanConfig is what scanConfigObject records for this pipeline.
@@ -150,13 +151,15 @@ func (p *Pipeline) scanConfig() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("limits: %w", err)
 	}
-	return strings.Join(p.extractors, "\n") + "\nlimits " + string(lim), nil
+	return fmt.Sprintf("%s\nlimits %s\nmatching %d", strings.Join(p.extractors, "\n"), lim, match.Revision), nil
 }
 
-// checkScanConfig compares the scan's extractors and limits with those
-// the last start recorded. When they differ (drydock was upgraded and an
-// extractor reads more, or differently; or the limits were changed):
-//   - every stored image is marked for re-evaluation, which scans again
+// checkScanConfig compares the scan's extractors, limits and matching
+// rules with those the last start recorded. When they differ (drydock was
+// upgraded and an extractor reads more, or differently, or a version
+// comparison was fixed; or the limits were changed):
+//   - every stored image is marked for re-evaluation (matched again from
+//     its inventory, with the current rules), which scans again
 //     the images whose inventories other extractors made (see
 //     reevaluateBatch). Those scans read only the layers holding files a
 //     changed extractor wants: the layer cache replays the rest;
@@ -179,20 +182,20 @@ func (p *Pipeline) checkScanConfig(ctx context.Context) {
 	}
 	n, err := p.d.Results.MarkStale(ctx, "")
 	if err != nil {
-		p.log.WarnContext(ctx, "extractors or limits changed: mark images for re-evaluation", "err", err)
+		p.log.WarnContext(ctx, "scan configuration changed: mark images for re-evaluation", "err", err)
 		return
 	}
 	failed, err := p.d.Queue.EnqueueFailedScans(ctx, store.ReasonUpgrade, store.PriorityBulk)
 	if err != nil {
 		// The marker is not written: the next start tries again.
-		p.log.WarnContext(ctx, "extractors or limits changed: queue the failed images", "err", err)
+		p.log.WarnContext(ctx, "scan configuration changed: queue the failed images", "err", err)
 		return
 	}
 	if err := p.d.Objects.Put(ctx, scanConfigObject, []byte(want)); err != nil {
 		p.log.WarnContext(ctx, "record the scan configuration", "err", err)
 	}
 	if n > 0 || failed > 0 {
-		p.log.InfoContext(ctx, "extractors or limits changed since the last start: images whose inventories they did not make, and failed images, will be scanned again",
+		p.log.InfoContext(ctx, "extractors, limits or matching rules changed since the last start: stored images are matched again; those whose inventories other extractors made, and failed ones, are scanned again",
 			"images", n, "failed_queued", failed)
 	}
 }

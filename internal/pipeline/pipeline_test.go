@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -25,6 +26,7 @@ import (
 	"github.com/drydock/drydock/internal/scan/extract"
 	"github.com/drydock/drydock/internal/scan/extract/list"
 	"github.com/drydock/drydock/internal/scan/layer"
+	"github.com/drydock/drydock/internal/scan/match"
 	lt "github.com/drydock/drydock/internal/scan/layer/layertest"
 	st "github.com/drydock/drydock/internal/scan/source/sourcetest"
 	"github.com/drydock/drydock/internal/store"
@@ -723,6 +725,47 @@ func TestExtractorsUpgraded(t *testing.T) {
 	e.restartQueuesNothing("the same extractors")
 	if again := e.waitImage("team/alpine", d, nil); !again.ScannedAt.Equal(im.ScannedAt) {
 		t.Errorf("the same extractors scanned the image again: scanned at %v, then %v", im.ScannedAt, again.ScannedAt)
+	}
+}
+
+// TestMatchingRulesChanged: a start whose matching rules' revision
+// differs from the last start's matches every stored image again; one
+// with the same rules does not.
+func TestMatchingRulesChanged(t *testing.T) {
+	e := newEnv(t, pipeline.Config{}, importDB(t, nil))
+	e.start()
+	d := e.push("team/alpine", "3.4.6", st.Image(t, st.ImageSpec{Layers: [][]byte{st.Tar(t, alpine(t, "3.4.6")...)}}))
+	e.waitImage("team/alpine", d, nil)
+	e.settle("team/alpine", d)
+	e.stop()
+
+	const marker = "pipeline/extractors"
+	had, err := e.objs.Get(t.Context(), marker)
+	if err != nil || !strings.Contains(string(had), fmt.Sprintf("\nmatching %d", match.Revision)) {
+		t.Fatalf("start marker %q, %v: want the matching revision", had, err)
+	}
+	evaluated := func() int {
+		e.p = e.pipeline(nil)
+		e.start()
+		defer e.stop()
+		deadline := time.Now().Add(time.Second) // a pass over one image takes milliseconds
+		for time.Now().Before(deadline) {
+			if st := e.p.ReevalState(); st.Evaluated > 0 && !st.Running {
+				return st.Evaluated
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		return e.p.ReevalState().Evaluated
+	}
+	if n := evaluated(); n != 0 {
+		t.Errorf("a start with the same rules re-matched %d images", n)
+	}
+	older := strings.Replace(string(had), fmt.Sprintf("\nmatching %d", match.Revision), fmt.Sprintf("\nmatching %d", match.Revision-1), 1)
+	if err := e.objs.Put(t.Context(), marker, []byte(older)); err != nil {
+		t.Fatal(err)
+	}
+	if n := evaluated(); n != 1 {
+		t.Errorf("a start with other matching rules re-matched %d images, want 1", n)
 	}
 }
 

@@ -14,6 +14,17 @@ import (
 	"github.com/drydock/drydock/internal/vulndb/osv"
 )
 
+// Revision identifies the matching rules: version comparison (package
+// version), range evaluation, the releases and ecosystems packages are
+// matched against. Bump it with any change that alters which advisories
+// affect which package version: drydock serve records it at start and,
+// when it changed, matches every stored image again (without reading
+// layers), as it does when the advisory database changes.
+//
+//	1: the rules up to 2026-11-28
+//	2: Maven qualifier lists ordered as Maven master (2.2.11.Final-redhat-00001 > 2.2.11.Final)
+const Revision = 2
+
 // Options tune [Match].
 type Options struct {
 	// Matchers are tried in order for each package; nil means [All].
