@@ -49,6 +49,13 @@
 // With no database loaded, scans record inventories with status pending,
 // and the first database brings them their verdict.
 //
+// At start, the pipeline compares what decides inventories and verdicts
+// (its extractors' names and versions, its limits, match.Revision) with
+// what the last start on the same data recorded. When they differ, every
+// stored image is marked stale (re-evaluation then scans again the images
+// whose inventories other extractors made) and every failed image is
+// queued for a new scan.
+//
 // # Reports
 //
 // [Pipeline.Report] renders a stored image's report (schema
