@@ -248,7 +248,10 @@ func (r *resolver) image(ctx context.Context, desc oci.Descriptor, m *oci.Manife
 		}
 		return nil, err
 	}
-	if im.Platform == "" && cfg.OS != "" && cfg.Architecture != "" {
+	if cfg.OS != "" && cfg.Architecture != "" {
+		// The image's own word, not its index's: the server scans a
+		// platform image when it is pushed, before any index names it,
+		// and the two must report the same platform.
 		im.Platform = Platform{OS: cfg.OS, Arch: cfg.Architecture, Variant: cfg.Variant}.String()
 	}
 	if why := notLinux(cfg.OS); why != "" {

@@ -822,3 +822,32 @@ func TestLayoutPlatformDefaultVariant(t *testing.T) {
 		}
 	}
 }
+
+// TestPlatformFromConfig: an image's platform is what its config says,
+// not its index entry (which the server, scanning a platform image when it
+// is pushed, has not seen), so that drydock scan and the server report the
+// same; the entry still decides which image --platform picks.
+func TestPlatformFromConfig(t *testing.T) {
+	arm := twoLayers(t, "linux/arm64") // config: arm64, no variant
+	arm.Root.Desc.Platform.Variant = "v8"
+	amd := twoLayers(t, "linux/amd64")
+	dir := t.TempDir()
+	st.WriteLayout(t, dir, "", st.Index(t, amd, arm))
+	for platform, wantImages := range map[string][]string{
+		"":               {want(amd, "linux/amd64"), want(arm, "linux/arm64")},
+		"linux/arm64/v8": {want(arm, "linux/arm64")},
+	} {
+		src, err := source.Open(t.Context(), "oci:"+dir, source.Options{Platform: platform})
+		if err != nil {
+			t.Fatal(err)
+		}
+		images, err := src.Images(t.Context())
+		src.Close()
+		if err != nil {
+			t.Fatalf("--platform %q: %v", platform, err)
+		}
+		if d := cmp.Diff(wantImages, summary(t, images)); d != "" {
+			t.Errorf("--platform %q (-want +got)\n%s", platform, d)
+		}
+	}
+}
