@@ -2,18 +2,16 @@ package pipeline_test
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/klauspost/compress/zstd"
 
 	"github.com/drydock/drydock/internal/finding"
 	"github.com/drydock/drydock/internal/oci"
 	"github.com/drydock/drydock/internal/pipeline"
 	"github.com/drydock/drydock/internal/scan"
+	"github.com/drydock/drydock/internal/scan/extract/rpm/rpmtest"
 	lt "github.com/drydock/drydock/internal/scan/layer/layertest"
 	"github.com/drydock/drydock/internal/scan/source"
 	st "github.com/drydock/drydock/internal/scan/source/sourcetest"
@@ -53,27 +51,6 @@ func comparable(t *testing.T, r *finding.Report) string {
 	return string(b)
 }
 
-// corruptRPMDB is the first half of a real rpm database (CentOS 7's
-// Packages, from the rpm extractor's testdata): the rpm extractor fails
-// on it, as on a database damaged in the image.
-func corruptRPMDB(t *testing.T) string {
-	t.Helper()
-	z, err := os.ReadFile(filepath.Join("..", "scan", "extract", "rpm", "testdata", "centos7-plain.Packages.zst"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := zstd.NewReader(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	b, err := d.DecodeAll(z, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b[:len(b)/2])
-}
-
 // TestReportEqualsScan: the report of a pushed image (GET .../report) is
 // the report drydock scan gives of the same image with the same
 // database, whatever the outcome, and stays so after a re-evaluation:
@@ -98,7 +75,7 @@ func TestReportEqualsScan(t *testing.T) {
 		{"artifact", st.Image(t, st.ImageSpec{ConfigMediaType: "application/vnd.example.sbom.config+json",
 			Layers: [][]byte{st.Tar(t, lt.File("sbom.json", "{}"))}}), store.StatusNotApplicable, 0},
 		{"corrupt-rpmdb", st.Image(t, st.ImageSpec{Layers: [][]byte{st.Tar(t, alpine(t, "3.4.6")...),
-			st.Tar(t, lt.File("var/lib/rpm/Packages", corruptRPMDB(t)))}}), store.StatusFailed, 16},
+			st.Tar(t, lt.File("var/lib/rpm/Packages", string(rpmtest.TruncatedDB(t))))}}), store.StatusFailed, 16},
 		{"truncated-layer", st.Image(t, st.ImageSpec{Layers: [][]byte{truncated[:len(truncated)/2]}}), store.StatusFailed, 0},
 	}
 	digests := make([]oci.Digest, len(images))

@@ -18,7 +18,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
-	"github.com/klauspost/compress/zstd"
+
+	"github.com/drydock/drydock/internal/scan/extract/rpm/rpmtest"
 )
 
 // zlibOSV is an OSV record written for this test (not a real advisory):
@@ -29,27 +30,6 @@ const zlibOSV = `{"schema_version":"1.6.0","id":"DRYDOCK-TEST-0003","modified":"
 "affected":[{"package":{"ecosystem":"Alpine:v3.4","name":"zlib"},
 "ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"1.2.8-r9"}]}]}],
 "database_specific":{"severity":"HIGH"}}`
-
-// truncatedRPMDB is the first half of a real rpm database (CentOS 7's
-// Packages, from the rpm extractor's testdata): a database damaged in the
-// image, which the rpm extractor cannot read.
-func truncatedRPMDB(t *testing.T) []byte {
-	t.Helper()
-	z, err := os.ReadFile(filepath.Join(repoRoot, "internal", "scan", "extract", "rpm", "testdata", "centos7-plain.Packages.zst"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := zstd.NewReader(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	b, err := d.DecodeAll(z, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b[:len(b)/2]
-}
 
 // withLayer returns img with one more layer holding files (path ->
 // content).
@@ -116,7 +96,7 @@ func TestScanParity(t *testing.T) {
 	srv := startServer(t, dir)
 
 	alpine := platformImage(t, alpineFiles("3.4.6"), 0, "amd64")
-	damaged := withLayer(t, alpine, map[string][]byte{"var/lib/rpm/Packages": truncatedRPMDB(t)})
+	damaged := withLayer(t, alpine, map[string][]byte{"var/lib/rpm/Packages": rpmtest.TruncatedDB(t)})
 	pushed := map[string]string{ // repository -> digest
 		"e2e/parity/alpine":  pushImage(t, alpine, srv.addr+"/e2e/parity/alpine:crane"),
 		"e2e/parity/damaged": pushImage(t, damaged, srv.addr+"/e2e/parity/damaged:crane"),
