@@ -807,17 +807,12 @@ func TestLayoutPlatformDefaultVariant(t *testing.T) {
 		"linux/x86_64":   want(amd, "linux/amd64"),
 		"linux/amd64/v1": want(amd, "linux/amd64"),
 	} {
-		src, err := source.Open(t.Context(), "oci:"+dir, source.Options{Platform: platform})
-		if err != nil {
-			t.Fatal(err)
-		}
-		images, err := src.Images(t.Context())
-		src.Close()
+		got, err := layoutImages(t, dir, platform)
 		if err != nil {
 			t.Errorf("--platform %s: %v", platform, err)
 			continue
 		}
-		if got := summary(t, images); len(got) != 1 || got[0] != wantImage {
+		if len(got) != 1 || got[0] != wantImage {
 			t.Errorf("--platform %s: %q, want %q", platform, got, wantImage)
 		}
 	}
@@ -837,17 +832,28 @@ func TestPlatformFromConfig(t *testing.T) {
 		"":               {want(amd, "linux/amd64"), want(arm, "linux/arm64")},
 		"linux/arm64/v8": {want(arm, "linux/arm64")},
 	} {
-		src, err := source.Open(t.Context(), "oci:"+dir, source.Options{Platform: platform})
-		if err != nil {
-			t.Fatal(err)
-		}
-		images, err := src.Images(t.Context())
-		src.Close()
+		got, err := layoutImages(t, dir, platform)
 		if err != nil {
 			t.Fatalf("--platform %q: %v", platform, err)
 		}
-		if d := cmp.Diff(wantImages, summary(t, images)); d != "" {
+		if d := cmp.Diff(wantImages, got); d != "" {
 			t.Errorf("--platform %q (-want +got)\n%s", platform, d)
 		}
 	}
+}
+
+// layoutImages summarises the images of the OCI layout in dir that
+// --platform selects.
+func layoutImages(t *testing.T, dir, platform string) ([]string, error) {
+	t.Helper()
+	src, err := source.Open(t.Context(), "oci:"+dir, source.Options{Platform: platform})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	images, err := src.Images(t.Context())
+	if err != nil {
+		return nil, err
+	}
+	return summary(t, images), nil
 }
