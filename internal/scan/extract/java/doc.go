@@ -12,9 +12,9 @@
 //  2. when no pom.properties is the archive's own, its identity comes from
 //     the manifest (META-INF/MANIFEST.MF, if any: its main section, and
 //     what every later per-entry section agrees on) and the file name
-//     (name-version.jar): version from Implementation-Version, else
-//     Bundle-Version, else Specification-Version, else the file name,
-//     each cut to its first word and skipped when it is no version (not
+//     (name-version.jar, less Debian's +dfsg): version from
+//     Implementation-Version, else the file name, else Bundle-Version,
+//     else Specification-Version, each cut to its first word and skipped when it is no version (not
 //     starting with a digit, a wildcard, only zeros) or cut where an
 //     unexpanded placeholder starts (${...}, @...@, ???, .qualifier);
 //     artifact from the file name when it agrees with one of the
@@ -23,7 +23,8 @@
 //     names nor versioned, last element of Bundle-SymbolicName or
 //     Automatic-Module-Name), or that name when the two differ only in
 //     digits and separators (Debian's tomcat10-api.jar is tomcat-api),
-//     else the first of those names, else the file name; group from
+//     else, when the file name has no version, the first of those names,
+//     else the file name; group from
 //     Implementation-Vendor-Id (but not Apache's parent POM's
 //     org.apache), else the artifact itself for the pre-2005 projects
 //     whose group is their artifact (log4j:log4j, junit:junit,

@@ -8,9 +8,10 @@ import (
 )
 
 var (
-	tokenRE       = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)
-	fileVersionRE = regexp.MustCompile(`^(.+?)-(\d[\w.+~-]*)$`)
-	versionedRE   = regexp.MustCompile(`.-\d+(\.\d+)+$`)
+	tokenRE        = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)
+	fileVersionRE  = regexp.MustCompile(`^(.+?)-(\d[\w.+~-]*)$`)
+	versionedRE    = regexp.MustCompile(`.-\d+(\.\d+)+$`)
+	debianRepackRE = regexp.MustCompile(`\+(dfsg|ds)\d*$`)
 )
 
 // versioned reports whether a name ends in a version (name-1.2.3).
@@ -21,7 +22,9 @@ func versioned(name string) bool { return versionedRE.MatchString(name) }
 func splitFileName(fileName string) (name, version string) {
 	stem := strings.TrimSuffix(fileName, path.Ext(fileName))
 	if m := fileVersionRE.FindStringSubmatch(stem); m != nil {
-		return m[1], m[2]
+		// Debian's mark of a repacked source is no part of the
+		// upstream version (hsqldb1.8.0-1.8.0.10+dfsg.jar).
+		return m[1], debianRepackRE.ReplaceAllString(m[2], "")
 	}
 	return stem, ""
 }
@@ -167,8 +170,12 @@ func agreesAny(a string, names []string) bool {
 // m may be nil (an archive without a manifest).
 func fromManifest(m map[string]string, fileName string) (artifact, bool) {
 	fileArtifact, fileVersion := splitFileName(fileName)
-	version := cmpOr(manifestVersion(m["Implementation-Version"]), manifestVersion(m["Bundle-Version"]),
-		manifestVersion(m["Specification-Version"]), fileVersion)
+	// The file name's version before the OSGi and specification ones:
+	// Maven names its jars artifact-version.jar, bnd's Bundle-Version
+	// recasts the version (1.0.0.SNAPSHOT for 1.0-SNAPSHOT) and Debian's
+	// may be stale (xercesImpl-2.12.0.jar says 2.11.0).
+	version := cmpOr(manifestVersion(m["Implementation-Version"]), manifestVersion(fileVersion),
+		manifestVersion(m["Bundle-Version"]), manifestVersion(m["Specification-Version"]))
 	bsn := symbolicName(m["Bundle-SymbolicName"])
 	amn := symbolicName(m["Automatic-Module-Name"])
 	var name string
@@ -186,7 +193,7 @@ func fromManifest(m map[string]string, fileName string) (artifact, bool) {
 				break
 			}
 		}
-	case len(names) > 0:
+	case len(names) > 0 && fileVersion == "":
 		name = names[0]
 	default:
 		name = fileArtifact

@@ -35,6 +35,8 @@ func TestDebianManifests(t *testing.T) {
 			`Bundle-SymbolicName org.objenesis: the group is not "org"`},
 		{"xml-apis-1.4.01.jar", nil, []found{{"xml-apis", "1.4.01", "pkg:maven/xml-apis@1.4.01", ""}},
 			`per-entry sections of the APIs it bundles (org.w3c.dom.ls 1.0, javax.xml.datatype 1.4.01) name no artifact`},
+		{"xercesImpl-2.12.0.jar", nil, []found{{"org.apache.xerces:xercesImpl", "2.12.0", "pkg:maven/org.apache.xerces/xercesImpl@2.12.0", ""}},
+			`its sections name the APIs it bundles (javax.xml.datatype 1.4.01), its Bundle-Version 2.11.0 is stale: the file name's artifact and version (the group is a guess; Maven's is xerces)`},
 		{"xalan2-2.7.2.jar", []string{"META-INF/maven/org.apache.bcel/bcel/pom.properties"}, []found{
 			{"org.apache.bcel:bcel", "6.4.1", "pkg:maven/org.apache.bcel/bcel@6.4.1", ""},
 			{"xalan2", "2.7.2", "pkg:maven/xalan2@2.7.2", ""},

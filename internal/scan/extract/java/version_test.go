@@ -29,3 +29,19 @@ func TestManifestVersion(t *testing.T) {
 		}
 	}
 }
+
+func TestSplitFileName(t *testing.T) {
+	for in, want := range map[string][2]string{
+		"log4j-core-2.19.0.jar":          {"log4j-core", "2.19.0"},
+		"hsqldb1.8.0-1.8.0.10+dfsg.jar":  {"hsqldb1.8.0", "1.8.0.10"},
+		"saxonb-9.1.0.8+dfsg.jar":        {"saxonb", "9.1.0.8"},
+		"jsr305-0.1~+svn49.jar":          {"jsr305", "0.1~+svn49"},
+		"spring3-core.jar":               {"spring3-core", ""},
+		"netty-handler-4.1.48.Final.jar": {"netty-handler", "4.1.48.Final"},
+	} {
+		name, version := splitFileName(in)
+		if got := [2]string{name, version}; got != want {
+			t.Errorf("splitFileName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
