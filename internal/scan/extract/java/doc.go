@@ -1,6 +1,7 @@
 // Package java extracts Maven artifacts from Java archives (.jar, .war,
-// .ear, Jenkins .jpi/.hpi), including archives nested in them (WEB-INF/lib,
-// BOOT-INF/lib, lib/ of an ear, shaded jars).
+// .ear, Jenkins .jpi/.hpi, resource adapters .rar, NiFi .nar, JBoss .sar,
+// Karaf .kar, Liferay .lpkg, .par), including archives nested in them
+// (WEB-INF/lib, BOOT-INF/lib, lib/ and modules of an ear, shaded jars).
 //
 // Identification, per archive:
 //  1. every META-INF/maven/<group>/<artifact>/pom.properties is reported.

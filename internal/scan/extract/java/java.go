@@ -51,7 +51,16 @@ func (Extractor) Name() string { return "java/archive" }
 // Version implements extract.Extractor.
 func (Extractor) Version() int { return 5 } // 5: manifest versions, names and groups checked against Debian's maven-repo
 
-var archiveExts = map[string]bool{".jar": true, ".war": true, ".ear": true, ".jpi": true, ".hpi": true}
+// archiveExts are the names of Java archives: jars, web and enterprise
+// applications, Jenkins plugins (.jpi, .hpi), JCA resource adapters (.rar,
+// in an ear), NiFi archives (.nar, jars in META-INF/bundled-dependencies),
+// JBoss service archives (.sar), Karaf features (.kar), Liferay packages
+// (.lpkg) and process archives (.par). A file of one of these names that
+// is no zip archive (a RAR) is dropped.
+var archiveExts = map[string]bool{
+	".jar": true, ".war": true, ".ear": true, ".jpi": true, ".hpi": true,
+	".rar": true, ".nar": true, ".sar": true, ".kar": true, ".lpkg": true, ".par": true,
+}
 
 // mavenRepo is where Debian links its jars under their Maven coordinates.
 const mavenRepo = "usr/share/maven-repo/"
