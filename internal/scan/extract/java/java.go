@@ -49,9 +49,18 @@ var (
 func (Extractor) Name() string { return "java/archive" }
 
 // Version implements extract.Extractor.
-func (Extractor) Version() int { return 4 } // 4: inflating bounded by the archive's size
+func (Extractor) Version() int { return 5 } // 5: manifest versions, names and groups checked against Debian's maven-repo
 
-var archiveExts = map[string]bool{".jar": true, ".war": true, ".ear": true, ".jpi": true, ".hpi": true}
+// archiveExts are the names of Java archives: jars, web and enterprise
+// applications, Jenkins plugins (.jpi, .hpi), JCA resource adapters (.rar,
+// in an ear), NiFi archives (.nar, jars in META-INF/bundled-dependencies),
+// JBoss service archives (.sar), Karaf features (.kar), Liferay packages
+// (.lpkg) and process archives (.par). A file of one of these names that
+// is no zip archive (a RAR) is dropped.
+var archiveExts = map[string]bool{
+	".jar": true, ".war": true, ".ear": true, ".jpi": true, ".hpi": true,
+	".rar": true, ".nar": true, ".sar": true, ".kar": true, ".lpkg": true, ".par": true,
+}
 
 // mavenRepo is where Debian links its jars under their Maven coordinates.
 const mavenRepo = "usr/share/maven-repo/"
@@ -277,20 +286,35 @@ func parsePomProperties(b []byte) (artifact, bool) {
 }
 
 // parseManifest returns the attributes of a manifest: the main section's,
-// then those of later sections that the main one lacks.
+// then those that the main one lacks and every later (per-entry) section
+// that sets them gives the same value. log4j 1.2.17 states its title and
+// version only in its one "Name: org/apache/log4j/" section; xercesImpl
+// and xalan describe the APIs they bundle in sections of their own
+// (javax.xml.datatype 1.4.01, org.w3c.dom 1.0), none of which is the
+// archive's.
 func parseManifest(b []byte) map[string]string {
 	attrs := make(map[string]string)
+	later := make(map[string]string) // agreed value of later sections
+	conflict := make(map[string]bool)
 	main := true
 	var last string
 	section := map[string]string{}
 	endSection := func() {
 		for k, v := range section {
-			if _, ok := attrs[k]; !ok || main {
+			switch {
+			case main:
 				attrs[k] = v
+			case conflict[k]:
+			case later[k] == "" || later[k] == v:
+				later[k] = v
+			default:
+				conflict[k] = true
 			}
 		}
+		if len(section) > 0 {
+			main = false
+		}
 		clear(section)
-		main = false
 	}
 	for _, line := range strings.Split(strings.ReplaceAll(string(b), "\r\n", "\n"), "\n") {
 		switch {
@@ -309,6 +333,11 @@ func parseManifest(b []byte) map[string]string {
 		}
 	}
 	endSection()
+	for k, v := range later {
+		if _, ok := attrs[k]; !ok && !conflict[k] {
+			attrs[k] = v
+		}
+	}
 	return attrs
 }
 

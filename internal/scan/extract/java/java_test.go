@@ -228,3 +228,29 @@ func TestOwnPomProperties(t *testing.T) {
 		})
 	}
 }
+
+// TestOtherArchiveKinds: a NiFi archive (.nar) bundles its dependencies in
+// META-INF/bundled-dependencies, an ear's JCA resource adapter (.rar)
+// holds jars of its own; a RAR file is no zip and is skipped.
+func TestOtherArchiveKinds(t *testing.T) {
+	nar := jar(t, map[string]string{
+		"META-INF/MANIFEST.MF": "Manifest-Version: 1.0\nNar-Group: org.apache.nifi\nNar-Id: nifi-standard-nar\nNar-Version: 1.23.2\n",
+		"META-INF/maven/org.apache.nifi/nifi-standard-nar/pom.properties": "groupId=org.apache.nifi\nartifactId=nifi-standard-nar\nversion=1.23.2\n",
+		"META-INF/bundled-dependencies/snakeyaml-1.33.jar":                snakeyaml(t),
+	})
+	rar := jar(t, map[string]string{"log4j-1.2-1.2.17.jar": log4j(t)})
+	ear := jar(t, map[string]string{"META-INF/application.xml": "<application/>", "connector.rar": rar})
+	got := run(t,
+		lt.File("opt/nifi/lib/nifi-standard-nar-1.23.2.nar", nar),
+		lt.File("srv/app.ear", ear),
+		lt.File("srv/archive.rar", "Rar!\x1a\x07\x01\x00"),
+	)
+	want := []found{
+		{"log4j:log4j", "1.2.17", "pkg:maven/log4j/log4j@1.2.17", "srv/app.ear"},
+		{"org.apache.nifi:nifi-standard-nar", "1.23.2", "pkg:maven/org.apache.nifi/nifi-standard-nar@1.23.2", "opt/nifi/lib/nifi-standard-nar-1.23.2.nar"},
+		{"org.yaml:snakeyaml", "1.33", "pkg:maven/org.yaml/snakeyaml@1.33", "opt/nifi/lib/nifi-standard-nar-1.23.2.nar"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
