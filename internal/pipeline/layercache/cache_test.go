@@ -4,6 +4,8 @@ import (
 	"archive/zip"
 	"bytes"
 	"fmt"
+	"hash/crc32"
+	"io"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -166,6 +168,45 @@ func TestPlatformReplayed(t *testing.T) {
 // symbolic links across layers (to files and to directories), hard
 // links, reducers (Go binaries, jars, npm) and files found through a
 // symbolic link only.
+// fatJar is a Spring Boot style jar over layer.StreamFrom bytes (so that
+// it is read as a stream): log4j's real metadata as its own, a stored
+// nested snakeyaml jar, and a stored blob making up the size.
+func fatJar(t *testing.T) string {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	stored := func(name string, data []byte) {
+		w, err := zw.CreateRaw(&zip.FileHeader{Name: name, Method: zip.Store, CRC32: crc32.ChecksumIEEE(data),
+			CompressedSize64: uint64(len(data)), UncompressedSize64: uint64(len(data))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(data)
+	}
+	log4j := jar(t, "maven/debian-bookworm/log4j-1.2-1.2.17.jar")
+	zr, err := zip.NewReader(strings.NewReader(log4j), int64(len(log4j)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range zr.File {
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(rc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored(f.Name, b)
+	}
+	stored("BOOT-INF/lib/snakeyaml-1.33.jar", []byte(jar(t, "maven/debian-bookworm/snakeyaml-1.33.jar")))
+	stored("BOOT-INF/classes/blob.bin", make([]byte, layer.StreamFrom))
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.String()
+}
+
 func cases(t *testing.T) map[string]*st.Artifact {
 	bin, err := goBinary()
 	if err != nil {
@@ -192,6 +233,10 @@ func cases(t *testing.T) map[string]*st.Artifact {
 	}
 	return map[string]*st.Artifact{
 		"alpine 3.4.6": st.Image(t, st.ImageSpec{Layers: [][]byte{st.Tar(t, alpine346...)}}),
+		"fat jar, streamed": st.Image(t, st.ImageSpec{Layers: [][]byte{
+			st.Tar(t, debian...),
+			st.Tar(t, lt.File("app/app.jar", fatJar(t))),
+		}}),
 		"debian, python, java, go, npm": st.Image(t, st.ImageSpec{Layers: [][]byte{
 			st.Tar(t, debian...),
 			st.Tar(t, python...),

@@ -37,6 +37,20 @@ type Reducer interface {
 	Reduce(path string, data []byte) ([]byte, error)
 }
 
+// StreamReducer is a Reducer that can also reduce a file it reads as a
+// stream: a file of StreamFrom bytes or more that no other selector wants
+// is then never held whole (a fat jar of 100 MB would otherwise be peak
+// memory). ReduceStream reads at most size bytes of r, stopping where it
+// likes; its result is Reduce's for the same bytes.
+type StreamReducer interface {
+	Reducer
+	ReduceStream(path string, r io.Reader, size int64) ([]byte, error)
+}
+
+// StreamFrom is the size from which a file that only one StreamReducer
+// wants is streamed to it.
+const StreamFrom = 16 << 20
+
 // Desc describes a layer to read.
 type Desc struct {
 	// Digest identifies the layer blob (as stored, usually compressed). It
@@ -442,6 +456,19 @@ func (r *Reader) regular(ctx context.Context, d *delta, es Entries, hdr *tar.Hea
 	if mask&r.rawMask != 0 && d.omitted != nil && d.omitted(hdr) {
 		return fmt.Errorf("%w: layer %d: %s", ErrOmitted, d.layer, p)
 	}
+	if sr, i := r.streamReducer(mask, hdr.Size); sr != nil {
+		if sk, ok := es.(Skipper); !ok || !sk.Skipped() {
+			src := Track(io.LimitReader(es, hdr.Size))
+			out, err := ReduceStream(sr, p, src, hdr.Size)
+			if src.Err() != nil {
+				return classify(src.Err(), "file "+p)
+			}
+			if err := r.keep(d, n, i, p, out, err); err != nil {
+				return err
+			}
+			return r.added(d, hdr, p, n, listed)
+		}
+	}
 	var buf []byte
 	done := func() {}
 	var err error
@@ -475,19 +502,44 @@ func (r *Reader) regular(ctx context.Context, d *delta, es Entries, hdr *tar.Hea
 			continue
 		}
 		out, err := Reduce(red, p, buf)
-		switch {
-		case err != nil:
-			n.kept[i].err = fmt.Errorf("layer %d: %s: %w", d.layer, p, err)
-		case out == nil:
-			continue
-		default:
-			if err := r.account(d.layer, p, int64(len(out))); err != nil {
-				return err
-			}
-			n.kept[i].data = out
+		if err := r.keep(d, n, i, p, out, err); err != nil {
+			return err
 		}
-		n.has |= 1 << i
 	}
+	return r.added(d, hdr, p, n, listed)
+}
+
+// streamReducer returns the StreamReducer that alone wants a file of size
+// bytes in mask, and its index; nil when the file is to be read whole.
+func (r *Reader) streamReducer(mask uint64, size int64) (StreamReducer, int) {
+	if size < StreamFrom || mask&r.rawMask != 0 || bits.OnesCount64(mask) != 1 {
+		return nil, 0
+	}
+	i := bits.TrailingZeros64(mask)
+	sr, _ := r.reducers[i].(StreamReducer)
+	return sr, i
+}
+
+// keep records what reducer i made of file p (out, err) in n.
+func (r *Reader) keep(d *delta, n *node, i int, p string, out []byte, err error) error {
+	switch {
+	case err != nil:
+		n.kept[i].err = fmt.Errorf("layer %d: %s: %w", d.layer, p, err)
+	case out == nil:
+		return nil
+	default:
+		if err := r.account(d.layer, p, int64(len(out))); err != nil {
+			return err
+		}
+		n.kept[i].data = out
+	}
+	n.has |= 1 << i
+	return nil
+}
+
+// added records file p with what its selectors kept (n), or as a file no
+// one kept anything of.
+func (r *Reader) added(d *delta, hdr *tar.Header, p string, n *node, listed uint64) error {
 	n.wanted = listed & n.has
 	if n.has == 0 {
 		r.replace(d, hdr, p, typeOther)
@@ -495,6 +547,28 @@ func (r *Reader) regular(ctx context.Context, d *delta, es Entries, hdr *tar.Hea
 	}
 	d.add(p, n)
 	return nil
+}
+
+// Tracked is a reader that remembers its source's first error other than
+// io.EOF: a StreamReducer reports its own errors, and those of the stream
+// (the layer failed) must not pass for them.
+type Tracked struct {
+	r   io.Reader
+	err error
+}
+
+// Track returns r, tracked.
+func Track(r io.Reader) *Tracked { return &Tracked{r: r} }
+
+// Err is the first error r returned other than io.EOF.
+func (t *Tracked) Err() error { return t.err }
+
+func (t *Tracked) Read(p []byte) (int, error) {
+	n, err := t.r.Read(p)
+	if err != nil && err != io.EOF && t.err == nil {
+		t.err = err
+	}
+	return n, err
 }
 
 // leaveOut records file p without its contents: every selector in mask
@@ -505,6 +579,16 @@ func leaveOut(d *delta, n *node, p string, mask, listed uint64, err error) {
 	}
 	n.has, n.wanted = mask, listed
 	d.add(p, n)
+}
+
+// ReduceStream is Reduce for a StreamReducer reading the file as r.
+func ReduceStream(red StreamReducer, p string, r io.Reader, size int64) (out []byte, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			out, err = nil, fmt.Errorf("%w: reducer panicked: %v", ErrCorrupt, v)
+		}
+	}()
+	return red.ReduceStream(p, r, size)
 }
 
 // Reduce calls red on the file at p, turning a panic (a bug in a parser

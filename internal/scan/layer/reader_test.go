@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"math/rand/v2"
@@ -439,5 +440,49 @@ func TestSourceFailsMidLayer(t *testing.T) {
 		if !errors.Is(err, layer.ErrTruncated) {
 			t.Errorf("%s, short source: err = %v, want ErrTruncated", enc, err)
 		}
+	}
+}
+
+// streamSel is upperSel that can also read a file as a stream: it keeps
+// "streamed:" and the upper-cased contents, so that which way a file
+// came is seen in the result.
+type streamSel struct{ upperSel }
+
+func (s streamSel) ReduceStream(p string, r io.Reader, size int64) ([]byte, error) {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) != size {
+		return nil, fmt.Errorf("read %d bytes of %d", len(b), size)
+	}
+	return append([]byte("streamed:"), bytes.ToUpper(b[:8])...), nil
+}
+
+// TestStreamReducer: a file of StreamFrom bytes or more that only a
+// StreamReducer wants is streamed to it; smaller ones, and ones another
+// selector also wants whole, are read whole.
+func TestStreamReducer(t *testing.T) {
+	big := strings.Repeat("a", layer.StreamFrom)
+	l := lt.Tar(t, lt.File("etc/big", big), lt.File("etc/small", "small"), lt.File("var/big", big))
+	for _, tc := range []struct {
+		name string
+		sels []layer.Selector
+		want []file
+	}{
+		{"stream reducer alone", []layer.Selector{streamSel{"etc/"}},
+			[]file{{"etc/big", "streamed:AAAAAAAA", 0, ""}, {"etc/small", "SMALL", 0, ""}}},
+		{"beside a selector of whole files", []layer.Selector{streamSel{"etc/"}, prefixSel{"etc/big"}},
+			[]file{{"etc/big", strings.ToUpper(big), 0, ""}, {"etc/small", "SMALL", 0, ""}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := readAll(t, layer.Config{}, tc.sels, l)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := cmp.Diff(tc.want, files(r.FS(0))); d != "" {
+				t.Errorf("(-want +got)\n%s", d)
+			}
+		})
 	}
 }

@@ -94,8 +94,13 @@ type artifact struct {
 // dropped.
 func (Extractor) Reduce(p string, data []byte) ([]byte, error) {
 	w := &walker{budget: min(maxTotalBytes, ratioSlack+maxRatio*int64(len(data)))}
-	if err := w.archive(data, path.Base(p), "", 0); err != nil {
-		if errors.Is(err, zip.ErrFormat) && len(w.found) == 0 {
+	return w.result(w.archive(data, path.Base(p), "", 0))
+}
+
+// result encodes what the walker found, err being how its walk ended.
+func (w *walker) result(err error) ([]byte, error) {
+	if err != nil {
+		if (errors.Is(err, zip.ErrFormat) || errors.Is(err, errNotStreamable)) && len(w.found) == 0 {
 			return nil, nil
 		}
 		if !errors.Is(err, ErrLimit) {
