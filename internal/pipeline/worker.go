@@ -157,13 +157,20 @@ func (p *Pipeline) scanJob(ctx context.Context, job store.ClaimedJob) (state, no
 			// A platform of an index pushed after its children (each child's
 			// own job scanned it), or an image scanned before scanning was
 			// switched off and on again.
-			done, err := p.d.Results.ImageEvaluated(ctx, job.RepositoryID, im.Digest)
-			if err != nil {
-				return "", "", err
-			}
-			if !done && im.Digest != job.Digest {
-				// A child whose own job is still queued or running.
+			// A child whose own job is still queued or running is left to
+			// it. That is asked first: a job saves its result, then ends,
+			// so a child job that ends between the two questions has its
+			// result seen by the second (asked the other way round, the
+			// child was scanned twice, with two scan.completed events).
+			done := false
+			var err error
+			if im.Digest != job.Digest {
 				if done, err = p.d.Queue.PendingScanJob(ctx, job.RepositoryID, im.Digest); err != nil {
+					return "", "", err
+				}
+			}
+			if !done {
+				if done, err = p.d.Results.ImageEvaluated(ctx, job.RepositoryID, im.Digest); err != nil {
 					return "", "", err
 				}
 			}
