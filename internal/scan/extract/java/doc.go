@@ -51,5 +51,9 @@
 // Archives are reduced while the layer streams to a fingerprint and one
 // line per artifact, and nested archives are read within bounds (depth,
 // entries, and bytes inflated in proportion to the archive's size), so
-// that a zip bomb costs no more work than an archive of its size.
+// that a zip bomb costs no more work than an archive of its size. An
+// archive of layer.StreamFrom bytes or more (a fat jar) is read as a
+// stream (stream.go): entries from their local headers, metadata and
+// nested archives kept, the rest skipped, with the same result as reading
+// it whole, and never more than a nested archive in memory.
 package java
