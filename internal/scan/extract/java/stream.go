@@ -70,7 +70,7 @@ func (s *streamer) run(fileName string) error {
 	h := fnv.New64a()
 	var props []artifact
 	var manifest map[string]string
-	var seenManifest, nestedStop bool
+	var nestedStop bool
 	var nestedFound []artifact
 	var limitErr error
 	for {
@@ -109,8 +109,8 @@ func (s *streamer) run(fileName string) error {
 		switch {
 		case strings.HasPrefix(name, "META-INF/maven/") && strings.HasSuffix(name, "/pom.properties"):
 			kind, want = "pom", maxMetaBytes
-		case strings.EqualFold(name, "META-INF/MANIFEST.MF") && !seenManifest:
-			kind, want = "manifest", maxMetaBytes
+		case strings.EqualFold(name, "META-INF/MANIFEST.MF"):
+			kind, want = "manifest", maxMetaBytes // the last one, as Reduce takes it
 		case archiveExts[strings.ToLower(path.Ext(name))] && !strings.HasSuffix(name, "/") && !nestedStop && limitErr == nil:
 			kind, want = "nested", maxNestedBytes
 		}
@@ -144,7 +144,7 @@ func (s *streamer) run(fileName string) error {
 				props = append(props, a)
 			}
 		case "manifest":
-			manifest, seenManifest = parseManifest(data), true
+			manifest = parseManifest(data)
 		case "nested":
 			// Nested archives are small enough to read whole, as Reduce
 			// does; their artifacts come after the outer archive's own.

@@ -107,6 +107,23 @@ func fatJar(t testing.TB) []byte {
 	return buf.Bytes()
 }
 
+// twoManifests is a jar with two META-INF/MANIFEST.MF entries (zip allows
+// it): the last one counts, both ways.
+func twoManifests(t testing.TB) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, m := range []string{"Implementation-Title: first\nImplementation-Version: 1.0\n", "Implementation-Title: second\nImplementation-Version: 2.0\n"} {
+		w, err := zw.Create("META-INF/MANIFEST.MF")
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write([]byte("Manifest-Version: 1.0\n" + m))
+	}
+	zw.Close()
+	return buf.Bytes()
+}
+
 // TestReduceStreamEqualsReduce: an archive read as a stream reduces to
 // what the whole archive does, in every layout writers use.
 func TestReduceStreamEqualsReduce(t *testing.T) {
@@ -129,6 +146,7 @@ func TestReduceStreamEqualsReduce(t *testing.T) {
 		"app.ear":                 []byte(jar(t, map[string]string{"app.war": war, "lib/log4j.jar": log4j(t)})),
 		"manifest-only-2.6.jar":   []byte(jar(t, map[string]string{"META-INF/MANIFEST.MF": "Manifest-Version: 1.0\nBundle-SymbolicName: org.apache.commons.lang\nBundle-Version: 2.6\n"})),
 		"no-metadata-1.0.jar":     []byte(jar(t, map[string]string{"a/B.class": "x"})),
+		"two-manifests.jar":       twoManifests(t),
 		"app-3.1.0.jar (fat jar)": fatJar(t),
 	}
 	for name, a := range archives {
