@@ -6,6 +6,15 @@
 // easy_install and `setup.py install` leave them), wherever they are
 // installed (site-packages, dist-packages, virtual environments).
 //
+// An egg unpacked flat into the installation directory leaves its
+// metadata as site-packages/EGG-INFO/PKG-INFO, with no distribution name
+// in the path (Debian bookworm's python3-pyobjcryst 2.2.5-1+b1 installs
+// /usr/lib/python3/dist-packages/EGG-INFO/PKG-INFO). importlib.metadata
+// does not list it, but the distribution's code is installed and
+// importable beside it, so it is reported; only an EGG-INFO directly in a
+// site-packages or dist-packages directory counts, not one in any source
+// tree.
+//
 // Only the header (Name, Version) is kept while the layer streams; the
 // description body that follows it can be large.
 package python

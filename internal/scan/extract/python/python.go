@@ -30,7 +30,7 @@ var (
 func (Extractor) Name() string { return "python/dist" }
 
 // Version implements extract.Extractor.
-func (Extractor) Version() int { return 2 }
+func (Extractor) Version() int { return 3 }
 
 // Wants implements extract.Extractor.
 func (Extractor) Wants(p string, fi fs.FileInfo) bool {
@@ -43,12 +43,17 @@ func (Extractor) Wants(p string, fi fs.FileInfo) bool {
 	case "METADATA":
 		return strings.HasSuffix(dir, ".dist-info")
 	case "PKG-INFO":
-		return strings.HasSuffix(dir, ".egg-info") || strings.HasSuffix(dir, ".egg/EGG-INFO")
+		return strings.HasSuffix(dir, ".egg-info") || strings.HasSuffix(dir, ".egg/EGG-INFO") ||
+			(path.Base(dir) == "EGG-INFO" && isSiteDir(path.Base(path.Dir(dir))))
 	}
 	// A single-file egg-info, or a zipped egg (its EGG-INFO/PKG-INFO
 	// inside).
 	return strings.HasSuffix(base, ".egg-info") || strings.HasSuffix(base, ".egg")
 }
+
+// isSiteDir reports whether a directory name is that of an installation
+// directory (site-packages, or Debian's dist-packages).
+func isSiteDir(name string) bool { return name == "site-packages" || name == "dist-packages" }
 
 // Reduce implements layer.Reducer: it keeps "name\tversion".
 func (Extractor) Reduce(p string, data []byte) ([]byte, error) {

@@ -103,3 +103,31 @@ func FuzzReduce(f *testing.F) {
 		_, _ = python.Extractor{}.Reduce("x-1.0.egg", data)
 	})
 }
+
+// TestFlatEggInfo: Debian bookworm's python3-pyobjcryst installs its
+// metadata as dist-packages/EGG-INFO/PKG-INFO, an egg unpacked flat (the
+// real file, see testdata/README.md). It is read there and in
+// site-packages, not in an EGG-INFO of any other directory.
+func TestFlatEggInfo(t *testing.T) {
+	info, err := os.ReadFile("testdata/pyobjcryst-2.2.5/EGG-INFO/PKG-INFO")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv := et.Run(t, []extract.Extractor{python.Extractor{}}, []lt.Entry{
+		lt.File("usr/lib/python3/dist-packages/EGG-INFO/PKG-INFO", string(info)),
+		lt.File("usr/lib/python3/dist-packages/pyobjcryst/__init__.py", "\n"),
+		lt.File("opt/venv/lib/python3.11/site-packages/EGG-INFO/PKG-INFO", "Name: flat\nVersion: 1.0\n"),
+		lt.File("srv/src/pyobjcryst/EGG-INFO/PKG-INFO", "Name: source-tree\nVersion: 1.0\n"),
+	})
+	var got []string
+	for _, p := range inv.Packages {
+		got = append(got, p.Name+"@"+p.Version+" "+p.PURL+" "+p.Path)
+	}
+	want := []string{
+		"flat@1.0 pkg:pypi/flat@1.0 opt/venv/lib/python3.11/site-packages/EGG-INFO/PKG-INFO",
+		"pyobjcryst@2.2.5 pkg:pypi/pyobjcryst@2.2.5 usr/lib/python3/dist-packages/EGG-INFO/PKG-INFO",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
