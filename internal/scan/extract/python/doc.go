@@ -15,6 +15,12 @@
 // site-packages or dist-packages directory counts, not one in any source
 // tree.
 //
+// A distribution is reported once per installation directory even when
+// the directory holds two metadata records of it at the same version
+// (a .dist-info and a leftover .egg-info, as Debian bookworm's
+// python3-cryptography installs them): from the layer that introduced
+// it; see [Extractor.Extract].
+//
 // Only the header (Name, Version) is kept while the layer streams; the
 // description body that follows it can be large.
 package python
