@@ -30,7 +30,7 @@ var (
 func (Extractor) Name() string { return "python/dist" }
 
 // Version implements extract.Extractor.
-func (Extractor) Version() int { return 2 }
+func (Extractor) Version() int { return 4 }
 
 // Wants implements extract.Extractor.
 func (Extractor) Wants(p string, fi fs.FileInfo) bool {
@@ -43,12 +43,17 @@ func (Extractor) Wants(p string, fi fs.FileInfo) bool {
 	case "METADATA":
 		return strings.HasSuffix(dir, ".dist-info")
 	case "PKG-INFO":
-		return strings.HasSuffix(dir, ".egg-info") || strings.HasSuffix(dir, ".egg/EGG-INFO")
+		return strings.HasSuffix(dir, ".egg-info") || strings.HasSuffix(dir, ".egg/EGG-INFO") ||
+			(path.Base(dir) == "EGG-INFO" && isSiteDir(path.Base(path.Dir(dir))))
 	}
 	// A single-file egg-info, or a zipped egg (its EGG-INFO/PKG-INFO
 	// inside).
 	return strings.HasSuffix(base, ".egg-info") || strings.HasSuffix(base, ".egg")
 }
+
+// isSiteDir reports whether a directory name is that of an installation
+// directory (site-packages, or Debian's dist-packages).
+func isSiteDir(name string) bool { return name == "site-packages" || name == "dist-packages" }
 
 // Reduce implements layer.Reducer: it keeps "name\tversion".
 func (Extractor) Reduce(p string, data []byte) ([]byte, error) {
@@ -136,8 +141,19 @@ func parseHeader(data []byte) (name, version string) {
 }
 
 // Extract implements extract.Extractor.
+//
+// One distribution is reported once per installation directory: when a
+// directory holds two metadata records of the same distribution and
+// version (Debian bookworm's python3-cryptography installs both
+// cryptography-38.0.4.dist-info and cryptography.egg-info), Python imports
+// one package, so one is reported: the record of the earliest layer (the
+// one that introduced the distribution), the .dist-info one of a layer
+// that has both. Records of different versions are all kept: which one is live cannot be
+// told from the metadata.
 func (Extractor) Extract(ctx context.Context, in extract.Input) ([]pkg.Package, error) {
 	var out []pkg.Package
+	seen := make(map[string]int) // install dir, name, version -> index in out
+	layers := make(map[int]int)  // index in out -> layer of its record
 	for _, f := range in.FS.Files() {
 		if f.Err != nil {
 			in.Logger.WarnContext(ctx, "python metadata skipped", "path", f.Path, "err", f.Err)
@@ -147,15 +163,49 @@ func (Extractor) Extract(ctx context.Context, in extract.Input) ([]pkg.Package, 
 		if !ok {
 			continue
 		}
+		key := installDir(f.Path) + "\x00" + Normalize(name) + "\x00" + version
+		if i, dup := seen[key]; dup {
+			if f.Layer < layers[i] || (f.Layer == layers[i] && preferred(f.Path, out[i].Path)) {
+				out[i].Name, out[i].Path, layers[i] = name, f.Path, f.Layer
+			}
+			continue
+		}
 		if err := in.TooMany(len(out) + 1); err != nil {
 			return nil, fmt.Errorf("%s: %w", f.Path, err)
 		}
+		seen[key], layers[len(out)] = len(out), f.Layer
 		out = append(out, pkg.Package{
 			Name: name, Version: version, Type: pkg.TypePyPI, Path: f.Path,
 			PURL: pkg.PURL("pypi", "", Normalize(name), version, nil),
 		})
 	}
 	return out, nil
+}
+
+// installDir returns the directory a metadata file's distribution is
+// installed in (site-packages, dist-packages, ...).
+func installDir(p string) string {
+	dir, base := path.Split(p)
+	dir = strings.TrimSuffix(dir, "/")
+	switch {
+	case base != "METADATA" && base != "PKG-INFO":
+		return dir // a single-file .egg-info or a zipped .egg
+	case path.Base(dir) == "EGG-INFO" && strings.HasSuffix(path.Dir(dir), ".egg"):
+		return path.Dir(path.Dir(dir))
+	}
+	return path.Dir(dir)
+}
+
+// preferred reports whether metadata file a is reported rather than b, of
+// the same distribution and version in one directory and layer: a .dist-info
+// (installed by an installer, with its RECORD) before the others, then the
+// first path in byte order, so the choice does not depend on file order.
+func preferred(a, b string) bool {
+	da, db := strings.HasSuffix(a, ".dist-info/METADATA"), strings.HasSuffix(b, ".dist-info/METADATA")
+	if da != db {
+		return da
+	}
+	return a < b
 }
 
 var separators = regexp.MustCompile(`[-_.]+`)

@@ -3,7 +3,9 @@ package python_test
 import (
 	"archive/zip"
 	"bytes"
+	"fmt"
 	"os"
+	"sort"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -102,4 +104,103 @@ func FuzzReduce(f *testing.F) {
 		_, _ = python.Extractor{}.Reduce("x.dist-info/METADATA", data)
 		_, _ = python.Extractor{}.Reduce("x-1.0.egg", data)
 	})
+}
+
+// TestFlatEggInfo: Debian bookworm's python3-pyobjcryst installs its
+// metadata as dist-packages/EGG-INFO/PKG-INFO, an egg unpacked flat (the
+// real file, see testdata/README.md). It is read there and in
+// site-packages, not in an EGG-INFO of any other directory.
+func TestFlatEggInfo(t *testing.T) {
+	info, err := os.ReadFile("testdata/pyobjcryst-2.2.5/EGG-INFO/PKG-INFO")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv := et.Run(t, []extract.Extractor{python.Extractor{}}, []lt.Entry{
+		lt.File("usr/lib/python3/dist-packages/EGG-INFO/PKG-INFO", string(info)),
+		lt.File("usr/lib/python3/dist-packages/pyobjcryst/__init__.py", "\n"),
+		lt.File("opt/venv/lib/python3.11/site-packages/EGG-INFO/PKG-INFO", "Name: flat\nVersion: 1.0\n"),
+		lt.File("srv/src/pyobjcryst/EGG-INFO/PKG-INFO", "Name: source-tree\nVersion: 1.0\n"),
+	})
+	var got []string
+	for _, p := range inv.Packages {
+		got = append(got, p.Name+"@"+p.Version+" "+p.PURL+" "+p.Path)
+	}
+	want := []string{
+		"flat@1.0 pkg:pypi/flat@1.0 opt/venv/lib/python3.11/site-packages/EGG-INFO/PKG-INFO",
+		"pyobjcryst@2.2.5 pkg:pypi/pyobjcryst@2.2.5 usr/lib/python3/dist-packages/EGG-INFO/PKG-INFO",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+// TestSameDistributionTwice: Debian bookworm's python3-cryptography
+// installs cryptography-38.0.4.dist-info and cryptography.egg-info side by
+// side (the real files, see testdata/README.md). That is one installed
+// distribution, reported once, from the .dist-info; the same distribution
+// in another directory, or another version beside it, is reported too.
+func TestSameDistributionTwice(t *testing.T) {
+	meta, err := os.ReadFile("testdata/cryptography-38.0.4.dist-info/METADATA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := os.ReadFile("testdata/cryptography.egg-info/PKG-INFO")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const (
+		deb  = "usr/lib/python3/dist-packages/"
+		venv = "opt/venv/lib/python3.11/site-packages/"
+	)
+	inv := et.Run(t, []extract.Extractor{python.Extractor{}}, []lt.Entry{
+		lt.File(deb+"cryptography.egg-info/PKG-INFO", string(info)),
+		lt.File(deb+"cryptography-38.0.4.dist-info/METADATA", string(meta)),
+		lt.File(venv+"cryptography-38.0.4.dist-info/METADATA", string(meta)),
+		lt.File(deb+"six-1.16.0.egg-info", "Name: six\nVersion: 1.16.0\n"),
+		lt.File(deb+"six-1.15.0.egg-info", "Name: six\nVersion: 1.15.0\n"),
+		lt.File(deb+"Six-1.16.0.egg-info", "Name: Six\nVersion: 1.16.0\n"),
+	})
+	var got []string
+	for _, p := range inv.Packages {
+		got = append(got, p.Name+"@"+p.Version+" "+p.PURL+" "+p.Path)
+	}
+	want := []string{
+		"cryptography@38.0.4 pkg:pypi/cryptography@38.0.4 " + venv + "cryptography-38.0.4.dist-info/METADATA",
+		"cryptography@38.0.4 pkg:pypi/cryptography@38.0.4 " + deb + "cryptography-38.0.4.dist-info/METADATA",
+		"six@1.15.0 pkg:pypi/six@1.15.0 " + deb + "six-1.15.0.egg-info",
+		"Six@1.16.0 pkg:pypi/six@1.16.0 " + deb + "Six-1.16.0.egg-info",
+	}
+	sort.Strings(got)
+	sort.Strings(want)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+// TestSameDistributionTwiceLayers: when a later layer adds a .dist-info
+// beside an .egg-info of the same version, the distribution is the one
+// the earlier layer introduced, reported from its record and layer.
+func TestSameDistributionTwiceLayers(t *testing.T) {
+	const deb = "usr/lib/python3/dist-packages/"
+	inv := et.Run(t, []extract.Extractor{python.Extractor{}},
+		[]lt.Entry{lt.File(deb+"cryptography.egg-info/PKG-INFO", readFile(t, "testdata/cryptography.egg-info/PKG-INFO"))},
+		[]lt.Entry{lt.File(deb+"cryptography-38.0.4.dist-info/METADATA", readFile(t, "testdata/cryptography-38.0.4.dist-info/METADATA"))},
+	)
+	var got []string
+	for _, p := range inv.Packages {
+		got = append(got, fmt.Sprintf("%s@%s %s layer %d", p.Name, p.Version, p.Path, p.Layer))
+	}
+	want := []string{"cryptography@38.0.4 " + deb + "cryptography.egg-info/PKG-INFO layer 0"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+func readFile(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
