@@ -147,25 +147,29 @@ func recordLayer(ctx context.Context, i int, src io.Reader, desc layer.Desc, cfg
 						return nil, unrecordable(fmt.Errorf("%s: %w", hdr.Name, err))
 					}
 					e.HasContent, e.Pinned = true, pin
-				case !raw && len(reds) == 1 && e.Size >= layer.StreamFrom && e.Size <= lim.reduceBytes && streams(sels[reds[0]].red):
-					// Read as a stream, never whole (a fat jar), as the
-					// layer reader does.
+				case !raw && len(reds) > 0 && e.Size >= layer.StreamFrom && e.Size <= lim.reduceBytes && streams(sels, reds) != nil:
+					// Read as a stream, never whole (a fat jar, a large
+					// binary), as the layer reader does.
+					srs := streams(sels, reds)
 					src := layer.Track(io.LimitReader(tr, e.Size))
-					out, err := layer.ReduceStream(sels[reds[0]].red.(layer.StreamReducer), p, src, e.Size)
+					outs, errs := layer.ReduceStreams(srs, p, src, e.Size)
 					if src.Err() != nil {
 						if ctx.Err() != nil {
 							return nil, ctx.Err()
 						}
 						return nil, unrecordable(fmt.Errorf("%s: %w", hdr.Name, src.Err()))
 					}
-					o := Output{Data: append([]byte(nil), out...)}
-					if err != nil {
-						o = Output{Err: err.Error()}
+					e.Reduced = make(map[string]Output, len(reds))
+					for j, r := range reds {
+						o := Output{Data: append([]byte(nil), outs[j]...)}
+						if errs[j] != nil {
+							o = Output{Err: errs[j].Error()}
+						}
+						if kept += int64(len(o.Data) + len(o.Err)); kept > lim.keptBytes {
+							return nil, fmt.Errorf("%w: more than %d bytes kept", errUnsupported, lim.keptBytes)
+						}
+						e.Reduced[sels[r].key] = o
 					}
-					if kept += int64(len(o.Data) + len(o.Err)); kept > lim.keptBytes {
-						return nil, fmt.Errorf("%w: more than %d bytes kept", errUnsupported, lim.keptBytes)
-					}
-					e.Reduced = map[string]Output{sels[reds[0]].key: o}
 				case !raw && len(reds) > 0 && e.Size <= lim.reduceBytes:
 					data, done, err := layer.ReadWhole(ctx, tr, e.Size, &scratch)
 					if err != nil {
@@ -196,10 +200,18 @@ func recordLayer(ctx context.Context, i int, src io.Reader, desc layer.Desc, cfg
 	return sk, nil
 }
 
-// streams reports whether red reads large files as streams.
-func streams(red layer.Reducer) bool {
-	_, ok := red.(layer.StreamReducer)
-	return ok
+// streams returns the reducers reds of sels as StreamReducers, nil when
+// one of them cannot read a file as a stream.
+func streams(sels []selector, reds []int) []layer.StreamReducer {
+	out := make([]layer.StreamReducer, len(reds))
+	for i, r := range reds {
+		sr, ok := sels[r].red.(layer.StreamReducer)
+		if !ok {
+			return nil
+		}
+		out[i] = sr
+	}
+	return out
 }
 
 // reduceAll runs the reducers reds of sels on the file at p, adding what

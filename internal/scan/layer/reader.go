@@ -10,6 +10,7 @@ import (
 	"math/bits"
 	"path"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/drydock/drydock/internal/oci"
@@ -38,17 +39,18 @@ type Reducer interface {
 }
 
 // StreamReducer is a Reducer that can also reduce a file it reads as a
-// stream: a file of StreamFrom bytes or more that no other selector wants
-// is then never held whole (a fat jar of 100 MB would otherwise be peak
-// memory). ReduceStream reads at most size bytes of r, stopping where it
+// stream: a file of StreamFrom bytes or more that only StreamReducers want
+// is then never held whole (a fat jar or a Go binary of 100 MB would
+// otherwise be peak memory); when several want it, each reads it as a
+// stream of its own ([ReduceStreams]). ReduceStream reads at most size bytes of r, stopping where it
 // likes; its result is Reduce's for the same bytes.
 type StreamReducer interface {
 	Reducer
 	ReduceStream(path string, r io.Reader, size int64) ([]byte, error)
 }
 
-// StreamFrom is the size from which a file that only one StreamReducer
-// wants is streamed to it.
+// StreamFrom is the size from which a file that only StreamReducers want
+// is streamed to them.
 const StreamFrom = 16 << 20
 
 // Desc describes a layer to read.
@@ -456,15 +458,17 @@ func (r *Reader) regular(ctx context.Context, d *delta, es Entries, hdr *tar.Hea
 	if mask&r.rawMask != 0 && d.omitted != nil && d.omitted(hdr) {
 		return fmt.Errorf("%w: layer %d: %s", ErrOmitted, d.layer, p)
 	}
-	if sr, i := r.streamReducer(mask, hdr.Size); sr != nil {
+	if srs := r.streamReducers(mask, hdr.Size); srs != nil {
 		if sk, ok := es.(Skipper); !ok || !sk.Skipped() {
 			src := Track(io.LimitReader(es, hdr.Size))
-			out, err := ReduceStream(sr, p, src, hdr.Size)
+			outs, errs := ReduceStreams(srs, p, src, hdr.Size)
 			if src.Err() != nil {
 				return classify(src.Err(), "file "+p)
 			}
-			if err := r.keep(d, n, i, p, out, err); err != nil {
-				return err
+			for j, m := 0, mask; m != 0; j, m = j+1, m&(m-1) {
+				if err := r.keep(d, n, bits.TrailingZeros64(m), p, outs[j], errs[j]); err != nil {
+					return err
+				}
 			}
 			return r.added(d, hdr, p, n, listed)
 		}
@@ -509,15 +513,22 @@ func (r *Reader) regular(ctx context.Context, d *delta, es Entries, hdr *tar.Hea
 	return r.added(d, hdr, p, n, listed)
 }
 
-// streamReducer returns the StreamReducer that alone wants a file of size
-// bytes in mask, and its index; nil when the file is to be read whole.
-func (r *Reader) streamReducer(mask uint64, size int64) (StreamReducer, int) {
-	if size < StreamFrom || mask&r.rawMask != 0 || bits.OnesCount64(mask) != 1 {
-		return nil, 0
+// streamReducers returns the StreamReducers that want a file of size
+// bytes in mask, in mask's bit order; nil when the file is to be read
+// whole (it is small, or a selector in mask cannot read streams).
+func (r *Reader) streamReducers(mask uint64, size int64) []StreamReducer {
+	if size < StreamFrom || mask&r.rawMask != 0 {
+		return nil
 	}
-	i := bits.TrailingZeros64(mask)
-	sr, _ := r.reducers[i].(StreamReducer)
-	return sr, i
+	out := make([]StreamReducer, 0, bits.OnesCount64(mask))
+	for m := mask; m != 0; m &= m - 1 {
+		sr, ok := r.reducers[bits.TrailingZeros64(m)].(StreamReducer)
+		if !ok {
+			return nil
+		}
+		out = append(out, sr)
+	}
+	return out
 }
 
 // keep records what reducer i made of file p (out, err) in n.
@@ -580,6 +591,66 @@ func leaveOut(d *delta, n *node, p string, mask, listed uint64, err error) {
 	n.has, n.wanted = mask, listed
 	d.add(p, n)
 }
+
+// ReduceStreams runs every reducer of reds on the file at p, read once as
+// r (size bytes): each reads the same bytes as a stream of its own, and
+// each may stop where it likes; r is read until the last one stops. out[i]
+// and errs[i] are reds[i]'s result. An error of r reaches the reducers
+// still reading as their stream's error; callers tell it apart with
+// [Track].
+func ReduceStreams(reds []StreamReducer, p string, r io.Reader, size int64) (outs [][]byte, errs []error) {
+	outs, errs = make([][]byte, len(reds)), make([]error, len(reds))
+	if len(reds) == 1 {
+		outs[0], errs[0] = ReduceStream(reds[0], p, r, size)
+		return outs, errs
+	}
+	// One pipe per reducer, each fed the same chunks in turn: the
+	// reducers run one at a time, on at most one chunk of the file.
+	lanes := make([]*io.PipeWriter, len(reds))
+	var wg sync.WaitGroup
+	for i, red := range reds {
+		pr, pw := io.Pipe()
+		lanes[i] = pw
+		wg.Go(func() {
+			outs[i], errs[i] = ReduceStream(red, p, pr, size)
+			pr.CloseWithError(errReducerDone) // later writes fail: the lane is dropped
+		})
+	}
+	buf := make([]byte, fanChunk)
+	live := len(lanes)
+	var rerr error
+	for live > 0 && rerr == nil {
+		n, err := r.Read(buf)
+		for i, w := range lanes {
+			if w == nil || n == 0 {
+				continue
+			}
+			if _, werr := w.Write(buf[:n]); werr != nil {
+				lanes[i], live = nil, live-1
+			}
+		}
+		if err != nil {
+			rerr = err
+		}
+	}
+	if rerr == io.EOF {
+		rerr = nil
+	}
+	for _, w := range lanes {
+		if w != nil {
+			w.CloseWithError(rerr) // nil: the reducer sees io.EOF
+		}
+	}
+	wg.Wait()
+	return outs, errs
+}
+
+// fanChunk is how much of a file ReduceStreams hands its reducers at a
+// time.
+const fanChunk = 256 << 10
+
+// errReducerDone fails writes to a reducer that has returned.
+var errReducerDone = errors.New("reducer stopped reading")
 
 // ReduceStream is Reduce for a StreamReducer reading the file as r.
 func ReduceStream(red StreamReducer, p string, r io.Reader, size int64) (out []byte, err error) {

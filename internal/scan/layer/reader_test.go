@@ -486,3 +486,56 @@ func TestStreamReducer(t *testing.T) {
 		})
 	}
 }
+
+// headSel reads only the first n bytes of a streamed file and keeps them
+// after "head:"; it fails a file starting with "fail".
+type headSel struct {
+	upperSel
+	n int
+}
+
+func (s headSel) ReduceStream(p string, r io.Reader, size int64) ([]byte, error) {
+	b := make([]byte, s.n)
+	if _, err := io.ReadFull(r, b); err != nil {
+		return nil, err
+	}
+	if bytes.HasPrefix(b, []byte("fail")) {
+		return nil, errors.New("head says no")
+	}
+	return append([]byte("head:"), b...), nil
+}
+
+// TestStreamReducers: a large file that several StreamReducers want is
+// read once, each reducer reading it as a stream of its own and stopping
+// where it likes; each keeps its own result or error.
+func TestStreamReducers(t *testing.T) {
+	big := "fail" + strings.Repeat("b", layer.StreamFrom+3*256<<10+17)
+	l := lt.Tar(t, lt.File("etc/big", strings.Repeat("a", layer.StreamFrom)), lt.File("etc/odd", big), lt.File("etc/small", "small"))
+	sels := []layer.Selector{streamSel{"etc/"}, headSel{"etc/", 6}, headSel{"etc/", 1 << 20}}
+	r, err := readAll(t, layer.Config{}, sels, l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][]file{
+		{{"etc/big", "streamed:AAAAAAAA", 0, ""}, {"etc/odd", "streamed:FAILBBBB", 0, ""}, {"etc/small", "SMALL", 0, ""}},
+		{{"etc/big", "head:aaaaaa", 0, ""}, {"etc/odd", "", 0, "layer 0: etc/odd: head says no"}, {"etc/small", "SMALL", 0, ""}},
+		{{"etc/big", "head:" + strings.Repeat("a", 1<<20), 0, ""}, {"etc/odd", "", 0, "layer 0: etc/odd: head says no"}, {"etc/small", "SMALL", 0, ""}},
+	}
+	for i := range sels {
+		if d := cmp.Diff(want[i], files(r.FS(i))); d != "" {
+			t.Errorf("selector %d (-want +got)\n%s", i, d)
+		}
+	}
+
+	// The layer failing while two reducers read one of its files fails
+	// the layer with the source's error, not a reducer's.
+	boom := errors.New("connection reset by peer")
+	blob := encode(t, "gzip", l)
+	for _, at := range []int{len(blob) / 3, len(blob) - 100} {
+		r, _ := layer.New(layer.Config{}, sels...)
+		err := r.ReadLayer(t.Context(), layer.Desc{}, &failAfter{r: bytes.NewReader(blob), n: at, err: boom})
+		if !errors.Is(err, boom) {
+			t.Errorf("source failing at %d of %d: err = %v, want %v", at, len(blob), err, boom)
+		}
+	}
+}
