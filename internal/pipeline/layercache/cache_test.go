@@ -237,6 +237,12 @@ func cases(t *testing.T) map[string]*st.Artifact {
 			st.Tar(t, debian...),
 			st.Tar(t, lt.File("app/app.jar", fatJar(t))),
 		}}),
+		// Padded past layer.StreamFrom: the Go and Rust binary reducers
+		// both read it, as streams of their own. Its packages are the
+		// image's only ones, which the test requires to be found.
+		"large go binary, streamed": st.Image(t, st.ImageSpec{Layers: [][]byte{
+			st.Tar(t, lt.Exec("opt/big", append(bytes.Clone(bin), make([]byte, layer.StreamFrom)...))),
+		}}),
 		"debian, python, java, go, npm": st.Image(t, st.ImageSpec{Layers: [][]byte{
 			st.Tar(t, debian...),
 			st.Tar(t, python...),

@@ -4,8 +4,13 @@
 // included).
 //
 // Binaries are reduced while the layer streams ([Extractor.Reduce]): only
-// the build information text is kept, so images full of large binaries cost
-// one binary's worth of memory at a time.
+// the build information text is kept. A binary of layer.StreamFrom bytes
+// or more is never held whole ([Extractor.ReduceStream]): it is searched
+// for the build information as it passes, which for Go 1.18 and later
+// lies inline after a header in the data segment; before Go 1.18 the
+// header points back into read-only data, whose candidate strings are
+// kept as they pass (ELF files only; older PE and Mach-O binaries of that
+// size are reported as unreadable, with a warning).
 //
 // Reported: every dependency module (its replacement when replaced by a
 // versioned module), the main module, and the standard library as module

@@ -25,6 +25,17 @@ import (
 // toolchain or modules cannot be fetched.
 func buildFixture(t *testing.T, toolchain string, env ...string) []byte {
 	t.Helper()
+	files := map[string]string{}
+	for _, f := range []string{"main.go", "go.mod", "go.sum"} {
+		files[f] = et.Fixture(t, "go/vulnfixture/"+f)
+	}
+	return buildProgram(t, files, toolchain, env...)
+}
+
+// buildProgram builds the main package of a module made of files (name to
+// contents) as buildFixture does.
+func buildProgram(t *testing.T, files map[string]string, toolchain string, env ...string) []byte {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("-short: not building Go binaries")
 	}
@@ -33,12 +44,12 @@ func buildFixture(t *testing.T, toolchain string, env ...string) []byte {
 		t.Skip("no go command")
 	}
 	src := t.TempDir()
-	for _, f := range []string{"main.go", "go.mod", "go.sum"} {
-		if err := os.WriteFile(filepath.Join(src, f), []byte(et.Fixture(t, "go/vulnfixture/"+f)), 0o644); err != nil {
+	for f, data := range files {
+		if err := os.WriteFile(filepath.Join(src, f), []byte(data), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	out := filepath.Join(t.TempDir(), "vulnfixture")
+	out := filepath.Join(t.TempDir(), "program")
 	cmd := exec.CommandContext(t.Context(), goBin, "build", "-trimpath", "-o", out, ".")
 	cmd.Dir = src
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-mod=readonly", "GOOS=linux", "GOARCH=amd64")

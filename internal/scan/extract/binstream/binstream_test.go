@@ -1,0 +1,109 @@
+package binstream_test
+
+import (
+	"bytes"
+	"debug/elf"
+	"errors"
+	"io"
+	"os"
+	"testing"
+	"testing/iotest"
+
+	"github.com/drydock/drydock/internal/scan/extract/binstream"
+)
+
+// TestParseELF: the loaded segments and section table found in the first
+// bytes of real executables are debug/elf's.
+func TestParseELF(t *testing.T) {
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{self, "/bin/ls", "/bin/sh"} {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Logf("%s: %v", p, err)
+			continue
+		}
+		f, err := elf.NewFile(bytes.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, ok := binstream.ParseELF(data[:min(len(data), 64<<10)])
+		if !ok {
+			t.Fatalf("%s: not parsed", p)
+		}
+		var want []binstream.Segment
+		for _, pr := range f.Progs {
+			if pr.Type == elf.PT_LOAD {
+				want = append(want, binstream.Segment{Off: pr.Off, Vaddr: pr.Vaddr, Filesz: pr.Filesz, Flags: uint32(pr.Flags)})
+			}
+		}
+		if len(e.Loads) != len(want) || e.ShNum != len(f.Sections) || e.Is64 != (f.Class == elf.ELFCLASS64) {
+			t.Fatalf("%s: loads %v sections %d, want %v %d", p, e.Loads, e.ShNum, want, len(f.Sections))
+		}
+		for i := range want {
+			if e.Loads[i] != want[i] {
+				t.Errorf("%s: load %d = %+v, want %+v", p, i, e.Loads[i], want[i])
+			}
+		}
+		for _, s := range f.Sections {
+			if s.Type == elf.SHT_NOBITS || s.Flags&elf.SHF_ALLOC == 0 || s.Size == 0 {
+				continue
+			}
+			if off, ok := e.FileOffset(s.Addr); !ok || off != int64(s.Offset) {
+				t.Errorf("%s: section %s at %#x: offset %#x, %v; want %#x", p, s.Name, s.Addr, off, ok, s.Offset)
+			}
+		}
+	}
+	for _, bad := range [][]byte{nil, []byte("\x7fELF"), append([]byte("\x7fELF\x02\x01\x01"), make([]byte, 57)...), []byte("MZ")} {
+		if _, ok := binstream.ParseELF(bad); ok {
+			t.Errorf("ParseELF(%q) ok", bad)
+		}
+	}
+}
+
+// TestWindow: a window holds what its user has not dropped, up to its
+// maximum, whatever the size of the reads under it.
+func TestWindow(t *testing.T) {
+	data := bytes.Repeat([]byte("0123456789abcdef"), 1<<16) // 1 MiB
+	copy(data[700_000:], "needle")
+	for _, r := range []io.Reader{bytes.NewReader(data), iotest.OneByteReader(bytes.NewReader(data)), iotest.HalfReader(bytes.NewReader(data))} {
+		w := binstream.NewWindow(r, 600<<10)
+		if !w.Need(10) || string(w.Bytes(0, 10)) != "0123456789" {
+			t.Fatal("start")
+		}
+		if w.Need(700 << 10) {
+			t.Fatal("Need past the maximum held")
+		}
+		if !w.Need(500_000) {
+			t.Fatal("Need")
+		}
+		w.Drop(500_000)
+		if w.Base() != 500_000 || !w.Need(700_006) {
+			t.Fatal("Need after Drop")
+		}
+		if at := w.Index(500_000, []byte("needle")); at != 700_000 {
+			t.Fatalf("Index = %d", at)
+		}
+		rd := w.Reader(700_000)
+		b := make([]byte, 6)
+		if _, err := io.ReadFull(rd, b); err != nil || string(b) != "needle" || rd.Offset() != 700_006 {
+			t.Fatalf("Reader: %q %v", b, err)
+		}
+		w.Drop(w.End())
+		from := w.End()
+		n, err := io.Copy(io.Discard, w.Reader(from))
+		if err != nil || from+n != int64(len(data)) || w.End() != int64(len(data)) || !w.Done() {
+			t.Fatalf("to the end: %d from %d: %v", n, from, err)
+		}
+	}
+	w := binstream.NewWindow(bytes.NewReader(data), 300<<10)
+	if _, err := io.Copy(io.Discard, w.Reader(0)); !errors.Is(err, binstream.ErrWindowFull) {
+		t.Fatalf("reading past the maximum: %v", err)
+	}
+	w = binstream.NewWindow(iotest.ErrReader(io.ErrClosedPipe), 1<<20)
+	if w.Need(1) || !errors.Is(w.Err(), io.ErrClosedPipe) {
+		t.Fatalf("failing stream: %v", w.Err())
+	}
+}

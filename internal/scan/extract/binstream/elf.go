@@ -1,0 +1,118 @@
+package binstream
+
+import (
+	"bytes"
+	"encoding/binary"
+)
+
+// ELF is what an ELF file's header and program headers say, read from the
+// file's first bytes: where its loaded segments are in the file and in
+// memory, and where its section headers are.
+type ELF struct {
+	Order     binary.ByteOrder
+	Is64      bool
+	Loads     []Segment // PT_LOAD program headers
+	ShOff     int64     // section header table offset (0: none)
+	ShEntSize int
+	ShNum     int
+	ShStrNdx  int
+}
+
+// Segment is a loaded segment.
+type Segment struct {
+	Off, Vaddr, Filesz uint64
+	Flags              uint32 // PF_X 1, PF_W 2, PF_R 4
+}
+
+// Segment flags.
+const (
+	PFX = 1
+	PFW = 2
+)
+
+// ParseELF reads the ELF header and program headers from head, the first
+// bytes of a file; ok is false when head is not an ELF file or does not
+// hold its program headers.
+func ParseELF(head []byte) (e *ELF, ok bool) {
+	if len(head) < 52 || !bytes.HasPrefix(head, []byte("\x7fELF")) {
+		return nil, false
+	}
+	e = &ELF{}
+	switch head[5] {
+	case 1:
+		e.Order = binary.LittleEndian
+	case 2:
+		e.Order = binary.BigEndian
+	default:
+		return nil, false
+	}
+	var phoff uint64
+	var phentsize, phnum int
+	switch head[4] {
+	case 1:
+		phoff = uint64(e.Order.Uint32(head[0x1c:]))
+		e.ShOff = int64(e.Order.Uint32(head[0x20:]))
+		phentsize, phnum = int(e.Order.Uint16(head[0x2a:])), int(e.Order.Uint16(head[0x2c:]))
+		e.ShEntSize, e.ShNum, e.ShStrNdx = int(e.Order.Uint16(head[0x2e:])), int(e.Order.Uint16(head[0x30:])), int(e.Order.Uint16(head[0x32:]))
+		if phentsize < 32 {
+			return nil, false
+		}
+	case 2:
+		if len(head) < 64 {
+			return nil, false
+		}
+		e.Is64 = true
+		phoff = e.Order.Uint64(head[0x20:])
+		sh := e.Order.Uint64(head[0x28:])
+		if sh > 1<<62 {
+			return nil, false
+		}
+		e.ShOff = int64(sh)
+		phentsize, phnum = int(e.Order.Uint16(head[0x36:])), int(e.Order.Uint16(head[0x38:]))
+		e.ShEntSize, e.ShNum, e.ShStrNdx = int(e.Order.Uint16(head[0x3a:])), int(e.Order.Uint16(head[0x3c:])), int(e.Order.Uint16(head[0x3e:]))
+		if phentsize < 56 {
+			return nil, false
+		}
+	default:
+		return nil, false
+	}
+	if phoff > uint64(len(head)) || uint64(phnum)*uint64(phentsize) > uint64(len(head))-phoff {
+		return nil, false
+	}
+	for i := range phnum {
+		ph := head[phoff+uint64(i*phentsize):]
+		if e.Order.Uint32(ph) != 1 { // PT_LOAD
+			continue
+		}
+		var s Segment
+		if e.Is64 {
+			s = Segment{Flags: e.Order.Uint32(ph[4:]), Off: e.Order.Uint64(ph[8:]), Vaddr: e.Order.Uint64(ph[16:]), Filesz: e.Order.Uint64(ph[32:])}
+		} else {
+			s = Segment{Off: uint64(e.Order.Uint32(ph[4:])), Vaddr: uint64(e.Order.Uint32(ph[8:])), Filesz: uint64(e.Order.Uint32(ph[16:])), Flags: e.Order.Uint32(ph[24:])}
+		}
+		e.Loads = append(e.Loads, s)
+	}
+	return e, true
+}
+
+// FileOffset returns the file offset of virtual address addr, which must
+// lie in the file part of a loaded segment.
+func (e *ELF) FileOffset(addr uint64) (int64, bool) {
+	for _, s := range e.Loads {
+		if addr >= s.Vaddr && addr-s.Vaddr < s.Filesz && s.Off+(addr-s.Vaddr) < 1<<62 {
+			return int64(s.Off + (addr - s.Vaddr)), true
+		}
+	}
+	return 0, false
+}
+
+// InData reports whether file offset off lies in a writable, not
+// executable loaded segment: where a Go binary's build information is.
+func (e *ELF) InData(off int64) bool {
+	for _, s := range e.Loads {
+		if s.Flags&(PFX|PFW) == PFW && uint64(off) >= s.Off && uint64(off)-s.Off < s.Filesz {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,308 @@
+package gobinary
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"runtime/debug"
+
+	"github.com/drydock/drydock/internal/scan/extract/binstream"
+	"github.com/drydock/drydock/internal/scan/layer"
+)
+
+var _ layer.StreamReducer = Extractor{}
+
+// The build information layout, as the Go linker writes it and
+// debug/buildinfo reads it: a 32-byte header at a 16-byte aligned offset
+// of the data, "\xff Go buildinf:", the pointer size, flags (bit 0: big
+// endian, bit 1: the strings follow inline, from Go 1.18 on), then either
+// the Go version and module information as varint-prefixed strings
+// (inline) or, before Go 1.18, the addresses of the two string headers.
+// The module information is framed by two 16-byte sentinels.
+var (
+	buildInfoMagic = []byte("\xff Go buildinf:")
+	modStart       = []byte("0w\xaf\x0c\x92t\x08\x02A\xe1\xc1\x07\xe6\xd6\x18\xe6")
+	modEnd         = []byte("\xf92C1\x86\x18 r\x00\x82B\x10A\x16\xd8\xf2")
+	versionMarks   = [][]byte{[]byte("go1."), []byte("devel ")}
+)
+
+const (
+	buildInfoAlign  = 16
+	buildInfoHeader = 32
+	flagBigEndian   = 1
+	flagInline      = 2
+	// maxInfo caps a build information string (Kubernetes binaries carry
+	// some 20 kB of module information).
+	maxInfo = 4 << 20
+	// The pre-Go 1.18 layout points into read-only data the stream has
+	// passed by the time the header is seen: candidates for the strings
+	// are kept as they pass, at most maxCandidates of them, version
+	// candidates of maxVersion bytes.
+	maxCandidates = 4096
+	maxVersion    = 128
+	headBytes     = 64 << 10 // where the ELF program headers must be
+)
+
+// ReduceStream implements layer.StreamReducer: Reduce's result for an
+// executable read as a stream, never held whole. Reading stops at the
+// build information (in the data segment, after code and read-only data)
+// for Go 1.18 and later binaries; before Go 1.18 the build information
+// points back into read-only data, so candidates for its strings (the
+// framed module information, and the strings that start as a Go version)
+// are kept as the stream passes them, for ELF files, whose program headers
+// map the pointers to file offsets. An older binary in another format is
+// reported as unreadable rather than guessed at.
+func (Extractor) ReduceStream(p string, r io.Reader, size int64) ([]byte, error) {
+	s := &streamScan{w: binstream.NewWindow(r, windowMax)}
+	s.w.Need(headBytes)
+	head := s.w.From(0)
+	if !isExecutable(head) {
+		return nil, nil
+	}
+	if e, ok := binstream.ParseELF(head); ok {
+		s.elf = e
+		s.versions = map[int64][]byte{}
+		s.mods = map[int64][]byte{}
+	}
+	vers, mod, err := s.find()
+	if err != nil || vers == "" {
+		return nil, err
+	}
+	return text(vers, mod), nil
+}
+
+// windowMax is the most of a file held at once: room for a module
+// information candidate being collected and a build information header's
+// strings.
+const windowMax = 2*maxInfo + 1<<20
+
+// ErrNotStreamable reports build information that could not be read from
+// a binary read as a stream.
+var ErrNotStreamable = errors.New("go build information not readable as a stream")
+
+// text is what Reduce keeps for a binary of this Go version and module
+// information (debug/buildinfo.Read's result, as a string); nil when the
+// module information does not parse, as buildinfo.Read fails then.
+func text(vers, mod string) []byte {
+	if len(mod) >= 33 && mod[len(mod)-17] == '\n' {
+		mod = mod[16 : len(mod)-16]
+	} else {
+		mod = ""
+	}
+	bi, err := debug.ParseBuildInfo(mod)
+	if err != nil {
+		return nil
+	}
+	bi.GoVersion = vers
+	return []byte(bi.String())
+}
+
+type streamScan struct {
+	w   *binstream.Window
+	elf *binstream.ELF // nil for other formats
+	// Pre-Go 1.18 string candidates by file offset (ELF only).
+	versions, mods map[int64][]byte
+	nextVersion    [2]int64 // next offset to search each version mark from
+	nextMod        int64
+}
+
+// find streams the file to its build information: the Go version and the
+// module information (with its sentinels); vers is "" when there is none.
+func (s *streamScan) find() (vers, mod string, err error) {
+	var pos int64 // next offset to look for the magic at
+	for {
+		if s.versions != nil {
+			s.collect()
+		}
+		for {
+			at := s.w.Index(pos, buildInfoMagic)
+			if at < 0 {
+				pos = max(pos, s.w.End()-int64(len(buildInfoMagic))+1)
+				break
+			}
+			if at+buildInfoHeader > s.w.End() && !s.w.Done() {
+				pos = at // wait for the whole header
+				break
+			}
+			pos = at + 1
+			if at%buildInfoAlign != 0 || (s.elf != nil && !s.elf.InData(at)) {
+				continue
+			}
+			v, m, ok, err := s.header(at)
+			if err != nil || ok {
+				return v, m, err
+			}
+		}
+		if s.w.Done() {
+			return "", "", s.w.Err()
+		}
+		keep := pos
+		if s.versions != nil {
+			keep = min(keep, s.nextMod, s.nextVersion[0], s.nextVersion[1])
+		}
+		s.w.Drop(keep)
+		if !s.w.More() && !s.w.Done() {
+			return "", "", fmt.Errorf("%w: a search needs more than %d bytes at once", ErrNotStreamable, windowMax)
+		}
+	}
+}
+
+// collect records the pre-Go 1.18 string candidates among the bytes held.
+func (s *streamScan) collect() {
+	end := s.w.End()
+	for i, mark := range versionMarks {
+		for {
+			at := s.w.Index(s.nextVersion[i], mark)
+			if at < 0 {
+				s.nextVersion[i] = max(s.nextVersion[i], end-int64(len(mark))+1)
+				break
+			}
+			if at+maxVersion > end && !s.w.Done() {
+				s.nextVersion[i] = at
+				break
+			}
+			if len(s.versions) < maxCandidates {
+				s.versions[at] = bytes.Clone(s.w.Bytes(at, int(min(maxVersion, end-at))))
+			}
+			s.nextVersion[i] = at + 1
+		}
+	}
+	for {
+		at := s.w.Index(s.nextMod, modStart)
+		if at < 0 {
+			s.nextMod = max(s.nextMod, end-int64(len(modStart))+1)
+			return
+		}
+		stop := s.w.Index(at+int64(len(modStart)), modEnd)
+		if stop < 0 {
+			if !s.w.Done() && end-at < maxInfo {
+				s.nextMod = at // wait for the end sentinel
+				return
+			}
+			s.nextMod = at + 1
+			continue
+		}
+		if len(s.mods) < maxCandidates {
+			s.mods[at] = bytes.Clone(s.w.Bytes(at, int(stop+int64(len(modEnd))-at)))
+		}
+		s.nextMod = at + 1
+	}
+}
+
+// header reads the build information header at offset at; ok is false
+// when it is not one after all (a copy of the magic in read-only data).
+func (s *streamScan) header(at int64) (vers, mod string, ok bool, err error) {
+	if !s.w.Need(at + buildInfoHeader) {
+		return "", "", false, nil
+	}
+	h := bytes.Clone(s.w.Bytes(at, buildInfoHeader))
+	ptrSize, flags := int(h[14]), h[15]
+	if flags&^(flagBigEndian|flagInline) != 0 {
+		return "", "", false, nil
+	}
+	if flags&flagInline != 0 {
+		off := at + buildInfoHeader
+		v, off, okV := s.inline(off)
+		m, _, okM := s.inline(off)
+		if !okV || !okM || !plausible(v, m) {
+			return "", "", false, nil
+		}
+		return v, m, true, nil
+	}
+	if ptrSize != 4 && ptrSize != 8 {
+		return "", "", false, nil
+	}
+	if s.elf == nil {
+		return "", "", true, fmt.Errorf("%w: a binary built before Go 1.18 in a format other than ELF", ErrNotStreamable)
+	}
+	var bo binary.ByteOrder = binary.LittleEndian
+	if flags&flagBigEndian != 0 {
+		bo = binary.BigEndian
+	}
+	ptr := func(b []byte) uint64 {
+		if ptrSize == 4 {
+			return uint64(bo.Uint32(b))
+		}
+		return bo.Uint64(b)
+	}
+	// The two string headers are variables of the data segment, after
+	// the build information header, perhaps far after it (a large
+	// go:embed []byte lies between): stream on to them.
+	vh, okV := s.elf.FileOffset(ptr(h[16:]))
+	mh, okM := s.elf.FileOffset(ptr(h[16+ptrSize:]))
+	if !okV || !okM || vh < at || mh < at {
+		return "", "", false, nil
+	}
+	hdrs := map[int64][]byte{}
+	for _, off := range []int64{min(vh, mh), max(vh, mh)} {
+		b, ok := s.await(off, 2*ptrSize)
+		if !ok {
+			return "", "", false, s.w.Err()
+		}
+		hdrs[off] = bytes.Clone(b)
+	}
+	v, okV := s.pointed(hdrs[vh], ptrSize, ptr, s.versions)
+	m, okM := s.pointed(hdrs[mh], ptrSize, ptr, s.mods)
+	if !okV || !plausible(v, m) {
+		return "", "", false, nil
+	}
+	if !okM {
+		m = ""
+	}
+	return v, m, true, nil
+}
+
+// await streams on, forgetting what it passes, until the window holds n
+// bytes at offset off (at or after the window's start); false when the
+// stream ends first.
+func (s *streamScan) await(off int64, n int) ([]byte, bool) {
+	for !s.w.Need(off + int64(n)) {
+		s.w.Drop(min(off, s.w.End()))
+		if !s.w.More() {
+			return nil, false
+		}
+	}
+	return s.w.Bytes(off, n), true
+}
+
+// inline reads a varint-prefixed string at offset off.
+func (s *streamScan) inline(off int64) (string, int64, bool) {
+	s.w.Need(off + binary.MaxVarintLen64)
+	n, k := binary.Uvarint(s.w.From(off))
+	if k <= 0 || n > maxInfo {
+		return "", 0, false
+	}
+	off += int64(k)
+	if !s.w.Need(off + int64(n)) {
+		return "", 0, false
+	}
+	return string(s.w.Bytes(off, int(n))), off + int64(n), true
+}
+
+// pointed resolves a pre-Go 1.18 string from its header (data pointer,
+// length): the data it points to, in read-only data the stream has
+// passed, must be among the candidates kept.
+func (s *streamScan) pointed(hdr []byte, ptrSize int, ptr func([]byte) uint64, cands map[int64][]byte) (string, bool) {
+	data, n := ptr(hdr), ptr(hdr[ptrSize:])
+	off, ok := s.elf.FileOffset(data)
+	if !ok {
+		return "", false
+	}
+	c, ok := cands[off]
+	if !ok || uint64(len(c)) < n {
+		return "", false
+	}
+	return string(c[:n]), true
+}
+
+// plausible reports whether a version and module information found by
+// searching the stream look like the real thing: what debug/buildinfo
+// finds at the known place needs no such check.
+func plausible(vers, mod string) bool {
+	if !(len(vers) > 2 && vers[:2] == "go" || len(vers) > 6 && vers[:6] == "devel ") {
+		return false
+	}
+	return mod == "" || len(mod) >= 33 && mod[:16] == string(modStart) && mod[len(mod)-16:] == string(modEnd)
+}

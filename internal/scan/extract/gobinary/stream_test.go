@@ -1,0 +1,141 @@
+package gobinary_test
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"testing/iotest"
+
+	"github.com/drydock/drydock/internal/scan/extract/gobinary"
+)
+
+// streamCase is a binary and what ReduceStream must make of it.
+type streamCase struct {
+	name string
+	bin  []byte
+	// err: ReduceStream reports ErrNotStreamable instead of Reduce's
+	// result (a binary before Go 1.18 in a format other than ELF).
+	err bool
+	// goBinary: Reduce must find build information.
+	goBinary bool
+}
+
+// streamCases builds binaries of every layout the stream search meets:
+// Go 1.18+ (strings inline) and older (strings pointed to), ELF, PE and
+// Mach-O, internal and external linking, PIE; plus Go binaries on this
+// machine's PATH and non-Go executables.
+func streamCases(t *testing.T) []streamCase {
+	t.Helper()
+	var cases []streamCase
+	for _, b := range []struct {
+		name, toolchain string
+		env             []string
+		err             bool
+	}{
+		{"local linux/amd64", "", nil, false},
+		{"local pie", "", []string{"GOFLAGS=-mod=readonly -buildmode=pie"}, false},
+		{"local cgo external link", "", []string{"CGO_ENABLED=1", "GOFLAGS=-mod=readonly -ldflags=-linkmode=external"}, false},
+		{"local linux/386", "", []string{"GOARCH=386"}, false},
+		{"local linux/s390x (big endian)", "", []string{"GOARCH=s390x"}, false},
+		{"local windows", "", []string{"GOOS=windows"}, false},
+		{"local darwin", "", []string{"GOOS=darwin", "GOARCH=arm64"}, false},
+		{"go1.20.14", "go1.20.14", nil, false},
+		{"go1.17.13 (pointers)", "go1.17.13", nil, false},
+		{"go1.17.13 pie", "go1.17.13", []string{"GOFLAGS=-mod=readonly -buildmode=pie"}, false},
+		{"go1.17.13 linux/386", "go1.17.13", []string{"GOARCH=386"}, false},
+		{"go1.17.13 s390x", "go1.17.13", []string{"GOARCH=s390x"}, false},
+		{"go1.17.13 windows", "go1.17.13", []string{"GOOS=windows"}, true},
+	} {
+		env := append([]string{"GOFLAGS=-mod=readonly"}, b.env...)
+		if b.toolchain != "" && b.toolchain < "go1.21" {
+			// Older go commands refuse flags newer ones accept.
+			env = append(env, "GOENV=off")
+		}
+		cases = append(cases, streamCase{name: b.name, bin: buildFixture(t, b.toolchain, env...), err: b.err, goBinary: true})
+	}
+	// A large go:embed []byte lies in the data segment, between the
+	// build information header and, before Go 1.18, the string headers
+	// it points to.
+	blob := make([]byte, 24<<20)
+	rand.NewChaCha8([32]byte{}).Read(blob)
+	embed := map[string]string{
+		"go.mod":  "module example.com/embed\n\ngo 1.17\n",
+		"blob":    string(blob),
+		"main.go": "package main\n\nimport _ \"embed\"\n\n//go:embed blob\nvar blob []byte\n\nfunc main() { println(len(blob)) }\n",
+	}
+	for _, toolchain := range []string{"", "go1.17.13"} {
+		cases = append(cases, streamCase{name: "24 MB go:embed " + toolchain, bin: buildProgram(t, embed, toolchain, "GOENV=off"), goBinary: true})
+	}
+	seen := map[string]bool{}
+	for _, name := range []string{"crane", "regctl", "oras", "trivy", "syft", "osv-scanner", "gofmt", "ls", "bash", "gcc"} {
+		p, err := exec.LookPath(name)
+		if err != nil {
+			continue
+		}
+		if p, err = filepath.EvalSymlinks(p); err != nil || seen[p] {
+			continue
+		}
+		seen[p] = true
+		if b, err := os.ReadFile(p); err == nil {
+			cases = append(cases, streamCase{name: name, bin: b})
+		}
+	}
+	return cases
+}
+
+// TestReduceStreamEqualsReduce: reading a binary as a stream, in reads of
+// any size, gives what reading it whole gives.
+func TestReduceStreamEqualsReduce(t *testing.T) {
+	for _, c := range streamCases(t) {
+		t.Run(c.name, func(t *testing.T) {
+			want, err := gobinary.Extractor{}.Reduce("bin", c.bin)
+			if err != nil || c.goBinary && want == nil {
+				t.Fatalf("Reduce = %q, %v", want, err)
+			}
+			readers := []io.Reader{bytes.NewReader(c.bin), iotest.HalfReader(bytes.NewReader(c.bin))}
+			if len(c.bin) < 16<<20 {
+				readers = append(readers, iotest.OneByteReader(bytes.NewReader(c.bin)))
+			}
+			for _, r := range readers {
+				got, err := gobinary.Extractor{}.ReduceStream("bin", r, int64(len(c.bin)))
+				if c.err {
+					if !errors.Is(err, gobinary.ErrNotStreamable) || want == nil {
+						t.Fatalf("err = %v (whole: %d bytes), want ErrNotStreamable", err, len(want))
+					}
+					return
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(got, want) {
+					t.Fatalf("stream:\n%s\nwhole:\n%s", got, want)
+				}
+				if testing.Short() {
+					break
+				}
+			}
+			t.Logf("%d bytes, %d bytes of build information", len(c.bin), len(want))
+		})
+	}
+}
+
+// FuzzReduceStream: any bytes read as a stream end without a panic or a
+// hang, and what is kept is build information text.
+func FuzzReduceStream(f *testing.F) {
+	f.Add([]byte("\x7fELF"))
+	f.Add(append(append([]byte("MZ"), make([]byte, 14)...), []byte("\xff Go buildinf:\x08\x02\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x08go1.22.1\x00")...))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		out, err := gobinary.Extractor{}.ReduceStream("bin", bytes.NewReader(data), int64(len(data)))
+		if err != nil && out != nil {
+			t.Fatalf("out %q with err %v", out, err)
+		}
+		if out != nil && !bytes.HasPrefix(out, []byte("go\t")) {
+			t.Fatalf("out %q", out)
+		}
+	})
+}
