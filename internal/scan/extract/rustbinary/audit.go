@@ -38,7 +38,14 @@ type crate struct{ Name, Version string }
 // decode decompresses and parses the audit data and returns the crates to
 // report, sorted and without duplicates (see the package documentation).
 func decode(raw []byte) ([]crate, error) {
-	zr, err := zlib.NewReader(bytes.NewReader(raw))
+	return decodeFrom(bytes.NewReader(raw))
+}
+
+// decodeFrom is decode reading the compressed audit data from r: as
+// zlib reads it, no further than the zlib stream's end when r is an
+// io.ByteReader.
+func decodeFrom(r io.Reader) ([]crate, error) {
+	zr, err := zlib.NewReader(r)
 	if err != nil {
 		return nil, fmt.Errorf("%w: zlib: %w", ErrInvalid, err)
 	}

@@ -28,7 +28,12 @@
 // ([Extractor.Reduce]): a binary whose bytes do not contain the section
 // name is dropped after one substring search; otherwise the section is
 // located with debug/elf, debug/pe or debug/macho on the in-memory file
-// (nothing is read past it) and only the crate list is kept. The
+// (nothing is read past it) and only the crate list is kept. A binary of
+// layer.StreamFrom bytes or more is never held whole
+// ([Extractor.ReduceStream]): zlib streams that decode as audit data are
+// collected as it passes, and the section table (at the start of PE and
+// Mach-O files, kept as it passes at the end of ELF files) says which is
+// the section's. The
 // compressed section is refused over 8 MiB and its decompressed JSON over
 // 8 MiB (the limit cargo-auditable's own parser recommends), the graph
 // over 100,000 packages.

@@ -53,14 +53,20 @@ func (Extractor) Reduce(_ string, data []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	return kept(crates), nil
+}
+
+// kept is what Reduce keeps of a binary's crates: "name\tversion" lines,
+// nil for none.
+func kept(crates []crate) []byte {
 	if len(crates) == 0 {
-		return nil, nil
+		return nil
 	}
 	lines := make([]string, len(crates))
 	for i, c := range crates {
 		lines[i] = c.Name + "\t" + c.Version
 	}
-	return []byte(strings.Join(lines, "\n")), nil
+	return []byte(strings.Join(lines, "\n"))
 }
 
 // Extract implements extract.Extractor.
