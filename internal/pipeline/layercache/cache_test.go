@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -568,6 +569,35 @@ func TestReducerPanic(t *testing.T) {
 		got := report(t, im, scan.Options{Extractors: exs, Inventory: c.Inventory})
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("round %d: report from the cache differs (-read +cached):\n%s", round, diff)
+		}
+	}
+}
+
+// TestStreamedPastReduceLimit: a binary over MaxReduceBytes, read as a
+// stream, is recorded and replayed as the ordinary read reads it (not
+// left out as over the limit).
+func TestStreamedPastReduceLimit(t *testing.T) {
+	objs, err := objects.Open(t.TempDir(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lim := layer.Config{MaxReduceBytes: 1 << 20}
+	im := images(t, cases(t)["large go binary, streamed"])[0]
+	want := report(t, im, scan.Options{Limits: lim})
+	if !slices.ContainsFunc(want.Packages, func(p finding.Package) bool { return p.Name == "stdlib" }) {
+		t.Fatalf("the ordinary read found no Go standard library: %+v", want.Packages)
+	}
+	for round := range 2 {
+		c, err := layercache.New(layercache.Config{Limits: lim}, objs, list.All(), slog.New(slog.DiscardHandler))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := report(t, im, scan.Options{Limits: lim, Inventory: c.Inventory})
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("round %d (-read +cached):\n%s", round, diff)
+		}
+		if s := c.Stats(); s.Fallbacks != 0 || s.Replays != 1 {
+			t.Errorf("round %d: stats %+v", round, s)
 		}
 	}
 }

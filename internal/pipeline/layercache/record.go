@@ -73,7 +73,7 @@ func complete(sk *Skeleton, sels []selector, lim limits) bool {
 			if e.Size <= lim.fileBytes {
 				return false
 			}
-		case len(reds) > 0 && e.Size <= lim.reduceBytes:
+		case len(reds) > 0 && (e.Size <= lim.reduceBytes || e.Size >= layer.StreamFrom && streams(sels, reds) != nil):
 			for _, r := range reds {
 				if _, ok := e.Reduced[sels[r].key]; !ok {
 					return false
@@ -147,7 +147,7 @@ func recordLayer(ctx context.Context, i int, src io.Reader, desc layer.Desc, cfg
 						return nil, unrecordable(fmt.Errorf("%s: %w", hdr.Name, err))
 					}
 					e.HasContent, e.Pinned = true, pin
-				case !raw && len(reds) > 0 && e.Size >= layer.StreamFrom && e.Size <= lim.reduceBytes && streams(sels, reds) != nil:
+				case !raw && len(reds) > 0 && e.Size >= layer.StreamFrom && streams(sels, reds) != nil:
 					// Read as a stream, never whole (a fat jar, a large
 					// binary), as the layer reader does.
 					srs := streams(sels, reds)

@@ -152,6 +152,20 @@ func (r *reducerExtractor) Reduce(p string, data []byte) ([]byte, error) {
 	return o.Data, nil
 }
 
+// streamReducerExtractor is a reducerExtractor whose reducer also reads
+// streams, so that the layer reader treats its files as the ordinary
+// read does (a large file only StreamReducers want is not held to
+// MaxReduceBytes).
+type streamReducerExtractor struct{ *reducerExtractor }
+
+// ReduceStream implements layer.StreamReducer.
+func (r streamReducerExtractor) ReduceStream(p string, rd io.Reader, size int64) ([]byte, error) {
+	if r.cur < 0 {
+		return r.red.(layer.StreamReducer).ReduceStream(p, rd, size)
+	}
+	return r.Reduce(p, nil)
+}
+
 // errInexact reports a replay that cannot stand for the ordinary read.
 var errInexact = errors.New("layercache: replay needs contents the skeletons left out")
 
@@ -165,7 +179,11 @@ func replay(ctx context.Context, im *source.Image, sks []*Skeleton, exs []extrac
 	for i, ex := range exs {
 		wrapped[i] = ex
 		if red, ok := ex.(layer.Reducer); ok {
-			wrapped[i] = &reducerExtractor{Extractor: ex, red: red, key: sels[i+1].key, st: st, cur: -1}
+			re := &reducerExtractor{Extractor: ex, red: red, key: sels[i+1].key, st: st, cur: -1}
+			wrapped[i] = re
+			if _, ok := red.(layer.StreamReducer); ok {
+				wrapped[i] = streamReducerExtractor{re}
+			}
 		}
 	}
 	sess, err := extract.NewSession(cfg, wrapped, log)

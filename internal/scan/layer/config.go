@@ -42,7 +42,10 @@ type Config struct {
 	// MaxReduceBytes caps the size of a file that only [Reducer]s want
 	// (binaries, archives). Such files are read one at a time into one
 	// reused buffer, so this is also the peak memory they cost. A larger
-	// file gets a *LimitError as its [File.Err], like MaxFileBytes.
+	// file gets a *LimitError as its [File.Err], like MaxFileBytes, unless
+	// it is read as a stream (StreamFrom bytes or more, wanted only by
+	// [StreamReducer]s): that costs no memory, and its bytes pass through
+	// the decompressor whether or not anyone looks at them.
 	MaxReduceBytes int64
 	// MaxKeptBytes caps the bytes kept in memory over all files and layers
 	// (contents or reduced contents, including superseded versions).

@@ -451,14 +451,18 @@ func (r *Reader) regular(ctx context.Context, d *delta, es Entries, hdr *tar.Hea
 	if mask&r.rawMask == 0 {
 		limit, max = LimitReduce, r.cfg.MaxReduceBytes
 	}
-	if hdr.Size > max {
+	// A file read as a stream is never held, so MaxReduceBytes (which
+	// bounds memory) does not apply to it: the layer's bytes pass
+	// through the decompressor whether or not anyone looks at them.
+	srs := r.streamReducers(mask, hdr.Size)
+	if hdr.Size > max && srs == nil {
 		leaveOut(d, n, p, mask, listed, &LimitError{Limit: limit, Max: max, Layer: d.layer, Path: p})
 		return nil
 	}
 	if mask&r.rawMask != 0 && d.omitted != nil && d.omitted(hdr) {
 		return fmt.Errorf("%w: layer %d: %s", ErrOmitted, d.layer, p)
 	}
-	if srs := r.streamReducers(mask, hdr.Size); srs != nil {
+	if srs != nil {
 		if sk, ok := es.(Skipper); !ok || !sk.Skipped() {
 			src := Track(io.LimitReader(es, hdr.Size))
 			outs, errs := ReduceStreams(srs, p, src, hdr.Size)

@@ -539,3 +539,30 @@ func TestStreamReducers(t *testing.T) {
 		}
 	}
 }
+
+// TestStreamedPastMaxReduceBytes: MaxReduceBytes bounds the memory of
+// files read whole; a file read as a stream is not held to it, unless a
+// selector that cannot read streams wants it too.
+func TestStreamedPastMaxReduceBytes(t *testing.T) {
+	l := lt.Tar(t, lt.File("etc/big", strings.Repeat("a", layer.StreamFrom)))
+	cfg := layer.Config{MaxReduceBytes: 1 << 20}
+	for _, tc := range []struct {
+		name string
+		sels []layer.Selector
+		want file
+	}{
+		{"stream reducers", []layer.Selector{streamSel{"etc/"}, headSel{"etc/", 4}}, file{"etc/big", "streamed:AAAAAAAA", 0, ""}},
+		{"beside a reducer of whole files", []layer.Selector{streamSel{"etc/"}, upperSel("etc/")},
+			file{"etc/big", "", 0, fmt.Sprintf("layer 0: limit exceeded: file larger than %d bytes (MaxReduceBytes): etc/big", 1<<20)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := readAll(t, cfg, tc.sels, l)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := cmp.Diff([]file{tc.want}, files(r.FS(0))); d != "" {
+				t.Errorf("(-want +got)\n%s", d)
+			}
+		})
+	}
+}
