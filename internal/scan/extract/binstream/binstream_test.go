@@ -36,7 +36,7 @@ func TestParseELF(t *testing.T) {
 		var want []binstream.Segment
 		for _, pr := range f.Progs {
 			if pr.Type == elf.PT_LOAD {
-				want = append(want, binstream.Segment{Off: pr.Off, Vaddr: pr.Vaddr, Filesz: pr.Filesz, Flags: uint32(pr.Flags)})
+				want = append(want, binstream.Segment{Off: pr.Off, Vaddr: pr.Vaddr, Filesz: pr.Filesz, Memsz: pr.Memsz, Flags: uint32(pr.Flags)})
 			}
 		}
 		if len(e.Loads) != len(want) || e.ShNum != len(f.Sections) || e.Is64 != (f.Class == elf.ELFCLASS64) {

@@ -20,8 +20,8 @@ type ELF struct {
 
 // Segment is a loaded segment.
 type Segment struct {
-	Off, Vaddr, Filesz uint64
-	Flags              uint32 // PF_X 1, PF_W 2, PF_R 4
+	Off, Vaddr, Filesz, Memsz uint64
+	Flags                     uint32 // PF_X 1, PF_W 2, PF_R 4
 }
 
 // Segment flags.
@@ -86,9 +86,9 @@ func ParseELF(head []byte) (e *ELF, ok bool) {
 		}
 		var s Segment
 		if e.Is64 {
-			s = Segment{Flags: e.Order.Uint32(ph[4:]), Off: e.Order.Uint64(ph[8:]), Vaddr: e.Order.Uint64(ph[16:]), Filesz: e.Order.Uint64(ph[32:])}
+			s = Segment{Flags: e.Order.Uint32(ph[4:]), Off: e.Order.Uint64(ph[8:]), Vaddr: e.Order.Uint64(ph[16:]), Filesz: e.Order.Uint64(ph[32:]), Memsz: e.Order.Uint64(ph[40:])}
 		} else {
-			s = Segment{Off: uint64(e.Order.Uint32(ph[4:])), Vaddr: uint64(e.Order.Uint32(ph[8:])), Filesz: uint64(e.Order.Uint32(ph[16:])), Flags: e.Order.Uint32(ph[24:])}
+			s = Segment{Off: uint64(e.Order.Uint32(ph[4:])), Vaddr: uint64(e.Order.Uint32(ph[8:])), Filesz: uint64(e.Order.Uint32(ph[16:])), Memsz: uint64(e.Order.Uint32(ph[20:])), Flags: e.Order.Uint32(ph[24:])}
 		}
 		e.Loads = append(e.Loads, s)
 	}
@@ -104,6 +104,17 @@ func (e *ELF) FileOffset(addr uint64) (int64, bool) {
 		}
 	}
 	return 0, false
+}
+
+// Zero reports whether virtual address addr lies in a loaded segment's
+// memory past its file part (its .bss): memory that starts as zeros.
+func (e *ELF) Zero(addr uint64) bool {
+	for _, s := range e.Loads {
+		if addr >= s.Vaddr+s.Filesz && addr-s.Vaddr < s.Memsz {
+			return true
+		}
+	}
+	return false
 }
 
 // InData reports whether file offset off lies in a writable, not

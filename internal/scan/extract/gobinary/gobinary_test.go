@@ -49,15 +49,21 @@ func buildProgram(t *testing.T, files map[string]string, toolchain string, env .
 			t.Fatal(err)
 		}
 	}
+	if toolchain != "" {
+		// Run the toolchain's own go command (the go command does not
+		// switch toolchains outside module mode).
+		cmd := exec.CommandContext(t.Context(), goBin, "env", "GOROOT")
+		cmd.Env = append(os.Environ(), "GOTOOLCHAIN="+toolchain, "GOFLAGS=")
+		b, err := cmd.Output()
+		if err != nil {
+			t.Skipf("cannot get toolchain %s (module proxy unreachable?): %v", toolchain, err)
+		}
+		goBin = filepath.Join(strings.TrimSpace(string(b)), "bin", "go")
+	}
 	out := filepath.Join(t.TempDir(), "program")
 	cmd := exec.CommandContext(t.Context(), goBin, "build", "-trimpath", "-o", out, ".")
 	cmd.Dir = src
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-mod=readonly", "GOOS=linux", "GOARCH=amd64")
-	if toolchain != "" {
-		cmd.Env = append(cmd.Env, "GOTOOLCHAIN="+toolchain)
-	} else {
-		cmd.Env = append(cmd.Env, "GOTOOLCHAIN=local")
-	}
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-mod=readonly", "GOOS=linux", "GOARCH=amd64", "GOTOOLCHAIN=local")
 	cmd.Env = append(cmd.Env, env...)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Skipf("cannot build the fixture with toolchain %q (module proxy unreachable?): %v\n%s", toolchain, err, b)

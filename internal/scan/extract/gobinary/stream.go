@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"runtime/debug"
+	"slices"
 
 	"github.com/drydock/drydock/internal/scan/extract/binstream"
 	"github.com/drydock/drydock/internal/scan/layer"
@@ -230,13 +231,21 @@ func (s *streamScan) header(at int64) (vers, mod string, ok bool, err error) {
 	// The two string headers are variables of the data segment, after
 	// the build information header, perhaps far after it (a large
 	// go:embed []byte lies between): stream on to them.
+	// An empty module information string (a binary of the standard
+	// library alone) has its header in the .bss: zeros, not in the file.
 	vh, okV := s.elf.FileOffset(ptr(h[16:]))
-	mh, okM := s.elf.FileOffset(ptr(h[16+ptrSize:]))
-	if !okV || !okM || vh < at || mh < at {
+	modAddr := ptr(h[16+ptrSize:])
+	mh, okM := s.elf.FileOffset(modAddr)
+	if !okV || vh < at || okM && mh < at || !okM && !s.elf.Zero(modAddr) {
 		return "", "", false, nil
 	}
+	offs := []int64{vh}
+	if okM {
+		offs = append(offs, mh)
+		slices.Sort(offs)
+	}
 	hdrs := map[int64][]byte{}
-	for _, off := range []int64{min(vh, mh), max(vh, mh)} {
+	for _, off := range offs {
 		b, ok := s.await(off, 2*ptrSize)
 		if !ok {
 			return "", "", false, s.w.Err()
@@ -244,12 +253,12 @@ func (s *streamScan) header(at int64) (vers, mod string, ok bool, err error) {
 		hdrs[off] = bytes.Clone(b)
 	}
 	v, okV := s.pointed(hdrs[vh], ptrSize, ptr, s.versions)
-	m, okM := s.pointed(hdrs[mh], ptrSize, ptr, s.mods)
+	m := ""
+	if okM {
+		m, okM = s.pointed(hdrs[mh], ptrSize, ptr, s.mods)
+	}
 	if !okV || !plausible(v, m) {
 		return "", "", false, nil
-	}
-	if !okM {
-		m = ""
 	}
 	return v, m, true, nil
 }

@@ -71,6 +71,12 @@ func streamCases(t *testing.T) []streamCase {
 	for _, toolchain := range []string{"", "go1.17.13"} {
 		cases = append(cases, streamCase{name: "24 MB go:embed " + toolchain, bin: buildProgram(t, embed, toolchain, "GOENV=off"), goBinary: true})
 	}
+	// Built outside module mode, as Go's own tools are: no module
+	// information, and before Go 1.18 its string header lies in the .bss.
+	gopath := map[string]string{"main.go": "package main\n\nfunc main() { println(\"std only\") }\n"}
+	for _, toolchain := range []string{"", "go1.17.13"} {
+		cases = append(cases, streamCase{name: "GOPATH mode " + toolchain, bin: buildProgram(t, gopath, toolchain, "GOENV=off", "GO111MODULE=off", "GOFLAGS="), goBinary: true})
+	}
 	seen := map[string]bool{}
 	for _, name := range []string{"crane", "regctl", "oras", "trivy", "syft", "osv-scanner", "gofmt", "ls", "bash", "gcc"} {
 		p, err := exec.LookPath(name)

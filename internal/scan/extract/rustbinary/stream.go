@@ -105,7 +105,10 @@ func (Extractor) ReduceStream(p string, r io.Reader, size int64) ([]byte, error)
 		if w.Done() {
 			break
 		}
-		keep := min(pos, namePos)
+		keep := pos
+		if !named {
+			keep = min(keep, namePos)
+		}
 		if tLen > 0 && table == nil && tableOff >= w.Base() {
 			keep = min(keep, tableOff)
 		}

@@ -31,6 +31,9 @@ func TestReduceStreamEqualsReduce(t *testing.T) {
 		{"elf", elf, true},
 		{"elf with a decoy", decoyed, true},
 		{"small elf", gunzip(t, "small-c-elf"), true},
+		// The section name early, then far more than the search holds at
+		// once.
+		{"small elf padded to 20 MiB", append(gunzip(t, "small-c-elf"), make([]byte, 20<<20)...), true},
 		{"pe", gunzip(t, "pe-fixture.exe"), true},
 		{"mach-o", rustbinary.MachO("__DATA", ".dep-v0", decoy), true},
 		{"mach-o, other segment", rustbinary.MachO("__TEXT", ".dep-v0", decoy), false},
