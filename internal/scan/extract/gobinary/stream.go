@@ -107,6 +107,7 @@ type streamScan struct {
 	versions, mods map[int64][]byte
 	nextVersion    [2]int64 // next offset to search each version mark from
 	nextMod        int64
+	modBytes       int64 // held in mods, at most maxInfo
 }
 
 // find streams the file to its build information: the Go version and the
@@ -185,8 +186,9 @@ func (s *streamScan) collect() {
 			s.nextMod = at + 1
 			continue
 		}
-		if len(s.mods) < maxCandidates {
-			s.mods[at] = bytes.Clone(s.w.Bytes(at, int(stop+int64(len(modEnd))-at)))
+		if n := stop + int64(len(modEnd)) - at; len(s.mods) < maxCandidates && s.modBytes+n <= maxInfo {
+			s.mods[at] = bytes.Clone(s.w.Bytes(at, int(n)))
+			s.modBytes += n
 		}
 		s.nextMod = at + 1
 	}

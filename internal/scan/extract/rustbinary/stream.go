@@ -25,10 +25,10 @@ const (
 )
 
 // candidate is zlib-compressed audit data found in a stream: its offset,
-// compressed length and crates.
+// compressed length and what Reduce would keep of it.
 type candidate struct {
 	off, n int64
-	crates []crate
+	out    []byte
 }
 
 // ReduceStream implements layer.StreamReducer: Reduce's result for an
@@ -54,6 +54,7 @@ func (Extractor) ReduceStream(p string, r io.Reader, size int64) ([]byte, error)
 	}
 	var (
 		cands          []candidate
+		held           int // bytes kept by cands
 		named          bool
 		table          []byte
 		pos, namePos   int64
@@ -99,7 +100,11 @@ func (Extractor) ReduceStream(p string, r io.Reader, size int64) ([]byte, error)
 			}
 			zr := w.Reader(i)
 			if crates, err := decodeFrom(zr); err == nil {
-				cands = append(cands, candidate{i, zr.Offset() - i, crates})
+				out := kept(crates)
+				if held += len(out); held > maxJSON {
+					continue // a hostile file full of audit data: keep what fits
+				}
+				cands = append(cands, candidate{i, zr.Offset() - i, out})
 			}
 		}
 		if w.Done() {
@@ -126,7 +131,7 @@ func (Extractor) ReduceStream(p string, r io.Reader, size int64) ([]byte, error)
 	if known {
 		for _, c := range cands {
 			if c.off == sect.off && c.n <= sect.size {
-				return kept(c.crates), nil
+				return c.out, nil
 			}
 		}
 		return nil, nil
@@ -134,12 +139,12 @@ func (Extractor) ReduceStream(p string, r io.Reader, size int64) ([]byte, error)
 	if table != nil {
 		for _, c := range cands {
 			if inSection(e, table, c) {
-				return kept(c.crates), nil
+				return c.out, nil
 			}
 		}
 		return nil, nil
 	}
-	return kept(cands[0].crates), nil
+	return cands[0].out, nil
 }
 
 // inSection reports whether candidate c is the whole contents of a
