@@ -2,7 +2,9 @@ package binstream_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"debug/elf"
+	"debug/pe"
 	"errors"
 	"io"
 	"os"
@@ -105,5 +107,41 @@ func TestWindow(t *testing.T) {
 	w = binstream.NewWindow(iotest.ErrReader(io.ErrClosedPipe), 1<<20)
 	if w.Need(1) || !errors.Is(w.Err(), io.ErrClosedPipe) {
 		t.Fatalf("failing stream: %v", w.Err())
+	}
+}
+
+// TestParseLayoutPE: the segments read from a PE file's first bytes are
+// its sections as debug/pe reads them, at the image base.
+func TestParseLayoutPE(t *testing.T) {
+	f, err := os.Open("../rustbinary/testdata/pe-fixture.exe.gz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pf, err := pe.NewFile(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := pf.OptionalHeader.(*pe.OptionalHeader64).ImageBase
+	l, ok := binstream.ParseLayout(data[:64<<10])
+	if !ok || len(l.Loads) != len(pf.Sections) {
+		t.Fatalf("ParseLayout: %v, %+v; want %d sections", ok, l, len(pf.Sections))
+	}
+	for i, s := range pf.Sections {
+		got := l.Loads[i]
+		if got.Off != uint64(s.Offset) || got.Vaddr != base+uint64(s.VirtualAddress) || got.Filesz != uint64(s.Size) {
+			t.Errorf("section %s: %+v; want offset %#x address %#x size %#x", s.Name, got, s.Offset, base+uint64(s.VirtualAddress), s.Size)
+		}
+		if writable := s.Characteristics&pe.IMAGE_SCN_MEM_WRITE != 0; writable != (got.Flags&binstream.PFW != 0) {
+			t.Errorf("section %s: flags %#x, characteristics %#x", s.Name, got.Flags, s.Characteristics)
+		}
 	}
 }

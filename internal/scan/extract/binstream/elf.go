@@ -9,26 +9,14 @@ import (
 // file's first bytes: where its loaded segments are in the file and in
 // memory, and where its section headers are.
 type ELF struct {
+	Layout    // from the PT_LOAD program headers
 	Order     binary.ByteOrder
 	Is64      bool
-	Loads     []Segment // PT_LOAD program headers
-	ShOff     int64     // section header table offset (0: none)
+	ShOff     int64 // section header table offset (0: none)
 	ShEntSize int
 	ShNum     int
 	ShStrNdx  int
 }
-
-// Segment is a loaded segment.
-type Segment struct {
-	Off, Vaddr, Filesz, Memsz uint64
-	Flags                     uint32 // PF_X 1, PF_W 2, PF_R 4
-}
-
-// Segment flags.
-const (
-	PFX = 1
-	PFW = 2
-)
 
 // ParseELF reads the ELF header and program headers from head, the first
 // bytes of a file; ok is false when head is not an ELF file or does not
@@ -93,37 +81,4 @@ func ParseELF(head []byte) (e *ELF, ok bool) {
 		e.Loads = append(e.Loads, s)
 	}
 	return e, true
-}
-
-// FileOffset returns the file offset of virtual address addr, which must
-// lie in the file part of a loaded segment.
-func (e *ELF) FileOffset(addr uint64) (int64, bool) {
-	for _, s := range e.Loads {
-		if addr >= s.Vaddr && addr-s.Vaddr < s.Filesz && s.Off+(addr-s.Vaddr) < 1<<62 {
-			return int64(s.Off + (addr - s.Vaddr)), true
-		}
-	}
-	return 0, false
-}
-
-// Zero reports whether virtual address addr lies in a loaded segment's
-// memory past its file part (its .bss): memory that starts as zeros.
-func (e *ELF) Zero(addr uint64) bool {
-	for _, s := range e.Loads {
-		if addr >= s.Vaddr+s.Filesz && addr-s.Vaddr < s.Memsz {
-			return true
-		}
-	}
-	return false
-}
-
-// InData reports whether file offset off lies in a writable, not
-// executable loaded segment: where a Go binary's build information is.
-func (e *ELF) InData(off int64) bool {
-	for _, s := range e.Loads {
-		if s.Flags&(PFX|PFW) == PFW && uint64(off) >= s.Off && uint64(off)-s.Off < s.Filesz {
-			return true
-		}
-	}
-	return false
 }

@@ -9,8 +9,10 @@
 // for the build information as it passes, which for Go 1.18 and later
 // lies inline after a header in the data segment; before Go 1.18 the
 // header points back into read-only data, whose candidate strings are
-// kept as they pass (ELF files only; older PE and Mach-O binaries of that
-// size are reported as unreadable, with a warning).
+// kept as they pass, and the segments at the start of the file (ELF
+// program headers, PE sections, Mach-O load commands) map its pointers; an
+// older fat Mach-O file of that size is reported as unreadable, with a
+// warning.
 //
 // Reported: every dependency module (its replacement when replaced by a
 // versioned module), the main module, and the standard library as module

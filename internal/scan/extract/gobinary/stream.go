@@ -43,7 +43,7 @@ const (
 	// candidates of maxVersion bytes.
 	maxCandidates = 4096
 	maxVersion    = 128
-	headBytes     = 64 << 10 // where the ELF program headers must be
+	headBytes     = 64 << 10 // where the program headers, section table or load commands must be
 )
 
 // ReduceStream implements layer.StreamReducer: Reduce's result for an
@@ -52,9 +52,10 @@ const (
 // for Go 1.18 and later binaries; before Go 1.18 the build information
 // points back into read-only data, so candidates for its strings (the
 // framed module information, and the strings that start as a Go version)
-// are kept as the stream passes them, for ELF files, whose program headers
-// map the pointers to file offsets. An older binary in another format is
-// reported as unreadable rather than guessed at.
+// are kept as the stream passes them, and the file's segments (ELF program
+// headers, PE sections, Mach-O load commands, all at its start) map the
+// pointers to file offsets. An older binary whose segments cannot be read
+// (a fat Mach-O file) is reported as unreadable rather than guessed at.
 func (Extractor) ReduceStream(p string, r io.Reader, size int64) ([]byte, error) {
 	s := &streamScan{w: binstream.NewWindow(r, windowMax)}
 	s.w.Need(headBytes)
@@ -62,8 +63,8 @@ func (Extractor) ReduceStream(p string, r io.Reader, size int64) ([]byte, error)
 	if !isExecutable(head) {
 		return nil, nil
 	}
-	if e, ok := binstream.ParseELF(head); ok {
-		s.elf = e
+	if l, ok := binstream.ParseLayout(head); ok {
+		s.layout = l
 		s.versions = map[int64][]byte{}
 		s.mods = map[int64][]byte{}
 	}
@@ -101,9 +102,11 @@ func text(vers, mod string) []byte {
 }
 
 type streamScan struct {
-	w   *binstream.Window
-	elf *binstream.ELF // nil for other formats
-	// Pre-Go 1.18 string candidates by file offset (ELF only).
+	w *binstream.Window
+	// layout maps addresses to file offsets; nil when the headers could
+	// not be read (a fat Mach-O file, say).
+	layout *binstream.Layout
+	// Pre-Go 1.18 string candidates by file offset (with a layout only).
 	versions, mods map[int64][]byte
 	nextVersion    [2]int64 // next offset to search each version mark from
 	nextMod        int64
@@ -129,7 +132,7 @@ func (s *streamScan) find() (vers, mod string, err error) {
 				break
 			}
 			pos = at + 1
-			if at%buildInfoAlign != 0 || (s.elf != nil && !s.elf.InData(at)) {
+			if at%buildInfoAlign != 0 || (s.layout != nil && !s.layout.InData(at)) {
 				continue
 			}
 			v, m, ok, err := s.header(at)
@@ -217,8 +220,8 @@ func (s *streamScan) header(at int64) (vers, mod string, ok bool, err error) {
 	if ptrSize != 4 && ptrSize != 8 {
 		return "", "", false, nil
 	}
-	if s.elf == nil {
-		return "", "", true, fmt.Errorf("%w: a binary built before Go 1.18 in a format other than ELF", ErrNotStreamable)
+	if s.layout == nil {
+		return "", "", true, fmt.Errorf("%w: a binary built before Go 1.18 whose segments could not be read", ErrNotStreamable)
 	}
 	var bo binary.ByteOrder = binary.LittleEndian
 	if flags&flagBigEndian != 0 {
@@ -235,10 +238,10 @@ func (s *streamScan) header(at int64) (vers, mod string, ok bool, err error) {
 	// go:embed []byte lies between): stream on to them.
 	// An empty module information string (a binary of the standard
 	// library alone) has its header in the .bss: zeros, not in the file.
-	vh, okV := s.elf.FileOffset(ptr(h[16:]))
+	vh, okV := s.layout.FileOffset(ptr(h[16:]))
 	modAddr := ptr(h[16+ptrSize:])
-	mh, okM := s.elf.FileOffset(modAddr)
-	if !okV || vh < at || okM && mh < at || !okM && !s.elf.Zero(modAddr) {
+	mh, okM := s.layout.FileOffset(modAddr)
+	if !okV || vh < at || okM && mh < at || !okM && !s.layout.Zero(modAddr) {
 		return "", "", false, nil
 	}
 	offs := []int64{vh}
@@ -297,7 +300,7 @@ func (s *streamScan) inline(off int64) (string, int64, bool) {
 // passed, must be among the candidates kept.
 func (s *streamScan) pointed(hdr []byte, ptrSize int, ptr func([]byte) uint64, cands map[int64][]byte) (string, bool) {
 	data, n := ptr(hdr), ptr(hdr[ptrSize:])
-	off, ok := s.elf.FileOffset(data)
+	off, ok := s.layout.FileOffset(data)
 	if !ok {
 		return "", false
 	}

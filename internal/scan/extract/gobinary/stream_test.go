@@ -49,7 +49,10 @@ func streamCases(t *testing.T) []streamCase {
 		{"go1.17.13 pie", "go1.17.13", []string{"GOFLAGS=-mod=readonly -buildmode=pie"}, false},
 		{"go1.17.13 linux/386", "go1.17.13", []string{"GOARCH=386"}, false},
 		{"go1.17.13 s390x", "go1.17.13", []string{"GOARCH=s390x"}, false},
-		{"go1.17.13 windows", "go1.17.13", []string{"GOOS=windows"}, true},
+		{"go1.17.13 windows", "go1.17.13", []string{"GOOS=windows"}, false},
+		{"go1.17.13 windows/386", "go1.17.13", []string{"GOOS=windows", "GOARCH=386"}, false},
+		{"go1.17.13 darwin", "go1.17.13", []string{"GOOS=darwin"}, false},
+		{"go1.17.13 darwin/arm64", "go1.17.13", []string{"GOOS=darwin", "GOARCH=arm64"}, false},
 	} {
 		env := append([]string{"GOFLAGS=-mod=readonly"}, b.env...)
 		if b.toolchain != "" && b.toolchain < "go1.21" {
