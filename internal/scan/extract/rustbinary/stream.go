@@ -5,6 +5,7 @@ import (
 	"compress/flate"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/drydock/drydock/internal/scan/extract/binstream"
 	"github.com/drydock/drydock/internal/scan/layer"
@@ -22,6 +23,8 @@ const (
 	maxSectionTable = 1 << 20
 	// maxCandidates caps the audit data candidates decoded in one file.
 	maxCandidates = 16
+	// maxNames caps the mentions of the section name remembered.
+	maxNames = 256
 )
 
 // candidate is zlib-compressed audit data found in a stream: its offset,
@@ -35,12 +38,14 @@ type candidate struct {
 // executable read as a stream, never held whole. The section headers that
 // say where .dep-v0 is come last in an ELF file (and the section does
 // not), so the stream is searched instead: every zlib stream that decodes
-// as audit data is a candidate; an ELF file's section header table, kept
-// as it passes, then names the one that is the section (by offset and
-// size); the section tables of PE and Mach-O files are at their start.
-// A file whose table cannot be read takes the first candidate. As in Reduce, a file that never names the section
-// has none. Unlike Reduce, a .dep-v0 section that does not decode is not
-// reported as an error: the search cannot tell it from any other bytes.
+// as audit data is a candidate, and every NUL-terminated mention of the
+// section name is remembered; the ELF section header table, kept as it
+// passes, then names the section (its name index into the section name
+// table must point at one of those mentions) and the candidate at its
+// offset is the answer; a .dep-v0 section with no candidate there did not
+// decode, an error as in Reduce. PE and Mach-O files have their section
+// tables at their start. A file whose table cannot be read takes the first
+// candidate; as in Reduce, a file that never names the section has none.
 func (Extractor) ReduceStream(p string, r io.Reader, size int64) ([]byte, error) {
 	w := binstream.NewWindow(r, windowMax)
 	w.Need(headBytes)
@@ -56,6 +61,7 @@ func (Extractor) ReduceStream(p string, r io.Reader, size int64) ([]byte, error)
 		cands          []candidate
 		held           int // bytes kept by cands
 		named          bool
+		names          []int64 // offsets of ".dep-v0\x00"
 		table          []byte
 		pos, namePos   int64
 		name           = []byte(sectionName)
@@ -66,12 +72,24 @@ func (Extractor) ReduceStream(p string, r io.Reader, size int64) ([]byte, error)
 	}
 	var pre prefilter
 	for {
-		if !named {
-			if w.Index(namePos, name) >= 0 {
-				named = true
-			} else {
-				namePos = max(namePos, w.End()-int64(len(name))+1)
+		// Every mention of the name: a NUL-terminated one may be the
+		// section's own, in an ELF file's section name table.
+		for {
+			at := w.Index(namePos, name)
+			if at < 0 {
+				namePos = max(namePos, w.End()-int64(len(name)))
+				break
 			}
+			next := at + int64(len(name))
+			if next >= w.End() && !w.Done() {
+				namePos = at // wait for the byte after it
+				break
+			}
+			named = true
+			if next < w.End() && w.Bytes(next, 1)[0] == 0 && len(names) < maxNames {
+				names = append(names, at)
+			}
+			namePos = at + 1
 		}
 		if tLen > 0 && table == nil && w.Base() <= tableOff && w.End() >= tableOff+tLen {
 			table = bytes.Clone(w.Bytes(tableOff, int(tLen)))
@@ -110,10 +128,7 @@ func (Extractor) ReduceStream(p string, r io.Reader, size int64) ([]byte, error)
 		if w.Done() {
 			break
 		}
-		keep := pos
-		if !named {
-			keep = min(keep, namePos)
-		}
+		keep := min(pos, namePos)
 		if tLen > 0 && table == nil && tableOff >= w.Base() {
 			keep = min(keep, tableOff)
 		}
@@ -125,15 +140,27 @@ func (Extractor) ReduceStream(p string, r io.Reader, size int64) ([]byte, error)
 	if err := w.Err(); err != nil {
 		return nil, err
 	}
-	if !named || len(cands) == 0 {
+	if !named {
 		return nil, nil
 	}
+	if !known && table != nil {
+		sect, found, known = elfSection(e, table, names)
+	}
 	if known {
+		if !found {
+			return nil, nil
+		}
+		if sect.size > maxCompressed {
+			return nil, fmt.Errorf("%w: %s section of %d bytes, over the %d-byte limit", ErrInvalid, sectionName, sect.size, maxCompressed)
+		}
 		for _, c := range cands {
 			if c.off == sect.off && c.n <= sect.size {
 				return c.out, nil
 			}
 		}
+		return nil, fmt.Errorf("%w: the %s section (offset %d, %d bytes) is not zlib-compressed audit data", ErrInvalid, sectionName, sect.off, sect.size)
+	}
+	if len(cands) == 0 {
 		return nil, nil
 	}
 	if table != nil {
@@ -147,26 +174,64 @@ func (Extractor) ReduceStream(p string, r io.Reader, size int64) ([]byte, error)
 	return cands[0].out, nil
 }
 
+// elfSection finds the .dep-v0 section in an ELF file's section header
+// table, by its name: the section name table's offset plus a section's
+// name index must be where the stream saw ".dep-v0\x00" (names). known is
+// false when that cannot be told (too many names seen); found is false
+// when no section has the name, or it has no contents in the file.
+func elfSection(e *binstream.ELF, table []byte, names []int64) (s span, found, known bool) {
+	hdrs := sectionHeaders(e, table)
+	if len(names) >= maxNames || e.ShStrNdx >= len(hdrs) {
+		return span{}, false, false
+	}
+	strtab := hdrs[e.ShStrNdx].off
+	for _, h := range hdrs {
+		if slices.Contains(names, int64(strtab+uint64(h.name))) {
+			const shtNobits = 8
+			if h.typ == shtNobits {
+				return span{}, false, true
+			}
+			return span{int64(h.off), int64(h.size)}, true, true
+		}
+	}
+	return span{}, false, true
+}
+
+// sectionHeader is what the stream search needs of an ELF section header.
+type sectionHeader struct {
+	name, typ uint32
+	off, size uint64
+}
+
+// sectionHeaders decodes an ELF section header table.
+func sectionHeaders(e *binstream.ELF, table []byte) []sectionHeader {
+	min := 24
+	if e.Is64 {
+		min = 40
+	}
+	if e.ShEntSize < min {
+		return nil
+	}
+	var out []sectionHeader
+	for i := 0; i+e.ShEntSize <= len(table); i += e.ShEntSize {
+		sh := table[i:]
+		h := sectionHeader{name: e.Order.Uint32(sh), typ: e.Order.Uint32(sh[4:])}
+		if e.Is64 {
+			h.off, h.size = e.Order.Uint64(sh[24:]), e.Order.Uint64(sh[32:])
+		} else {
+			h.off, h.size = uint64(e.Order.Uint32(sh[16:])), uint64(e.Order.Uint32(sh[20:]))
+		}
+		out = append(out, h)
+	}
+	return out
+}
+
 // inSection reports whether candidate c is the whole contents of a
 // section of the ELF file e whose section header table is table.
 func inSection(e *binstream.ELF, table []byte, c candidate) bool {
-	for i := 0; i+e.ShEntSize <= len(table); i += e.ShEntSize {
-		sh := table[i:]
-		var typ uint32
-		var off, size uint64
-		if e.Is64 {
-			if e.ShEntSize < 40 {
-				return false
-			}
-			typ, off, size = e.Order.Uint32(sh[4:]), e.Order.Uint64(sh[24:]), e.Order.Uint64(sh[32:])
-		} else {
-			if e.ShEntSize < 24 {
-				return false
-			}
-			typ, off, size = e.Order.Uint32(sh[4:]), uint64(e.Order.Uint32(sh[16:])), uint64(e.Order.Uint32(sh[20:]))
-		}
+	for _, h := range sectionHeaders(e, table) {
 		const shtNobits = 8
-		if typ != shtNobits && off == uint64(c.off) && uint64(c.n) <= size {
+		if h.typ != shtNobits && h.off == uint64(c.off) && uint64(c.n) <= h.size {
 			return true
 		}
 	}
