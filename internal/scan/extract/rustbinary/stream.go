@@ -14,7 +14,8 @@ import (
 var _ layer.StreamReducer = Extractor{}
 
 const (
-	// headBytes is where an ELF file's program headers must be.
+	// headBytes is where the headers read first must be: ELF program
+	// headers, PE section tables, Mach-O load commands.
 	headBytes = 64 << 10
 	// windowMax is the most of a file held at once: a candidate's
 	// compressed audit data and some.
