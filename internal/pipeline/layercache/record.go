@@ -137,6 +137,10 @@ func recordLayer(ctx context.Context, i int, src io.Reader, desc layer.Desc, cfg
 			if ok && !isWhiteout(p) {
 				raw, reds := wants(sels, p, e.header().FileInfo())
 				pin := pinned[hdr.Name]
+				var srs []layer.StreamReducer
+				if !raw && len(reds) > 0 && e.Size >= layer.StreamFrom {
+					srs = streams(sels, reds)
+				}
 				switch {
 				case (raw && e.Size <= lim.fileBytes) || (pin && e.Size <= max(lim.fileBytes, lim.reduceBytes)):
 					if kept += e.Size; kept > lim.keptBytes {
@@ -147,10 +151,9 @@ func recordLayer(ctx context.Context, i int, src io.Reader, desc layer.Desc, cfg
 						return nil, unrecordable(fmt.Errorf("%s: %w", hdr.Name, err))
 					}
 					e.HasContent, e.Pinned = true, pin
-				case !raw && len(reds) > 0 && e.Size >= layer.StreamFrom && streams(sels, reds) != nil:
+				case srs != nil:
 					// Read as a stream, never whole (a fat jar, a large
 					// binary), as the layer reader does.
-					srs := streams(sels, reds)
 					src := layer.Track(io.LimitReader(tr, e.Size))
 					outs, errs := layer.ReduceStreams(srs, p, src, e.Size)
 					if src.Err() != nil {

@@ -82,3 +82,36 @@ func ParseELF(head []byte) (e *ELF, ok bool) {
 	}
 	return e, true
 }
+
+// SectionHeader is what the stream searches need of an ELF section header.
+type SectionHeader struct {
+	Name, Type uint32 // name: index into the section name table
+	Off, Size  uint64
+}
+
+// SHTNobits is the type of a section with no contents in the file.
+const SHTNobits = 8
+
+// SectionHeaders decodes the section header table, table being the
+// ShNum*ShEntSize bytes at ShOff; nil when its entries are too short.
+func (e *ELF) SectionHeaders(table []byte) []SectionHeader {
+	least := 24
+	if e.Is64 {
+		least = 40
+	}
+	if e.ShEntSize < least {
+		return nil
+	}
+	var out []SectionHeader
+	for i := 0; i+e.ShEntSize <= len(table); i += e.ShEntSize {
+		sh := table[i:]
+		h := SectionHeader{Name: e.Order.Uint32(sh), Type: e.Order.Uint32(sh[4:])}
+		if e.Is64 {
+			h.Off, h.Size = e.Order.Uint64(sh[24:]), e.Order.Uint64(sh[32:])
+		} else {
+			h.Off, h.Size = uint64(e.Order.Uint32(sh[16:])), uint64(e.Order.Uint32(sh[20:]))
+		}
+		out = append(out, h)
+	}
+	return out
+}

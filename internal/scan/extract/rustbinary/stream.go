@@ -181,58 +181,27 @@ func (Extractor) ReduceStream(p string, r io.Reader, size int64) ([]byte, error)
 // false when that cannot be told (too many names seen); found is false
 // when no section has the name, or it has no contents in the file.
 func elfSection(e *binstream.ELF, table []byte, names []int64) (s span, found, known bool) {
-	hdrs := sectionHeaders(e, table)
+	hdrs := e.SectionHeaders(table)
 	if len(names) >= maxNames || e.ShStrNdx >= len(hdrs) {
 		return span{}, false, false
 	}
-	strtab := hdrs[e.ShStrNdx].off
+	strtab := hdrs[e.ShStrNdx].Off
 	for _, h := range hdrs {
-		if slices.Contains(names, int64(strtab+uint64(h.name))) {
-			const shtNobits = 8
-			if h.typ == shtNobits {
+		if slices.Contains(names, int64(strtab+uint64(h.Name))) {
+			if h.Type == binstream.SHTNobits {
 				return span{}, false, true
 			}
-			return span{int64(h.off), int64(h.size)}, true, true
+			return span{int64(h.Off), int64(h.Size)}, true, true
 		}
 	}
 	return span{}, false, true
 }
 
-// sectionHeader is what the stream search needs of an ELF section header.
-type sectionHeader struct {
-	name, typ uint32
-	off, size uint64
-}
-
-// sectionHeaders decodes an ELF section header table.
-func sectionHeaders(e *binstream.ELF, table []byte) []sectionHeader {
-	min := 24
-	if e.Is64 {
-		min = 40
-	}
-	if e.ShEntSize < min {
-		return nil
-	}
-	var out []sectionHeader
-	for i := 0; i+e.ShEntSize <= len(table); i += e.ShEntSize {
-		sh := table[i:]
-		h := sectionHeader{name: e.Order.Uint32(sh), typ: e.Order.Uint32(sh[4:])}
-		if e.Is64 {
-			h.off, h.size = e.Order.Uint64(sh[24:]), e.Order.Uint64(sh[32:])
-		} else {
-			h.off, h.size = uint64(e.Order.Uint32(sh[16:])), uint64(e.Order.Uint32(sh[20:]))
-		}
-		out = append(out, h)
-	}
-	return out
-}
-
 // inSection reports whether candidate c is the whole contents of a
 // section of the ELF file e whose section header table is table.
 func inSection(e *binstream.ELF, table []byte, c candidate) bool {
-	for _, h := range sectionHeaders(e, table) {
-		const shtNobits = 8
-		if h.typ != shtNobits && h.off == uint64(c.off) && uint64(c.n) <= h.size {
+	for _, h := range e.SectionHeaders(table) {
+		if h.Type != binstream.SHTNobits && h.Off == uint64(c.off) && uint64(c.n) <= h.Size {
 			return true
 		}
 	}
