@@ -42,8 +42,9 @@ type Reducer interface {
 // stream: a file of StreamFrom bytes or more that only StreamReducers want
 // is then never held whole (a fat jar or a Go binary of 100 MB would
 // otherwise be peak memory); when several want it, each reads it as a
-// stream of its own ([ReduceStreams]). ReduceStream reads at most size bytes of r, stopping where it
-// likes; its result is Reduce's for the same bytes.
+// stream of its own ([ReduceStreams]). ReduceStream reads at most size
+// bytes of r, stopping where it likes; its result is Reduce's for the same
+// bytes.
 type StreamReducer interface {
 	Reducer
 	ReduceStream(path string, r io.Reader, size int64) ([]byte, error)
