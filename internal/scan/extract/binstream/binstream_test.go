@@ -2,7 +2,6 @@ package binstream_test
 
 import (
 	"bytes"
-	"compress/gzip"
 	"debug/elf"
 	"debug/pe"
 	"errors"
@@ -12,6 +11,7 @@ import (
 	"testing/iotest"
 
 	"github.com/drydock/drydock/internal/scan/extract/binstream"
+	et "github.com/drydock/drydock/internal/scan/extract/extracttest"
 )
 
 // TestParseELF: the loaded segments and section table found in the first
@@ -70,7 +70,7 @@ func TestParseELF(t *testing.T) {
 func TestWindow(t *testing.T) {
 	data := bytes.Repeat([]byte("0123456789abcdef"), 1<<16) // 1 MiB
 	copy(data[700_000:], "needle")
-	for _, r := range []io.Reader{bytes.NewReader(data), iotest.OneByteReader(bytes.NewReader(data)), iotest.HalfReader(bytes.NewReader(data))} {
+	for _, r := range []io.Reader{bytes.NewReader(data), &shortReader{bytes.NewReader(data), 61}, iotest.HalfReader(bytes.NewReader(data))} {
 		w := binstream.NewWindow(r, 600<<10)
 		if !w.Need(10) || string(w.Bytes(0, 10)) != "0123456789" {
 			t.Fatal("start")
@@ -113,19 +113,7 @@ func TestWindow(t *testing.T) {
 // TestParseLayoutPE: the segments read from a PE file's first bytes are
 // its sections as debug/pe reads them, at the image base.
 func TestParseLayoutPE(t *testing.T) {
-	f, err := os.Open("../rustbinary/testdata/pe-fixture.exe.gz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := io.ReadAll(zr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	data := et.Gunzip(t, "../rustbinary/testdata/pe-fixture.exe.gz")
 	pf, err := pe.NewFile(bytes.NewReader(data))
 	if err != nil {
 		t.Fatal(err)
@@ -145,3 +133,11 @@ func TestParseLayoutPE(t *testing.T) {
 		}
 	}
 }
+
+// shortReader reads at most n bytes at a time.
+type shortReader struct {
+	r io.Reader
+	n int
+}
+
+func (s *shortReader) Read(p []byte) (int, error) { return s.r.Read(p[:min(len(p), s.n)]) }

@@ -2,9 +2,7 @@ package rustbinary_test
 
 import (
 	"bytes"
-	"compress/gzip"
 	"errors"
-	"io"
 	"os"
 	"strings"
 	"testing"
@@ -20,20 +18,7 @@ import (
 // gunzip reads testdata/<name>.gz.
 func gunzip(t testing.TB, name string) []byte {
 	t.Helper()
-	f, err := os.Open("testdata/" + name + ".gz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := io.ReadAll(zr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return et.Gunzip(t, "testdata/"+name+".gz")
 }
 
 // fixtureCrates is what testdata/audit.json reports: reachable from the
