@@ -38,24 +38,32 @@ type crate struct{ Name, Version string }
 // decode decompresses and parses the audit data and returns the crates to
 // report, sorted and without duplicates (see the package documentation).
 func decode(raw []byte) ([]crate, error) {
-	return decodeFrom(bytes.NewReader(raw))
+	crates, _, err := decodeFrom(bytes.NewReader(raw), maxJSON)
+	return crates, err
 }
 
-// decodeFrom is decode reading the compressed audit data from r: as
-// zlib reads it, no further than the zlib stream's end when r is an
-// io.ByteReader.
-func decodeFrom(r io.Reader) ([]crate, error) {
+// decodeFrom is decode reading the compressed audit data from r (as zlib
+// reads it, no further than the zlib stream's end when r is an
+// io.ByteReader), refusing more than limit bytes of JSON. inflated is how
+// many it decompressed, whatever the outcome.
+func decodeFrom(r io.Reader, limit int) (crates []crate, inflated int, err error) {
 	zr, err := zlib.NewReader(r)
 	if err != nil {
-		return nil, fmt.Errorf("%w: zlib: %w", ErrInvalid, err)
+		return nil, 0, fmt.Errorf("%w: zlib: %w", ErrInvalid, err)
 	}
-	js, err := io.ReadAll(io.LimitReader(zr, maxJSON+1))
+	js, err := io.ReadAll(io.LimitReader(zr, int64(limit)+1))
 	if err != nil {
-		return nil, fmt.Errorf("%w: zlib: %w", ErrInvalid, err)
+		return nil, len(js), fmt.Errorf("%w: zlib: %w", ErrInvalid, err)
 	}
-	if len(js) > maxJSON {
-		return nil, fmt.Errorf("%w: decompressed audit data over the %d-byte limit", ErrInvalid, maxJSON)
+	if len(js) > limit {
+		return nil, len(js), fmt.Errorf("%w: decompressed audit data over the %d-byte limit", ErrInvalid, limit)
 	}
+	crates, err = parseAudit(js)
+	return crates, len(js), err
+}
+
+// parseAudit parses decompressed audit data.
+func parseAudit(js []byte) ([]crate, error) {
 	var ad auditData
 	if err := json.Unmarshal(js, &ad); err != nil {
 		return nil, fmt.Errorf("%w: json: %w", ErrInvalid, err)

@@ -26,7 +26,17 @@ const (
 	maxCandidates = 16
 	// maxNames caps the mentions of the section name remembered.
 	maxNames = 256
+	// maxDecodes and decodeBudget cap the work of decoding candidates
+	// that pass the prefilter: how many, and how many bytes of JSON they
+	// may decompress in all (a real binary has one, and a few false
+	// starts that fail within bytes; a hostile one, a bomb at every
+	// offset).
+	maxDecodes   = 64
+	decodeBudget = 2 * maxJSON
 )
+
+// onDecode sees how many bytes each candidate decoded (for the tests).
+var onDecode = func(inflated int) {}
 
 // candidate is zlib-compressed audit data found in a stream: its offset,
 // compressed length and what Reduce would keep of it.
@@ -72,6 +82,7 @@ func (Extractor) ReduceStream(p string, r io.Reader, size int64) ([]byte, error)
 		tableOff, tLen = e.ShOff, int64(e.ShNum*e.ShEntSize)
 	}
 	var pre prefilter
+	decodes, budget := 0, decodeBudget
 	for {
 		// Every mention of the name: a NUL-terminated one may be the
 		// section's own, in an ELF file's section name table.
@@ -117,8 +128,15 @@ func (Extractor) ReduceStream(p string, r io.Reader, size int64) ([]byte, error)
 			if !pre.json(w.From(i + 2)) {
 				continue
 			}
+			if decodes == maxDecodes || budget == 0 {
+				continue // a hostile file of decompression bombs: no more work
+			}
+			decodes++
 			zr := w.Reader(i)
-			if crates, err := decodeFrom(zr); err == nil {
+			crates, inflated, err := decodeFrom(zr, min(maxJSON, budget))
+			budget -= min(inflated, budget)
+			onDecode(inflated)
+			if err == nil {
 				out := kept(crates)
 				if held += len(out); held > maxJSON {
 					continue // a hostile file full of audit data: keep what fits
