@@ -42,8 +42,11 @@ const (
 	// are kept as they pass, at most maxCandidates of them, version
 	// candidates of maxVersion bytes.
 	maxCandidates = 4096
-	maxVersion    = 128
-	headBytes     = 64 << 10 // where the program headers, section table or load commands must be
+	maxVersion    = 256
+	// maxInlineVersion caps a Go 1.18+ version string (a toolchain version,
+	// a devel build's date and the GOEXPERIMENT list are far shorter).
+	maxInlineVersion = 1 << 10
+	headBytes        = 64 << 10 // where the program headers, section table or load commands must be
 )
 
 // ReduceStream implements layer.StreamReducer: Reduce's result for an
@@ -210,9 +213,12 @@ func (s *streamScan) header(at int64) (vers, mod string, ok bool, err error) {
 	}
 	if flags&flagInline != 0 {
 		off := at + buildInfoHeader
-		v, off, okV := s.inline(off)
-		m, _, okM := s.inline(off)
-		if !okV || !okM || !plausible(v, m) {
+		v, off, okV := s.inline(off, maxInlineVersion, plausibleVersion)
+		if !okV {
+			return "", "", false, nil
+		}
+		m, _, okM := s.inline(off, maxInfo, plausibleMod)
+		if !okM {
 			return "", "", false, nil
 		}
 		return v, m, true, nil
@@ -262,7 +268,7 @@ func (s *streamScan) header(at int64) (vers, mod string, ok bool, err error) {
 	if okM {
 		m, okM = s.pointed(hdrs[mh], ptrSize, ptr, s.mods)
 	}
-	if !okV || !plausible(v, m) {
+	if !okV || !plausibleVersion([]byte(v)) || !plausibleMod([]byte(m)) {
 		return "", "", false, nil
 	}
 	return v, m, true, nil
@@ -282,17 +288,21 @@ func (s *streamScan) await(off int64, n int) ([]byte, bool) {
 }
 
 // inline reads a varint-prefixed string at offset off.
-func (s *streamScan) inline(off int64) (string, int64, bool) {
+func (s *streamScan) inline(off int64, limit uint64, valid func([]byte) bool) (string, int64, bool) {
 	s.w.Need(off + binary.MaxVarintLen64)
 	n, k := binary.Uvarint(s.w.From(off))
-	if k <= 0 || n > maxInfo {
+	if k <= 0 || n > limit {
 		return "", 0, false
 	}
 	off += int64(k)
 	if !s.w.Need(off + int64(n)) {
 		return "", 0, false
 	}
-	return string(s.w.Bytes(off, int(n))), off + int64(n), true
+	b := s.w.Bytes(off, int(n))
+	if !valid(b) {
+		return "", 0, false // checked before it is copied: a false header costs nothing
+	}
+	return string(b), off + int64(n), true
 }
 
 // pointed resolves a pre-Go 1.18 string from its header (data pointer,
@@ -311,12 +321,14 @@ func (s *streamScan) pointed(hdr []byte, ptrSize int, ptr func([]byte) uint64, c
 	return string(c[:n]), true
 }
 
-// plausible reports whether a version and module information found by
-// searching the stream look like the real thing: what debug/buildinfo
-// finds at the known place needs no such check.
-func plausible(vers, mod string) bool {
-	if !(len(vers) > 2 && vers[:2] == "go" || len(vers) > 6 && vers[:6] == "devel ") {
-		return false
-	}
-	return mod == "" || len(mod) >= 33 && mod[:16] == string(modStart) && mod[len(mod)-16:] == string(modEnd)
+// plausibleVersion and plausibleMod report whether a Go version and
+// module information found by searching the stream look like the real
+// thing: what debug/buildinfo finds at the known place needs no such
+// check.
+func plausibleVersion(v []byte) bool {
+	return len(v) > 2 && bytes.HasPrefix(v, []byte("go")) || len(v) > 6 && bytes.HasPrefix(v, []byte("devel "))
+}
+
+func plausibleMod(m []byte) bool {
+	return len(m) == 0 || len(m) >= 33 && bytes.HasPrefix(m, modStart) && bytes.HasSuffix(m, modEnd)
 }

@@ -2,12 +2,14 @@ package gobinary_test
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"testing"
 	"testing/iotest"
 
@@ -147,4 +149,32 @@ func FuzzReduceStream(f *testing.F) {
 			t.Fatalf("out %q", out)
 		}
 	})
+}
+
+// TestStreamFalseHeaders: copies of the build information header whose
+// strings are not plausible (here, a version claiming 4 MiB) are not taken
+// and cost the search nothing but a look (before, the first was taken as a
+// 4 MiB Go version, and each one checked was first copied).
+func TestStreamFalseHeaders(t *testing.T) {
+	var bin []byte
+	bin = append(bin, "\x7fELF"...) // no program headers: the whole file is searched
+	bin = append(bin, make([]byte, 60)...)
+	for range 1000 {
+		h := make([]byte, 48)
+		copy(h, "\xff Go buildinf:\x08\x02")
+		n := binary.PutUvarint(h[32:], 4<<20-1)
+		copy(h[32+n:], "go")
+		bin = append(bin, h...)
+	}
+	bin = append(bin, make([]byte, 5<<20)...)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	out, err := gobinary.Extractor{}.ReduceStream("bin", bytes.NewReader(bin), int64(len(bin)))
+	runtime.ReadMemStats(&after)
+	if out != nil || err != nil {
+		t.Errorf("ReduceStream = %.80q (%d bytes), %v; want nothing", out, len(out), err)
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 256<<20 {
+		t.Errorf("the search allocated %d MB", alloc>>20)
+	}
 }
