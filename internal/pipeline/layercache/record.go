@@ -73,7 +73,7 @@ func complete(sk *Skeleton, sels []selector, lim limits) bool {
 			if e.Size <= lim.fileBytes {
 				return false
 			}
-		case len(reds) > 0 && (e.Size <= lim.reduceBytes || e.Size >= layer.StreamFrom && streams(sels, reds) != nil):
+		case len(reds) > 0 && (e.Size <= lim.reduceBytes || streams(e.Size, sels, reds) != nil):
 			for _, r := range reds {
 				if _, ok := e.Reduced[sels[r].key]; !ok {
 					return false
@@ -138,8 +138,8 @@ func recordLayer(ctx context.Context, i int, src io.Reader, desc layer.Desc, cfg
 				raw, reds := wants(sels, p, e.header().FileInfo())
 				pin := pinned[hdr.Name]
 				var srs []layer.StreamReducer
-				if !raw && len(reds) > 0 && e.Size >= layer.StreamFrom {
-					srs = streams(sels, reds)
+				if !raw {
+					srs = streams(e.Size, sels, reds)
 				}
 				switch {
 				case (raw && e.Size <= lim.fileBytes) || (pin && e.Size <= max(lim.fileBytes, lim.reduceBytes)):
@@ -203,18 +203,11 @@ func recordLayer(ctx context.Context, i int, src io.Reader, desc layer.Desc, cfg
 	return sk, nil
 }
 
-// streams returns the reducers reds of sels as StreamReducers, nil when
-// one of them cannot read a file as a stream.
-func streams(sels []selector, reds []int) []layer.StreamReducer {
-	out := make([]layer.StreamReducer, len(reds))
-	for i, r := range reds {
-		sr, ok := sels[r].red.(layer.StreamReducer)
-		if !ok {
-			return nil
-		}
-		out[i] = sr
-	}
-	return out
+// streams returns the reducers reds of sels as StreamReducers when they
+// read a file of size bytes as a stream, as the layer reader decides
+// (layer.Streams); nil when it is read whole.
+func streams(size int64, sels []selector, reds []int) []layer.StreamReducer {
+	return layer.Streams(size, len(reds), func(i int) layer.Reducer { return sels[reds[i]].red })
 }
 
 // reduceAll runs the reducers reds of sels on the file at p, adding what

@@ -522,16 +522,33 @@ func (r *Reader) regular(ctx context.Context, d *delta, es Entries, hdr *tar.Hea
 // bytes in mask, in mask's bit order; nil when the file is to be read
 // whole (it is small, or a selector in mask cannot read streams).
 func (r *Reader) streamReducers(mask uint64, size int64) []StreamReducer {
-	if size < StreamFrom || mask&r.rawMask != 0 {
+	if mask&r.rawMask != 0 {
 		return nil
 	}
-	out := make([]StreamReducer, 0, bits.OnesCount64(mask))
-	for m := mask; m != 0; m &= m - 1 {
-		sr, ok := r.reducers[bits.TrailingZeros64(m)].(StreamReducer)
+	m := mask
+	return Streams(size, bits.OnesCount64(mask), func(int) Reducer {
+		i := bits.TrailingZeros64(m)
+		m &= m - 1
+		return r.reducers[i]
+	})
+}
+
+// Streams returns the n reducers red(0) ... red(n-1), asked in that order,
+// as StreamReducers when a file of size bytes that only they want is read
+// as a stream: it is StreamFrom bytes or more and every one of them can
+// read streams; nil when it is read whole. The layer reader and the layer
+// cache's recorder both decide by it.
+func Streams(size int64, n int, red func(i int) Reducer) []StreamReducer {
+	if size < StreamFrom || n == 0 {
+		return nil
+	}
+	out := make([]StreamReducer, n)
+	for i := range n {
+		sr, ok := red(i).(StreamReducer)
 		if !ok {
 			return nil
 		}
-		out = append(out, sr)
+		out[i] = sr
 	}
 	return out
 }
