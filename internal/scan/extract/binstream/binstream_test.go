@@ -120,7 +120,7 @@ func TestParseLayoutPE(t *testing.T) {
 	}
 	base := pf.OptionalHeader.(*pe.OptionalHeader64).ImageBase
 	l, ok := binstream.ParseLayout(data[:64<<10])
-	if !ok || len(l.Loads) != len(pf.Sections) {
+	if !ok || len(l.Loads) != len(pf.Sections) || len(l.Sections) != len(pf.Sections) {
 		t.Fatalf("ParseLayout: %v, %+v; want %d sections", ok, l, len(pf.Sections))
 	}
 	for i, s := range pf.Sections {
@@ -130,6 +130,10 @@ func TestParseLayoutPE(t *testing.T) {
 		}
 		if writable := s.Characteristics&pe.IMAGE_SCN_MEM_WRITE != 0; writable != (got.Flags&binstream.PFW != 0) {
 			t.Errorf("section %s: flags %#x, characteristics %#x", s.Name, got.Flags, s.Characteristics)
+		}
+		want := binstream.Section{Name: s.Name, Off: uint64(s.Offset), Size: uint64(s.Size), VirtualSize: uint64(s.VirtualSize)}
+		if l.Sections[i] != want {
+			t.Errorf("section %d: %+v; want %+v", i, l.Sections[i], want)
 		}
 	}
 }

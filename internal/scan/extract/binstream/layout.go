@@ -9,6 +9,19 @@ import (
 // memory: what its pointers need to be followed in a stream.
 type Layout struct {
 	Loads []Segment
+	// Sections are a PE or Mach-O file's sections, from the same headers
+	// (an ELF file's come last in the file, and are not here).
+	Sections []Section
+}
+
+// Section is a section of a PE or Mach-O file.
+type Section struct {
+	Name string // a PE long name is "/" and its string table offset
+	Seg  string // Mach-O: the segment it is in
+	Off  uint64 // in the file
+	Size uint64 // in the file (PE: SizeOfRawData, rounded up to the file alignment)
+	// VirtualSize is a PE section's size in memory.
+	VirtualSize uint64
 }
 
 // Segment is a loaded segment.
@@ -99,6 +112,7 @@ func parsePE(head []byte) (*Layout, bool) {
 	for i := range nsect {
 		h := head[table+40*i:]
 		vsize, va, raw, ptr, ch := uint64(le.Uint32(h[8:])), uint64(le.Uint32(h[12:])), uint64(le.Uint32(h[16:])), uint64(le.Uint32(h[20:])), le.Uint32(h[36:])
+		l.Sections = append(l.Sections, Section{Name: string(bytes.TrimRight(h[:8], "\x00")), Off: ptr, Size: raw, VirtualSize: vsize})
 		s := Segment{Off: ptr, Vaddr: base + va, Filesz: raw, Memsz: max(vsize, raw)}
 		if ch&scnExecute != 0 {
 			s.Flags |= PFX
@@ -146,16 +160,33 @@ func parseMachO(head []byte) (*Layout, bool) {
 		c := head[off : off+size]
 		var s Segment
 		var prot uint32
+		var first, sect uint64 // where the section headers start, and their size
 		switch {
-		case cmd == 0x1 && size >= 48: // LC_SEGMENT
+		case cmd == 0x1 && size >= 56: // LC_SEGMENT
 			s = Segment{Vaddr: uint64(bo.Uint32(c[24:])), Memsz: uint64(bo.Uint32(c[28:])), Off: uint64(bo.Uint32(c[32:])), Filesz: uint64(bo.Uint32(c[36:]))}
 			prot = bo.Uint32(c[44:])
-		case cmd == 0x19 && size >= 64: // LC_SEGMENT_64
+			first, sect = 56, 68
+		case cmd == 0x19 && size >= 72: // LC_SEGMENT_64
 			s = Segment{Vaddr: bo.Uint64(c[24:]), Memsz: bo.Uint64(c[32:]), Off: bo.Uint64(c[40:]), Filesz: bo.Uint64(c[48:])}
 			prot = bo.Uint32(c[60:])
+			first, sect = 72, 80
 		default:
 			off += size
 			continue
+		}
+		nsects := uint64(bo.Uint32(c[first-8:]))
+		if nsects > (size-first)/sect {
+			return nil, false
+		}
+		for i := range nsects {
+			h := c[first+i*sect:]
+			sc := Section{Name: cstr(h[:16]), Seg: cstr(h[16:32])}
+			if sect == 80 {
+				sc.Size, sc.Off = bo.Uint64(h[40:]), uint64(bo.Uint32(h[48:]))
+			} else {
+				sc.Size, sc.Off = uint64(bo.Uint32(h[36:])), uint64(bo.Uint32(h[40:]))
+			}
+			l.Sections = append(l.Sections, sc)
 		}
 		if prot&protExecute != 0 {
 			s.Flags |= PFX
@@ -167,4 +198,12 @@ func parseMachO(head []byte) (*Layout, bool) {
 		off += size
 	}
 	return l, true
+}
+
+// cstr is a NUL-padded name.
+func cstr(b []byte) string {
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		b = b[:i]
+	}
+	return string(b)
 }
