@@ -80,13 +80,14 @@
 // whole is bounded: the YAML lockfiles (yarn berry, pnpm) are refused over
 // 64 MiB or about 2 million YAML nodes (some 27 MiB as pnpm writes them),
 // since their document tree costs about 200 bytes a node, and when they
-// hold aliases or merge keys, which neither tool writes (see yaml.go); the
-// JSON lockfiles (package-lock.json, bun.lock), yarn classic's yarn.lock
-// and the projects' package.json files are refused over 64 MiB
-// ([extract.MaxManifestBytes]); and a lockfile of more packages than an
-// image may hold ([extract.DefaultMaxPackages]) is refused as it is read
-// (see graph.go). No more than [extract.Input.MaxPackages] packages are
-// reported.
+// hold aliases or merge keys, which neither tool writes (see yaml.go);
+// bun.lock, yarn classic's yarn.lock and the projects' package.json files
+// are refused over 64 MiB ([extract.MaxManifestBytes]); package-lock.json
+// is decoded token by token as the layer streams, whatever its size, and
+// costs about its packages (see lockfile.go); and a lockfile of more
+// packages than an image may hold ([extract.DefaultMaxPackages]) is
+// refused as it is read (see graph.go). No more than
+// [extract.Input.MaxPackages] packages are reported.
 //
 // A package found in a lockfile is attributed to the layers from which
 // the lockfile yields it; its earlier versions are read without the

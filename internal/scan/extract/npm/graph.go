@@ -7,9 +7,10 @@ import (
 	"github.com/drydock/drydock/internal/scan/extract"
 )
 
-// Lockfiles are decoded whole into a lockGraph, at several times their
-// size in memory (a package, its name, version and index entries cost a
-// few hundred bytes, an edge about a hundred), so that what a hostile one
+// Lockfiles (but package-lock.json, read token by token: see lockfile.go)
+// are decoded whole into a lockGraph, at several times their size in
+// memory (a package, its name, version and index entries cost a few
+// hundred bytes, an edge about a hundred), so that what a hostile one
 // costs is bounded: no more than extract.MaxManifestBytes is decoded (see
 // tooLarge; parseYAML for the YAML lockfiles), and no graph has more than
 // maxLockPackages packages (see tooMany): an image may not hold more

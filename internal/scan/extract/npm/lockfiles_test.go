@@ -649,3 +649,32 @@ func FuzzPnpmLock(f *testing.F) {
 		_, _ = npm.Extractor{}.Reduce("pnpm-lock.yaml", data)
 	})
 }
+
+// TestLargeLockfile reads a package-lock.json of over layer.StreamFrom
+// bytes through the layer reader, which streams it to the extractor (it
+// is not held whole), and one of over extract.MaxManifestBytes, which
+// was refused when lockfiles were decoded whole.
+func TestLargeLockfile(t *testing.T) {
+	if layer.Streams(layer.StreamFrom, 1, func(int) layer.Reducer { return npm.Extractor{} }) == nil {
+		t.Fatal("npm lockfiles of StreamFrom bytes are not read as streams")
+	}
+	for _, size := range []int{layer.StreamFrom + 1, extract.MaxManifestBytes + 1} {
+		var b strings.Builder
+		b.WriteString(`{"name": "big", "lockfileVersion": 3, "requires": true, "packages": {"": {"name": "big"}`)
+		var want []string
+		for i := 0; b.Len() < size; i++ {
+			name, v := fmt.Sprintf("pkg-%06d", i), fmt.Sprintf("1.%d.0", i%100)
+			dev := i%3 == 0
+			fmt.Fprintf(&b, `, "node_modules/%s": {"version": %q, "resolved": "https://registry.npmjs.org/%s/-/%s-%s.tgz", "integrity": "sha512-%s", "dev": %t}`,
+				name, v, name, name, v, strings.Repeat("A", 86), dev)
+			if !dev {
+				want = append(want, name+"@"+v)
+			}
+		}
+		b.WriteString(`}}`)
+		inv := et.Run(t, []extract.Extractor{npm.Extractor{}}, []lt.Entry{lt.File("app/package-lock.json", b.String())})
+		if got := pkgs(inv); !slices.Equal(got, want) {
+			t.Errorf("%d bytes: %d packages, want %d", b.Len(), len(got), len(want))
+		}
+	}
+}

@@ -1,13 +1,14 @@
 package npm
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"iter"
-	"maps"
 	"path"
 	"slices"
 	"strings"
@@ -21,8 +22,9 @@ import (
 type Extractor struct{}
 
 var (
-	_ extract.Extractor = Extractor{}
-	_ layer.Reducer     = Extractor{}
+	_ extract.Extractor   = Extractor{}
+	_ layer.Reducer       = Extractor{}
+	_ layer.StreamReducer = Extractor{}
 )
 
 // Name implements extract.Extractor.
@@ -41,7 +43,9 @@ func (Extractor) Name() string { return "javascript/npm" }
 //	    or over 2M nodes; JSON and yarn classic lockfiles and projects'
 //	    package.json over 64 MiB; lockfiles of over 500,000 packages. No
 //	    package with an empty name; at most Input.MaxPackages packages
-func (Extractor) Version() int { return 11 }
+//	12: package-lock.json read token by token, to the end of "packages";
+//	    no size limit for it
+func (Extractor) Version() int { return 12 }
 
 // Wants implements extract.Extractor.
 func (Extractor) Wants(p string, fi fs.FileInfo) bool {
@@ -146,12 +150,37 @@ func (Extractor) Reduce(p string, data []byte) ([]byte, error) {
 	case "bun.lock":
 		g, err = parseBunLock(data)
 	default:
-		g, err = parseLockfile(data)
+		g, err = parseLockfile(bytes.NewReader(data))
 	}
 	if err != nil {
 		return nil, err
 	}
 	return g.encode()
+}
+
+// ReduceStream implements layer.StreamReducer, for files of
+// layer.StreamFrom bytes or more: Reduce's result, with package-lock.json
+// and npm-shrinkwrap.json decoded as they stream (see lockfile.go). Other
+// files are read whole, up to extract.MaxManifestBytes: larger ones are
+// refused (as Reduce refuses every lockfile and project package.json of
+// that size).
+func (e Extractor) ReduceStream(p string, r io.Reader, size int64) ([]byte, error) {
+	switch path.Base(p) {
+	case "package-lock.json", "npm-shrinkwrap.json":
+		g, err := parseLockfile(r)
+		if err != nil {
+			return nil, err
+		}
+		return g.encode()
+	}
+	if size > extract.MaxManifestBytes {
+		return nil, fmt.Errorf("%w: %s: %d bytes, over the %d-byte limit", ErrInvalid, path.Base(p), size, extract.MaxManifestBytes)
+	}
+	data, err := io.ReadAll(io.LimitReader(r, size))
+	if err != nil {
+		return nil, err
+	}
+	return e.Reduce(p, data)
 }
 
 // manifest is the part of package.json that identifies a package.
@@ -171,110 +200,6 @@ func parseManifest(data []byte) (string, error) {
 		return "", nil // not a published package (a nested, private manifest)
 	}
 	return line(m.Name, m.Version), nil
-}
-
-// lockfile covers lockfileVersion 1 ("dependencies", nested) and 2/3
-// ("packages", flat, keyed by install path).
-type lockfile struct {
-	LockfileVersion int                  `json:"lockfileVersion"`
-	Packages        map[string]lockEntry `json:"packages"`
-	Dependencies    map[string]lockDepV1 `json:"dependencies"`
-}
-
-type lockEntry struct {
-	Name     string `json:"name"`
-	Version  string `json:"version"`
-	Resolved string `json:"resolved"` // where it came from: a registry tarball URL, git+..., file:...
-	Link     bool   `json:"link"`
-	Dev      bool   `json:"dev"` // needed only by development dependencies
-	// OS and CPU restrict the platforms it is installed on (npm 7 and
-	// later copy them from the package's package.json).
-	OS  stringList `json:"os"`
-	CPU stringList `json:"cpu"`
-	// Libc is written by npm 11 (not 10).
-	Libc stringList `json:"libc"`
-}
-
-// notFromRegistry reports whether a lockfile's "resolved" names a git
-// repository or a local file: the version is then the package.json's at
-// that commit or path, not a registry release. (A tarball URL is kept:
-// the lockfile names the package and version the tarball holds.)
-func notFromRegistry(resolved string) bool {
-	for _, p := range []string{"git+", "git:", "git@", "github:", "gitlab:", "bitbucket:", "gist:", "file:"} {
-		if strings.HasPrefix(resolved, p) {
-			return true
-		}
-	}
-	return false
-}
-
-type lockDepV1 struct {
-	Version      string               `json:"version"`
-	Dev          bool                 `json:"dev"`
-	Dependencies map[string]lockDepV1 `json:"dependencies"`
-}
-
-// parseLockfile reads package-lock.json and npm-shrinkwrap.json. It
-// marks which packages are development-only and, from lockfileVersion
-// 2, which platforms each is for; it records no dependencies (they are
-// not needed: npm marks dev-only packages itself).
-func parseLockfile(data []byte) (*lockGraph, error) {
-	if err := tooLarge("lockfile", data); err != nil {
-		return nil, err
-	}
-	var lf lockfile
-	if err := json.Unmarshal(data, &lf); err != nil {
-		return nil, fmt.Errorf("%w: lockfile: %w", ErrInvalid, err)
-	}
-	g := &lockGraph{}
-	if lf.Packages != nil {
-		if err := tooMany(len(lf.Packages)); err != nil {
-			return nil, fmt.Errorf("%w: lockfile: %w", ErrInvalid, err)
-		}
-		for _, key := range slices.Sorted(maps.Keys(lf.Packages)) {
-			e := lf.Packages[key]
-			i := strings.LastIndex(key, "node_modules/")
-			if key == "" || i < 0 || e.Link || e.Version == "" || notFromRegistry(e.Resolved) {
-				continue // the root project, a workspace link, a local folder, git
-			}
-			name := key[i+len("node_modules/"):]
-			if e.Name != "" {
-				name = e.Name // an alias: installed under another name
-			}
-			g.add(lockPkg{Name: name, Version: e.Version, Dev: e.Dev, OS: e.OS, CPU: e.CPU, Libc: e.Libc})
-		}
-		return g, nil
-	}
-	var walk func(deps map[string]lockDepV1, depth int) error
-	walk = func(deps map[string]lockDepV1, depth int) error {
-		if depth > 256 {
-			return fmt.Errorf("%w: lockfile: dependencies nested deeper than 256", ErrInvalid)
-		}
-		for _, name := range slices.Sorted(maps.Keys(deps)) {
-			d := deps[name]
-			v := d.Version
-			// v1 aliases: "version": "npm:real-name@1.2.3".
-			if rest, ok := strings.CutPrefix(v, "npm:"); ok {
-				if at := strings.LastIndex(rest, "@"); at > 0 {
-					name, v = rest[:at], rest[at+1:]
-				}
-			}
-			if v != "" && !strings.Contains(v, ":") && !strings.Contains(v, "/") {
-				if err := tooMany(len(g.Pkgs) + 1); err != nil {
-					return fmt.Errorf("%w: lockfile: %w", ErrInvalid, err)
-				}
-				g.add(lockPkg{Name: name, Version: v, Dev: d.Dev}) // not file:, git+, tarball URLs
-			}
-			if err := walk(d.Dependencies, depth+1); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	if err := walk(lf.Dependencies, 0); err != nil {
-		return nil, err
-	}
-	return g, nil
 }
 
 func line(name, version string) string {
