@@ -145,3 +145,23 @@ type shortReader struct {
 }
 
 func (s *shortReader) Read(p []byte) (int, error) { return s.r.Read(p[:min(len(p), s.n)]) }
+
+func TestFormatOf(t *testing.T) {
+	for _, tt := range []struct {
+		head string
+		want binstream.Format
+	}{
+		{"\x7fELF\x02\x01", binstream.FormatELF},
+		{"MZ\x90\x00", binstream.FormatPE},
+		{"\xfe\xed\xfa\xce", binstream.FormatMachO},
+		{"\xcf\xfa\xed\xfe\x07\x00\x00\x01", binstream.FormatMachO},
+		{"\xca\xfe\xba\xbe", binstream.FormatFat},
+		{"\x7fEL", ""},
+		{"#!/bin/sh\n", ""},
+		{"", ""},
+	} {
+		if got := binstream.FormatOf([]byte(tt.head)); got != tt.want {
+			t.Errorf("FormatOf(%q) = %q, want %q", tt.head, got, tt.want)
+		}
+	}
+}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/drydock/drydock/internal/pkg"
 	"github.com/drydock/drydock/internal/scan/extract"
+	"github.com/drydock/drydock/internal/scan/extract/binstream"
 	"github.com/drydock/drydock/internal/scan/layer"
 )
 
@@ -41,12 +42,6 @@ func (Extractor) Wants(p string, fi fs.FileInfo) bool {
 	return m.IsRegular() && m&0o111 != 0 && fi.Size() >= minSize
 }
 
-var (
-	magicELF   = []byte("\x7fELF")
-	magicMachO = [][]byte{{0xfe, 0xed, 0xfa, 0xce}, {0xfe, 0xed, 0xfa, 0xcf}, {0xce, 0xfa, 0xed, 0xfe}, {0xcf, 0xfa, 0xed, 0xfe}, {0xca, 0xfe, 0xba, 0xbe}}
-	magicPE    = []byte("MZ")
-)
-
 // Reduce implements layer.Reducer: it keeps the build information text
 // (runtime/debug.BuildInfo.String form) of a Go executable, nothing of any
 // other file.
@@ -63,17 +58,9 @@ func (Extractor) Reduce(p string, data []byte) ([]byte, error) {
 	return []byte(bi.String()), nil
 }
 
-func isExecutable(data []byte) bool {
-	if bytes.HasPrefix(data, magicELF) || bytes.HasPrefix(data, magicPE) {
-		return true
-	}
-	for _, m := range magicMachO {
-		if bytes.HasPrefix(data, m) {
-			return true
-		}
-	}
-	return false
-}
+// isExecutable reports whether data starts as an ELF, PE or Mach-O file
+// (fat ones included) does.
+func isExecutable(data []byte) bool { return binstream.FormatOf(data) != "" }
 
 // Extract implements extract.Extractor.
 func (Extractor) Extract(ctx context.Context, in extract.Input) ([]pkg.Package, error) {

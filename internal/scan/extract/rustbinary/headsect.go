@@ -16,7 +16,7 @@ type span struct{ off, size int64 }
 // such section (in segment __DATA, for Mach-O).
 func headSection(head []byte) (s span, found, ok bool) {
 	f := format(head)
-	if f != "pe" && f != "macho" {
+	if f != binstream.FormatPE && f != binstream.FormatMachO {
 		return span{}, false, false
 	}
 	l, ok := binstream.ParseLayout(head)
@@ -24,10 +24,10 @@ func headSection(head []byte) (s span, found, ok bool) {
 		return span{}, false, false
 	}
 	for _, sc := range l.Sections {
-		if f == "pe" && strings.HasPrefix(sc.Name, "/") {
+		if f == binstream.FormatPE && strings.HasPrefix(sc.Name, "/") {
 			return span{}, false, false
 		}
-		if sc.Name != sectionName || f == "macho" && sc.Seg != "__DATA" {
+		if sc.Name != sectionName || f == binstream.FormatMachO && sc.Seg != "__DATA" {
 			continue
 		}
 		size := sc.Size

@@ -7,6 +7,8 @@ import (
 	"debug/pe"
 	"fmt"
 	"io"
+
+	"github.com/drydock/drydock/internal/scan/extract/binstream"
 )
 
 // sectionName is where cargo-auditable puts the audit data.
@@ -15,25 +17,11 @@ const sectionName = ".dep-v0"
 // maxCompressed caps the section read from a binary.
 const maxCompressed = 8 << 20
 
-var (
-	magicELF   = []byte("\x7fELF")
-	magicPE    = []byte("MZ")
-	magicMachO = [][]byte{{0xfe, 0xed, 0xfa, 0xce}, {0xfe, 0xed, 0xfa, 0xcf}, {0xce, 0xfa, 0xed, 0xfe}, {0xcf, 0xfa, 0xed, 0xfe}}
-)
-
-// format names the executable format of data ("elf", "pe", "macho"), or
-// "" for anything else (fat Mach-O archives included).
-func format(data []byte) string {
-	switch {
-	case bytes.HasPrefix(data, magicELF):
-		return "elf"
-	case bytes.HasPrefix(data, magicPE):
-		return "pe"
-	}
-	for _, m := range magicMachO {
-		if bytes.HasPrefix(data, m) {
-			return "macho"
-		}
+// format is data's executable format, "" for anything else: fat Mach-O
+// archives are not read.
+func format(data []byte) binstream.Format {
+	if f := binstream.FormatOf(data); f != binstream.FormatFat {
+		return f
 	}
 	return ""
 }
@@ -52,7 +40,7 @@ func section(data []byte) (raw []byte, err error) {
 	}()
 	r := bytes.NewReader(data)
 	switch format(data) {
-	case "elf":
+	case binstream.FormatELF:
 		f, err := elf.NewFile(r)
 		if err != nil {
 			return nil, nil // not an executable we can read: not a Rust binary of interest
@@ -62,7 +50,7 @@ func section(data []byte) (raw []byte, err error) {
 			return nil, nil
 		}
 		return read(s.Open(), s.Size)
-	case "pe":
+	case binstream.FormatPE:
 		f, err := pe.NewFile(r)
 		if err != nil {
 			return nil, nil
@@ -76,7 +64,7 @@ func section(data []byte) (raw []byte, err error) {
 			size = uint64(s.VirtualSize) // Size is rounded up to the file alignment
 		}
 		return read(io.NewSectionReader(s, 0, int64(size)), size)
-	case "macho":
+	case binstream.FormatMachO:
 		f, err := macho.NewFile(r)
 		if err != nil {
 			return nil, nil
