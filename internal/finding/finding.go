@@ -128,15 +128,21 @@ func (f *Finding) Fixable() bool { return f.FixStatus == FixAvailable && f.Fixed
 // MarshalJSON encodes the finding with aliases and references always
 // present as arrays.
 func (f Finding) MarshalJSON() ([]byte, error) {
-	type plain Finding
-	p := plain(f)
-	if p.Aliases == nil {
-		p.Aliases = []string{}
+	return marshal(findingJSON(f).withLists())
+}
+
+// findingJSON is a Finding without its MarshalJSON method.
+type findingJSON Finding
+
+// withLists returns f with empty lists in place of nil ones.
+func (f findingJSON) withLists() findingJSON {
+	if f.Aliases == nil {
+		f.Aliases = []string{}
 	}
-	if p.References == nil {
-		p.References = []string{}
+	if f.References == nil {
+		f.References = []string{}
 	}
-	return marshal(p)
+	return f
 }
 
 // Clone returns a copy of f that shares no memory with it.

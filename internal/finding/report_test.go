@@ -5,6 +5,7 @@ import (
 	"go/parser"
 	"go/token"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -337,5 +338,49 @@ func TestLeaf(t *testing.T) {
 				t.Errorf("%s imports %s; finding may import only the standard library", name, path)
 			}
 		}
+	}
+}
+
+// TestReportJSONFields: reportJSON has Report's fields, in its order,
+// with its types and tags, but for the findings' element type.
+func TestReportJSONFields(t *testing.T) {
+	rt, wt := reflect.TypeFor[Report](), reflect.TypeFor[reportJSON]()
+	if rt.NumField() != wt.NumField() {
+		t.Fatalf("Report has %d fields, reportJSON %d", rt.NumField(), wt.NumField())
+	}
+	for i := range rt.NumField() {
+		rf, wf := rt.Field(i), wt.Field(i)
+		want := rf.Type
+		if rf.Name == "Findings" {
+			want = reflect.TypeFor[[]findingJSON]()
+		}
+		if rf.Name != wf.Name || rf.Tag != wf.Tag || wf.Type != want {
+			t.Errorf("field %d: Report's %s %s `%s`, reportJSON's %s %s `%s`", i, rf.Name, rf.Type, rf.Tag, wf.Name, wf.Type, wf.Tag)
+		}
+	}
+}
+
+// TestReportJSONAsFindings: a report encodes each finding as
+// Finding.MarshalJSON does (the empty lists included), the rest as its
+// fields.
+func TestReportJSONAsFindings(t *testing.T) {
+	r := Report{Status: StatusUnhealthy, Findings: alpineFindings(t), Reason: "a <b> & c"}
+	r.Findings[0].Aliases, r.Findings[1].References = nil, nil
+	type plain Report // encoded field by field, each finding by its MarshalJSON
+	p := plain(r)
+	p.Schema, p.Packages = SchemaV1, []Package{}
+	want, err := marshal(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := r.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != string(want) {
+		t.Errorf("MarshalJSON:\n%s\nwant:\n%s", got, want)
+	}
+	if !strings.Contains(string(got), `"aliases":[]`) || !strings.Contains(string(got), `"references":[]`) {
+		t.Errorf("no empty lists in %s", got)
 	}
 }

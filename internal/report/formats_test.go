@@ -587,3 +587,23 @@ func TestCycloneDXRatings(t *testing.T) {
 		}
 	}
 }
+
+// FuzzIndent: indent writes what json.Indent writes for compact JSON.
+func FuzzIndent(f *testing.F) {
+	for _, s := range []string{`{}`, `[]`, `{"a":[1,{},[],"x\"]{,:"],"b":{"c":null}}`, `"s"`, `[[[]],{"":{}}]`, `{"k\\":"v\\\\"}`, `12`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var compact bytes.Buffer
+		if err := json.Compact(&compact, data); err != nil {
+			return
+		}
+		var want bytes.Buffer
+		if err := json.Indent(&want, compact.Bytes(), "", "  "); err != nil {
+			t.Fatal(err)
+		}
+		if got := indent(nil, compact.Bytes()); !bytes.Equal(got, want.Bytes()) {
+			t.Errorf("indent(%q) =\n%s\nwant\n%s", compact.Bytes(), got, want.Bytes())
+		}
+	})
+}
