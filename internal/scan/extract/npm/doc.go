@@ -77,10 +77,13 @@
 // package.json to its dependencies, a lockfile to its dependency graph
 // (packages, their dependencies and platforms, and its projects), so that
 // they cost little memory; the walk runs at extraction. What is decoded
-// whole is bounded: the YAML lockfiles (yarn berry, pnpm) are refused over
-// 64 MiB or about 2 million YAML nodes (some 27 MiB as pnpm writes them),
-// since their document tree costs about 200 bytes a node, and when they
-// hold aliases or merge keys, which neither tool writes (see yaml.go);
+// whole is bounded: the YAML lockfiles (yarn berry, pnpm) are parsed an
+// entry at a time when laid out as those tools write them, since a
+// document tree costs about 200 bytes a node (a 5.5 MB pnpm-lock.yaml
+// read whole peaked at 130 MB, an entry at a time at 80 MB), and are
+// otherwise refused over 64 MiB or about 2 million YAML nodes (some 27
+// MiB as pnpm writes them); aliases and merge keys, which neither tool
+// writes, are refused (see yaml.go);
 // bun.lock, yarn classic's yarn.lock and the projects' package.json files
 // are refused over 64 MiB ([extract.MaxManifestBytes]); package-lock.json
 // is decoded token by token as the layer streams, whatever its size, and

@@ -678,3 +678,23 @@ func TestLargeLockfile(t *testing.T) {
 		}
 	}
 }
+
+// TestLargeYAMLLockfiles: pnpm-lock.yaml and yarn berry lockfiles of over
+// the YAML node limit of a whole document (see yaml.go) are read, an
+// entry at a time.
+func TestLargeYAMLLockfiles(t *testing.T) {
+	const n = 90_000 // about 25 nodes each, counted as yaml.go does
+	var pnpm, berry strings.Builder
+	pnpm.WriteString("lockfileVersion: '9.0'\n\npackages:\n\n")
+	berry.WriteString("__metadata:\n  version: 8\n\n")
+	for i := range n {
+		fmt.Fprintf(&pnpm, "  p%d@1.0.%d:\n    resolution: {integrity: sha512-x}\n    engines: {node: '>=1', npm: '>=2', yarn: '>=3', pnpm: '>=4', bun: '>=5'}\n\n", i, i%7)
+		fmt.Fprintf(&berry, "\"p%d@npm:^1.0.0\":\n  version: 1.0.%d\n  resolution: \"p%d@npm:1.0.%d\"\n  dependenciesMeta: {a: {optional: true}, b: {optional: true}, c: {optional: true}}\n  languageName: node\n  linkType: hard\n\n", i, i%7, i, i%7)
+	}
+	for _, f := range []struct{ file, body string }{{"pnpm-lock.yaml", pnpm.String()}, {"yarn.lock", berry.String()}} {
+		inv := et.Run(t, []extract.Extractor{npm.Extractor{}}, []lt.Entry{lt.File("app/"+f.file, f.body)})
+		if len(inv.Packages) != n {
+			t.Errorf("%s (%d bytes): %d packages, want %d", f.file, len(f.body), len(inv.Packages), n)
+		}
+	}
+}

@@ -45,7 +45,9 @@ func (Extractor) Name() string { return "javascript/npm" }
 //	    package with an empty name; at most Input.MaxPackages packages
 //	12: package-lock.json read token by token, to the end of "packages";
 //	    no size limit for it
-func (Extractor) Version() int { return 12 }
+//	13: pnpm-lock.yaml and yarn berry lockfiles read an entry at a time:
+//	    the YAML node limit applies to each entry, not to the file
+func (Extractor) Version() int { return 13 }
 
 // Wants implements extract.Extractor.
 func (Extractor) Wants(p string, fi fs.FileInfo) bool {

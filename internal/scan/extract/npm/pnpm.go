@@ -119,14 +119,16 @@ type pnpmPackage struct {
 // of peers, with their dependencies) are the graph's packages and its
 // importers (the workspace's projects) its projects.
 func parsePnpmLock(data []byte) (*lockGraph, error) {
-	root, err := parseYAML("pnpm-lock.yaml", data)
-	if err != nil {
-		return nil, err
-	}
-	var lf pnpmLock
-	if root != nil {
-		if lf, err = decodePnpmLock(root); err != nil {
-			return nil, fmt.Errorf("%w: pnpm-lock.yaml: yaml: %w", ErrInvalid, err)
+	lf, ok := decodePnpmChunks(data)
+	if !ok {
+		root, err := parseYAML("pnpm-lock.yaml", data)
+		if err != nil {
+			return nil, err
+		}
+		if root != nil {
+			if lf, err = decodePnpmLock(root); err != nil {
+				return nil, fmt.Errorf("%w: pnpm-lock.yaml: yaml: %w", ErrInvalid, err)
+			}
 		}
 	}
 	major, err := pnpmMajor(lf.LockfileVersion)
@@ -206,65 +208,209 @@ func parsePnpmLock(data []byte) (*lockGraph, error) {
 
 // decodePnpmLock decodes the root mapping of a pnpm-lock.yaml.
 func decodePnpmLock(root *yaml.Node) (pnpmLock, error) {
-	var lf pnpmLock
+	var d pnpmDecoder
 	raw, err := yamlDecode[pnpmLockYAML](root)
 	if err != nil {
-		return lf, err
+		return d.lf, err
 	}
-	switch v := &raw.LockfileVersion; v.Kind {
-	case 0:
-	case yaml.ScalarNode:
-		if err := v.Decode(&lf.LockfileVersion); err != nil {
-			return lf, err
-		}
-	default:
-		return lf, fmt.Errorf("line %d: lockfileVersion is a %s", v.Line, v.ShortTag())
+	if err := d.version(&raw.LockfileVersion); err != nil {
+		return d.lf, err
 	}
 	if err := tooMany(len(raw.Packages.Content)/2 + len(raw.Snapshots.Content)/2); err != nil {
-		return lf, err
+		return d.lf, err
 	}
-	if lf.Packages, err = yamlMapOf(&raw.Packages, yamlDecode[pnpmPackage]); err != nil {
-		return lf, fmt.Errorf("packages: %w", err)
+	for _, sec := range []struct {
+		name string
+		n    *yaml.Node
+	}{{"packages", &raw.Packages}, {"importers", &raw.Importers}, {"snapshots", &raw.Snapshots}} {
+		pairs, err := yamlMap(sec.n)
+		if err != nil {
+			return d.lf, fmt.Errorf("%s: %w", sec.name, err)
+		}
+		if pairs != nil {
+			d.section(sec.name)
+		}
+		for _, p := range pairs {
+			if err := d.entry(sec.name, p.key, p.value); err != nil {
+				return d.lf, err
+			}
+		}
+	}
+	return d.lf, nil
+}
+
+// pnpmSections are the sections of pnpm-lock.yaml that decodePnpmChunks
+// parses an entry at a time.
+var pnpmSections = map[string]bool{"packages": true, "importers": true, "snapshots": true}
+
+// decodePnpmChunks decodes a pnpm-lock.yaml laid out as pnpm writes it an
+// entry at a time (see yamlSections); ok is false when it is laid out
+// otherwise, or when a part of it does not parse or decode: the whole
+// document is then read by decodePnpmLock, which gives the same result,
+// or the error.
+func decodePnpmChunks(data []byte) (lf pnpmLock, ok bool) {
+	if len(data) > maxYAMLBytes {
+		return lf, false
+	}
+	secs, ok := yamlSections(data)
+	if !ok {
+		return lf, false
+	}
+	var d pnpmDecoder
+	seen := make(map[string]bool, len(secs))
+	for _, sec := range secs {
+		if sec.key == "" || seen[sec.key] {
+			return lf, false // pnpm writes plain keys, each once
+		}
+		seen[sec.key] = true
+		var entries [][]byte
+		if pnpmSections[sec.key] && !sec.inline {
+			if entries, ok = yamlEntries(sec.body); !ok {
+				return lf, false
+			}
+		}
+		if entries == nil {
+			// A small section, or one without entries: parsed whole.
+			root, err := parseYAML("pnpm-lock.yaml", sec.text)
+			if err != nil {
+				return lf, false
+			}
+			pairs, err := yamlMap(root)
+			if err != nil || len(pairs) != 1 {
+				return lf, false
+			}
+			v := pairs[0].value
+			switch {
+			case sec.key == "lockfileVersion":
+				if d.version(v) != nil {
+					return lf, false
+				}
+			case pnpmSections[sec.key]:
+				entries, err := yamlMap(v)
+				if err != nil {
+					return lf, false
+				}
+				if entries != nil {
+					d.section(sec.key)
+				}
+				for _, e := range entries {
+					if d.entry(sec.key, e.key, e.value) != nil {
+						return lf, false
+					}
+				}
+			}
+			continue
+		}
+		d.section(sec.key)
+		for _, e := range entries {
+			root, err := parseYAML("pnpm-lock.yaml", e)
+			if err != nil {
+				return lf, false
+			}
+			pairs, err := yamlMap(root)
+			if err != nil || len(pairs) != 1 || d.entry(sec.key, pairs[0].key, pairs[0].value) != nil {
+				return lf, false
+			}
+		}
+	}
+	return d.lf, true
+}
+
+// pnpmDecoder builds a pnpmLock entry by entry, from the whole document's
+// tree (decodePnpmLock) or from its entries parsed one at a time
+// (decodePnpmChunks).
+type pnpmDecoder struct {
+	lf      pnpmLock
+	entries int
+}
+
+func (d *pnpmDecoder) version(v *yaml.Node) error {
+	switch v.Kind {
+	case 0:
+	case yaml.ScalarNode:
+		return v.Decode(&d.lf.LockfileVersion)
+	default:
+		return fmt.Errorf("line %d: lockfileVersion is a %s", v.Line, v.ShortTag())
+	}
+	return nil
+}
+
+// section notes that the lockfile has the section (an empty mapping
+// included).
+func (d *pnpmDecoder) section(name string) {
+	switch name {
+	case "packages":
+		d.lf.Packages = make(map[string]pnpmPackage)
+	case "importers":
+		d.lf.Importers = make(map[string]pnpmImporter)
+	case "snapshots":
+		d.lf.Snapshots = make(map[string]pnpmSnapshot)
+	}
+}
+
+// entry decodes the entry key: n of section name.
+func (d *pnpmDecoder) entry(name, key string, n *yaml.Node) error {
+	var err error
+	wrap := func(err error) error { return fmt.Errorf("%s: %q: %w", name, trim(key), err) }
+	switch name {
+	case "packages":
+		if _, dup := d.lf.Packages[key]; dup {
+			return fmt.Errorf("%s: mapping key %q already defined", name, trim(key))
+		}
+		d.lf.Packages[key], err = yamlDecode[pnpmPackage](n)
+	case "importers":
+		if _, dup := d.lf.Importers[key]; dup {
+			return fmt.Errorf("%s: mapping key %q already defined", name, trim(key))
+		}
+		d.lf.Importers[key], err = decodePnpmImporter(n)
+	case "snapshots":
+		if _, dup := d.lf.Snapshots[key]; dup {
+			return fmt.Errorf("%s: mapping key %q already defined", name, trim(key))
+		}
+		d.lf.Snapshots[key], err = decodePnpmSnapshot(n)
+	}
+	if err != nil {
+		return wrap(err)
+	}
+	if name != "importers" {
+		d.entries++
+		return tooMany(d.entries)
+	}
+	return nil
+}
+
+func decodePnpmImporter(n *yaml.Node) (pnpmImporter, error) {
+	var im pnpmImporter
+	raw, err := yamlDecode[pnpmImporterYAML](n)
+	if err != nil {
+		return im, err
 	}
 	direct := func(n *yaml.Node) (pnpmDirects, error) { return yamlMapOf(n, yamlDecode[pnpmDirect]) }
-	lf.Importers, err = yamlMapOf(&raw.Importers, func(n *yaml.Node) (pnpmImporter, error) {
-		var im pnpmImporter
-		raw, err := yamlDecode[pnpmImporterYAML](n)
-		if err != nil {
-			return im, err
-		}
-		if im.Dependencies, err = direct(&raw.Dependencies); err != nil {
-			return im, fmt.Errorf("dependencies: %w", err)
-		}
-		if im.OptionalDependencies, err = direct(&raw.OptionalDependencies); err != nil {
-			return im, fmt.Errorf("optionalDependencies: %w", err)
-		}
-		if im.DevDependencies, err = direct(&raw.DevDependencies); err != nil {
-			return im, fmt.Errorf("devDependencies: %w", err)
-		}
-		return im, nil
-	})
-	if err != nil {
-		return lf, fmt.Errorf("importers: %w", err)
+	if im.Dependencies, err = direct(&raw.Dependencies); err != nil {
+		return im, fmt.Errorf("dependencies: %w", err)
 	}
-	lf.Snapshots, err = yamlMapOf(&raw.Snapshots, func(n *yaml.Node) (pnpmSnapshot, error) {
-		var s pnpmSnapshot
-		raw, err := yamlDecode[pnpmSnapshotYAML](n)
-		if err != nil {
-			return s, err
-		}
-		if s.Dependencies, err = yamlMapOf(&raw.Dependencies, yamlDecode[string]); err != nil {
-			return s, fmt.Errorf("dependencies: %w", err)
-		}
-		if s.OptionalDependencies, err = yamlMapOf(&raw.OptionalDependencies, yamlDecode[string]); err != nil {
-			return s, fmt.Errorf("optionalDependencies: %w", err)
-		}
-		return s, nil
-	})
-	if err != nil {
-		return lf, fmt.Errorf("snapshots: %w", err)
+	if im.OptionalDependencies, err = direct(&raw.OptionalDependencies); err != nil {
+		return im, fmt.Errorf("optionalDependencies: %w", err)
 	}
-	return lf, nil
+	if im.DevDependencies, err = direct(&raw.DevDependencies); err != nil {
+		return im, fmt.Errorf("devDependencies: %w", err)
+	}
+	return im, nil
+}
+
+func decodePnpmSnapshot(n *yaml.Node) (pnpmSnapshot, error) {
+	var s pnpmSnapshot
+	raw, err := yamlDecode[pnpmSnapshotYAML](n)
+	if err != nil {
+		return s, err
+	}
+	if s.Dependencies, err = yamlMapOf(&raw.Dependencies, yamlDecode[string]); err != nil {
+		return s, fmt.Errorf("dependencies: %w", err)
+	}
+	if s.OptionalDependencies, err = yamlMapOf(&raw.OptionalDependencies, yamlDecode[string]); err != nil {
+		return s, fmt.Errorf("optionalDependencies: %w", err)
+	}
+	return s, nil
 }
 
 // snapshotKey returns the snapshot key a dependency (name, version as

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 
@@ -19,7 +20,9 @@ import (
 //     yamlNodes estimates them before parsing. A node costs about 200
 //     bytes of memory: a lockfile as pnpm writes it (18 bytes a node)
 //     costs 12 times its size, a flow sequence of one-digit numbers ("[1,1,
-//     ...]", 2 bytes a node) 90 times;
+//     ...]", 2 bytes a node) 90 times. Lockfiles laid out as pnpm and yarn
+//     write them are parsed an entry at a time (see yamlSections), each
+//     entry held to maxYAMLNodes: only one entry's nodes are in memory;
 //   - no aliases: pnpm and yarn never write anchors, and an alias repeats
 //     what it names each time it is decoded (a billion laughs, or a
 //     thousand entries naming one big mapping);
@@ -240,4 +243,156 @@ func yamlFields(t reflect.Type) map[string]reflect.Type {
 	}
 	yamlFieldTypes.Store(t, m)
 	return m
+}
+
+// Large YAML lockfiles are parsed an entry at a time, not as one
+// document: yaml.v3's tree of a pnpm-lock.yaml of 20,000 packages (5.5
+// MB) took 134 MB. A document laid out as pnpm and yarn write lockfiles
+// (top-level keys at the start of a line, each section's entries at one
+// indentation under it, no tabs, no document markers) is cut into its
+// top-level sections (yamlSections) and a section's mapping into its
+// entries (yamlEntries), each parsed on its own by parseYAML. The reader
+// falls back to the whole document when the layout is another, or when a
+// part does not parse or decode: the whole document then gives the
+// result, or the error, as before.
+
+// yamlSection is a top-level entry of such a document: its key, its
+// lines, and the lines under its key's line.
+type yamlSection struct {
+	// key is the key when it is a plain identifier ("packages"), ""
+	// for others (yarn berry's quoted descriptors): the section is then
+	// to be parsed whole, which tells the key.
+	key        string
+	text, body []byte
+	// inline is set when a value follows the key on its line (or the
+	// key is not plain).
+	inline bool
+}
+
+// yamlSections cuts data into its top-level sections; ok is false when
+// data is not laid out as a lockfile (see above).
+func yamlSections(data []byte) (secs []yamlSection, ok bool) {
+	if bytes.HasPrefix(data, []byte("\xef\xbb\xbf")) || !yamlPlain(data) {
+		return nil, false
+	}
+	var starts []int
+	for off := 0; off < len(data); {
+		end := lineEnd(data, off)
+		line := bytes.TrimSuffix(data[off:end], []byte("\n"))
+		switch {
+		case len(bytes.TrimLeft(line, " ")) == 0 || line[0] == '#':
+		case line[0] == ' ':
+			if len(secs) == 0 {
+				return nil, false
+			}
+		default:
+			if !yamlKeyStart(line[0]) {
+				return nil, false
+			}
+			key, inline, plain := yamlTopKey(line)
+			if !plain {
+				key, inline = "", true // a quoted key: parsed with its value
+			}
+			secs = append(secs, yamlSection{key: key, inline: inline})
+			starts = append(starts, off)
+			off = end
+			starts = append(starts, off) // where its body starts
+			continue
+		}
+		off = end
+	}
+	for i := range secs {
+		end := len(data)
+		if 2*i+2 < len(starts) {
+			end = starts[2*i+2]
+		}
+		secs[i].text, secs[i].body = data[starts[2*i]:end], data[starts[2*i+1]:end]
+	}
+	return secs, true
+}
+
+// yamlPlain reports whether data holds only what YAML allows in a
+// stream (valid UTF-8, no control characters) and neither tabs nor
+// carriage returns: yaml.v3 checks the whole document, comments
+// included, and the lines between sections are not parsed.
+func yamlPlain(data []byte) bool {
+	ascii := true
+	for _, c := range data {
+		if c < 0x20 && c != '\n' || c == 0x7f {
+			return false
+		}
+		ascii = ascii && c < 0x80
+	}
+	if ascii {
+		return true
+	}
+	for _, r := range string(data) {
+		if r == utf8.RuneError || r >= 0x80 && r <= 0x9f && r != 0x85 || r >= 0xd800 && r <= 0xdfff || r == 0xfffe || r == 0xffff {
+			return false
+		}
+	}
+	return true
+}
+
+// yamlTopKey reads a top-level key's line: a plain key of letters,
+// digits, '_' and '-' (starting with a letter or '_'), a colon, and then
+// nothing, a comment, or a value (inline); ok is false for other lines.
+func yamlTopKey(line []byte) (key string, inline, ok bool) {
+	i := 0
+	for i < len(line) && (line[i] == '_' || line[i] >= 'a' && line[i] <= 'z' || line[i] >= 'A' && line[i] <= 'Z' ||
+		i > 0 && (line[i] == '-' || line[i] >= '0' && line[i] <= '9')) {
+		i++
+	}
+	if i == 0 || i == len(line) || line[i] != ':' || i+1 < len(line) && line[i+1] != ' ' {
+		return "", false, false
+	}
+	rest := bytes.TrimLeft(line[i+1:], " ")
+	return string(line[:i]), len(rest) > 0 && rest[0] != '#', true
+}
+
+// yamlEntries cuts the body of a section whose value is a block mapping
+// into its entries, each a line at the mapping's indentation that starts
+// a key and the lines under it; ok is false for any other layout.
+func yamlEntries(body []byte) (entries [][]byte, ok bool) {
+	indent, start := -1, -1
+	for off := 0; off < len(body); {
+		end := lineEnd(body, off)
+		line := bytes.TrimSuffix(body[off:end], []byte("\n"))
+		content := bytes.TrimLeft(line, " ")
+		n := len(line) - len(content)
+		switch {
+		case len(content) == 0 || content[0] == '#':
+		case indent < 0 && n == 0, n < indent:
+			return nil, false
+		case indent < 0 || n == indent:
+			if !yamlKeyStart(content[0]) {
+				return nil, false
+			}
+			indent = n
+			if start >= 0 {
+				entries = append(entries, body[start:off])
+			}
+			start = off
+		}
+		off = end
+	}
+	if start >= 0 {
+		entries = append(entries, body[start:])
+	}
+	return entries, true
+}
+
+// yamlKeyStart reports whether a line starting with c can be a key of a
+// block mapping (a plain or quoted scalar), rather than a sequence item,
+// a flow collection, a complex key, a node property or a block scalar.
+func yamlKeyStart(c byte) bool {
+	return !strings.ContainsRune("-?:,[]{}#&*!|>%@`", rune(c))
+}
+
+// lineEnd returns the offset just past the line starting at off.
+func lineEnd(data []byte, off int) int {
+	if i := bytes.IndexByte(data[off:], '\n'); i >= 0 {
+		return off + i + 1
+	}
+	return len(data)
 }

@@ -242,29 +242,22 @@ func decodeBerryEntry(n *yaml.Node) (berryEntry, error) {
 // dependencies of every kind together, which their package.json files
 // tell apart (see [lockGraph.useManifests]).
 func parseBerry(data []byte) (*lockGraph, error) {
-	root, err := parseYAML("yarn.lock", data)
-	if err != nil {
-		return nil, err
+	kvs, ok := decodeBerryChunks(data)
+	if !ok {
+		var err error
+		if kvs, err = decodeBerryWhole(data); err != nil {
+			return nil, err
+		}
 	}
-	pairs, err := yamlMap(root)
-	if err != nil {
-		return nil, fmt.Errorf("%w: yarn.lock: yaml: %w", ErrInvalid, err)
-	}
-	pairs = slices.DeleteFunc(pairs, func(kv yamlPair) bool { return kv.key == "__metadata" })
-	if err := tooMany(len(pairs)); err != nil {
-		return nil, fmt.Errorf("%w: yarn.lock: %w", ErrInvalid, err)
-	}
-	slices.SortFunc(pairs, func(a, b yamlPair) int { return strings.Compare(a.key, b.key) })
-	entries := make([]berryEntry, len(pairs))
+	slices.SortFunc(kvs, func(a, b berryKV) int { return strings.Compare(a.key, b.key) })
+	entries := make([]berryEntry, len(kvs))
 	g := &lockGraph{}
 	r := berryIndex{descs: make(map[string]int), bound: make(map[string][]berryBound), resolutions: make(map[string]int)}
 	workspaces := make(map[int]string) // package -> workspace path
-	for i, kv := range pairs {
+	for i, kv := range kvs {
 		key := kv.key
 		e := &entries[i]
-		if *e, err = decodeBerryEntry(kv.value); err != nil {
-			return nil, fmt.Errorf("%w: yarn.lock: entry %q: %w", ErrInvalid, trim(key), err)
-		}
+		*e = kv.entry
 		p := lockPkg{}
 		p.OS, p.CPU, p.Libc = berryConditions(e.Conditions)
 		if at := strings.LastIndex(e.Resolution, "@npm:"); at > 0 {
@@ -302,6 +295,75 @@ func parseBerry(data []byte) (*lockGraph, error) {
 		}
 	}
 	return g, nil
+}
+
+// berryKV is an entry of a berry lockfile: its key (the descriptors
+// that resolve to it) and what it says.
+type berryKV struct {
+	key   string
+	entry berryEntry
+}
+
+// decodeBerryWhole decodes the entries of a berry lockfile from its
+// whole document's tree.
+func decodeBerryWhole(data []byte) ([]berryKV, error) {
+	root, err := parseYAML("yarn.lock", data)
+	if err != nil {
+		return nil, err
+	}
+	pairs, err := yamlMap(root)
+	if err != nil {
+		return nil, fmt.Errorf("%w: yarn.lock: yaml: %w", ErrInvalid, err)
+	}
+	pairs = slices.DeleteFunc(pairs, func(kv yamlPair) bool { return kv.key == "__metadata" })
+	if err := tooMany(len(pairs)); err != nil {
+		return nil, fmt.Errorf("%w: yarn.lock: %w", ErrInvalid, err)
+	}
+	out := make([]berryKV, len(pairs))
+	for i, kv := range pairs {
+		out[i].key = kv.key
+		if out[i].entry, err = decodeBerryEntry(kv.value); err != nil {
+			return nil, fmt.Errorf("%w: yarn.lock: entry %q: %w", ErrInvalid, trim(kv.key), err)
+		}
+	}
+	return out, nil
+}
+
+// decodeBerryChunks decodes the entries of a berry lockfile laid out as
+// yarn writes it one at a time (see yamlSections), so that only one
+// entry's tree is in memory; ok is false when it is laid out otherwise,
+// or when an entry does not parse or decode: decodeBerryWhole then
+// gives the same result, or the error.
+func decodeBerryChunks(data []byte) (kvs []berryKV, ok bool) {
+	if len(data) > maxYAMLBytes {
+		return nil, false
+	}
+	secs, ok := yamlSections(data)
+	if !ok {
+		return nil, false
+	}
+	seen := make(map[string]bool, len(secs))
+	for _, sec := range secs {
+		root, err := parseYAML("yarn.lock", sec.text)
+		if err != nil {
+			return nil, false
+		}
+		pairs, err := yamlMap(root)
+		if err != nil || len(pairs) != 1 || seen[pairs[0].key] {
+			return nil, false
+		}
+		key := pairs[0].key
+		seen[key] = true
+		if key == "__metadata" {
+			continue
+		}
+		e, err := decodeBerryEntry(pairs[0].value)
+		if err != nil || tooMany(len(kvs)+1) != nil {
+			return nil, false
+		}
+		kvs = append(kvs, berryKV{key, e})
+	}
+	return kvs, true
 }
 
 // berryIndex finds the entry a berry descriptor resolves to.

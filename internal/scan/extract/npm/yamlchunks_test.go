@@ -1,0 +1,163 @@
+package npm
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+)
+
+// pnpmLockfiles returns the pnpm-lock.yaml files of testdata: written by
+// pnpm 7, 8 and 9 (see testdata/README.md).
+func pnpmLockfiles(t testing.TB) map[string][]byte {
+	out := make(map[string][]byte)
+	err := filepath.WalkDir("testdata", func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".yaml") || strings.Contains(p, "fuzz") {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		out[p] = b
+		return err
+	})
+	if err != nil || len(out) < 8 {
+		t.Fatalf("%d pnpm lockfiles, %v", len(out), err)
+	}
+	return out
+}
+
+// decodePnpmWhole is the whole-document read decodePnpmChunks stands in
+// for.
+func decodePnpmWhole(data []byte) (pnpmLock, error) {
+	root, err := parseYAML("pnpm-lock.yaml", data)
+	if err != nil || root == nil {
+		return pnpmLock{}, err
+	}
+	return decodePnpmLock(root)
+}
+
+// TestPnpmChunks: pnpm's own lockfiles are read an entry at a time, to
+// what the whole document gives; lockfiles laid out otherwise, or with a
+// part that does not parse, are left to the whole document.
+func TestPnpmChunks(t *testing.T) {
+	for p, data := range pnpmLockfiles(t) {
+		got, ok := decodePnpmChunks(data)
+		if !ok {
+			t.Errorf("%s: not read an entry at a time", p)
+			continue
+		}
+		want, err := decodePnpmWhole(data)
+		if err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s (-whole +chunks):\n%s", p, diff)
+		}
+	}
+	for _, s := range []string{
+		"lockfileVersion: '9.0'\npackages:\n\ta@1.0.0: {}\n",                                            // a tab
+		"---\nlockfileVersion: '9.0'\n",                                                                 // a document marker
+		"lockfileVersion: '9.0'\npackages:\n  a@1.0.0:\n    resolution: {integrity: x}\n a@2.0.0: {}\n", // less indented
+		"lockfileVersion: '9.0'\npackages:\n  - a\n",                                                    // a sequence
+		"lockfileVersion: '9.0'\npackages:\n  a@1.0.0: {}\npackages:\n  b@1.0.0: {}\n",                  // twice
+		"lockfileVersion: '9.0'\npackages:\n  a@1.0.0: {}\n  a@1.0.0: {}\n",                             // an entry twice
+		"lockfileVersion: '9.0'\npackages:\n  a@1.0.0: &x {}\n  b@1.0.0: *x\n",                          // an alias
+		"lockfileVersion: '9.0'\npackages:\n  a@1.0.0: \"x\n  b@1.0.0: y\"\n",                           // a quoted scalar over two entries' lines
+		"lockfileVersion: '9.0'\n'packages':\n  a@1.0.0: {}\n",                                          // a quoted top-level key
+	} {
+		if _, ok := decodePnpmChunks([]byte(s)); ok {
+			t.Errorf("%q read an entry at a time", s)
+		}
+	}
+}
+
+// FuzzPnpmChunks: wherever decodePnpmChunks reads a lockfile, the whole
+// document reads to the same.
+func FuzzPnpmChunks(f *testing.F) {
+	for _, data := range pnpmLockfiles(f) {
+		f.Add(data)
+	}
+	f.Add([]byte("lockfileVersion: '9.0'\npackages:\n  a@1.0.0:\n    resolution: {integrity: x}\n\nsnapshots:\n  a@1.0.0: {}\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		got, ok := decodePnpmChunks(data)
+		if !ok {
+			return
+		}
+		want, err := decodePnpmWhole(data)
+		if err != nil {
+			t.Fatalf("read an entry at a time, but the whole document: %v", err)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("(-whole +chunks):\n%s", diff)
+		}
+	})
+}
+
+// berryLockfiles returns the yarn berry lockfiles of testdata (yarn 3
+// and 4).
+func berryLockfiles(t testing.TB) map[string][]byte {
+	out := make(map[string][]byte)
+	err := filepath.WalkDir("testdata", func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.Contains(filepath.Base(p), "berry") || !strings.HasSuffix(p, ".lock") {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		out[p] = b
+		return err
+	})
+	if err != nil || len(out) < 4 {
+		t.Fatalf("%d berry lockfiles, %v", len(out), err)
+	}
+	return out
+}
+
+// TestBerryChunks: yarn's own berry lockfiles are read an entry at a
+// time, to what the whole document gives.
+func TestBerryChunks(t *testing.T) {
+	for p, data := range berryLockfiles(t) {
+		got, ok := decodeBerryChunks(data)
+		if !ok {
+			t.Errorf("%s: not read an entry at a time", p)
+			continue
+		}
+		want, err := decodeBerryWhole(data)
+		if err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		if diff := cmp.Diff(want, got, cmp.AllowUnexported(berryKV{})); diff != "" {
+			t.Errorf("%s (-whole +chunks):\n%s", p, diff)
+		}
+	}
+	for _, s := range []string{
+		"__metadata:\n  version: 6\n\"a@npm:1\":\n  resolution: \"a@npm:1.0.0\"\n\"a@npm:1\":\n  resolution: \"a@npm:1.0.0\"\n", // twice
+		"__metadata:\n  version: 6\n? \"a@npm:1\"\n: {resolution: \"a@npm:1.0.0\"}\n",                                           // a complex key
+		"__metadata:\n  version: 6\n\"a@npm:1\": &x\n  resolution: \"a@npm:1.0.0\"\n\"b@npm:1\": *x\n",                          // an alias
+	} {
+		if _, ok := decodeBerryChunks([]byte(s)); ok {
+			t.Errorf("%q read an entry at a time", s)
+		}
+	}
+}
+
+// FuzzBerryChunks: wherever decodeBerryChunks reads a lockfile, the whole
+// document reads to the same.
+func FuzzBerryChunks(f *testing.F) {
+	for _, data := range berryLockfiles(f) {
+		f.Add(data)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		got, ok := decodeBerryChunks(data)
+		if !ok {
+			return
+		}
+		want, err := decodeBerryWhole(data)
+		if err != nil {
+			t.Fatalf("read an entry at a time, but the whole document: %v", err)
+		}
+		if diff := cmp.Diff(want, got, cmp.AllowUnexported(berryKV{}), cmpopts.EquateEmpty()); diff != "" {
+			t.Errorf("(-whole +chunks):\n%s", diff)
+		}
+	})
+}
