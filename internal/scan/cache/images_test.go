@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"reflect"
 	"log/slog"
+	"reflect"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
