@@ -7,7 +7,9 @@
 //
 //   - package-lock.json and npm-shrinkwrap.json, lockfileVersion 1, 2 and 3;
 //   - yarn.lock, yarn classic (v1) and yarn berry (v2 and later, YAML);
-//   - pnpm-lock.yaml, lockfile versions 5.x, 6.x and 9.x;
+//   - pnpm-lock.yaml, lockfile versions 5.x, 6.x and 9.x, every document
+//     of it (pnpm 12 writes its env lockfile, pnpm itself and the config
+//     dependencies, ahead of the project's);
 //   - bun.lock, bun's text lockfile (bun 1.2 and later; not the binary
 //     bun.lockb of older versions).
 //
@@ -80,7 +82,7 @@
 // whole is bounded: the YAML lockfiles (yarn berry, pnpm) are parsed an
 // entry at a time when laid out as those tools write them, since a
 // document tree costs about 200 bytes a node (a 5.5 MB pnpm-lock.yaml
-// read whole peaked at 130 MB, an entry at a time at 80 MB), and are
+// read whole peaked at 130 MB, in parts of 64 KB at 80 MB), and are
 // otherwise refused over 64 MiB or about 2 million YAML nodes (some 27
 // MiB as pnpm writes them); aliases and merge keys, which neither tool
 // writes, are refused (see yaml.go);

@@ -100,6 +100,46 @@ func (g *lockGraph) add(p lockPkg) int {
 	return len(g.Pkgs) - 1
 }
 
+// join appends the packages and projects of h to g, renumbered.
+func (g *lockGraph) join(h *lockGraph) {
+	off := len(g.Pkgs)
+	shift := func(is []int) []int {
+		out := make([]int, len(is))
+		for j, i := range is {
+			out[j] = i + off
+		}
+		return out
+	}
+	for _, p := range h.Pkgs {
+		if p.Deps != nil {
+			p.Deps = shift(p.Deps)
+		}
+		g.Pkgs = append(g.Pkgs, p)
+	}
+	for _, pr := range h.Projects {
+		if pr.Prod != nil {
+			pr.Prod = shift(pr.Prod)
+		}
+		if pr.Dev != nil {
+			pr.Dev = shift(pr.Dev)
+		}
+		if pr.Deps != nil {
+			deps := make(map[string]int, len(pr.Deps))
+			for n, i := range pr.Deps {
+				deps[n] = i + off
+			}
+			pr.Deps = deps
+		}
+		g.Projects = append(g.Projects, pr)
+	}
+	for k, i := range h.Keys {
+		if g.Keys == nil {
+			g.Keys = make(map[string]int)
+		}
+		g.Keys[k] = i + off
+	}
+}
+
 // encode returns the reduced form of g, nil when it has no package to
 // report (the file is then not kept).
 func (g *lockGraph) encode() ([]byte, error) {

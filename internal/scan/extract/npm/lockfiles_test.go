@@ -698,3 +698,32 @@ func TestLargeYAMLLockfiles(t *testing.T) {
 		}
 	}
 }
+
+// TestPnpm12TwoDocuments: a pnpm-lock.yaml of two documents (pnpm 12's
+// env lockfile, then the project's) yields the packages of both; read
+// as one document it yielded pnpm's alone, and none of the project's.
+func TestPnpm12TwoDocuments(t *testing.T) {
+	// testdata/pnpm12-env.yaml is such an env document (laid out as in
+	// pnpm's docs/lockfile.md, "Reading pnpm-lock.yaml"): pnpm, its
+	// platform binaries and a config dependency.
+	body := readTestdata(t, "pnpm12-env.yaml") + "---\n" + readTestdata(t, "pnpm9-lock.yaml")
+	for _, tt := range []struct {
+		name     string
+		platform extract.Platform
+		env      []string
+	}{
+		{"no platform", extract.Platform{}, []string{"@pnpm/exe.darwin-arm64@12.3.4", "@pnpm/exe.linux-x64@12.3.4", "my-config@2.0.0", "pnpm@12.3.4"}},
+		{"linux/amd64", extract.Platform{OS: "linux", Arch: "amd64"}, []string{"@pnpm/exe.linux-x64@12.3.4", "my-config@2.0.0", "pnpm@12.3.4"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			inv := et.RunOn(t, tt.platform, []extract.Extractor{npm.Extractor{}}, []lt.Entry{
+				lt.File("app/package.json", readTestdata(t, "lockfile-app.package.json")),
+				lt.File("app/pnpm-lock.yaml", body),
+			})
+			want := slices.Sorted(slices.Values(append(slices.Clone(lockfileAppProd), tt.env...)))
+			if diff := cmp.Diff(want, pkgs(inv)); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}

@@ -47,7 +47,9 @@ func (Extractor) Name() string { return "javascript/npm" }
 //	    no size limit for it
 //	13: pnpm-lock.yaml and yarn berry lockfiles read an entry at a time:
 //	    the YAML node limit applies to each entry, not to the file
-func (Extractor) Version() int { return 13 }
+//	14: every document of a pnpm-lock.yaml (pnpm 12's env lockfile, then
+//	    the project's: only the first was read)
+func (Extractor) Version() int { return 14 }
 
 // Wants implements extract.Extractor.
 func (Extractor) Wants(p string, fi fs.FileInfo) bool {

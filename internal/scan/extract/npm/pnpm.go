@@ -39,12 +39,18 @@ type pnpmImporter struct {
 	Dependencies         pnpmDirects
 	OptionalDependencies pnpmDirects
 	DevDependencies      pnpmDirects
+	// ConfigDependencies and PackageManagerDependencies are the env
+	// document's (pnpm 12): the config dependencies, and pnpm itself.
+	ConfigDependencies         pnpmDirects
+	PackageManagerDependencies pnpmDirects
 }
 
 type pnpmImporterYAML struct {
-	Dependencies         yaml.Node `yaml:"dependencies"`
-	OptionalDependencies yaml.Node `yaml:"optionalDependencies"`
-	DevDependencies      yaml.Node `yaml:"devDependencies"`
+	Dependencies               yaml.Node `yaml:"dependencies"`
+	OptionalDependencies       yaml.Node `yaml:"optionalDependencies"`
+	DevDependencies            yaml.Node `yaml:"devDependencies"`
+	ConfigDependencies         yaml.Node `yaml:"configDependencies"`
+	PackageManagerDependencies yaml.Node `yaml:"packageManagerDependencies"`
 }
 
 // pnpmDirects are an importer's dependencies of one kind, by name.
@@ -118,19 +124,74 @@ type pnpmPackage struct {
 // true), 9.x does not: its snapshots (the resolved packages, one per set
 // of peers, with their dependencies) are the graph's packages and its
 // importers (the workspace's projects) its projects.
+//
+// pnpm 12 writes two YAML documents when it records its own version or
+// config dependencies: an "env" lockfile first (pnpm itself, its platform
+// binaries, the config dependencies), the project's lockfile last. Both
+// are read, and their graphs joined: what either installs is in the
+// image (pnpm's own audit reads both).
 func parsePnpmLock(data []byte) (*lockGraph, error) {
-	lf, ok := decodePnpmChunks(data)
+	lfs, ok := decodePnpmDocumentChunks(data)
 	if !ok {
-		root, err := parseYAML("pnpm-lock.yaml", data)
+		var err error
+		if lfs, err = decodePnpmDocuments(data); err != nil {
+			return nil, err
+		}
+	}
+	if len(lfs) == 0 {
+		lfs = []pnpmLock{{}} // no document: no lockfileVersion either
+	}
+	g := &lockGraph{}
+	for _, lf := range lfs {
+		dg, err := pnpmGraph(lf)
 		if err != nil {
 			return nil, err
 		}
-		if root != nil {
-			if lf, err = decodePnpmLock(root); err != nil {
-				return nil, fmt.Errorf("%w: pnpm-lock.yaml: yaml: %w", ErrInvalid, err)
-			}
-		}
+		g.join(dg)
 	}
+	return g, nil
+}
+
+// decodePnpmDocuments decodes every document of a pnpm-lock.yaml whole.
+func decodePnpmDocuments(data []byte) ([]pnpmLock, error) {
+	roots, err := parseYAMLDocuments("pnpm-lock.yaml", data)
+	if err != nil {
+		return nil, err
+	}
+	lfs := make([]pnpmLock, 0, len(roots))
+	for _, root := range roots {
+		lf, err := decodePnpmLock(root)
+		if err != nil {
+			return nil, fmt.Errorf("%w: pnpm-lock.yaml: yaml: %w", ErrInvalid, err)
+		}
+		lfs = append(lfs, lf)
+	}
+	return lfs, nil
+}
+
+// decodePnpmDocumentChunks decodes every document of a pnpm-lock.yaml an
+// entry at a time (see decodePnpmChunks); ok is false when one cannot be.
+func decodePnpmDocumentChunks(data []byte) ([]pnpmLock, bool) {
+	if len(data) > maxYAMLBytes {
+		return nil, false
+	}
+	docs, ok := yamlDocuments(data)
+	if !ok {
+		return nil, false
+	}
+	lfs := make([]pnpmLock, 0, len(docs))
+	for _, doc := range docs {
+		lf, ok := decodePnpmChunks(doc)
+		if !ok {
+			return nil, false
+		}
+		lfs = append(lfs, lf)
+	}
+	return lfs, true
+}
+
+// pnpmGraph is the graph of one lockfile document.
+func pnpmGraph(lf pnpmLock) (*lockGraph, error) {
 	major, err := pnpmMajor(lf.LockfileVersion)
 	if err != nil {
 		return nil, err
@@ -199,8 +260,9 @@ func parsePnpmLock(data []byte) (*lockGraph, error) {
 	for _, path := range slices.Sorted(maps.Keys(lf.Importers)) {
 		im := lf.Importers[path]
 		g.Projects = append(g.Projects, lockProject{
-			Prod: append(resolve(im.Dependencies.versions()), resolve(im.OptionalDependencies.versions())...),
-			Dev:  resolve(im.DevDependencies.versions()),
+			Prod: slices.Concat(resolve(im.Dependencies.versions()), resolve(im.OptionalDependencies.versions()),
+				resolve(im.ConfigDependencies.versions()), resolve(im.PackageManagerDependencies.versions())),
+			Dev: resolve(im.DevDependencies.versions()),
 		})
 	}
 	return g, nil
@@ -302,14 +364,19 @@ func decodePnpmChunks(data []byte) (lf pnpmLock, ok bool) {
 			continue
 		}
 		d.section(sec.key)
-		for _, e := range entries {
-			root, err := parseYAML("pnpm-lock.yaml", e)
+		for _, batch := range yamlBatches(entries) {
+			root, err := parseYAML("pnpm-lock.yaml", batch)
 			if err != nil {
 				return lf, false
 			}
 			pairs, err := yamlMap(root)
-			if err != nil || len(pairs) != 1 || d.entry(sec.key, pairs[0].key, pairs[0].value) != nil {
+			if err != nil || len(pairs) == 0 {
 				return lf, false
+			}
+			for _, p := range pairs {
+				if d.entry(sec.key, p.key, p.value) != nil {
+					return lf, false
+				}
 			}
 		}
 	}
@@ -394,6 +461,12 @@ func decodePnpmImporter(n *yaml.Node) (pnpmImporter, error) {
 	}
 	if im.DevDependencies, err = direct(&raw.DevDependencies); err != nil {
 		return im, fmt.Errorf("devDependencies: %w", err)
+	}
+	if im.ConfigDependencies, err = direct(&raw.ConfigDependencies); err != nil {
+		return im, fmt.Errorf("configDependencies: %w", err)
+	}
+	if im.PackageManagerDependencies, err = direct(&raw.PackageManagerDependencies); err != nil {
+		return im, fmt.Errorf("packageManagerDependencies: %w", err)
 	}
 	return im, nil
 }

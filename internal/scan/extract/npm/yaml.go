@@ -3,6 +3,7 @@ package npm
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"reflect"
 	"strings"
 	"sync"
@@ -59,6 +60,33 @@ func parseYAML(what string, data []byte) (*yaml.Node, error) {
 		return nil, nil
 	}
 	return doc.Content[0], nil
+}
+
+// parseYAMLDocuments parses every document of a YAML lockfile, as
+// parseYAML parses the first; empty documents are left out.
+func parseYAMLDocuments(what string, data []byte) ([]*yaml.Node, error) {
+	if len(data) > maxYAMLBytes {
+		return nil, fmt.Errorf("%w: %s: %d bytes, over the %d-byte limit for YAML lockfiles", ErrInvalid, what, len(data), maxYAMLBytes)
+	}
+	if n := yamlNodes(data); n > maxYAMLNodes {
+		return nil, fmt.Errorf("%w: %s: about %d YAML nodes, over the %d limit for YAML lockfiles", ErrInvalid, what, n, maxYAMLNodes)
+	}
+	var roots []*yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for {
+		var doc yaml.Node
+		if err := dec.Decode(&doc); err == io.EOF {
+			return roots, nil
+		} else if err != nil {
+			return nil, fmt.Errorf("%w: %s: %w", ErrInvalid, what, err)
+		}
+		if alias := findAlias(&doc); alias != nil {
+			return nil, fmt.Errorf("%w: %s: yaml alias *%s at line %d (lockfiles are written without anchors)", ErrInvalid, what, trim(alias.Value), alias.Line)
+		}
+		if doc.Kind == yaml.DocumentNode && len(doc.Content) > 0 && !(doc.Content[0].Kind == yaml.ScalarNode && doc.Content[0].ShortTag() == "!!null") {
+			roots = append(roots, doc.Content[0])
+		}
+	}
 }
 
 // yamlNodes estimates, from above and within a factor of about two, the
@@ -256,6 +284,37 @@ func yamlFields(t reflect.Type) map[string]reflect.Type {
 // part does not parse or decode: the whole document then gives the
 // result, or the error, as before.
 
+// yamlDocuments cuts data at its document start markers, lines "---" as
+// pnpm 12 writes them between its env and project lockfiles, leaving out
+// documents of only blank lines and comments; ok is false when a line
+// starts with "---" or "..." otherwise, or with a directive ("%").
+func yamlDocuments(data []byte) (docs [][]byte, ok bool) {
+	if bytes.HasPrefix(data, []byte("\xef\xbb\xbf")) || !yamlPlain(data) {
+		return nil, false // see yamlSections
+	}
+	start, blank := 0, true
+	for off := 0; off < len(data); {
+		end := lineEnd(data, off)
+		line := bytes.TrimRight(bytes.TrimSuffix(data[off:end], []byte("\n")), " ")
+		switch {
+		case string(line) == "---":
+			if !blank {
+				docs = append(docs, data[start:off])
+			}
+			start, blank = end, true
+		case bytes.HasPrefix(line, []byte("---")) || bytes.HasPrefix(line, []byte("...")) || bytes.HasPrefix(line, []byte("%")):
+			return nil, false
+		case len(bytes.TrimLeft(line, " ")) > 0 && bytes.TrimLeft(line, " ")[0] != '#':
+			blank = false
+		}
+		off = end
+	}
+	if !blank {
+		docs = append(docs, data[start:])
+	}
+	return docs, true
+}
+
 // yamlSection is a top-level entry of such a document: its key, its
 // lines, and the lines under its key's line.
 type yamlSection struct {
@@ -387,6 +446,27 @@ func yamlEntries(body []byte) (entries [][]byte, ok bool) {
 // a flow collection, a complex key, a node property or a block scalar.
 func yamlKeyStart(c byte) bool {
 	return !strings.ContainsRune("-?:,[]{}#&*!|>%@`", rune(c))
+}
+
+// yamlBatchBytes is how much of a lockfile is parsed at once when it is
+// read in parts: enough entries that yaml.v3's set-up per parse does not
+// count (parsing 100,000 one-line entries each alone took 2.4 s), few
+// enough that their nodes cost about a megabyte.
+const yamlBatchBytes = 64 << 10
+
+// yamlBatches joins consecutive parts (adjacent slices of one document,
+// as yamlSections and yamlEntries return them) into runs of about
+// yamlBatchBytes.
+func yamlBatches(parts [][]byte) [][]byte {
+	var out [][]byte
+	for i := 0; i < len(parts); {
+		first, n := parts[i], len(parts[i])
+		for i++; i < len(parts) && n < yamlBatchBytes; i++ {
+			n += len(parts[i])
+		}
+		out = append(out, first[:n])
+	}
+	return out
 }
 
 // lineEnd returns the offset just past the line starting at off.

@@ -3,6 +3,7 @@ package npm
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -28,27 +29,19 @@ func pnpmLockfiles(t testing.TB) map[string][]byte {
 	return out
 }
 
-// decodePnpmWhole is the whole-document read decodePnpmChunks stands in
-// for.
-func decodePnpmWhole(data []byte) (pnpmLock, error) {
-	root, err := parseYAML("pnpm-lock.yaml", data)
-	if err != nil || root == nil {
-		return pnpmLock{}, err
-	}
-	return decodePnpmLock(root)
-}
-
-// TestPnpmChunks: pnpm's own lockfiles are read an entry at a time, to
-// what the whole document gives; lockfiles laid out otherwise, or with a
+// TestPnpmChunks: pnpm's own lockfiles (and pnpm 12's two documents) are
+// read an entry at a time, to what the whole documents give; lockfiles laid out otherwise, or with a
 // part that does not parse, are left to the whole document.
 func TestPnpmChunks(t *testing.T) {
-	for p, data := range pnpmLockfiles(t) {
-		got, ok := decodePnpmChunks(data)
+	files := pnpmLockfiles(t)
+	files["two documents"] = slices.Concat(files["testdata/pnpm12-env.yaml"], []byte("---\n"), files["testdata/pnpm9-lock.yaml"])
+	for p, data := range files {
+		got, ok := decodePnpmDocumentChunks(data)
 		if !ok {
 			t.Errorf("%s: not read an entry at a time", p)
 			continue
 		}
-		want, err := decodePnpmWhole(data)
+		want, err := decodePnpmDocuments(data)
 		if err != nil {
 			t.Fatalf("%s: %v", p, err)
 		}
@@ -58,7 +51,8 @@ func TestPnpmChunks(t *testing.T) {
 	}
 	for _, s := range []string{
 		"lockfileVersion: '9.0'\npackages:\n\ta@1.0.0: {}\n",                                            // a tab
-		"---\nlockfileVersion: '9.0'\n",                                                                 // a document marker
+		"--- !!map\nlockfileVersion: '9.0'\n",                                                           // a document marker with content
+		"lockfileVersion: '9.0'\n...\n",                                                                 // a document end marker
 		"lockfileVersion: '9.0'\npackages:\n  a@1.0.0:\n    resolution: {integrity: x}\n a@2.0.0: {}\n", // less indented
 		"lockfileVersion: '9.0'\npackages:\n  - a\n",                                                    // a sequence
 		"lockfileVersion: '9.0'\npackages:\n  a@1.0.0: {}\npackages:\n  b@1.0.0: {}\n",                  // twice
@@ -67,25 +61,26 @@ func TestPnpmChunks(t *testing.T) {
 		"lockfileVersion: '9.0'\npackages:\n  a@1.0.0: \"x\n  b@1.0.0: y\"\n",                           // a quoted scalar over two entries' lines
 		"lockfileVersion: '9.0'\n'packages':\n  a@1.0.0: {}\n",                                          // a quoted top-level key
 	} {
-		if _, ok := decodePnpmChunks([]byte(s)); ok {
+		if _, ok := decodePnpmDocumentChunks([]byte(s)); ok {
 			t.Errorf("%q read an entry at a time", s)
 		}
 	}
 }
 
-// FuzzPnpmChunks: wherever decodePnpmChunks reads a lockfile, the whole
-// document reads to the same.
+// FuzzPnpmChunks: wherever decodePnpmDocumentChunks reads a lockfile,
+// its whole documents read to the same.
 func FuzzPnpmChunks(f *testing.F) {
 	for _, data := range pnpmLockfiles(f) {
 		f.Add(data)
 	}
 	f.Add([]byte("lockfileVersion: '9.0'\npackages:\n  a@1.0.0:\n    resolution: {integrity: x}\n\nsnapshots:\n  a@1.0.0: {}\n"))
+	f.Add(slices.Concat(pnpmLockfiles(f)["testdata/pnpm12-env.yaml"], []byte("---\nlockfileVersion: '9.0'\npackages:\n  a@1.0.0: {}\n")))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		got, ok := decodePnpmChunks(data)
+		got, ok := decodePnpmDocumentChunks(data)
 		if !ok {
 			return
 		}
-		want, err := decodePnpmWhole(data)
+		want, err := decodePnpmDocuments(data)
 		if err != nil {
 			t.Fatalf("read an entry at a time, but the whole document: %v", err)
 		}

@@ -342,26 +342,34 @@ func decodeBerryChunks(data []byte) (kvs []berryKV, ok bool) {
 	if !ok {
 		return nil, false
 	}
+	texts := make([][]byte, len(secs))
+	for i := range secs {
+		texts[i] = secs[i].text
+	}
 	seen := make(map[string]bool, len(secs))
-	for _, sec := range secs {
-		root, err := parseYAML("yarn.lock", sec.text)
+	for _, batch := range yamlBatches(texts) {
+		root, err := parseYAML("yarn.lock", batch)
 		if err != nil {
 			return nil, false
 		}
 		pairs, err := yamlMap(root)
-		if err != nil || len(pairs) != 1 || seen[pairs[0].key] {
+		if err != nil || len(pairs) == 0 {
 			return nil, false
 		}
-		key := pairs[0].key
-		seen[key] = true
-		if key == "__metadata" {
-			continue
+		for _, p := range pairs {
+			if seen[p.key] {
+				return nil, false
+			}
+			seen[p.key] = true
+			if p.key == "__metadata" {
+				continue
+			}
+			e, err := decodeBerryEntry(p.value)
+			if err != nil || tooMany(len(kvs)+1) != nil {
+				return nil, false
+			}
+			kvs = append(kvs, berryKV{p.key, e})
 		}
-		e, err := decodeBerryEntry(pairs[0].value)
-		if err != nil || tooMany(len(kvs)+1) != nil {
-			return nil, false
-		}
-		kvs = append(kvs, berryKV{key, e})
 	}
 	return kvs, true
 }
