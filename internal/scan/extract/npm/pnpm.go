@@ -364,20 +364,8 @@ func decodePnpmChunks(data []byte) (lf pnpmLock, ok bool) {
 			continue
 		}
 		d.section(sec.key)
-		for _, batch := range yamlBatches(entries) {
-			root, err := parseYAML("pnpm-lock.yaml", batch)
-			if err != nil {
-				return lf, false
-			}
-			pairs, err := yamlMap(root)
-			if err != nil || len(pairs) == 0 {
-				return lf, false
-			}
-			for _, p := range pairs {
-				if d.entry(sec.key, p.key, p.value) != nil {
-					return lf, false
-				}
-			}
+		if !yamlEachPair("pnpm-lock.yaml", entries, func(p yamlPair) bool { return d.entry(sec.key, p.key, p.value) == nil }) {
+			return lf, false
 		}
 	}
 	return d.lf, true

@@ -469,6 +469,28 @@ func yamlBatches(parts [][]byte) [][]byte {
 	return out
 }
 
+// yamlEachPair parses parts (adjacent entries of one mapping) in batches
+// and calls each with every entry in order; ok is false when a batch does
+// not parse as a mapping, or each returns false.
+func yamlEachPair(what string, parts [][]byte, each func(yamlPair) bool) (ok bool) {
+	for _, batch := range yamlBatches(parts) {
+		root, err := parseYAML(what, batch)
+		if err != nil {
+			return false
+		}
+		pairs, err := yamlMap(root)
+		if err != nil || len(pairs) == 0 {
+			return false
+		}
+		for _, p := range pairs {
+			if !each(p) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // lineEnd returns the offset just past the line starting at off.
 func lineEnd(data []byte, off int) int {
 	if i := bytes.IndexByte(data[off:], '\n'); i >= 0 {

@@ -11,22 +11,28 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
-// pnpmLockfiles returns the pnpm-lock.yaml files of testdata: written by
-// pnpm 7, 8 and 9 (see testdata/README.md).
-func pnpmLockfiles(t testing.TB) map[string][]byte {
+// lockfilesIn returns the files of testdata whose paths match; the test
+// fails when there are fewer than least.
+func lockfilesIn(t testing.TB, match func(p string) bool, least int) map[string][]byte {
 	out := make(map[string][]byte)
 	err := filepath.WalkDir("testdata", func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".yaml") || strings.Contains(p, "fuzz") {
+		if err != nil || d.IsDir() || strings.Contains(p, "fuzz") || !match(p) {
 			return err
 		}
 		b, err := os.ReadFile(p)
 		out[p] = b
 		return err
 	})
-	if err != nil || len(out) < 8 {
-		t.Fatalf("%d pnpm lockfiles, %v", len(out), err)
+	if err != nil || len(out) < least {
+		t.Fatalf("%d lockfiles, %v", len(out), err)
 	}
 	return out
+}
+
+// pnpmLockfiles returns the pnpm-lock.yaml files of testdata: written by
+// pnpm 7, 8 and 9 (see testdata/README.md), and pnpm 12's env document.
+func pnpmLockfiles(t testing.TB) map[string][]byte {
+	return lockfilesIn(t, func(p string) bool { return strings.HasSuffix(p, ".yaml") }, 8)
 }
 
 // TestPnpmChunks: pnpm's own lockfiles (and pnpm 12's two documents) are
@@ -93,19 +99,9 @@ func FuzzPnpmChunks(f *testing.F) {
 // berryLockfiles returns the yarn berry lockfiles of testdata (yarn 3
 // and 4).
 func berryLockfiles(t testing.TB) map[string][]byte {
-	out := make(map[string][]byte)
-	err := filepath.WalkDir("testdata", func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.Contains(filepath.Base(p), "berry") || !strings.HasSuffix(p, ".lock") {
-			return err
-		}
-		b, err := os.ReadFile(p)
-		out[p] = b
-		return err
-	})
-	if err != nil || len(out) < 4 {
-		t.Fatalf("%d berry lockfiles, %v", len(out), err)
-	}
-	return out
+	return lockfilesIn(t, func(p string) bool {
+		return strings.Contains(filepath.Base(p), "berry") && strings.HasSuffix(p, ".lock")
+	}, 4)
 }
 
 // TestBerryChunks: yarn's own berry lockfiles are read an entry at a

@@ -347,31 +347,22 @@ func decodeBerryChunks(data []byte) (kvs []berryKV, ok bool) {
 		texts[i] = secs[i].text
 	}
 	seen := make(map[string]bool, len(secs))
-	for _, batch := range yamlBatches(texts) {
-		root, err := parseYAML("yarn.lock", batch)
-		if err != nil {
-			return nil, false
+	ok = yamlEachPair("yarn.lock", texts, func(p yamlPair) bool {
+		if seen[p.key] {
+			return false
 		}
-		pairs, err := yamlMap(root)
-		if err != nil || len(pairs) == 0 {
-			return nil, false
+		seen[p.key] = true
+		if p.key == "__metadata" {
+			return true
 		}
-		for _, p := range pairs {
-			if seen[p.key] {
-				return nil, false
-			}
-			seen[p.key] = true
-			if p.key == "__metadata" {
-				continue
-			}
-			e, err := decodeBerryEntry(p.value)
-			if err != nil || tooMany(len(kvs)+1) != nil {
-				return nil, false
-			}
-			kvs = append(kvs, berryKV{p.key, e})
+		e, err := decodeBerryEntry(p.value)
+		if err != nil || tooMany(len(kvs)+1) != nil {
+			return false
 		}
-	}
-	return kvs, true
+		kvs = append(kvs, berryKV{p.key, e})
+		return true
+	})
+	return kvs, ok
 }
 
 // berryIndex finds the entry a berry descriptor resolves to.
