@@ -311,9 +311,6 @@ var pnpmSections = map[string]bool{"packages": true, "importers": true, "snapsho
 // document is then read by decodePnpmLock, which gives the same result,
 // or the error.
 func decodePnpmChunks(data []byte) (lf pnpmLock, ok bool) {
-	if len(data) > maxYAMLBytes {
-		return lf, false
-	}
 	secs, ok := yamlSections(data)
 	if !ok {
 		return lf, false

@@ -290,7 +290,7 @@ func yamlFields(t reflect.Type) map[string]reflect.Type {
 // starts with "---" or "..." otherwise, or with a directive ("%").
 func yamlDocuments(data []byte) (docs [][]byte, ok bool) {
 	if bytes.HasPrefix(data, []byte("\xef\xbb\xbf")) || !yamlPlain(data) {
-		return nil, false // see yamlSections
+		return nil, false // see yamlPlain
 	}
 	start, blank := 0, true
 	for off := 0; off < len(data); {
@@ -328,12 +328,10 @@ type yamlSection struct {
 	inline bool
 }
 
-// yamlSections cuts data into its top-level sections; ok is false when
-// data is not laid out as a lockfile (see above).
+// yamlSections cuts data, a document as yamlDocuments returns it (which
+// checks that the file is plain YAML text), into its top-level sections;
+// ok is false when data is not laid out as a lockfile (see above).
 func yamlSections(data []byte) (secs []yamlSection, ok bool) {
-	if bytes.HasPrefix(data, []byte("\xef\xbb\xbf")) || !yamlPlain(data) {
-		return nil, false
-	}
 	var starts []int
 	for off := 0; off < len(data); {
 		end := lineEnd(data, off)
@@ -372,8 +370,8 @@ func yamlSections(data []byte) (secs []yamlSection, ok bool) {
 
 // yamlPlain reports whether data holds only what YAML allows in a
 // stream (valid UTF-8, no control characters) and neither tabs nor
-// carriage returns: yaml.v3 checks the whole document, comments
-// included, and the lines between sections are not parsed.
+// carriage returns: yaml.v3 checks the whole file, comments included,
+// and the lines between sections and documents are not parsed.
 func yamlPlain(data []byte) bool {
 	ascii := true
 	for _, c := range data {

@@ -338,7 +338,14 @@ func decodeBerryChunks(data []byte) (kvs []berryKV, ok bool) {
 	if len(data) > maxYAMLBytes {
 		return nil, false
 	}
-	secs, ok := yamlSections(data)
+	docs, ok := yamlDocuments(data)
+	if !ok || len(docs) > 1 {
+		return nil, false // one document, as yarn writes it (the whole read takes the first)
+	}
+	if len(docs) == 0 {
+		return nil, true
+	}
+	secs, ok := yamlSections(docs[0])
 	if !ok {
 		return nil, false
 	}
