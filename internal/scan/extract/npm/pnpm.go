@@ -335,8 +335,8 @@ func decodePnpmChunks(data []byte) (lf pnpmLock, ok bool) {
 				return lf, false
 			}
 			pairs, err := yamlMap(root)
-			if err != nil || len(pairs) != 1 {
-				return lf, false
+			if err != nil || len(pairs) != 1 || pairs[0].key != sec.key {
+				return lf, false // not one key, or one YAML reads as another ("null")
 			}
 			v := pairs[0].value
 			switch {

@@ -66,6 +66,7 @@ func TestPnpmChunks(t *testing.T) {
 		"lockfileVersion: '9.0'\npackages:\n  a@1.0.0: &x {}\n  b@1.0.0: *x\n",                          // an alias
 		"lockfileVersion: '9.0'\npackages:\n  a@1.0.0: \"x\n  b@1.0.0: y\"\n",                           // a quoted scalar over two entries' lines
 		"lockfileVersion: '9.0'\n'packages':\n  a@1.0.0: {}\n",                                          // a quoted top-level key
+		"lockfileVersion: '9.0'\nnull: 1\nNull: 2\n",                                                    // two keys YAML reads as one (null)
 	} {
 		if _, ok := decodePnpmDocumentChunks([]byte(s)); ok {
 			t.Errorf("%q read an entry at a time", s)
