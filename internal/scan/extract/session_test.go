@@ -227,7 +227,9 @@ func TestAttributionCostIsLinear(t *testing.T) {
 			t.Fatalf("%s in layer %d, want %d", p.Name, p.Layer, want)
 		}
 	}
-	if took > 2*time.Second {
+	// About a second now: the bound is set between that and the old
+	// cost so that only a return to it fails the test, not a busy machine.
+	if took > 6*time.Second {
 		t.Errorf("Extract took %v", took)
 	}
 }

@@ -400,16 +400,20 @@ func TestYAMLLockfileSizeCap(t *testing.T) {
 	}
 }
 
+// hangAfter bounds the cost tests (TestYAMLLockfilesManyEntries and the
+// like). Each input took from 15 s to minutes before the fix it tests and
+// about a second after, so a test fails on a return to the old cost, not
+// because the machine is busy (no tighter time goes into a verdict).
+const hangAfter = 10 * time.Second
+
 // reduceWithin reduces the file name holds and extracts its packages,
-// failing the test when Reduce takes more than limit (and giving up on it
-// after 10 s).
-func reduceWithin(t *testing.T, name, body string, limit time.Duration) ([]string, error) {
+// failing the test when Reduce has not returned after hangAfter.
+func reduceWithin(t *testing.T, name, body string) ([]string, error) {
 	t.Helper()
 	type result struct {
 		out []byte
 		err error
 	}
-	start := time.Now()
 	done := make(chan result, 1)
 	go func() {
 		out, err := npm.Extractor{}.Reduce("app/"+name, []byte(body))
@@ -418,11 +422,8 @@ func reduceWithin(t *testing.T, name, body string, limit time.Duration) ([]strin
 	var r result
 	select {
 	case r = <-done:
-		if took := time.Since(start); took > limit {
-			t.Errorf("Reduce took %v", took)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("Reduce still running after 10s")
+	case <-time.After(hangAfter):
+		t.Fatalf("Reduce still running after %v", hangAfter)
 	}
 	if r.err != nil || r.out == nil {
 		return nil, r.err
@@ -441,10 +442,10 @@ func reduceWithin(t *testing.T, name, body string, limit time.Duration) ([]strin
 
 // TestYAMLLockfilesManyEntries: yaml.v3 compares every key of a mapping it
 // decodes into a Go map with every other; a pnpm-lock.yaml or a berry
-// yarn.lock of 50,000 packages (1 MB) took 12 s (100,000: two minutes).
-// The mappings are walked instead.
+// yarn.lock of 50,000 packages (1 MB) took 12 s, 100,000 two minutes
+// (now about a second). The mappings are walked instead.
 func TestYAMLLockfilesManyEntries(t *testing.T) {
-	const n = 50_000
+	const n = 100_000
 	var pnpm, berry strings.Builder
 	pnpm.WriteString("lockfileVersion: '9.0'\npackages:\n")
 	berry.WriteString("__metadata:\n  version: 6\n")
@@ -454,7 +455,7 @@ func TestYAMLLockfilesManyEntries(t *testing.T) {
 	}
 	for _, f := range []struct{ name, body string }{{"pnpm-lock.yaml", pnpm.String()}, {"yarn.lock", berry.String()}} {
 		t.Run(f.name, func(t *testing.T) {
-			got, err := reduceWithin(t, f.name, f.body, 3*time.Second)
+			got, err := reduceWithin(t, f.name, f.body)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -502,7 +503,7 @@ func TestYAMLLockfilesManyKeys(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := reduceWithin(t, tt.file, tt.body, 2*time.Second)
+			got, err := reduceWithin(t, tt.file, tt.body)
 			if tt.wantErr != "" {
 				if !errors.Is(err, npm.ErrInvalid) || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Errorf("err = %v; want ErrInvalid mentioning %q", err, tt.wantErr)
@@ -543,7 +544,7 @@ func TestBunLockResolutionCost(t *testing.T) {
 		fmt.Fprintf(&deep, `"x%d": "1", `, i)
 	}
 	fmt.Fprintf(&deep, `}}], %q: ["d2@2.0.0"]}}`, key+"/d2")
-	got, err := reduceWithin(t, "bun.lock", deep.String(), 2*time.Second)
+	got, err := reduceWithin(t, "bun.lock", deep.String())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -562,7 +563,7 @@ func TestBunLockResolutionCost(t *testing.T) {
 		fmt.Fprintf(&ws, `"w%d": ["w@workspace:w"], `, i)
 	}
 	ws.WriteString(`}}`)
-	if got, err = reduceWithin(t, "bun.lock", ws.String(), 2*time.Second); err != nil {
+	if got, err = reduceWithin(t, "bun.lock", ws.String()); err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff([]string{"d0@1.0.0"}, got); diff != "" {
