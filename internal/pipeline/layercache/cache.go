@@ -335,6 +335,7 @@ func (c *Cache) fits(ctx context.Context, d oci.Digest, sk *Skeleton) bool {
 	if !complete(sk, c.sels, c.lim) {
 		return false
 	}
+	markUnwanted(sk, c.sels)
 	sk.Selectors = slices.Clone(c.keys)
 	if err := c.objs.Put(ctx, objectName(d), sk.Marshal()); err != nil {
 		c.log.WarnContext(ctx, "store layer skeleton", "layer", d, "err", err)

@@ -49,7 +49,14 @@ func wants(sels []selector, p string, fi fs.FileInfo) (raw bool, reducers []int)
 
 // header rebuilds the tar header of e.
 func (e *Entry) header() *tar.Header {
-	return &tar.Header{Name: e.Name, Linkname: e.Link, Typeflag: e.Type, Mode: e.Mode, Size: e.Size,
+	h := new(tar.Header)
+	e.fill(h)
+	return h
+}
+
+// fill sets h to the tar header of e.
+func (e *Entry) fill(h *tar.Header) {
+	*h = tar.Header{Name: e.Name, Linkname: e.Link, Typeflag: e.Type, Mode: e.Mode, Size: e.Size,
 		ModTime: time.Unix(e.ModTime, 0)}
 }
 
@@ -84,6 +91,24 @@ func complete(sk *Skeleton, sels []selector, lim limits) bool {
 	return true
 }
 
+// markUnwanted sets the Unwanted marks of sk's entries for sels, as
+// recordLayer does.
+func markUnwanted(sk *Skeleton, sels []selector) {
+	var asked tar.Header
+	sk.setUnwanted(func(e *Entry) bool {
+		if !e.isRegular() {
+			return false
+		}
+		p, ok := cleanPath(e.Name)
+		if !ok || isWhiteout(p) {
+			return false
+		}
+		e.fill(&asked)
+		raw, reds := wants(sels, p, asked.FileInfo())
+		return !raw && len(reds) == 0
+	})
+}
+
 // recordLayer reads one layer blob and returns its skeleton for sels.
 // pinned names entries whose contents must be kept whatever the selectors
 // want. desc.DiffID, when set, is verified. An error wrapping
@@ -113,6 +138,7 @@ func recordLayer(ctx context.Context, i int, src io.Reader, desc layer.Desc, cfg
 	}
 	var kept int64
 	var scratch []byte
+	var asked tar.Header // what the selectors are shown; they keep nothing of it
 	for {
 		hdr, err := tr.Next()
 		if err == io.EOF {
@@ -135,7 +161,9 @@ func recordLayer(ctx context.Context, i int, src io.Reader, desc layer.Desc, cfg
 		if e.isRegular() {
 			p, ok := cleanPath(hdr.Name)
 			if ok && !isWhiteout(p) {
-				raw, reds := wants(sels, p, e.header().FileInfo())
+				e.fill(&asked)
+				raw, reds := wants(sels, p, asked.FileInfo())
+				e.Unwanted = !raw && len(reds) == 0
 				pin := pinned[hdr.Name]
 				var srs []layer.StreamReducer
 				if !raw {

@@ -6,19 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
-	"strconv"
 
 	"github.com/drydock/drydock/internal/scan/extract"
 	"github.com/drydock/drydock/internal/scan/layer"
 	"github.com/drydock/drydock/internal/scan/source"
 )
-
-// paxEntry is the PAX record that numbers the replayed entries whose
-// contents were left out. Only the replay sets it: image content never
-// reaches the headers it hands the reader.
-const paxEntry = "DRYDOCK.entry"
 
 // entries is a skeleton as layer entries (layer.Entries): each entry's
 // header with its kept contents, or zeros in place of contents left out.
@@ -26,30 +19,36 @@ const paxEntry = "DRYDOCK.entry"
 // unless the reader reads them (only reducers do, and a replayed reducer
 // returns its recorded output).
 type entries struct {
-	sk    *Skeleton
-	at    cursor
-	data  []byte // unread kept contents of the current entry
-	zeros int64  // or: unread zeros in place of its contents
+	sk       *Skeleton
+	st       *replayState // its cur follows the entry being read
+	at       cursor
+	data     []byte // unread kept contents of the current entry
+	zeros    int64  // or: unread zeros in place of its contents
+	unwanted bool
 }
 
-func newEntries(sk *Skeleton) *entries { return &entries{sk: sk} }
+func newEntries(sk *Skeleton, st *replayState) *entries { return &entries{sk: sk, st: st} }
 
-// Next implements layer.Entries.
+// Next implements layer.Entries. It sets the replay's current entry: the
+// entry's index when it is a regular file whose contents were left out
+// (the reader reads it through nothing but what was recorded), else -1.
 func (s *entries) Next() (*tar.Header, error) {
+	s.st.cur = -1
 	if s.at.i == s.sk.Len() {
 		return nil, io.EOF
 	}
 	i := s.at.i
 	e := s.sk.next(&s.at)
 	hdr := e.header()
-	s.data, s.zeros = nil, 0
+	s.data, s.zeros, s.unwanted = nil, 0, false
 	switch {
 	case !e.isRegular():
 	case e.HasContent:
 		s.data = e.Content
 	default:
-		hdr.PAXRecords = map[string]string{paxEntry: strconv.Itoa(i)}
+		s.st.cur, s.st.entry = i, e
 		s.zeros = e.Size
+		s.unwanted = e.Unwanted
 	}
 	return hdr, nil
 }
@@ -57,6 +56,12 @@ func (s *entries) Next() (*tar.Header, error) {
 // Skipped implements layer.Skipper: the current entry's contents were
 // left out.
 func (s *entries) Skipped() bool { return s.zeros > 0 }
+
+// Unwanted implements layer.Unwanter: none of the selectors the skeleton
+// was recorded for (the replay's, see Cache.usable) wanted the current
+// entry. Only entries whose contents were left out say so: a pinned entry
+// kept its contents because a replay needed them.
+func (s *entries) Unwanted() bool { return s.unwanted }
 
 // Read implements layer.Entries.
 func (s *entries) Read(p []byte) (int, error) {
@@ -74,23 +79,6 @@ func (s *entries) Read(p []byte) (int, error) {
 	return 0, io.EOF
 }
 
-// entryOf returns the skeleton entry a replayed header names, or -1 for
-// entries whose contents are in the stream.
-func entryOf(hdr *tar.Header) int {
-	if hdr == nil {
-		return -1
-	}
-	v, ok := hdr.PAXRecords[paxEntry]
-	if !ok {
-		return -1
-	}
-	i, err := strconv.Atoi(v)
-	if err != nil {
-		return -1
-	}
-	return i
-}
-
 // pin is an entry a replay needed the contents of.
 type pin struct {
 	layer int
@@ -100,7 +88,9 @@ type pin struct {
 // replayState is shared by the selectors of one replay.
 type replayState struct {
 	sks   []*Skeleton
-	layer int // index of the layer being read
+	layer int   // index of the layer being read
+	cur   int   // entry being read whose contents were left out, else -1
+	entry Entry // that entry
 	pins  []pin
 }
 
@@ -115,12 +105,14 @@ func (st *replayState) need(i int) {
 // none was recorded (the reader reached the file under another path, or
 // through a symbolic link the extractor wanted) it records that the replay
 // is not exact.
+//
+// The reader reduces a file while it reads the file's entry, so the entry
+// is the replay's current one (replayState.cur, set by entries.Next).
 type reducerExtractor struct {
 	extract.Extractor
 	red layer.Reducer
 	key string
 	st  *replayState
-	cur int // entry of the last Wants call, -1 when its contents are in the stream
 }
 
 var (
@@ -128,22 +120,15 @@ var (
 	_ layer.Reducer     = (*reducerExtractor)(nil)
 )
 
-// Wants implements layer.Selector, noting which entry is being read.
-func (r *reducerExtractor) Wants(p string, fi fs.FileInfo) bool {
-	hdr, _ := fi.Sys().(*tar.Header)
-	r.cur = entryOf(hdr)
-	return r.Extractor.Wants(p, fi)
-}
-
 // Reduce implements layer.Reducer.
 func (r *reducerExtractor) Reduce(p string, data []byte) ([]byte, error) {
-	if r.cur < 0 {
+	if r.st.cur < 0 {
 		return r.red.Reduce(p, data)
 	}
-	e := r.st.sks[r.st.layer].At(r.cur)
+	e := &r.st.entry
 	o, ok := e.Reduced[r.key]
 	if clean, _ := cleanPath(e.Name); !ok || p != clean {
-		r.st.need(r.cur)
+		r.st.need(r.st.cur)
 		return nil, nil
 	}
 	if o.Err != "" {
@@ -160,7 +145,7 @@ type streamReducerExtractor struct{ *reducerExtractor }
 
 // ReduceStream implements layer.StreamReducer.
 func (r streamReducerExtractor) ReduceStream(p string, rd io.Reader, size int64) ([]byte, error) {
-	if r.cur < 0 {
+	if r.st.cur < 0 {
 		return r.red.(layer.StreamReducer).ReduceStream(p, rd, size)
 	}
 	return r.Reduce(p, nil)
@@ -174,12 +159,12 @@ var errInexact = errors.New("layercache: replay needs contents the skeletons lef
 // inventory. When the reader needed contents a skeleton left out, it
 // returns errInexact and the entries to pin.
 func replay(ctx context.Context, im *source.Image, sks []*Skeleton, exs []extract.Extractor, sels []selector, cfg layer.Config, log *slog.Logger) (*extract.Inventory, []pin, error) {
-	st := &replayState{sks: sks}
+	st := &replayState{sks: sks, cur: -1}
 	wrapped := make([]extract.Extractor, len(exs))
 	for i, ex := range exs {
 		wrapped[i] = ex
 		if red, ok := ex.(layer.Reducer); ok {
-			re := &reducerExtractor{Extractor: ex, red: red, key: sels[i+1].key, st: st, cur: -1}
+			re := &reducerExtractor{Extractor: ex, red: red, key: sels[i+1].key, st: st}
 			wrapped[i] = re
 			if _, ok := red.(layer.StreamReducer); ok {
 				wrapped[i] = streamReducerExtractor{re}
@@ -193,15 +178,14 @@ func replay(ctx context.Context, im *source.Image, sks []*Skeleton, exs []extrac
 	sess.SetPlatform(extract.ParsePlatform(im.Platform))
 	for i, sk := range sks {
 		st.layer = i
-		desc := layer.Desc{Digest: im.Layers[i].Digest, Omitted: func(hdr *tar.Header) bool {
-			e := entryOf(hdr)
-			if e < 0 {
+		desc := layer.Desc{Digest: im.Layers[i].Digest, Omitted: func(*tar.Header) bool {
+			if st.cur < 0 {
 				return false
 			}
-			st.need(e)
+			st.need(st.cur)
 			return true
 		}}
-		if err := sess.ReadEntries(ctx, desc, newEntries(sk)); err != nil {
+		if err := sess.ReadEntries(ctx, desc, newEntries(sk, st)); err != nil {
 			if errors.Is(err, layer.ErrOmitted) {
 				return nil, st.pins, errInexact
 			}

@@ -66,6 +66,10 @@ type Entry struct {
 	// Reduced holds reducer outputs by selector, for files whose contents
 	// are not kept.
 	Reduced map[string]Output
+	// Unwanted marks a regular file none of the skeleton's selectors
+	// wanted at its own (cleaned) name, so that a replay need not ask
+	// them again (layer.Unwanter).
+	Unwanted bool
 }
 
 // newSkeleton returns a skeleton holding entries.
@@ -94,7 +98,8 @@ const markEvery = 64
 // markEvery-th entry starts afresh (shared 0, mtime relative to 0), so
 // decoding can start at any mark. Strings are uvarint length + bytes.
 const (
-	hdrMore = 1 << 0 // the entry has a more record
+	hdrMore     = 1 << 0 // the entry has a more record
+	hdrUnwanted = 1 << 1 // Entry.Unwanted
 )
 
 // cursor is a position in a skeleton's encoded headers.
@@ -123,6 +128,9 @@ func (s *Skeleton) add(e Entry) {
 			s.more = map[int]*more{}
 		}
 		s.more[c.i] = &more{content: e.Content, hasContent: e.HasContent, pinned: e.Pinned, reduced: e.Reduced}
+	}
+	if e.Unwanted {
+		flags |= hdrUnwanted
 	}
 	b := append(s.hdrs, e.Type, flags)
 	b = binary.AppendUvarint(b, uint64(shared))
@@ -156,6 +164,7 @@ func (s *Skeleton) next(c *cursor) Entry {
 	e.Mode, e.Size = r.varint(), r.varint()
 	c.mtime += r.varint()
 	e.ModTime = c.mtime
+	e.Unwanted = flags&hdrUnwanted != 0
 	if flags&hdrMore != 0 {
 		if m := s.more[c.i]; m != nil {
 			e.Content, e.HasContent, e.Pinned, e.Reduced = m.content, m.hasContent, m.pinned, m.reduced
@@ -164,6 +173,20 @@ func (s *Skeleton) next(c *cursor) Entry {
 	c.off = len(s.hdrs) - len(r.b)
 	c.i++
 	return e
+}
+
+// setUnwanted sets every entry's Unwanted mark to what unwanted says of it.
+func (s *Skeleton) setUnwanted(unwanted func(e *Entry) bool) {
+	var c cursor
+	for c.i < s.n {
+		at := c.off
+		e := s.next(&c)
+		flags := s.hdrs[at+1] &^ hdrUnwanted
+		if unwanted(&e) {
+			flags |= hdrUnwanted
+		}
+		s.hdrs[at+1] = flags
+	}
 }
 
 // All yields the entries in stream order.
@@ -230,6 +253,8 @@ func (s *Skeleton) size() int64 {
 //	entries: count, then per entry
 //	  type byte | flags byte | name | link | mode varint | size varint | mtime varint
 //	  [content]                  when flagContent
+//	  (flagUnwanted: Entry.Unwanted; a skeleton written before it existed
+//	  has none, and its replays ask the selectors about every file)
 //	  reduced count, then (selector, kind byte, bytes) per output
 //
 // with strings and byte strings as uvarint length + bytes.
@@ -237,8 +262,9 @@ const (
 	magic         = "DDSK"
 	formatVersion = 1
 
-	flagContent = 1 << 0
-	flagPinned  = 1 << 1
+	flagContent  = 1 << 0
+	flagPinned   = 1 << 1
+	flagUnwanted = 1 << 2
 
 	outNil  = 0
 	outData = 1
@@ -278,6 +304,9 @@ func (s *Skeleton) Marshal() []byte {
 		}
 		if e.Pinned {
 			flags |= flagPinned
+		}
+		if e.Unwanted {
+			flags |= flagUnwanted
 		}
 		b = append(b, e.Type, flags)
 		b = appendString(b, e.Name)
@@ -355,7 +384,7 @@ func Unmarshal(data []byte) (*Skeleton, error) {
 		flags := r.byte()
 		e.Name, e.Link = r.string(), r.string()
 		e.Mode, e.Size, e.ModTime = r.varint(), r.varint(), r.varint()
-		e.HasContent, e.Pinned = flags&flagContent != 0, flags&flagPinned != 0
+		e.HasContent, e.Pinned, e.Unwanted = flags&flagContent != 0, flags&flagPinned != 0, flags&flagUnwanted != 0
 		if e.HasContent {
 			e.Content = []byte(r.string())
 		}

@@ -4,6 +4,8 @@ import (
 	"archive/tar"
 	"errors"
 	"fmt"
+	"io/fs"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -19,6 +21,7 @@ func TestSkeletonCodec(t *testing.T) {
 				"go/binary@1": {Data: []byte("path\texample.com/app")}, "x@1": {}, "y@2": {Err: "bad binary"}}},
 			{Name: "lib", Link: "usr/lib", Type: tar.TypeSymlink, Mode: 0o777},
 			{Name: "etc/", Type: tar.TypeDir, Mode: 0o755, ModTime: -5},
+			{Name: "usr/share/doc/README", Type: tar.TypeReg, Mode: 0o644, Size: 7, Unwanted: true},
 		}...)
 	b := sk.Marshal()
 	got, err := Unmarshal(b)
@@ -118,6 +121,8 @@ func TestSkeletonEntries(t *testing.T) {
 			e.Pinned, e.Content, e.HasContent = true, []byte{}, true
 		case 8:
 			e.ModTime = -1 << 40
+		case 0, 1:
+			e.Unwanted = true
 		}
 		want = append(want, e)
 	}
@@ -155,5 +160,39 @@ func TestSkeletonSize(t *testing.T) {
 	}
 	if per := sk.size() / int64(sk.Len()); per > 40 {
 		t.Errorf("%d bytes an entry, want at most 40", per)
+	}
+}
+
+// suffixSel wants the regular files whose names end in suffix.
+type suffixSel string
+
+func (s suffixSel) Wants(p string, fi fs.FileInfo) bool {
+	return fi.Mode().IsRegular() && strings.HasSuffix(p, string(s))
+}
+
+// TestMarkUnwanted: a skeleton taken over for other selectors (Cache.fits)
+// has its Unwanted marks set again for them: a file the new selectors want
+// (one too large to need contents, say) is no longer marked, or a replay
+// would not offer it to them.
+func TestMarkUnwanted(t *testing.T) {
+	sk := newSkeleton("sha256:x", []string{"a@1"},
+		Entry{Name: "etc/a.conf", Type: tar.TypeReg, Size: 5, Content: []byte("hello"), HasContent: true},
+		Entry{Name: "./opt/big.bin", Type: tar.TypeReg, Size: 1 << 30, Unwanted: true},
+		Entry{Name: "opt/other", Type: tar.TypeReg, Size: 3, Unwanted: true},
+		Entry{Name: "opt/link.bin", Link: "big.bin", Type: tar.TypeSymlink},
+		Entry{Name: "opt/.wh.gone.bin", Type: tar.TypeReg},
+		Entry{Name: "../up.bin", Type: tar.TypeReg},
+	)
+	markUnwanted(sk, []selector{{key: "a@1", sel: suffixSel(".conf")}, {key: "b@1", sel: suffixSel(".bin")}})
+	var got []bool
+	for _, e := range sk.All() {
+		got = append(got, e.Unwanted)
+	}
+	if diff := cmp.Diff([]bool{false, false, true, false, false, false}, got); diff != "" {
+		t.Errorf("Unwanted marks (-want +got):\n%s", diff)
+	}
+	// What the marks leave alone stays.
+	if e := sk.At(0); !e.HasContent || string(e.Content) != "hello" || e.Size != 5 {
+		t.Errorf("entry 0 = %+v", e)
 	}
 }

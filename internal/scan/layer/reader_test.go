@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -564,5 +565,52 @@ func TestStreamedPastMaxReduceBytes(t *testing.T) {
 				t.Errorf("(-want +got)\n%s", d)
 			}
 		})
+	}
+}
+
+// unwantedEntries are tar entries that say no selector wants the regular
+// files named in unwanted (layer.Unwanter), as a layer cache's record does.
+type unwantedEntries struct {
+	*tar.Reader
+	unwanted map[string]bool
+	cur      string
+}
+
+func (u *unwantedEntries) Next() (*tar.Header, error) {
+	h, err := u.Reader.Next()
+	if h != nil {
+		u.cur = h.Name
+	}
+	return h, err
+}
+
+func (u *unwantedEntries) Unwanted() bool { return u.unwanted[u.cur] }
+
+// TestUnwanter: a file the entries call unwanted is not offered to the
+// selectors at its own name, but is where a parent directory is a link
+// (the selectors were never asked about that path) and where a wanted
+// link points at it.
+func TestUnwanter(t *testing.T) {
+	r, err := layer.New(layer.Config{}, prefixSel{"etc/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lower := lt.Tar(t, lt.Symlink("cfg", "etc"), lt.Symlink("etc/link", "../srv/b"))
+	if err := r.ReadEntries(t.Context(), layer.Desc{}, tar.NewReader(bytes.NewReader(lower))); err != nil {
+		t.Fatal(err)
+	}
+	upper := lt.Tar(t, lt.File("etc/a", "a"), lt.File("cfg/c", "c"), lt.File("srv/b", "b"), lt.File("etc/d", "d"))
+	es := &unwantedEntries{Reader: tar.NewReader(bytes.NewReader(upper)),
+		unwanted: map[string]bool{"etc/a": true, "cfg/c": true, "srv/b": true}}
+	if err := r.ReadEntries(t.Context(), layer.Desc{}, es); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range r.FS(0).Files() {
+		got = append(got, f.Path+"="+string(f.Data))
+	}
+	slices.Sort(got)
+	if diff := cmp.Diff([]string{"etc/c=c", "etc/d=d", "etc/link=b"}, got); diff != "" {
+		t.Errorf("kept (-want +got):\n%s", diff)
 	}
 }
