@@ -25,6 +25,7 @@ type entries struct {
 	data     []byte // unread kept contents of the current entry
 	zeros    int64  // or: unread zeros in place of its contents
 	unwanted bool
+	hdr      tar.Header // the current entry's, handed out again by each Next
 }
 
 func newEntries(sk *Skeleton, st *replayState) *entries { return &entries{sk: sk, st: st} }
@@ -39,7 +40,7 @@ func (s *entries) Next() (*tar.Header, error) {
 	}
 	i := s.at.i
 	e := s.sk.next(&s.at)
-	hdr := e.header()
+	e.fill(&s.hdr)
 	s.data, s.zeros, s.unwanted = nil, 0, false
 	switch {
 	case !e.isRegular():
@@ -50,7 +51,7 @@ func (s *entries) Next() (*tar.Header, error) {
 		s.zeros = e.Size
 		s.unwanted = e.Unwanted
 	}
-	return hdr, nil
+	return &s.hdr, nil
 }
 
 // Skipped implements layer.Skipper: the current entry's contents were

@@ -212,7 +212,9 @@ func (r *Reader) read(ctx context.Context, fn func(ctx context.Context, idx int)
 // record of a layer as another, without writing and parsing a tar stream.
 type Entries interface {
 	// Next advances to the next entry and returns its header; io.EOF
-	// after the last one.
+	// after the last one. The reader keeps nothing of a header once it
+	// moves on (names and values are copied), so Next may hand out the
+	// same *tar.Header again.
 	Next() (*tar.Header, error)
 	// Read reads the current entry's contents.
 	Read(p []byte) (int, error)
