@@ -23,8 +23,18 @@ var chunkSize = 1 << 20
 
 // maxJobOut bounds the memory of one job's output, in bytes. A chunk that
 // inflates to more (a highly compressible or malicious stream) is decoded
-// again when its turn comes, in a bounded buffer.
-const maxJobOut = 24 << 20
+// again when its turn comes, in a bounded buffer. (A variable for the
+// tests; a Reader reads it once, as chunkSize.)
+var maxJobOut = 24 << 20
+
+// afterTooLarge is how many jobs a Reader leaves to Read, without decoding
+// them ahead, after a job whose output went past maxJobOut. Such a stream
+// inflates more than 24 times (a million files of a few bytes, a bomb):
+// decoding ahead there is work thrown away, and each job in flight holds
+// up to maxJobOut of buffers (two held 52 MB, over a scan's 64 MiB memory
+// limit, and the collector ran 700 times in 3 s). The jobs after these are
+// tried again, for a stream that becomes ordinary data.
+const afterTooLarge = 8
 
 var (
 	errSkipped    = errors.New("left to the reader: every core is busy")
@@ -92,6 +102,12 @@ type Reader struct {
 	released bool
 
 	taken, again int // jobs taken as decoded ahead, decoded again
+	jobOut       int // maxJobOut when the Reader was made
+
+	// skipAhead counts the jobs still to leave to Read after one whose
+	// output went past maxJobOut (see afterTooLarge).
+	skipAhead atomic.Int32
+	tooLarge  atomic.Int32 // jobs whose output went past maxJobOut, for tests
 }
 
 // Segment sizes: a job's output is a list of segments, each starting with
@@ -254,6 +270,7 @@ func NewReader(src io.Reader, workers int) (*Reader, error) {
 	r := &Reader{
 		src:     src,
 		chunk:   chunk,
+		jobOut:  maxJobOut,
 		quit:    make(chan struct{}),
 		order:   make(chan *job, workers),
 		jobs:    make(chan *job),
@@ -359,7 +376,7 @@ func (r *Reader) work() {
 			// Decoding ahead costs more than decoding in turn (markers, and
 			// the search for a block): worth it only on an idle core, and
 			// not while other streams decode (they use the other cores).
-			if readers.Load() > 1 || decoding.Load() >= busyAt() || jobBytes.Load() >= jobBudget {
+			if readers.Load() > 1 || decoding.Load() >= busyAt() || jobBytes.Load() >= jobBudget || r.skip() {
 				j.err = errSkipped
 				close(j.done)
 				continue
@@ -367,11 +384,29 @@ func (r *Reader) work() {
 			decoding.Add(1)
 			r.decodeJob(d, j)
 			decoding.Add(-1)
+			if j.err == errTooLarge {
+				r.tooLarge.Add(1)
+				r.skipAhead.Store(afterTooLarge)
+			}
 			j.mem = j.held()
 			jobBytes.Add(j.mem)
 			close(j.done)
 		case <-r.quit:
 			return
+		}
+	}
+}
+
+// skip reports whether a job is to be left to Read, counting it against
+// skipAhead.
+func (r *Reader) skip() bool {
+	for {
+		n := r.skipAhead.Load()
+		if n <= 0 {
+			return false
+		}
+		if r.skipAhead.CompareAndSwap(n, n-1) {
+			return true
 		}
 	}
 }
@@ -533,7 +568,7 @@ func decodeSegments[T uint8 | uint16](r *Reader, d *decoder, j *job, segs *[]seg
 			return errFirstBlock
 		}
 		if op >= len(buf)-maxMatch-slack {
-			if (j.size+op)*int(unsafe.Sizeof(buf[0])) > maxJobOut || r.stopped() {
+			if (j.size+op)*int(unsafe.Sizeof(buf[0])) > r.jobOut || r.stopped() {
 				free.put(buf)
 				return errTooLarge
 			}

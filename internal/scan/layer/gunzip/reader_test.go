@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"hash/crc32"
 	"io"
 	"math/rand/v2"
@@ -196,6 +197,41 @@ func TestReaderBomb(t *testing.T) {
 	if grew := int64(after.HeapSys) - int64(before.HeapSys); grew > 200<<20 {
 		t.Errorf("heap grew by %d MiB", grew>>20)
 	}
+}
+
+// After a job whose output goes past maxJobOut, the next afterTooLarge
+// jobs are left to Read instead of being decoded ahead only to be thrown
+// away, each holding up to maxJobOut meanwhile.
+func TestReaderSkipsAheadAfterTooLarge(t *testing.T) {
+	withChunkSize(t, 128<<10)
+	oldOut, oldBusy := maxJobOut, busyAt
+	maxJobOut, busyAt = 1<<20, func() int32 { return 1000 }
+	t.Cleanup(func() { maxJobOut, busyAt = oldOut, oldBusy })
+	// Tar headers of tiny files, as in a layer of a million of them (each
+	// with a few random bytes): about 25 times smaller compressed, so
+	// every 128 KiB chunk inflates past the 1 MiB limit.
+	var raw bytes.Buffer
+	rng := rand.New(rand.NewPCG(1, 2))
+	blk := make([]byte, 1024)
+	for i := 0; raw.Len() < 64<<20; i++ {
+		clear(blk)
+		fmt.Fprintf(bytes.NewBuffer(blk[:0]), "many/%07d\x00000644\x00%011o\x00%016x%016x", i, 12, rng.Uint64(), rng.Uint64())
+		raw.Write(blk)
+	}
+	gz := gzipped(t, raw.Bytes(), 6)
+	r, err := NewReader(bytes.NewReader(gz), 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if got, err := io.ReadAll(r); err != nil || !bytes.Equal(got, raw.Bytes()) {
+		t.Fatalf("%d of %d bytes, err %v", len(got), raw.Len(), err)
+	}
+	jobs := r.taken + r.again
+	if over := int(r.tooLarge.Load()); over == 0 || over > jobs/(afterTooLarge+1)+2 {
+		t.Errorf("%d of %d jobs went past maxJobOut; want some, and at most one in %d", over, jobs, afterTooLarge+1)
+	}
+	t.Logf("%d jobs (%d KiB compressed), %d past maxJobOut", jobs, len(gz)>>10, r.tooLarge.Load())
 }
 
 func TestReaderBadStreams(t *testing.T) {
