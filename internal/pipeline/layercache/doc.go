@@ -45,6 +45,11 @@
 //   - a reducer: the cache's wrapper around it finds no output recorded for
 //     that entry (or the path differs from the recorded one).
 //
+// The record also marks the files no selector wanted at their own path
+// (Entry.Unwanted); the reader skips asking the selectors about those only
+// where it places the file at that same path and no wanted link leads to
+// it, so the marks never hide a file the ordinary read would keep.
+//
 // Either way the replay is abandoned, the entries it needed are pinned
 // (their contents kept from then on) and the layer recorded again; if the
 // second replay also fails, the image is read the ordinary way. A layer
