@@ -47,11 +47,21 @@ func wants(sels []selector, p string, fi fs.FileInfo) (raw bool, reducers []int)
 	return raw, reducers
 }
 
-// header rebuilds the tar header of e.
-func (e *Entry) header() *tar.Header {
-	h := new(tar.Header)
-	e.fill(h)
-	return h
+// asked reports what sels want of e, a regular file, at its cleaned path p,
+// with asked set to the header they are shown; ok is false (nothing
+// asked) for other entries, whiteouts and names outside the root, which
+// the layer reader never offers to selectors.
+func asked(e *Entry, sels []selector, hdr *tar.Header) (p string, raw bool, reducers []int, ok bool) {
+	if !e.isRegular() {
+		return "", false, nil, false
+	}
+	p, ok = cleanPath(e.Name)
+	if !ok || isWhiteout(p) {
+		return "", false, nil, false
+	}
+	e.fill(hdr)
+	raw, reducers = wants(sels, p, hdr.FileInfo())
+	return p, raw, reducers, true
 }
 
 // fill sets h to the tar header of e.
@@ -66,15 +76,15 @@ func (e *Entry) fill(h *tar.Header) {
 // only reducers want. Files over the size limits need nothing: the reader
 // does not read them.
 func complete(sk *Skeleton, sels []selector, lim limits) bool {
+	var hdr tar.Header
 	for _, e := range sk.All() {
-		if !e.isRegular() || e.HasContent {
+		if e.HasContent {
 			continue
 		}
-		p, ok := cleanPath(e.Name)
-		if !ok || isWhiteout(p) {
+		_, raw, reds, ok := asked(&e, sels, &hdr)
+		if !ok {
 			continue
 		}
-		raw, reds := wants(sels, p, e.header().FileInfo())
 		switch {
 		case raw:
 			if e.Size <= lim.fileBytes {
@@ -94,18 +104,10 @@ func complete(sk *Skeleton, sels []selector, lim limits) bool {
 // markUnwanted sets the Unwanted marks of sk's entries for sels, as
 // recordLayer does.
 func markUnwanted(sk *Skeleton, sels []selector) {
-	var asked tar.Header
+	var hdr tar.Header
 	sk.setUnwanted(func(e *Entry) bool {
-		if !e.isRegular() {
-			return false
-		}
-		p, ok := cleanPath(e.Name)
-		if !ok || isWhiteout(p) {
-			return false
-		}
-		e.fill(&asked)
-		raw, reds := wants(sels, p, asked.FileInfo())
-		return !raw && len(reds) == 0
+		_, raw, reds, ok := asked(e, sels, &hdr)
+		return ok && !raw && len(reds) == 0
 	})
 }
 
@@ -138,7 +140,7 @@ func recordLayer(ctx context.Context, i int, src io.Reader, desc layer.Desc, cfg
 	}
 	var kept int64
 	var scratch []byte
-	var asked tar.Header // what the selectors are shown; they keep nothing of it
+	var shown tar.Header // what the selectors are shown; they keep nothing of it
 	for {
 		hdr, err := tr.Next()
 		if err == io.EOF {
@@ -158,62 +160,57 @@ func recordLayer(ctx context.Context, i int, src io.Reader, desc layer.Desc, cfg
 		default:
 			return nil, fmt.Errorf("%w: entry %q of type %q", errUnsupported, hdr.Name, hdr.Typeflag)
 		}
-		if e.isRegular() {
-			p, ok := cleanPath(hdr.Name)
-			if ok && !isWhiteout(p) {
-				e.fill(&asked)
-				raw, reds := wants(sels, p, asked.FileInfo())
-				e.Unwanted = !raw && len(reds) == 0
-				pin := pinned[hdr.Name]
-				var srs []layer.StreamReducer
-				if !raw {
-					srs = streams(e.Size, sels, reds)
+		if p, raw, reds, ok := asked(&e, sels, &shown); ok {
+			e.Unwanted = !raw && len(reds) == 0
+			pin := pinned[hdr.Name]
+			var srs []layer.StreamReducer
+			if !raw {
+				srs = streams(e.Size, sels, reds)
+			}
+			switch {
+			case (raw && e.Size <= lim.fileBytes) || (pin && e.Size <= max(lim.fileBytes, lim.reduceBytes)):
+				if kept += e.Size; kept > lim.keptBytes {
+					return nil, fmt.Errorf("%w: more than %d bytes kept", errUnsupported, lim.keptBytes)
 				}
-				switch {
-				case (raw && e.Size <= lim.fileBytes) || (pin && e.Size <= max(lim.fileBytes, lim.reduceBytes)):
-					if kept += e.Size; kept > lim.keptBytes {
+				e.Content = make([]byte, e.Size)
+				if _, err := io.ReadFull(tr, e.Content); err != nil {
+					return nil, unrecordable(fmt.Errorf("%s: %w", hdr.Name, err))
+				}
+				e.HasContent, e.Pinned = true, pin
+			case srs != nil:
+				// Read as a stream, never whole (a fat jar, a large
+				// binary), as the layer reader does.
+				src := layer.Track(io.LimitReader(tr, e.Size))
+				outs, errs := layer.ReduceStreams(srs, p, src, e.Size)
+				if src.Err() != nil {
+					if ctx.Err() != nil {
+						return nil, ctx.Err()
+					}
+					return nil, unrecordable(fmt.Errorf("%s: %w", hdr.Name, src.Err()))
+				}
+				e.Reduced = make(map[string]Output, len(reds))
+				for j, r := range reds {
+					o := Output{Data: append([]byte(nil), outs[j]...)}
+					if errs[j] != nil {
+						o = Output{Err: errs[j].Error()}
+					}
+					if kept += int64(len(o.Data) + len(o.Err)); kept > lim.keptBytes {
 						return nil, fmt.Errorf("%w: more than %d bytes kept", errUnsupported, lim.keptBytes)
 					}
-					e.Content = make([]byte, e.Size)
-					if _, err := io.ReadFull(tr, e.Content); err != nil {
-						return nil, unrecordable(fmt.Errorf("%s: %w", hdr.Name, err))
+					e.Reduced[sels[r].key] = o
+				}
+			case !raw && len(reds) > 0 && e.Size <= lim.reduceBytes:
+				data, done, err := layer.ReadWhole(ctx, tr, e.Size, &scratch)
+				if err != nil {
+					if ctx.Err() != nil {
+						return nil, ctx.Err()
 					}
-					e.HasContent, e.Pinned = true, pin
-				case srs != nil:
-					// Read as a stream, never whole (a fat jar, a large
-					// binary), as the layer reader does.
-					src := layer.Track(io.LimitReader(tr, e.Size))
-					outs, errs := layer.ReduceStreams(srs, p, src, e.Size)
-					if src.Err() != nil {
-						if ctx.Err() != nil {
-							return nil, ctx.Err()
-						}
-						return nil, unrecordable(fmt.Errorf("%s: %w", hdr.Name, src.Err()))
-					}
-					e.Reduced = make(map[string]Output, len(reds))
-					for j, r := range reds {
-						o := Output{Data: append([]byte(nil), outs[j]...)}
-						if errs[j] != nil {
-							o = Output{Err: errs[j].Error()}
-						}
-						if kept += int64(len(o.Data) + len(o.Err)); kept > lim.keptBytes {
-							return nil, fmt.Errorf("%w: more than %d bytes kept", errUnsupported, lim.keptBytes)
-						}
-						e.Reduced[sels[r].key] = o
-					}
-				case !raw && len(reds) > 0 && e.Size <= lim.reduceBytes:
-					data, done, err := layer.ReadWhole(ctx, tr, e.Size, &scratch)
-					if err != nil {
-						if ctx.Err() != nil {
-							return nil, ctx.Err()
-						}
-						return nil, unrecordable(fmt.Errorf("%s: %w", hdr.Name, err))
-					}
-					e.Reduced, err = reduceAll(sels, reds, p, data, &kept, lim.keptBytes)
-					done()
-					if err != nil {
-						return nil, err
-					}
+					return nil, unrecordable(fmt.Errorf("%s: %w", hdr.Name, err))
+				}
+				e.Reduced, err = reduceAll(sels, reds, p, data, &kept, lim.keptBytes)
+				done()
+				if err != nil {
+					return nil, err
 				}
 			}
 		}
