@@ -19,13 +19,12 @@ import (
 // unless the reader reads them (only reducers do, and a replayed reducer
 // returns its recorded output).
 type entries struct {
-	sk       *Skeleton
-	st       *replayState // its cur follows the entry being read
-	at       cursor
-	data     []byte // unread kept contents of the current entry
-	zeros    int64  // or: unread zeros in place of its contents
-	unwanted bool
-	hdr      tar.Header // the current entry's, handed out again by each Next
+	sk    *Skeleton
+	st    *replayState // its cur follows the entry being read
+	at    cursor
+	data  []byte     // unread kept contents of the current entry
+	zeros int64      // or: unread zeros in place of its contents
+	hdr   tar.Header // the current entry's, handed out again by each Next
 }
 
 func newEntries(sk *Skeleton, st *replayState) *entries { return &entries{sk: sk, st: st} }
@@ -41,7 +40,7 @@ func (s *entries) Next() (*tar.Header, error) {
 	i := s.at.i
 	e := s.sk.next(&s.at)
 	e.fill(&s.hdr)
-	s.data, s.zeros, s.unwanted = nil, 0, false
+	s.data, s.zeros = nil, 0
 	switch {
 	case !e.isRegular():
 	case e.HasContent:
@@ -49,7 +48,6 @@ func (s *entries) Next() (*tar.Header, error) {
 	default:
 		s.st.cur, s.st.entry = i, e
 		s.zeros = e.Size
-		s.unwanted = e.Unwanted
 	}
 	return &s.hdr, nil
 }
@@ -62,7 +60,7 @@ func (s *entries) Skipped() bool { return s.zeros > 0 }
 // was recorded for (the replay's, see Cache.usable) wanted the current
 // entry. Only entries whose contents were left out say so: a pinned entry
 // kept its contents because a replay needed them.
-func (s *entries) Unwanted() bool { return s.unwanted }
+func (s *entries) Unwanted() bool { return s.st.cur >= 0 && s.st.entry.Unwanted }
 
 // Read implements layer.Entries.
 func (s *entries) Read(p []byte) (int, error) {
