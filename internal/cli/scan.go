@@ -273,7 +273,8 @@ func gateFlags(f *scanFlags) string {
 // server pipeline's cache) keyed by layer digest and checked against the
 // extractors' names and versions, replayed through the ordinary
 // extraction so that a cached report equals an uncached one.
-// trim evicts the least recently used layers beyond --cache-max-bytes.
+// trim waits for the skeletons being stored, then evicts the least
+// recently used layers beyond --cache-max-bytes.
 func openLayerCache(g *globals, f *scanFlags, log *slog.Logger) (cache.InventoryFunc, func(context.Context) error, error) {
 	root := filepath.Join(g.dataDir, "cache")
 	objs, err := objects.Open(root, false)
@@ -285,7 +286,7 @@ func openLayerCache(g *globals, f *scanFlags, log *slog.Logger) (cache.Inventory
 		return nil, nil, err
 	}
 	exs := list.All()
-	lc, err := layercache.New(layercache.Config{Limits: f.limits, Parallel: scanParallel()}, bc, exs, log)
+	lc, err := layercache.New(layercache.Config{Limits: f.limits, Parallel: scanParallel(), StoreLater: true}, bc, exs, log)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -293,7 +294,13 @@ func openLayerCache(g *globals, f *scanFlags, log *slog.Logger) (cache.Inventory
 	if err != nil {
 		return nil, nil, err
 	}
-	return ic.Inventory, bc.Trim, nil
+	// The skeletons are stored while the scan replays them, matches and
+	// reports; trimming waits for them, so that it counts them.
+	trim := func(ctx context.Context) error {
+		lc.Wait()
+		return bc.Trim(ctx)
+	}
+	return ic.Inventory, trim, nil
 }
 
 // clock returns the scan clock: SOURCE_DATE_EPOCH when set (reproducible

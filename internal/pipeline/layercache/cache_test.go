@@ -309,6 +309,10 @@ func report(t *testing.T, im *source.Image, o scan.Options) *finding.Report {
 // are read or replayed from skeletons, the first time (skeletons being
 // recorded, one at a time or side by side) and the next (skeletons reused,
 // by another cache on the same objects, as after a restart).
+//
+// With StoreLater (parallel=8) the skeletons are encoded while the replay
+// reads them (go test -race checks that neither writes), and the second
+// cache, after Wait, finds every one stored.
 func TestEqualsFullScan(t *testing.T) {
 	for _, parallel := range []int{1, 8} {
 		t.Run(fmt.Sprintf("parallel=%d", parallel), func(t *testing.T) { testEqualsFullScan(t, parallel) })
@@ -321,7 +325,7 @@ func testEqualsFullScan(t *testing.T, parallel int) {
 		t.Fatal(err)
 	}
 	newCache := func(t *testing.T, objs objects.Store, exs []extract.Extractor) *layercache.Cache {
-		c, err := layercache.New(layercache.Config{Parallel: parallel}, objs, exs, slog.New(slog.DiscardHandler))
+		c, err := layercache.New(layercache.Config{Parallel: parallel, StoreLater: parallel > 1}, objs, exs, slog.New(slog.DiscardHandler))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -342,6 +346,7 @@ func testEqualsFullScan(t *testing.T, parallel int) {
 					if diff := cmp.Diff(want, got); diff != "" {
 						t.Errorf("%s round %d: report from skeletons differs (-read +cached):\n%s", im.Platform, round, diff)
 					}
+					c.Wait()
 					s := c.Stats()
 					if s.Fallbacks != 0 || s.Replays != 1 {
 						t.Errorf("%s round %d: stats %+v, want one replay and no fallback", im.Platform, round, s)
