@@ -107,6 +107,7 @@ func openFile(path string, opts Options, version string) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
+	readAhead(data)
 	db, err := loadWith(path, data, version)
 	if err == nil {
 		switch {
@@ -123,6 +124,22 @@ func openFile(path string, opts Options, version string) (*DB, error) {
 	db.m = &mapping{release: release}
 	runtime.AddCleanup(db, func(m *mapping) { m.close() }, db.m)
 	return db, nil
+}
+
+// readAhead starts reading the sections of a mapped database file that
+// opening it and every lookup read (the package index, the record and
+// enrichment tables, meta and stamp: 0.3 MB of the 18 MB test database,
+// 8 MB of a 430 MB one); the candidates and records are read page by page
+// as lookups reach them. A file that does not parse is left to loadWith
+// to report.
+func readAhead(data []byte) {
+	ft, err := parseFooter(data, false)
+	if err != nil {
+		return
+	}
+	for _, s := range []int{secPackageIndex, secRecordTable, secEnrichTable, secMeta, secStamp} {
+		willNeed(data, ft.sections[s].off, ft.sections[s].n)
+	}
 }
 
 func load(path string, data []byte) (*DB, error) { return loadWith(path, data, "") }

@@ -16,6 +16,9 @@ func mapFile(f *os.File, size int64) ([]byte, func() error, error) {
 	return data, func() error { return nil }, nil
 }
 
+// willNeed does nothing: mapFile read the whole file.
+func willNeed([]byte, uint64, uint64) {}
+
 // lockFile does not lock on this platform: concurrent writers are not
 // detected.
 func lockFile(*os.File) (bool, error) { return true, nil }

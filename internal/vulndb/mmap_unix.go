@@ -9,7 +9,13 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// mapFile maps the whole file read-only; release unmaps it.
+// mapFile maps the whole file read-only; release unmaps it. The mapping
+// is read at random (madvise MADV_RANDOM): a page fault reads its page,
+// not the block device's read-ahead window around it (8 MiB on the bench
+// machine), which made a cold scan read 16.5 MB of the 18 MB test
+// database and 28 MB of a 430 MB one to look up a few hundred pages,
+// competing with the layers for the disk. The sections every lookup
+// needs are read ahead instead (willNeed).
 func mapFile(f *os.File, size int64) (data []byte, release func() error, err error) {
 	if size == 0 {
 		return nil, func() error { return nil }, nil
@@ -21,7 +27,20 @@ func mapFile(f *os.File, size int64) (data []byte, release func() error, err err
 	if err != nil {
 		return nil, nil, fmt.Errorf("vulndb: map %s: %w", f.Name(), err)
 	}
+	// Advice only: the mapping works the same without it.
+	_ = unix.Madvise(data, unix.MADV_RANDOM)
 	return data, func() error { return unix.Munmap(data) }, nil
+}
+
+// willNeed starts reading data[off:off+n] in the background; data is a
+// mapping from mapFile (which starts on a page).
+func willNeed(data []byte, off, n uint64) {
+	if n == 0 {
+		return
+	}
+	start := off &^ uint64(os.Getpagesize()-1)
+	// Advice only, as in mapFile.
+	_ = unix.Madvise(data[start:off+n], unix.MADV_WILLNEED)
 }
 
 // lockFile takes an exclusive advisory lock on f without blocking; it
