@@ -54,17 +54,19 @@
 // ratings matter only for the few that affect the installed version. So a
 // build also writes, per package, its candidates: for each advisory naming
 // the package, the record number, the id and only that package's affected
-// entries (ranges and events, versions, ecosystem_specific). When a file
-// is opened the package index becomes a map from (ecosystem, normalized
-// name) to the package's run of candidates, and the candidates section is
-// copied to the heap (for the generated 500,000-record corpus of
-// bench/vulndb the open adds 67 MiB of heap for both, next to a 411 MiB
-// file). [DB.Candidates] decodes a run into pooled scratch space without
-// allocating, about 55 ns of CPU per candidate; the caller
-// checks versions and asks [DB.Advisory] for the whole record of those
-// that match, decoded from the memory-mapped file. [DB.Lookup] still
-// returns whole advisories (decoded on demand, recent results cached,
-// bounded), for callers that want them all.
+// entries (ranges and events, versions, ecosystem_specific). When a file is
+// opened the package index is checked and becomes a sorted table of where
+// each (ecosystem, normalized name) key and its run of candidates are in
+// the file (32 bytes a package on the heap); the rest stays in the
+// memory-mapped file. The mapping is read at random, a page at a time,
+// but for the sections every lookup uses (index, tables, meta), which are
+// read ahead as the file opens: a scan reads the pages it needs, not the
+// file. [DB.Candidates] decodes a run into pooled scratch space without
+// allocating, about 55 ns of CPU per candidate; the caller checks versions
+// and asks [DB.Advisory] for the whole record of those that match, decoded
+// from the memory-mapped file. [DB.Lookup] still returns whole advisories
+// (decoded on demand, recent results cached, bounded), for callers that
+// want them all.
 //
 // # Age
 //

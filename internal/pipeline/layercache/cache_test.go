@@ -3,6 +3,7 @@ package layercache_test
 import (
 	"archive/zip"
 	"bytes"
+	"context"
 	"fmt"
 	"hash/crc32"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -528,6 +530,75 @@ func TestFallback(t *testing.T) {
 	c := newCache(t, objs, list.All())
 	if r := report(t, im, scan.Options{Inventory: c.Inventory}); r.Status != finding.StatusUnhealthy || c.Stats().Replays != 1 {
 		t.Fatalf("status %s, stats %+v", r.Status, c.Stats())
+	}
+}
+
+// heldStore is an object store whose Puts wait for release.
+type heldStore struct {
+	objects.Store
+	release chan struct{}
+	puts    atomic.Int64
+}
+
+func (h *heldStore) Put(ctx context.Context, name string, data []byte) error {
+	<-h.release
+	h.puts.Add(1)
+	return h.Store.Put(ctx, name, data)
+}
+
+// TestStoreLater: with StoreLater a scan replays the skeletons it recorded
+// without waiting for them to be stored; Wait waits for the stores, after
+// which another cache reuses them.
+func TestStoreLater(t *testing.T) {
+	dir, err := objects.Open(t.TempDir(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs := &heldStore{Store: dir, release: make(chan struct{})}
+	c, err := layercache.New(layercache.Config{StoreLater: true}, objs, list.All(), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := st.Tar(t, lt.File("lib/apk/db/installed", fixture(t, "alpine/3.4.6/installed")),
+		lt.File("etc/os-release", fixture(t, "alpine/3.4.6/os-release")))
+	im := images(t, st.Image(t, st.ImageSpec{Layers: [][]byte{base, st.Tar(t, lt.File("etc/motd", "hello"))}}))[0]
+	type result struct {
+		r   *finding.Report
+		err error
+	}
+	done := make(chan result, 1)
+	o := scan.Options{Inventory: c.Inventory, DB: db(t), Now: func() time.Time { return now }}
+	go func() {
+		r, err := scan.ScanImage(t.Context(), im, o)
+		done <- result{r, err}
+	}()
+	select {
+	case res := <-done:
+		if res.err != nil {
+			t.Fatal(res.err)
+		}
+		if r := res.r; r.Status != finding.StatusUnhealthy || len(r.Packages) == 0 {
+			t.Fatalf("status %s with %d packages", r.Status, len(r.Packages))
+		}
+	case <-time.After(time.Minute):
+		close(objs.release)
+		t.Fatal("the scan waited for its skeletons to be stored")
+	}
+	waited := make(chan struct{})
+	go func() { c.Wait(); close(waited) }()
+	select {
+	case <-waited:
+		t.Fatal("Wait returned with two stores held")
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(objs.release)
+	<-waited
+	if n := objs.puts.Load(); n != 2 {
+		t.Fatalf("%d skeletons stored, want 2", n)
+	}
+	again := newCache(t, dir, list.All())
+	if r := report(t, im, scan.Options{Inventory: again.Inventory}); r.Status != finding.StatusUnhealthy || again.Stats().Recorded != 0 {
+		t.Fatalf("status %s, stats %+v: want both layers reused", r.Status, again.Stats())
 	}
 }
 
