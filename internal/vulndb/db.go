@@ -107,9 +107,15 @@ func openFile(path string, opts Options, version string) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	readAhead(data)
+	if version == "" {
+		advise(data, inOrder) // loadWith hashes every byte
+	} else {
+		advise(data, atRandom)
+		readAhead(data)
+	}
 	db, err := loadWith(path, data, version)
 	if err == nil {
+		advise(data, atRandom) // lookups
 		switch {
 		case opts.CacheBytes == 0:
 			db.cache = newLookupCache(DefaultCacheBytes)
@@ -125,6 +131,14 @@ func openFile(path string, opts Options, version string) (*DB, error) {
 	runtime.AddCleanup(db, func(m *mapping) { m.close() }, db.m)
 	return db, nil
 }
+
+// access is how a mapped file will be read (see advise).
+type access int
+
+const (
+	atRandom access = iota // lookups
+	inOrder                // hashing the whole file
+)
 
 // readAhead starts reading the sections of a mapped database file that
 // opening it and every lookup read (the package index, the record and

@@ -16,6 +16,9 @@ func mapFile(f *os.File, size int64) ([]byte, func() error, error) {
 	return data, func() error { return nil }, nil
 }
 
+// advise does nothing: mapFile read the whole file.
+func advise([]byte, access) {}
+
 // willNeed does nothing: mapFile read the whole file.
 func willNeed([]byte, uint64, uint64) {}
 

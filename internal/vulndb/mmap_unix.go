@@ -9,13 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// mapFile maps the whole file read-only; release unmaps it. The mapping
-// is read at random (madvise MADV_RANDOM): a page fault reads its page,
-// not the block device's read-ahead window around it (8 MiB on the bench
-// machine), which made a cold scan read 16.5 MB of the 18 MB test
-// database and 28 MB of a 430 MB one to look up a few hundred pages,
-// competing with the layers for the disk. The sections every lookup
-// needs are read ahead instead (willNeed).
+// mapFile maps the whole file read-only; release unmaps it.
 func mapFile(f *os.File, size int64) (data []byte, release func() error, err error) {
 	if size == 0 {
 		return nil, func() error { return nil }, nil
@@ -27,9 +21,25 @@ func mapFile(f *os.File, size int64) (data []byte, release func() error, err err
 	if err != nil {
 		return nil, nil, fmt.Errorf("vulndb: map %s: %w", f.Name(), err)
 	}
-	// Advice only: the mapping works the same without it.
-	_ = unix.Madvise(data, unix.MADV_RANDOM)
 	return data, func() error { return unix.Munmap(data) }, nil
+}
+
+// advise tells the kernel how a mapping from mapFile will be read (advice
+// only: the mapping works the same without it). atRandom: a page fault
+// reads its page, not the block device's read-ahead window around it (8
+// MiB on the bench machine, which made a cold scan read 16.5 MB of the 18
+// MB test database, and 28 MB of a 430 MB one, to look up a few hundred
+// pages, competing with the layers for the disk). inOrder: read-ahead as
+// large as the kernel likes, for hashing the whole file.
+func advise(data []byte, a access) {
+	if len(data) == 0 {
+		return
+	}
+	adv := unix.MADV_RANDOM
+	if a == inOrder {
+		adv = unix.MADV_SEQUENTIAL
+	}
+	_ = unix.Madvise(data, adv)
 }
 
 // willNeed starts reading data[off:off+n] in the background; data is a
