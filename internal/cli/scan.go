@@ -321,14 +321,16 @@ func clock() (func() time.Time, error) {
 // scanDBLoader returns what opens --db (a store directory or a database
 // file), or the database in the data directory; nil when the data
 // directory has none. Missing paths are reported here, before the scan.
+// One scan looks up few packages: the file is opened Sparse.
 func scanDBLoader(g *globals, path string) (func() (*vulndb.DB, error), error) {
+	opts := vulndb.Options{Sparse: true}
 	if path == "" {
 		dir := vulndb.Dir(g.dataDir)
 		if !vulndb.Has(dir) {
 			return nil, nil
 		}
 		return func() (*vulndb.DB, error) {
-			db, err := vulndb.Open(dir)
+			db, err := vulndb.OpenWith(dir, opts)
 			if err != nil {
 				return nil, fmt.Errorf("advisory database: %w", err)
 			}
@@ -339,12 +341,12 @@ func scanDBLoader(g *globals, path string) (func() (*vulndb.DB, error), error) {
 	if err != nil {
 		return nil, fmt.Errorf("--db: %w", err)
 	}
-	open := vulndb.OpenFile
+	open := vulndb.OpenFileWith
 	if fi.IsDir() {
-		open = vulndb.Open
+		open = vulndb.OpenWith
 	}
 	return func() (*vulndb.DB, error) {
-		db, err := open(path)
+		db, err := open(path, opts)
 		if err != nil {
 			return nil, fmt.Errorf("--db %s: %w", path, err)
 		}

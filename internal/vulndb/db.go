@@ -69,6 +69,12 @@ type Options struct {
 	// it holds (decoded they take about twice that); 0 means
 	// DefaultCacheBytes, a negative value disables the cache.
 	CacheBytes int
+	// Sparse says the database serves few lookups (one drydock scan): the
+	// file is then read a page at a time as lookups reach it, but for the
+	// sections every lookup uses, read ahead as it opens. Otherwise (a
+	// server, which comes to need most of the file) page faults read the
+	// block device's read-ahead window around them (see advise).
+	Sparse bool
 }
 
 // DefaultCacheBytes is the default lookup cache bound.
@@ -83,8 +89,7 @@ func OpenFile(path string) (*DB, error) { return OpenFileWith(path, Options{}) }
 func OpenFileWith(path string, opts Options) (*DB, error) { return openFile(path, opts, "") }
 
 // openFile opens the database file at path. With version empty it checks
-// the file hash, reading every byte (18 MB cold from disk on a scan's
-// start-up). A store's version file was checked when it was installed,
+// the file hash, reading every byte. A store's version file was checked when it was installed,
 // and its name carries its version: with version set (those 16 hex
 // digits), only the framing is checked, the section bounds, the format,
 // and that the footer's content hash begins with version; sections are
@@ -107,15 +112,21 @@ func openFile(path string, opts Options, version string) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
+	lookups := normal
+	if opts.Sparse {
+		lookups = atRandom
+	}
 	if version == "" {
 		advise(data, inOrder) // loadWith hashes every byte
-	} else {
-		advise(data, atRandom)
+	} else if opts.Sparse {
+		advise(data, lookups)
 		readAhead(data)
 	}
 	db, err := loadWith(path, data, version)
 	if err == nil {
-		advise(data, atRandom) // lookups
+		if version == "" {
+			advise(data, lookups)
+		}
 		switch {
 		case opts.CacheBytes == 0:
 			db.cache = newLookupCache(DefaultCacheBytes)
@@ -136,7 +147,8 @@ func openFile(path string, opts Options, version string) (*DB, error) {
 type access int
 
 const (
-	atRandom access = iota // lookups
+	normal   access = iota // the kernel's default: read-ahead windows
+	atRandom               // few lookups (Options.Sparse)
 	inOrder                // hashing the whole file
 )
 

@@ -58,15 +58,15 @@
 // opened the package index is checked and becomes a sorted table of where
 // each (ecosystem, normalized name) key and its run of candidates are in
 // the file (32 bytes a package on the heap); the rest stays in the
-// memory-mapped file. The mapping is read at random, a page at a time,
-// but for the sections every lookup uses (index, tables, meta), which are
-// read ahead as the file opens: a scan reads the pages it needs, not the
-// file. [DB.Candidates] decodes a run into pooled scratch space without
-// allocating, about 55 ns of CPU per candidate; the caller checks versions
-// and asks [DB.Advisory] for the whole record of those that match, decoded
-// from the memory-mapped file. [DB.Lookup] still returns whole advisories
-// (decoded on demand, recent results cached, bounded), for callers that
-// want them all.
+// memory-mapped file. Opened [Options].Sparse (drydock scan), the mapping
+// is read a page at a time, but for the sections every lookup uses
+// (index, tables, meta), which are read ahead as the file opens: a scan
+// reads the pages it needs, not the file. [DB.Candidates] decodes a run
+// into pooled scratch space without allocating, about 55 ns of CPU per
+// candidate; the caller checks versions and asks [DB.Advisory] for the
+// whole record of those that match, decoded from the memory-mapped file.
+// [DB.Lookup] still returns whole advisories (decoded on demand, recent
+// results cached, bounded), for callers that want them all.
 //
 // # Age
 //

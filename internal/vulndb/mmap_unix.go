@@ -25,18 +25,22 @@ func mapFile(f *os.File, size int64) (data []byte, release func() error, err err
 }
 
 // advise tells the kernel how a mapping from mapFile will be read (advice
-// only: the mapping works the same without it). atRandom: a page fault
-// reads its page, not the block device's read-ahead window around it (8
-// MiB on the bench machine, which made a cold scan read 16.5 MB of the 18
-// MB test database, and 28 MB of a 430 MB one, to look up a few hundred
-// pages, competing with the layers for the disk). inOrder: read-ahead as
-// large as the kernel likes, for hashing the whole file.
+// only: the mapping works the same without it). normal: a page fault
+// reads the block device's read-ahead window around it (8 MiB on the
+// bench machine, which made a cold scan read 16.5 MB of the 18 MB test
+// database, and 28 MB of a 430 MB one, to look up a few hundred pages,
+// competing with the layers for the disk); atRandom: it reads its page;
+// inOrder: read-ahead as large as the kernel likes, for hashing the whole
+// file.
 func advise(data []byte, a access) {
 	if len(data) == 0 {
 		return
 	}
-	adv := unix.MADV_RANDOM
-	if a == inOrder {
+	adv := unix.MADV_NORMAL
+	switch a {
+	case atRandom:
+		adv = unix.MADV_RANDOM
+	case inOrder:
 		adv = unix.MADV_SEQUENTIAL
 	}
 	_ = unix.Madvise(data, adv)

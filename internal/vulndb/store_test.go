@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -352,6 +353,44 @@ func TestOldVersionsCleanedUp(t *testing.T) {
 	}
 	if db := open(t, s); db.Version() != last.Version {
 		t.Errorf("current %s, want %s", db.Version(), last.Version)
+	}
+}
+
+// TestSparse: a database opened Sparse (read a page at a time, one
+// scan's lookups) answers as one opened for a server, from a store and as
+// a file whose hash is checked.
+func TestSparse(t *testing.T) {
+	s := newStore(t)
+	res := build(t, s, nil, src{"a", []feed.Record{
+		{Advisory: adv("GHSA-1", day(1), "npm/a", "PyPI/b")},
+		{Advisory: adv("GHSA-2", day(2), "npm/a")},
+		{Advisory: adv("ALPINE-CVE-1", time.Time{}, "Alpine:v3.19/openssl"), Merge: true},
+	}})
+	opens := map[string]func(Options) (*DB, error){
+		"store": func(o Options) (*DB, error) { return OpenWith(s.Dir(), o) },
+		"file":  func(o Options) (*DB, error) { return OpenFileWith(res.Path, o) },
+	}
+	for name, open := range opens {
+		var got [2][]string
+		for i, sparse := range []bool{false, true} {
+			db, err := open(Options{Sparse: sparse})
+			if err != nil {
+				t.Fatalf("%s, sparse %v: %v", name, sparse, err)
+			}
+			for _, k := range [][2]string{{"npm", "a"}, {"PyPI", "b"}, {"Alpine:v3.19", "openssl"}, {"npm", "none"}} {
+				es, err := db.Lookup(k[0], k[1])
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, e := range es {
+					got[i] = append(got[i], k[1]+":"+e.ID)
+				}
+			}
+			db.Close()
+		}
+		if !slices.Equal(got[0], got[1]) || len(got[0]) != 4 {
+			t.Errorf("%s: lookups %v, sparse %v; want the same 4", name, got[0], got[1])
+		}
 	}
 }
 
