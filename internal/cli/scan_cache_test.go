@@ -69,8 +69,8 @@ func TestScanLayerCache(t *testing.T) {
 	if got := scanJSON("--cache-max-bytes", "1"); got != uncached {
 		t.Error("scan with a 1-byte cache differs")
 	}
-	if n := countFiles(t, cacheDir); n != 0 {
-		t.Errorf("a 1-byte cache kept %d files", n)
+	if n := countFiles(t, filepath.Join(cacheDir, "layers")) + countFiles(t, filepath.Join(cacheDir, "images")); n != 0 {
+		t.Errorf("a 1-byte cache kept %d objects", n)
 	}
 	if code, _, _ := run(t, "--data", data, "scan", "--cache-max-bytes", "0", "oci:"+layout); code != ExitUsage {
 		t.Errorf("--cache-max-bytes 0: exit %d, want %d", code, ExitUsage)

@@ -32,8 +32,22 @@ type Bounded struct {
 	root  string
 	max   int64
 	wrote atomic.Bool
+	added atomic.Int64 // bytes put since the last Trim
 	now   func() time.Time
 }
+
+// usageName is the file under root that lets a Trim skip walking the
+// directory: the bytes the objects took and when that was last counted by
+// a walk ("<bytes> <unix seconds>\n"). Each Trim adds what its process
+// put (an object put again is counted again: the figure errs high). A
+// walk costs ~10 µs an object, 50 ms with 5,000 skeletons, at the end of
+// every scan that cached anything.
+const usageName = ".usage"
+
+// rewalkAfter is how long a Trim trusts the count in usageName: a process
+// that stopped between its puts and its Trim, or files removed by hand,
+// make it drift until the next walk.
+const rewalkAfter = time.Hour
 
 // New returns s (whose objects are files under root) bounded to max bytes.
 func New(s Store, root string, max int64) (*Bounded, error) {
@@ -60,6 +74,7 @@ func (b *Bounded) Get(ctx context.Context, name string) ([]byte, error) {
 func (b *Bounded) Put(ctx context.Context, name string, data []byte) error {
 	err := b.s.Put(ctx, name, data)
 	if err == nil {
+		b.added.Add(int64(len(data)))
 		b.wrote.Store(true)
 	}
 	return err
@@ -74,10 +89,64 @@ func (b *Bounded) path(name string) string { return filepath.Join(b.root, filepa
 // root take at most the budget. It does nothing when nothing was put
 // since the last Trim (a scan served wholly from the cache walks no
 // directory), and ignores files being written (".tmp-" prefix).
+//
+// The directory is walked (and objects evicted) only when the count kept
+// in usageName says it may be over budget, or is missing, unreadable, in
+// use by another Trim or older than rewalkAfter; the walk's count is
+// written back.
 func (b *Bounded) Trim(ctx context.Context) error {
 	if !b.wrote.Swap(false) {
 		return nil
 	}
+	added := b.added.Swap(0)
+	f, err := os.OpenFile(filepath.Join(b.root, usageName), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		_, err := b.walk(ctx)
+		return err
+	}
+	defer f.Close()
+	if !tryLock(f) {
+		// Another Trim is counting: walk without the count (as one
+		// would without it), and leave the count to that Trim.
+		_, err := b.walk(ctx)
+		return err
+	}
+	now := b.now()
+	if total, at, ok := readUsage(f); ok && !now.Before(at) && now.Sub(at) < rewalkAfter && total+added <= b.max {
+		return writeUsage(f, total+added, at)
+	}
+	total, err := b.walk(ctx)
+	if err != nil {
+		return err
+	}
+	return writeUsage(f, total, now)
+}
+
+// readUsage reads the count in f (see usageName).
+func readUsage(f *os.File) (total int64, at time.Time, ok bool) {
+	var buf [64]byte
+	n, _ := f.ReadAt(buf[:], 0)
+	var secs int64
+	if _, err := fmt.Sscanf(string(buf[:n]), "%d %d\n", &total, &secs); err != nil || total < 0 {
+		return 0, time.Time{}, false
+	}
+	return total, time.Unix(secs, 0), true
+}
+
+// writeUsage replaces the count in f.
+func writeUsage(f *os.File, total int64, at time.Time) error {
+	if err := f.Truncate(0); err != nil {
+		return fmt.Errorf("cache: %s: %w", usageName, err)
+	}
+	if _, err := f.WriteAt(fmt.Appendf(nil, "%d %d\n", total, at.Unix()), 0); err != nil {
+		return fmt.Errorf("cache: %s: %w", usageName, err)
+	}
+	return nil
+}
+
+// walk counts the objects under root and evicts the least recently used
+// until they fit the budget; it returns the bytes left.
+func (b *Bounded) walk(ctx context.Context) (int64, error) {
 	type obj struct {
 		name string
 		size int64
@@ -92,7 +161,7 @@ func (b *Bounded) Trim(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if !d.Type().IsRegular() || strings.HasPrefix(d.Name(), ".tmp-") {
+		if !d.Type().IsRegular() || strings.HasPrefix(d.Name(), ".tmp-") || p == filepath.Join(b.root, usageName) {
 			return nil
 		}
 		fi, err := d.Info()
@@ -108,10 +177,10 @@ func (b *Bounded) Trim(ctx context.Context) error {
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("cache: trim %s: %w", b.root, err)
+		return 0, fmt.Errorf("cache: trim %s: %w", b.root, err)
 	}
 	if total <= b.max {
-		return nil
+		return total, nil
 	}
 	slices.SortFunc(objs, func(x, y obj) int { return cmp.Or(x.mod.Compare(y.mod), strings.Compare(x.name, y.name)) })
 	for _, o := range objs {
@@ -119,9 +188,9 @@ func (b *Bounded) Trim(ctx context.Context) error {
 			break
 		}
 		if err := b.s.Delete(ctx, o.name); err != nil {
-			return fmt.Errorf("cache: evict %s: %w", o.name, err)
+			return 0, fmt.Errorf("cache: evict %s: %w", o.name, err)
 		}
 		total -= o.size
 	}
-	return nil
+	return total, nil
 }
