@@ -50,7 +50,7 @@ func runLocalQuery(ctx context.Context, dataDir, q string) (*kql.Result, error) 
 	if err != nil {
 		return nil, err
 	}
-	objs, err := objects.Open(filepath.Join(dataDir, "scan"), false)
+	objs, err := objects.OpenShared(filepath.Join(dataDir, "scan"))
 	if err != nil {
 		return nil, err
 	}

@@ -277,7 +277,7 @@ func gateFlags(f *scanFlags) string {
 // recently used layers beyond --cache-max-bytes.
 func openLayerCache(g *globals, f *scanFlags, log *slog.Logger) (cache.InventoryFunc, func(context.Context) error, error) {
 	root := filepath.Join(g.dataDir, "cache")
-	objs, err := objects.Open(root, false)
+	objs, err := objects.OpenShared(root)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -73,6 +73,24 @@ func Open(root string, sync bool) (*Dir, error) {
 	return &Dir{root: root, sync: sync}, nil
 }
 
+// OpenShared returns the store rooted at root, creating it, for a
+// directory other processes may be using at the same time (drydock scan's
+// cache, which parallel scans share; a data directory a server is
+// using): unlike Open it leaves temporary files alone, since they may be
+// objects being written, and walks nothing (a scan of an image it has
+// seen costs a few milliseconds; walking 5,000 objects cost ~30). Whoever
+// owns the directory removes what crashes left: the server at Open,
+// drydock scan's cache when it walks to trim (package scan/cache).
+func OpenShared(root string) (*Dir, error) {
+	if root == "" {
+		return nil, errors.New("objects: empty root")
+	}
+	if err := os.MkdirAll(root, 0o750); err != nil {
+		return nil, fmt.Errorf("objects: %w", err)
+	}
+	return &Dir{root: root}, nil
+}
+
 // file maps a name to its path, refusing names that would leave the root.
 func (d *Dir) file(name string) (string, error) {
 	clean := path.Clean(name)

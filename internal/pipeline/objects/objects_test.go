@@ -17,6 +17,14 @@ func TestDir(t *testing.T) {
 	if err := os.WriteFile(leftover, []byte("x"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// OpenShared leaves it: it may be another process's object being
+	// written.
+	if _, err := OpenShared(root); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(leftover); err != nil {
+		t.Fatalf("OpenShared removed a temporary file: %v", err)
+	}
 	d, err := Open(root, true)
 	if err != nil {
 		t.Fatal(err)

@@ -44,6 +44,13 @@ type Bounded struct {
 // every scan that cached anything.
 const usageName = ".usage"
 
+// tmpPrefix marks objects being written (as objects.Dir names them).
+const tmpPrefix = ".tmp-"
+
+// staleTemp is the age from which an object being written is taken for
+// one a crash left, and removed by a walk.
+const staleTemp = time.Hour
+
 // rewalkAfter is how long a Trim trusts the count in usageName: a process
 // that stopped between its puts and its Trim, or files removed by hand,
 // make it drift until the next walk.
@@ -88,7 +95,8 @@ func (b *Bounded) path(name string) string { return filepath.Join(b.root, filepa
 // Trim removes the least recently used objects until the objects under
 // root take at most the budget. It does nothing when nothing was put
 // since the last Trim (a scan served wholly from the cache walks no
-// directory), and ignores files being written (".tmp-" prefix).
+// directory). Files being written (".tmp-" prefix) do not count; a walk
+// removes those older than staleTemp, which a crash left.
 //
 // The directory is walked (and objects evicted) only when the count kept
 // in usageName says it may be over budget, or is missing, unreadable, in
@@ -161,12 +169,21 @@ func (b *Bounded) walk(ctx context.Context) (int64, error) {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if !d.Type().IsRegular() || strings.HasPrefix(d.Name(), ".tmp-") || p == filepath.Join(b.root, usageName) {
+		if !d.Type().IsRegular() || p == filepath.Join(b.root, usageName) {
 			return nil
 		}
 		fi, err := d.Info()
 		if err != nil {
 			return nil // removed meanwhile
+		}
+		if strings.HasPrefix(d.Name(), tmpPrefix) {
+			// An object being written, or one a crash left half written
+			// (the store is opened without removing them, as other
+			// processes may be writing: objects.OpenShared).
+			if b.now().Sub(fi.ModTime()) > staleTemp {
+				_ = os.Remove(p)
+			}
+			return nil
 		}
 		rel, err := filepath.Rel(b.root, p)
 		if err != nil {

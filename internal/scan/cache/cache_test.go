@@ -171,12 +171,18 @@ func TestTrimCounts(t *testing.T) {
 	usage(fmt.Sprintf("210 %d\n", clock.Unix()))
 	f.Close()
 
-	// An unreadable count is walked and rewritten.
+	// An unreadable count is walked and rewritten; the walk removes
+	// objects being written for longer than staleTemp (a crash left
+	// them), not the others.
+	for name, mod := range map[string]time.Time{".tmp-old": clock.Add(-staleTemp - time.Second), ".tmp-new": clock} {
+		os.WriteFile(filepath.Join(root, "layers", name), make([]byte, 1000), 0o640)
+		os.Chtimes(filepath.Join(root, "layers", name), mod, mod)
+	}
 	os.WriteFile(filepath.Join(root, usageName), []byte("garbage"), 0o600)
 	os.WriteFile(filepath.Join(root, "layers/hidden"), make([]byte, 1000), 0o640)
 	os.Chtimes(filepath.Join(root, "layers/hidden"), clock, clock)
 	put("layers/f", 10)
-	trim("layers/c", "layers/d", "layers/e", "layers/f")
+	trim("layers/.tmp-new", "layers/c", "layers/d", "layers/e", "layers/f")
 	usage(fmt.Sprintf("220 %d\n", clock.Unix()))
 }
 
