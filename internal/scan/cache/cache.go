@@ -162,6 +162,7 @@ func (b *Bounded) walk(ctx context.Context) (int64, error) {
 	}
 	var objs []obj
 	var total int64
+	now, usage := b.now(), filepath.Join(b.root, usageName)
 	err := filepath.WalkDir(b.root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -169,7 +170,7 @@ func (b *Bounded) walk(ctx context.Context) (int64, error) {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if !d.Type().IsRegular() || p == filepath.Join(b.root, usageName) {
+		if !d.Type().IsRegular() || p == usage {
 			return nil
 		}
 		fi, err := d.Info()
@@ -180,7 +181,7 @@ func (b *Bounded) walk(ctx context.Context) (int64, error) {
 			// An object being written, or one a crash left half written
 			// (the store is opened without removing them, as other
 			// processes may be writing: objects.OpenShared).
-			if b.now().Sub(fi.ModTime()) > staleTemp {
+			if now.Sub(fi.ModTime()) > staleTemp {
 				_ = os.Remove(p)
 			}
 			return nil
