@@ -403,11 +403,17 @@ func (c *Cache) recordNow(ctx context.Context, im *source.Image, i int, pinned m
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	release := func() { <-c.slots }
+	// The slot is released on return (also by a panic), unless a store
+	// in the background took it over.
+	handedOver := false
+	defer func() {
+		if !handedOver {
+			<-c.slots
+		}
+	}()
 	l := im.Layers[i]
 	sk, err := c.recordSlot(ctx, im, i, pinned)
 	if err != nil {
-		release()
 		return nil, err
 	}
 	c.recorded.Add(1)
@@ -415,11 +421,9 @@ func (c *Cache) recordNow(ctx context.Context, im *source.Image, i int, pinned m
 	// A store that keeps nothing (drydock scan --no-cache) is not handed
 	// an encoding to throw away.
 	if _, discard := c.objs.(objects.Discard); discard {
-		release()
 		return sk, nil
 	}
 	store := func(ctx context.Context) {
-		defer release()
 		if err := c.objs.Put(ctx, objectName(l.Digest), sk.Marshal()); err != nil {
 			c.log.WarnContext(ctx, "store layer skeleton", "layer", l.Digest, "err", err)
 		}
@@ -430,9 +434,11 @@ func (c *Cache) recordNow(ctx context.Context, im *source.Image, i int, pinned m
 	}
 	// The skeleton is not changed once recorded: the replay and the
 	// encoding read it side by side.
+	handedOver = true
 	c.stores.Add(1)
 	go func() {
 		defer c.stores.Done()
+		defer func() { <-c.slots }()
 		store(context.WithoutCancel(ctx))
 	}()
 	return sk, nil
