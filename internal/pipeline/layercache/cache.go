@@ -97,6 +97,14 @@ type Cache struct {
 	slots  chan struct{} // one per recording in progress (Config.Parallel)
 	later  bool          // Config.StoreLater
 	stores sync.WaitGroup
+	// With StoreLater a layer recorded again (pins added) may be stored
+	// while its first recording still is: each recording of a layer
+	// takes the next generation (storeGen, under mu), stores are made
+	// one at a time (storeMu), and one that is no longer its layer's
+	// latest generation is dropped, so the last recording is the one
+	// kept. (An entry a layer, for the cache's life: drydock scan's.)
+	storeMu  sync.Mutex
+	storeGen map[oci.Digest]uint64
 
 	recorded, reused, replays, fallbacks, pins atomic.Int64
 }
@@ -130,7 +138,8 @@ func New(cfg Config, objs objects.Store, exs []extract.Extractor, log *slog.Logg
 		cfg.MemoryBytes = 64 << 20
 	}
 	c := &Cache{objs: objs, exs: slices.Clone(exs), cfg: cfg.Limits, log: log, mem: newLRU(cfg.MemoryBytes),
-		flight: map[oci.Digest]*call{}, slots: make(chan struct{}, cfg.Parallel), later: cfg.StoreLater}
+		flight: map[oci.Digest]*call{}, slots: make(chan struct{}, cfg.Parallel), later: cfg.StoreLater,
+		storeGen: map[oci.Digest]uint64{}}
 	c.sels = append(c.sels, selector{key: osinfoKey, sel: osinfo.Selector{}})
 	for _, ex := range exs {
 		s := selector{key: fmt.Sprintf("%s@%d", ex.Name(), ex.Version()), sel: ex}
@@ -423,15 +432,14 @@ func (c *Cache) recordNow(ctx context.Context, im *source.Image, i int, pinned m
 	if _, discard := c.objs.(objects.Discard); discard {
 		return sk, nil
 	}
-	store := func(ctx context.Context) {
-		if err := c.objs.Put(ctx, objectName(l.Digest), sk.Marshal()); err != nil {
-			c.log.WarnContext(ctx, "store layer skeleton", "layer", l.Digest, "err", err)
-		}
-	}
 	if !c.later {
-		store(ctx)
+		c.store(ctx, l.Digest, sk.Marshal())
 		return sk, nil
 	}
+	c.mu.Lock()
+	c.storeGen[l.Digest]++
+	gen := c.storeGen[l.Digest]
+	c.mu.Unlock()
 	// The skeleton is not changed once recorded: the replay and the
 	// encoding read it side by side.
 	handedOver = true
@@ -439,9 +447,25 @@ func (c *Cache) recordNow(ctx context.Context, im *source.Image, i int, pinned m
 	go func() {
 		defer c.stores.Done()
 		defer func() { <-c.slots }()
-		store(context.WithoutCancel(ctx))
+		data := sk.Marshal()
+		c.storeMu.Lock()
+		defer c.storeMu.Unlock()
+		c.mu.Lock()
+		latest := c.storeGen[l.Digest] == gen
+		c.mu.Unlock()
+		if latest {
+			c.store(context.WithoutCancel(ctx), l.Digest, data)
+		}
 	}()
 	return sk, nil
+}
+
+// store puts the encoded skeleton of layer d, logging a failure (the
+// cache only loses it).
+func (c *Cache) store(ctx context.Context, d oci.Digest, data []byte) {
+	if err := c.objs.Put(ctx, objectName(d), data); err != nil {
+		c.log.WarnContext(ctx, "store layer skeleton", "layer", d, "err", err)
+	}
 }
 
 // recordSlot records layer i of im, in a recording slot.

@@ -548,57 +548,74 @@ func (h *heldStore) Put(ctx context.Context, name string, data []byte) error {
 
 // TestStoreLater: with StoreLater a scan replays the skeletons it recorded
 // without waiting for them to be stored; Wait waits for the stores, after
-// which another cache reuses them.
+// which another cache reuses them. A layer recorded again (pins added)
+// while its first recording is still being stored keeps the later one.
 func TestStoreLater(t *testing.T) {
-	dir, err := objects.Open(t.TempDir(), false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	objs := &heldStore{Store: dir, release: make(chan struct{})}
-	c, err := layercache.New(layercache.Config{StoreLater: true}, objs, list.All(), slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := st.Tar(t, lt.File("lib/apk/db/installed", fixture(t, "alpine/3.4.6/installed")),
-		lt.File("etc/os-release", fixture(t, "alpine/3.4.6/os-release")))
-	im := images(t, st.Image(t, st.ImageSpec{Layers: [][]byte{base, st.Tar(t, lt.File("etc/motd", "hello"))}}))[0]
-	type result struct {
-		r   *finding.Report
-		err error
-	}
-	done := make(chan result, 1)
-	o := scan.Options{Inventory: c.Inventory, DB: db(t), Now: func() time.Time { return now }}
-	go func() {
-		r, err := scan.ScanImage(t.Context(), im, o)
-		done <- result{r, err}
-	}()
-	select {
-	case res := <-done:
-		if res.err != nil {
-			t.Fatal(res.err)
-		}
-		if r := res.r; r.Status != finding.StatusUnhealthy || len(r.Packages) == 0 {
-			t.Fatalf("status %s with %d packages", r.Status, len(r.Packages))
-		}
-	case <-time.After(time.Minute):
-		close(objs.release)
-		t.Fatal("the scan waited for its skeletons to be stored")
-	}
-	waited := make(chan struct{})
-	go func() { c.Wait(); close(waited) }()
-	select {
-	case <-waited:
-		t.Fatal("Wait returned with two stores held")
-	case <-time.After(50 * time.Millisecond):
-	}
-	close(objs.release)
-	<-waited
-	if n := objs.puts.Load(); n != 2 {
-		t.Fatalf("%d skeletons stored, want 2", n)
-	}
-	again := newCache(t, dir, list.All())
-	if r := report(t, im, scan.Options{Inventory: again.Inventory}); r.Status != finding.StatusUnhealthy || again.Stats().Recorded != 0 {
-		t.Fatalf("status %s, stats %+v: want both layers reused", r.Status, again.Stats())
+	for name, tc := range map[string]struct {
+		a      *st.Artifact
+		status finding.ReportStatus
+		stores int64
+	}{
+		"two layers": {st.Image(t, st.ImageSpec{Layers: [][]byte{
+			st.Tar(t, lt.File("lib/apk/db/installed", fixture(t, "alpine/3.4.6/installed")),
+				lt.File("etc/os-release", fixture(t, "alpine/3.4.6/os-release"))),
+			st.Tar(t, lt.File("etc/motd", "hello")),
+		}}), finding.StatusUnhealthy, 2},
+		// Four layers, two recorded again with pins: six recordings,
+		// of which the two superseded may or may not be stored first.
+		"paths through links": {cases(t)["paths through links"], "", -1},
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir, err := objects.Open(t.TempDir(), false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			objs := &heldStore{Store: dir, release: make(chan struct{})}
+			c, err := layercache.New(layercache.Config{StoreLater: true, Parallel: 8}, objs, list.All(), slog.New(slog.DiscardHandler))
+			if err != nil {
+				t.Fatal(err)
+			}
+			im := images(t, tc.a)[0]
+			type result struct {
+				r   *finding.Report
+				err error
+			}
+			done := make(chan result, 1)
+			o := scan.Options{Inventory: c.Inventory, DB: db(t), Now: func() time.Time { return now }}
+			go func() {
+				r, err := scan.ScanImage(t.Context(), im, o)
+				done <- result{r, err}
+			}()
+			select {
+			case res := <-done:
+				if res.err != nil {
+					t.Fatal(res.err)
+				}
+				if r := res.r; (tc.status != "" && r.Status != tc.status) || len(r.Packages) == 0 {
+					t.Fatalf("status %s with %d packages", r.Status, len(r.Packages))
+				}
+			case <-time.After(time.Minute):
+				close(objs.release)
+				t.Fatal("the scan waited for its skeletons to be stored")
+			}
+			waited := make(chan struct{})
+			go func() { c.Wait(); close(waited) }()
+			select {
+			case <-waited:
+				t.Fatal("Wait returned with the stores held")
+			case <-time.After(50 * time.Millisecond):
+			}
+			close(objs.release)
+			<-waited
+			if n := objs.puts.Load(); tc.stores >= 0 && n != tc.stores {
+				t.Fatalf("%d skeletons stored, want %d", n, tc.stores)
+			}
+			again := newCache(t, dir, list.All())
+			report(t, im, scan.Options{Inventory: again.Inventory})
+			if s := again.Stats(); s.Recorded != 0 || s.Pins != 0 || s.Replays != 1 {
+				t.Fatalf("stats %+v: want every layer reused as last recorded", s)
+			}
+		})
 	}
 }
 
