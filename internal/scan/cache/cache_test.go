@@ -56,13 +56,21 @@ func files(t *testing.T, root string) []string {
 	return out
 }
 
-func TestTrimEvictsLeastRecentlyUsed(t *testing.T) {
-	ctx := context.Background()
+// bounded250 is a cache of files in a new directory with a budget of 250
+// bytes, and that directory.
+func bounded250(t *testing.T) (*Bounded, string) {
+	t.Helper()
 	root := t.TempDir()
 	b, err := New(fileStore(root), root, 250)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return b, root
+}
+
+func TestTrimEvictsLeastRecentlyUsed(t *testing.T) {
+	ctx := context.Background()
+	b, root := bounded250(t)
 	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	b.now = func() time.Time { clock = clock.Add(time.Minute); return clock }
 	obj := make([]byte, 100)
@@ -101,11 +109,7 @@ func TestTrimEvictsLeastRecentlyUsed(t *testing.T) {
 // says the budget may be exceeded.
 func TestTrimCounts(t *testing.T) {
 	ctx := context.Background()
-	root := t.TempDir()
-	b, err := New(fileStore(root), root, 250)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b, root := bounded250(t)
 	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	b.now = func() time.Time { return clock }
 	age := 0
