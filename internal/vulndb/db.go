@@ -89,12 +89,13 @@ func OpenFile(path string) (*DB, error) { return OpenFileWith(path, Options{}) }
 func OpenFileWith(path string, opts Options) (*DB, error) { return openFile(path, opts, "") }
 
 // openFile opens the database file at path. With version empty it checks
-// the file hash, reading every byte. A store's version file was checked when it was installed,
-// and its name carries its version: with version set (those 16 hex
-// digits), only the framing is checked, the section bounds, the format,
-// and that the footer's content hash begins with version; sections are
-// then read as lookups need them, and their decoders reject what does not
-// parse (FuzzLoad feeds them arbitrary bytes).
+// the file hash, reading every byte. A store's version file was checked
+// when it was installed, and its name carries its version: with version
+// set (those 16 hex digits), only the framing is checked, the section
+// bounds, the format, and that the footer's content hash begins with
+// version; sections are then read as lookups need them, and their
+// decoders reject what does not parse (FuzzLoad feeds them arbitrary
+// bytes). opts.Sparse decides how the mapping is read (see advise).
 func openFile(path string, opts Options, version string) (*DB, error) {
 	f, err := os.Open(path)
 	if err != nil {

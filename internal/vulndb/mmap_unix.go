@@ -53,7 +53,7 @@ func willNeed(data []byte, off, n uint64) {
 		return
 	}
 	start := off &^ uint64(os.Getpagesize()-1)
-	// Advice only, as in mapFile.
+	// Advice only, as in advise.
 	_ = unix.Madvise(data[start:off+n], unix.MADV_WILLNEED)
 }
 
