@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"net/url"
@@ -26,7 +27,16 @@ func newSARIF(w io.Writer, version string) *sarifHandler {
 
 func (h *sarifHandler) Flush() error {
 	return h.flush("sarif", func(r *finding.Report) error {
-		return buildSARIF(r, h.version).PrettyWrite(h.w)
+		var full bytes.Buffer
+		if err := buildSARIF(r, h.version).PrettyWrite(&full); err != nil {
+			return err
+		}
+		out, err := compactSARIF(full.Bytes())
+		if err != nil {
+			return err
+		}
+		_, err = h.w.Write(out)
+		return err
 	})
 }
 
