@@ -142,18 +142,29 @@ func ReleaseOf(d *pkg.Distro) Release {
 	case "rocky":
 		return rpmRelease("Rocky Linux:", d)
 	case "rhel":
-		return redHatRelease(d)
-	case "centos":
-		// No advisory feed covers CentOS (Red Hat's are for RHEL builds),
-		// so its packages stay unchecked; its end of life is still known.
+		r := redHatRelease(d)
+		if end, ok := eol["rhel:"+major(d.VersionID)]; ok {
+			r.Type, r.EOL = pkg.TypeRPM, end
+		}
+		return r
+	case "centos", "fedora":
+		// No advisory feed covers CentOS (Red Hat's are for RHEL builds)
+		// or Fedora, so their packages stay unchecked; their end of life
+		// is still known.
 		if n := major(d.VersionID); n != "" {
-			return Release{Type: pkg.TypeRPM, EOL: eol["centos:"+n]}
+			return Release{Type: pkg.TypeRPM, EOL: eol[d.ID+":"+n]}
+		}
+	case "amzn":
+		// Amazon Linux ("2", "2023", "2018.03" for the first one): no
+		// advisory data either.
+		if v := d.VersionID; v != "" {
+			return Release{Type: pkg.TypeRPM, EOL: eol["amzn:"+v]}
 		}
 	case "sles":
 		return suseRelease(d)
 	case "opensuse-leap":
 		if mm := majorMinor(d.VersionID); mm != "" {
-			return Release{Ecosystems: []string{"openSUSE:Leap " + mm}, Type: pkg.TypeRPM}
+			return Release{Ecosystems: []string{"openSUSE:Leap " + mm}, Type: pkg.TypeRPM, EOL: eol["opensuse-leap:"+mm]}
 		}
 	case "opensuse-tumbleweed":
 		return Release{Ecosystems: []string{"openSUSE:Tumbleweed"}, Type: pkg.TypeRPM}
@@ -248,10 +259,16 @@ func date(s string) time.Time {
 // eol holds the end of security support of releases, as the distributions
 // publish it: Alpine's release table (alpinelinux.org/releases, end of
 // support of the main repository), Debian's end of LTS
-// (wiki.debian.org/LTS), Ubuntu's end of standard support for LTS
-// releases (ubuntu.com/about/release-cycle), CentOS's end of life
-// (centos.org; "8" is CentOS Stream 8's, the later of the two 8s). A
-// release not listed is never flagged.
+// (wiki.debian.org/LTS), Ubuntu's end of standard support
+// (ubuntu.com/about/release-cycle; nine months for interim releases, the
+// day of 25.04's and 25.10's to the month), CentOS's end of life
+// (centos.org; "8" is CentOS Stream 8's, the later of the two 8s), Red
+// Hat's end of maintenance support (access.redhat.com/support/policy/
+// updates/errata), Fedora's (docs.fedoraproject.org/en-US/releases/eol),
+// Amazon Linux's (aws.amazon.com/amazon-linux-2/faqs and the AL2023 FAQ)
+// and openSUSE Leap's (en.opensuse.org/Lifetime). Releases still
+// supported are listed where the end is announced, so that images age
+// into the flag. A release not listed is never flagged.
 var eol = map[string]time.Time{
 	"alpine:3.0":   date("2016-05-01"),
 	"alpine:3.1":   date("2016-11-01"),
@@ -276,6 +293,8 @@ var eol = map[string]time.Time{
 	"alpine:3.20":  date("2026-04-01"),
 	"alpine:3.21":  date("2026-11-01"),
 	"alpine:3.22":  date("2027-05-01"),
+	"alpine:3.23":  date("2027-11-01"),
+	"debian:6":     date("2016-02-29"),
 	"debian:7":     date("2018-05-31"),
 	"debian:8":     date("2020-06-30"),
 	"debian:9":     date("2022-06-30"),
@@ -283,7 +302,26 @@ var eol = map[string]time.Time{
 	"debian:11":    date("2026-08-31"),
 	"debian:12":    date("2028-06-30"),
 	"debian:13":    date("2030-06-30"),
+	"ubuntu:12.04": date("2017-04-28"),
 	"ubuntu:14.04": date("2019-04-30"),
+	"ubuntu:14.10": date("2015-07-23"),
+	"ubuntu:15.04": date("2016-02-04"),
+	"ubuntu:15.10": date("2016-07-28"),
+	"ubuntu:16.10": date("2017-07-20"),
+	"ubuntu:17.04": date("2018-01-13"),
+	"ubuntu:17.10": date("2018-07-19"),
+	"ubuntu:18.10": date("2019-07-18"),
+	"ubuntu:19.04": date("2020-01-23"),
+	"ubuntu:19.10": date("2020-07-17"),
+	"ubuntu:20.10": date("2021-07-22"),
+	"ubuntu:21.04": date("2022-01-20"),
+	"ubuntu:21.10": date("2022-07-14"),
+	"ubuntu:22.10": date("2023-07-20"),
+	"ubuntu:23.04": date("2024-01-25"),
+	"ubuntu:23.10": date("2024-07-11"),
+	"ubuntu:24.10": date("2025-07-10"),
+	"ubuntu:25.04": date("2026-01-31"),
+	"ubuntu:25.10": date("2026-07-31"),
 	"ubuntu:16.04": date("2021-04-30"),
 	"ubuntu:18.04": date("2023-05-31"),
 	"ubuntu:20.04": date("2025-05-31"),
@@ -293,4 +331,34 @@ var eol = map[string]time.Time{
 	"centos:7":     date("2024-06-30"),
 	"centos:8":     date("2024-05-31"),
 	"centos:9":     date("2027-05-31"),
+	"rhel:5":       date("2017-03-31"),
+	"rhel:6":       date("2020-11-30"),
+	"rhel:7":       date("2024-06-30"),
+	"rhel:8":       date("2029-05-31"),
+	"rhel:9":       date("2032-05-31"),
+	"fedora:30":    date("2020-05-26"),
+	"fedora:31":    date("2020-11-24"),
+	"fedora:32":    date("2021-05-25"),
+	"fedora:33":    date("2021-11-30"),
+	"fedora:34":    date("2022-06-07"),
+	"fedora:35":    date("2022-12-13"),
+	"fedora:36":    date("2023-05-16"),
+	"fedora:37":    date("2023-12-05"),
+	"fedora:38":    date("2024-05-21"),
+	"fedora:39":    date("2024-11-26"),
+	"fedora:40":    date("2025-05-13"),
+	"fedora:41":    date("2025-12-15"),
+	"fedora:42":    date("2026-05-13"),
+	"fedora:43":    date("2026-12-09"),
+	"amzn:2018.03": date("2023-12-31"),
+	"amzn:2":       date("2026-06-30"),
+	"amzn:2023":    date("2029-06-30"),
+
+	"opensuse-leap:15.0": date("2019-12-03"),
+	"opensuse-leap:15.1": date("2021-01-31"),
+	"opensuse-leap:15.2": date("2021-12-31"),
+	"opensuse-leap:15.3": date("2022-12-31"),
+	"opensuse-leap:15.4": date("2023-12-07"),
+	"opensuse-leap:15.5": date("2024-12-31"),
+	"opensuse-leap:15.6": date("2026-04-30"),
 }

@@ -51,7 +51,9 @@
 //
 // # End of life
 //
-// [Release.EOL] carries the end of security support that Alpine, Debian
-// (LTS included) and Ubuntu (LTS releases) publish; images of a release
-// past it are flagged end-of-life in reports.
+// [Release.EOL] carries the end of security support that the distribution
+// publishes (Alpine; Debian, LTS included; Ubuntu; Red Hat and CentOS;
+// Fedora; Amazon Linux; openSUSE Leap); images of a release past it are
+// flagged end-of-life in reports, also where no advisory data covers the
+// release (CentOS, Fedora, Amazon Linux).
 package match
