@@ -79,9 +79,13 @@ func table(args []string) error {
 		}
 		fl, flName := math.Inf(1), ""
 		vf, vfName := math.Inf(1), ""
+		lib, libName := math.Inf(1), "" // the fastest floor with a library's decoder
 		for _, t := range tools[im] {
 			if v := median(walls[key{im, t}]); strings.HasPrefix(t, "floor") && v < fl {
 				fl, flName = v, t
+			}
+			if v := median(walls[key{im, t}]); strings.HasPrefix(t, "floor") && !strings.HasSuffix(t, "-drydock") && !strings.HasSuffix(t, "-read") && v < lib {
+				lib, libName = v, t
 			}
 			if v := median(walls[key{im, t}]); strings.HasPrefix(t, "verify") && v < vf {
 				vf, vfName = v, t
@@ -105,7 +109,10 @@ func table(args []string) error {
 				v += fmt.Sprintf(" and takes %.2fx the decompression floor (%s, %.2f s; target <= 1.25x)", dd/fl, flName, fl)
 			}
 			if vfName != "" {
-				v += fmt.Sprintf("; decompressing and hashing the layers (the diff_id check) takes %.2f s (%s), and drydock %.2fx that (for reference: no target)", vf, vfName, dd/vf)
+				v += fmt.Sprintf("; decompressing and hashing the layers (the diff_id check) takes %.2f s (%s, %.2fx the floor), and drydock %.2fx that (for reference: no target)", vf, vfName, vf/fl, dd/vf)
+			}
+			if libName != "" && libName != flName {
+				v += fmt.Sprintf("; the fastest floor with a library's decoder is %s, %.2f s, and drydock %.2fx that", libName, lib, dd/lib)
 			}
 			verdicts = append(verdicts, v+".")
 		}
