@@ -55,7 +55,7 @@ func asked(e *Entry, sels []selector, hdr *tar.Header) (p string, raw bool, redu
 	if !e.isRegular() {
 		return "", false, nil, false
 	}
-	p, ok = cleanPath(e.Name)
+	p, ok = layer.CleanPath(e.Name)
 	if !ok || isWhiteout(p) {
 		return "", false, nil, false
 	}

@@ -126,7 +126,7 @@ func (r *reducerExtractor) Reduce(p string, data []byte) ([]byte, error) {
 	}
 	e := &r.st.entry
 	o, ok := e.Reduced[r.key]
-	if clean, _ := cleanPath(e.Name); !ok || p != clean {
+	if clean, _ := layer.CleanPath(e.Name); !ok || p != clean {
 		r.st.need(r.st.cur)
 		return nil, nil
 	}

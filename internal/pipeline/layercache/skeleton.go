@@ -221,16 +221,6 @@ type Output struct {
 // isRegular reports whether e is a regular file.
 func (e *Entry) isRegular() bool { return e.Type == tar.TypeReg }
 
-// cleanPath returns the entry's path as the layer reader cleans it, and
-// false for names it ignores (the root, paths that climb out).
-func cleanPath(name string) (string, bool) {
-	p := path.Clean(strings.TrimLeft(name, "/"))
-	if p == "." || p == ".." || strings.HasPrefix(p, "../") {
-		return "", false
-	}
-	return p, true
-}
-
 // isWhiteout reports whether a cleaned path is a whiteout or opaque marker,
 // which the reader never offers to selectors.
 func isWhiteout(p string) bool { return strings.HasPrefix(path.Base(p), ".wh.") }

@@ -5,10 +5,21 @@ import (
 	"strings"
 )
 
+// CleanPath returns the path the reader gives an entry named name, clean
+// and relative to the image root, and false for the names it offers no
+// one: the root itself and names that climb above it.
+func CleanPath(name string) (string, bool) {
+	p, _, escapes := cleanName(name)
+	return p, p != "" && !escapes
+}
+
 // cleanName turns a tar entry name into a clean path relative to the image
 // root ("" is the root itself). abs reports a leading "/", escapes a name
 // that climbs above the root ("../x", "a/../../x").
 func cleanName(name string) (p string, abs, escapes bool) {
+	if isClean(name) {
+		return name, false, false // most names: no need to rebuild them
+	}
 	if strings.HasPrefix(name, "/") {
 		abs = true
 		name = strings.TrimLeft(name, "/")
@@ -119,4 +130,22 @@ func resolve(p string, lookup lookupFunc, followLast bool, maxHops int) (string,
 		}
 	}
 	return cur, top, true
+}
+
+// isClean reports whether name is already a clean relative path that stays
+// inside the root (path.Clean(name) == name, no leading "/", no ".."
+// element): every element is non-empty and neither "." nor "..".
+func isClean(name string) bool {
+	start := 0
+	for i := 0; i <= len(name); i++ {
+		if i < len(name) && name[i] != '/' {
+			continue
+		}
+		switch name[start:i] {
+		case "", ".", "..":
+			return false
+		}
+		start = i + 1
+	}
+	return true
 }
