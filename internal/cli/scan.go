@@ -231,6 +231,9 @@ func runScan(ctx context.Context, g *globals, ref string, f *scanFlags) error {
 			}()
 		}
 	}
+	if isTerminal(g.stderr) {
+		opts.Inventory = withScanProgress(g.stderr, opts.Inventory, progressDelay)
+	}
 	reports, err := scan.Scan(ctx, src, opts)
 	if err != nil && errors.Is(err, context.DeadlineExceeded) && f.timeout > 0 {
 		return fmt.Errorf("gave up after --timeout %s: %w", f.timeout, err)

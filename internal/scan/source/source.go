@@ -128,6 +128,37 @@ func (im *Image) OpenLayer(ctx context.Context, i int) (io.ReadCloser, error) {
 	return im.open(ctx, i)
 }
 
+// CountReads makes the layer blobs opened from now on report the bytes
+// read from them to fn, from the goroutine reading (several layers may be
+// read at once: fn must be safe for concurrent use). It is for progress
+// displays; a layer given entry by entry (dir: sources) reports nothing.
+func (im *Image) CountReads(fn func(n int64)) {
+	open := im.open
+	if open == nil {
+		return
+	}
+	im.open = func(ctx context.Context, i int) (io.ReadCloser, error) {
+		rc, err := open(ctx, i)
+		if err != nil {
+			return nil, err
+		}
+		return &countingBlob{rc, fn}, nil
+	}
+}
+
+type countingBlob struct {
+	io.ReadCloser
+	count func(n int64)
+}
+
+func (c *countingBlob) Read(p []byte) (int, error) {
+	n, err := c.ReadCloser.Read(p)
+	if n > 0 {
+		c.count(int64(n))
+	}
+	return n, err
+}
+
 // Entries is a layer given entry by entry instead of as a blob, with each
 // file's contents read only if asked for (a layer.Entries that is closed
 // after use).
