@@ -1,7 +1,6 @@
 package gunzip
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/binary"
 	"errors"
@@ -57,7 +56,8 @@ var (
 // boundary, a false one, failed, or its output grew too large) is decoded
 // again, sequentially, from where the one before stopped. Output is the
 // same as a sequential decoder's, checked against each member's CRC-32
-// and size; a second and later members are decoded by klauspost's gzip.
+// and size. A second and later members (eStargz layers have one per file)
+// are decoded in turn by the same decoder, each from an empty window.
 //
 // Decoding ahead costs more CPU than decoding in turn (the markers, the
 // search for a block), so it is done only when it can use idle cores: a
@@ -953,20 +953,66 @@ func (r *Reader) endMember(rest io.Reader) error {
 	if binary.LittleEndian.Uint32(t[:4]) != r.crc || binary.LittleEndian.Uint32(t[4:]) != r.size {
 		return ErrChecksum
 	}
-	br := bufio.NewReader(rest)
-	if _, err := br.Peek(1); err != nil {
+	// The next member's header, read in steps so that rest is not wrapped
+	// (rest is an io.MultiReader, which flattens the ones nested in it
+	// member after member; a bufio.Reader would stack up).
+	hb := make([]byte, 64)
+	n, err := io.ReadAtLeast(rest, hb, 1)
+	if n == 0 {
 		if err == io.EOF {
-			return io.EOF
+			return io.EOF // no more members
 		}
 		return err
 	}
-	zr, err := kgzip.NewReader(br)
+	var h int
+	for {
+		if h, err = headerLen(hb[:n]); err != io.ErrUnexpectedEOF {
+			break
+		}
+		if n == len(hb) {
+			if len(hb) >= maxHeader {
+				// A header of megabytes (a file name, a comment, extra
+				// fields): klauspost's reader takes the rest.
+				zr, err := kgzip.NewReader(io.MultiReader(bytes.NewReader(hb[:n]), rest))
+				if err != nil {
+					return err
+				}
+				r.tail = zr
+				return nil
+			}
+			hb = append(hb, make([]byte, len(hb))...)
+		}
+		k, rerr := io.ReadAtLeast(rest, hb[n:], 1)
+		n += k
+		if k == 0 {
+			if rerr == io.EOF {
+				rerr = io.ErrUnexpectedEOF
+			}
+			return rerr
+		}
+	}
 	if err != nil {
 		return err
 	}
-	r.tail = zr
+	// Later members are decoded in turn by this reader's own decoder, from
+	// an empty window: decoding ahead would need their boundaries, which
+	// only decoding finds.
+	r.seq, r.serial = true, true
+	if r.sbuf == nil {
+		r.sbuf = seqFree.get(windowSize + seqBytes + maxMatch + slack)
+	}
+	r.sop = windowSize
+	r.crc, r.size, r.hn = 0, 0, 0
+	if err := r.sd.reset(hb[h:n], 0, 0, rest); err != nil {
+		return err
+	}
+	r.sd.minOut = windowSize
 	return nil
 }
+
+// maxHeader bounds the gzip header of a second or later member that this
+// reader decodes itself.
+const maxHeader = 1 << 20
 
 func (r *Reader) stop() {
 	if !r.closed {

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -170,6 +171,73 @@ func TestReaderMembers(t *testing.T) {
 	}
 }
 
+// gzipMember is one member of level with header fields set: a name, a
+// comment and extra data of the given lengths, and the header CRC.
+func gzipMember(t testing.TB, data []byte, level, name, comment, extra int) []byte {
+	var b bytes.Buffer
+	w, err := gzip.NewWriterLevel(&b, level)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Name = strings.Repeat("n", name)
+	w.Comment = strings.Repeat("c", comment)
+	if extra > 0 {
+		w.Extra = bytes.Repeat([]byte{'x'}, extra)
+	}
+	w.Write(data)
+	w.Close()
+	if name+comment+extra > 0 {
+		// compress/gzip never sets FHCRC: set it and its checksum.
+		h, err := headerLen(b.Bytes())
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := b.Bytes()
+		m[3] |= 0x02
+		sum := crc32.ChecksumIEEE(m[:h])
+		return slices.Concat(m[:h], []byte{byte(sum), byte(sum >> 8)}, m[h:])
+	}
+	return b.Bytes()
+}
+
+// Many members, as an eStargz layer has (a member per file or chunk), and
+// members whose headers are long: decoded by this reader, in turn, after
+// the first.
+func TestReaderManyMembers(t *testing.T) {
+	withChunkSize(t, 32<<10)
+	data := testData(t, 2<<20)
+	for _, tt := range []struct {
+		name                  string
+		part                  int
+		nameLen, comment, ext int
+	}{
+		{"1 KiB members", 1 << 10, 0, 0, 0},
+		{"64 KiB members", 64 << 10, 0, 0, 0},
+		{"headers of 200 bytes", 100 << 10, 100, 50, 40},
+		{"headers of 60 KiB", 300 << 10, 400, 100, 60 << 10},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var gz []byte
+			for off := 0; off < len(data); off += tt.part {
+				gz = append(gz, gzipMember(t, data[off:min(off+tt.part, len(data))], 6, tt.nameLen, tt.comment, tt.ext)...)
+			}
+			for _, workers := range []int{1, 2} {
+				got, err := readAll(t, gz, workers)
+				if err != nil || !bytes.Equal(got, data) {
+					t.Fatalf("%d workers: err %v, %d of %d bytes", workers, err, len(got), len(data))
+				}
+			}
+		})
+	}
+	// A header over maxHeader after the first member (a file name of a
+	// megabyte) is not buffered: klauspost's reader takes the rest, and
+	// refuses names over 512 bytes.
+	gz := slices.Concat(gzipped(t, data[:1000], 6), gzipMember(t, data[1000:], 6, maxHeader, 0, 0))
+	if got, err := readAll(t, gz, 2); !errors.Is(err, kgzip.ErrHeader) || !bytes.Equal(got, data[:1000]) {
+		t.Fatalf("a header of a megabyte: err %v, %d bytes", err, len(got))
+	}
+}
+
 // A bomb: each job's output is far over maxJobOut, yet the output streams
 // through bounded buffers.
 func TestReaderBomb(t *testing.T) {
@@ -264,7 +332,10 @@ func TestReaderBadStreams(t *testing.T) {
 		{"corrupt early", flipAt(30), nil},
 		{"corrupt in the middle", flipAt(body / 2), nil},
 		{"corrupt late", flipAt(body - 100), nil},
-		{"trailing garbage", append(bytes.Clone(gz), "garbage after the stream"...), kgzip.ErrHeader},
+		{"trailing garbage", append(bytes.Clone(gz), "garbage after the stream"...), ErrHeader},
+		{"truncated after a member", append(bytes.Clone(gz), 0x1f, 0x8b, 8), io.ErrUnexpectedEOF},
+		{"second member corrupt", append(bytes.Clone(gz), flipAt(body/2)...), nil},
+		{"second member wrong CRC", append(bytes.Clone(gz), badCRC...), ErrChecksum},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := readAll(t, tt.gz, 2)
@@ -404,6 +475,47 @@ func FuzzReader(f *testing.F) {
 		}
 		if err == nil && !bytes.Equal(got, want) {
 			t.Fatalf("output differs: %d vs %d bytes", len(got), len(want))
+		}
+	})
+}
+
+// FuzzReaderMembers compares the reader with klauspost's on streams of
+// several members (cut at fuzzed places, with fuzzed header fields) and
+// with a byte flipped anywhere.
+func FuzzReaderMembers(f *testing.F) {
+	f.Add([]byte("hello hello hello hello, members"), uint8(3), uint8(6), uint16(0), uint8(0), false)
+	f.Add(bytes.Repeat([]byte("drydock layer "), 300), uint8(7), uint8(1), uint16(900), uint8(0x20), true)
+	f.Fuzz(func(t *testing.T, in []byte, parts, level uint8, at uint16, flip uint8, headers bool) {
+		if len(in) > 64<<10 {
+			t.Skip("large inputs make slow fuzzing")
+		}
+		withChunkSize(t, 200)
+		n := int(parts%8) + 1
+		var gz []byte
+		for i := range n {
+			part := in[i*len(in)/n : (i+1)*len(in)/n]
+			name, comment, extra := 0, 0, 0
+			if headers {
+				name, comment, extra = i*37%90, i*11%20, i*53%70
+			}
+			gz = append(gz, gzipMember(t, part, int(level%11)-2, name, comment, extra)...)
+		}
+		if flip != 0 {
+			gz[int(at)%len(gz)] ^= flip
+		}
+		var want []byte
+		zr, wantErr := kgzip.NewReader(bytes.NewReader(gz))
+		if wantErr == nil {
+			want, wantErr = io.ReadAll(zr)
+		}
+		for _, workers := range []int{1, 2} {
+			got, err := readAll(t, gz, workers)
+			if (err == nil) != (wantErr == nil) {
+				t.Fatalf("%d workers: err = %v, klauspost: %v", workers, err, wantErr)
+			}
+			if err == nil && !bytes.Equal(got, want) {
+				t.Fatalf("%d workers: output differs: %d vs %d bytes", workers, len(got), len(want))
+			}
 		}
 	})
 }
