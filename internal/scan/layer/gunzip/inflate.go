@@ -147,6 +147,34 @@ func (d *decoder) need(k uint) error {
 	return d.refill()
 }
 
+// nextByte consumes the next byte of input, once d is at a byte boundary
+// (see alignByte); ok is false past the input's end.
+func (d *decoder) nextByte() (b byte, ok bool, err error) {
+	v, err := d.take(8)
+	if err != nil {
+		return 0, false, err
+	}
+	if d.overrun() {
+		return 0, false, nil
+	}
+	return byte(v), true, nil
+}
+
+// more reports whether input remains, once d is at a byte boundary.
+func (d *decoder) more() (bool, error) {
+	if err := d.need(8); err != nil {
+		return false, err
+	}
+	return d.pad == 0 || d.bitPos()+8 <= (d.base+int64(len(d.in)))*8, nil
+}
+
+// alignByte drops the bits left of the current byte (after a final block).
+func (d *decoder) alignByte() {
+	drop := d.n & 7
+	d.bits >>= drop
+	d.n -= drop
+}
+
 // take consumes and returns k <= 56 bits.
 func (d *decoder) take(k uint) (uint32, error) {
 	if err := d.need(k); err != nil {

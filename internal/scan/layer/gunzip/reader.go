@@ -2,8 +2,10 @@ package gunzip
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"hash/crc32"
 	"io"
 	"math"
@@ -869,7 +871,7 @@ func (r *Reader) nextSequential() error {
 	}
 	switch {
 	case st == stFinal:
-		return r.endMember(r.restOfDecoder())
+		return r.nextMemberInTurn()
 	case st == stStop && !r.serial:
 		r.cur.release()
 		r.seq, r.cur = false, nil
@@ -921,27 +923,9 @@ type errReader struct{ err error }
 
 func (e errReader) Read([]byte) (int, error) { return 0, e.err }
 
-// restOfDecoder returns the stream after the sequential decoder's final
-// block: the whole bytes it holds, then its input.
-func (r *Reader) restOfDecoder() io.Reader {
-	d := &r.sd
-	drop := d.n & 7
-	d.bits >>= drop
-	d.n -= drop
-	var held []byte
-	for k := int(d.n/8) - d.pad; k > 0; k-- {
-		held = append(held, byte(d.bits))
-		d.bits >>= 8
-	}
-	parts := []io.Reader{bytes.NewReader(held), bytes.NewReader(d.in[d.pos:])}
-	if d.src != nil {
-		parts = append(parts, d.src)
-	}
-	return io.MultiReader(parts...)
-}
-
-// endMember checks the trailer at the start of rest and goes on with the
-// members after it, if any.
+// endMember checks the trailer at the start of rest, the stream after a
+// job's final block (the chunks read ahead, then src), and goes on with
+// the members after it, if any, decoding them in turn.
 func (r *Reader) endMember(rest io.Reader) error {
 	var t [8]byte
 	if _, err := io.ReadFull(rest, t[:]); err != nil {
@@ -953,9 +937,8 @@ func (r *Reader) endMember(rest io.Reader) error {
 	if binary.LittleEndian.Uint32(t[:4]) != r.crc || binary.LittleEndian.Uint32(t[4:]) != r.size {
 		return ErrChecksum
 	}
-	// The next member's header, read in steps so that rest is not wrapped
-	// (rest is an io.MultiReader, which flattens the ones nested in it
-	// member after member; a bufio.Reader would stack up).
+	// The next member's header, read in steps; what is read past it is
+	// the decoder's first input.
 	hb := make([]byte, 64)
 	n, err := io.ReadAtLeast(rest, hb, 1)
 	if n == 0 {
@@ -971,14 +954,7 @@ func (r *Reader) endMember(rest io.Reader) error {
 		}
 		if n == len(hb) {
 			if len(hb) >= maxHeader {
-				// A header of megabytes (a file name, a comment, extra
-				// fields): klauspost's reader takes the rest.
-				zr, err := kgzip.NewReader(io.MultiReader(bytes.NewReader(hb[:n]), rest))
-				if err != nil {
-					return err
-				}
-				r.tail = zr
-				return nil
+				return errLongHeader
 			}
 			hb = append(hb, make([]byte, len(hb))...)
 		}
@@ -1010,9 +986,117 @@ func (r *Reader) endMember(rest io.Reader) error {
 	return nil
 }
 
-// maxHeader bounds the gzip header of a second or later member that this
-// reader decodes itself.
+// maxHeader bounds the gzip header of a second or later member, which is
+// not buffered without bound: a file name of megabytes is refused (Go's
+// and klauspost's readers refuse names over 512 bytes).
 const maxHeader = 1 << 20
+
+var errLongHeader = fmt.Errorf("%w: member header over %d bytes", ErrHeader, maxHeader)
+
+// nextMemberInTurn follows the final block of a member decoded in turn: it
+// checks the member's trailer and, when another member follows, reads its
+// header and sets the decoder on its first block, from an empty window,
+// for the rest of the stream. The decoder reads on from its own input:
+// nothing is copied, wrapped or read twice (its buffer is not handed to
+// anything that it could overwrite).
+func (r *Reader) nextMemberInTurn() error {
+	d := &r.sd
+	r.seq, r.serial = true, true
+	d.alignByte()
+	var t [8]byte
+	for i := range t {
+		b, ok, err := d.nextByte()
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return io.ErrUnexpectedEOF
+		}
+		t[i] = b
+	}
+	if binary.LittleEndian.Uint32(t[:4]) != r.crc || binary.LittleEndian.Uint32(t[4:]) != r.size {
+		return ErrChecksum
+	}
+	hb, err := readHeader(d)
+	if err != nil {
+		return err
+	}
+	if hb == nil {
+		return io.EOF // no more members
+	}
+	d.inBlock, d.final, d.stored, d.storedBlock = false, false, 0, false
+	r.sop = windowSize // what was decoded before is read out: Read calls next only then
+	d.minOut = windowSize
+	r.crc, r.size, r.hn = 0, 0, 0
+	return nil
+}
+
+// readHeader consumes a gzip member header from d, byte by byte, and
+// returns it (checked by headerLen); nil at the end of the input.
+func readHeader(d *decoder) ([]byte, error) {
+	hb := make([]byte, 0, 64)
+	read := func(k int) error {
+		for range k {
+			if len(hb) >= maxHeader {
+				return errLongHeader
+			}
+			b, ok, err := d.nextByte()
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return io.ErrUnexpectedEOF
+			}
+			hb = append(hb, b)
+		}
+		return nil
+	}
+	// untilZero reads a zero-terminated field.
+	untilZero := func() error {
+		for {
+			if err := read(1); err != nil {
+				return err
+			}
+			if hb[len(hb)-1] == 0 {
+				return nil
+			}
+		}
+	}
+	if ok, err := d.more(); err != nil || !ok {
+		return nil, err
+	}
+	if err := read(10); err != nil {
+		return nil, err
+	}
+	if _, err := headerLen(hb); err != nil && err != io.ErrUnexpectedEOF {
+		return nil, err // not a gzip header
+	}
+	flg := hb[3]
+	if flg&0x04 != 0 { // FEXTRA
+		if err := read(2); err != nil {
+			return nil, err
+		}
+		if err := read(int(hb[10]) | int(hb[11])<<8); err != nil {
+			return nil, err
+		}
+	}
+	for _, f := range []byte{0x08, 0x10} { // FNAME, FCOMMENT
+		if flg&f != 0 {
+			if err := untilZero(); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if flg&0x02 != 0 { // FHCRC
+		if err := read(2); err != nil {
+			return nil, err
+		}
+	}
+	if h, err := headerLen(hb); err != nil || h != len(hb) {
+		return nil, cmp.Or(err, ErrHeader)
+	}
+	return hb, nil
+}
 
 func (r *Reader) stop() {
 	if !r.closed {
