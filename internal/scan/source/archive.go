@@ -62,6 +62,28 @@ func openArchive(prefix, file, sel string, opts Options) (*Archive, error) {
 		return nil, fmt.Errorf("docker archive: %w", err)
 	}
 	abs, _ := filepath.Abs(file)
+	if fi, err := f.Stat(); err == nil && !fi.Mode().IsRegular() {
+		// A pipe (docker save IMAGE | drydock scan docker-archive:/dev/stdin)
+		// cannot be read at the offsets the manifest leads to.
+		f.Close()
+		kind := "not a regular file"
+		switch m := fi.Mode(); {
+		case m.IsDir():
+			kind = "a directory"
+		case m&fs.ModeNamedPipe != 0:
+			kind = "a pipe"
+		case m&fs.ModeDevice != 0:
+			kind = "a device"
+		case m&fs.ModeSocket != 0:
+			kind = "a socket"
+		}
+		save := "docker save -o image.tar IMAGE"
+		if prefix == PrefixOCIArchive {
+			save = "skopeo copy IMAGE oci-archive:image.tar"
+		}
+		return nil, fmt.Errorf("%w: %s is %s; an archive is read at its members' offsets: save the image to a file first (%s)",
+			ErrInvalid, prefix+file, kind, save)
+	}
 	a := &Archive{f: f, name: prefix + abs, sel: sel, opts: opts}
 	if err := a.index(); err != nil {
 		f.Close()

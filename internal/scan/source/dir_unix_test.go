@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -98,5 +99,30 @@ func TestDirSwappedDirectory(t *testing.T) {
 	})
 	if len(read) != 1 {
 		t.Errorf("the walk gave a/x/secret %d times", len(read))
+	}
+}
+
+// An archive that is not a regular file (docker save IMAGE | drydock scan
+// docker-archive:/dev/stdin) is refused with a way out, not a seek error.
+func TestArchiveNotAFile(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "pipe")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skip(err)
+	}
+	// Opening a FIFO for reading waits for a writer.
+	go func() {
+		if f, err := os.OpenFile(fifo, os.O_WRONLY, 0); err == nil {
+			f.Close()
+		}
+	}()
+	for _, tt := range []struct{ ref, want string }{
+		{"docker-archive:" + fifo, "is a pipe; an archive is read at its members' offsets: save the image to a file first (docker save -o image.tar IMAGE)"},
+		{"oci-archive:" + dir, "is a directory"},
+	} {
+		_, err := source.Open(t.Context(), tt.ref, source.Options{})
+		if !errors.Is(err, source.ErrInvalid) || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: %v, want ErrInvalid saying %q", tt.ref, err, tt.want)
+		}
 	}
 }
