@@ -1,7 +1,6 @@
 package version
 
 import (
-	"regexp"
 	"strings"
 )
 
@@ -10,12 +9,12 @@ import (
 const composerModifier = `[._-]?(?:(stable|beta|b|RC|alpha|a|patch|pl|p)((?:[.-]?\d+)*)?)?([.-]?dev)?`
 
 var (
-	composerClassical = regexp.MustCompile(`(?i)^v?(\d{1,5})(\.\d+)?(\.\d+)?(\.\d+)?` + composerModifier + `$`)
-	composerDate      = regexp.MustCompile(`(?i)^v?(\d{4}(?:[.:-]?\d{2}){1,6}(?:[.:-]?\d{1,3})?)` + composerModifier + `$`)
-	composerDevSuffix = regexp.MustCompile(`(?i)^(.*?)[.-]?dev$`)
-	composerBranch    = regexp.MustCompile(`(?i)^v?(\d+)(\.(?:\d+|[xX*]))?(\.(?:\d+|[xX*]))?(\.(?:\d+|[xX*]))?$`)
-	composerNonDigit  = regexp.MustCompile(`\D`)
-	composerFlag      = regexp.MustCompile(`(?i)@(?:stable|RC|beta|alpha|dev)$`)
+	composerClassical = lazyRegexp(`(?i)^v?(\d{1,5})(\.\d+)?(\.\d+)?(\.\d+)?` + composerModifier + `$`)
+	composerDate      = lazyRegexp(`(?i)^v?(\d{4}(?:[.:-]?\d{2}){1,6}(?:[.:-]?\d{1,3})?)` + composerModifier + `$`)
+	composerDevSuffix = lazyRegexp(`(?i)^(.*?)[.-]?dev$`)
+	composerBranch    = lazyRegexp(`(?i)^v?(\d+)(\.(?:\d+|[xX*]))?(\.(?:\d+|[xX*]))?(\.(?:\d+|[xX*]))?$`)
+	composerNonDigit  = lazyRegexp(`\D`)
+	composerFlag      = lazyRegexp(`(?i)@(?:stable|RC|beta|alpha|dev)$`)
 )
 
 // composerVersion is a Packagist package version, normalised like Composer's
@@ -41,7 +40,7 @@ func composerNormalize(version string) (string, string) {
 		return "", "empty"
 	}
 	// Strip a stability flag ("1.0.0@dev").
-	version = composerFlag.ReplaceAllString(version, "")
+	version = composerFlag().ReplaceAllString(version, "")
 	lower := strings.ToLower(version)
 	if lower == "master" || lower == "trunk" || lower == "default" || strings.HasPrefix(lower, "dev-") {
 		return "", "a branch name (dev-...) has no version order"
@@ -53,7 +52,7 @@ func composerNormalize(version string) (string, string) {
 	}
 	var v string
 	var mod []string // stability, its number, dev flag
-	if m := composerClassical.FindStringSubmatch(version); m != nil {
+	if m := composerClassical().FindStringSubmatch(version); m != nil {
 		v = m[1]
 		for _, p := range m[2:5] {
 			if p == "" {
@@ -62,8 +61,8 @@ func composerNormalize(version string) (string, string) {
 			v += p
 		}
 		mod = m[5:8]
-	} else if m := composerDate.FindStringSubmatch(version); m != nil {
-		v = composerNonDigit.ReplaceAllString(m[1], ".")
+	} else if m := composerDate().FindStringSubmatch(version); m != nil {
+		v = composerNonDigit().ReplaceAllString(m[1], ".")
 		mod = m[2:5]
 	}
 	if mod != nil {
@@ -78,8 +77,8 @@ func composerNormalize(version string) (string, string) {
 		}
 		return v, ""
 	}
-	if m := composerDevSuffix.FindStringSubmatch(version); m != nil {
-		if b := composerBranch.FindStringSubmatch(strings.TrimSpace(m[1])); b != nil {
+	if m := composerDevSuffix().FindStringSubmatch(version); m != nil {
+		if b := composerBranch().FindStringSubmatch(strings.TrimSpace(m[1])); b != nil {
 			v = ""
 			for _, p := range b[1:5] {
 				if p == "" {

@@ -1,13 +1,13 @@
 package version
 
 import (
-	"regexp"
 	"strings"
+	"sync"
 )
 
 // pep440Pattern is VERSION_PATTERN from pypa/packaging (packaging/version.py),
 // the reference implementation of PEP 440, anchored and case-insensitive.
-var pep440Pattern = regexp.MustCompile(`(?i)^v?` +
+var pep440Pattern = lazyRegexp(`(?i)^v?` +
 	`(?:(?P<epoch>[0-9]+)!)?` +
 	`(?P<release>[0-9]+(?:\.[0-9]+)*)` +
 	`(?P<pre>[-_\.]?(?P<pre_l>alpha|a|beta|b|preview|pre|c|rc)[-_\.]?(?P<pre_n>[0-9]+)?)?` +
@@ -15,15 +15,15 @@ var pep440Pattern = regexp.MustCompile(`(?i)^v?` +
 	`(?P<dev>[-_\.]?(?P<dev_l>dev)[-_\.]?(?P<dev_n>[0-9]+)?)?` +
 	`(?:\+(?P<local>[a-z0-9]+(?:[-_\.][a-z0-9]+)*))?$`)
 
-var pep440Group = func() map[string]int {
+var pep440Group = sync.OnceValue(func() map[string]int {
 	m := map[string]int{}
-	for i, n := range pep440Pattern.SubexpNames() {
+	for i, n := range pep440Pattern().SubexpNames() {
 		if n != "" {
 			m[n] = i
 		}
 	}
 	return m
-}()
+})
 
 // pep440Version holds packaging's comparison key (_cmpkey).
 type pep440Version struct {
@@ -49,11 +49,12 @@ const (
 )
 
 func parsePEP440(s string) (Version, error) {
-	m := pep440Pattern.FindStringSubmatch(s)
+	m := pep440Pattern().FindStringSubmatch(s)
 	if m == nil {
 		return nil, invalid(PEP440, s, "does not match PEP 440")
 	}
-	g := func(name string) string { return m[pep440Group[name]] }
+	group := pep440Group()
+	g := func(name string) string { return m[group[name]] }
 	num := func(name string) string {
 		if n := g(name); n != "" {
 			return trimZeros(n)

@@ -3,8 +3,10 @@ package version
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // Sentinel errors. Every error returned by this package wraps exactly one of
@@ -215,4 +217,11 @@ func printable(s string) bool {
 		}
 	}
 	return true
+}
+
+// lazyRegexp compiles pattern on first use: compiling every parser's
+// expressions at start-up cost each run of the program about a
+// millisecond, most of them for ecosystems the run never meets.
+func lazyRegexp(pattern string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(pattern) })
 }
