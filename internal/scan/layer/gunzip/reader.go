@@ -871,7 +871,7 @@ func (r *Reader) nextSequential() error {
 	}
 	switch {
 	case st == stFinal:
-		return r.nextMemberInTurn()
+		return r.nextMember()
 	case st == stStop && !r.serial:
 		r.cur.release()
 		r.seq, r.cur = false, nil
@@ -923,67 +923,17 @@ type errReader struct{ err error }
 
 func (e errReader) Read([]byte) (int, error) { return 0, e.err }
 
-// endMember checks the trailer at the start of rest, the stream after a
-// job's final block (the chunks read ahead, then src), and goes on with
-// the members after it, if any, decoding them in turn.
+// endMember goes on after a job's final block, rest being the stream
+// after it (the chunks read ahead, then src; never the decoder's own
+// buffer): the sequential decoder takes it from there (see nextMember).
 func (r *Reader) endMember(rest io.Reader) error {
-	var t [8]byte
-	if _, err := io.ReadFull(rest, t[:]); err != nil {
-		if err == io.EOF {
-			err = io.ErrUnexpectedEOF
-		}
-		return err
-	}
-	if binary.LittleEndian.Uint32(t[:4]) != r.crc || binary.LittleEndian.Uint32(t[4:]) != r.size {
-		return ErrChecksum
-	}
-	// The next member's header, read in steps; what is read past it is
-	// the decoder's first input.
-	hb := make([]byte, 64)
-	n, err := io.ReadAtLeast(rest, hb, 1)
-	if n == 0 {
-		if err == io.EOF {
-			return io.EOF // no more members
-		}
-		return err
-	}
-	var h int
-	for {
-		if h, err = headerLen(hb[:n]); err != io.ErrUnexpectedEOF {
-			break
-		}
-		if n == len(hb) {
-			if len(hb) >= maxHeader {
-				return errLongHeader
-			}
-			hb = append(hb, make([]byte, len(hb))...)
-		}
-		k, rerr := io.ReadAtLeast(rest, hb[n:], 1)
-		n += k
-		if k == 0 {
-			if rerr == io.EOF {
-				rerr = io.ErrUnexpectedEOF
-			}
-			return rerr
-		}
-	}
-	if err != nil {
-		return err
-	}
-	// Later members are decoded in turn by this reader's own decoder, from
-	// an empty window: decoding ahead would need their boundaries, which
-	// only decoding finds.
-	r.seq, r.serial = true, true
 	if r.sbuf == nil {
 		r.sbuf = seqFree.get(windowSize + seqBytes + maxMatch + slack)
 	}
-	r.sop = windowSize
-	r.crc, r.size, r.hn = 0, 0, 0
-	if err := r.sd.reset(hb[h:n], 0, 0, rest); err != nil {
+	if err := r.sd.reset(nil, 0, 0, rest); err != nil {
 		return err
 	}
-	r.sd.minOut = windowSize
-	return nil
+	return r.nextMember()
 }
 
 // maxHeader bounds the gzip header of a second or later member, which is
@@ -993,13 +943,13 @@ const maxHeader = 1 << 20
 
 var errLongHeader = fmt.Errorf("%w: member header over %d bytes", ErrHeader, maxHeader)
 
-// nextMemberInTurn follows the final block of a member decoded in turn: it
-// checks the member's trailer and, when another member follows, reads its
-// header and sets the decoder on its first block, from an empty window,
-// for the rest of the stream. The decoder reads on from its own input:
-// nothing is copied, wrapped or read twice (its buffer is not handed to
-// anything that it could overwrite).
-func (r *Reader) nextMemberInTurn() error {
+// nextMember follows a member's final block, with the sequential decoder
+// at the bits after it: it checks the member's trailer and, when another
+// member follows, reads its header and sets the decoder on its first
+// block, from an empty window. Later members (eStargz layers have one per
+// file) are all decoded in turn, reading on from the decoder's input:
+// nothing is copied, wrapped or read twice.
+func (r *Reader) nextMember() error {
 	d := &r.sd
 	r.seq, r.serial = true, true
 	d.alignByte()
