@@ -21,10 +21,11 @@ var sarifMinusOne = map[string]bool{
 // defines as defaults, which the library writes out in full: empty arrays
 // and objects, and -1 for the properties in sarifMinusOne. A reader takes
 // an absent property for its default, so the log says the same with a
-// fifth fewer bytes and without thirty lines of noise a result. A run's "results" stays even when empty: SARIF reads
-// an empty results array as "no results" and an absent one as "the tool
-// produced none" (it did not run). Key order and everything else is kept;
-// the output is indented like go-sarif's.
+// fifth fewer bytes and a third fewer lines a result. A run's "results"
+// stays even when empty: SARIF reads an empty results array as "no
+// results" and an absent one as "the tool produced none" (it did not
+// run). Key order and everything else is kept; the output is indented
+// like go-sarif's.
 func compactSARIF(src []byte) ([]byte, error) {
 	dec := json.NewDecoder(bytes.NewReader(src))
 	dec.UseNumber()

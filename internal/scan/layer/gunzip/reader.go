@@ -300,7 +300,7 @@ func NewReader(src io.Reader, workers int) (*Reader, error) {
 		if !serial {
 			r.first = first // from chunkFree
 		}
-		r.sbuf = seqFree.get(windowSize + seqBytes + maxMatch + slack)
+		r.useSeqBuf()
 		r.sop = windowSize
 		if err := r.sd.reset(first, 0, r.pos, src); err != nil {
 			return nil, err
@@ -823,15 +823,21 @@ func (r *Reader) forget(off int64) {
 	r.chunks = r.chunks[i:]
 }
 
+// useSeqBuf gives r the output buffer of decoding in turn, if it has none
+// yet (leave returns it).
+func (r *Reader) useSeqBuf() {
+	if r.sbuf == nil {
+		r.sbuf = seqFree.get(windowSize + seqBytes + maxMatch + slack)
+	}
+}
+
 // decodeAgain decodes j's chunk sequentially from r.pos, with the bytes
 // before it known.
 func (r *Reader) decodeAgain(j *job) error {
 	j.release() // its chunks are all that is needed
 	r.again++
 	r.seq, r.cur = true, j
-	if r.sbuf == nil {
-		r.sbuf = seqFree.get(windowSize + seqBytes + maxMatch + slack)
-	}
+	r.useSeqBuf()
 	copy(r.sbuf[windowSize-r.hn:windowSize], r.hist[windowSize-r.hn:])
 	r.sop = windowSize
 	src := io.MultiReader(bytes.NewReader(j.next), &lazyRest{r: r, off: j.off + int64(len(j.data)+len(j.next))})
@@ -927,9 +933,7 @@ func (e errReader) Read([]byte) (int, error) { return 0, e.err }
 // after it (the chunks read ahead, then src; never the decoder's own
 // buffer): the sequential decoder takes it from there (see nextMember).
 func (r *Reader) endMember(rest io.Reader) error {
-	if r.sbuf == nil {
-		r.sbuf = seqFree.get(windowSize + seqBytes + maxMatch + slack)
-	}
+	r.useSeqBuf()
 	if err := r.sd.reset(nil, 0, 0, rest); err != nil {
 		return err
 	}
