@@ -1,6 +1,9 @@
 package gunzip
 
-import "errors"
+import (
+	"errors"
+	"math/bits"
+)
 
 // A table entry decodes one Huffman codeword looked up by the next bits of
 // the stream (least significant first):
@@ -155,12 +158,7 @@ func build(table []uint32, lens []uint8, tb uint, tmpl []uint32) (complete bool,
 	return complete, nil
 }
 
-// reverse returns the n low bits of c in reverse order.
+// reverse returns the n <= 16 low bits of c in reverse order.
 func reverse(c, n int) int {
-	r := 0
-	for range n {
-		r = r<<1 | c&1
-		c >>= 1
-	}
-	return r
+	return int(bits.Reverse16(uint16(c)) >> (16 - n))
 }

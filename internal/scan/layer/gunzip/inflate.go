@@ -400,30 +400,32 @@ func run[T uint8 | uint16](d *decoder, out []T, op, lim int, stop int64) (int, s
 			continue
 		}
 
-		// The Huffman loop keeps the bit reader in locals.
+		// The Huffman loop keeps the bit reader in locals. The next
+		// symbol's main-table entry is looked up before the refill (the
+		// bits it needs are already there), so that the lookup does not
+		// wait for the load, nor for a match's copy.
 		bits, n, pos, in := d.bits, d.n, d.pos, d.in
 		end8 := len(in) - 8
 		minOut := d.minOut
+		base := unsafe.Pointer(unsafe.SliceData(raw))
 		var err error
+		if n < 56 {
+			d.bits, d.n, d.pos = bits, n, pos
+			if err = d.refill(); err != nil {
+				return op, 0, err
+			}
+			bits, n, pos, in = d.bits, d.n, d.pos, d.in
+			end8 = len(in) - 8
+		}
+		e := d.lit[bits&(1<<litBits-1)]
 	loop:
 		for {
+			// Here at least 56 bits are buffered and e is the entry of
+			// the next litBits of them.
 			if op >= lim {
 				d.bits, d.n, d.pos = bits, n, pos
 				return op, stFull, nil
 			}
-			if pos <= end8 {
-				bits |= binary.LittleEndian.Uint64(in[pos:]) << n
-				pos += int(63-n) >> 3
-				n |= 56
-			} else {
-				d.bits, d.n, d.pos = bits, n, pos
-				if err = d.refill(); err != nil {
-					break loop
-				}
-				bits, n, pos, in = d.bits, d.n, d.pos, d.in
-				end8 = len(in) - 8
-			}
-			e := d.lit[bits&(1<<litBits-1)]
 			if e&fSub != 0 {
 				e = d.lit[int(e>>16)+int(bits>>litBits)&(1<<(e>>8&15)-1)]
 			}
@@ -444,7 +446,21 @@ func run[T uint8 | uint16](d *decoder, out []T, op, lim int, stop int64) (int, s
 						n -= uint(e & 0xff)
 						out[op] = T(e >> 16)
 						op++
+						// 11 or more bits are left: enough to look up.
+						e = d.lit[bits&(1<<litBits-1)]
 					}
+				}
+				if pos <= end8 {
+					bits |= binary.LittleEndian.Uint64(in[pos:]) << n
+					pos += int(63-n) >> 3
+					n |= 56
+				} else {
+					d.bits, d.n, d.pos = bits, n, pos
+					if err = d.refill(); err != nil {
+						break loop
+					}
+					bits, n, pos, in = d.bits, d.n, d.pos, d.in
+					end8 = len(in) - 8
 				}
 				continue
 			}
@@ -456,6 +472,7 @@ func run[T uint8 | uint16](d *decoder, out []T, op, lim int, stop int64) (int, s
 				err = fmt.Errorf("%w: invalid literal/length code", ErrCorrupt)
 				break loop
 			}
+			// A length (15+5 bits) and a distance (15+13) leave 8 or more.
 			eb := e >> 8 & 15
 			length := int(e>>16) + int(bits&(1<<eb-1))
 			bits >>= eb
@@ -479,11 +496,26 @@ func run[T uint8 | uint16](d *decoder, out []T, op, lim int, stop int64) (int, s
 				err = errTooFar
 				break loop
 			}
+			if pos <= end8 {
+				bits |= binary.LittleEndian.Uint64(in[pos:]) << n
+				pos += int(63-n) >> 3
+				n |= 56
+			} else {
+				d.bits, d.n, d.pos = bits, n, pos
+				if err = d.refill(); err != nil {
+					break loop
+				}
+				bits, n, pos, in = d.bits, d.n, d.pos, d.in
+				end8 = len(in) - 8
+			}
+			e = d.lit[bits&(1<<litBits-1)]
 			switch {
 			case dist*size >= 8:
-				s, t := from*size, op*size
+				// In bounds: op < lim, and out has maxMatch+slack
+				// elements past lim.
+				s, t := unsafe.Add(base, from*size), unsafe.Add(base, op*size)
 				for i := 0; i < length*size; i += 8 {
-					binary.LittleEndian.PutUint64(raw[t+i:], binary.LittleEndian.Uint64(raw[s+i:]))
+					*(*uint64)(unsafe.Add(t, i)) = *(*uint64)(unsafe.Add(s, i))
 				}
 			case dist == 1:
 				v := out[from]
