@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -329,6 +330,59 @@ func TestArch(t *testing.T) {
 	}
 	if kept != len(before)-1 {
 		t.Errorf("%d of %d fingerprints kept, want all but musl's", kept, len(before))
+	}
+}
+
+// TestTableCopies: the same package with the same findings in several
+// places (a Go stdlib in five binaries) is one table group listing the
+// places; a copy whose findings read differently keeps a group of its own.
+func TestTableCopies(t *testing.T) {
+	r := load(t, "alpine-3.4.6")
+	var copies []finding.Finding
+	for _, f := range r.Findings {
+		if f.Package.Name == "zlib" || f.Package.Name == "busybox" {
+			for _, dir := range []string{"opt/a", "opt/b"} {
+				c := f
+				c.Package.Path = dir + "/lib/apk/db/installed"
+				if dir == "opt/b" && f.Package.Name == "busybox" && f.FixedVersion != "" {
+					c.FixedVersion += "-other" // reads differently
+				}
+				copies = append(copies, c)
+			}
+		}
+	}
+	if len(copies) < 4 {
+		t.Fatal("no zlib or busybox findings")
+	}
+	r.Findings = append(r.Findings, copies...)
+	out := string(render(t, r, "table", Options{Color: ColorNever}))
+	for _, want := range []string{
+		"zlib 1.2.8-r2  apk, 3 places  (4 findings each)\n  in lib/apk/db/installed, opt/a/lib/apk/db/installed, opt/b/lib/apk/db/installed\n",
+		"busybox 1.24.2-r12  apk, 2 places  (",
+		"  in lib/apk/db/installed, opt/a/lib/apk/db/installed\n",
+		"busybox 1.24.2-r12  apk, opt/b/lib/apk/db/installed  (",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q", want)
+		}
+	}
+	if n := strings.Count(out, "\nzlib "); n != 1 {
+		t.Errorf("%d zlib groups, want 1", n)
+	}
+
+	var many []finding.Finding
+	for i := range 10 {
+		for _, f := range r.Findings {
+			if f.Package.Name == "zlib" && f.Package.Path == "lib/apk/db/installed" {
+				f.Package.Path = fmt.Sprintf("srv/%d/installed", i)
+				many = append(many, f)
+			}
+		}
+	}
+	r.Findings = append(r.Findings, many...)
+	out = string(render(t, r, "table", Options{Color: ColorNever}))
+	if want := "zlib 1.2.8-r2  apk, 13 places  (4 findings each)\n  in lib/apk/db/installed, opt/a/lib/apk/db/installed, opt/b/lib/apk/db/installed, srv/0/installed, srv/1/installed, srv/2/installed, srv/3/installed, srv/4/installed and 5 more\n"; !strings.Contains(out, want) {
+		t.Errorf("table lacks %q", want)
 	}
 }
 

@@ -95,6 +95,10 @@ type group struct {
 	// another architecture (libc6 for amd64 and for i386): the title
 	// names the architecture.
 	byArch bool
+	// also are the other places of the same package with the same
+	// findings (a Go toolchain's stdlib in five binaries, a jar copied
+	// into several applications): one group says it once for all.
+	also []string
 }
 
 func (t *tableWriter) render(r *finding.Report, now time.Time) {
@@ -189,7 +193,42 @@ func groupFindings(fs []finding.Finding) []*group {
 			strings.Compare(a.pkg.Arch, b.pkg.Arch),
 		)
 	})
-	return groups
+	return mergeCopies(groups)
+}
+
+// mergeCopies folds each group into the first one of the same package
+// (all but its path) whose rows would be the same, keeping the order.
+func mergeCopies(groups []*group) []*group {
+	type key struct {
+		typ, name, version, arch, purl, srcName, srcVersion string
+		byArch                                              bool
+	}
+	first := map[key][]*group{}
+	rows := func(g *group) []row {
+		rs := make([]row, len(g.findings))
+		for i, f := range g.findings {
+			rs[i] = findingRow(f)
+		}
+		return rs
+	}
+	out := groups[:0]
+	for _, g := range groups {
+		p := g.pkg
+		k := key{p.Type, p.Name, p.Version, p.Arch, p.PURL, p.SourceName, p.SourceVersion, g.byArch}
+		merged := false
+		for _, f := range first[k] {
+			if f.pkg.Path != p.Path && len(f.findings) == len(g.findings) && slices.Equal(rows(f), rows(g)) {
+				f.also = append(f.also, p.Path)
+				merged = true
+				break
+			}
+		}
+		if !merged {
+			first[k] = append(first[k], g)
+			out = append(out, g)
+		}
+	}
+	return out
 }
 
 // cmpBool orders true before false.
@@ -227,6 +266,9 @@ func (t *tableWriter) findings(groups []*group) {
 	for i, g := range groups {
 		fmt.Fprintln(t.b)
 		fmt.Fprintln(t.b, t.groupTitle(g))
+		if len(g.also) > 0 {
+			fmt.Fprintln(t.b, "  "+t.paint(sgrDim, "in "+places(append([]string{g.pkg.Path}, g.also...))))
+		}
 		t.row(head, widths, sgrDim)
 		for _, r := range rows[i] {
 			t.row(r, widths, "")
@@ -251,7 +293,10 @@ func (t *tableWriter) groupTitle(g *group) string {
 	if name, version := p.Source(); name != p.Name || version != p.Version {
 		about = append(about, "source "+strings.TrimSpace(name+" "+ifDiff(version, p.Version)))
 	}
-	if p.Path != "" {
+	switch {
+	case len(g.also) > 0:
+		about = append(about, fmt.Sprintf("%d places", 1+len(g.also)))
+	case p.Path != "":
 		about = append(about, p.Path)
 	}
 	s := t.paint(sgrBold, p.Name+" "+p.Version)
@@ -259,10 +304,29 @@ func (t *tableWriter) groupTitle(g *group) string {
 		s += "  " + t.paint(sgrDim, strings.Join(about, ", "))
 	}
 	n := plural(len(g.findings), "finding")
+	if len(g.also) > 0 {
+		n += " each"
+	}
 	if ex := len(g.findings) - g.active; ex > 0 {
 		n += fmt.Sprintf(", %d exempted", ex)
 	}
 	return s + "  (" + n + ")"
+}
+
+// maxPlaces is how many places of a package a group lists; JSON has all.
+const maxPlaces = 8
+
+// places lists paths, the first maxPlaces of them.
+func places(paths []string) string {
+	shown := make([]string, 0, maxPlaces)
+	for _, p := range paths[:min(len(paths), maxPlaces)] {
+		shown = append(shown, clean(p))
+	}
+	s := strings.Join(shown, ", ")
+	if n := len(paths) - len(shown); n > 0 {
+		s += fmt.Sprintf(" and %d more", n)
+	}
+	return s
 }
 
 func ifDiff(a, b string) string {
