@@ -44,6 +44,11 @@ type Upgrade struct {
 	// Packages are the installed package names this upgrade touches
 	// (binary packages of the source package), sorted.
 	Packages []string `json:"packages"`
+	// Paths are where the packages to upgrade are, sorted: the binaries,
+	// lockfiles, manifests or archives a language package was found in
+	// (which binary to rebuild, which lockfile to update). Empty for
+	// distribution packages, whose path is only the package database.
+	Paths []string `json:"paths,omitempty"`
 	// Fixes are the distinct advisory ids fixed, sorted.
 	Fixes []string `json:"fixes"`
 	// Count is the number of findings fixed (advisory x installed package).
@@ -116,9 +121,13 @@ func Plan(findings []Finding, compare CompareFunc) (*RemediationPlan, error) {
 		if !slices.Contains(u.Fixes, f.ID) {
 			u.Fixes = append(u.Fixes, f.ID)
 		}
+		if p := f.Package.Path; p != "" && !distro(k.typ) && !slices.Contains(u.Paths, p) {
+			u.Paths = append(u.Paths, p)
+		}
 	}
 	for _, k := range order {
 		u := groups[k]
+		slices.Sort(u.Paths)
 		slices.Sort(u.Packages)
 		slices.Sort(u.Fixes)
 		u.Remediation = u.sentence()
@@ -144,6 +153,14 @@ func (u *Upgrade) sentence() string {
 	if len(u.Packages) > 1 || (len(u.Packages) == 1 && u.Packages[0] != u.Package) {
 		detail = append(detail, "packages "+strings.Join(u.Packages, ", "))
 	}
+	if len(u.Paths) > 0 {
+		in := u.Paths[:min(len(u.Paths), maxSentencePaths)]
+		s := "in " + strings.Join(in, ", ")
+		if n := len(u.Paths) - len(in); n > 0 {
+			s += fmt.Sprintf(" and %d more", n)
+		}
+		detail = append(detail, s)
+	}
 	fixes := plural(u.Count, "finding")
 	if len(u.Fixes) != u.Count {
 		fixes += " of " + plural(len(u.Fixes), "advisory")
@@ -153,6 +170,20 @@ func (u *Upgrade) sentence() string {
 		return fmt.Sprintf("Rebuild the binaries built with Go %s using Go %s or later (%s).", u.InstalledVersion, u.UpgradeTo, strings.Join(detail, "; "))
 	}
 	return fmt.Sprintf("Upgrade %s from %s to %s (%s).", u.Package, u.InstalledVersion, u.UpgradeTo, strings.Join(detail, "; "))
+}
+
+// maxSentencePaths is how many paths a step's sentence names; Paths has
+// them all.
+const maxSentencePaths = 3
+
+// distro reports whether typ is a distribution's package type (as
+// pkg.Type.IsOS; this package imports nothing of drydock's).
+func distro(typ string) bool {
+	switch typ {
+	case "apk", "deb", "rpm":
+		return true
+	}
+	return false
 }
 
 func plural(n int, noun string) string {

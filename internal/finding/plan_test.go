@@ -164,19 +164,35 @@ func TestPlanErrors(t *testing.T) {
 
 // TestPlanGoStandardLibrary checks that the plan's step for the Go standard
 // library says what to do (rebuild with a newer Go), not "upgrade stdlib",
-// which is no package anyone can upgrade.
+// which is no package anyone can upgrade, and which binaries to rebuild.
 func TestPlanGoStandardLibrary(t *testing.T) {
 	std := Package{Name: "stdlib", Version: "1.20.14", Type: "go-module", Path: "usr/local/bin/vulnfixture"}
 	findings := []Finding{
 		{ID: "GO-2024-2598", FixStatus: FixAvailable, FixedVersion: "1.21.8", Package: std},
 		{ID: "GO-2024-2599", FixStatus: FixAvailable, FixedVersion: "1.21.9", Package: std},
 	}
-	got, err := Plan(findings, func(_, a, b string) (int, error) { return strings.Compare(a, b), nil })
+	byString := func(_, a, b string) (int, error) { return strings.Compare(a, b), nil }
+	got, err := Plan(findings, byString)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "Rebuild the binaries built with Go 1.20.14 using Go 1.21.9 or later (fixes 2 findings)."
+	want := "Rebuild the binaries built with Go 1.20.14 using Go 1.21.9 or later (in usr/local/bin/vulnfixture; fixes 2 findings)."
 	if len(got.Upgrades) != 1 || got.Upgrades[0].Remediation != want {
 		t.Errorf("plan %+v, want one step: %s", got.Upgrades, want)
+	}
+
+	// The same toolchain in five binaries: one step; the sentence names
+	// three of them, Paths all.
+	for _, bin := range []string{"yq", "crane", "dlv", "golangci-lint"} {
+		std.Path = "usr/local/bin/" + bin
+		findings = append(findings, Finding{ID: "GO-2024-2598", FixStatus: FixAvailable, FixedVersion: "1.21.8", Package: std})
+	}
+	if got, err = Plan(findings, byString); err != nil {
+		t.Fatal(err)
+	}
+	want = "Rebuild the binaries built with Go 1.20.14 using Go 1.21.9 or later (in usr/local/bin/crane, usr/local/bin/dlv, usr/local/bin/golangci-lint and 2 more; fixes 6 findings of 2 advisories)."
+	paths := []string{"usr/local/bin/crane", "usr/local/bin/dlv", "usr/local/bin/golangci-lint", "usr/local/bin/vulnfixture", "usr/local/bin/yq"}
+	if len(got.Upgrades) != 1 || got.Upgrades[0].Remediation != want || !slices.Equal(got.Upgrades[0].Paths, paths) {
+		t.Errorf("plan %+v, want one step: %s, paths %v", got.Upgrades, want, paths)
 	}
 }
