@@ -14,6 +14,12 @@
 // older fat Mach-O file of that size is reported as unreadable, with a
 // warning.
 //
+// Each module also carries the packages of it that have code in the
+// binary ([pkg.Package.GoPackages]), read from the function name table
+// the linker writes for the runtime (pclntab, Go 1.16 and later; inlined
+// functions included), whole or as the stream passes it: the matcher
+// exempts Go advisories about packages none of which is linked.
+//
 // Reported: every dependency module (its replacement when replaced by a
 // versioned module), the main module, and the standard library as module
 // "stdlib". Modules built from a directory, with version "(devel)" (the

@@ -34,7 +34,7 @@ var (
 func (Extractor) Name() string { return "go/binary" }
 
 // Version implements extract.Extractor.
-func (Extractor) Version() int { return 3 } // 2: "(devel)" modules skipped; 3: go1.26 "-X:" experiments
+func (Extractor) Version() int { return 4 } // 2: "(devel)" modules skipped; 3: go1.26 "-X:" experiments; 4: linked packages
 
 // Wants implements extract.Extractor: executable regular files.
 func (Extractor) Wants(p string, fi fs.FileInfo) bool {
@@ -43,8 +43,9 @@ func (Extractor) Wants(p string, fi fs.FileInfo) bool {
 }
 
 // Reduce implements layer.Reducer: it keeps the build information text
-// (runtime/debug.BuildInfo.String form) of a Go executable, nothing of any
-// other file.
+// (runtime/debug.BuildInfo.String form) of a Go executable and, after a
+// NUL byte, the packages linked into it (see linkedPackages), one per
+// line; nothing of any other file.
 func (Extractor) Reduce(p string, data []byte) ([]byte, error) {
 	if !isExecutable(data) {
 		return nil, nil
@@ -55,7 +56,12 @@ func (Extractor) Reduce(p string, data []byte) ([]byte, error) {
 		// interest, not an error.
 		return nil, nil
 	}
-	return []byte(bi.String()), nil
+	out := []byte(bi.String())
+	if linked := linkedPackages(data); len(linked) > 0 {
+		out = append(out, 0)
+		out = append(out, strings.Join(linked, "\n")...)
+	}
+	return out, nil
 }
 
 // isExecutable reports whether data starts as an ELF, PE or Mach-O file
@@ -72,19 +78,20 @@ func (Extractor) Extract(ctx context.Context, in extract.Input) ([]pkg.Package, 
 			in.Logger.WarnContext(ctx, "go binary skipped", "path", f.Path, "err", f.Err)
 			continue
 		}
+		info, linked, _ := bytes.Cut(f.Data, []byte{0})
 		// A line of build information is at most one package: count them
 		// before ParseBuildInfo makes a module of each.
-		if err := in.TooMany(len(out) + bytes.Count(f.Data, []byte("\n"))); err != nil {
+		if err := in.TooMany(len(out) + bytes.Count(info, []byte("\n"))); err != nil {
 			return nil, fmt.Errorf("%s: %w", f.Path, err)
 		}
-		bi, err := debug.ParseBuildInfo(string(f.Data))
+		bi, err := debug.ParseBuildInfo(string(info))
 		if err != nil {
 			in.Logger.WarnContext(ctx, "go build info unreadable", "path", f.Path, "err", err)
 			continue
 		}
 		if bi.GoVersion == "" {
 			// String writes a "go\tgo1.x" line that ParseBuildInfo skips.
-			first, _, _ := strings.Cut(string(f.Data), "\n")
+			first, _, _ := strings.Cut(string(info), "\n")
 			if v, ok := strings.CutPrefix(first, "go\t"); ok {
 				bi.GoVersion = v
 			}
@@ -92,6 +99,9 @@ func (Extractor) Extract(ctx context.Context, in extract.Input) ([]pkg.Package, 
 		pkgs := Packages(bi)
 		for i := range pkgs {
 			pkgs[i].Path = f.Path
+		}
+		if len(linked) > 0 {
+			attachLinked(pkgs, bi, strings.Split(string(linked), "\n"))
 		}
 		out = append(out, pkgs...)
 	}

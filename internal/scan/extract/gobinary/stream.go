@@ -8,6 +8,7 @@ import (
 	"io"
 	"runtime/debug"
 	"slices"
+	"strings"
 
 	"github.com/drydock/drydock/internal/scan/extract/binstream"
 	"github.com/drydock/drydock/internal/scan/layer"
@@ -60,7 +61,7 @@ const (
 // pointers to file offsets. An older binary whose segments cannot be read
 // (a fat Mach-O file) is reported as unreadable rather than guessed at.
 func (Extractor) ReduceStream(p string, r io.Reader, size int64) ([]byte, error) {
-	s := &streamScan{w: binstream.NewWindow(r, windowMax)}
+	s := &streamScan{w: binstream.NewWindow(r, windowMax), size: size, pkgs: pkgSet{}}
 	s.w.Need(headBytes)
 	head := s.w.From(0)
 	if !isExecutable(head) {
@@ -75,7 +76,12 @@ func (Extractor) ReduceStream(p string, r io.Reader, size int64) ([]byte, error)
 	if err != nil || vers == "" {
 		return nil, err
 	}
-	return text(vers, mod), nil
+	out := text(vers, mod)
+	if linked := s.pkgs.sorted(); out != nil && s.pcln == pclnRead && linked != nil {
+		out = append(out, 0)
+		out = append(out, strings.Join(linked, "\n")...)
+	}
+	return out, nil
 }
 
 // windowMax is the most of a file held at once: room for a module
@@ -114,6 +120,68 @@ type streamScan struct {
 	nextVersion    [2]int64 // next offset to search each version mark from
 	nextMod        int64
 	modBytes       int64 // held in mods, at most maxInfo
+
+	// The function name table (see linkedPackages), in read-only data
+	// before the build information: pcln says how far its reading got;
+	// nextPcln is the next offset to look for a pcHeader at, names and
+	// namesEnd the part of the table not read yet, pkgs what was read.
+	size            int64 // the file's
+	pcln            int
+	nextPcln        int64
+	names, namesEnd int64
+	pkgs            pkgSet
+}
+
+// Stages of reading the function name table.
+const (
+	pclnSearch = iota // looking for its header
+	pclnNames         // reading the names
+	pclnRead          // read
+)
+
+// readNames looks for the pcHeader among the bytes held and reads the
+// function names they hold, as linkedPackages does with the whole file.
+func (s *streamScan) readNames() {
+	end := s.w.End()
+	for s.pcln == pclnSearch {
+		at := int64(-1)
+		for _, pat := range magicPatterns {
+			if i := s.w.Index(s.nextPcln, pat); i >= 0 && (at < 0 || i < at) {
+				at = i
+			}
+		}
+		if at < 0 {
+			s.nextPcln = max(s.nextPcln, end-3)
+			return
+		}
+		if at+pclnHeaderMax > end && !s.w.Done() {
+			s.nextPcln = at // wait for the whole header
+			return
+		}
+		s.nextPcln = at + 1
+		if names, cu, ok := pclnHeader(s.w.Bytes(at, int(min(pclnHeaderMax, end-at))), at, s.size-at); ok {
+			s.pcln, s.names, s.namesEnd = pclnNames, at+names, at+cu
+		}
+	}
+	if s.pcln != pclnNames || s.names >= end {
+		return
+	}
+	b := s.w.Bytes(s.names, int(min(end, s.namesEnd)-s.names))
+	if s.names+int64(len(b)) < s.namesEnd {
+		// The complete names held; the one cut short waits for the rest.
+		i := bytes.LastIndexByte(b, 0)
+		if i < 0 {
+			if len(b) > maxName {
+				s.pkgs[""], s.pcln = true, pclnRead // no real table
+			}
+			return
+		}
+		b = b[:i+1]
+	}
+	s.pkgs.add(b)
+	if s.names += int64(len(b)); s.names >= s.namesEnd {
+		s.pcln = pclnRead
+	}
 }
 
 // find streams the file to its build information: the Go version and the
@@ -121,6 +189,9 @@ type streamScan struct {
 func (s *streamScan) find() (vers, mod string, err error) {
 	var pos int64 // next offset to look for the magic at
 	for {
+		if s.pcln != pclnRead {
+			s.readNames()
+		}
 		if s.versions != nil {
 			s.collect()
 		}
@@ -149,6 +220,12 @@ func (s *streamScan) find() (vers, mod string, err error) {
 		keep := pos
 		if s.versions != nil {
 			keep = min(keep, s.nextMod, s.nextVersion[0], s.nextVersion[1])
+		}
+		switch s.pcln {
+		case pclnSearch:
+			keep = min(keep, s.nextPcln)
+		case pclnNames:
+			keep = min(keep, s.names)
 		}
 		s.w.Drop(keep)
 		if !s.w.More() && !s.w.Done() {

@@ -123,6 +123,11 @@ func TestReduceStreamEqualsReduce(t *testing.T) {
 			if err != nil || c.goBinary && want == nil {
 				t.Fatalf("Reduce = %q, %v", want, err)
 			}
+			// Every Go build here (1.17 and later) has a function name
+			// table: the linked packages follow a NUL byte.
+			if _, linked, _ := bytes.Cut(want, []byte{0}); c.goBinary && !bytes.Contains(linked, []byte("runtime\n")) {
+				t.Errorf("no linked packages in %q", want)
+			}
 			readers := []io.Reader{bytes.NewReader(c.bin), iotest.HalfReader(bytes.NewReader(c.bin))}
 			if len(c.bin) < 16<<20 {
 				readers = append(readers, iotest.OneByteReader(bytes.NewReader(c.bin)))
