@@ -82,13 +82,17 @@ const (
 	ExemptionRule       = "rule"        // an exemption stored in drydock
 	ExemptionIgnoreFile = "ignore-file" // drydock scan --ignore-file
 	ExemptionVEX        = "vex"         // a VEX statement (see Finding.VEX)
+	// ExemptionNotLinked: the advisory is about packages of a Go module
+	// that the binary links no code of (its function table says so).
+	ExemptionNotLinked = "not-linked"
 )
 
 // Exemption says why a finding is silenced.
 type Exemption struct {
 	// ID identifies the exemption rule, when it has one.
 	ID string `json:"id,omitempty"`
-	// Source is ExemptionRule, ExemptionIgnoreFile or ExemptionVEX.
+	// Source is ExemptionRule, ExemptionIgnoreFile, ExemptionVEX or
+	// ExemptionNotLinked.
 	Source string `json:"source"`
 	// Scope is where the rule applies: subscription, registry, repository,
 	// image or package (empty for ignore files and VEX).

@@ -325,8 +325,10 @@ func cyclonedxVulnerability(f *finding.Finding, ref string) cdx.Vulnerability {
 }
 
 // cyclonedxAnalysis describes a silenced finding: a VEX statement as the
-// impact analysis it is; an exemption as a decision not to fix, with its
-// reason (no claim about exploitability is made).
+// impact analysis it is; a Go binary that links no code of the vulnerable
+// packages as not affected, the code not present; any other exemption as
+// a decision not to fix, with its reason (no claim about exploitability
+// is made).
 func cyclonedxAnalysis(f *finding.Finding) *cdx.VulnerabilityAnalysis {
 	if !f.Exempted {
 		return nil
@@ -344,6 +346,10 @@ func cyclonedxAnalysis(f *finding.Finding) *cdx.VulnerabilityAnalysis {
 			a.LastUpdated = x.Timestamp.UTC().Format(time.RFC3339)
 		}
 		return a
+	}
+	if e := f.Exemption; e != nil && e.Source == finding.ExemptionNotLinked {
+		// drydock's own finding: the vulnerable code is not in the binary.
+		return &cdx.VulnerabilityAnalysis{State: cdx.IASNotAffected, Justification: cdx.IAJCodeNotPresent, Detail: e.Reason}
 	}
 	a := &cdx.VulnerabilityAnalysis{Response: &[]cdx.ImpactAnalysisResponse{cdx.IARWillNotFix}}
 	if e := f.Exemption; e != nil {

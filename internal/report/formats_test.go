@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	cdx "github.com/CycloneDX/cyclonedx-go"
+	"github.com/google/go-cmp/cmp"
 	"github.com/owenrumney/go-sarif/v3/pkg/report/v210/sarif"
 	spdxjson "github.com/spdx/tools-golang/json"
 	"github.com/spdx/tools-golang/spdx/v2/common"
@@ -606,4 +607,39 @@ func FuzzIndent(f *testing.F) {
 			t.Errorf("indent(%q) =\n%s\nwant\n%s", compact.Bytes(), got, want.Bytes())
 		}
 	})
+}
+
+// TestCycloneDXNotLinked: a finding exempted because its Go binary links
+// no code of the vulnerable packages is, in CycloneDX, not affected, the
+// code not present, with the reason.
+func TestCycloneDXNotLinked(t *testing.T) {
+	r := load(t, "alpine-3.4.6")
+	std := finding.Package{Name: "stdlib", Version: "1.20.14", Type: "go-module", PURL: "pkg:golang/stdlib@1.20.14", Path: "usr/local/bin/app"}
+	r.Packages = append(r.Packages, std)
+	r.Findings = append(r.Findings, finding.Finding{ID: "GO-2024-2609", Package: std, FixStatus: finding.FixAvailable, FixedVersion: "1.21.8",
+		Exempted: true, Exemption: &finding.Exemption{Source: finding.ExemptionNotLinked, Reason: "usr/local/bin/app links no code of package net/mail, where the vulnerability is"}})
+	out := render(t, r, "cyclonedx", Options{})
+	res, err := cyclonedxSchema(t).Validate(gojsonschema.NewBytesLoader(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range res.Errors() {
+		t.Errorf("CycloneDX 1.6 schema: %s", e)
+	}
+	var bom cdx.BOM
+	if err := cdx.NewBOMDecoder(bytes.NewReader(out), cdx.BOMFileFormatJSON).Decode(&bom); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range *bom.Vulnerabilities {
+		if v.ID != "GO-2024-2609" {
+			continue
+		}
+		want := &cdx.VulnerabilityAnalysis{State: cdx.IASNotAffected, Justification: cdx.IAJCodeNotPresent,
+			Detail: "usr/local/bin/app links no code of package net/mail, where the vulnerability is"}
+		if diff := cmp.Diff(want, v.Analysis); diff != "" {
+			t.Errorf("analysis (-want +got):\n%s", diff)
+		}
+		return
+	}
+	t.Error("no vulnerability GO-2024-2609")
 }

@@ -386,6 +386,33 @@ func TestTableCopies(t *testing.T) {
 	}
 }
 
+// TestTableNotLinked: findings exempted because their binary links no code
+// of the vulnerable packages are summed up in one line under their group's
+// rows, not a row each; the title counts them.
+func TestTableNotLinked(t *testing.T) {
+	r := load(t, "alpine-3.4.6")
+	std := finding.Package{Name: "stdlib", Version: "1.20.14", Type: "go-module", Path: "usr/local/bin/app"}
+	for i, id := range []string{"GO-2024-2598", "GO-2024-2609", "GO-2024-2888"} {
+		f := finding.Finding{ID: id, Package: std, FixStatus: finding.FixAvailable, FixedVersion: "1.21.8", Title: "title " + id}
+		if i > 0 {
+			f.Exempted = true
+			f.Exemption = &finding.Exemption{Source: finding.ExemptionNotLinked, Reason: "usr/local/bin/app links no code of package net/mail"}
+		}
+		r.Findings = append(r.Findings, f)
+	}
+	out := string(render(t, r, "table", Options{Color: ColorNever}))
+	want := "stdlib 1.20.14  go-module, usr/local/bin/app  (3 findings, 2 not linked)\n" +
+		"  SEVERITY  ID              FIXED IN    TITLE\n" +
+		"  Unknown   GO-2024-2598    1.21.8      title GO-2024-2598\n" +
+		"  Not linked, exempted: GO-2024-2609, GO-2024-2888 (the binary has no code of their packages)\n"
+	if !strings.Contains(out, want) {
+		t.Errorf("table lacks\n%s\nin\n%s", want, out)
+	}
+	if strings.Contains(out, "title GO-2024-2609") || strings.Contains(out, "links no code") {
+		t.Error("a not-linked finding has a row")
+	}
+}
+
 func TestTableContent(t *testing.T) {
 	out := string(render(t, load(t, "alpine-3.4.6"), "table", Options{Color: ColorNever}))
 	for _, want := range []string{

@@ -256,6 +256,9 @@ func (t *tableWriter) findings(groups []*group) {
 	rows := make([][]row, len(groups))
 	for i, g := range groups {
 		for _, f := range g.findings {
+			if notLinked(f) {
+				continue // summed up under the rows
+			}
 			r := findingRow(f)
 			rows[i] = append(rows[i], r)
 			for c := range widths {
@@ -269,14 +272,50 @@ func (t *tableWriter) findings(groups []*group) {
 		if len(g.also) > 0 {
 			fmt.Fprintln(t.b, "  "+t.paint(sgrDim, "in "+places(append([]string{g.pkg.Path}, g.also...))))
 		}
-		t.row(head, widths, sgrDim)
+		if len(rows[i]) > 0 {
+			t.row(head, widths, sgrDim)
+		}
 		for _, r := range rows[i] {
 			t.row(r, widths, "")
 			if r.why != "" {
 				fmt.Fprintln(t.b, "    "+t.paint(sgrDim, r.why))
 			}
 		}
+		if ids := notLinkedIDs(g); len(ids) > 0 {
+			fmt.Fprintln(t.b, "  "+t.paint(sgrDim, "Not linked, exempted: "+ids))
+		}
 	}
+}
+
+// notLinked reports whether f is exempted because its binary links no code
+// of the vulnerable packages: the table names such findings under their
+// group's rows, in one line, not a row each.
+func notLinked(f *finding.Finding) bool {
+	return f.Exempted && f.Exemption != nil && f.Exemption.Source == finding.ExemptionNotLinked
+}
+
+// maxNotLinked is how many ids of not-linked findings a group names.
+const maxNotLinked = 6
+
+// notLinkedIDs lists the ids of g's not-linked findings.
+func notLinkedIDs(g *group) string {
+	var ids []string
+	n := 0
+	for _, f := range g.findings {
+		if notLinked(f) {
+			if n++; n <= maxNotLinked {
+				ids = append(ids, clean(f.ID))
+			}
+		}
+	}
+	s := strings.Join(ids, ", ")
+	if n > len(ids) {
+		s += fmt.Sprintf(" and %d more", n-len(ids))
+	}
+	if n > 0 {
+		s += " (the binary has no code of their packages)"
+	}
+	return s
 }
 
 func (t *tableWriter) groupTitle(g *group) string {
@@ -307,7 +346,16 @@ func (t *tableWriter) groupTitle(g *group) string {
 	if len(g.also) > 0 {
 		n += " each"
 	}
-	if ex := len(g.findings) - g.active; ex > 0 {
+	unlinked := 0
+	for _, f := range g.findings {
+		if notLinked(f) {
+			unlinked++
+		}
+	}
+	if unlinked > 0 {
+		n += fmt.Sprintf(", %d not linked", unlinked)
+	}
+	if ex := len(g.findings) - g.active - unlinked; ex > 0 {
 		n += fmt.Sprintf(", %d exempted", ex)
 	}
 	return s + "  (" + n + ")"

@@ -49,6 +49,11 @@
 // the report's plan are written by package finding; [Compare] orders the
 // versions of each package type for the plan.
 //
+// A Go module's finding is exempted (source "not-linked") when the Go
+// vulnerability database names the packages the vulnerability is in and
+// the binary links code of none of them ([pkg.Package.GoPackages]):
+// listed, with the reason, but not counted.
+//
 // # End of life
 //
 // [Release.EOL] carries the end of security support that the distribution

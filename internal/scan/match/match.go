@@ -23,7 +23,8 @@ import (
 //
 //	1: the rules up to 2026-11-28
 //	2: Maven qualifier lists ordered as Maven master (2.2.11.Final-redhat-00001 > 2.2.11.Final)
-const Revision = 2
+//	3: Go advisories about packages a binary does not link are exempted (see notLinked)
+const Revision = 3
 
 // Options tune [Match].
 type Options struct {
@@ -88,6 +89,10 @@ func Match(ctx context.Context, db DB, pkgs []pkg.Package, opts Options) ([]find
 			f, err := build(db, p, g)
 			if err != nil {
 				return nil, err
+			}
+			if paths := notLinked(p, g); paths != nil {
+				f.Exempted = true
+				f.Exemption = &finding.Exemption{Source: finding.ExemptionNotLinked, Reason: notLinkedReason(p, paths)}
 			}
 			out = append(out, f)
 		}
