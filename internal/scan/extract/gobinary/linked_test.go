@@ -109,3 +109,22 @@ func TestAttachLinked(t *testing.T) {
 		t.Errorf("GoPackages (-want +got):\n%s", diff)
 	}
 }
+
+// FuzzLinkedPackages: any bytes give a sorted list of distinct, non-empty
+// import paths or nil, never a panic.
+func FuzzLinkedPackages(f *testing.F) {
+	h := append(make([]byte, 64), 0xf1, 0xff, 0xff, 0xff, 0, 0, 1, 8)
+	for _, w := range []byte{1, 1, 0, 72, 83, 83, 83, 83} {
+		h = append(h, w, 0, 0, 0, 0, 0, 0, 0)
+	}
+	f.Add(append(h, "net/mail.F\x00"...))
+	f.Add([]byte{0xfa, 0xff, 0xff, 0xff, 0, 0, 4, 4, 1, 0, 0, 0, 1, 0, 0, 0, 36, 0, 0, 0, 40, 0, 0, 0, 40, 0, 0, 0, 40, 0, 0, 0, 40, 0, 0, 0, 'a', '.', 'b', 0})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		got := linkedPackages(data)
+		for i, p := range got {
+			if p == "" || i > 0 && got[i-1] >= p {
+				t.Fatalf("linkedPackages = %q", got)
+			}
+		}
+	})
+}
