@@ -44,17 +44,36 @@ const (
 // among them cannot run in the binary, whatever version of its module
 // the build information names.
 func linkedPackages(data []byte) []string {
-	for off := 0; ; {
-		i := indexMagic(data[off:])
-		if i < 0 {
+	// Each magic number is searched for once over the data: the four
+	// bytes of one are common in code (0xfffffffa is -6), and searching
+	// for all of them again after each false one took seconds.
+	var next [numPatterns]int
+	for i, pat := range magicPatterns {
+		next[i] = bytes.Index(data, pat)
+	}
+	for {
+		at := -1
+		for _, n := range next {
+			if n >= 0 && (at < 0 || n < at) {
+				at = n
+			}
+		}
+		if at < 0 {
 			return nil
 		}
-		at := off + i
-		off = at + 1
 		if names, cu, ok := pclnHeader(data[at:min(len(data), at+pclnHeaderMax)], int64(at), int64(len(data)-at)); ok {
 			set := pkgSet{}
 			set.add(data[at+int(names) : at+int(cu)])
 			return set.sorted()
+		}
+		for i, n := range next {
+			if n == at {
+				if j := bytes.Index(data[at+1:], magicPatterns[i]); j >= 0 {
+					next[i] = at + 1 + j
+				} else {
+					next[i] = -1
+				}
+			}
 		}
 	}
 }
@@ -62,33 +81,21 @@ func linkedPackages(data []byte) []string {
 // pclnHeaderMax is the longest pcHeader.
 const pclnHeaderMax = 8 + 8*8
 
+// numPatterns is the number of magic numbers, each in two byte orders.
+const numPatterns = 6
+
 // magicPatterns are the pcHeader magic numbers in either byte order.
-var magicPatterns = func() (out [][]byte) {
+var magicPatterns = func() (out [numPatterns][]byte) {
+	i := 0
 	for _, m := range pclnMagics {
 		for _, bo := range []binary.ByteOrder{binary.LittleEndian, binary.BigEndian} {
-			pat := make([]byte, 4)
-			bo.PutUint32(pat, m.magic)
-			out = append(out, pat)
+			out[i] = make([]byte, 4)
+			bo.PutUint32(out[i], m.magic)
+			i++
 		}
 	}
 	return out
 }()
-
-// indexMagic returns the offset of the first pcHeader magic number in b,
-// -1 if none.
-func indexMagic(b []byte) int {
-	best := -1
-	for _, pat := range magicPatterns {
-		end := len(b)
-		if best >= 0 {
-			end = min(end, best+len(pat)-1)
-		}
-		if i := bytes.Index(b[:end], pat); i >= 0 && (best < 0 || i < best) {
-			best = i
-		}
-	}
-	return best
-}
 
 // pclnHeader reads the pcHeader that would start at file offset at, given
 // its first bytes h (up to pclnHeaderMax) and how many bytes the file has

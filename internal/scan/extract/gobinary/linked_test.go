@@ -1,6 +1,7 @@
 package gobinary
 
 import (
+	"bytes"
 	"os"
 	"runtime/debug"
 	"slices"
@@ -127,4 +128,20 @@ func FuzzLinkedPackages(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestManyFalseMagics: a magic number's four bytes are common in code
+// (0xfffffffa is -6); a million of them, none a header, are passed over in
+// one search per magic number, whole or as a stream (searching for every
+// magic number again after each took seconds per binary; here it would
+// not end).
+func TestManyFalseMagics(t *testing.T) {
+	data := append([]byte("\x7fELF"), make([]byte, 60)...)
+	data = append(data, bytes.Repeat([]byte{0xfa, 0xff, 0xff, 0xff}, 1<<20)...)
+	if got := linkedPackages(data); got != nil {
+		t.Errorf("linkedPackages = %q", got)
+	}
+	if out, err := (Extractor{}).ReduceStream("bin", bytes.NewReader(data), int64(len(data))); out != nil || err != nil {
+		t.Errorf("ReduceStream = %.40q, %v", out, err)
+	}
 }
