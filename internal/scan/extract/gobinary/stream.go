@@ -240,11 +240,11 @@ func (s *streamScan) find() (vers, mod string, err error) {
 		}
 		switch s.pcln {
 		case pclnSearch:
-			for i := range s.magicAt {
-				keep = min(keep, s.magicFrom[i])
-				if s.magicAt[i] >= 0 {
-					keep = min(keep, s.magicAt[i])
+			for i, at := range s.magicAt {
+				if at < 0 {
+					at = s.magicFrom[i]
 				}
+				keep = min(keep, at)
 			}
 		case pclnNames:
 			keep = min(keep, s.names)
