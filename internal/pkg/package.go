@@ -73,12 +73,12 @@ type Package struct {
 	// the distribution patches it, and its advisories reach it through the
 	// owner. Empty for OS packages and for packages no OS package owns.
 	OwnedBy string
-	// GoPackages are, for a module found in a Go binary, the import paths
-	// of its packages with code in the binary, sorted: an advisory about
-	// packages none of which is among them cannot affect the binary. Nil
-	// when not known (a binary read as a stream, one built before Go
-	// 1.16, a module replaced by another module path).
-	GoPackages []string `json:",omitempty"`
+	// GoPackages are, for a module found in a Go binary, its packages
+	// with code in the binary, sorted by import path, with their
+	// functions: an advisory about packages or functions none of which is
+	// among them cannot affect the binary. Nil when not known (a binary
+	// built before Go 1.16, a module replaced by another module path).
+	GoPackages []GoPackage `json:",omitempty"`
 }
 
 // Source returns the source package name and version (falling back to the

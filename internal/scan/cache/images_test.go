@@ -134,10 +134,19 @@ func fill(t *testing.T, v reflect.Value, seed string) {
 		case reflect.Bool:
 			f.SetBool(true)
 		case reflect.Slice:
-			if f.Type().Elem().Kind() != reflect.String {
+			switch f.Type().Elem().Kind() {
+			case reflect.String:
+				f.Set(reflect.ValueOf([]string{s, s + "-2"}).Convert(f.Type()))
+			case reflect.Uint8:
+				f.Set(reflect.ValueOf([]byte(s)).Convert(f.Type()))
+			case reflect.Struct:
+				f.Set(reflect.MakeSlice(f.Type(), 2, 2))
+				for j := range 2 {
+					fill(t, f.Index(j), fmt.Sprint(s, "-", j))
+				}
+			default:
 				t.Fatalf("%s: fill has no rule for %s", s, f.Type())
 			}
-			f.Set(reflect.ValueOf([]string{s, s + "-2"}).Convert(f.Type()))
 		case reflect.Pointer:
 			p := reflect.New(f.Type().Elem())
 			fill(t, p.Elem(), s)

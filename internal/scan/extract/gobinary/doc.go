@@ -15,10 +15,12 @@
 // warning.
 //
 // Each module also carries the packages of it that have code in the
-// binary ([pkg.Package.GoPackages]), read from the function name table
-// the linker writes for the runtime (pclntab, Go 1.16 and later; inlined
-// functions included), whole or as the stream passes it: the matcher
-// exempts Go advisories about packages none of which is linked.
+// binary, with their functions ([pkg.Package.GoPackages]), read from the
+// function name table the linker writes for the runtime (pclntab, Go 1.16
+// and later; inlined functions included), whole (an ELF file's
+// .gopclntab section, else a search for its header) or as the stream
+// passes it: the matcher exempts Go advisories about packages or
+// functions the binary has no code of.
 //
 // Reported: every dependency module (its replacement when replaced by a
 // versioned module), the main module, and the standard library as module

@@ -34,7 +34,7 @@ var (
 func (Extractor) Name() string { return "go/binary" }
 
 // Version implements extract.Extractor.
-func (Extractor) Version() int { return 4 } // 2: "(devel)" modules skipped; 3: go1.26 "-X:" experiments; 4: linked packages
+func (Extractor) Version() int { return 5 } // 2: "(devel)" modules skipped; 3: go1.26 "-X:" experiments; 4: linked packages; 5: their functions
 
 // Wants implements extract.Extractor: executable regular files.
 func (Extractor) Wants(p string, fi fs.FileInfo) bool {
@@ -44,8 +44,8 @@ func (Extractor) Wants(p string, fi fs.FileInfo) bool {
 
 // Reduce implements layer.Reducer: it keeps the build information text
 // (runtime/debug.BuildInfo.String form) of a Go executable and, after a
-// NUL byte, the packages linked into it (see linkedPackages), one per
-// line; nothing of any other file.
+// NUL byte, the packages linked into it with their functions (see
+// linkedPackages); nothing of any other file.
 func (Extractor) Reduce(p string, data []byte) ([]byte, error) {
 	if !isExecutable(data) {
 		return nil, nil
@@ -59,7 +59,7 @@ func (Extractor) Reduce(p string, data []byte) ([]byte, error) {
 	out := []byte(bi.String())
 	if linked := linkedPackages(data); len(linked) > 0 {
 		out = append(out, 0)
-		out = append(out, strings.Join(linked, "\n")...)
+		out = append(out, linked...)
 	}
 	return out, nil
 }
@@ -100,8 +100,8 @@ func (Extractor) Extract(ctx context.Context, in extract.Input) ([]pkg.Package, 
 		for i := range pkgs {
 			pkgs[i].Path = f.Path
 		}
-		if len(linked) > 0 {
-			attachLinked(pkgs, bi, strings.Split(string(linked), "\n"))
+		if gps := parseLines(linked); gps != nil {
+			attachLinked(pkgs, bi, gps)
 		}
 		out = append(out, pkgs...)
 	}

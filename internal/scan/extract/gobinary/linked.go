@@ -2,6 +2,8 @@ package gobinary
 
 import (
 	"bytes"
+	"debug/elf"
+	"encoding/base64"
 	"encoding/binary"
 	"net/url"
 	"runtime/debug"
@@ -28,22 +30,32 @@ var pclnMagics = []struct {
 	{0xfffffffa, 7}, // Go 1.16, 1.17
 }
 
-// maxFuncs bounds the function count a header may claim (the largest
-// binaries have some 200,000); maxLinked the packages kept (Kubernetes'
-// binaries link some 3,000); maxName a function name.
+// maxFuncs bounds the function count a header may claim; maxKept the
+// functions kept (the largest binaries have some 200,000), maxLinked the
+// packages (Kubernetes' binaries link some 3,000); maxName a name.
 const (
 	maxFuncs  = 1 << 24
+	maxKept   = 1 << 19
 	maxLinked = 1 << 16
 	maxName   = 1 << 16
 )
 
-// linkedPackages returns the import paths of the packages with code in
-// the Go executable data (functions, inlined ones included), sorted, from
-// its function name table; nil when it has none this package can read (a
-// binary built before Go 1.16). A vulnerability in a package that is not
-// among them cannot run in the binary, whatever version of its module
-// the build information names.
-func linkedPackages(data []byte) []string {
+// linkedPackages returns the packages with code in the Go executable data
+// and their functions (inlined ones included), from its function name
+// table, in the form of pkgSet.lines; nil when it has none this package
+// can read (a binary built before Go 1.16). A vulnerability in a package
+// or function that is not among them cannot run in the binary, whatever
+// version of its module the build information names.
+func linkedPackages(data []byte) []byte {
+	// An ELF file names the table's section: no search (which is most of
+	// the cost: 0xff bytes are common, and begin half the patterns).
+	if f, err := elf.NewFile(bytes.NewReader(data)); err == nil {
+		if sec := f.Section(".gopclntab"); sec != nil && sec.Type != elf.SHT_NOBITS && sec.Offset < uint64(len(data)) {
+			if lines, ok := tableAt(data, int(sec.Offset)); ok {
+				return lines
+			}
+		}
+	}
 	// Each magic number is searched for once over the data: the four
 	// bytes of one are common in code (0xfffffffa is -6), and searching
 	// for all of them again after each false one took seconds.
@@ -61,10 +73,8 @@ func linkedPackages(data []byte) []string {
 		if at < 0 {
 			return nil
 		}
-		if names, cu, ok := pclnHeader(data[at:min(len(data), at+pclnHeaderMax)], int64(at), int64(len(data)-at)); ok {
-			set := pkgSet{}
-			set.add(data[at+int(names) : at+int(cu)])
-			return set.sorted()
+		if lines, ok := tableAt(data, at); ok {
+			return lines
 		}
 		for i, n := range next {
 			if n == at {
@@ -76,6 +86,18 @@ func linkedPackages(data []byte) []string {
 			}
 		}
 	}
+}
+
+// tableAt reads the function name table of the pcHeader at offset at of
+// data, if there is a plausible one there.
+func tableAt(data []byte, at int) ([]byte, bool) {
+	names, cu, ok := pclnHeader(data[at:min(len(data), at+pclnHeaderMax)], int64(at), int64(len(data)-at))
+	if !ok {
+		return nil, false
+	}
+	set := newPkgSet()
+	set.add(data[at+int(names) : at+int(cu)])
+	return set.lines(), true
 }
 
 // pclnHeaderMax is the longest pcHeader.
@@ -135,63 +157,157 @@ func pclnHeader(h []byte, at, avail int64) (names, cu int64, ok bool) {
 	return 0, 0, false
 }
 
-// pkgSet is a set of import paths; past maxLinked of them, or after a
-// name longer than maxName, it is no use (nil key set: see sorted).
-type pkgSet map[string]bool
+// pkgSet is the packages of a function name table, each with its
+// functions; past maxLinked packages or maxFuncs functions, or after a
+// name longer than maxName, it is no use (broken: see lines).
+type pkgSet struct {
+	funcs  map[string]map[string]bool // import path -> symbols
+	n      int
+	broken bool
+}
 
-// add adds the packages of the NUL-separated function names.
-func (s pkgSet) add(names []byte) {
-	for len(names) > 0 && !s[""] {
+func newPkgSet() *pkgSet { return &pkgSet{funcs: map[string]map[string]bool{}} }
+
+// add adds the functions of the NUL-separated function names.
+func (s *pkgSet) add(names []byte) {
+	for len(names) > 0 && !s.broken {
 		name, rest, _ := bytes.Cut(names, []byte{0})
 		names = rest
-		switch p := packageOf(string(name)); {
-		case len(name) > maxName || len(s) >= maxLinked:
-			s[""] = true // no real table
-		case p != "":
-			s[p] = true
+		if len(name) > maxName || len(s.funcs) >= maxLinked || s.n >= maxKept {
+			s.broken = true // no real table
+			break
+		}
+		p, sym := symbolOf(string(name))
+		if p == "" {
+			continue
+		}
+		fs := s.funcs[p]
+		if fs == nil {
+			fs = map[string]bool{}
+			s.funcs[p] = fs
+		}
+		if !fs[sym] {
+			fs[sym] = true
+			s.n++
 		}
 	}
 }
 
-// sorted returns the set's paths, sorted; nil if it is of no use.
-func (s pkgSet) sorted() []string {
-	if s[""] || len(s) == 0 {
+// lines returns the set as Reduce keeps it: a line per package, sorted,
+// its import path, a tab and its pkg.FunctionSet in base64 (no padding);
+// nil when the set is of no use.
+func (s *pkgSet) lines() []byte {
+	if s.broken || len(s.funcs) == 0 {
 		return nil
 	}
-	out := make([]string, 0, len(s))
-	for p := range s {
-		out = append(out, p)
+	paths := make([]string, 0, len(s.funcs))
+	for p := range s.funcs {
+		paths = append(paths, p)
 	}
-	slices.Sort(out)
+	slices.Sort(paths)
+	var out []byte
+	for i, p := range paths {
+		if i > 0 {
+			out = append(out, '\n')
+		}
+		syms := make([]string, 0, len(s.funcs[p]))
+		for sym := range s.funcs[p] {
+			syms = append(syms, sym)
+		}
+		out = append(out, p...)
+		out = append(out, '\t')
+		out = base64.RawStdEncoding.AppendEncode(out, pkg.NewFunctionSet(syms))
+	}
 	return out
 }
 
-// packageOf returns the import path of a function's symbol name:
-// "net/http.(*Client).Do" is in net/http, "gopkg.in/yaml%2ev3.Unmarshal"
-// in gopkg.in/yaml.v3 (the linker escapes dots in a path's last element),
-// "slices.SortFunc[...]" in slices. Linker-made names ("type:.eq.T",
-// "go:buildid") are in none: "".
-func packageOf(name string) string {
+// parseLines reads what lines wrote; nil when it does not parse.
+func parseLines(b []byte) []pkg.GoPackage {
+	var out []pkg.GoPackage
+	for line := range bytes.SplitSeq(b, []byte{'\n'}) {
+		path, enc, ok := bytes.Cut(line, []byte{'\t'})
+		if !ok || len(path) == 0 {
+			return nil
+		}
+		set, err := base64.RawStdEncoding.AppendDecode(nil, enc)
+		if err != nil {
+			return nil
+		}
+		out = append(out, pkg.GoPackage{Path: string(path), Functions: set})
+	}
+	return out
+}
+
+// symbolOf returns the import path of a function's symbol name and the
+// function as the Go vulnerability database names it:
+// "net/http.(*Client).Do" is net/http's Client.Do, "gopkg.in/yaml%2ev3.Unmarshal"
+// gopkg.in/yaml.v3's Unmarshal (the linker escapes dots in a path's last
+// element), "slices.SortFunc[...]" slices' SortFunc; a closure, a
+// method value or a range-over-func body counts as the function it is in
+// ("net/http.(*Server).Serve.func1" is Server.Serve). Linker-made names
+// ("type:.eq.T", "go:buildid") are in no package: "".
+func symbolOf(name string) (path, sym string) {
 	if strings.HasPrefix(name, "type:") || strings.HasPrefix(name, "go:") || strings.HasPrefix(name, "type.") {
-		return ""
+		return "", ""
 	}
-	if i := strings.IndexByte(name, '['); i >= 0 {
-		name = name[:i] // type arguments name other packages
-	}
+	name = withoutTypeArgs(name)
 	slash := strings.LastIndexByte(name, '/')
 	dot := strings.IndexByte(name[slash+1:], '.')
 	if dot <= 0 {
-		return ""
+		return "", ""
 	}
-	p := name[:slash+1+dot]
-	if strings.IndexByte(p, '%') >= 0 {
-		u, err := url.PathUnescape(p)
+	path, rest := name[:slash+1+dot], name[slash+2+dot:]
+	if strings.IndexByte(path, '%') >= 0 {
+		u, err := url.PathUnescape(path)
 		if err != nil {
-			return ""
+			return "", ""
 		}
-		p = u
+		path = u
 	}
-	return p
+	parts := strings.Split(rest, ".")
+	for i, part := range parts {
+		part, _, _ = strings.Cut(part, "-range") // range-over-func bodies
+		part = strings.TrimSuffix(part, "-fm")   // method values
+		parts[i] = strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(part, "("), "*"), ")")
+	}
+	for len(parts) > 1 && closure(parts[len(parts)-1]) {
+		parts = parts[:len(parts)-1]
+	}
+	return path, strings.Join(parts, ".")
+}
+
+// closure reports whether a name's last element is the compiler's name
+// for a function literal or wrapper inside the one before it ("func1",
+// "gowrap2", "deferwrap1", or a bare number for nested ones and init).
+func closure(part string) bool {
+	for _, prefix := range []string{"func", "gowrap", "deferwrap", ""} {
+		if n, ok := strings.CutPrefix(part, prefix); ok && n != "" && strings.Trim(n, "0123456789") == "" {
+			return true
+		}
+	}
+	return false
+}
+
+// withoutTypeArgs drops the bracketed type arguments of a symbol name
+// ("pkg.(*List[go.shape.int]).Push" is "pkg.(*List).Push"): they name
+// other packages.
+func withoutTypeArgs(name string) string {
+	if strings.IndexByte(name, '[') < 0 {
+		return name
+	}
+	var b strings.Builder
+	depth := 0
+	for _, r := range name {
+		switch {
+		case r == '[':
+			depth++
+		case r == ']' && depth > 0:
+			depth--
+		case depth == 0:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 // attachLinked sets each module's GoPackages to the linked packages whose
@@ -200,7 +316,7 @@ func packageOf(name string) string {
 // has no dot. A module replaced by another module path keeps none (nil:
 // not known): the binary's symbols name the original import paths, its
 // advisories the replacement's.
-func attachLinked(pkgs []pkg.Package, bi *debug.BuildInfo, linked []string) {
+func attachLinked(pkgs []pkg.Package, bi *debug.BuildInfo, linked []pkg.GoPackage) {
 	renamed := map[string]bool{}
 	for _, d := range bi.Deps {
 		if d.Replace != nil && d.Replace.Path != d.Path {
@@ -217,7 +333,8 @@ func attachLinked(pkgs []pkg.Package, bi *debug.BuildInfo, linked []string) {
 			byModule[p.Name] = i
 		}
 	}
-	for _, l := range linked {
+	for _, gp := range linked {
+		l := gp.Path
 		owner := -1
 		for m := l; ; {
 			if i, ok := byModule[m]; ok {
@@ -234,7 +351,7 @@ func attachLinked(pkgs []pkg.Package, bi *debug.BuildInfo, linked []string) {
 			owner = std
 		}
 		if owner >= 0 {
-			pkgs[owner].GoPackages = append(pkgs[owner].GoPackages, l)
+			pkgs[owner].GoPackages = append(pkgs[owner].GoPackages, gp)
 		}
 	}
 }

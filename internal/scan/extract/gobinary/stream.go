@@ -8,7 +8,6 @@ import (
 	"io"
 	"runtime/debug"
 	"slices"
-	"strings"
 
 	"github.com/drydock/drydock/internal/scan/extract/binstream"
 	"github.com/drydock/drydock/internal/scan/layer"
@@ -61,7 +60,7 @@ const (
 // pointers to file offsets. An older binary whose segments cannot be read
 // (a fat Mach-O file) is reported as unreadable rather than guessed at.
 func (Extractor) ReduceStream(p string, r io.Reader, size int64) ([]byte, error) {
-	s := &streamScan{w: binstream.NewWindow(r, windowMax), size: size, pkgs: pkgSet{}}
+	s := &streamScan{w: binstream.NewWindow(r, windowMax), size: size, pkgs: newPkgSet()}
 	for i := range s.magicAt {
 		s.magicAt[i] = -1
 	}
@@ -80,9 +79,9 @@ func (Extractor) ReduceStream(p string, r io.Reader, size int64) ([]byte, error)
 		return nil, err
 	}
 	out := text(vers, mod)
-	if linked := s.pkgs.sorted(); out != nil && s.pcln == pclnRead && linked != nil {
+	if linked := s.pkgs.lines(); out != nil && s.pcln == pclnRead && linked != nil {
 		out = append(out, 0)
-		out = append(out, strings.Join(linked, "\n")...)
+		out = append(out, linked...)
 	}
 	return out, nil
 }
@@ -134,7 +133,7 @@ type streamScan struct {
 	magicAt         [numPatterns]int64
 	magicFrom       [numPatterns]int64
 	names, namesEnd int64
-	pkgs            pkgSet
+	pkgs            *pkgSet
 }
 
 // Stages of reading the function name table.
@@ -189,7 +188,7 @@ func (s *streamScan) readNames() {
 		i := bytes.LastIndexByte(b, 0)
 		if i < 0 {
 			if len(b) > maxName {
-				s.pkgs[""], s.pcln = true, pclnRead // no real table
+				s.pkgs.broken, s.pcln = true, pclnRead // no real table
 			}
 			return
 		}
