@@ -82,8 +82,9 @@ const (
 	ExemptionRule       = "rule"        // an exemption stored in drydock
 	ExemptionIgnoreFile = "ignore-file" // drydock scan --ignore-file
 	ExemptionVEX        = "vex"         // a VEX statement (see Finding.VEX)
-	// ExemptionNotLinked: the advisory is about packages of a Go module
-	// that the binary links no code of (its function table says so).
+	// ExemptionNotLinked: the advisory is about packages or functions of
+	// a Go module that the binary has no code of (its function table
+	// says so).
 	ExemptionNotLinked = "not-linked"
 )
 

@@ -404,7 +404,7 @@ func TestTableNotLinked(t *testing.T) {
 	want := "stdlib 1.20.14  go-module, usr/local/bin/app  (3 findings, 2 not linked)\n" +
 		"  SEVERITY  ID              FIXED IN    TITLE\n" +
 		"  Unknown   GO-2024-2598    1.21.8      title GO-2024-2598\n" +
-		"  Not linked, exempted: GO-2024-2609, GO-2024-2888 (the binary has no code of their packages)\n"
+		"  Not linked, exempted: GO-2024-2609, GO-2024-2888 (the binary has no code of them)\n"
 	if !strings.Contains(out, want) {
 		t.Errorf("table lacks\n%s\nin\n%s", want, out)
 	}

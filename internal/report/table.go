@@ -287,9 +287,9 @@ func (t *tableWriter) findings(groups []*group) {
 	}
 }
 
-// notLinked reports whether f is exempted because its binary links no code
-// of the vulnerable packages: the table names such findings under their
-// group's rows, in one line, not a row each.
+// notLinked reports whether f is exempted because its binary has no code
+// of the vulnerable packages or functions: the table names such findings
+// under their group's rows, in one line, not a row each.
 func notLinked(f *finding.Finding) bool {
 	return f.Exempted && f.Exemption != nil && f.Exemption.Source == finding.ExemptionNotLinked
 }
@@ -313,7 +313,7 @@ func notLinkedIDs(g *group) string {
 		s += fmt.Sprintf(" and %d more", n-len(ids))
 	}
 	if n > 0 {
-		s += " (the binary has no code of their packages)"
+		s += " (the binary has no code of them)"
 	}
 	return s
 }

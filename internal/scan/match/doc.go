@@ -50,9 +50,9 @@
 // versions of each package type for the plan.
 //
 // A Go module's finding is exempted (source "not-linked") when the Go
-// vulnerability database names the packages the vulnerability is in and
-// the binary links code of none of them ([pkg.Package.GoPackages]):
-// listed, with the reason, but not counted.
+// vulnerability database names the packages (and functions) the
+// vulnerability is in and the binary has code of none of them
+// ([pkg.Package.GoPackages]): listed, with the reason, but not counted.
 //
 // # End of life
 //

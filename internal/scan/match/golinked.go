@@ -9,27 +9,36 @@ import (
 	"github.com/drydock/drydock/internal/pkg"
 )
 
-// notLinked returns the packages a vulnerability's Go advisories say it
-// is in, when the Go binary p was found in links code of none of them
-// (p.GoPackages, the module's packages with code in the binary): the
-// vulnerable code is not in the binary, whatever the module's version.
-// It returns nil, and the finding stands, when that is not known: p is no
-// module of a binary whose packages were read, or none of the advisories
-// names packages (the Go vulnerability database's ecosystem_specific
-// "imports"; a GHSA record of the same vulnerability names none and does
-// not count), or one names a package that is linked.
-func notLinked(p *pkg.Package, g []hit) []string {
+// absent is what a vulnerability's Go advisories name that a binary has
+// no code of: packages it links nothing of, and functions of linked
+// packages (path.Symbol) it does not contain.
+type absent struct{ pkgs, funcs []string }
+
+// notLinked says what of a vulnerability the Go binary p was found in has
+// no code of, when that is all of it: every package the Go vulnerability
+// database names for it (ecosystem_specific.imports) is either not linked
+// (p.GoPackages: the module's packages with code in the binary) or linked
+// without any of the functions named for it (symbols; none named means
+// the whole package). The vulnerable code is then not in the binary,
+// whatever the module's version. It returns nil, and the finding stands,
+// when that is not known: p is no module of a binary whose packages were
+// read, or no advisory names packages (a GHSA record of the same
+// vulnerability names none and does not count), or any named package or
+// function is there (a function set can only say "maybe there" wrongly,
+// which keeps the finding).
+func notLinked(p *pkg.Package, g []hit) *absent {
 	if p.Type != pkg.TypeGoModule || len(p.GoPackages) == 0 {
 		return nil
 	}
-	var paths []string
+	var out absent
 	for _, h := range g {
 		if h.v.Index < 0 || h.v.Index >= len(h.e.Affected) {
 			continue
 		}
 		var spec struct {
 			Imports []struct {
-				Path string `json:"path"`
+				Path    string   `json:"path"`
+				Symbols []string `json:"symbols"`
 			} `json:"imports"`
 		}
 		raw := h.e.Affected[h.v.Index].EcosystemSpecific
@@ -40,23 +49,57 @@ func notLinked(p *pkg.Package, g []hit) []string {
 			if im.Path == "" {
 				continue
 			}
-			if _, linked := slices.BinarySearch(p.GoPackages, im.Path); linked {
-				return nil
+			gp := pkg.FindGoPackage(p.GoPackages, im.Path)
+			switch {
+			case gp == nil:
+				if !slices.Contains(out.pkgs, im.Path) {
+					out.pkgs = append(out.pkgs, im.Path)
+				}
+				continue
+			case len(im.Symbols) == 0 || gp.Functions == nil:
+				return nil // the package is there, and so may be the vulnerability
 			}
-			if !slices.Contains(paths, im.Path) {
-				paths = append(paths, im.Path)
+			for _, sym := range im.Symbols {
+				if gp.Functions.Has(sym) {
+					return nil
+				}
+				if f := im.Path + "." + sym; !slices.Contains(out.funcs, f) {
+					out.funcs = append(out.funcs, f)
+				}
 			}
 		}
 	}
-	slices.Sort(paths)
-	return paths
+	if out.pkgs == nil && out.funcs == nil {
+		return nil
+	}
+	slices.Sort(out.pkgs)
+	slices.Sort(out.funcs)
+	return &out
 }
 
-// notLinkedReason says why a finding of p is exempted, naming paths.
-func notLinkedReason(p *pkg.Package, paths []string) string {
-	what := "package " + paths[0]
-	if len(paths) > 1 {
-		what = "packages " + strings.Join(paths[:len(paths)-1], ", ") + " and " + paths[len(paths)-1]
+// maxReasonFuncs is how many functions an exemption's reason names.
+const maxReasonFuncs = 4
+
+// reason says why a finding of p is exempted.
+func (a *absent) reason(p *pkg.Package) string {
+	var parts []string
+	switch len(a.pkgs) {
+	case 0:
+	case 1:
+		parts = append(parts, "links no code of package "+a.pkgs[0])
+	default:
+		parts = append(parts, "links no code of packages "+strings.Join(a.pkgs[:len(a.pkgs)-1], ", ")+" and "+a.pkgs[len(a.pkgs)-1])
 	}
-	return fmt.Sprintf("%s links no code of %s, where the vulnerability is", p.Path, what)
+	if n := len(a.funcs); n > 0 {
+		shown := a.funcs[:min(n, maxReasonFuncs)]
+		s := "has none of the vulnerable functions " + strings.Join(shown, ", ")
+		if n > len(shown) {
+			s += fmt.Sprintf(" and %d more", n-len(shown))
+		}
+		if n == 1 {
+			s = "has no code of the vulnerable function " + shown[0]
+		}
+		parts = append(parts, s)
+	}
+	return p.Path + " " + strings.Join(parts, " and ")
 }

@@ -11,34 +11,40 @@ import (
 	"github.com/drydock/drydock/internal/vulndb/osv"
 )
 
-// TestNotLinked: a Go advisory about packages a binary has no code of is
-// exempted, saying which; one about a linked package, or one that names
-// no packages, stands; a GHSA record of the same vulnerability (no
-// packages named) does not keep the finding active; a module whose
-// linked packages are not known keeps every finding.
+// TestNotLinked: a Go advisory about packages a binary has no code of, or
+// about functions of linked packages that the binary does not contain,
+// is exempted, saying which; one about a function that is there, a whole
+// linked package, or one that names no packages, stands; a GHSA record
+// of the same vulnerability (no packages named) does not keep the finding
+// active; a module whose linked packages are not known keeps every
+// finding.
 func TestNotLinked(t *testing.T) {
-	goAdv := func(id, module string, imports ...string) *osv.Entry {
+	type imp struct {
+		Path    string   `json:"path"`
+		Symbols []string `json:"symbols,omitempty"`
+	}
+	goAdv := func(id, module string, imports ...imp) *osv.Entry {
 		a := affected("Go", module, rng(osv.RangeSemver, intro("0"), fixed("1.21.8")))
 		if imports != nil {
-			var spec struct {
-				Imports []map[string]string `json:"imports"`
-			}
-			for _, p := range imports {
-				spec.Imports = append(spec.Imports, map[string]string{"path": p})
-			}
-			a.EcosystemSpecific, _ = json.Marshal(spec)
+			a.EcosystemSpecific, _ = json.Marshal(map[string][]imp{"imports": imports})
 		}
 		return &osv.Entry{ID: id, Affected: []osv.Affected{a}}
 	}
-	mail := goAdv("GO-2024-2609", "stdlib", "net/mail")
+	mail := goAdv("GO-2024-2609", "stdlib", imp{Path: "net/mail"})
 	mailGHSA := &osv.Entry{ID: "GHSA-mail", Aliases: []string{"GO-2024-2609"},
 		Affected: []osv.Affected{affected("Go", "stdlib", rng(osv.RangeEcosystem, intro("0"), fixed("1.21.8")))}}
-	http := goAdv("GO-2024-2599", "stdlib", "net/textproto", "net/http")
-	tarzip := goAdv("GO-2024-2888", "stdlib", "archive/zip", "archive/tar")
+	http := goAdv("GO-2024-2599", "stdlib", imp{Path: "net/textproto"}, imp{Path: "net/http"})
+	tarzip := goAdv("GO-2024-2888", "stdlib", imp{Path: "archive/zip"}, imp{Path: "archive/tar"})
 	unnamed := goAdv("GO-2024-0001", "stdlib")
-	db := fakeDB{entries: []*osv.Entry{mail, mailGHSA, http, tarzip, unnamed}}
+	serve := goAdv("GO-2024-0002", "stdlib", imp{Path: "net/http", Symbols: []string{"Server.Serve", "ListenAndServe"}})
+	client := goAdv("GO-2024-0003", "stdlib", imp{Path: "net/http", Symbols: []string{"Client.Do", "Get", "Head", "Post", "PostForm"}}, imp{Path: "net/mail"})
+	db := fakeDB{entries: []*osv.Entry{mail, mailGHSA, http, tarzip, unnamed, serve, client}}
 
-	linked := []string{"crypto/tls", "net/http", "runtime"} // sorted, as extracted
+	linked := []pkg.GoPackage{ // sorted, as extracted
+		{Path: "crypto/tls", Functions: pkg.NewFunctionSet([]string{"Dial", "Conn.Read"})},
+		{Path: "net/http", Functions: pkg.NewFunctionSet([]string{"Server.Serve", "ListenAndServe", "Server.ServeTLS"})},
+		{Path: "runtime", Functions: pkg.NewFunctionSet([]string{"main"})},
+	}
 	pkgs := []pkg.Package{
 		{Name: "stdlib", Version: "1.20.14", Type: pkg.TypeGoModule, Path: "usr/bin/app", GoPackages: linked},
 		{Name: "stdlib", Version: "1.20.14", Type: pkg.TypeGoModule, Path: "usr/bin/old"}, // not known
@@ -58,10 +64,14 @@ func TestNotLinked(t *testing.T) {
 	}
 	want := []row{
 		{"usr/bin/app", "GO-2024-0001", ""},
-		{"usr/bin/app", "GO-2024-2599", ""}, // net/http is linked
-		{"usr/bin/app", "GO-2024-2609", finding.ExemptionNotLinked + ": usr/bin/app links no code of package net/mail, where the vulnerability is"},
-		{"usr/bin/app", "GO-2024-2888", finding.ExemptionNotLinked + ": usr/bin/app links no code of packages archive/tar and archive/zip, where the vulnerability is"},
+		{"usr/bin/app", "GO-2024-0002", ""}, // Server.Serve is there
+		{"usr/bin/app", "GO-2024-0003", finding.ExemptionNotLinked + ": usr/bin/app links no code of package net/mail and has none of the vulnerable functions net/http.Client.Do, net/http.Get, net/http.Head, net/http.Post and 1 more"},
+		{"usr/bin/app", "GO-2024-2599", ""}, // net/http is linked, and the advisory names no functions
+		{"usr/bin/app", "GO-2024-2609", finding.ExemptionNotLinked + ": usr/bin/app links no code of package net/mail"},
+		{"usr/bin/app", "GO-2024-2888", finding.ExemptionNotLinked + ": usr/bin/app links no code of packages archive/tar and archive/zip"},
 		{"usr/bin/old", "GO-2024-0001", ""},
+		{"usr/bin/old", "GO-2024-0002", ""},
+		{"usr/bin/old", "GO-2024-0003", ""},
 		{"usr/bin/old", "GO-2024-2599", ""},
 		{"usr/bin/old", "GO-2024-2609", ""},
 		{"usr/bin/old", "GO-2024-2888", ""},

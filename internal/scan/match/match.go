@@ -23,7 +23,7 @@ import (
 //
 //	1: the rules up to 2026-11-28
 //	2: Maven qualifier lists ordered as Maven master (2.2.11.Final-redhat-00001 > 2.2.11.Final)
-//	3: Go advisories about packages a binary does not link are exempted (see notLinked)
+//	3: Go advisories about packages or functions a binary has no code of are exempted (see notLinked)
 const Revision = 3
 
 // Options tune [Match].
@@ -90,9 +90,9 @@ func Match(ctx context.Context, db DB, pkgs []pkg.Package, opts Options) ([]find
 			if err != nil {
 				return nil, err
 			}
-			if paths := notLinked(p, g); paths != nil {
+			if a := notLinked(p, g); a != nil {
 				f.Exempted = true
-				f.Exemption = &finding.Exemption{Source: finding.ExemptionNotLinked, Reason: notLinkedReason(p, paths)}
+				f.Exemption = &finding.Exemption{Source: finding.ExemptionNotLinked, Reason: a.reason(p)}
 			}
 			out = append(out, f)
 		}
