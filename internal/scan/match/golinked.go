@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/drydock/drydock/internal/pkg"
+	"github.com/drydock/drydock/internal/vulndb/osv"
 )
 
 // absent is what a vulnerability's Go advisories name that a binary has
@@ -26,7 +27,7 @@ type absent struct{ pkgs, funcs []string }
 // vulnerability names none and does not count), or any named package or
 // function is there (a function set can only say "maybe there" wrongly,
 // which keeps the finding).
-func notLinked(p *pkg.Package, g []hit) *absent {
+func notLinked(p *pkg.Package, g []hit, specs goSpecs) *absent {
 	if p.Type != pkg.TypeGoModule || len(p.GoPackages) == 0 {
 		return nil
 	}
@@ -35,17 +36,7 @@ func notLinked(p *pkg.Package, g []hit) *absent {
 		if h.v.Index < 0 || h.v.Index >= len(h.e.Affected) {
 			continue
 		}
-		var spec struct {
-			Imports []struct {
-				Path    string   `json:"path"`
-				Symbols []string `json:"symbols"`
-			} `json:"imports"`
-		}
-		raw := h.e.Affected[h.v.Index].EcosystemSpecific
-		if len(raw) == 0 || json.Unmarshal(raw, &spec) != nil {
-			continue
-		}
-		for _, im := range spec.Imports {
+		for _, im := range specs.imports(h.e, h.v.Index) {
 			if im.Path == "" {
 				continue
 			}
@@ -75,6 +66,32 @@ func notLinked(p *pkg.Package, g []hit) *absent {
 	slices.Sort(out.pkgs)
 	slices.Sort(out.funcs)
 	return &out
+}
+
+// goImport is a package the Go vulnerability database says a
+// vulnerability is in, with the vulnerable functions.
+type goImport struct {
+	Path    string   `json:"path"`
+	Symbols []string `json:"symbols"`
+}
+
+// goSpecs caches the packages of affected entries (the same advisory is
+// judged for the same module in each binary).
+type goSpecs map[*osv.Affected][]goImport
+
+func (c goSpecs) imports(e *osv.Entry, i int) []goImport {
+	a := &e.Affected[i]
+	if ims, ok := c[a]; ok {
+		return ims
+	}
+	var spec struct {
+		Imports []goImport `json:"imports"`
+	}
+	if len(a.EcosystemSpecific) > 0 && json.Unmarshal(a.EcosystemSpecific, &spec) != nil {
+		spec.Imports = nil
+	}
+	c[a] = spec.Imports
+	return spec.Imports
 }
 
 // maxReasonFuncs is how many functions an exemption's reason names.

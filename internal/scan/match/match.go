@@ -61,6 +61,7 @@ func Match(ctx context.Context, db DB, pkgs []pkg.Package, opts Options) ([]find
 	// Packages built from one source (libssl, libcrypto) or copies of one
 	// module in several binaries ask the same questions: judge once.
 	cache := make(map[string][]hit)
+	specs := goSpecs{}
 	var out []finding.Finding
 	for i := range pkgs {
 		if err := ctx.Err(); err != nil {
@@ -90,7 +91,7 @@ func Match(ctx context.Context, db DB, pkgs []pkg.Package, opts Options) ([]find
 			if err != nil {
 				return nil, err
 			}
-			if a := notLinked(p, g); a != nil {
+			if a := notLinked(p, g, specs); a != nil {
 				f.Exempted = true
 				f.Exemption = &finding.Exemption{Source: finding.ExemptionNotLinked, Reason: a.reason(p)}
 			}

@@ -61,9 +61,6 @@ const (
 // (a fat Mach-O file) is reported as unreadable rather than guessed at.
 func (Extractor) ReduceStream(p string, r io.Reader, size int64) ([]byte, error) {
 	s := &streamScan{w: binstream.NewWindow(r, windowMax), size: size, pkgs: newPkgSet()}
-	for i := range s.magicAt {
-		s.magicAt[i] = -1
-	}
 	s.w.Need(headBytes)
 	head := s.w.From(0)
 	if !isExecutable(head) {
@@ -125,13 +122,11 @@ type streamScan struct {
 
 	// The function name table (see linkedPackages), in read-only data
 	// before the build information: pcln says how far its reading got;
-	// magicAt is, for each magic number, where it was last found (-1:
-	// not found from magicFrom on), names and namesEnd the part of the
-	// table not read yet, pkgs what was read.
+	// nextPcln is where to look for a pcHeader next, names and namesEnd
+	// the part of the table not read yet, pkgs what was read.
 	size            int64 // the file's
 	pcln            int
-	magicAt         [numPatterns]int64
-	magicFrom       [numPatterns]int64
+	nextPcln        int64
 	names, namesEnd int64
 	pkgs            *pkgSet
 }
@@ -148,35 +143,18 @@ const (
 func (s *streamScan) readNames() {
 	end := s.w.End()
 	for s.pcln == pclnSearch {
-		// Each magic number is searched for once over the stream, as
-		// linkedPackages does.
-		at := int64(-1)
-		for i, pat := range magicPatterns {
-			if s.magicAt[i] < 0 {
-				if j := s.w.Index(s.magicFrom[i], pat); j >= 0 {
-					s.magicAt[i] = j
-				} else {
-					s.magicFrom[i] = max(s.magicFrom[i], end-3)
-				}
-			}
-			if n := s.magicAt[i]; n >= 0 && (at < 0 || n < at) {
-				at = n
-			}
-		}
+		at := nextMagic(s.w.From(s.w.Base()), s.w.Base(), max(s.nextPcln, s.w.Base()))
 		if at < 0 {
+			s.nextPcln = max(s.nextPcln, end-3)
 			return
 		}
 		if at+pclnHeaderMax > end && !s.w.Done() {
-			return // wait for the whole header
+			s.nextPcln = at // wait for the whole header
+			return
 		}
+		s.nextPcln = at + 4
 		if names, cu, ok := pclnHeader(s.w.Bytes(at, int(min(pclnHeaderMax, end-at))), at, s.size-at); ok {
 			s.pcln, s.names, s.namesEnd = pclnNames, at+names, at+cu
-			break
-		}
-		for i := range s.magicAt {
-			if s.magicAt[i] == at {
-				s.magicAt[i], s.magicFrom[i] = -1, at+1
-			}
 		}
 	}
 	if s.pcln != pclnNames || s.names >= end {
@@ -239,12 +217,7 @@ func (s *streamScan) find() (vers, mod string, err error) {
 		}
 		switch s.pcln {
 		case pclnSearch:
-			for i, at := range s.magicAt {
-				if at < 0 {
-					at = s.magicFrom[i]
-				}
-				keep = min(keep, at)
-			}
+			keep = min(keep, s.nextPcln)
 		case pclnNames:
 			keep = min(keep, s.names)
 		}
