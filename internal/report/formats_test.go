@@ -63,18 +63,7 @@ func TestCycloneDX(t *testing.T) {
 		t.Fatalf("schema accepted a component of type gadget (err %v)", err)
 	}
 	allFormats(t, "cyclonedx", func(t *testing.T, r *finding.Report, out []byte) {
-		res, err := schema.Validate(gojsonschema.NewBytesLoader(out))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, e := range res.Errors() {
-			t.Errorf("CycloneDX 1.6 schema: %s", e)
-		}
-
-		var bom cdx.BOM
-		if err := cdx.NewBOMDecoder(bytes.NewReader(out), cdx.BOMFileFormatJSON).Decode(&bom); err != nil {
-			t.Fatalf("cyclonedx-go cannot decode the output: %v", err)
-		}
+		bom := validBOM(t, schema, out)
 		if bom.SpecVersion != cdx.SpecVersion1_6 || bom.BOMFormat != "CycloneDX" {
 			t.Errorf("specVersion %v, bomFormat %q; want 1.6, CycloneDX", bom.SpecVersion, bom.BOMFormat)
 		}
@@ -618,18 +607,7 @@ func TestCycloneDXNotLinked(t *testing.T) {
 	r.Packages = append(r.Packages, std)
 	r.Findings = append(r.Findings, finding.Finding{ID: "GO-2024-2609", Package: std, FixStatus: finding.FixAvailable, FixedVersion: "1.21.8",
 		Exempted: true, Exemption: &finding.Exemption{Source: finding.ExemptionNotLinked, Reason: "usr/local/bin/app links no code of package net/mail"}})
-	out := render(t, r, "cyclonedx", Options{})
-	res, err := cyclonedxSchema(t).Validate(gojsonschema.NewBytesLoader(out))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range res.Errors() {
-		t.Errorf("CycloneDX 1.6 schema: %s", e)
-	}
-	var bom cdx.BOM
-	if err := cdx.NewBOMDecoder(bytes.NewReader(out), cdx.BOMFileFormatJSON).Decode(&bom); err != nil {
-		t.Fatal(err)
-	}
+	bom := validBOM(t, cyclonedxSchema(t), render(t, r, "cyclonedx", Options{}))
 	for _, v := range *bom.Vulnerabilities {
 		if v.ID != "GO-2024-2609" {
 			continue
@@ -642,4 +620,22 @@ func TestCycloneDXNotLinked(t *testing.T) {
 		return
 	}
 	t.Error("no vulnerability GO-2024-2609")
+}
+
+// validBOM checks out against the CycloneDX 1.6 schema and decodes it
+// with cyclonedx-go.
+func validBOM(t *testing.T, schema *gojsonschema.Schema, out []byte) cdx.BOM {
+	t.Helper()
+	res, err := schema.Validate(gojsonschema.NewBytesLoader(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range res.Errors() {
+		t.Errorf("CycloneDX 1.6 schema: %s", e)
+	}
+	var bom cdx.BOM
+	if err := cdx.NewBOMDecoder(bytes.NewReader(out), cdx.BOMFileFormatJSON).Decode(&bom); err != nil {
+		t.Fatalf("cyclonedx-go cannot decode the output: %v", err)
+	}
+	return bom
 }
