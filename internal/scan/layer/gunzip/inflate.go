@@ -405,17 +405,13 @@ func run[T uint8 | uint16](d *decoder, out []T, op, lim int, stop int64) (int, s
 		// bits it needs are already there), so that the lookup does not
 		// wait for the load, nor for a match's copy.
 		bits, n, pos, in := d.bits, d.n, d.pos, d.in
-		end8 := len(in) - 8
 		minOut := d.minOut
 		base := unsafe.Pointer(unsafe.SliceData(raw))
 		var err error
 		if n < 56 {
-			d.bits, d.n, d.pos = bits, n, pos
-			if err = d.refill(); err != nil {
+			if bits, n, pos, in, err = d.refillFrom(bits, n, pos); err != nil {
 				return op, 0, err
 			}
-			bits, n, pos, in = d.bits, d.n, d.pos, d.in
-			end8 = len(in) - 8
 		}
 		e := d.lit[bits&(1<<litBits-1)]
 	loop:
@@ -450,17 +446,10 @@ func run[T uint8 | uint16](d *decoder, out []T, op, lim int, stop int64) (int, s
 						e = d.lit[bits&(1<<litBits-1)]
 					}
 				}
-				if pos <= end8 {
-					bits |= binary.LittleEndian.Uint64(in[pos:]) << n
-					pos += int(63-n) >> 3
-					n |= 56
-				} else {
-					d.bits, d.n, d.pos = bits, n, pos
-					if err = d.refill(); err != nil {
-						break loop
-					}
-					bits, n, pos, in = d.bits, d.n, d.pos, d.in
-					end8 = len(in) - 8
+				if pos <= len(in)-8 {
+					bits, n, pos = load8(bits, n, pos, in)
+				} else if bits, n, pos, in, err = d.refillFrom(bits, n, pos); err != nil {
+					break loop
 				}
 				continue
 			}
@@ -496,17 +485,10 @@ func run[T uint8 | uint16](d *decoder, out []T, op, lim int, stop int64) (int, s
 				err = errTooFar
 				break loop
 			}
-			if pos <= end8 {
-				bits |= binary.LittleEndian.Uint64(in[pos:]) << n
-				pos += int(63-n) >> 3
-				n |= 56
-			} else {
-				d.bits, d.n, d.pos = bits, n, pos
-				if err = d.refill(); err != nil {
-					break loop
-				}
-				bits, n, pos, in = d.bits, d.n, d.pos, d.in
-				end8 = len(in) - 8
+			if pos <= len(in)-8 {
+				bits, n, pos = load8(bits, n, pos, in)
+			} else if bits, n, pos, in, err = d.refillFrom(bits, n, pos); err != nil {
+				break loop
 			}
 			e = d.lit[bits&(1<<litBits-1)]
 			switch {
@@ -536,6 +518,21 @@ func run[T uint8 | uint16](d *decoder, out []T, op, lim int, stop int64) (int, s
 			return op, 0, err
 		}
 	}
+}
+
+// load8 is the Huffman loop's refill while 8 bytes of input remain at
+// in[pos:]: 56 to 63 bits are buffered after it.
+func load8(bits uint64, n uint, pos int, in []byte) (uint64, uint, int) {
+	bits |= binary.LittleEndian.Uint64(in[pos:]) << n
+	return bits, n | 56, pos + int(63-n)>>3
+}
+
+// refillFrom is the Huffman loop's refill past that: it hands the loop's
+// bit reader back to d, refills it, and returns it.
+func (d *decoder) refillFrom(bits uint64, n uint, pos int) (uint64, uint, int, []byte, error) {
+	d.bits, d.n, d.pos = bits, n, pos
+	err := d.refill()
+	return d.bits, d.n, d.pos, d.in, err
 }
 
 // copyStored copies what it can of a stored block into out, up to lim.
