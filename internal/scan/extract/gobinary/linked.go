@@ -136,7 +136,7 @@ func pclnHeader(h []byte, at, avail int64) (names, cu int64, ok bool) {
 }
 
 // pkgSet is the packages of a function name table, each with its
-// functions; past maxLinked packages or maxFuncs functions, or after a
+// functions; past maxLinked packages or maxKept functions, or after a
 // name longer than maxName, it is no use (broken: see lines).
 type pkgSet struct {
 	funcs  map[string]map[string]bool // import path -> symbols
