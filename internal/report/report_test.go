@@ -403,6 +403,28 @@ func TestTableNotLinked(t *testing.T) {
 	if strings.Contains(out, "title GO-2024-2609") || strings.Contains(out, "links no code") {
 		t.Error("a not-linked finding has a row")
 	}
+
+	// A copy in another binary with the same findings is the same group,
+	// though its reasons name the other binary; one with other findings
+	// not linked is not.
+	app := slices.Clone(r.Findings[len(r.Findings)-3:])
+	for _, path := range []string{"usr/local/bin/copy", "usr/local/bin/other"} {
+		for _, f := range app {
+			f.Package.Path = path
+			if f.Exempted {
+				f.Exemption = &finding.Exemption{Source: finding.ExemptionNotLinked, Reason: path + " links no code of package net/mail"}
+				if path == "usr/local/bin/other" && f.ID == "GO-2024-2888" {
+					f.Exempted, f.Exemption = false, nil
+				}
+			}
+			r.Findings = append(r.Findings, f)
+		}
+	}
+	out = string(render(t, r, "table", Options{Color: ColorNever}))
+	containsAll(t, out,
+		"stdlib 1.20.14  go-module, 2 places  (3 findings each, 2 not linked)\n  in usr/local/bin/app, usr/local/bin/copy\n",
+		"stdlib 1.20.14  go-module, usr/local/bin/other  (3 findings, 1 not linked)",
+	)
 }
 
 func TestTableContent(t *testing.T) {

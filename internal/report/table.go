@@ -207,6 +207,11 @@ func mergeCopies(groups []*group) []*group {
 	rows := func(g *group) []row {
 		rs := make([]row, len(g.findings))
 		for i, f := range g.findings {
+			if notLinked(f) {
+				// Shown by id alone (their reasons name each binary).
+				rs[i] = row{cells: [4]string{finding.ExemptionNotLinked, f.ID}}
+				continue
+			}
 			rs[i] = findingRow(f)
 		}
 		return rs
