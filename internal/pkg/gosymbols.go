@@ -1,7 +1,6 @@
 package pkg
 
 import (
-	"hash/fnv"
 	"slices"
 	"strings"
 )
@@ -71,9 +70,13 @@ func (s FunctionSet) Has(name string) bool {
 }
 
 func (s FunctionSet) each(name string, fn func(bit uint64)) {
-	h := fnv.New64a()
-	h.Write([]byte(name))
-	sum := h.Sum64()
+	// FNV-1a, 64 bits (hash/fnv's New64a, without its allocations: a
+	// binary has tens of thousands of names).
+	sum := uint64(14695981039346656037)
+	for i := 0; i < len(name); i++ {
+		sum ^= uint64(name[i])
+		sum *= 1099511628211
+	}
 	h1, h2 := sum&0xffffffff, sum>>32|1
 	m := uint64(len(s)-1) * 8
 	for i := range uint64(s[0]) {
