@@ -62,7 +62,7 @@ func runLocalQuery(ctx context.Context, dataDir, q string) (*kql.Result, error) 
 	case !errors.Is(err, vulndb.ErrNoDatabase):
 		return nil, fmt.Errorf("open the advisory database: %w", err)
 	}
-	pipe, err := pipeline.New(pipeline.Config{DisabledByDefault: !cfg.Scan.EnabledByDefault},
+	pipe, err := pipeline.New(pipeline.Config{DisabledByDefault: !cfg.Scan.EnabledByDefault, GoScan: cfg.Scan.GoScan},
 		pipeline.Deps{Queue: meta, Results: meta, Manifests: meta, Blobs: blobs, Objects: objs, Advisories: adv,
 			Plans: meta, Exemptions: meta, Logger: log})
 	if err != nil {

@@ -26,6 +26,7 @@ import (
 	"github.com/drydock/drydock/internal/scan/cache"
 	"github.com/drydock/drydock/internal/scan/extract/list"
 	"github.com/drydock/drydock/internal/scan/layer"
+	"github.com/drydock/drydock/internal/scan/match"
 	"github.com/drydock/drydock/internal/scan/match/exempt"
 	"github.com/drydock/drydock/internal/scan/source"
 	"github.com/drydock/drydock/internal/vulndb"
@@ -45,6 +46,7 @@ type scanFlags struct {
 	noCache    bool
 	cacheBytes int64
 	output     string
+	goScan     string
 	// failUnchecked makes packages that were not checked (see
 	// finding.Report.Unchecked) a failure.
 	failUnchecked bool
@@ -103,6 +105,14 @@ finding, the latest (by timestamp) decides, so a later affected statement
 overrides an earlier not_affected one. Silenced findings stay in the report,
 marked exempted.
 
+--go-scan sets how closely the findings of Go binaries are judged (the
+levels govulncheck names, decided by what the binary contains rather than
+by call graph): symbol exempts an advisory when the binary has code of none
+of the packages it names or, of those it has, none of the functions it
+names; package only when it has code of none of the packages; module never
+(every advisory of the module's version stands, as other scanners report
+them). Exempted findings stay in the report with the reason.
+
 --fail-on-unchecked makes packages that could not be checked a failure: those
 of an OS release or ecosystem the advisory database has no data for, or of an
 OS drydock does not identify. Without it such an image is healthy, and the
@@ -126,6 +136,7 @@ SOURCE_DATE_EPOCH to fix the scan time for reproducible output.`,
 	fl.StringVar(&f.db, "db", "", "advisory database: a database directory or an exported database file (default: the one in --data)")
 	fl.StringVar(&f.platform, "platform", "", "scan only this platform of a multi-platform image, os/arch[/variant]")
 	fl.BoolVar(&f.insecure, "insecure", false, "allow plain HTTP and unverified TLS for registry images")
+	fl.StringVar(&f.goScan, "go-scan", string(match.GoScanSymbol), "how closely Go binaries' findings are judged: symbol, package or module")
 	fl.DurationVar(&f.timeout, "timeout", 10*time.Minute, "an image still reading its layers after this long fails, with a report saying so (0: no limit)")
 	fl.StringVarP(&f.output, "output", "o", "", "write the report to this file instead of standard output (replaced only once the report is complete)")
 	f.limits.MaxLayerBytes, f.limits.MaxFileBytes, f.cacheBytes = layer.DefaultMaxLayerBytes, layer.DefaultMaxFileBytes, cache.DefaultMaxBytes
@@ -171,6 +182,10 @@ func runScan(ctx context.Context, g *globals, ref string, f *scanFlags) error {
 	if err := f.limits.Validate(); err != nil {
 		return usageError{err}
 	}
+	goScan, err := match.ParseGoScan(f.goScan)
+	if err != nil {
+		return usageError{fmt.Errorf("--go-scan: %w", err)}
+	}
 	if !f.noCache && f.cacheBytes <= 0 {
 		return usageError{fmt.Errorf("--cache-max-bytes must be positive, got %d", f.cacheBytes)}
 	}
@@ -208,7 +223,7 @@ func runScan(ctx context.Context, g *globals, ref string, f *scanFlags) error {
 		return err
 	}
 	defer src.Close()
-	opts := scan.Options{Limits: f.limits, Exempters: exempters, Logger: log, Now: now, LoadDB: loadDB}
+	opts := scan.Options{Limits: f.limits, GoScan: goScan, Exempters: exempters, Logger: log, Now: now, LoadDB: loadDB}
 	if f.noCache {
 		// The layer cache's reading without its files: unseen layers
 		// are read side by side, as with the cache, and nothing is kept.

@@ -253,6 +253,7 @@ func TestScanCommand(t *testing.T) {
 		{name: "no database and a gate", args: []string{"--data", empty, "scan", "--fail-on", "high", "oci:" + layout}, code: ExitFailure, stderr: "--fail-on cannot be checked"},
 		{name: "bad format", args: []string{"--data", empty, "scan", "--format", "xml", "oci:" + layout}, code: ExitUsage, stderr: "unknown --format"},
 		{name: "bad severity", args: []string{"--data", empty, "scan", "--fail-on", "severe", "oci:" + layout}, code: ExitUsage, stderr: "--fail-on"},
+		{name: "bad Go scan level", args: []string{"--data", empty, "scan", "--go-scan", "reachable", "oci:" + layout}, code: ExitUsage, stderr: `--go-scan: go scan level "reachable": want symbol, package or module`},
 		{name: "bad platform", args: []string{"--data", empty, "scan", "--platform", "linux", "oci:" + layout}, code: ExitUsage, stderr: "os/arch"},
 		{name: "absent platform", args: []string{"--data", empty, "scan", "--platform", "linux/s390x", "oci:" + layout}, code: ExitUsage, stderr: "single-platform image for linux/amd64"},
 		{name: "no image", args: []string{"--data", empty, "scan"}, code: ExitUsage, stderr: "accepts 1 arg"},

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/drydock/drydock/internal/scan/layer"
+	"github.com/drydock/drydock/internal/scan/match"
 )
 
 // Config tunes the pipeline. Zero fields take the defaults noted.
@@ -50,6 +51,10 @@ type Config struct {
 	ReevaluateBatch int
 	// Limits bound the work one image may cause (see scan.Options.Limits).
 	Limits layer.Config
+	// GoScan is how closely Go binaries' findings are judged (see
+	// match.GoScan); empty means match.GoScanSymbol. A change re-evaluates
+	// every stored image at the next start.
+	GoScan match.GoScan
 	// AttachSBOM writes each scanned image's CycloneDX SBOM into its
 	// repository as an OCI referrer of the image (Deps.Artifacts required).
 	AttachSBOM bool
@@ -73,6 +78,11 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if err := c.Limits.Validate(); err != nil {
 		errs = append(errs, err)
+	}
+	if g, err := match.ParseGoScan(string(c.GoScan)); err != nil {
+		errs = append(errs, err)
+	} else {
+		c.GoScan = g
 	}
 	if len(errs) > 0 {
 		return c, fmt.Errorf("pipeline: config: %w", errors.Join(errs...))

@@ -142,7 +142,8 @@ func getInventory(ctx context.Context, objs objects.Store, name string) (*loaded
 
 // scanConfigObject records what decided the inventories and verdicts of
 // the last drydock serve to start on this data: its extractors (their
-// keys, one per line), its limits and its matching rules' revision.
+// keys, one per line), its limits, its matching rules' revision and how
+// closely it judges Go binaries.
 const scanConfigObject = "pipeline/extractors"
 
 // scanConfig is what scanConfigObject records for this pipeline.
@@ -151,7 +152,7 @@ func (p *Pipeline) scanConfig() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("limits: %w", err)
 	}
-	return fmt.Sprintf("%s\nlimits %s\nmatching %d", strings.Join(p.extractors, "\n"), lim, match.Revision), nil
+	return fmt.Sprintf("%s\nlimits %s\nmatching %d\ngo-scan %s", strings.Join(p.extractors, "\n"), lim, match.Revision, p.cfg.GoScan), nil
 }
 
 // checkScanConfig compares the scan's extractors, limits and matching

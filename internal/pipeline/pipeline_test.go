@@ -728,9 +728,9 @@ func TestExtractorsUpgraded(t *testing.T) {
 	}
 }
 
-// TestMatchingRulesChanged: a start whose matching rules' revision
-// differs from the last start's matches every stored image again; one
-// with the same rules does not.
+// TestMatchingRulesChanged: a start whose matching rules' revision, or
+// level of judging Go binaries, differs from the last start's matches
+// every stored image again; one with the same rules does not.
 func TestMatchingRulesChanged(t *testing.T) {
 	e := newEnv(t, pipeline.Config{}, importDB(t, nil))
 	e.start()
@@ -766,6 +766,13 @@ func TestMatchingRulesChanged(t *testing.T) {
 	}
 	if n := evaluated(); n != 1 {
 		t.Errorf("a start with other matching rules re-matched %d images, want 1", n)
+	}
+	e.cfg.GoScan = match.GoScanModule
+	if n := evaluated(); n != 1 {
+		t.Errorf("a start judging Go binaries by another level re-matched %d images, want 1", n)
+	}
+	if n := evaluated(); n != 0 {
+		t.Errorf("a second start at that level re-matched %d images", n)
 	}
 }
 

@@ -255,7 +255,7 @@ func (p *Pipeline) reportFrom(ctx context.Context, db *vulndb.DB, sub, registry,
 	}
 	im := &source.Image{Repository: repo, Digest: ref.Digest, Platform: ref.Platform}
 	return scan.ScanImage(ctx, im, scan.Options{
-		DB: db, Extractors: p.d.Extractors, Exempters: exs, Logger: log, Now: func() time.Time { return at },
+		DB: db, Extractors: p.d.Extractors, GoScan: p.cfg.GoScan, Exempters: exs, Logger: log, Now: func() time.Time { return at },
 		Inventory: func(context.Context, *source.Image, func(context.Context) (*extract.Inventory, error)) (*extract.Inventory, error) {
 			return inv, invErr
 		},

@@ -217,7 +217,7 @@ func (p *Pipeline) scanImage(ctx context.Context, job store.ClaimedJob, im *sour
 	partial := false
 	start := p.now()
 	r, err := scan.ScanImage(ctx, im, scan.Options{
-		DB: db, Extractors: p.d.Extractors, Limits: p.cfg.Limits, Exempters: exs, Logger: p.log, Now: p.now,
+		DB: db, Extractors: p.d.Extractors, Limits: p.cfg.Limits, GoScan: p.cfg.GoScan, Exempters: exs, Logger: p.log, Now: p.now,
 		Inventory: func(ctx context.Context, im *source.Image, read func(context.Context) (*extract.Inventory, error)) (*extract.Inventory, error) {
 			inv, err := p.cache.Inventory(ctx, im, read)
 			switch {

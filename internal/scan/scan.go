@@ -37,6 +37,9 @@ type Options struct {
 	Extractors []extract.Extractor
 	// Matchers judge advisories; nil means match.All().
 	Matchers []match.Matcher
+	// GoScan is how closely Go binaries' findings are judged (see
+	// match.GoScan); empty means match.GoScanSymbol.
+	GoScan match.GoScan
 	// Limits bound the work one image may cause: uncompressed layer size,
 	// tar entries, bytes kept per file and in all, decompression ratio,
 	// path length and depth, link hops, and the time spent reading its
@@ -167,7 +170,7 @@ func ScanImage(ctx context.Context, im *source.Image, opts Options) (*finding.Re
 		finalize(ctx, r, finding.Conditions{NoDatabase: true}, log)
 		return r, nil
 	}
-	fs, err := match.Match(ctx, opts.DB, inv.Packages, match.Options{Matchers: opts.Matchers, Logger: log})
+	fs, err := match.Match(ctx, opts.DB, inv.Packages, match.Options{Matchers: opts.Matchers, Logger: log, GoScan: opts.GoScan})
 	if err != nil {
 		return nil, fmt.Errorf("scan %s: %w", im.Repository, err)
 	}

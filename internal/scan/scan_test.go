@@ -31,6 +31,7 @@ import (
 	"github.com/drydock/drydock/internal/scan/extract"
 	et "github.com/drydock/drydock/internal/scan/extract/extracttest"
 	lt "github.com/drydock/drydock/internal/scan/layer/layertest"
+	"github.com/drydock/drydock/internal/scan/match"
 	"github.com/drydock/drydock/internal/scan/match/exempt"
 	"github.com/drydock/drydock/internal/scan/source"
 	st "github.com/drydock/drydock/internal/scan/source/sourcetest"
@@ -338,6 +339,32 @@ func TestGoBinary(t *testing.T) {
 		}
 	}
 	t.Logf("%d of %d findings exempted as not linked", len(exempted), len(r.Findings))
+
+	// Judged by packages only, the advisories naming absent functions of
+	// linked packages stand; judged by module, every advisory does.
+	for _, level := range []match.GoScan{match.GoScanPackage, match.GoScanModule} {
+		o := opts(t)
+		o.GoScan = level
+		lr := scanOne(t, a, o)
+		var ids []string
+		for _, f := range lr.Findings {
+			if f.Exempted {
+				ids = append(ids, f.ID)
+				if exempted[f.ID] == "" {
+					t.Errorf("%s: %s exempted only at this level", level, f.ID)
+				}
+			}
+		}
+		t.Logf("%s: %d of %d findings exempted", level, len(ids), len(lr.Findings))
+		switch {
+		case len(lr.Findings) != len(r.Findings):
+			t.Errorf("%s: %d findings, want %d", level, len(lr.Findings), len(r.Findings))
+		case level == match.GoScanPackage && (!slices.Contains(ids, "GO-2024-2609") || len(ids) >= len(exempted)):
+			t.Errorf("%s: exempted %v; want net/mail's GO-2024-2609 and fewer than the %d at the symbol level", level, ids, len(exempted))
+		case level == match.GoScanModule && len(ids) > 0:
+			t.Errorf("%s: exempted %v", level, ids)
+		}
+	}
 }
 
 // TestNPM checks the README's npm case against the curated GHSA records.

@@ -53,6 +53,7 @@
 // vulnerability database names the packages (and functions) the
 // vulnerability is in and the binary has code of none of them
 // ([pkg.Package.GoPackages]): listed, with the reason, but not counted.
+// [Options.GoScan] narrows that to packages, or turns it off ([GoScan]).
 //
 // # End of life
 //

@@ -10,6 +10,48 @@ import (
 	"github.com/drydock/drydock/internal/vulndb/osv"
 )
 
+// GoScan is how closely the findings of a Go binary's modules are judged,
+// named as govulncheck names its -scan levels (it decides by call graph
+// where drydock decides by presence):
+//   - GoScanSymbol: an advisory is exempted when the binary has code of
+//     none of the packages it names or, of those it has, none of the
+//     functions it names;
+//   - GoScanPackage: only when it has code of none of the packages;
+//   - GoScanModule: never; every advisory of the module's version stands,
+//     as other scanners report them.
+type GoScan string
+
+const (
+	GoScanSymbol  GoScan = "symbol"
+	GoScanPackage GoScan = "package"
+	GoScanModule  GoScan = "module"
+)
+
+// GoScans are the levels, closest first.
+var GoScans = []GoScan{GoScanSymbol, GoScanPackage, GoScanModule}
+
+// ParseGoScan returns the level s names; empty is GoScanSymbol.
+func ParseGoScan(s string) (GoScan, error) {
+	if s == "" {
+		return GoScanSymbol, nil
+	}
+	if g := GoScan(s); slices.Contains(GoScans, g) {
+		return g, nil
+	}
+	return "", fmt.Errorf("go scan level %q: want symbol, package or module", s)
+}
+
+// UnmarshalText sets g to the level b names (see [ParseGoScan]), so that
+// configuration files and environment variables are checked as read.
+func (g *GoScan) UnmarshalText(b []byte) error {
+	v, err := ParseGoScan(string(b))
+	if err != nil {
+		return err
+	}
+	*g = v
+	return nil
+}
+
 // absent is what a vulnerability's Go advisories name that a binary has
 // no code of: packages it links nothing of, and functions of linked
 // packages (path.Symbol) it does not contain.
@@ -26,9 +68,9 @@ type absent struct{ pkgs, funcs []string }
 // read, or no advisory names packages (a GHSA record of the same
 // vulnerability names none and does not count), or any named package or
 // function is there (a function set can only say "maybe there" wrongly,
-// which keeps the finding).
-func notLinked(p *pkg.Package, g []hit, specs goSpecs) *absent {
-	if p.Type != pkg.TypeGoModule || len(p.GoPackages) == 0 {
+// which keeps the finding). level limits what counts (see [GoScan]).
+func notLinked(p *pkg.Package, g []hit, specs goSpecs, level GoScan) *absent {
+	if p.Type != pkg.TypeGoModule || len(p.GoPackages) == 0 || level == GoScanModule {
 		return nil
 	}
 	var out absent
@@ -47,7 +89,7 @@ func notLinked(p *pkg.Package, g []hit, specs goSpecs) *absent {
 					out.pkgs = append(out.pkgs, im.Path)
 				}
 				continue
-			case len(im.Symbols) == 0 || gp.Functions == nil:
+			case len(im.Symbols) == 0 || gp.Functions == nil || level == GoScanPackage:
 				return nil // the package is there, and so may be the vulnerability
 			}
 			for _, sym := range im.Symbols {

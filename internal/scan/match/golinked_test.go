@@ -19,36 +19,7 @@ import (
 // active; a module whose linked packages are not known keeps every
 // finding.
 func TestNotLinked(t *testing.T) {
-	type imp struct {
-		Path    string   `json:"path"`
-		Symbols []string `json:"symbols,omitempty"`
-	}
-	goAdv := func(id, module string, imports ...imp) *osv.Entry {
-		a := affected("Go", module, rng(osv.RangeSemver, intro("0"), fixed("1.21.8")))
-		if imports != nil {
-			a.EcosystemSpecific, _ = json.Marshal(map[string][]imp{"imports": imports})
-		}
-		return &osv.Entry{ID: id, Affected: []osv.Affected{a}}
-	}
-	mail := goAdv("GO-2024-2609", "stdlib", imp{Path: "net/mail"})
-	mailGHSA := &osv.Entry{ID: "GHSA-mail", Aliases: []string{"GO-2024-2609"},
-		Affected: []osv.Affected{affected("Go", "stdlib", rng(osv.RangeEcosystem, intro("0"), fixed("1.21.8")))}}
-	http := goAdv("GO-2024-2599", "stdlib", imp{Path: "net/textproto"}, imp{Path: "net/http"})
-	tarzip := goAdv("GO-2024-2888", "stdlib", imp{Path: "archive/zip"}, imp{Path: "archive/tar"})
-	unnamed := goAdv("GO-2024-0001", "stdlib")
-	serve := goAdv("GO-2024-0002", "stdlib", imp{Path: "net/http", Symbols: []string{"Server.Serve", "ListenAndServe"}})
-	client := goAdv("GO-2024-0003", "stdlib", imp{Path: "net/http", Symbols: []string{"Client.Do", "Get", "Head", "Post", "PostForm"}}, imp{Path: "net/mail"})
-	db := fakeDB{entries: []*osv.Entry{mail, mailGHSA, http, tarzip, unnamed, serve, client}}
-
-	linked := []pkg.GoPackage{ // sorted, as extracted
-		{Path: "crypto/tls", Functions: pkg.NewFunctionSet([]string{"Dial", "Conn.Read"})},
-		{Path: "net/http", Functions: pkg.NewFunctionSet([]string{"Server.Serve", "ListenAndServe", "Server.ServeTLS"})},
-		{Path: "runtime", Functions: pkg.NewFunctionSet([]string{"main"})},
-	}
-	pkgs := []pkg.Package{
-		{Name: "stdlib", Version: "1.20.14", Type: pkg.TypeGoModule, Path: "usr/bin/app", GoPackages: linked},
-		{Name: "stdlib", Version: "1.20.14", Type: pkg.TypeGoModule, Path: "usr/bin/old"}, // not known
-	}
+	db, pkgs := notLinkedFixture()
 	fs, err := Match(t.Context(), db, pkgs, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -84,4 +55,89 @@ func TestNotLinked(t *testing.T) {
 			t.Errorf("%s: exempted %t, active %t", f.ID, f.Exempted, f.Active())
 		}
 	}
+}
+
+// TestGoScanLevels: at the package level only advisories about packages
+// the binary has no code of are exempted (GO-2024-0003 names net/http's
+// client functions, absent, but net/http is linked); at the module level
+// none is. Every level reports the same findings.
+func TestGoScanLevels(t *testing.T) {
+	db, pkgs := notLinkedFixture()
+	for _, tc := range []struct {
+		level    GoScan
+		exempted []string
+	}{
+		{"", []string{"GO-2024-0003", "GO-2024-2609", "GO-2024-2888"}},
+		{GoScanSymbol, []string{"GO-2024-0003", "GO-2024-2609", "GO-2024-2888"}},
+		{GoScanPackage, []string{"GO-2024-2609", "GO-2024-2888"}},
+		{GoScanModule, nil},
+	} {
+		fs, err := Match(t.Context(), db, pkgs, Options{GoScan: tc.level})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(fs) != 12 {
+			t.Errorf("level %q: %d findings, want 12", tc.level, len(fs))
+		}
+		var exempted []string
+		for _, f := range fs {
+			if f.Exempted {
+				exempted = append(exempted, f.ID)
+			}
+		}
+		if diff := cmp.Diff(tc.exempted, exempted); diff != "" {
+			t.Errorf("level %q: exempted (-want +got):\n%s", tc.level, diff)
+		}
+	}
+}
+
+func TestParseGoScan(t *testing.T) {
+	for in, want := range map[string]GoScan{"": GoScanSymbol, "symbol": GoScanSymbol, "package": GoScanPackage, "module": GoScanModule} {
+		if got, err := ParseGoScan(in); err != nil || got != want {
+			t.Errorf("ParseGoScan(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"Symbol", "all", "none", " module"} {
+		if _, err := ParseGoScan(in); err == nil {
+			t.Errorf("ParseGoScan(%q): no error", in)
+		}
+	}
+}
+
+// notLinkedFixture is a database of Go advisories about the standard
+// library's packages and functions, and two binaries of Go 1.20.14: one
+// whose linked packages are known (crypto/tls, net/http with its server
+// functions, runtime) and one whose are not.
+func notLinkedFixture() (fakeDB, []pkg.Package) {
+	type imp struct {
+		Path    string   `json:"path"`
+		Symbols []string `json:"symbols,omitempty"`
+	}
+	goAdv := func(id, module string, imports ...imp) *osv.Entry {
+		a := affected("Go", module, rng(osv.RangeSemver, intro("0"), fixed("1.21.8")))
+		if imports != nil {
+			a.EcosystemSpecific, _ = json.Marshal(map[string][]imp{"imports": imports})
+		}
+		return &osv.Entry{ID: id, Affected: []osv.Affected{a}}
+	}
+	mail := goAdv("GO-2024-2609", "stdlib", imp{Path: "net/mail"})
+	mailGHSA := &osv.Entry{ID: "GHSA-mail", Aliases: []string{"GO-2024-2609"},
+		Affected: []osv.Affected{affected("Go", "stdlib", rng(osv.RangeEcosystem, intro("0"), fixed("1.21.8")))}}
+	http := goAdv("GO-2024-2599", "stdlib", imp{Path: "net/textproto"}, imp{Path: "net/http"})
+	tarzip := goAdv("GO-2024-2888", "stdlib", imp{Path: "archive/zip"}, imp{Path: "archive/tar"})
+	unnamed := goAdv("GO-2024-0001", "stdlib")
+	serve := goAdv("GO-2024-0002", "stdlib", imp{Path: "net/http", Symbols: []string{"Server.Serve", "ListenAndServe"}})
+	client := goAdv("GO-2024-0003", "stdlib", imp{Path: "net/http", Symbols: []string{"Client.Do", "Get", "Head", "Post", "PostForm"}}, imp{Path: "net/mail"})
+	db := fakeDB{entries: []*osv.Entry{mail, mailGHSA, http, tarzip, unnamed, serve, client}}
+
+	linked := []pkg.GoPackage{ // sorted, as extracted
+		{Path: "crypto/tls", Functions: pkg.NewFunctionSet([]string{"Dial", "Conn.Read"})},
+		{Path: "net/http", Functions: pkg.NewFunctionSet([]string{"Server.Serve", "ListenAndServe", "Server.ServeTLS"})},
+		{Path: "runtime", Functions: pkg.NewFunctionSet([]string{"main"})},
+	}
+	pkgs := []pkg.Package{
+		{Name: "stdlib", Version: "1.20.14", Type: pkg.TypeGoModule, Path: "usr/bin/app", GoPackages: linked},
+		{Name: "stdlib", Version: "1.20.14", Type: pkg.TypeGoModule, Path: "usr/bin/old"}, // not known
+	}
+	return db, pkgs
 }

@@ -33,6 +33,9 @@ type Options struct {
 	// Logger receives diagnostics (advisories that could not be judged);
 	// nil discards them.
 	Logger *slog.Logger
+	// GoScan is how closely Go binaries' findings are judged; empty means
+	// [GoScanSymbol].
+	GoScan GoScan
 }
 
 // hit is one advisory judged to affect a package.
@@ -91,7 +94,7 @@ func Match(ctx context.Context, db DB, pkgs []pkg.Package, opts Options) ([]find
 			if err != nil {
 				return nil, err
 			}
-			if a := notLinked(p, g, specs); a != nil {
+			if a := notLinked(p, g, specs, opts.GoScan); a != nil {
 				f.Exempted = true
 				f.Exemption = &finding.Exemption{Source: finding.ExemptionNotLinked, Reason: a.reason(p)}
 			}
