@@ -2,7 +2,8 @@
 # bench/scan/ab.sh — two drydock binaries alternating on one image, cold.
 #
 # Usage: bench/scan/ab.sh OLD NEW IMAGE [RUNS] [DATA]
-#   OLD, NEW  drydock binaries (build each commit with go build -o)
+#   OLD, NEW  drydock binaries (build each commit with go build -ldflags='-s -w' -o,
+#             as run.sh and go run do)
 #   IMAGE     a docker save archive, e.g. one of bench/scan/run.sh's images
 #             under ~/.cache/drydock-bench/images
 #   RUNS      runs of each (default 5)
