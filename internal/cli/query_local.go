@@ -13,6 +13,7 @@ import (
 	"github.com/drydock/drydock/internal/kql"
 	"github.com/drydock/drydock/internal/pipeline"
 	"github.com/drydock/drydock/internal/pipeline/objects"
+	"github.com/drydock/drydock/internal/scan/match"
 	"github.com/drydock/drydock/internal/store/fs"
 	"github.com/drydock/drydock/internal/store/sqlmeta"
 	"github.com/drydock/drydock/internal/vulndb"
@@ -62,7 +63,7 @@ func runLocalQuery(ctx context.Context, dataDir, q string) (*kql.Result, error) 
 	case !errors.Is(err, vulndb.ErrNoDatabase):
 		return nil, fmt.Errorf("open the advisory database: %w", err)
 	}
-	pipe, err := pipeline.New(pipeline.Config{DisabledByDefault: !cfg.Scan.EnabledByDefault, GoScan: cfg.Scan.GoScan},
+	pipe, err := pipeline.New(pipeline.Config{DisabledByDefault: !cfg.Scan.EnabledByDefault, GoScan: match.GoScan(cfg.Scan.GoScan)},
 		pipeline.Deps{Queue: meta, Results: meta, Manifests: meta, Blobs: blobs, Objects: objs, Advisories: adv,
 			Plans: meta, Exemptions: meta, Logger: log})
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/drydock/drydock/internal/policy"
 	"github.com/drydock/drydock/internal/querytables"
 	"github.com/drydock/drydock/internal/scan/layer"
+	"github.com/drydock/drydock/internal/scan/match"
 	"github.com/drydock/drydock/internal/store"
 	"github.com/drydock/drydock/internal/store/sqlmeta"
 	"github.com/drydock/drydock/internal/vulndb"
@@ -43,7 +44,7 @@ func servePipeline(cfg config.Config, meta *sqlmeta.Store, blobs store.Blobs, ad
 		Workers: sc.Workers, TimeBudget: sc.TimeBudget.D(), MaxAttempts: sc.MaxAttempts,
 		Backoff: sc.Backoff.D(), MaxBackoff: sc.MaxBackoff.D(), Lease: sc.Lease.D(), Poll: sc.Poll.D(),
 		WorkerName: sc.WorkerName, DisabledByDefault: !sc.EnabledByDefault, PlanWindow: sc.PlanWindow.D(), Reevaluate: reeval,
-		AttachSBOM: sc.AttachSBOM, ToolVersion: toolVersion(), Limits: scanLimits(sc.Limits), GoScan: sc.GoScan,
+		AttachSBOM: sc.AttachSBOM, ToolVersion: toolVersion(), Limits: scanLimits(sc.Limits), GoScan: match.GoScan(sc.GoScan),
 	}, pipeline.Deps{Queue: meta, Results: meta, Manifests: meta, Blobs: blobs, Objects: objs, Advisories: advisories,
 		Plans: meta, Artifacts: meta, Exemptions: meta, Logger: log, Metrics: metrics})
 	if err != nil {

@@ -12,7 +12,6 @@
 package config
 
 import (
-	"encoding"
 	"errors"
 	"fmt"
 	"io"
@@ -24,8 +23,6 @@ import (
 
 	"github.com/dustin/go-humanize"
 	"gopkg.in/yaml.v3"
-
-	"github.com/drydock/drydock/internal/scan/match"
 )
 
 // Config is the whole configuration of drydock serve.
@@ -125,7 +122,7 @@ type Scan struct {
 	// GoScan is how closely Go binaries' findings are judged: symbol,
 	// package or module (see match.GoScan). After a change, the next
 	// start matches every stored image again.
-	GoScan match.GoScan `yaml:"goScan"`
+	GoScan string `yaml:"goScan"`
 }
 
 // ScanLimits are the scan pipeline's caps on one image, as `drydock scan`
@@ -306,7 +303,7 @@ func Default() Config {
 			PlanWindow:         Duration(30 * 24 * time.Hour),
 			ReevaluateInterval: Duration(24 * time.Hour),
 			Limits:             ScanLimits{MaxLayerBytes: 16 << 30, MaxEntries: 4_000_000, MaxFileBytes: 64 << 20, MaxRatio: 256},
-			GoScan:             match.GoScanSymbol,
+			GoScan:             "symbol",
 		},
 		Webhooks: Webhooks{
 			Workers:        4,
@@ -404,8 +401,9 @@ func (c Config) Validate() error {
 	if l := c.Scan.Limits; l.MaxLayerBytes <= 0 || l.MaxEntries <= 0 || l.MaxFileBytes <= 0 || l.MaxRatio <= 0 {
 		errs = append(errs, errors.New("scan.limits: maxLayerBytes, maxEntries, maxFileBytes and maxRatio must be positive"))
 	}
-	if _, err := match.ParseGoScan(string(c.Scan.GoScan)); err != nil {
-		errs = append(errs, fmt.Errorf("scan.goScan: %w", err))
+	// The levels of match.GoScan (config imports nothing of drydock's).
+	if g := c.Scan.GoScan; g != "symbol" && g != "package" && g != "module" {
+		errs = append(errs, fmt.Errorf("scan.goScan: %q: want symbol, package or module", g))
 	}
 	if c.Auth.Enabled && c.Auth.AdminUser == "" {
 		errs = append(errs, errors.New("auth.adminUser is empty"))
@@ -480,7 +478,9 @@ func applyEnv(v reflect.Value, prefix string, lookup func(string) (string, bool)
 
 func setFromString(fv reflect.Value, s string) error {
 	switch p := fv.Addr().Interface().(type) {
-	case encoding.TextUnmarshaler: // Duration, ByteSize, match.GoScan
+	case *Duration:
+		return p.UnmarshalText([]byte(s))
+	case *ByteSize:
 		return p.UnmarshalText([]byte(s))
 	case *string:
 		*p = s

@@ -41,17 +41,6 @@ func ParseGoScan(s string) (GoScan, error) {
 	return "", fmt.Errorf("go scan level %q: want symbol, package or module", s)
 }
 
-// UnmarshalText sets g to the level b names (see [ParseGoScan]), so that
-// configuration files and environment variables are checked as read.
-func (g *GoScan) UnmarshalText(b []byte) error {
-	v, err := ParseGoScan(string(b))
-	if err != nil {
-		return err
-	}
-	*g = v
-	return nil
-}
-
 // absent is what a vulnerability's Go advisories name that a binary has
 // no code of: packages it links nothing of, and functions of linked
 // packages (path.Symbol) it does not contain.
