@@ -242,6 +242,9 @@ func symbolOf(name string) (path, sym string) {
 		}
 		path = u
 	}
+	if !plausiblePath(path) {
+		return "", ""
+	}
 	parts := strings.Split(rest, ".")
 	for i, part := range parts {
 		part, _, _ = strings.Cut(part, "-range") // range-over-func bodies
@@ -252,6 +255,19 @@ func symbolOf(name string) (path, sym string) {
 		parts = parts[:len(parts)-1]
 	}
 	return path, strings.Join(parts, ".")
+}
+
+// plausiblePath reports whether an import path has no spaces or control
+// characters, which no import path may contain (and a tab or a newline
+// would break the lines Reduce keeps): a crafted table may name one,
+// escaped or not.
+func plausiblePath(p string) bool {
+	for i := 0; i < len(p); i++ {
+		if c := p[i]; c <= ' ' || c == 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 // closure reports whether a name's last element is the compiler's name

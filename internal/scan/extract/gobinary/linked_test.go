@@ -35,6 +35,9 @@ func TestSymbolOf(t *testing.T) {
 		"go:buildid":                                     {"", ""},
 		"noDot":                                          {"", ""},
 		"bad%zz/pkg.F":                                   {"", ""},
+		"a%09b/c.F":                                      {"", ""}, // a tab: no import path, and it would break Reduce's lines
+		"a\nb/c.F":                                       {"", ""},
+		"a b.F":                                          {"", ""},
 	} {
 		if p, sym := symbolOf(name); p != want[0] || sym != want[1] {
 			t.Errorf("symbolOf(%q) = %q, %q; want %q, %q", name, p, sym, want[0], want[1])
