@@ -76,7 +76,7 @@ func ReadBDB(data []byte, fn func(blob []byte) error) error {
 		return fmt.Errorf("%w: checksummed pages", ErrUnsupported)
 	}
 	db.lastPage = o.Uint32(data[32:])
-	if uint64(db.lastPage+1)*uint64(ps) > uint64(len(data)) {
+	if (uint64(db.lastPage)+1)*uint64(ps) > uint64(len(data)) { // lastPage+1 in 32 bits would wrap
 		return fmt.Errorf("%w: %d pages of %d bytes in %d bytes (truncated?)", ErrInvalid, uint64(db.lastPage)+1, ps, len(data))
 	}
 	maxBucket := o.Uint32(data[72:])
