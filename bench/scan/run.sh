@@ -30,6 +30,9 @@
 #                                 layer, gzip / uncompressed (apt's .deb cache,
 #                                 lists and binary caches left out, as Debian's
 #                                 images do);
+#        debian-zst               the same layer zstd-compressed (klauspost's
+#                                 default level): not in the issue's set, timed
+#                                 so that the zstd path has a floor too;
 #        lang                     ~580 MB uncompressed in 4 gzip layers: that
 #                                 Debian rootfs; an apt layer (python3-django,
 #                                 numpy, requests, ... and Debian's java libraries,
@@ -55,7 +58,7 @@
 #      the same files plus bench/vulndb's 500,000 generated OSV records
 #      (130,116 packages, cached in $CACHE), since the test data's 12,415
 #      records hide what opening and searching a full database costs;
-#   5. times every tool on debian-gz, debian-tar and lang, RUNS times,
+#   5. times every tool on debian-gz, debian-tar, debian-zst and lang, RUNS times,
 #      alternating tools within a run, each from a cold page cache (sync; echo
 #      3 > /proc/sys/vm/drop_caches; said so when not permitted) and with fresh
 #      tool caches (drydock: an empty layer cache, then drydock-warm-rescan:
@@ -174,6 +177,7 @@ mkimg() { # name, mkimage args...
 }
 mkimg debian-gz -compress gzip "${APT_EXCLUDES[@]}" "$DEB"
 mkimg debian-tar -compress none "${APT_EXCLUDES[@]}" "$DEB"
+mkimg debian-zst -compress zstd "${APT_EXCLUDES[@]}" "$DEB"
 
 # The apt layer: packages installed by apt-get in a chroot of a copy of the
 # base, then the files that differ from the base (rsync --compare-dest).
@@ -413,9 +417,10 @@ timed() { # image, tool, run
 
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 [[ "${DIFF_ONLY:-0}" == 1 ]] && RUNS=0 SKIP_BIG=1 SKIP_MANY=1
-for im in debian-gz debian-tar lang; do
+for im in debian-gz debian-tar debian-zst lang; do
 	floors=(floor-klauspost floor-stdlib floor-pgzip floor-drydock verify-drydock)
 	[[ $im == debian-tar ]] && floors=(floor-klauspost verify-klauspost start-floor start-drydock) # uncompressed: reading only
+	[[ $im == debian-zst ]] && floors=(floor-klauspost verify-klauspost) # every -gzip choice decodes zstd with klauspost's decoder
 	[[ $im == lang ]] && floors+=(floor2-klauspost floor2-drydock verify2-drydock)
 	bigdb=()
 	[[ "${SKIP_BIGDB:-0}" != 1 ]] && bigdb=(drydock-bigdb drydock-bigdb-warm-rescan)
@@ -442,13 +447,16 @@ fi
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 # The uncompressed Debian image has no decompression: its floor is reading it.
 sed -i 's/^debian-tar\tfloor-klauspost\t/debian-tar\tfloor-read\t/; s/^debian-tar\tverify-klauspost\t/debian-tar\tverify-read\t/' "$TIMINGS"
+# The zstd image's floor is klauspost's zstd decoder (one goroutine, its
+# fastest on 2 cores; see internal/scan/layer/compress.go).
+sed -i 's/^debian-zst\tfloor-klauspost\t/debian-zst\tfloor-zstd\t/; s/^debian-zst\tverify-klauspost\t/debian-zst\tverify-zstd\t/' "$TIMINGS"
 
 # --- 6. diffs -------------------------------------------------------------------
 DIFF="$OUT/diff.md"
 SUMMARY="$OUT/diff-summary.tsv"
 : >"$DIFF"
 : >"$SUMMARY"
-for im in debian-gz lang "${CASES[@]/#/case-}"; do
+for im in debian-gz debian-zst lang "${CASES[@]/#/case-}"; do
 	if [[ ! -f "$RAW/$im.drydock.1" ]]; then
 		for tool in drydock syft trivy osv-scanner; do
 			run_tool "$tool" "$im" "$RAW/$im.$tool.1"
@@ -468,7 +476,7 @@ RESULT="$OUT/results-$stamp.md"
 	echo "Load average (1/5/15 min) before: $load_start; after: $load_end. A load above the core count means other work shared the machine and timings are noisy."
 	echo
 	echo "Images (docker save archives):"
-	for im in debian-gz debian-tar lang many big; do
+	for im in debian-gz debian-tar debian-zst lang many big; do
 		[[ -f "$IMAGES/$im.tar" ]] || continue
 		echo "- $im: $(du -m "$IMAGES/$im.tar" | cut -f1) MB archive, $(tar -xOf "$IMAGES/$im.tar" manifest.json | jq '.[0].Layers | length') layer(s)"
 	done
@@ -480,7 +488,7 @@ RESULT="$OUT/results-$stamp.md"
 	fi
 	echo
 	warm="" warmbig=""
-	for im in debian-gz debian-tar lang; do
+	for im in debian-gz debian-tar debian-zst lang; do
 		for t in drydock-warm-rescan drydock-bigdb-warm-rescan; do
 			m=$(awk -F'\t' -v im="$im" -v t="$t" '$1==im && $2==t {print $4}' "$TIMINGS" | sort -n | awk '{a[NR]=$1} END {if (NR) printf "%.2f", a[int((NR+1)/2)]}')
 			[[ -z "$m" ]] && continue
