@@ -23,10 +23,10 @@ func TestScanLimitsDefaults(t *testing.T) {
 	}
 }
 
-// TestGoScanLevels: the levels config accepts for scan.goScan are the
+// TestGoScanConfig: the levels config accepts for scan.goScan are the
 // matcher's (config imports nothing of drydock's, so it lists them
 // itself), and its default is the matcher's.
-func TestGoScanLevels(t *testing.T) {
+func TestGoScanConfig(t *testing.T) {
 	c := config.Default()
 	if g, err := match.ParseGoScan(""); err != nil || match.GoScan(c.Scan.GoScan) != g {
 		t.Errorf("config default %q, matcher default %q (%v)", c.Scan.GoScan, g, err)
