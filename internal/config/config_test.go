@@ -88,7 +88,6 @@ func TestLoadErrors(t *testing.T) {
 		!strings.Contains(err.Error(), `scan.goScan: "reachable"`) {
 		t.Errorf("validate: %v", err)
 	}
-
 	empty := filepath.Join(dir, "empty.yaml")
 	os.WriteFile(empty, nil, 0o600)
 	if _, err := Load(empty, env(nil)); err != nil {
